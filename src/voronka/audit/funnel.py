@@ -1,0 +1,61 @@
+"""The ``funnel`` section: reach, conversion with Wilson intervals, time in stage, open deals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """One stage of the funnel section.
+
+    Attributes:
+        id: stage id.
+        name: stage display name (funnel language).
+        reached: deals that entered this stage or any later one.
+        conversion: ``reached[next] / reached[this]``; None for the last stage or when nothing reached.
+        conversion_ci: Wilson 95% interval of ``conversion``, None where it is None.
+        median_days: median days a deal spent in the stage before its next event (deals that left).
+        p90_days: 90th percentile of the same.
+        open: open deals whose current stage is this one.
+        lost_here: lost deals whose last stage was this one.
+        left: deals that left the stage (the n behind ``median_days`` and ``p90_days``).
+    """
+
+    id: str
+    name: str
+    reached: int
+    conversion: float | None
+    conversion_ci: tuple[float, float] | None
+    median_days: float | None
+    p90_days: float | None
+    open: int
+    lost_here: int = 0
+    left: int = 0
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    """The ``funnel`` section.
+
+    Attributes:
+        stages: the stages in funnel order, up to the won stage.
+        deals: deals in the funnel.
+        won: won deals.
+        lost: lost deals.
+        open: open deals.
+        name: the funnel's title.
+        origin: ``file``, ``template`` or ``inferred`` (the order was inferred from the data).
+        template: the built-in template's id when one was used.
+        won_amount: sum of the amounts of won deals (None when the data has no amounts).
+    """
+
+    stages: tuple[StageReport, ...]
+    deals: int
+    won: int
+    lost: int
+    open: int
+    name: str = ""
+    origin: str = "file"
+    template: str | None = None
+    won_amount: float | None = None

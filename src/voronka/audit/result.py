@@ -1,0 +1,68 @@
+"""The audit result: one frozen object with a field per section of the JSON contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from voronka.audit.anomalies import Anomaly
+from voronka.audit.entry import EntryCriteria
+from voronka.audit.forecast import Forecast
+from voronka.audit.funnel import FunnelReport
+from voronka.audit.key_stage import KeyStage
+from voronka.audit.leaks import Leak
+from voronka.audit.pileups import Pileup
+from voronka.audit.quality import DataQuality
+from voronka.audit.reverse import ReverseFunnelRow
+from voronka.audit.serialize import to_plain
+from voronka.audit.sources import SourceEconomics
+from voronka.audit.statuses import StatusVerdict
+from voronka.audit.stuck import StuckReport
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything the audit found. Each field is one section of the JSON contract.
+
+    Attributes:
+        as_of: the moment the data describes.
+        funnel: reach, conversion and time in stage.
+        data_quality: rows read, used and rejected per file, and issues by kind.
+        leaks: stages and segments losing deals, most costly first.
+        anomalies: significant shifts in conversion or volume.
+        sources: traffic-source economics.
+        statuses: result-or-process verdict on each stage name.
+        stuck: open deals past their stage's limit.
+        pileups: stages where deals accumulate.
+        entry_criteria: deals missing data their stage requires.
+        key_stage: the stage that decides the sales (None until computed).
+        forecast: plan probability (None without a plan).
+        reverse_funnel: what each stage needs for the plan (None without a plan).
+        language: the language people-facing output defaults to (``ru`` or ``en``).
+    """
+
+    as_of: datetime
+    funnel: FunnelReport
+    data_quality: DataQuality
+    leaks: tuple[Leak, ...] = ()
+    anomalies: tuple[Anomaly, ...] = ()
+    sources: tuple[SourceEconomics, ...] = ()
+    statuses: tuple[StatusVerdict, ...] = ()
+    stuck: StuckReport = field(default_factory=StuckReport)
+    pileups: tuple[Pileup, ...] = ()
+    entry_criteria: tuple[EntryCriteria, ...] = ()
+    key_stage: KeyStage | None = None
+    forecast: Forecast | None = None
+    reverse_funnel: tuple[ReverseFunnelRow, ...] | None = None
+    language: str = "ru"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract (schema_version 1) as plain data."""
+        out: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+        plain = to_plain(self)
+        assert isinstance(plain, dict)
+        out.update(plain)
+        return out
