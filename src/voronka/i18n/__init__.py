@@ -1,0 +1,89 @@
+"""The one message catalogue (Russian and English) for every word a person reads.
+
+Messages live in ``messages/*.toml``, one file per domain (``cli.toml``, ``report.toml``,
+``lang.toml`` …). Each message is a table with one string per language::
+
+    ["funnel.title"]
+    ru = "Воронка"
+    en = "Funnel"
+
+Nested tables are flattened with dots, so ``[funnel] title = {ru = ..., en = ...}`` is the same
+key. Placeholders use :meth:`str.format` syntax (``"{count} deals"``). A test fails when a message
+lacks a language or two files define the same key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+LANGUAGES = ("ru", "en")
+"""Languages every message must have."""
+
+DEFAULT_LANGUAGE = "ru"
+
+
+class MissingMessage(KeyError):
+    """A message key that is not in the catalogue."""
+
+
+def _flatten(prefix: str, table: Mapping[str, Any], out: dict[str, dict[str, str]], src: str) -> None:
+    if table and all(isinstance(v, str) for v in table.values()) and set(table) & set(LANGUAGES):
+        if prefix in out:
+            raise ValueError(f"message {prefix!r} is defined twice (second time in {src})")
+        out[prefix] = dict(table)
+        return
+    for key, value in table.items():
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{src}: {prefix}.{key} is neither a message nor a table")
+        _flatten(f"{prefix}.{key}" if prefix else key, value, out, src)
+
+
+@cache
+def catalogue() -> Mapping[str, Mapping[str, str]]:
+    """Every message: ``{key: {language: text}}``."""
+    out: dict[str, dict[str, str]] = {}
+    folder = resources.files("voronka.i18n").joinpath("messages")
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            _flatten("", tomllib.loads(entry.read_text(encoding="utf-8")), out, entry.name)
+    return out
+
+
+def normalize_language(lang: str | None) -> str:
+    """``ru`` or ``en`` from a user's choice (``ru_RU``, ``EN`` …); the default when unknown."""
+    if not lang:
+        return DEFAULT_LANGUAGE
+    short = lang.strip().lower()[:2]
+    return short if short in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, lang: str | None = None, /, **params: Any) -> str:
+    """The message ``key`` in ``lang`` with ``params`` filled in.
+
+    Raises :class:`MissingMessage` for an unknown key: a missing message is a bug, not a fallback.
+    """
+    try:
+        texts = catalogue()[key]
+    except KeyError:
+        raise MissingMessage(key) from None
+    text = texts.get(normalize_language(lang)) or texts[DEFAULT_LANGUAGE]
+    return text.format(**params) if params else text
+
+
+def has(key: str) -> bool:
+    """Whether ``key`` is in the catalogue."""
+    return key in catalogue()
+
+
+def plural_ru(n: int, one: str, few: str, many: str) -> str:
+    """The Russian plural form for ``n`` (1 сделка, 2 сделки, 5 сделок)."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
