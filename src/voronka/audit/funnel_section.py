@@ -1,0 +1,84 @@
+"""Building the ``funnel`` section from the engine's reach, outcome and time-in-stage aggregates."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from voronka.audit.funnel import FunnelReport, StageReport
+from voronka.funnel import Funnel
+
+
+def _float_or_none(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
+
+
+def build_funnel_report(
+    funnel: Funnel,
+    reach: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    time_in_stage: pd.DataFrame,
+    *,
+    lang: str | None = None,
+    won_amount: float | None = None,
+) -> FunnelReport:
+    """The funnel section: per stage reached, conversion to the next stage with its Wilson 95%
+    interval (Brown, Cai & DasGupta 2001), median and p90 days in stage, open deals.
+
+    ``reach``, ``outcomes`` and ``time_in_stage`` are the engine's funnel-wide aggregates
+    (no ``segment``/``period`` columns).
+    """
+    reach_by_stage = reach.set_index("stage_id")
+    tis = time_in_stage.set_index("stage_id") if len(time_in_stage) else time_in_stage
+    line = funnel.line
+    stages = []
+    for i, stage in enumerate(line):
+        row = reach_by_stage.loc[stage.id] if stage.id in reach_by_stage.index else None
+        reached = int(row["reached"]) if row is not None else 0
+        conversion: float | None = None
+        interval: tuple[float, float] | None = None
+        if i + 1 < len(line) and reached > 0:
+            nxt = line[i + 1].id
+            reached_next = (
+                int(reach_by_stage.loc[nxt, "reached"]) if nxt in reach_by_stage.index else 0
+            )
+            conversion = reached_next / reached
+            lo, hi = proportion_confint(reached_next, reached, alpha=0.05, method="wilson")
+            interval = (float(lo), float(hi))
+        median = p90 = None
+        left = 0
+        if len(tis) and stage.id in tis.index:
+            median = _float_or_none(tis.loc[stage.id, "median_days"])
+            p90 = _float_or_none(tis.loc[stage.id, "p90_days"])
+            left = int(tis.loc[stage.id, "n_left"])
+        stages.append(
+            StageReport(
+                id=stage.id,
+                name=stage.display_name(lang),
+                reached=reached,
+                conversion=conversion,
+                conversion_ci=interval,
+                median_days=median,
+                p90_days=p90,
+                open=int(row["open_here"]) if row is not None else 0,
+                lost_here=int(row["lost_here"]) if row is not None else 0,
+                left=left,
+            )
+        )
+    totals = outcomes.iloc[0] if len(outcomes) else None
+    return FunnelReport(
+        stages=tuple(stages),
+        deals=int(totals["deals"]) if totals is not None else 0,
+        won=int(totals["won"]) if totals is not None else 0,
+        lost=int(totals["lost"]) if totals is not None else 0,
+        open=int(totals["open"]) if totals is not None else 0,
+        name=funnel.name,
+        origin=funnel.origin,
+        template=funnel.template,
+        won_amount=won_amount,
+    )

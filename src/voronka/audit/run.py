@@ -1,0 +1,36 @@
+"""One audit run: every section computed from the engine's aggregates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from voronka.audit.funnel_section import build_funnel_report
+from voronka.audit.options import AuditOptions
+from voronka.audit.quality_section import build_data_quality
+from voronka.audit.result import AuditResult
+from voronka.engine import EventLog
+from voronka.i18n import normalize_language
+from voronka.io import ReadResult
+
+
+def run_audit(
+    log: EventLog,
+    reads: Sequence[ReadResult],
+    *,
+    spend: ReadResult | None = None,
+    options: AuditOptions | None = None,
+) -> AuditResult:
+    """Compute the audit of ``log`` (an event log with its funnel) and the reads that made it."""
+    options = options or AuditOptions()
+    funnel = log.funnel
+    lang = normalize_language(options.language or funnel.language)
+    funnel_report = build_funnel_report(
+        funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang
+    )
+    quality = build_data_quality(reads, log)
+    return AuditResult(
+        as_of=log.as_of,
+        funnel=funnel_report,
+        data_quality=quality,
+        language=lang,
+    )

@@ -1,0 +1,253 @@
+"""The command line: a thin shell that parses options, calls the library, renders, exits.
+
+Exit status: 0 done; 2 bad input or usage (a one-paragraph message, no traceback); 1 an internal
+error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from voronka import api
+from voronka.errors import InputError, UsageError
+from voronka.i18n import normalize_language, t
+
+app = typer.Typer(
+    name="voronka",
+    help="Sales-funnel audit from a CRM export: leaks, anomalies, sources, stage hygiene, key stage, "
+    "plan forecast.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+FORMATS = ("text", "json", "html", "xlsx", "md")
+_EXTENSIONS = {"json": "json", "html": "html", "xlsx": "xlsx", "md": "md", "text": "txt"}
+
+
+def _lang_of(lang: str | None) -> str:
+    return normalize_language(lang or os.environ.get("VORONKA_LANG") or os.environ.get("LANG"))
+
+
+def _parse_map(pairs: list[str] | None) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs or []:
+        canonical, sep, header = pair.partition("=")
+        if not sep or not canonical.strip() or not header.strip():
+            raise UsageError(f"--map {pair!r} is not of the form canonical=header",
+                             expected="e.g. --map deal_id='ID сделки'")
+        mapping[canonical.strip()] = header.strip()
+    return mapping
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not a date", expected="YYYY-MM-DD") from None
+
+
+class _ReadProgress:
+    """A rich progress bar over the bytes of the files being read (shown on a terminal only)."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+            console=console, transient=True, disable=not console.is_terminal,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _ReadProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+    def __call__(self, file: str, done: int, total: int) -> None:
+        if file not in self.tasks:
+            self.tasks[file] = self.progress.add_task(Path(file).name, total=total or None)
+        self.progress.update(self.tasks[file], completed=done, total=total or None)
+
+
+def _write_output(content: str | bytes, fmt: str, output: str | None, console: Console,
+                  lang: str) -> None:
+    if fmt == "text" and output is None:
+        return  # already printed to the terminal
+    if output is None:
+        output = "-" if fmt == "json" else f"voronka-report.{_EXTENSIONS[fmt]}"
+    if output == "-":
+        if isinstance(content, bytes):
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content if content.endswith("\n") else content + "\n")
+        return
+    path = Path(output)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    Console(stderr=True).print(t("cli.written", lang, path=str(path)))
+
+
+def _render(result: Any, fmt: str, lang: str, funnel: Any, console: Console) -> str | bytes:
+    from voronka import report
+
+    if fmt == "text":
+        report.print_text(result, console, lang=lang, funnel=funnel)
+        return report.render(result, "text", lang=lang, funnel=funnel)
+    return report.render(result, fmt, lang=lang, funnel=funnel)
+
+
+@app.command("audit")
+def audit_command(
+    inputs: Annotated[list[Path], typer.Argument(help="The events file (or a folder, or CRM exports).")],
+    deals: Annotated[Path | None, typer.Option("--deals", help="Deals file (one row a deal).")] = None,
+    spend: Annotated[Path | None, typer.Option("--spend", help="Ad-spend file.")] = None,
+    funnel: Annotated[Path | None, typer.Option("--funnel", help="Funnel file (TOML).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The moment the data describes.")] = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Breakdown column (repeat).")] = None,
+    plan: Annotated[float | None, typer.Option("--plan", help="Won deals wanted.")] = None,
+    plan_revenue: Annotated[float | None, typer.Option("--plan-revenue", help="Revenue wanted.")] = None,
+    plan_from: Annotated[str | None, typer.Option("--plan-from", help="Plan period start.")] = None,
+    plan_until: Annotated[str | None, typer.Option("--plan-until", help="Plan period end.")] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", help="canonical=header (repeat).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad row.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, json, html, xlsx or md.")] = "text",
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Output path; - for stdout.")] = None,
+) -> None:
+    """Audit a CRM export: funnel, leaks, anomalies, sources, stage hygiene, key stage, forecast."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} is not supported", expected=", ".join(FORMATS))
+    if len(inputs) != 1:
+        raise UsageError("give one events file", expected="voronka audit EVENTS [--deals F] ...")
+    console = Console(stderr=fmt != "text" or output is not None)
+    with _ReadProgress(Console(stderr=True)) as progress:
+        result = api.audit(
+            inputs[0], deals=deals, spend=spend, funnel=funnel, column_map=_parse_map(map_),
+            strict=strict, as_of=as_of, by=by, plan=plan, plan_revenue=plan_revenue,
+            plan_from=_parse_date(plan_from, "--plan-from"),
+            plan_until=_parse_date(plan_until, "--plan-until"),
+            lang=lang, progress=progress,
+        )
+    language = normalize_language(lang or result.language)
+    content = _render(result, fmt, language, None, console)
+    _write_output(content, fmt, output, console, language)
+
+
+@app.command("demo")
+def demo_command(
+    folder: Annotated[Path, typer.Argument(help="Where to write the sample export.")] = Path(
+        "demo-output"
+    ),
+    deals: Annotated[int, typer.Option("--deals", help="Number of deals to generate.")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
+) -> None:
+    """Write a realistic sample CRM export (events, deals, spend, funnel) and audit it."""
+    from voronka import report
+    from voronka.demo import generate_demo, write_demo
+
+    language = normalize_language(lang or "ru")
+    console = Console()
+    console.print(t("cli.demo_generating", language, deals=deals, folder=str(folder)))
+    files = write_demo(generate_demo(deals, seed=seed), folder)
+    with _ReadProgress(Console(stderr=True)) as progress:
+        result = api.audit(files.events, deals=files.deals, spend=files.spend,
+                           funnel=files.funnel, lang=language, progress=progress)
+    report.print_text(result, console, lang=language)
+    html_path = Path(folder) / "report.html"
+    html_path.write_text(str(report.render(result, "html", lang=language)), encoding="utf-8")
+    json_path = Path(folder) / "audit.json"
+    json_path.write_text(str(report.render(result, "json", lang=language)), encoding="utf-8")
+    console.print(t("cli.demo_done", language, html=str(html_path), json=str(json_path)))
+
+
+@app.command("lint-stages")
+def lint_stages_command(
+    names: Annotated[list[str] | None, typer.Argument(help="Stage names to judge.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="A file with one name per line.")] = None,
+    funnel: Annotated[Path | None, typer.Option("--funnel", help="Judge a funnel file's stages.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Judge stage names: a result ("Встреча назначена") or a process ("Думают"), with a rename."""
+    import json
+
+    from voronka.funnel import load_funnel
+    from voronka.lang import lint_stage_names, render_lint_text, verdicts_to_json
+
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format {fmt!r} is not supported here", expected="text or json")
+    all_names = list(names or [])
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise InputError(f"cannot read the file: {exc.strerror}", file=str(file)) from None
+        all_names += [line.strip() for line in text.splitlines() if line.strip()]
+    loaded = load_funnel(funnel) if funnel is not None else None
+    if loaded is not None:
+        all_names += [s.name for s in loaded.stages]
+    if not all_names:
+        raise UsageError("no stage names given", expected="names, --file F or --funnel F")
+    language = _lang_of(lang)
+    verdicts = lint_stage_names(all_names, funnel=loaded, lang=language)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(verdicts_to_json(verdicts, language), ensure_ascii=False,
+                                    indent=2) + "\n")
+    else:
+        render_lint_text(verdicts, Console(), language)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``voronka`` command; returns the exit status."""
+    args = sys.argv[1:] if argv is None else argv
+    lang = None
+    if "--lang" in args and args.index("--lang") + 1 < len(args):
+        lang = args[args.index("--lang") + 1]
+    lang = _lang_of(lang)
+    try:
+        app(args, standalone_mode=False)
+    except InputError as exc:
+        Console(stderr=True, highlight=False).print(
+            f"[bold red]{t('cli.error_input', lang)}[/] {exc.describe()}", soft_wrap=True
+        )
+        return 2
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", None)
+        if code is None:
+            code = getattr(exc, "code", 0)
+        return int(code or 0)
+    except typer.Abort:
+        return 1
+    except Exception as exc:  # click usage errors and internal errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return 2
+        Console(stderr=True).print(
+            f"[bold red]{t('cli.error_internal', lang)}[/] {type(exc).__name__}: {exc}"
+        )
+        if os.environ.get("VORONKA_DEBUG"):
+            raise
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
