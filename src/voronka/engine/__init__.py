@@ -1,0 +1,18 @@
+"""The engine: the event log on an Ibis backend and every computation that touches raw rows.
+
+Only this package imports ``ibis``. Its outputs are aggregates (small pandas frames, frozen
+dataclasses); see docs/internals.md.
+"""
+
+from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
+from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
+from voronka.engine.summary import LOST_INDEX
+
+__all__ = [
+    "LOST_INDEX",
+    "MAX_EXAMPLES",
+    "MAX_SEGMENT_VALUES",
+    "EventLog",
+    "QualityCounts",
+    "QualityIssueCount",
+]

@@ -1,0 +1,84 @@
+"""Getting Arrow tables into an Ibis backend and small results back out as pandas frames.
+
+Everything else in the engine is backend-neutral Ibis; this module holds the two places where a
+backend's quirks must be handled in Python (never in SQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from ibis.backends import BaseBackend
+
+
+def default_backend() -> BaseBackend:
+    """A fresh in-memory DuckDB connection, the engine's default backend."""
+    return ibis.duckdb.connect()
+
+
+def load_arrow(con: BaseBackend, table: pa.Table, prefix: str) -> ir.Table:
+    """``table`` as an Ibis table on ``con``, registered under a fresh name starting with ``prefix``.
+
+    The table is bound to ``con`` (not a free-standing memtable), so that ``Table.cache()``
+    materialises on ``con`` and not on Ibis's default backend. PySpark gets the Arrow table
+    directly (``createDataFrame`` accepts Arrow since Spark 4): ibis 12 sends in-memory tables to
+    Spark through pandas, and under pandas 3 a null string arrives in Spark as the text ``"NaN"``.
+    Other backends get a temporary table (a permanent one where temporary ones are unsupported).
+    """
+    name = ibis.util.gen_name(prefix)
+    if con.name == "pyspark":
+        session: Any = con._session  # type: ignore[attr-defined]
+        session.createDataFrame(table).createOrReplaceTempView(name)
+        return con.table(name)
+    try:
+        return con.create_table(name, table, temp=True)
+    except NotImplementedError:
+        return con.create_table(name, table)
+
+
+def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:
+    """A small aggregate ``expr`` executed on ``con`` as a pandas frame.
+
+    Through Arrow, so nulls stay nulls on every backend; string columns come back as ``object``
+    with ``None`` for null (pandas 3 would otherwise use NaN) and date columns as
+    :class:`datetime.date`.
+    """
+    arrow = con.to_pyarrow(expr)
+    frame = pd.DataFrame(index=pd.RangeIndex(arrow.num_rows))
+    for name, column in zip(arrow.column_names, arrow.columns, strict=True):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            frame[name] = pd.Series(column.to_pylist(), dtype=object)
+        elif pa.types.is_date(column.type):
+            frame[name] = pd.Series(column.to_pylist(), dtype=object)
+        else:
+            frame[name] = column.to_pandas()
+    return frame
+
+
+def scalar(con: BaseBackend, expr: ir.Scalar) -> Any:
+    """A scalar expression's value as a Python object (None for null)."""
+    value = con.to_pyarrow(expr)
+    return value.as_py() if isinstance(value, pa.Scalar) else value
+
+
+def latest_timestamp(*tables: pa.Table | None) -> dt.datetime | None:
+    """The latest value of any timestamp column of ``tables`` (None when there is none)."""
+    latest: dt.datetime | None = None
+    for table in tables:
+        if table is None:
+            continue
+        for column in table.columns:
+            if not pa.types.is_timestamp(column.type) or column.null_count == len(column):
+                continue
+            value = pc.max(column).as_py()
+            if isinstance(value, pd.Timestamp):
+                value = value.to_pydatetime()
+            if value is not None and (latest is None or value > latest):
+                latest = value
+    return latest

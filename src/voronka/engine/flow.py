@@ -1,0 +1,234 @@
+"""Aggregates of how deals flow through the funnel over time, for the key stage and the forecast.
+
+A deal's path along the line is read as a sequence of **episodes**: the deal's *frontier* (the
+furthest stage of the line it has reached, in the sense of PRODUCT.md's ``reached``) advances at
+each ``reached_at`` time; an episode is the time the frontier spends at one stage. It ends when the
+frontier advances (destination: the new frontier stage, skips included), when the deal is closed
+(lost, or won by its status without a won-stage event) or is still open at ``as_of`` (censored).
+Backward moves do not move the frontier.
+
+Every function takes an ``as_of`` and computes the state **as it stood at that moment**: events,
+reach times and closings after it are ignored, so a backtest can ask what the data said in the
+middle of a past month. Outputs are aggregates only (stage × bucket × destination, day × stage,
+week × stage), never one row per deal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from voronka.engine.summary import days_between
+
+if TYPE_CHECKING:
+    from voronka.engine.log import EventLog
+
+DEFAULT_EDGES: tuple[float, ...] = (
+    *range(0, 14),
+    *range(14, 57, 7),
+    *range(70, 141, 14),
+    180,
+    270,
+    365,
+    540,
+    730,
+)
+"""Starts of the days-in-stage buckets: daily for two weeks, then weekly, fortnightly, and coarse;
+the last bucket is open-ended. Fine where most moves happen, coarse where data thins out."""
+
+LOST = -1
+"""``to_index`` of an episode that ended with the deal lost."""
+
+OPEN = -2
+"""``to_index`` of an episode still going on at ``as_of`` (right-censored)."""
+
+
+@dataclass(frozen=True)
+class FlowSnapshot:
+    """What the forecast needs to know about the funnel at one moment.
+
+    Attributes:
+        as_of: the moment described.
+        edges: bucket starts (days in stage), as :data:`DEFAULT_EDGES`.
+        episodes: one row per ``stage_index`` × ``bucket`` × ``to_index`` × ``recent``:
+            ``deals`` (episodes) and ``days_sum`` (their summed length in days). ``to_index`` is
+            the stage the frontier moved to, :data:`LOST` or :data:`OPEN`; ``recent`` says the
+            episode began within the history window (the rates are estimated from recent
+            episodes; every open one is part of the current state). Only stages before the won
+            stage (the won stage is absorbing).
+        arrivals: one row per ``day`` (date) × ``stage_index`` (the first stage of the deal's
+            path): ``deals`` whose path began that day, for the whole days of the arrival window
+            before ``as_of``.
+        arrival_days: the length of the arrival window in days (days without leads have no row).
+        won_in_period: deals won from ``period_start`` up to ``as_of``.
+        won_amount_in_period: the sum of their amounts (None without amounts).
+        amount_quantiles: 101 quantiles (0, 0.01 … 1) of the amounts of deals won in the history
+            window (None without amounts).
+    """
+
+    as_of: dt.datetime
+    edges: tuple[float, ...]
+    episodes: pd.DataFrame
+    arrivals: pd.DataFrame
+    arrival_days: int
+    won_in_period: int
+    won_amount_in_period: float | None
+    amount_quantiles: tuple[float, ...] | None
+
+
+def _line_end(log: EventLog) -> int:
+    funnel = log.funnel
+    if funnel is None:
+        raise RuntimeError("this needs a funnel: build the log with one or call with_funnel")
+    return funnel.won_index
+
+
+def _won_time(summary: ir.Table) -> ir.TimestampValue:
+    """When a won deal was won: its first entry into the won stage, else its closing time."""
+    return ibis.coalesce(summary.won_at, summary.closed_at)
+
+
+def _amount(summary: ir.Table) -> ir.FloatingValue | None:
+    if "amount" not in summary.columns:
+        return None
+    return summary.amount.cast("float64")
+
+
+def _bucket(days: ir.FloatingValue, edges: tuple[float, ...]) -> ir.IntegerValue:
+    """Index of the bucket ``[edges[b], edges[b+1])`` that ``days`` falls in (sum of comparisons,
+    so every backend computes it the same way)."""
+    total: ir.IntegerValue = ibis.literal(0, "int64")
+    for edge in edges[1:]:
+        total = total + (days >= float(edge)).cast("int64")
+    return total
+
+
+def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
+    """Per deal × frontier episode as it stood at ``as_of`` (lazy; for this module only).
+
+    Columns: ``deal_id``, ``stage_index``, ``started_at``, ``first`` (the deal's first episode),
+    ``ended_at`` (``as_of`` for open ones), ``to_index`` (next frontier stage, :data:`LOST`, or
+    :data:`OPEN`), ``days``. The won stage's own episodes are left out (it is absorbing).
+    """
+    won_index = _line_end(log)
+    cut = ibis.literal(as_of, "timestamp")
+    reached = log.reached_at()
+    reached = reached.filter(reached.reached_at <= cut)
+    ep = reached.group_by(["deal_id", "reached_at"]).agg(stage_index=reached.stage_index.max())
+    order = ibis.window(group_by=ep.deal_id, order_by=ep.reached_at)
+    ep = ep.mutate(
+        next_at=ep.reached_at.lead().over(order),
+        next_index=ep.stage_index.lead().over(order),
+        rank=ibis.row_number().over(order),
+    )
+    deals = log.deal_summary().select("deal_id", "outcome", "closed_at")
+    ep = ep.left_join(deals, ep.deal_id == deals.deal_id)
+    last = ep.next_at.isnull()
+    closed = last & ep.closed_at.notnull() & (ep.closed_at <= cut)
+    lost = closed & (ep.outcome == "lost")
+    won = closed & (ep.outcome == "won")
+    close_at = ibis.greatest(ep.closed_at, ep.reached_at)
+    ended_at = ibis.cases((~last, ep.next_at), (lost | won, close_at), else_=cut)
+    to_index = ibis.cases(
+        (~last, ep.next_index),
+        (lost, ibis.literal(LOST, "int64")),
+        (won, ibis.literal(won_index, "int64")),
+        else_=ibis.literal(OPEN, "int64"),
+    )
+    out = ep.select(
+        deal_id=ep.deal_id,
+        stage_index=ep.stage_index.cast("int64"),
+        started_at=ep.reached_at,
+        first=ep.rank == 0,
+        ended_at=ended_at,
+        to_index=to_index.cast("int64"),
+    )
+    out = out.mutate(days=days_between(out.started_at, out.ended_at))
+    return out
+
+
+def won_between(
+    log: EventLog, start: dt.datetime, end: dt.datetime, *, as_of: dt.datetime | None = None
+) -> tuple[int, float | None]:
+    """Deals won in ``[start, end)`` known by ``as_of`` (default: the log's), and their amount sum
+    (None when the deals have no amounts)."""
+    cut = min(end, as_of or log.as_of)
+    summary = log.deal_summary()
+    won_at = _won_time(summary)
+    hit = (summary.outcome == "won") & (won_at >= start) & (won_at < end) & (won_at <= cut)
+    amount = _amount(summary)
+    aggs: dict[str, ir.Scalar] = {"deals": summary.count(where=hit)}
+    if amount is not None:
+        aggs["amount"] = amount.sum(where=hit)
+    frame = log.frame(summary.aggregate(**aggs))
+    deals = int(frame["deals"].iloc[0])
+    if amount is None:
+        return deals, None
+    value = frame["amount"].iloc[0]
+    return deals, float(value) if pd.notna(value) else 0.0
+
+
+def amount_quantiles(
+    log: EventLog, since: dt.datetime, as_of: dt.datetime
+) -> tuple[float, ...] | None:
+    """101 quantiles of the amounts of deals won in ``[since, as_of]`` (None without amounts)."""
+    summary = log.deal_summary()
+    amount = _amount(summary)
+    if amount is None:
+        return None
+    won_at = _won_time(summary)
+    hit = (summary.outcome == "won") & (won_at >= since) & (won_at <= as_of) & amount.notnull()
+    chosen = summary.filter(hit).select(amount=amount)
+    aggs = {f"q{i}": chosen.amount.quantile(i / 100) for i in range(101)}
+    aggs["n"] = chosen.count()
+    frame = log.frame(chosen.aggregate(**aggs))
+    if int(frame["n"].iloc[0]) == 0:
+        return None
+    return tuple(float(frame[f"q{i}"].iloc[0]) for i in range(101))
+
+
+def flow_snapshot(
+    log: EventLog,
+    *,
+    period_start: dt.date,
+    as_of: dt.datetime | None = None,
+    history_days: int = 365,
+    arrival_days: int = 56,
+    edges: tuple[float, ...] = DEFAULT_EDGES,
+) -> FlowSnapshot:
+    """The :class:`FlowSnapshot` of ``log`` as it stood at ``as_of`` (default: the log's).
+
+    Rates are estimated from the episodes that began in the ``history_days`` before ``as_of``;
+    arrivals are counted over the ``arrival_days`` whole days before ``as_of``'s date; the amount
+    distribution over the deals won in the ``history_days``.
+    """
+    cut = as_of or log.as_of
+    since = cut - dt.timedelta(days=history_days)
+    ep = episodes_table(log, cut)
+    ep = ep.mutate(bucket=_bucket(ep.days, edges), recent=ep.started_at >= since)
+    grouped = ep.group_by(["stage_index", "bucket", "to_index", "recent"]).agg(
+        deals=ep.count(), days_sum=ep.days.sum()
+    )
+    episodes = log.frame(grouped)
+    day0 = dt.datetime.combine(cut.date(), dt.time()) - dt.timedelta(days=arrival_days)
+    day1 = dt.datetime.combine(cut.date(), dt.time())
+    firsts = ep.filter(ep.first & (ep.started_at >= day0) & (ep.started_at < day1))
+    firsts = firsts.mutate(day=firsts.started_at.date())
+    arrivals = log.frame(firsts.group_by(["day", "stage_index"]).agg(deals=firsts.count()))
+    start = dt.datetime.combine(period_start, dt.time())
+    won, won_amount = won_between(log, start, cut + dt.timedelta(days=1), as_of=cut)
+    return FlowSnapshot(
+        as_of=cut,
+        edges=edges,
+        episodes=episodes.astype({"stage_index": "int64", "bucket": "int64", "to_index": "int64"}),
+        arrivals=arrivals,
+        arrival_days=arrival_days,
+        won_in_period=won,
+        won_amount_in_period=won_amount,
+        amount_quantiles=amount_quantiles(log, since, cut),
+    )

@@ -1,0 +1,372 @@
+"""The event log on an Ibis backend: the one object the audit asks for aggregates.
+
+Deal population: every aggregate counts the deals with at least one *usable* event — an event row
+whose stage name the funnel knows (a stage or a lost outcome), duplicates merged. Deals of the
+deals table without such an event are reported in data quality (``deal_without_events``), not
+counted; deals that appear only in the events are counted (and reported as ``event_without_deal``
+when a deals table was given).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from ibis.backends import BaseBackend
+
+from voronka.engine import funnel as funnel_aggregates
+from voronka.engine import summary
+from voronka.engine.backend import default_backend, latest_timestamp, load_arrow, to_frame
+from voronka.engine.quality import QualityCounts, compute_quality
+from voronka.errors import InputError, UsageError
+from voronka.funnel import LOST, Funnel, StageNameStats
+
+MAX_SEGMENT_VALUES = 200
+"""A deal column with more distinct values than this is not offered for ``--by`` (an id, a name)."""
+
+_NOT_SEGMENTS = {"deal_id", "status", "lost_reason", "created_at", "closed_at", "amount", "_row"}
+_EVENT_BASE = ("deal_id", "stage", "entered_at", "_row")
+_PERIODS = {"week": "W", "month": "M"}
+
+
+def _normalize(table: Any, required: tuple[str, ...], what: str) -> pa.Table:
+    """An Arrow table with ``deal_id`` as text, naive-UTC timestamps and a ``_row`` column."""
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    if not isinstance(table, pa.Table):
+        raise TypeError(f"the {what} must be a pyarrow.Table or a pandas.DataFrame")
+    for name in required:
+        if name not in table.column_names:
+            raise InputError(
+                f"the {what} table has no column {name!r}", column=name, expected=", ".join(required)
+            )
+    if "_row" not in table.column_names:
+        table = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
+    for i, field in enumerate(table.schema):
+        column = table.column(i)
+        if field.name == "deal_id" and not pa.types.is_string(field.type):
+            table = table.set_column(i, field.name, pc.cast(column, pa.string()))
+        elif field.name == "_row" and field.type != pa.int64():
+            table = table.set_column(i, field.name, pc.cast(column, pa.int64()))
+        elif pa.types.is_timestamp(field.type) and (field.type.tz or field.type.unit != "us"):
+            # The contract is naive UTC in microseconds; a zoned column is shifted to UTC.
+            table = table.set_column(i, field.name, pc.cast(column, pa.timestamp("us")))
+    return table
+
+
+class EventLog:
+    """The deals' stage history on an Ibis backend, and every aggregate the audit needs from it.
+
+    Build it with :meth:`build`. Methods that need stage ids (``reach``, ``outcomes``,
+    ``time_in_stage``, ``quality`` and the per-deal tables) need a funnel: give one to
+    :meth:`build` or call :meth:`with_funnel`, which maps the stage names and materialises the
+    per-deal tables once on the backend.
+
+    The per-deal tables (:meth:`deal_summary`, :meth:`deal_stages`, :meth:`reached_at`) are Ibis
+    tables for other engine modules to aggregate; nothing outside the engine may pull rows from
+    them.
+    """
+
+    def __init__(
+        self,
+        *,
+        con: BaseBackend,
+        events: ir.Table,
+        deals: ir.Table | None,
+        events_rows: int,
+        deals_rows: int | None,
+        as_of: dt.datetime,
+        funnel: Funnel | None = None,
+        name_counts: dict[str, int] | None = None,
+    ) -> None:
+        """Use :meth:`build`; this constructor wires already-loaded tables together."""
+        self._con = con
+        self._events = events
+        self._deals = deals
+        self._events_rows = events_rows
+        self._deals_rows = deals_rows
+        self._as_of = as_of
+        self._funnel = funnel
+        self._name_counts = name_counts
+        self._mapping: dict[str, int] = {}
+        self._usable: ir.Table | None = None
+        self._stages: ir.Table | None = None
+        self._summary: ir.Table | None = None
+        self._segments: list[str] | None = None
+        self._quality: QualityCounts | None = None
+
+    # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        events: pa.Table | pd.DataFrame,
+        deals: pa.Table | pd.DataFrame | None = None,
+        funnel: Funnel | None = None,
+        *,
+        backend: BaseBackend | None = None,
+        as_of: dt.datetime | None = None,
+    ) -> EventLog:
+        """The log of ``events`` (and ``deals``) on ``backend`` (default: in-memory DuckDB).
+
+        ``events`` and ``deals`` are the canonical tables of ``voronka.io`` (see
+        docs/internals.md); without a deals table, deal attributes come from the event rows
+        (each column's first non-null value per deal in file order) and ``created_at`` is the
+        deal's first event. ``as_of`` defaults to the latest timestamp in the inputs.
+        ``funnel=None`` defers the stage mapping to :meth:`with_funnel`.
+        """
+        con = backend if backend is not None else default_backend()
+        events_arrow = _normalize(events, ("deal_id", "stage", "entered_at"), "events")
+        deals_arrow = None if deals is None else _normalize(deals, ("deal_id",), "deals")
+        if as_of is None:
+            as_of = latest_timestamp(events_arrow, deals_arrow) or dt.datetime(1970, 1, 1)
+        elif isinstance(as_of, pd.Timestamp):
+            as_of = as_of.to_pydatetime()
+        log = cls(
+            con=con,
+            events=load_arrow(con, events_arrow, "voronka_events"),
+            deals=None if deals_arrow is None else load_arrow(con, deals_arrow, "voronka_deals"),
+            events_rows=events_arrow.num_rows,
+            deals_rows=None if deals_arrow is None else deals_arrow.num_rows,
+            as_of=as_of,
+        )
+        return log if funnel is None else log.with_funnel(funnel)
+
+    def with_funnel(self, funnel: Funnel) -> EventLog:
+        """A log whose events are mapped to ``funnel``'s stages, per-deal tables materialised.
+
+        The distinct stage names (a few) are matched in Python with :meth:`Funnel.match`; the
+        resulting name → stage-index table is joined on the backend.
+        """
+        log = EventLog(
+            con=self._con,
+            events=self._events,
+            deals=self._deals,
+            events_rows=self._events_rows,
+            deals_rows=self._deals_rows,
+            as_of=self._as_of,
+            funnel=funnel,
+            name_counts=self.stage_name_counts(),
+        )
+        index_of = {stage_id: i for i, stage_id in enumerate(funnel.stage_ids)}
+        for name in log.stage_name_counts():
+            matched = funnel.match(name)
+            if matched == LOST:
+                log._mapping[name] = summary.LOST_INDEX
+            elif matched is not None:
+                log._mapping[name] = index_of[matched]
+        mapping = pa.table(
+            {
+                "stage": pa.array(list(log._mapping), pa.string()),
+                "stage_index": pa.array(list(log._mapping.values()), pa.int64()),
+            }
+        )
+        mapping_table = load_arrow(self._con, mapping, "voronka_stage_map")
+        usable = summary.usable_events(self._events, mapping_table)
+        log._usable = usable
+        log._stages = summary.deal_stages(usable, funnel.won_index).cache()
+        event_columns = [c for c in self._events.columns if c not in _EVENT_BASE]
+        log._summary = summary.deal_summary(
+            log._stages,
+            won_index=funnel.won_index,
+            as_of=self._as_of,
+            deals=None if self._deals is None else summary.deduplicated_deals(self._deals),
+            event_attrs=summary.event_attributes(self._events, event_columns),
+        ).cache()
+        return log
+
+    # -- what the log is ---------------------------------------------------------------------
+    @property
+    def backend(self) -> BaseBackend:
+        """The Ibis backend the log lives on."""
+        return self._con
+
+    @property
+    def as_of(self) -> dt.datetime:
+        """The moment the data describes: given to :meth:`build`, else the latest input time."""
+        return self._as_of
+
+    @property
+    def funnel(self) -> Funnel | None:
+        """The funnel the stage names are mapped to (None before :meth:`with_funnel`)."""
+        return self._funnel
+
+    @property
+    def stage_mapping(self) -> Mapping[str, int]:
+        """Stage name in the data → stage index in the funnel (``LOST_INDEX`` for lost)."""
+        return dict(self._mapping)
+
+    def stage_name_counts(self) -> dict[str, int]:
+        """Event rows per distinct stage name as written in the data (null names left out)."""
+        if self._name_counts is None:
+            named = self._events.filter(self._events.stage.notnull())
+            frame = to_frame(self._con, named.group_by("stage").agg(n=named.count()))
+            self._name_counts = {
+                str(s): int(n)
+                for s, n in sorted(zip(frame["stage"], frame["n"], strict=True), key=lambda x: -x[1])
+            }
+        return dict(self._name_counts)
+
+    def stage_name_stats(self) -> list[StageNameStats]:
+        """Per distinct stage name: deals, mean relative position, terminal share (duplicates
+        merged), for :func:`voronka.funnel.infer_funnel`. Most deals first."""
+        ev = self._events.filter(self._events.stage.notnull())
+        dedup = ev.group_by(["deal_id", "stage", "entered_at"]).agg(_row=ev._row.min())
+        order = ibis.window(group_by=dedup.deal_id, order_by=[dedup.entered_at, dedup._row])
+        whole = ibis.window(group_by=dedup.deal_id)
+        ranked = dedup.mutate(pos=ibis.row_number().over(order), n=dedup.count().over(whole))
+        relative = ibis.ifelse(ranked.n > 1, ranked.pos / (ranked.n - 1), 0.0)
+        last = ranked.pos == ranked.n - 1
+        stats = ranked.group_by("stage").agg(
+            deals=ranked.deal_id.nunique(),
+            mean_position=relative.mean(),
+            terminal_deals=ranked.deal_id.nunique(where=last),
+        )
+        frame = to_frame(self._con, stats)
+        out = [
+            StageNameStats(
+                name=str(row.stage),
+                deals=int(row.deals),
+                mean_position=float(row.mean_position),
+                terminal_share=float(row.terminal_deals) / int(row.deals),
+            )
+            for row in frame.itertuples()
+        ]
+        return sorted(out, key=lambda s: (-s.deals, s.name))
+
+    def deal_columns(self) -> list[str]:
+        """Every attribute column of the deal summary (deals table first, then event rows)."""
+        table = self.deal_summary()
+        computed = set(summary.COMPUTED_COLUMNS)
+        return [c for c in table.columns if c not in computed]
+
+    def segment_columns(self) -> list[str]:
+        """Deal columns usable for ``--by``: text or yes/no columns with 1 to
+        :data:`MAX_SEGMENT_VALUES` distinct values (not ids, status, lost reason, dates, amount)."""
+        if self._segments is None:
+            table = self.deal_summary()
+            candidates = [
+                c
+                for c in self.deal_columns()
+                if c not in _NOT_SEGMENTS
+                and (table[c].type().is_string() or table[c].type().is_boolean())
+            ]
+            self._segments = []
+            if candidates:
+                counts = to_frame(
+                    self._con, table.aggregate(**{c: table[c].nunique() for c in candidates})
+                )
+                self._segments = [
+                    c for c in candidates if 1 <= int(counts[c].iloc[0]) <= MAX_SEGMENT_VALUES
+                ]
+        return list(self._segments)
+
+    # -- per-deal tables, for engine modules ---------------------------------------------------
+    def _need_funnel(self) -> Funnel:
+        if self._funnel is None:
+            raise RuntimeError("this needs a funnel: build the log with one or call with_funnel")
+        return self._funnel
+
+    def deal_summary(self) -> ir.Table:
+        """The materialised per-deal summary (one row per deal of the population) as an Ibis
+        table; columns in :func:`voronka.engine.summary.deal_summary`. For engine modules."""
+        self._need_funnel()
+        assert self._summary is not None
+        return self._summary
+
+    def usable_events(self) -> ir.Table:
+        """The usable events (lazy Ibis table; columns in
+        :func:`voronka.engine.summary.usable_events`). For engine modules."""
+        self._need_funnel()
+        assert self._usable is not None
+        return self._usable
+
+    def deal_stages(self) -> ir.Table:
+        """The materialised deal × stage table (first/last entry, ``left_at``, counters) as an Ibis
+        table; columns in :func:`voronka.engine.summary.deal_stages`. For engine modules."""
+        self._need_funnel()
+        assert self._stages is not None
+        return self._stages
+
+    def reached_at(self) -> ir.Table:
+        """Per deal × stage of the line it reached: ``deal_id``, ``stage_index``, ``reached_at``
+        (earliest entry into that stage or any later one). Lazy Ibis table, for engine modules."""
+        funnel = self._need_funnel()
+        line = load_arrow(
+            self._con,
+            pa.table({"k": pa.array(range(funnel.won_index + 1), pa.int64())}),
+            "voronka_line",
+        )
+        return summary.reached_at(self.deal_stages(), line, funnel.won_index)
+
+    def segmented(self, by: str | None = None, period: str | None = None) -> ir.Table:
+        """The deal summary with a ``segment`` column (the ``by`` column) and a ``period`` date
+        column (Monday of the creation week, or the first day of its month), as asked."""
+        table = self.deal_summary()
+        extra: dict[str, ir.Value] = {}
+        if by is not None:
+            if by not in self.deal_columns():
+                raise UsageError(
+                    f"there is no deal column {by!r} to break the funnel down by",
+                    column=by,
+                    expected=", ".join(self.segment_columns()) or "a deal column",
+                )
+            extra["segment"] = table[by]
+        if period is not None:
+            if period not in _PERIODS:
+                raise UsageError(f"unknown period {period!r}", expected="week or month")
+            extra["period"] = table.created_at.truncate(_PERIODS[period]).date()
+        return table.mutate(**extra) if extra else table
+
+    # -- aggregates --------------------------------------------------------------------------
+    def reach(self, by: str | None = None, period: str | None = None) -> pd.DataFrame:
+        """Per [segment] × [period] × stage: ``stage_id``, ``stage_index``, ``reached`` (deals that
+        entered the stage or a later one of the line), ``open_here`` / ``lost_here`` (open / lost
+        deals whose latest non-lost event is in the stage). Every stage of the funnel, zeros kept."""
+        return funnel_aggregates.reach(self, by=by, period=period)
+
+    def outcomes(self, by: str | None = None, period: str | None = None) -> pd.DataFrame:
+        """Per [segment] × [period]: ``deals``, ``won``, ``lost``, ``open``."""
+        return funnel_aggregates.outcomes(self, by=by, period=period)
+
+    def time_in_stage(self, by: str | None = None) -> pd.DataFrame:
+        """Per [segment] × stage: ``stage_id``, ``stage_index``, ``n_left`` (deals that left the
+        stage after their first entry), ``median_days``, ``p90_days`` (NaN when none left; always
+        for the won stage)."""
+        return funnel_aggregates.time_in_stage(self, by=by)
+
+    def quality(self) -> QualityCounts:
+        """Event rows excluded per reason and the data-quality issues, with bounded examples."""
+        if self._quality is None:
+            self._quality = compute_quality(self)
+        return self._quality
+
+    # -- for the aggregate modules -----------------------------------------------------------
+    def frame(self, expr: ir.Table) -> pd.DataFrame:
+        """A small aggregate ``expr`` on this log's backend as a pandas frame."""
+        return to_frame(self._con, expr)
+
+    @property
+    def events_table(self) -> ir.Table:
+        """The raw events as loaded (for engine modules)."""
+        return self._events
+
+    @property
+    def deals_table(self) -> ir.Table | None:
+        """The raw deals table as loaded, or None (for engine modules)."""
+        return self._deals
+
+    @property
+    def events_rows(self) -> int:
+        """Rows of the events table given to :meth:`build`."""
+        return self._events_rows
+
+    @property
+    def deals_rows(self) -> int | None:
+        """Rows of the deals table given to :meth:`build` (None without one)."""
+        return self._deals_rows

@@ -1,0 +1,238 @@
+"""Data-quality counts of the event log: rows left out and problems flagged, with a few examples.
+
+Row accounting: of the event rows given to the engine, ``used = read − unknown_stage −
+duplicate_event``; of the deals rows, ``used = read − duplicate_deal``. The other kinds are flagged
+only: the rows stay in the audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from voronka.engine import summary
+from voronka.engine.backend import scalar
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from voronka.engine.log import EventLog
+
+MAX_EXAMPLES = 5
+"""Examples kept per issue."""
+
+
+@dataclass(frozen=True)
+class QualityIssueCount:
+    """One kind of data-quality problem found by the engine.
+
+    Attributes:
+        kind: the code: ``duplicate_event``, ``unknown_stage``, ``event_before_created``,
+            ``backward_move``, ``deal_without_events``, ``event_without_deal``, ``duplicate_deal``.
+        count: how many rows or deals (per ``unit``) have it.
+        examples: up to five: ``_row`` numbers of the file, deal ids, or stage names.
+        unit: what ``count`` counts: ``rows`` or ``deals``.
+        file: the input the rows or deals come from: ``events`` or ``deals``.
+        excluded: whether the rows were left out of the audit (else only flagged).
+    """
+
+    kind: str
+    count: int
+    examples: tuple[str, ...]
+    unit: Literal["rows", "deals"]
+    file: Literal["events", "deals"]
+    excluded: bool
+
+
+@dataclass(frozen=True)
+class QualityCounts:
+    """What the engine left out and what it flagged.
+
+    Attributes:
+        events_read: event rows given to the engine.
+        events_used: event rows in the audit (``events_read`` minus the excluded kinds).
+        deals_read: deals rows given to the engine (None without a deals table).
+        deals_used: deals rows in the audit (one per deal id; None without a deals table).
+        duplicate_event: excluded: same deal, stage and time as an earlier row (first kept).
+        unknown_stage: excluded: a stage name the funnel does not know (examples: the names).
+        event_before_created: flagged: an event dated before its deal's ``created_at``.
+        backward_move: flagged: an event that goes to an earlier stage of the line than the
+            deal's previous event.
+        deal_without_events: flagged: a deals-table deal with no usable event (not counted in
+            the funnel).
+        event_without_deal: flagged: a deal with events but absent from the deals table.
+        duplicate_deal: excluded: a deals-table row repeating an earlier row's ``deal_id``.
+    """
+
+    events_read: int
+    events_used: int
+    deals_read: int | None
+    deals_used: int | None
+    duplicate_event: QualityIssueCount
+    unknown_stage: QualityIssueCount
+    event_before_created: QualityIssueCount
+    backward_move: QualityIssueCount
+    deal_without_events: QualityIssueCount
+    event_without_deal: QualityIssueCount
+    duplicate_deal: QualityIssueCount
+
+    @property
+    def events_rejected(self) -> int:
+        """Event rows left out: ``events_read − events_used``."""
+        return self.events_read - self.events_used
+
+    @property
+    def deals_rejected(self) -> int | None:
+        """Deals rows left out (None without a deals table)."""
+        if self.deals_read is None or self.deals_used is None:
+            return None
+        return self.deals_read - self.deals_used
+
+    @property
+    def issues(self) -> tuple[QualityIssueCount, ...]:
+        """Every kind, in a fixed order, including those with a zero count."""
+        return (
+            self.unknown_stage,
+            self.duplicate_event,
+            self.event_before_created,
+            self.backward_move,
+            self.deal_without_events,
+            self.event_without_deal,
+            self.duplicate_deal,
+        )
+
+
+def _examples(log: EventLog, column: ir.Column) -> tuple[str, ...]:
+    """The first :data:`MAX_EXAMPLES` distinct values of ``column`` (nulls dropped), sorted."""
+    table = column.name("value").as_table()
+    table = table.filter(table.value.notnull()).distinct().order_by("value").limit(MAX_EXAMPLES)
+    frame = log.frame(table)
+    return tuple(str(v) for v in frame["value"])
+
+
+def compute_quality(log: EventLog) -> QualityCounts:
+    """The :class:`QualityCounts` of a log that has a funnel (see the module docstring)."""
+    log._need_funnel()
+    stages = log.deal_stages()
+    deals_summary = log.deal_summary()
+    mapping = log.stage_mapping
+    names = log.stage_name_counts()
+
+    matched_rows = sum(n for name, n in names.items() if name in mapping)
+    unknown_names = [name for name in names if name not in mapping]  # most rows first
+    unknown = QualityIssueCount(
+        "unknown_stage",
+        log.events_rows - matched_rows,
+        tuple(unknown_names[:MAX_EXAMPLES]),
+        "rows",
+        "events",
+        True,
+    )
+
+    totals = log.frame(
+        stages.aggregate(
+            usable=stages.n_events.sum(),
+            duplicates=stages.n_duplicates.sum(),
+            backward=stages.n_backward.sum(),
+        )
+    ).iloc[0]
+    usable = int(totals["usable"] or 0)
+    n_dup = int(totals["duplicates"] or 0)
+    n_back = int(totals["backward"] or 0)
+    duplicate = QualityIssueCount(
+        "duplicate_event",
+        n_dup,
+        _examples(log, stages.duplicate_row) if n_dup else (),
+        "rows",
+        "events",
+        True,
+    )
+    backward = QualityIssueCount(
+        "backward_move",
+        n_back,
+        _examples(log, stages.backward_row) if n_back else (),
+        "rows",
+        "events",
+        False,
+    )
+
+    before = _events_before_created(log)
+
+    deals = log.deals_table
+    without_events = QualityIssueCount("deal_without_events", 0, (), "deals", "deals", False)
+    without_deal = QualityIssueCount("event_without_deal", 0, (), "deals", "events", False)
+    duplicate_deal = QualityIssueCount("duplicate_deal", 0, (), "rows", "deals", True)
+    deals_used: int | None = None
+    if deals is not None:
+        unique = summary.deduplicated_deals(deals)
+        deals_used = int(scalar(log.backend, unique.count()))
+        n_dup_deals = (log.deals_rows or 0) - deals_used
+        if n_dup_deals:
+            order = unique.select(first_row=unique._row, first_id=unique.deal_id)
+            repeated = deals.join(order, deals.deal_id == order.first_id)
+            repeated = repeated.filter(repeated._row != repeated.first_row)
+            duplicate_deal = QualityIssueCount(
+                "duplicate_deal", n_dup_deals, _row_examples(log, repeated._row), "rows", "deals", True
+            )
+        orphans = unique.anti_join(deals_summary, unique.deal_id == deals_summary.deal_id)
+        n_orphans = int(scalar(log.backend, orphans.count()))
+        without_events = QualityIssueCount(
+            "deal_without_events",
+            n_orphans,
+            _examples(log, orphans.deal_id) if n_orphans else (),
+            "deals",
+            "deals",
+            False,
+        )
+        missing = deals_summary.filter(deals_summary.deals_row.isnull())
+        n_missing = int(scalar(log.backend, missing.count()))
+        without_deal = QualityIssueCount(
+            "event_without_deal",
+            n_missing,
+            _examples(log, missing.deal_id) if n_missing else (),
+            "deals",
+            "events",
+            False,
+        )
+
+    return QualityCounts(
+        events_read=log.events_rows,
+        events_used=usable,
+        deals_read=log.deals_rows,
+        deals_used=deals_used,
+        duplicate_event=duplicate,
+        unknown_stage=unknown,
+        event_before_created=before,
+        backward_move=backward,
+        deal_without_events=without_events,
+        event_without_deal=without_deal,
+        duplicate_deal=duplicate_deal,
+    )
+
+
+def _row_examples(log: EventLog, column: ir.Column) -> tuple[str, ...]:
+    """Up to :data:`MAX_EXAMPLES` smallest row numbers of ``column``."""
+    return _examples(log, column)
+
+
+def _events_before_created(log: EventLog) -> QualityIssueCount:
+    """Usable events dated before their deal's ``created_at`` (only possible when an input gives
+    ``created_at``; otherwise it is the deal's first event)."""
+    empty = QualityIssueCount("event_before_created", 0, (), "rows", "events", False)
+    deals = log.deals_table
+    has_created = "created_at" in log.events_table.columns or (
+        deals is not None and "created_at" in deals.columns
+    )
+    if not has_created:
+        return empty
+    summary_table = log.deal_summary()
+    created = summary_table.select(c_deal=summary_table.deal_id, c_at=summary_table.created_at)
+    usable = log.usable_events()
+    early = usable.join(created, usable.deal_id == created.c_deal)
+    early = early.filter(early.entered_at < early.c_at)
+    count = int(scalar(log.backend, early.count()))
+    if not count:
+        return empty
+    return QualityIssueCount(
+        "event_before_created", count, _row_examples(log, early._row), "rows", "events", False
+    )

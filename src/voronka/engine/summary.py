@@ -1,0 +1,277 @@
+"""The per-deal tables the engine materialises once per funnel, as Ibis expressions.
+
+Three tables, built in this order (each a function of the one before):
+
+* **usable events** (lazy): the event rows whose stage name the funnel knows, one row per
+  (deal, stage, entered_at) — a repeated row is a duplicate, the first in file order is kept.
+* **deal stages** (materialised): one row per deal × stage it entered (lost counts as a stage with
+  index ``LOST_INDEX``), from a single window pass over the usable events: when it first and last
+  entered the stage, when it left the stage after the first entry, and the per-deal counters that
+  the data-quality section needs.
+* **deal summary** (materialised): one row per deal with at least one usable event — the deal
+  population of every aggregate — with its attributes, how far it got, its outcome and its
+  current stage.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+
+LOST_INDEX = -1
+"""The ``stage_index`` of events matched to :data:`voronka.funnel.LOST`."""
+
+_CODE_BASE = 100_000
+"""``seq * _CODE_BASE + stage_index`` orders a deal's stages by its latest event in one integer,
+so the current stage comes out of a plain ``max`` (no ordered aggregate, which some backends lack)."""
+
+SECONDS_PER_DAY = 86_400.0
+
+COMPUTED_COLUMNS = (
+    "deal_id",
+    "created_at",
+    "closed_at",
+    "first_event_at",
+    "last_event_at",
+    "n_events",
+    "max_stage_index",
+    "current_stage_index",
+    "current_entered_at",
+    "days_in_stage",
+    "won_at",
+    "lost_at",
+    "outcome",
+    "deals_row",
+)
+"""Columns of the deal summary the engine computes; input columns of these names are replaced."""
+
+
+def epoch_seconds(expr: ir.TimestampValue) -> ir.FloatingValue:
+    """Seconds since 1970 of a naive-UTC timestamp, as a float on every backend."""
+    return expr.epoch_seconds().cast("float64")
+
+
+def days_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
+    """``end − start`` in float days (to the second)."""
+    return (epoch_seconds(end) - epoch_seconds(start)) / SECONDS_PER_DAY
+
+
+def usable_events(events: ir.Table, mapping: ir.Table) -> ir.Table:
+    """Events whose stage name is in ``mapping`` (``stage`` → ``stage_index``), duplicates merged.
+
+    Columns: ``deal_id``, ``stage_index``, ``entered_at``, ``_row`` (the first row in file order),
+    ``n_rows`` (rows merged into this one), ``duplicate_row`` (the last of them, an example).
+    """
+    matched = events.select("deal_id", "stage", "entered_at", "_row").join(mapping, "stage")
+    return matched.group_by(["deal_id", "stage_index", "entered_at"]).agg(
+        _row=matched._row.min(),
+        n_rows=matched.count(),
+        duplicate_row=matched._row.max(),
+    )
+
+
+def deal_stages(usable: ir.Table, won_index: int) -> ir.Table:
+    """One row per deal × stage entered (lost included), from one window pass over ``usable``.
+
+    Columns: ``deal_id``, ``stage_index``, ``first_entered_at``, ``last_entered_at``, ``left_at``
+    (the time of the deal's next event of another stage after its first entry into this one; lost
+    events count as leaving; null if it never left), ``last_seq`` (position of the deal's last
+    event of this stage among its events), ``n_events``, ``n_duplicates`` (event rows merged away),
+    ``duplicate_row``, ``n_backward`` (events of this stage that follow an event of a later stage
+    of the line), ``backward_row`` (an example ``_row``).
+
+    ``left_at`` is the minimum, over the deal's events of the stage, of the next event's time where
+    that event is of another stage: the first such event closes the first run of the stage.
+    """
+    order = ibis.window(group_by=usable.deal_id, order_by=[usable.entered_at, usable._row])
+    ev = usable.mutate(
+        seq=ibis.row_number().over(order),
+        prev_index=usable.stage_index.lag().over(order),
+        next_index=usable.stage_index.lead().over(order),
+        next_at=usable.entered_at.lead().over(order),
+    )
+    backward = (
+        (ev.stage_index >= 0)
+        & (ev.stage_index <= won_index)
+        & (ev.prev_index >= 0)
+        & (ev.stage_index < ev.prev_index)
+    ).fill_null(False)
+    leaving = (ev.next_index != ev.stage_index).fill_null(False)
+    return ev.group_by(["deal_id", "stage_index"]).agg(
+        first_entered_at=ev.entered_at.min(),
+        last_entered_at=ev.entered_at.max(),
+        left_at=ev.next_at.min(where=leaving),
+        last_seq=ev.seq.max(),
+        n_events=ev.count(),
+        n_duplicates=(ev.n_rows - 1).sum(),
+        duplicate_row=ev.duplicate_row.min(where=ev.n_rows > 1),
+        n_backward=backward.cast("int64").sum(),
+        backward_row=ev._row.min(where=backward),
+    )
+
+
+def event_attributes(events: ir.Table, columns: Sequence[str]) -> ir.Table | None:
+    """Deal attributes carried by event rows: per deal, each column's first non-null value in file
+    order (smallest ``_row``). None when ``columns`` is empty."""
+    if not columns:
+        return None
+    aggs = {}
+    for name in columns:
+        col = events[name]
+        # The key is nulled too, so backends whose min_by ignores the filter still skip nulls.
+        key = ibis.ifelse(col.notnull(), events._row, ibis.null("int64"))
+        aggs[name] = col.argmin(key, where=col.notnull())
+    return events.group_by("deal_id").agg(**aggs)
+
+
+def deduplicated_deals(deals: ir.Table) -> ir.Table:
+    """The deals table with one row per ``deal_id``: the first in file order."""
+    order = ibis.window(group_by=deals.deal_id, order_by=deals._row)
+    ranked = deals.mutate(_rank=ibis.row_number().over(order))
+    return ranked.filter(ranked._rank == 0).drop("_rank")
+
+
+def deal_summary(
+    stages: ir.Table,
+    *,
+    won_index: int,
+    as_of: dt.datetime,
+    deals: ir.Table | None,
+    event_attrs: ir.Table | None,
+) -> ir.Table:
+    """One row per deal with a usable event: attributes, reach, outcome, current stage.
+
+    Columns: ``deal_id``; ``created_at`` (the deals table's, else the events', else the first
+    event's time); every attribute column (deals table first, then event rows); ``first_event_at``,
+    ``last_event_at``, ``n_events``; ``max_stage_index`` (furthest stage of the line entered; null
+    if none); ``current_stage_index`` / ``current_entered_at`` (stage and time of the latest
+    non-lost event); ``won_at`` (first entry into the won stage), ``lost_at`` (first lost event);
+    ``outcome`` (``won`` if it reached the won stage or its status is won; else ``lost`` if its
+    status is lost or it has a lost event; else ``open``); ``closed_at`` (the input's, else
+    ``won_at``/``lost_at``/the last event for closed deals); ``days_in_stage`` (open deals:
+    ``as_of − current_entered_at`` in days); ``deals_row`` (its row in the deals file, null if
+    absent from it or no deals table was given).
+    """
+    line = (stages.stage_index >= 0) & (stages.stage_index <= won_index)
+    in_funnel = stages.stage_index >= 0
+    per_deal = stages.group_by("deal_id").agg(
+        first_event_at=stages.first_entered_at.min(),
+        last_event_at=stages.last_entered_at.max(),
+        n_events=stages.n_events.sum(),
+        max_stage_index=stages.stage_index.max(where=line),
+        _current_code=(stages.last_seq * _CODE_BASE + stages.stage_index).max(where=in_funnel),
+        current_entered_at=stages.last_entered_at.max(where=in_funnel),
+        won_at=stages.first_entered_at.min(where=stages.stage_index == won_index),
+        lost_at=stages.first_entered_at.min(where=stages.stage_index == LOST_INDEX),
+    )
+    table = per_deal
+    attr_names: list[str] = []
+    deal_cols: dict[str, ir.Value] = {}
+    event_cols: dict[str, ir.Value] = {}
+    if deals is not None:
+        renamed = deals.rename({f"d__{c}": c for c in deals.columns})
+        table = table.left_join(renamed, table.deal_id == renamed.d__deal_id)
+        for c in deals.columns:
+            if c not in ("deal_id", "_row"):
+                deal_cols[c] = table[f"d__{c}"]
+    if event_attrs is not None:
+        renamed_e = event_attrs.rename({f"e__{c}": c for c in event_attrs.columns})
+        table = table.left_join(renamed_e, table.deal_id == renamed_e.e__deal_id)
+        for c in event_attrs.columns:
+            if c != "deal_id":
+                event_cols[c] = table[f"e__{c}"]
+    for c in [*deal_cols, *event_cols]:
+        if c not in attr_names and c not in COMPUTED_COLUMNS:
+            attr_names.append(c)
+
+    def attribute(name: str) -> ir.Value | None:
+        d, e = deal_cols.get(name), event_cols.get(name)
+        if d is not None and e is not None:
+            return ibis.coalesce(d, e.cast(d.type()))
+        return d if d is not None else e
+
+    created_in = attribute("created_at")
+    created_at = (
+        ibis.coalesce(created_in.cast("timestamp"), table.first_event_at)
+        if created_in is not None
+        else table.first_event_at
+    )
+    status = attribute("status")
+    won = (table.max_stage_index == won_index).fill_null(False)
+    lost = table.lost_at.notnull()
+    if status is not None:
+        status_text = status.cast("string").lower()
+        won = won | (status_text == "won").fill_null(False)
+        lost = lost | (status_text == "lost").fill_null(False)
+    outcome = ibis.cases((won, "won"), (lost, "lost"), else_="open")
+    derived_close = ibis.cases(
+        (won, ibis.coalesce(table.won_at, table.last_event_at)),
+        (lost, ibis.coalesce(table.lost_at, table.last_event_at)),
+        else_=ibis.null("timestamp"),
+    )
+    closed_in = attribute("closed_at")
+    closed_at = (
+        ibis.coalesce(closed_in.cast("timestamp"), derived_close)
+        if closed_in is not None
+        else derived_close
+    )
+    as_of_seconds = calendar.timegm(as_of.timetuple()) + as_of.microsecond / 1e6
+    days_in_stage = ibis.ifelse(
+        outcome == "open",
+        (ibis.literal(as_of_seconds) - epoch_seconds(table.current_entered_at)) / SECONDS_PER_DAY,
+        ibis.null("float64"),
+    )
+    current_index = (table._current_code % _CODE_BASE).cast("int64")
+    deals_row = table["d___row"] if deals is not None else ibis.null("int64")
+    columns: dict[str, ir.Value] = {
+        "deal_id": table.deal_id,
+        "created_at": created_at,
+    }
+    for name in attr_names:
+        value = attribute(name)
+        if value is not None:
+            columns[name] = value
+    columns.update(
+        first_event_at=table.first_event_at,
+        last_event_at=table.last_event_at,
+        n_events=table.n_events.cast("int64"),
+        max_stage_index=table.max_stage_index.cast("int64"),
+        current_stage_index=current_index,
+        current_entered_at=table.current_entered_at,
+        won_at=table.won_at,
+        lost_at=table.lost_at,
+        outcome=outcome,
+        closed_at=closed_at,
+        days_in_stage=days_in_stage,
+        deals_row=deals_row.cast("int64"),
+    )
+    return table.select(**columns)
+
+
+def reached_at(stages: ir.Table, line_stages: ir.Table, won_index: int) -> ir.Table:
+    """Per deal × stage of the line it reached: ``reached_at``, its earliest entry into that stage
+    or any later stage of the line.
+
+    ``line_stages`` has one row per stage of the line (``k``: its index). A skipped stage takes the
+    time of the next stage the deal did enter: each entered stage ``s`` covers the indices between
+    the deal's previous entered stage (exclusive) and ``s`` (inclusive).
+    """
+    line = stages.filter((stages.stage_index >= 0) & (stages.stage_index <= won_index)).select(
+        "deal_id", "stage_index", "first_entered_at"
+    )
+    down = ibis.cumulative_window(group_by=line.deal_id, order_by=ibis.desc(line.stage_index))
+    order = ibis.window(group_by=line.deal_id, order_by=line.stage_index)
+    spans = line.mutate(
+        reached_at=line.first_entered_at.min().over(down),
+        lower=line.stage_index.lag().over(order).fill_null(-1),
+    )
+    joined = spans.join(
+        line_stages, (line_stages.k <= spans.stage_index) & (line_stages.k > spans.lower)
+    )
+    return joined.select(
+        deal_id=joined.deal_id, stage_index=joined.k.cast("int64"), reached_at=joined.reached_at
+    )
