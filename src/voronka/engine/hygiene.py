@@ -1,0 +1,264 @@
+"""Stage-hygiene aggregates: pile-ups (throughput, open deals' ages), stuck deals, entry criteria.
+
+Every function takes an :class:`~voronka.engine.EventLog` with a funnel and returns a small pandas
+frame — one row per stage (or per manager), or an explicitly bounded list of deals — computed on
+the log's backend from its per-deal tables:
+
+* open deals and their **days in stage** come from the deal summary (``outcome == "open"``,
+  ``current_stage_index``, ``days_in_stage = as_of − entry into the current stage``);
+* a deal **leaves** a stage at ``left_at`` of the deal × stage table: its next event of another
+  stage after its first entry (a lost event counts as leaving);
+* a deal **reached** a stage of the line when it entered it or any later stage (PRODUCT.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+if TYPE_CHECKING:
+    from voronka.engine.log import EventLog
+
+THROUGHPUT_WEEKS = 13
+"""The window of the weekly throughput: the 13 weeks (a quarter) before ``as_of``."""
+
+AGE_QUANTILES = (0.25, 0.5, 0.75, 0.9)
+"""Quantiles of the open deals' days in stage reported per stage."""
+
+AGE_BUCKETS = (0.0, 7.0, 30.0, 90.0)
+"""Starts of the age buckets in days: ``[0, 7)``, ``[7, 30)``, ``[30, 90)``, ``90+``."""
+
+MAX_STUCK_LIST = 50
+"""Default bound of the list of the worst stuck deals."""
+
+
+def _stage_count(log: EventLog) -> int:
+    funnel = log.funnel
+    if funnel is None:
+        raise RuntimeError("this needs a funnel: build the log with one or call with_funnel")
+    return len(funnel.stages)
+
+
+def _grid(log: EventLog) -> pd.DataFrame:
+    funnel = log.funnel
+    assert funnel is not None
+    return pd.DataFrame(
+        {
+            "stage_id": pd.Series(list(funnel.stage_ids), dtype=object),
+            "stage_index": pd.Series(range(len(funnel.stages)), dtype="int64"),
+        }
+    )
+
+
+def _open_deals(log: EventLog) -> ir.Table:
+    summary = log.deal_summary()
+    return summary.filter((summary.outcome == "open") & summary.current_stage_index.notnull())
+
+
+def stage_throughput(log: EventLog, weeks: int = THROUGHPUT_WEEKS) -> pd.DataFrame:
+    """Per stage: ``left`` (deals that left it in the ``weeks`` before ``as_of``) and
+    ``weekly_throughput`` (``left / weeks``). Every stage of the funnel, zeros kept."""
+    _stage_count(log)
+    end = ibis.literal(log.as_of, "timestamp")
+    start = ibis.literal(log.as_of - dt.timedelta(weeks=weeks), "timestamp")
+    stages = log.deal_stages()
+    hit = stages.filter(
+        (stages.stage_index >= 0) & (stages.left_at > start) & (stages.left_at <= end)
+    )
+    frame = log.frame(hit.group_by("stage_index").agg(left=hit.count()))
+    grid = _grid(log).merge(frame, on="stage_index", how="left")
+    grid["left"] = grid["left"].fillna(0).astype("int64")
+    grid["weekly_throughput"] = grid["left"] / float(weeks)
+    return grid
+
+
+def open_ages(log: EventLog) -> pd.DataFrame:
+    """Per stage: ``open`` deals now in it, quantiles of their days in stage (``p25_days``,
+    ``median_days``, ``p75_days``, ``p90_days``, ``max_days``; NaN without open deals; linear
+    interpolation) and counts per age bucket (``age_0_7``, ``age_7_30``, ``age_30_90``,
+    ``age_90_plus``)."""
+    _stage_count(log)
+    open_ = _open_deals(log)
+    days = open_.days_in_stage
+    aggs: dict[str, ir.Scalar] = {"open": open_.count()}
+    names = ("p25_days", "median_days", "p75_days", "p90_days")
+    for name, q in zip(names, AGE_QUANTILES, strict=True):
+        aggs[name] = days.quantile(q)
+    aggs["max_days"] = days.max()
+    for label, lo, hi in _bucket_bounds():
+        cond = days >= lo if hi is None else (days >= lo) & (days < hi)
+        aggs[label] = open_.count(where=cond)
+    frame = log.frame(
+        open_.group_by(stage_index=open_.current_stage_index.cast("int64")).agg(**aggs)
+    )
+    grid = _grid(log).merge(frame, on="stage_index", how="left")
+    for col in ["open", *[b[0] for b in _bucket_bounds()]]:
+        grid[col] = grid[col].fillna(0).astype("int64")
+    for col in [*names, "max_days"]:
+        grid[col] = grid[col].astype("float64")
+    return grid
+
+
+def _bucket_bounds() -> list[tuple[str, float, float | None]]:
+    out: list[tuple[str, float, float | None]] = []
+    for i, lo in enumerate(AGE_BUCKETS):
+        hi = AGE_BUCKETS[i + 1] if i + 1 < len(AGE_BUCKETS) else None
+        label = f"age_{int(lo)}_{int(hi)}" if hi is not None else f"age_{int(lo)}_plus"
+        out.append((label, lo, hi))
+    return out
+
+
+def _limit_expr(stage_index: ir.IntegerValue, limits: Mapping[int, float]) -> ir.FloatingValue:
+    """The limit of each row's stage (null where the stage has none)."""
+    cases = [(stage_index == int(k), float(v)) for k, v in sorted(limits.items())]
+    if not cases:
+        return ibis.null("float64")
+    return ibis.cases(*cases, else_=ibis.null("float64")).cast("float64")
+
+
+def _stuck_deals(log: EventLog, limits: Mapping[int, float]) -> ir.Table:
+    open_ = _open_deals(log)
+    limit = _limit_expr(open_.current_stage_index, limits)
+    open_ = open_.mutate(limit_days=limit)
+    return open_.filter(open_.limit_days.notnull() & (open_.days_in_stage > open_.limit_days))
+
+
+def stuck_counts(log: EventLog, limits: Mapping[int, float]) -> pd.DataFrame:
+    """Per stage: ``open`` deals and ``stuck`` ones (days in stage > the stage's limit, strictly;
+    stages without a limit have ``stuck = 0``). ``limits``: stage index → days."""
+    ages = open_ages(log)[["stage_id", "stage_index", "open"]]
+    stuck = _stuck_deals(log, limits)
+    frame = log.frame(
+        stuck.group_by(stage_index=stuck.current_stage_index.cast("int64")).agg(stuck=stuck.count())
+    )
+    grid = ages.merge(frame, on="stage_index", how="left")
+    grid["stuck"] = grid["stuck"].fillna(0).astype("int64")
+    return grid
+
+
+def stuck_by_column(log: EventLog, limits: Mapping[int, float], column: str) -> pd.DataFrame:
+    """Per value of the deal column ``column`` (``manager``): ``open`` deals and ``stuck`` ones,
+    most stuck first (``value`` None for a blank). Empty when the column does not exist."""
+    if column not in log.deal_columns():
+        return pd.DataFrame({"value": [], "open": [], "stuck": []})
+    open_ = _open_deals(log)
+    limit = _limit_expr(open_.current_stage_index, limits)
+    is_stuck = limit.notnull() & (open_.days_in_stage > limit)
+    grouped = open_.group_by(value=open_[column].cast("string")).agg(
+        open=open_.count(), stuck=open_.count(where=is_stuck)
+    )
+    frame = log.frame(grouped)
+    frame["open"] = frame["open"].astype("int64")
+    frame["stuck"] = frame["stuck"].astype("int64")
+    frame["value"] = frame["value"].astype(object).where(frame["value"].notna(), None)
+    frame = frame.sort_values(
+        ["stuck", "open", "value"], ascending=[False, False, True], na_position="last"
+    )
+    return frame.reset_index(drop=True)
+
+
+def worst_stuck(
+    log: EventLog,
+    limits: Mapping[int, float],
+    *,
+    limit: int = MAX_STUCK_LIST,
+    columns: Sequence[str] = ("manager",),
+) -> pd.DataFrame:
+    """The stuck deals, worst first, at most ``limit`` rows: ``deal_id``, ``stage_index``,
+    ``days`` (in the stage), ``limit_days``, ``overdue_ratio`` (``days / limit_days``) and the
+    deal ``columns`` that exist (e.g. ``manager``; missing ones come back as None).
+
+    Worst = the largest ``overdue_ratio`` (a deal 3× past a 7-day limit is worse than one 1.2×
+    past a 60-day limit), ties by more days, then by deal id.
+    """
+    stuck = _stuck_deals(log, limits)
+    present = [c for c in columns if c in log.deal_columns()]
+    stuck = stuck.mutate(overdue_ratio=stuck.days_in_stage / stuck.limit_days)
+    chosen = stuck.select(
+        "deal_id",
+        stage_index=stuck.current_stage_index.cast("int64"),
+        days=stuck.days_in_stage,
+        limit_days=stuck.limit_days,
+        overdue_ratio=stuck.overdue_ratio,
+        **{c: stuck[c].cast("string") for c in present},
+    )
+    ordered = chosen.order_by(
+        [ibis.desc(chosen.overdue_ratio), ibis.desc(chosen.days), chosen.deal_id]
+    ).limit(limit)
+    frame = log.frame(ordered)
+    for c in columns:
+        if c not in frame.columns:
+            frame[c] = pd.Series([None] * len(frame), dtype=object)
+        else:
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+    return frame
+
+
+def _empty(value: ir.Value) -> ir.BooleanValue:
+    """A value that does not count as filled: null, or blank text."""
+    if value.type().is_string():
+        return value.isnull() | (value.strip() == "")
+    return value.isnull()
+
+
+def entry_violations(
+    log: EventLog, requires: Mapping[int, Sequence[str]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Deals that reached a stage while a column it requires is empty.
+
+    ``requires``: stage index → required deal columns. A stage of the line counts as reached when
+    the deal entered it or any later stage; a stage off the line (after the won stage) when the deal
+    entered it. Columns absent from the data cannot be checked and are left out here (the caller
+    reports them).
+
+    Returns ``(stages, fields)``: ``stages`` has per stage with requirements ``stage_index``,
+    ``reached``, ``violations`` (deals with at least one required column empty); ``fields`` has
+    ``stage_index``, ``column``, ``violations``.
+    """
+    funnel = log.funnel
+    if funnel is None:
+        raise RuntimeError("this needs a funnel: build the log with one or call with_funnel")
+    present = set(log.deal_columns())
+    summary = log.deal_summary()
+    reached = log.reached_at().select("deal_id", "stage_index")
+    stages = log.deal_stages()
+    off_line = stages.filter(stages.stage_index > funnel.won_index).select("deal_id", "stage_index")
+    stage_rows: list[dict[str, int]] = []
+    field_rows: list[dict[str, object]] = []
+    for index, columns in sorted(requires.items()):
+        cols = [c for c in columns if c in present]
+        if not cols:
+            continue
+        source = reached if index <= funnel.won_index else off_line
+        here = source.filter(source.stage_index == int(index))
+        joined = here.join(summary, "deal_id")
+        empties = {c: _empty(joined[c]) for c in cols}
+        any_empty = (
+            ibis.or_(*empties.values()) if len(empties) > 1 else next(iter(empties.values()))
+        )
+        aggs: dict[str, ir.Scalar] = {
+            "reached": joined.count(),
+            "violations": joined.count(where=any_empty),
+        }
+        for i, c in enumerate(cols):
+            aggs[f"f{i}"] = joined.count(where=empties[c])
+        row = log.frame(joined.aggregate(**aggs)).iloc[0]
+        stage_rows.append(
+            {
+                "stage_index": int(index),
+                "reached": int(row["reached"]),
+                "violations": int(row["violations"]),
+            }
+        )
+        for i, c in enumerate(cols):
+            field_rows.append(
+                {"stage_index": int(index), "column": c, "violations": int(row[f"f{i}"])}
+            )
+    stage_frame = pd.DataFrame(stage_rows, columns=["stage_index", "reached", "violations"])
+    field_frame = pd.DataFrame(field_rows, columns=["stage_index", "column", "violations"])
+    return stage_frame, field_frame
