@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,16 @@ from voronka.audit.statuses import StatusVerdict
 from voronka.audit.stuck import StuckReport
 
 SCHEMA_VERSION = 1
+
+_html_renderers: list[Callable[[AuditResult], str]] = []
+
+
+def register_html_renderer(renderer: Callable[[AuditResult], str]) -> None:
+    """Set how :meth:`AuditResult._repr_html_` draws a result (``voronka.report`` does, on import).
+
+    A hook rather than an import because the audit layer must not import the report layer.
+    """
+    _html_renderers[:] = [renderer]
 
 
 @dataclass(frozen=True)
@@ -66,3 +77,7 @@ class AuditResult:
         assert isinstance(plain, dict)
         out.update(plain)
         return out
+
+    def _repr_html_(self) -> str | None:
+        """The HTML report, for Jupyter; None (plain repr) until ``voronka.report`` is imported."""
+        return _html_renderers[0](self) if _html_renderers else None
