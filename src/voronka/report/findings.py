@@ -1,0 +1,307 @@
+"""The few findings a report leads with, in plain words and money.
+
+This module only *selects, sorts and words* what the audit computed: every number shown comes from
+the :class:`~voronka.audit.AuditResult` as it is (no rate, sum or test is computed here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from voronka.audit.anomalies import Anomaly
+from voronka.audit.leaks import Leak
+from voronka.i18n import t
+from voronka.report.format import (
+    format_date,
+    format_days,
+    format_int,
+    format_money,
+    format_number,
+    format_percent,
+    plural,
+)
+from voronka.report.names import Labels
+
+if TYPE_CHECKING:
+    from voronka.audit import AuditResult
+
+Severity = Literal["alert", "warning", "info", "good"]
+
+MAX_LEAKS = 3
+"""How many leaks the findings name."""
+
+MAX_ANOMALIES = 2
+"""How many anomalies the findings name."""
+
+MAX_NAMES = 3
+"""How many stage names a list in one finding shows before ``…``."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to act on, worded for a person.
+
+    Attributes:
+        kind: which section it comes from (``leak``, ``forecast``, ``key_stage``, ``anomaly``,
+            ``stuck``, ``statuses``, ``entry_criteria``, ``data_quality``).
+        severity: ``alert`` (costs money now), ``warning``, ``info`` or ``good`` (a change for the
+            better).
+        headline: a few words: what and where.
+        detail: one or two sentences with the numbers.
+        amount: the money at stake when the audit put a figure on it (a leak's lost revenue).
+        stage: the stage the finding is about, when one.
+    """
+
+    kind: str
+    severity: Severity
+    headline: str
+    detail: str
+    amount: float | None = None
+    stage: str | None = None
+
+
+def leak_cost_key(leak: Leak) -> tuple[float, float]:
+    """Sort key putting the most costly leak first: lost revenue, then lost deals.
+
+    Leaks without a revenue figure come after those with one (their cost is unknown, not zero).
+    """
+    revenue = leak.lost_revenue
+    return (-(revenue if revenue is not None else float("-inf")), -leak.lost_deals)
+
+
+def _leak(leak: Leak, labels: Labels) -> Finding:
+    lang = labels.lang
+    params = {
+        "step": labels.step(leak.stage, leak.next_stage),
+        "segment": labels.segment(leak.segment),
+        "conversion": format_percent(leak.conversion, lang),
+        "expected": format_percent(leak.expected, lang),
+        "lost": format_number(leak.lost_deals, lang, 0),
+        "deals": plural("deal", round(leak.lost_deals), lang),
+        "money": format_money(leak.lost_revenue, lang),
+    }
+    detail = t("report.finding.leak.detail", lang, **params)
+    if leak.lost_revenue is not None:
+        detail += " " + t("report.finding.leak.money", lang, **params)
+    task = labels.key_tasks.get(leak.stage)
+    if task:
+        detail += " " + t("report.finding.leak.task", lang, task=task)
+    return Finding(
+        kind="leak",
+        severity="alert",
+        headline=t("report.finding.leak.headline", lang, **params),
+        detail=detail,
+        amount=leak.lost_revenue,
+        stage=leak.stage,
+    )
+
+
+def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
+    fc = result.forecast
+    if fc is None:
+        return None
+    lang = labels.lang
+    params = {
+        "plan": format_number(fc.plan, lang, 0),
+        "end": format_date(fc.period_end, lang),
+        "expected": format_number(fc.expected, lang, 0),
+        "p10": format_number(fc.p10, lang, 0),
+        "p90": format_number(fc.p90, lang, 0),
+        "won": format_int(fc.won_so_far, lang),
+        "p": format_percent(fc.p_plan, lang, 0),
+    }
+    if fc.p_plan is None or fc.plan is None:
+        return Finding(
+            kind="forecast",
+            severity="info",
+            headline=t("report.finding.forecast.headline_noplan", lang, **params),
+            detail=t("report.finding.forecast.detail_noplan", lang, **params),
+        )
+    severity: Severity = "alert" if fc.p_plan < 0.5 else "warning" if fc.p_plan < 0.8 else "good"
+    return Finding(
+        kind="forecast",
+        severity=severity,
+        headline=t("report.finding.forecast.headline", lang, **params),
+        detail=t("report.finding.forecast.detail", lang, **params),
+    )
+
+
+def _key_stage(result: AuditResult, labels: Labels) -> Finding | None:
+    ks = result.key_stage
+    if ks is None:
+        return None
+    lang = labels.lang
+    method = "funnel_file" if ks.method == "funnel_file" else "data"
+    detail = t(f"report.finding.key_stage.detail_{method}", lang)
+    return Finding(
+        kind="key_stage",
+        severity="info",
+        headline=t("report.finding.key_stage.headline", lang, stage=labels.stage(ks.stage)),
+        detail=detail,
+        stage=ks.stage,
+    )
+
+
+def anomaly_rank_key(anomaly: Anomaly) -> tuple[float, float]:
+    """Sort key: the surest shift first (smallest q-value), then the largest change in level."""
+    return (anomaly.q_value, -abs(anomaly.after - anomaly.before))
+
+
+def _anomaly(anomaly: Anomaly, labels: Labels) -> Finding:
+    lang = labels.lang
+    volume = anomaly.next_stage is None
+    if volume:
+        before = format_number(anomaly.before, lang, 1)
+        after = format_number(anomaly.after, lang, 1)
+    else:
+        before = format_percent(anomaly.before, lang)
+        after = format_percent(anomaly.after, lang)
+    what = "volume" if volume else "conversion"
+    direction = "up" if anomaly.direction == "up" else "down"
+    params = {
+        "step": labels.step(anomaly.stage, anomaly.next_stage),
+        "segment": labels.segment(anomaly.segment),
+        "before": before,
+        "after": after,
+        "since": format_date(anomaly.since, lang),
+    }
+    return Finding(
+        kind="anomaly",
+        severity="good" if direction == "up" else "warning",
+        headline=t(f"report.finding.anomaly.{what}_{direction}", lang, **params),
+        detail=t("report.finding.anomaly.detail", lang, **params),
+        stage=anomaly.stage,
+    )
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(f"«{n}»" for n in names[:MAX_NAMES])
+    return shown + (", …" if len(names) > MAX_NAMES else "")
+
+
+def _statuses(result: AuditResult, labels: Labels) -> Finding | None:
+    process = [v for v in result.statuses if v.verdict == "process"]
+    if not process:
+        return None
+    lang = labels.lang
+    return Finding(
+        kind="statuses",
+        severity="warning",
+        headline=t(
+            "report.finding.statuses.headline",
+            lang,
+            count=len(process),
+            stages=plural("stage", len(process), lang),
+        ),
+        detail=t("report.finding.statuses.detail", lang, names=_names([v.name for v in process])),
+        stage=process[0].stage,
+    )
+
+
+def _stuck(result: AuditResult, labels: Labels) -> Finding | None:
+    stages = sorted((s for s in result.stuck.stages if s.stuck > 0), key=lambda s: -s.stuck)
+    if not stages:
+        return None
+    lang = labels.lang
+    parts = []
+    for s in stages[:MAX_NAMES]:
+        limit = (
+            t("report.finding.stuck.limit", lang, days=format_days(s.max_days, lang, 0))
+            if s.max_days is not None
+            else ""
+        )
+        parts.append(
+            t(
+                "report.finding.stuck.part",
+                lang,
+                count=format_int(s.stuck, lang),
+                open=format_int(s.open, lang),
+                stage=labels.stage(s.stage),
+                limit=limit,
+            )
+        )
+    top = stages[0]
+    return Finding(
+        kind="stuck",
+        severity="warning",
+        headline=t(
+            "report.finding.stuck.headline",
+            lang,
+            count=format_int(top.stuck, lang),
+            deals=plural("deal", top.stuck, lang),
+            stage=labels.stage(top.stage),
+        ),
+        detail=t("report.finding.stuck.detail", lang, parts="; ".join(parts)),
+        stage=top.stage,
+    )
+
+
+def _entry(result: AuditResult, labels: Labels) -> Finding | None:
+    worst = sorted(
+        (e for e in result.entry_criteria if e.violations > 0), key=lambda e: -e.violations
+    )
+    if not worst:
+        return None
+    lang = labels.lang
+    top = worst[0]
+    fields = ", ".join(name for name, count in top.by_field.items() if count > 0)
+    return Finding(
+        kind="entry_criteria",
+        severity="warning",
+        headline=t("report.finding.entry.headline", lang, stage=labels.stage(top.stage)),
+        detail=t(
+            "report.finding.entry.detail",
+            lang,
+            count=format_int(top.violations, lang),
+            deals=plural("deal", top.violations, lang),
+            stage=labels.stage(top.stage),
+            fields=fields,
+        ),
+        stage=top.stage,
+    )
+
+
+def _quality(result: AuditResult, labels: Labels) -> Finding | None:
+    dq = result.data_quality
+    rejected = sorted(((f, n) for f, n in dq.rows_rejected.items() if n > 0), key=lambda x: -x[1])
+    if not rejected:
+        return None
+    lang = labels.lang
+    file, count = rejected[0]
+    return Finding(
+        kind="data_quality",
+        severity="info",
+        headline=t("report.finding.quality.headline", lang),
+        detail=t(
+            "report.finding.quality.detail",
+            lang,
+            count=format_int(count, lang),
+            rows=plural("row", count, lang),
+            read=format_int(dq.rows_read.get(file), lang),
+            file=file,
+        ),
+    )
+
+
+def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
+    """The findings to lead the report with, most important first.
+
+    The most costly leak comes first and the plan probability second, so that the first screen
+    says where the money leaks and whether the plan will be met; then the key stage, the other
+    costly leaks, significant anomalies, stuck deals, process-named stages, entry-criteria
+    violations and rejected input rows. Only significant leaks and anomalies are named.
+    """
+    leaks = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)[:MAX_LEAKS]
+    anomalies = sorted((a for a in result.anomalies if a.significant), key=anomaly_rank_key)
+    out: list[Finding | None] = []
+    out.append(_leak(leaks[0], labels) if leaks else None)
+    out.append(_forecast(result, labels))
+    out.append(_key_stage(result, labels))
+    out.extend(_leak(lk, labels) for lk in leaks[1:])
+    out.extend(_anomaly(a, labels) for a in anomalies[:MAX_ANOMALIES])
+    out.append(_stuck(result, labels))
+    out.append(_statuses(result, labels))
+    out.append(_entry(result, labels))
+    out.append(_quality(result, labels))
+    return tuple(f for f in out if f is not None)

@@ -1,0 +1,122 @@
+"""Locale formatting of numbers, percentages, money, days and dates for every report format.
+
+Russian groups thousands with a no-break space and uses a decimal comma (``1 234,5``); English
+uses ``1,234.5``. The no-break space keeps a number on one line in a table or a sentence.
+Missing values (None, NaN, inf) show as an em dash rather than ``nan`` or ``0``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from voronka.i18n import normalize_language, plural_ru, t
+
+NBSP = "\u00a0"
+"""The Russian thousands separator (a no-break space)."""
+
+MISSING = "—"
+"""What a missing value shows as."""
+
+_SEPARATORS = {"ru": (NBSP, ","), "en": (",", ".")}
+
+
+def separators(lang: str | None) -> tuple[str, str]:
+    """``(thousands, decimal)`` separators of ``lang``."""
+    return _SEPARATORS[normalize_language(lang)]
+
+
+def plotly_separators(lang: str | None) -> str:
+    """Plotly's ``layout.separators`` for ``lang``: the decimal then the thousands separator."""
+    thousands, decimal = separators(lang)
+    return decimal + thousands
+
+
+def _finite(value: float | int | None) -> bool:
+    return value is not None and math.isfinite(float(value))
+
+
+def format_number(value: float | int | None, lang: str | None, digits: int = 0) -> str:
+    """``value`` with ``digits`` decimals and the locale's separators (``1 234,5`` / ``1,234.5``)."""
+    if value is None or not _finite(value):
+        return MISSING
+    thousands, decimal = separators(lang)
+    text = f"{float(value):,.{digits}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]  # no "-0" for values that round to zero
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
+
+
+def format_int(value: float | int | None, lang: str | None) -> str:
+    """A count, rounded to a whole number, with grouping."""
+    return format_number(value, lang, 0)
+
+
+def format_percent(fraction: float | None, lang: str | None, digits: int = 1) -> str:
+    """A fraction 0..1 as a percentage: ``12,3 %`` (Russian typography) / ``12.3%``."""
+    if fraction is None or not _finite(fraction):
+        return MISSING
+    number = format_number(fraction * 100, lang, digits)
+    return f"{number}{NBSP}%" if normalize_language(lang) == "ru" else f"{number}%"
+
+
+def format_interval(interval: tuple[float, float] | None, lang: str | None, digits: int = 1) -> str:
+    """A confidence interval of fractions as ``12,3–45,6 %`` / ``12.3–45.6%``."""
+    if interval is None or not (_finite(interval[0]) and _finite(interval[1])):
+        return MISSING
+    low = format_number(interval[0] * 100, lang, digits)
+    high = format_number(interval[1] * 100, lang, digits)
+    return f"{low}–{high}{NBSP}%" if normalize_language(lang) == "ru" else f"{low}–{high}%"
+
+
+def format_money(value: float | None, lang: str | None) -> str:
+    """An amount of money in whole units with grouping (the data carries no currency)."""
+    return format_number(value, lang, 0)
+
+
+def format_signed_percent(fraction: float | None, lang: str | None, digits: int = 0) -> str:
+    """A ratio such as ROMI as a signed percentage (``+120 %``, ``−35 %``)."""
+    if fraction is None or not _finite(fraction):
+        return MISSING
+    text = format_percent(abs(fraction), lang, digits)
+    if round(fraction * 100, digits) == 0:
+        return text
+    return ("+" if fraction > 0 else "−") + text
+
+
+def format_days(days: float | None, lang: str | None, digits: int = 1) -> str:
+    """Days with one decimal (``3,5`` / ``3.5``); the unit is in the column header or sentence."""
+    return format_number(days, lang, digits)
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_date(value: date | datetime | None, lang: str | None) -> str:
+    """A date: ``05.03.2024`` in Russian, ``5 Mar 2024`` in English."""
+    if value is None:
+        return MISSING
+    if normalize_language(lang) == "ru":
+        return f"{value.day:02d}.{value.month:02d}.{value.year}"
+    return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+
+
+def format_datetime(value: datetime | None, lang: str | None) -> str:
+    """A moment: the date, plus the time when it is not midnight."""
+    if value is None:
+        return MISSING
+    text = format_date(value, lang)
+    if (value.hour, value.minute) != (0, 0):
+        text += f" {value.hour:02d}:{value.minute:02d}"
+    return text
+
+
+def plural(key: str, count: float, lang: str | None) -> str:
+    """The word of ``report.plural.<key>`` that agrees with ``count`` (1 сделка, 5 сделок)."""
+    n = int(round(count)) if _finite(count) else 0
+    if normalize_language(lang) == "ru":
+        # Russian uses the genitive singular after a fraction: 2,5 сделки.
+        form = "few" if not float(count).is_integer() else plural_ru(n, "one", "few", "many")
+    else:
+        form = "one" if n == 1 and float(count) == 1 else "many"
+    return t(f"report.plural.{key}.{form}", lang)

@@ -1,0 +1,167 @@
+"""The terminal report (``--format text``, the default): findings first, then compact tables.
+
+Everything from the input goes through :class:`rich.text.Text`, never through rich markup, so a
+stage named ``[bold]`` or ``<script>`` prints as written. Colours appear only when the console is a
+terminal (rich decides); :func:`render_text` returns plain text.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from voronka.i18n import t
+from voronka.report.findings import Finding, select_findings
+from voronka.report.format import format_datetime, format_int, format_money, format_percent
+from voronka.report.names import Labels, build_labels
+from voronka.report.tables import (
+    Table,
+    anomalies_table,
+    forecast_table,
+    format_cell,
+    leaks_table,
+    sources_table,
+    statuses_table,
+    stuck_deals_table,
+)
+
+if TYPE_CHECKING:
+    from voronka.audit import AuditResult
+    from voronka.funnel import Funnel
+
+BAR_WIDTH = 20
+"""Width in characters of the longest reach bar in the funnel table."""
+
+MAX_ROWS = 10
+"""Rows shown per table in the terminal (the HTML and XLSX reports have them all)."""
+
+_STYLES = {"alert": "bold red", "warning": "yellow", "info": "cyan", "good": "green"}
+
+
+def _finding(finding: Finding, lang: str) -> Text:
+    marker = t(f"report.severity.{finding.severity}", lang)
+    text = Text()
+    text.append(f"● {marker}: ", style=_STYLES[finding.severity])
+    text.append(finding.headline, style="bold")
+    text.append("\n  ")
+    text.append(finding.detail)
+    return text
+
+
+def _rich_table(table: Table, lang: str, title: str) -> RichTable:
+    out = RichTable(title=Text(title, style="bold"), box=box.SIMPLE_HEAD, title_justify="left")
+    for col in table.columns:
+        out.add_column(
+            Text(col.header(lang)), justify="right" if col.numeric else "left", no_wrap=col.nowrap
+        )
+    for row in table.rows[:MAX_ROWS]:
+        out.add_row(
+            *(Text(format_cell(v, c.kind, lang)) for v, c in zip(row, table.columns, strict=True))
+        )
+    return out
+
+
+def _funnel(result: AuditResult, labels: Labels) -> RichTable:
+    lang = labels.lang
+    out = RichTable(
+        title=Text(t("report.section.funnel.title", lang), style="bold"),
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    for key, right in (
+        ("stage", False),
+        ("reached", True),
+        ("conversion", True),
+        ("conversion_ci", True),
+        ("median_days", True),
+        ("open", True),
+    ):
+        out.add_column(
+            Text(t(f"report.col.{key}", lang)), justify="right" if right else "left", no_wrap=right
+        )
+    out.add_column("", no_wrap=True, min_width=BAR_WIDTH)
+    top = max((s.reached for s in result.funnel.stages), default=0)
+    for s in result.funnel.stages:
+        # The bar is only a picture of the reach column, scaled to the widest stage.
+        cells = round(BAR_WIDTH * s.reached / top) if top else 0
+        out.add_row(
+            Text(labels.stage(s.id)),
+            Text(format_int(s.reached, lang)),
+            Text(format_percent(s.conversion, lang)),
+            Text(format_cell(s.conversion_ci, "interval", lang)),
+            Text(format_cell(s.median_days, "days", lang)),
+            Text(format_int(s.open, lang)),
+            Text("█" * cells, style="blue"),
+        )
+    return out
+
+
+def text_renderables(
+    result: AuditResult, lang: str | None = None, funnel: Funnel | None = None
+) -> list[RenderableType]:
+    """The terminal report as rich renderables: header, findings, then the main tables."""
+    labels = build_labels(result, lang, funnel)
+    code = labels.lang
+    fr = result.funnel
+    header = Text()
+    header.append(t("report.title", code), style="bold")
+    if fr.name:
+        header.append(f" — {fr.name}")
+    header.append("\n" + t("report.as_of", code, date=format_datetime(result.as_of, code)))
+    summary = [
+        f"{t('report.summary.deals', code)}: {format_int(fr.deals, code)}",
+        f"{t('report.summary.won', code)}: {format_int(fr.won, code)}",
+        f"{t('report.summary.lost', code)}: {format_int(fr.lost, code)}",
+        f"{t('report.summary.open', code)}: {format_int(fr.open, code)}",
+    ]
+    if fr.won_amount is not None:
+        summary.append(
+            f"{t('report.summary.won_amount', code)}: {format_money(fr.won_amount, code)}"
+        )
+    header.append("\n" + " · ".join(summary))
+    parts: list[RenderableType] = [header, Text("")]
+
+    parts.append(Text(t("report.findings.title", code), style="bold underline"))
+    findings = select_findings(result, labels)
+    if findings:
+        parts.extend(_finding(f, code) for f in findings)
+    else:
+        parts.append(Text(t("report.findings.none", code)))
+    parts.append(Text(""))
+    parts.append(_funnel(result, labels))
+
+    for table, key in (
+        (leaks_table(result, labels), "leaks"),
+        (anomalies_table(result, labels), "anomalies"),
+        (sources_table(result, labels), "sources"),
+        (statuses_table(result, labels), "statuses"),
+        (stuck_deals_table(result, labels), "stuck"),
+        (forecast_table(result, labels), "forecast"),
+    ):
+        if table.rows:
+            parts.append(_rich_table(table, code, t(f"report.section.{key}.title", code)))
+    return parts
+
+
+def print_text(
+    result: AuditResult, console: Console, lang: str | None = None, funnel: Funnel | None = None
+) -> None:
+    """Print the terminal report on ``console`` (colours when it is a terminal)."""
+    console.print(Group(*text_renderables(result, lang, funnel)))
+
+
+def render_text(
+    result: AuditResult, *, lang: str | None = None, funnel: Funnel | None = None, width: int = 100
+) -> str:
+    """The terminal report as plain text, without colour codes."""
+    console = Console(
+        file=io.StringIO(), width=width, force_terminal=False, color_system=None, no_color=True
+    )
+    with console.capture() as capture:
+        print_text(result, console, lang, funnel)
+    return capture.get()
