@@ -184,12 +184,11 @@ def amount_quantiles(
     won_at = _won_time(summary)
     hit = (summary.outcome == "won") & (won_at >= since) & (won_at <= as_of) & amount.notnull()
     chosen = summary.filter(hit).select(amount=amount)
-    aggs = {f"q{i}": chosen.amount.quantile(i / 100) for i in range(101)}
-    aggs["n"] = chosen.count()
-    frame = log.frame(chosen.aggregate(**aggs))
+    levels = [i / 100 for i in range(101)]
+    frame = log.frame(chosen.aggregate(q=chosen.amount.quantile(levels), n=chosen.count()))
     if int(frame["n"].iloc[0]) == 0:
         return None
-    return tuple(float(frame[f"q{i}"].iloc[0]) for i in range(101))
+    return tuple(float(v) for v in frame["q"].iloc[0])
 
 
 def flow_snapshot(
