@@ -37,9 +37,10 @@ class Inputs:
     spend: ReadResult | None = None
 
     @property
-    def reads(self) -> tuple[ReadResult, ...]:
-        """Every file read, in the order events, deals, spend."""
-        return tuple(r for r in (self.events, self.deals, self.spend) if r is not None)
+    def reads(self) -> dict[str, ReadResult]:
+        """Every file read: ``{"events": …, "deals": …, "spend": …}`` (those given)."""
+        found = {"events": self.events, "deals": self.deals, "spend": self.spend}
+        return {kind: read for kind, read in found.items() if read is not None}
 
 
 def read_inputs(
@@ -160,4 +161,4 @@ def audit(
         language=lang,
         seed=seed,
     )
-    return run_audit(log, inputs.reads, spend=inputs.spend, options=options)
+    return run_audit(log, inputs.reads, options=options)

@@ -188,7 +188,8 @@ def lint_stages_command(
     import json
 
     from voronka.funnel import load_funnel
-    from voronka.lang import lint_stage_names, render_lint_text, verdicts_to_json
+    from voronka.lang import lint_stage_names
+    from voronka.lang.render import render_lint_text
 
     if fmt not in ("text", "json"):
         raise UsageError(f"--format {fmt!r} is not supported here", expected="text or json")
@@ -200,17 +201,17 @@ def lint_stages_command(
             raise InputError(f"cannot read the file: {exc.strerror}", file=str(file)) from None
         all_names += [line.strip() for line in text.splitlines() if line.strip()]
     loaded = load_funnel(funnel) if funnel is not None else None
-    if loaded is not None:
-        all_names += [s.name for s in loaded.stages]
-    if not all_names:
+    if not all_names and loaded is None:
         raise UsageError("no stage names given", expected="names, --file F or --funnel F")
     language = _lang_of(lang)
-    verdicts = lint_stage_names(all_names, funnel=loaded, lang=language)
+    verdicts = lint_stage_names(all_names, funnel=loaded)  # each name's language is detected
     if fmt == "json":
-        sys.stdout.write(json.dumps(verdicts_to_json(verdicts, language), ensure_ascii=False,
-                                    indent=2) + "\n")
+        payload = [v.to_dict(language) for v in verdicts]
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        render_lint_text(verdicts, Console(), language)
+        console = Console()
+        text = render_lint_text(verdicts, language, width=console.width, color=console.is_terminal)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,10 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(code or 0)
     except typer.Abort:
         return 1
-    except Exception as exc:  # click usage errors and internal errors
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # usage errors of the (vendored) click parser, internal errors
+        # typer vendors click, so its usage errors are recognised by shape, not by class.
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return 2
         Console(stderr=True).print(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 
+from voronka.audit.entry import build_entry_criteria
 from voronka.audit.funnel_section import build_funnel_report
 from voronka.audit.options import AuditOptions
 from voronka.audit.quality_section import build_data_quality
+from voronka.audit.pileups import build_pileups
 from voronka.audit.result import AuditResult
+from voronka.audit.statuses import build_statuses
+from voronka.audit.stuck import build_stuck
 from voronka.engine import EventLog
 from voronka.i18n import normalize_language
 from voronka.io import ReadResult
@@ -15,12 +19,12 @@ from voronka.io import ReadResult
 
 def run_audit(
     log: EventLog,
-    reads: Sequence[ReadResult],
+    reads: Mapping[str, ReadResult],
     *,
-    spend: ReadResult | None = None,
     options: AuditOptions | None = None,
 ) -> AuditResult:
-    """Compute the audit of ``log`` (an event log with its funnel) and the reads that made it."""
+    """Compute the audit of ``log`` (an event log with its funnel) and the reads that made it:
+    ``{"events": …, "deals": …, "spend": …}`` (deals and spend only when given)."""
     options = options or AuditOptions()
     funnel = log.funnel
     lang = normalize_language(options.language or funnel.language)
@@ -28,9 +32,14 @@ def run_audit(
         funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang
     )
     quality = build_data_quality(reads, log)
+    statuses = build_statuses(funnel, lang)
     return AuditResult(
         as_of=log.as_of,
         funnel=funnel_report,
         data_quality=quality,
+        statuses=statuses,
+        stuck=build_stuck(log, lang),
+        pileups=build_pileups(log, statuses),
+        entry_criteria=build_entry_criteria(log),
         language=lang,
     )

@@ -1,0 +1,37 @@
+"""Fixtures shared by the whole suite: the public reference data, small exports written to disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` (the public reference datasets); skips the test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent (a contributor's clone has no shared folder)")
+    return SHARED_DATA
+
+
+EVENTS_CSV = """deal_id,stage,entered_at,source,manager,amount
+1,Новая заявка,2025-01-06 10:00,SEO,Анна,1000
+1,Квалификация пройдена,2025-01-07 10:00,SEO,Анна,1000
+1,Встреча назначена,2025-01-09 10:00,SEO,Анна,1000
+2,Новая заявка,2025-01-06 11:00,Директ,Борис,2000
+2,Квалификация пройдена,2025-01-10 11:00,Директ,Борис,2000
+3,Новая заявка,2025-01-08 09:00,Директ,Борис,500
+4,Новая заявка,2025-01-09 09:00,SEO,Анна,700
+4,Встреча назначена,2025-01-12 09:00,SEO,Анна,700
+"""
+
+
+@pytest.fixture
+def small_events(tmp_path: Path) -> Path:
+    """A tiny events file on the reference funnel: 4 deals, one with a skipped stage."""
+    path = tmp_path / "events.csv"
+    path.write_text(EVENTS_CSV, encoding="utf-8")
+    return path
