@@ -538,7 +538,7 @@ class FakePipedrive(FakeCrm):
                  Stage("won", "Won"), [Stage("lost", "Lost")]),
     ]
     LIST_PAGE = 5
-    FLOW_PAGE = 2
+    FLOW_PAGE = 3
 
     def __init__(self, clock: FakeClock, n_deals: int = 12) -> None:
         super().__init__(clock, n_deals)

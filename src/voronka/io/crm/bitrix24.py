@@ -35,8 +35,9 @@ from voronka.io.crm.model import (
 )
 
 PAGE = 50
-POLICY = HttpPolicy(rate_per_second=2.0, burst=2)
-"""Bitrix24: leaky bucket drained at 2 requests a second on non-Enterprise plans (§2.1)."""
+POLICY = HttpPolicy(rate_per_second=2.0, burst=1)
+"""Bitrix24: its leaky bucket drains 2 requests a second on non-Enterprise plans (§2.1). The
+portal allows a burst of 50, but other apps share it, so the pull never bursts."""
 
 DEAL_FIELDS = [
     "ID", "CATEGORY_ID", "STAGE_ID", "STAGE_SEMANTIC_ID", "OPPORTUNITY", "ASSIGNED_BY_ID",
