@@ -1,0 +1,410 @@
+"""The events, deals and spend readers: a file → canonical Arrow columns + rejected rows.
+
+Each reader reads the file (:func:`voronka.io.raw.load_table`), maps headers to canonical columns
+(:mod:`voronka.io.aliases`), parses every canonical column at once (no loop over rows), and checks
+it. A row with a fault is rejected with the first fault found (columns in canonical order) unless
+``strict``, where the first faulty row raises :class:`~voronka.errors.InputError`.
+
+Row numbers (``_row`` and a reject's ``row``) count data rows from 1: the first row after the
+header is row 1, which a spreadsheet shows as row 2. Wholly empty rows are not data: they are
+neither counted nor rejected, but they keep their numbers so the others match the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from voronka.errors import InputError
+from voronka.io.aliases import REQUIRED, Kind, match_columns
+from voronka.io.dates import parse_dates
+from voronka.io.months import parse_months
+from voronka.io.numbers import as_chunked, blank_mask, parse_numbers
+from voronka.io.raw import load_table
+from voronka.io.result import REJECTS_SCHEMA, Progress, RawTable, ReadResult
+from voronka.io.status import normalize_status
+
+EXPECTED: Mapping[str, str] = {
+    "missing_value": "a value: this column is required",
+    "bad_date": "a date such as 2024-03-31, 2024-03-31 14:05:00, 31.03.2024 or 31.03.2024 14:05",
+    "bad_number": "a number such as 1234.56 or 1 234,56",
+    "bad_status": "a status: open/won/lost (в работе/успешно реализовано/закрыто и не реализовано)",
+    "bad_month": "a month such as 2024-03, 03.2024 or март 2024",
+    "bad_row": "as many fields as the header has",
+}
+"""What would have been accepted, per reject reason (English; the report translates codes)."""
+
+MESSAGES: Mapping[str, str] = {
+    "missing_value": "the required value is empty",
+    "bad_date": "not a date",
+    "bad_number": "not a number",
+    "bad_status": "not a known status word",
+    "bad_month": "not a month",
+    "bad_row": "the line has more fields than the header",
+}
+"""The short message stored with each reject, per reason."""
+
+_DATE_COLUMNS = ("entered_at", "created_at", "closed_at")
+_TEXT_COLUMNS = ("stage", "source", "manager", "lost_reason", "campaign")
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One validation: rows where ``bad`` is true are rejected for ``reason`` in ``header``."""
+
+    bad: np.ndarray
+    header: str
+    reason: str
+    cells: pa.ChunkedArray
+
+
+def read_events(
+    path: PathLike,
+    *,
+    column_map: Mapping[str, str] | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ReadResult:
+    """Read an events file: one row each time a deal entered a stage.
+
+    Required columns ``deal_id``, ``stage``, ``entered_at`` (found by name or alias, or by
+    ``column_map``); deal columns (``source``, ``amount``, ``status`` …) are typed as in
+    :func:`read_deals`; other columns are kept as read.
+
+    Raises:
+        InputError: the file cannot be used, or (``strict``) a row is bad.
+    """
+    return _read(path, "events", column_map, strict, progress)
+
+
+def read_deals(
+    path: PathLike,
+    *,
+    column_map: Mapping[str, str] | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ReadResult:
+    """Read a deals file: one row a deal; ``deal_id`` required; ``created_at``, ``closed_at``
+    (timestamps), ``amount`` (float), ``status`` (``open``/``won``/``lost``), ``source``,
+    ``manager``, ``lost_reason`` when present; other columns kept as read.
+
+    Raises:
+        InputError: the file cannot be used, or (``strict``) a row is bad.
+    """
+    return _read(path, "deals", column_map, strict, progress)
+
+
+def read_spend(
+    path: PathLike,
+    *,
+    column_map: Mapping[str, str] | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ReadResult:
+    """Read an ad-spend file: ``source``, ``cost`` and ``date`` or ``month``; ``campaign``
+    optional. The table has ``source``, ``campaign`` (null when absent), ``month`` (date32, first
+    of the month), ``date`` (date32, null when only a month was given) and ``cost`` (float64).
+
+    Raises:
+        InputError: the file cannot be used, or (``strict``) a row is bad.
+    """
+    return _read(path, "spend", column_map, strict, progress)
+
+
+def _read(
+    path: PathLike,
+    kind: Kind,
+    column_map: Mapping[str, str] | None,
+    strict: bool,
+    progress: Progress | None,
+) -> ReadResult:
+    file = str(path)
+
+    def fits(headers: Sequence[str]) -> bool:
+        try:
+            match_columns(headers, kind, column_map=column_map, file=file)
+        except InputError:
+            return False
+        return True
+
+    raw = load_table(path, progress=progress, choose_sheet=fits)
+    match = match_columns(raw.headers, kind, column_map=column_map, file=file)
+    if raw.rows_read == 0:
+        raise InputError(
+            "the file has a header but no data rows",
+            file=file,
+            expected=f"rows of {kind} under the header",
+        )
+    columns, checks = _convert(raw, kind, match.mapping)
+    extras = _extras(raw, match.extras, set(columns))
+    table = pa.table({**columns, **extras, "_row": raw.table.column("_row")})
+    return _finish(raw, table, checks, match.mapping, strict)
+
+
+def _convert(
+    raw: RawTable, kind: Kind, mapping: Mapping[str, str]
+) -> tuple[dict[str, pa.ChunkedArray], list[_Check]]:
+    """Canonical columns and their checks, in canonical order (the first fault wins)."""
+    table = raw.table
+    out: dict[str, pa.ChunkedArray] = {}
+    checks: list[_Check] = []
+    required = REQUIRED[kind]
+
+    def missing(name: str, cells: pa.ChunkedArray, parsed: pa.ChunkedArray | None = None
+                ) -> np.ndarray:
+        """Blank cells; with ``parsed``, spaces-only cells are looked for only where parsing
+        failed (a parsed value cannot be blank), which saves a pass over millions of rows."""
+        if parsed is None:
+            blank = _np(blank_mask(cells))
+        else:
+            blank = _np(pc.is_null(cells))
+            suspects = np.flatnonzero(_np(pc.is_null(parsed)) & ~blank)
+            if len(suspects) and _is_string(cells):
+                spaces = _np(blank_mask(cells.take(pa.array(suspects))))
+                blank[suspects[spaces]] = True
+        if name in required:
+            checks.append(_Check(blank, mapping[name], "missing_value", cells))
+        return blank
+
+    def bad(name: str, reason: str, cells: pa.ChunkedArray, parsed: pa.ChunkedArray,
+            blank: np.ndarray) -> None:
+        failed = _np(pc.is_null(parsed)) & ~blank
+        checks.append(_Check(failed, mapping[name], reason, cells))
+
+    for name, header in mapping.items():
+        cells = table.column(header)
+        if name == "deal_id":
+            out[name] = clean_ids(cells)
+            missing(name, cells, out[name])
+        elif name in _TEXT_COLUMNS:
+            blank = missing(name, cells)
+            text = cells if _is_string(cells) else cells.cast(pa.string())
+            out[name] = _null_where(text, blank) if blank.any() else text
+        elif name in _DATE_COLUMNS or name == "date":
+            parsed = parse_dates(cells)
+            blank = missing(name, cells, parsed)
+            bad(name, "bad_date", cells, parsed, blank)
+            out[name] = parsed if name != "date" else parsed.cast(pa.date32())
+        elif name in ("amount", "cost"):
+            parsed = parse_numbers(cells)
+            blank = missing(name, cells, parsed)
+            bad(name, "bad_number", cells, parsed, blank)
+            out[name] = parsed
+        elif name == "status":
+            status, recognised = normalize_status(cells)
+            blank = missing(name, cells, status)
+            checks.append(_Check(~_np(recognised) & ~blank, header, "bad_status", cells))
+            out[name] = status
+        elif name == "month":
+            parsed = parse_months(cells)
+            blank = missing(name, cells, parsed)
+            bad(name, "bad_month", cells, parsed, blank)
+            out[name] = parsed
+        else:  # a column renamed with --map to a name voronka does not interpret
+            out[name] = cells
+    if kind == "spend":
+        out, checks = _spend_columns(raw, mapping, out, checks)
+    return out, checks
+
+
+def _spend_columns(
+    raw: RawTable,
+    mapping: Mapping[str, str],
+    out: dict[str, pa.ChunkedArray],
+    checks: list[_Check],
+) -> tuple[dict[str, pa.ChunkedArray], list[_Check]]:
+    """Spend: ``month`` from the month column, else from ``date``; a row needs one of them."""
+    n = raw.table.num_rows
+    date_col = out.get("date")
+    month_col = out.get("month")
+    from_date = (
+        as_chunked(pc.floor_temporal(date_col.cast(pa.timestamp("us")), unit="month")).cast(
+            pa.date32()
+        )
+        if date_col is not None
+        else None
+    )
+    if month_col is None:
+        month_col = from_date
+    elif from_date is not None:
+        month_col = as_chunked(pc.coalesce(month_col, from_date))
+    assert month_col is not None  # match_columns guarantees date or month
+    header = mapping.get("month") or mapping["date"]
+    cells = raw.table.column(header)
+    blank = np.ones(n, dtype=bool)
+    for name in ("date", "month"):
+        if name in mapping:
+            blank &= _np(blank_mask(raw.table.column(mapping[name])))
+    checks.insert(2, _Check(blank, header, "missing_value", cells))
+    null_dates = pa.chunked_array([pa.nulls(n, pa.date32())])
+    null_text = pa.chunked_array([pa.nulls(n, pa.string())])
+    ordered = {
+        "source": out["source"],
+        "campaign": out.get("campaign", null_text),
+        "month": month_col,
+        "date": date_col if date_col is not None else null_dates,
+        "cost": out["cost"],
+    }
+    ordered.update({k: v for k, v in out.items() if k not in ordered})
+    return ordered, checks
+
+
+def clean_ids(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    """Deal ids as strings: surrounding spaces removed, ``123.0`` → ``123``, and the spaces of
+    a number grouped by Excel (``12 345``) removed; empty → null."""
+    col = as_chunked(values)
+    t = col.type
+    if pa.types.is_floating(t):
+        numbers = col.to_numpy(zero_copy_only=False)
+        integral = np.isfinite(numbers) & (np.mod(numbers, 1) == 0)
+        if integral[~np.isnan(numbers)].all():
+            return as_chunked(col.cast(pa.int64(), safe=False).cast(pa.string()))
+    if not _is_string(col):
+        col = col.cast(pa.string())
+    # A column of plain ASCII ids (the usual case) is returned as it is, told by a byte scan.
+    if all(_plain_ascii(chunk) for chunk in col.chunks):
+        return col
+    col = pc.utf8_trim_whitespace(col)
+    if pc.any(pc.ends_with(col, ".0")).as_py():
+        col = pc.replace_substring_regex(col, r"^(\d+)\.0+$", r"\1")
+    if pc.any(pc.match_substring_regex(col, r"\d[\s\x{00a0}\x{202f}]\d")).as_py():
+        grouped = pc.match_substring_regex(col, r"^\d{1,3}(?:[\s\x{00a0}\x{202f}]\d{3})+$")
+        col = pc.if_else(
+            grouped, pc.replace_substring_regex(col, r"[\s\x{00a0}\x{202f}]", ""), col
+        )
+    col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+    return as_chunked(col)
+
+
+def _plain_ascii(chunk: pa.Array) -> bool:
+    """Whether every string of ``chunk`` is non-empty, printable ASCII without spaces or dots."""
+    if len(chunk) == 0:
+        return True
+    if chunk.buffers()[2] is None:
+        return bool(chunk.null_count == len(chunk))
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
+        chunk.offset : chunk.offset + len(chunk) + 1
+    ]
+    data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    lengths = np.diff(offsets)
+    if chunk.null_count:
+        lengths = lengths[chunk.is_valid().to_numpy(zero_copy_only=False)]
+    printable = bool((data > 0x20).all()) and bool((data < 0x7F).all())
+    return bool((lengths > 0).all()) and printable and not bool((data == 0x2E).any())
+
+
+def _extras(
+    raw: RawTable, headers: Sequence[str], taken: set[str]
+) -> dict[str, pa.ChunkedArray]:
+    out: dict[str, pa.ChunkedArray] = {}
+    for header in headers:
+        name = header if header not in taken else f"{header} (file)"
+        out[name] = raw.table.column(header)
+    return out
+
+
+def _finish(
+    raw: RawTable,
+    table: pa.Table,
+    checks: list[_Check],
+    mapping: Mapping[str, str],
+    strict: bool,
+) -> ReadResult:
+    n = table.num_rows
+    first = np.full(n, -1, dtype=np.int16)
+    for i, check in enumerate(checks):
+        first[(first == -1) & check.bad] = i
+    rejected = first >= 0
+    rows = table.column("_row").to_numpy()
+    if strict and (rejected.any() or raw.bad_rows):
+        _raise_first(raw, checks, first, rows)
+    parts = [_rejects_for(check, i, first, rows) for i, check in enumerate(checks)]
+    if raw.bad_rows:
+        parts.append(_bad_row_rejects(raw.bad_rows))
+    rejects = (
+        pa.concat_tables([p for p in parts if p.num_rows]).sort_by("row")
+        if any(p.num_rows for p in parts)
+        else REJECTS_SCHEMA.empty_table()
+    )
+    accepted = table.filter(pa.array(~rejected)) if rejected.any() else table
+    return ReadResult(
+        file=raw.file,
+        table=accepted,
+        rows_read=raw.rows_read,
+        rejects=rejects,
+        column_mapping=dict(mapping),
+        format=raw.format,
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+    )
+
+
+def _rejects_for(check: _Check, index: int, first: np.ndarray, rows: np.ndarray) -> pa.Table:
+    where = np.flatnonzero(first == index)
+    k = len(where)
+    if k == 0:
+        return REJECTS_SCHEMA.empty_table()
+    cells = check.cells.take(pa.array(where))
+    values = cells if _is_string(cells) else cells.cast(pa.string())
+    return pa.table(
+        {
+            "row": pa.array(rows[where], pa.int64()),
+            "column": pa.array([check.header] * k, pa.string()),
+            "reason": pa.array([check.reason] * k, pa.string()),
+            "value": values.cast(pa.string()),
+            "message": pa.array([MESSAGES[check.reason]] * k, pa.string()),
+        },
+        schema=REJECTS_SCHEMA,
+    )
+
+
+def _bad_row_rejects(bad_rows: Sequence[int]) -> pa.Table:
+    k = len(bad_rows)
+    return pa.table(
+        {
+            "row": pa.array(list(bad_rows), pa.int64()),
+            "column": pa.nulls(k, pa.string()),
+            "reason": pa.array(["bad_row"] * k, pa.string()),
+            "value": pa.nulls(k, pa.string()),
+            "message": pa.array([MESSAGES["bad_row"]] * k, pa.string()),
+        },
+        schema=REJECTS_SCHEMA,
+    )
+
+
+def _raise_first(
+    raw: RawTable, checks: list[_Check], first: np.ndarray, rows: np.ndarray
+) -> None:
+    bad_positions = np.flatnonzero(first >= 0)
+    candidates: list[tuple[int, str, str | None, str | None]] = []
+    if len(bad_positions):
+        pos = int(bad_positions[0])
+        check = checks[int(first[pos])]
+        value = check.cells[pos].as_py()
+        candidates.append((int(rows[pos]), check.reason, check.header, None if value is None
+                           else str(value)))
+    if raw.bad_rows:
+        candidates.append((raw.bad_rows[0], "bad_row", None, None))
+    row, reason, header, value = min(candidates, key=lambda c: c[0])
+    message = MESSAGES[reason] + (f": {value!r}" if value is not None else "")
+    raise InputError(message, file=raw.file, row=row, column=header, expected=EXPECTED[reason])
+
+
+def _np(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    arr = as_chunked(mask)
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _is_string(col: pa.ChunkedArray | pa.Array) -> bool:
+    return bool(pa.types.is_string(col.type) or pa.types.is_large_string(col.type))
+
+
+def _null_where(text: pa.ChunkedArray, blank: np.ndarray) -> pa.ChunkedArray:
+    return as_chunked(pc.if_else(pa.array(blank), pa.scalar(None, text.type), text))

@@ -1,0 +1,102 @@
+"""What the readers return: :class:`RawTable` (a file as strings) and :class:`ReadResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+Progress = Callable[[int, int], None]
+"""``progress(done_bytes, total_bytes)``, called as a file is read."""
+
+REJECT_REASONS = ("missing_value", "bad_date", "bad_number", "bad_status", "bad_month", "bad_row")
+"""Reject reason codes (``bad_row``: a CSV line whose number of fields is wrong)."""
+
+REJECTS_SCHEMA = pa.schema(
+    [
+        ("row", pa.int64()),
+        ("column", pa.string()),
+        ("reason", pa.string()),
+        ("value", pa.string()),
+        ("message", pa.string()),
+    ]
+)
+"""Columns of :attr:`ReadResult.rejects`."""
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file as read, before any column is interpreted.
+
+    Attributes:
+        file: the path as the user gave it.
+        table: every column as a string (``null`` for an empty cell), headers as written (a
+            repeated header gets `` (2)``, `` (3)`` …), plus ``_row`` (int64, 1-based data row).
+        format: ``"csv"``, ``"xlsx"`` or ``"parquet"``.
+        encoding: the text encoding detected (``utf-8``, ``utf-8-sig``, ``cp1251`` …); ``None`` for
+            XLSX and Parquet.
+        delimiter: the CSV field separator detected; ``None`` for XLSX and Parquet.
+        sheet: the XLSX sheet read; ``None`` otherwise.
+        rows_read: data rows in the file (header and wholly empty rows excluded).
+        bad_rows: 1-based data rows dropped because their number of fields was wrong (CSV only).
+    """
+
+    file: str
+    table: pa.Table
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    rows_read: int = 0
+    bad_rows: tuple[int, ...] = ()
+
+    @property
+    def headers(self) -> list[str]:
+        """The headers of the file, in order (without ``_row``)."""
+        return [name for name in self.table.column_names if name != "_row"]
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """One input file read into canonical columns (see ``docs/internals.md``, io → engine).
+
+    Attributes:
+        file: the path as the user gave it.
+        table: the accepted rows with canonical columns and ``_row`` (1-based data row).
+        rows_read: data rows in the file (header excluded); equals
+            ``table.num_rows + rejects.num_rows``.
+        rejects: one row per rejected input row (:data:`REJECTS_SCHEMA`): ``row`` (1-based data
+            row; a spreadsheet shows it as row ``row + 1``), ``column`` (header as written),
+            ``reason`` (a code of :data:`REJECT_REASONS`), ``value`` (the cell) and ``message``.
+        column_mapping: canonical name → header in the file.
+        format: ``"csv"``, ``"xlsx"`` or ``"parquet"``.
+        encoding: the text encoding detected, for CSV.
+        delimiter: the field separator detected, for CSV.
+    """
+
+    file: str
+    table: pa.Table
+    rows_read: int
+    rejects: pa.Table = field(default_factory=REJECTS_SCHEMA.empty_table)
+    column_mapping: Mapping[str, str] = field(default_factory=dict)
+    format: str = "csv"
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def rows_used(self) -> int:
+        """Rows accepted (``table.num_rows``)."""
+        return int(self.table.num_rows)
+
+    @property
+    def rows_rejected(self) -> int:
+        """Rows rejected (``rejects.num_rows``)."""
+        return int(self.rejects.num_rows)
+
+    def reject_counts(self) -> dict[str, int]:
+        """Rejected rows per reason code."""
+        if self.rejects.num_rows == 0:
+            return {}
+        counts = self.rejects.column("reason").value_counts()
+        return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
