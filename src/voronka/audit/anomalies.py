@@ -1,11 +1,43 @@
-"""The ``anomalies`` section: lasting shifts, up or down, in a stage's conversion or a source's volume."""
+"""The ``anomalies`` section: lasting shifts, up or down, in a stage's conversion or a source's volume.
+
+Series scanned (docs/methods.md):
+
+* **conversion** — for every step k → k+1, funnel-wide and per segment of every breakdown: per
+  period of entry into stage k, the deals *settled* for the step (that reached k longer ago than
+  the p99 time to reach k+1) and those of them that reached k+1: a final rate, comparable across
+  periods. Weekly, or monthly (whole weeks, by the month of their Monday) when the series
+  averages fewer than ``min_per_period`` settled deals a week.
+* **volume** — leads created per period, funnel-wide and per source, with the partial first and
+  last periods weighted by their length.
+
+Each series gets one likelihood-ratio change-point scan (binomial or Poisson) with a permutation
+p-value that accounts for the scan; Benjamini–Hochberg controls the false discovery rate across
+every series scanned. Only significant shifts are reported.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+import pandas as pd
+
 from voronka.audit.common import Segment
+from voronka.audit.leaks import FDR_LEVEL, default_breakdowns
+from voronka.audit.maturity import MaturityReport, build_maturity
+from voronka.audit.stats import (
+    ChangePoint,
+    benjamini_hochberg,
+    binomial_changepoint,
+    poisson_changepoint,
+)
+from voronka.engine import EventLog
+from voronka.engine.cohorts import lead_volume, stage_cohorts
+
+DAYS_PER_PERIOD = {"week": 7.0, "month": 365.25 / 12}
+"""Days in a period, to express volumes per week or per month."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +54,11 @@ class Anomaly:
         after: level after the shift.
         q_value: Benjamini–Hochberg adjusted p-value across all series scanned.
         significant: ``q_value`` below the FDR level (5%).
+        kind: ``conversion`` (levels are fractions) or ``volume`` (leads per ``period``).
+        period: ``week`` or ``month``: the series' period.
+        p_value: the scan's p-value before the FDR adjustment.
+        n_before: settled deals (conversion) or leads (volume) before ``since``.
+        n_after: the same from ``since`` on.
     """
 
     stage: str
@@ -33,3 +70,212 @@ class Anomaly:
     after: float
     q_value: float
     significant: bool
+    kind: str = "conversion"
+    period: str = "week"
+    p_value: float | None = None
+    n_before: int = 0
+    n_after: int = 0
+
+
+@dataclass(frozen=True)
+class _Series:
+    kind: str
+    stage: str
+    next_stage: str | None
+    segment: Segment | None
+    period: str
+    periods: list[date]
+    successes: np.ndarray  # conversion: settled deals that moved on; volume: leads
+    trials: np.ndarray  # conversion: settled deals; volume: exposure days
+
+
+def _groups(frame: pd.DataFrame, by: str | None) -> dict[str | None, pd.DataFrame]:
+    """Rows of ``frame`` per segment value (as text; None for blank), or one group for all."""
+    if by is None:
+        return {None: frame}
+    if not len(frame):
+        return {}
+    labels = frame["segment"].map(_text).fillna("\x00")
+    return {
+        (None if label == "\x00" else str(label)): rows
+        for label, rows in frame.groupby(labels, sort=False)
+    }
+
+
+_COUNTS = ["mature", "mature_moved"]
+
+
+def _monthly(weekly: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Monthly cohorts made of whole weeks: each week counts in the month of its Monday."""
+    months = weekly.assign(period=[d.replace(day=1) for d in weekly["period"]])
+    return (
+        months.groupby([*keys, "stage_index", "period"], dropna=False, sort=True)[_COUNTS]
+        .sum()
+        .reset_index()
+    )
+
+
+def _conversion_series(
+    maturity: MaturityReport,
+    weekly: pd.DataFrame,
+    by: str | None,
+    min_per_period: float,
+    min_trials: int,
+) -> list[_Series]:
+    """The settled-conversion series of one breakdown (``by``) or funnel-wide (None).
+
+    ``weekly``: the engine's weekly stage cohorts with settled horizons (a ``segment`` column
+    when ``by`` is given)."""
+    keys = ["segment"] if by is not None else []
+    weekly = weekly[weekly["mature"] > 0]
+    if keys:
+        weekly = weekly.assign(segment=weekly["segment"].map(_text))
+    monthly = _monthly(weekly, keys)
+    out: list[_Series] = []
+    for k, step in enumerate(maturity.stages):
+        wk = weekly[weekly["stage_index"] == k]
+        mo = monthly[monthly["stage_index"] == k]
+        monthly_groups = _groups(mo, by)
+        for value, rows in _groups(wk, by).items():
+            if rows["mature"].sum() < min_trials:
+                continue
+            weeks_spanned = (rows["period"].max() - rows["period"].min()).days / 7 + 1
+            period, chosen = "week", rows
+            if rows["mature"].sum() / weeks_spanned < min_per_period:
+                period, chosen = "month", monthly_groups.get(value, mo.iloc[:0])
+            chosen = chosen.sort_values("period")
+            out.append(
+                _Series(
+                    kind="conversion",
+                    stage=step.stage,
+                    next_stage=step.next_stage,
+                    segment=None if by is None else Segment(by, value),
+                    period=period,
+                    periods=list(chosen["period"]),
+                    successes=chosen["mature_moved"].to_numpy(dtype=np.int64),
+                    trials=chosen["mature"].to_numpy(dtype=np.int64),
+                )
+            )
+    return out
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def _volume_series(log: EventLog, by: str | None, min_per_period: float) -> list[_Series]:
+    first_stage = log.funnel.stage_ids[0] if log.funnel else ""
+    weekly = lead_volume(log, by=by, period="week")
+    monthly = lead_volume(log, by=by, period="month")
+    monthly_groups = _groups(monthly, by)
+    out: list[_Series] = []
+    for value, rows in _groups(weekly, by).items():
+        if by is not None and value is None:
+            continue
+        per_week = rows["leads"].sum() / max(rows["exposure_days"].sum() / 7, 1e-9)
+        period, chosen = "week", rows
+        if per_week < min_per_period:
+            period, chosen = "month", monthly_groups.get(value, monthly.iloc[:0])
+        out.append(
+            _Series(
+                kind="volume",
+                stage=first_stage,
+                next_stage=None,
+                segment=None if by is None else Segment(by, value),
+                period=period,
+                periods=list(chosen["period"]),
+                successes=chosen["leads"].to_numpy(dtype=np.int64),
+                trials=chosen["exposure_days"].to_numpy(dtype=float),
+            )
+        )
+    return out
+
+
+def _scan(series: _Series, simulations: int, seed: int) -> ChangePoint | None:
+    if series.kind == "conversion":
+        return binomial_changepoint(
+            series.successes, series.trials, simulations=simulations, seed=seed
+        )
+    return poisson_changepoint(series.successes, series.trials, simulations=simulations, seed=seed)
+
+
+def build_anomalies(
+    log: EventLog,
+    *,
+    by: Sequence[str] | None = None,
+    maturity: MaturityReport | None = None,
+    simulations: int = 999,
+    seed: int = 0,
+    min_per_period: float = 10.0,
+    min_trials: int = 40,
+) -> tuple[Anomaly, ...]:
+    """The anomalies section of ``log``: significant shifts in conversion and lead volume.
+
+    ``by``: breakdown columns (None: :func:`~voronka.audit.leaks.default_breakdowns`); volume
+    series are scanned funnel-wide and per ``source`` when the log has one. ``simulations``
+    permutations per series (seeded from ``seed``, so a run is reproducible). A conversion series
+    needs ``min_trials`` mature deals in all; a series averaging fewer than ``min_per_period``
+    deals (or leads) a week is scanned by month. Sorted by q-value, then by size of the shift.
+    """
+    if log.funnel is None:
+        raise ValueError("build_anomalies needs a log with a funnel")
+    maturity = maturity or build_maturity(log)
+    breakdowns = default_breakdowns(log) if by is None else tuple(by)
+    horizons = maturity.horizons(settled=True)
+    weekly = {c: stage_cohorts(log, horizons, by=c, period="week") for c in breakdowns}
+    if breakdowns:
+        # Funnel-wide = the sum over the segments of any breakdown (blank segment included).
+        first = weekly[breakdowns[0]]
+        overall = first.groupby(["period", "stage_index"], sort=True)[_COUNTS].sum().reset_index()
+    else:
+        overall = stage_cohorts(log, horizons, period="week")
+    series = _conversion_series(maturity, overall, None, min_per_period, min_trials)
+    for column in breakdowns:
+        series.extend(
+            _conversion_series(maturity, weekly[column], column, min_per_period, min_trials)
+        )
+    volume_by: list[str | None] = [None]
+    if "source" in log.segment_columns():
+        volume_by.append("source")
+    for column in volume_by:
+        series.extend(_volume_series(log, column, min_per_period))
+    found: list[tuple[_Series, ChangePoint]] = []
+    for i, s in enumerate(series):
+        cp = _scan(s, simulations, seed + i)
+        if cp is not None:
+            found.append((s, cp))
+    q_values = benjamini_hochberg([cp.p_value for _, cp in found])
+    out: list[Anomaly] = []
+    for (s, cp), q in zip(found, q_values, strict=True):
+        if not q <= FDR_LEVEL:
+            continue
+        scale = DAYS_PER_PERIOD[s.period] if s.kind == "volume" else 1.0
+        n_before = (
+            s.successes[: cp.index].sum() if s.kind == "volume" else s.trials[: cp.index].sum()
+        )
+        n_after = (
+            s.successes[cp.index :].sum() if s.kind == "volume" else s.trials[cp.index :].sum()
+        )
+        out.append(
+            Anomaly(
+                stage=s.stage,
+                next_stage=s.next_stage,
+                segment=s.segment,
+                direction=cp.direction,
+                since=s.periods[cp.index],
+                before=cp.before * scale,
+                after=cp.after * scale,
+                q_value=float(q),
+                significant=True,
+                kind=s.kind,
+                period=s.period,
+                p_value=cp.p_value,
+                n_before=int(n_before),
+                n_after=int(n_after),
+            )
+        )
+
+    def size(a: Anomaly) -> float:
+        return float(abs(np.log((a.after + 1e-9) / (a.before + 1e-9))))
+
+    return tuple(sorted(out, key=lambda a: (a.q_value, -size(a))))
