@@ -7,7 +7,9 @@ The public API::
     result.to_dict()          # the JSON contract
     log = voronka.load("events.csv")   # the event log on the engine (DuckDB by default)
 
-Names are imported lazily so that ``import voronka`` stays cheap.
+``voronka.audit`` is the function; the subpackage of the same name stays importable as
+``voronka.audit.<module>`` (``from voronka.audit import AuditResult``). The function is bound after
+the subpackage is imported, so the import system does not replace it with the module.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ __all__ = [
     "load_template",
 ]
 
+from voronka.api import audit, load  # noqa: E402  (binds the function over the subpackage name)
+
 _WHERE = {
-    "audit": "voronka.api",
-    "load": "voronka.api",
-    "AuditResult": "voronka.audit",
+    "AuditResult": "voronka.audit.result",
     "Funnel": "voronka.funnel",
     "Stage": "voronka.funnel",
     "load_funnel": "voronka.funnel",

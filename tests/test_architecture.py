@@ -1,0 +1,30 @@
+"""The layer rules of ARCHITECTURE.md, checked on every test run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_layers_and_ibis_only_in_engine() -> None:
+    """import-linter: funnel/lang/i18n → io → engine → audit → report → cli, ibis only in engine/."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 kept, 0 broken" in done.stdout
+
+
+def test_every_command_is_documented() -> None:
+    """Each CLI command has a section in docs/usage.md and appears in the README."""
+    from voronka.cli import app
+
+    usage = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = [c.name for c in app.registered_commands]
+    assert {"audit", "demo", "lint-stages"} <= set(names)
+    for name in names:
+        assert f"### `voronka {name}" in usage, name
+        assert f"voronka {name}" in readme, name
