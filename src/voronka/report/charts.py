@@ -72,7 +72,7 @@ def _layout(lang: str, height: int, **extra: Any) -> dict[str, Any]:
     for key, value in layout.items():
         if key.startswith(("xaxis", "yaxis")):
             value.setdefault("automargin", True)
-            if key.startswith("yaxis") and "tickformat" not in value:
+            if "tickformat" not in value:
                 value["tickformat"] = ",~f"  # full numbers with the locale's grouping, no "M"
     return layout
 
@@ -467,7 +467,8 @@ def forecast_chart(result: AuditResult, labels: Labels) -> Chart | None:
         )
     layout = _layout(
         lang,
-        240,
+        260,
+        legend={"orientation": "h", "y": 1.25},
         shapes=shapes,
         annotations=annotations,
         yaxis={"visible": False, "range": [-1, 1.4]},

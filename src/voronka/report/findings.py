@@ -175,8 +175,8 @@ def _anomaly(anomaly: Anomaly, labels: Labels) -> Finding:
     )
 
 
-def _names(names: list[str]) -> str:
-    shown = ", ".join(f"«{n}»" for n in names[:MAX_NAMES])
+def _names(names: list[str], lang: str) -> str:
+    shown = ", ".join(t("report.quote", lang, text=n) for n in names[:MAX_NAMES])
     return shown + (", …" if len(names) > MAX_NAMES else "")
 
 
@@ -194,7 +194,9 @@ def _statuses(result: AuditResult, labels: Labels) -> Finding | None:
             count=len(process),
             stages=plural("stage", len(process), lang),
         ),
-        detail=t("report.finding.statuses.detail", lang, names=_names([v.name for v in process])),
+        detail=t(
+            "report.finding.statuses.detail", lang, names=_names([v.name for v in process], lang)
+        ),
         stage=process[0].stage,
     )
 

@@ -1,0 +1,87 @@
+"""Choosing and ordering the findings the report leads with (no numbers are computed there)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from voronka.audit import AuditResult
+from voronka.audit.leaks import Leak
+from voronka.funnel import Funnel
+from voronka.report.findings import select_findings
+from voronka.report.format import NBSP
+from voronka.report.names import build_labels
+
+
+def _kinds(result: AuditResult, lang: str = "ru") -> list[str]:
+    return [f.kind for f in select_findings(result, build_labels(result, lang, None))]
+
+
+def test_most_costly_leak_first_and_plan_second(result: AuditResult) -> None:
+    findings = select_findings(result, build_labels(result, "en", None))
+    assert findings[0].kind == "leak"
+    assert findings[0].amount == 2_160_000.0
+    assert "2,160,000" in findings[0].detail
+    assert findings[1].kind == "forecast"
+    assert "23%" in findings[1].headline
+
+
+def test_leaks_sorted_by_money_whatever_the_input_order(result: AuditResult) -> None:
+    reordered = dataclasses.replace(result, leaks=tuple(reversed(result.leaks)))
+    findings = select_findings(reordered, build_labels(reordered, "en", None))
+    amounts = [f.amount for f in findings if f.kind == "leak"]
+    # Lost revenue unknown (None) sorts after every known amount.
+    assert amounts == [2_160_000.0, 1_234_567.89, None]
+
+
+def test_only_significant_leaks_and_anomalies_are_named(result: AuditResult) -> None:
+    kinds = _kinds(result)
+    assert kinds.count("leak") == 3  # the fourth leak in the fixture is not significant
+    assert kinds.count("anomaly") == 2  # the third anomaly is not significant
+    insignificant = dataclasses.replace(
+        result, leaks=tuple(dataclasses.replace(lk, significant=False) for lk in result.leaks)
+    )
+    assert "leak" not in _kinds(insignificant)
+
+
+def test_every_section_with_something_to_act_on_gives_a_finding(result: AuditResult) -> None:
+    assert set(_kinds(result)) == {
+        "leak",
+        "forecast",
+        "key_stage",
+        "anomaly",
+        "stuck",
+        "statuses",
+        "entry_criteria",
+        "data_quality",
+    }
+
+
+def test_empty_result_gives_no_findings(empty_result: AuditResult) -> None:
+    assert _kinds(empty_result) == []
+
+
+def test_findings_are_worded_in_the_language_asked(result: AuditResult) -> None:
+    ru = select_findings(result, build_labels(result, "ru", None))
+    en = select_findings(result, build_labels(result, "en", None))
+    assert ru[0].headline.startswith("Утечка")
+    assert en[0].headline.startswith("Leak")
+    assert f"2{NBSP}160{NBSP}000" in ru[0].detail
+
+
+def test_leak_numbers_are_shown_as_the_audit_gave_them(result: AuditResult) -> None:
+    leak = Leak("new", "qualified", None, 0.123, 0.456, 7.0, 1000.0, True)
+    one = dataclasses.replace(result, leaks=(leak,))
+    detail = select_findings(one, build_labels(one, "en", None))[0].detail
+    assert "12.3%" in detail and "45.6%" in detail and "7 deals" in detail
+
+
+def test_funnel_names_and_key_tasks_are_used_when_given(
+    result: AuditResult, funnel: Funnel
+) -> None:
+    findings = select_findings(result, build_labels(result, "en", funnel))
+    leak = next(f for f in findings if f.kind == "leak")
+    assert "Task qualified" in leak.detail
+    assert (
+        "EN Новая заявка"
+        in next(f for f in findings if f.kind == "anomaly" and "Новая" in f.headline).headline
+    )

@@ -1,0 +1,87 @@
+"""Locale formatting: separators, percentages, missing values, dates, Russian plurals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from voronka.report.format import (
+    MISSING,
+    NBSP,
+    format_date,
+    format_datetime,
+    format_interval,
+    format_number,
+    format_percent,
+    format_signed_percent,
+    plotly_separators,
+    plural,
+)
+
+
+def test_format_number_uses_locale_separators() -> None:
+    assert format_number(1234.5, "ru", 1) == f"1{NBSP}234,5"
+    assert format_number(1234.5, "en", 1) == "1,234.5"
+    assert format_number(1234567, "ru") == f"1{NBSP}234{NBSP}567"
+    assert format_number(1234567, "en") == "1,234,567"
+
+
+def test_format_number_rounds_and_never_shows_minus_zero() -> None:
+    assert format_number(2.25, "en", 1) in ("2.2", "2.3")
+    assert format_number(-0.04, "en", 1) == "0.0"
+    assert format_number(-1500, "ru") == f"-1{NBSP}500"
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), float("inf")])
+def test_missing_values_show_as_dash(value: float | None) -> None:
+    assert format_number(value, "ru") == MISSING
+    assert format_percent(value, "en") == MISSING
+    assert format_signed_percent(value, "en") == MISSING
+
+
+def test_format_percent_follows_each_language_typography() -> None:
+    assert format_percent(0.123, "ru") == f"12,3{NBSP}%"
+    assert format_percent(0.123, "en") == "12.3%"
+    assert format_percent(0.23, "en", 0) == "23%"
+
+
+def test_format_interval() -> None:
+    assert format_interval((0.1, 0.25), "ru") == f"10,0–25,0{NBSP}%"
+    assert format_interval((0.1, 0.25), "en") == "10.0–25.0%"
+    assert format_interval(None, "en") == MISSING
+
+
+def test_signed_percent_marks_direction() -> None:
+    assert format_signed_percent(1.2, "en") == "+120%"
+    assert format_signed_percent(-0.35, "en") == "−35%"
+    assert format_signed_percent(0.0, "en") == "0%"
+
+
+def test_dates_per_language() -> None:
+    assert format_date(date(2024, 3, 5), "ru") == "05.03.2024"
+    assert format_date(date(2024, 3, 5), "en") == "5 Mar 2024"
+    assert format_datetime(datetime(2024, 3, 5, 0, 0), "en") == "5 Mar 2024"
+    assert format_datetime(datetime(2024, 3, 5, 9, 7), "ru") == "05.03.2024 09:07"
+
+
+def test_plotly_separators_are_decimal_then_thousands() -> None:
+    assert plotly_separators("ru") == f",{NBSP}"
+    assert plotly_separators("en") == ".,"
+
+
+@pytest.mark.parametrize(
+    ("count", "ru", "en"),
+    [
+        (1, "сделка", "deal"),
+        (2, "сделки", "deals"),
+        (5, "сделок", "deals"),
+        (11, "сделок", "deals"),
+        (21, "сделка", "deals"),
+        (24, "сделки", "deals"),
+        (2.5, "сделки", "deals"),
+    ],
+)
+def test_plural_agrees_with_count(count: float, ru: str, en: str) -> None:
+    assert plural("deal", count, "ru") == ru
+    assert plural("deal", count, "en") == en

@@ -1,0 +1,69 @@
+"""The message catalogue: every message in Russian and English, every key the code uses exists."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from voronka.i18n import LANGUAGES, catalogue, t
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "voronka"
+
+# t("key" …) or t('key' …) with a whole literal key; keys built at run time (f-strings,
+# "prefix." + name) are not scanned.
+_LITERAL_CALL = re.compile(r"""\b(?:t|has)\(\s*(["'])([A-Za-z0-9_.\-]+)\1\s*[,)]""")
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _used_keys() -> dict[str, list[str]]:
+    used: dict[str, list[str]] = {}
+    files = [*SRC.rglob("*.py"), *SRC.rglob("*.j2"), *SRC.rglob("*.html")]
+    for path in files:
+        for match in _LITERAL_CALL.finditer(path.read_text(encoding="utf-8")):
+            used.setdefault(match.group(2), []).append(str(path.relative_to(SRC)))
+    return used
+
+
+def test_catalogue_loads_without_duplicate_keys() -> None:
+    """Loading raises on a key defined twice, in one file or across files."""
+    assert len(catalogue()) > 0
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_message_has_every_language(lang: str) -> None:
+    missing = [key for key, texts in catalogue().items() if not (texts.get(lang) or "").strip()]
+    assert missing == [], f"messages without {lang}: {missing}"
+
+
+def test_translations_take_the_same_placeholders() -> None:
+    mismatched = {
+        key: {lang: sorted(_placeholders(texts.get(lang, ""))) for lang in LANGUAGES}
+        for key, texts in catalogue().items()
+        if len({frozenset(_placeholders(texts.get(lang, ""))) for lang in LANGUAGES}) > 1
+    }
+    assert mismatched == {}
+
+
+def test_every_literal_key_used_in_the_code_exists() -> None:
+    used = _used_keys()
+    assert used, "the scan found no t(...) calls: the pattern is broken"
+    missing = {key: where for key, where in used.items() if key not in catalogue()}
+    assert missing == {}, f"keys used in the code but not in the catalogue: {missing}"
+
+
+def test_scan_finds_literal_calls_and_skips_f_strings() -> None:
+    sample = 't("a.b") x = t( \'c.d\', lang) t(f"e.{x}") has("g.h") fmt("no.no") t("p." ~ x)'
+    assert [m.group(2) for m in _LITERAL_CALL.finditer(sample)] == ["a.b", "c.d", "g.h"]
+
+
+def test_every_message_formats_with_its_placeholders() -> None:
+    for key, texts in catalogue().items():
+        for lang in LANGUAGES:
+            params = {name: "x" for name in _placeholders(texts[lang])}
+            assert t(key, lang, **params)
