@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -159,10 +158,19 @@ def _write_xlsx(table: pa.Table, path: Path) -> None:
 
 
 def _date_text(series: pd.Series) -> pa.Array:
-    values = series.to_numpy(dtype="datetime64[us]")
-    return pc.strftime(pa.array(values, type=pa.timestamp("us")), format=DATE_FORMAT)
+    """``DD.MM.YYYY HH:MM`` (null for NaT), assembled from components: Arrow's ``strftime`` is
+    several times slower on millions of values."""
+    values = pa.array(series.to_numpy(dtype="datetime64[us]"), type=pa.timestamp("us"))
+
+    def two(part: pa.Array) -> pa.Array:
+        return pc.utf8_lpad(pc.cast(part, pa.string()), 2, "0")
+
+    year = pc.cast(pc.year(values), pa.string())
+    return pc.binary_join_element_wise(
+        two(pc.day(values)), ".", two(pc.month(values)), ".", year, " ",
+        two(pc.hour(values)), ":", two(pc.minute(values)), "",
+    )
 
 
 def _strings(series: pd.Series) -> pa.Array:
-    values = np.asarray(series.to_numpy(dtype=object))
-    return pa.array(values, type=pa.string(), from_pandas=True)
+    return pa.array(series, type=pa.string(), from_pandas=True)
