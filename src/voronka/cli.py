@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from voronka import api
@@ -214,6 +215,41 @@ def lint_stages_command(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+@app.command("pull")
+def pull_command(
+    crm: Annotated[str, typer.Argument(help="amocrm, bitrix24, hubspot or pipedrive.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the pull into.")],
+    config: Annotated[Path | None, typer.Option("--config", help="Credentials file (TOML).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only deals changed since.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
+) -> None:
+    """Pull pipelines, deals and stage history through a CRM's API into a folder to audit.
+
+    Credentials come from environment variables or the config file, never from the command line.
+    A second pull into the same folder fetches only what changed; an interrupted pull resumes.
+    """
+    from voronka.io.crm import CRM_NAMES, PullProgress, describe_pull, pull
+
+    language = _lang_of(lang)
+    if crm not in CRM_NAMES:
+        raise UsageError(f"unknown CRM {crm!r}", expected=", ".join(CRM_NAMES))
+    err = Console(stderr=True)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
+                   console=err, transient=True, disable=not err.is_terminal)
+    tasks: dict[str, Any] = {}
+
+    def progress(p: PullProgress) -> None:
+        if p.phase not in tasks:
+            tasks[p.phase] = bar.add_task(t(f"crm.phase.{p.phase}", language), total=p.total)
+        bar.update(tasks[p.phase], completed=p.records, total=p.total)
+
+    with bar:
+        summary = pull(crm, out, config=config, since=_parse_date(since, "--since"),
+                       progress=progress)
+    for line in describe_pull(summary, language):
+        Console().print(line)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``voronka`` command; returns the exit status."""
     args = sys.argv[1:] if argv is None else argv
@@ -224,8 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args, standalone_mode=False)
     except InputError as exc:
+        describe_in = getattr(exc, "describe_in", None)
+        message = describe_in(lang) if callable(describe_in) else exc.describe()
         Console(stderr=True, highlight=False).print(
-            f"[bold red]{t('cli.error_input', lang)}[/] {exc.describe()}", soft_wrap=True
+            f"[bold red]{t('cli.error_input', lang)}[/] {escape(message)}", soft_wrap=True
         )
         return 2
     except (typer.Exit, SystemExit) as exc:
@@ -240,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return 2
-        Console(stderr=True).print(
-            f"[bold red]{t('cli.error_internal', lang)}[/] {type(exc).__name__}: {exc}"
+        Console(stderr=True, highlight=False).print(
+            f"[bold red]{t('cli.error_internal', lang)}[/] {type(exc).__name__}: {escape(str(exc))}"
         )
         if os.environ.get("VORONKA_DEBUG"):
             raise
