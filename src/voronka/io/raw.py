@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from python_calamine import CalamineError, CalamineWorkbook
 
 from voronka.errors import InputError
 from voronka.io.result import Progress, RawTable
@@ -98,7 +99,7 @@ def load_table(
             raw = _read_csv(p, file, total, progress, gzipped=head.startswith(_MAGIC_GZIP))
     except InputError:
         raise
-    except (pa.ArrowException, OSError, ValueError, UnicodeError, EOFError) as exc:
+    except (pa.ArrowException, CalamineError, OSError, ValueError, UnicodeError, EOFError) as exc:
         raise InputError(
             f"cannot read the file as a table: {exc}",
             file=file,
@@ -353,9 +354,14 @@ def _cell(value: Any) -> str | None:
 def _read_workbook(
     p: Path, file: str, choose_sheet: Callable[[Sequence[str]], bool] | None
 ) -> RawTable:
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_path(str(p))
+    try:
+        book = CalamineWorkbook.from_path(str(p))
+    except (CalamineError, OSError, ValueError) as exc:
+        raise InputError(
+            f"cannot read the file as a workbook: {exc}",
+            file=file,
+            expected="an XLSX or XLS workbook, a CSV or a Parquet file",
+        ) from None
     chosen: tuple[str, list[list[Any]]] | None = None
     for name in book.sheet_names:
         rows = book.get_sheet_by_name(name).to_python(skip_empty_area=True)
