@@ -2,7 +2,7 @@
 
 Each deal arrives (Poisson per day, weekday pattern), then from every stage of the line it moves
 to the next stage, skips one, or is lost, with fixed probabilities; the time it takes depends on
-the outcome (gamma for moves, a Weibull with decreasing hazard for losses), so an old deal in a
+the outcome (Weibull with rising hazard for moves, falling hazard for losses), so an old deal in a
 stage is more likely to be lost than a fresh one. :func:`truth_forward` simulates the same process
 forward from the state at ``as_of``, conditioning each open deal on the time it has already
 waited: the exact distribution the forecast estimates.
@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import gamma as gamma_fn
 
 from voronka.funnel import Funnel, Stage
 
+MOVE_SHAPE = 1.8
+LOST_SHAPE = 0.7
 WEEKDAY_FACTORS = np.array([1.2, 1.2, 1.2, 1.1, 1.0, 0.4, 0.3])
 
 
@@ -46,31 +48,31 @@ class Process:
             won_stage=self.stage_ids[-1],
         )
 
-    def _dists(self, k: int) -> tuple[stats.rv_continuous, stats.rv_continuous]:
-        move = stats.gamma(a=2.0, scale=self.move_days[k] / 2.0)
-        lost = stats.weibull_min(c=0.7, scale=self.lost_days[k])
-        return move, lost
-
     def step(
         self, stage: np.ndarray, age: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Remaining time in stage and destination (-1 lost) given the age already spent."""
+        """Remaining time in stage and destination (-1 lost) given the age already spent.
+
+        Durations are Weibull, ``S(t) = exp(−(t/λ)^c)``: moves with c = 1.8 (rising hazard),
+        losses with c = 0.7 (falling hazard). Given survival to age ``a`` the outcome is drawn with
+        weights ``p_j S_j(a)`` and the duration as ``λ((a/λ)^c + E)^(1/c)``, ``E ~ Exp(1)``.
+        """
         wait = np.zeros(stage.shape[0])
         dest = np.full(stage.shape[0], -1, dtype=np.int64)
         for k in np.unique(stage):
             sel = np.flatnonzero(stage == k)
-            move, lost = self._dists(int(k))
             a = age[sel]
+            lam_m = self.move_days[k] / gamma_fn(1 + 1 / MOVE_SHAPE)
+            lam_l = self.lost_days[k] / gamma_fn(1 + 1 / LOST_SHAPE)
+            s_move = np.exp(-((a / lam_m) ** MOVE_SHAPE))
+            s_lost = np.exp(-((a / lam_l) ** LOST_SHAPE))
             pn, ps = self.p_next[k], self.p_skip[k]
-            w_next, w_skip = pn * move.sf(a), ps * move.sf(a)
-            w_lost = (1 - pn - ps) * lost.sf(a)
-            tot = w_next + w_skip + w_lost
-            u = rng.random(sel.size) * tot
+            w_next, w_skip, w_lost = pn * s_move, ps * s_move, (1 - pn - ps) * s_lost
+            u = rng.random(sel.size) * (w_next + w_skip + w_lost)
             kind = np.where(u < w_next, 0, np.where(u < w_next + w_skip, 1, 2))
-            v = rng.random(sel.size)
-            lo_m, lo_l = move.cdf(a), lost.cdf(a)
-            t_move = move.ppf(lo_m + v * (1 - lo_m))
-            t_lost = lost.ppf(lo_l + v * (1 - lo_l))
+            e = rng.exponential(size=sel.size)
+            t_move = lam_m * ((a / lam_m) ** MOVE_SHAPE + e) ** (1 / MOVE_SHAPE)
+            t_lost = lam_l * ((a / lam_l) ** LOST_SHAPE + e) ** (1 / LOST_SHAPE)
             total = np.where(kind == 2, t_lost, t_move)
             wait[sel] = np.maximum(total - a, 0.0)
             dest[sel] = np.where(kind == 0, k + 1, np.where(kind == 1, k + 2, -1))

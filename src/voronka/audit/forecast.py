@@ -356,7 +356,7 @@ def build_forecast(
     start = period_start or default_start
     end = period_end or (month_bounds(start)[1] if period_start else default_end)
     n_stages = funnel.won_index + 1
-    snapshot = flow_snapshot(log, period_start=start)
+    snapshot = flow_snapshot(log, period_start=start, period_end=end)
     result = forecast_from_snapshot(
         snapshot,
         n_stages,
@@ -370,7 +370,7 @@ def build_forecast(
     rows: list[BacktestMonth] = []
     for i, month in enumerate(backtest_months(as_of, backtest)):
         cut = month_middle(*month)
-        past = flow_snapshot(log, period_start=month[0], as_of=cut)
+        past = flow_snapshot(log, period_start=month[0], period_end=month[1], as_of=cut)
         if past.episodes.empty:
             continue  # no data yet at that time
         actual, actual_revenue = won_between(log, _midnight(month[0]), _midnight(month[1]) + DAY)

@@ -108,8 +108,19 @@ def bucket_exposure(ends: FloatArray, days_sum: FloatArray, edges: Sequence[floa
     return np.asarray(later * widths + days_sum - edge * ends, dtype=np.float64)
 
 
-def fit_hazards(exits: FloatArray, exposure: FloatArray, edges: Sequence[float]) -> HazardModel:
+def fit_hazards(
+    exits: FloatArray,
+    exposure: FloatArray,
+    edges: Sequence[float],
+    rng: np.random.Generator | None = None,
+) -> HazardModel:
     """Maximum-likelihood piecewise-exponential rates ``λ = exits / exposure``.
+
+    With ``rng``, the rates are instead one draw from their posterior under a flat prior: for a
+    Poisson process observed over ``exposure`` deal-days with ``exits`` events,
+    ``λ | data ~ Gamma(exits, 1 / exposure)`` (Gelman et al., *Bayesian Data Analysis*, §2.6);
+    the Monte Carlo draws one model per batch of simulations so that the forecast's range carries
+    the uncertainty of the rates as well as the luck of the deals.
 
     A bucket with no exposure (no deal ever waited that long) takes the rates of the nearest
     earlier bucket that has some, so a deal older than any seen keeps the behaviour of the oldest
@@ -123,6 +134,8 @@ def fit_hazards(exits: FloatArray, exposure: FloatArray, edges: Sequence[float])
     """
     exits = np.asarray(exits, dtype=np.float64)
     exposure = np.asarray(exposure, dtype=np.float64)
+    if rng is not None:
+        exits = rng.gamma(np.maximum(exits, 1e-12)) * (exits > 0)
     rates = np.zeros_like(exits)
     for k in range(exits.shape[0]):
         last: FloatArray | None = None
@@ -255,7 +268,7 @@ def sample_amounts(quantiles: FloatArray, n: int, rng: np.random.Generator) -> F
 
 
 def simulate_plan(
-    model: HazardModel,
+    model: HazardModel | HazardCounts,
     open_stage: IntArray,
     open_age: FloatArray,
     arrivals: Arrivals,
@@ -265,25 +278,32 @@ def simulate_plan(
     n_sims: int = 4000,
     amount_quantiles: FloatArray | None = None,
     seed: int = 0,
+    parameter_draws: int = 20,
 ) -> Simulation:
     """Monte Carlo of the deals won in ``[window_start, horizon)`` days from now.
 
     Open deals start from their current stage and age; new leads arrive per interval as
     Poisson(mean × g) with ``g`` the simulation's rate multiplier (see :class:`Arrivals`), at a
     uniform moment inside the interval, in an entry stage drawn from ``entry_probs``.
-    Simulations are processed in chunks so memory stays bounded.
+    Simulations are processed in chunks so memory stays bounded. Given :class:`HazardCounts`,
+    each chunk (at most ``n_sims / parameter_draws`` simulations) runs on its own draw of the
+    rates from their posterior; given a :class:`HazardModel`, the rates are taken as known.
     """
     rng = np.random.default_rng(seed)
+    counts_given = isinstance(model, HazardCounts)
     wins = np.zeros(n_sims, dtype=np.int64)
     revenue = np.zeros(n_sims) if amount_quantiles is not None else None
     n_open = open_stage.shape[0]
     expected_new = float(arrivals.means.sum())
     per_sim = max(1.0, n_open + expected_new)
     chunk = max(1, int(MAX_ITEMS_PER_CHUNK // per_sim))
+    if counts_given:
+        chunk = min(chunk, max(1, -(-n_sims // parameter_draws)))
     entry_cum = np.cumsum(arrivals.entry_probs) / max(arrivals.entry_probs.sum(), 1e-12)
     for lo in range(0, n_sims, chunk):
         hi = min(n_sims, lo + chunk)
         c = hi - lo
+        drawn = model.fit(rng) if isinstance(model, HazardCounts) else model
         if arrivals.rate_shape > 0:
             g = rng.gamma(arrivals.rate_shape, 1.0 / arrivals.rate_shape, size=c)
         else:
@@ -296,12 +316,12 @@ def simulate_plan(
             interval
         ]
         new_stage = np.searchsorted(entry_cum, rng.random(new_sim.shape[0]), side="right")
-        new_stage = np.minimum(new_stage, model.n_stages - 1)
+        new_stage = np.minimum(new_stage, drawn.n_stages - 1)
         stage = np.concatenate([np.tile(open_stage, c), new_stage]).astype(np.int64)
         age = np.concatenate([np.tile(open_age, c), np.zeros(new_sim.shape[0])])
         start = np.concatenate([np.zeros(n_open * c), new_time])
         sim = np.concatenate([np.repeat(np.arange(c), n_open), new_sim])
-        won_at = simulate_win_times(model, stage, age, start, horizon, rng)
+        won_at = simulate_win_times(drawn, stage, age, start, horizon, rng)
         hit = (won_at >= window_start) & (won_at < horizon)
         wins[lo:hi] = np.bincount(sim[hit], minlength=c)
         if revenue is not None and amount_quantiles is not None:
@@ -310,10 +330,30 @@ def simulate_plan(
     return Simulation(wins=wins, revenue=revenue)
 
 
+@dataclass(frozen=True)
+class HazardCounts:
+    """The sufficient statistics of the piecewise-exponential model.
+
+    Attributes:
+        exits: ``(stages, buckets, stages + 1)`` episodes that ended in each bucket, by destination
+            (the last index is lost).
+        exposure: ``(stages, buckets)`` deal-days spent in each bucket.
+        edges: bucket starts.
+    """
+
+    exits: FloatArray
+    exposure: FloatArray
+    edges: FloatArray
+
+    def fit(self, rng: np.random.Generator | None = None) -> HazardModel:
+        """The maximum-likelihood model, or with ``rng`` a draw from its posterior."""
+        return fit_hazards(self.exits, self.exposure, self.edges, rng)
+
+
 def hazards_from_episodes(
     episodes: pd.DataFrame, n_stages: int, edges: Sequence[float], *, recent_only: bool = True
-) -> HazardModel:
-    """Fit :class:`HazardModel` from the engine's episode histogram (see ``FlowSnapshot``).
+) -> HazardCounts:
+    """The :class:`HazardCounts` of the engine's episode histogram (see ``FlowSnapshot``).
 
     ``episodes`` has ``stage_index``, ``bucket``, ``to_index`` (a later stage, ``-1`` lost,
     ``-2`` still open), ``recent``, ``deals``, ``days_sum``. Open episodes count in the exposure
@@ -335,7 +375,9 @@ def hazards_from_episodes(
     dest = np.where(to == -1, n_stages, to)
     moved = (to == -1) | ((to > stage) & (to < n_stages))
     np.add.at(exits, (stage[moved], bucket[moved], dest[moved]), deals[moved])
-    return fit_hazards(exits, bucket_exposure(ends, days_sum, edges), edges)
+    return HazardCounts(
+        exits=exits, exposure=bucket_exposure(ends, days_sum, edges), edges=np.asarray(edges)
+    )
 
 
 def open_state(

@@ -195,12 +195,16 @@ def flow_snapshot(
     log: EventLog,
     *,
     period_start: dt.date,
+    period_end: dt.date | None = None,
     as_of: dt.datetime | None = None,
     history_days: int = 365,
     arrival_days: int = 56,
     edges: tuple[float, ...] = DEFAULT_EDGES,
 ) -> FlowSnapshot:
     """The :class:`FlowSnapshot` of ``log`` as it stood at ``as_of`` (default: the log's).
+
+    ``won_in_period`` counts the deals won from ``period_start`` to ``period_end`` (inclusive;
+    open-ended when None) known by ``as_of``.
 
     Rates are estimated from the episodes that began in the ``history_days`` before ``as_of``;
     arrivals are counted over the ``arrival_days`` whole days before ``as_of``'s date; the amount
@@ -220,7 +224,10 @@ def flow_snapshot(
     firsts = firsts.mutate(day=firsts.started_at.date())
     arrivals = log.frame(firsts.group_by(["day", "stage_index"]).agg(deals=firsts.count()))
     start = dt.datetime.combine(period_start, dt.time())
-    won, won_amount = won_between(log, start, cut + dt.timedelta(days=1), as_of=cut)
+    end = cut + dt.timedelta(days=1)
+    if period_end is not None:
+        end = min(end, dt.datetime.combine(period_end, dt.time()) + dt.timedelta(days=1))
+    won, won_amount = won_between(log, start, end, as_of=cut)
     return FlowSnapshot(
         as_of=cut,
         edges=edges,
