@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from voronka.errors import InputError
-from voronka.io import REJECT_REASONS, read_deals, read_events, read_raw, read_spend
+from voronka.io import (
+    REJECT_REASONS,
+    describe_reject,
+    read_deals,
+    read_events,
+    read_raw,
+    read_spend,
+)
 
 GOOD = """deal_id,stage,entered_at,amount
 1,Новая заявка,2024-03-01 10:00,100
@@ -192,3 +199,12 @@ def test_timezone_offsets_become_naive_utc(tmp_path: Path) -> None:
     text = "deal_id,stage,entered_at\n1,A,2024-03-01T12:00:00+03:00\n2,A,2024-03-01T12:00:00Z\n"
     dates = read_events(write(tmp_path, text)).table.column("entered_at").to_pylist()
     assert dates == [datetime(2024, 3, 1, 9, 0), datetime(2024, 3, 1, 12, 0)]
+
+
+def test_rejects_can_be_told_in_both_languages(tmp_path: Path) -> None:
+    text = GOOD + "3,Новая заявка,31.02.2024,300\n"
+    reject = read_events(write(tmp_path, text)).rejects.to_pylist()[0]
+    ru = describe_reject(reject, "ru")
+    en = describe_reject(reject, "en")
+    assert "строка данных 4" in ru and "строка 5" in ru and "31.02.2024" in ru
+    assert "data row 4 (row 5 in a spreadsheet)" in en and "not a date" in en

@@ -17,7 +17,14 @@ from voronka.io.months import parse_months
 from voronka.io.numbers import blank_mask, parse_number, parse_numbers
 from voronka.io.raw import detect_encoding, read_raw, sniff_delimiter
 from voronka.io.readers import clean_ids, read_deals, read_events, read_spend
-from voronka.io.result import REJECT_REASONS, REJECTS_SCHEMA, Progress, RawTable, ReadResult
+from voronka.io.result import (
+    REJECT_REASONS,
+    REJECTS_SCHEMA,
+    Progress,
+    RawTable,
+    ReadResult,
+    describe_reject,
+)
 from voronka.io.status import STATUS_WORDS, normalize_status, status_of
 
 __all__ = [
@@ -31,6 +38,7 @@ __all__ = [
     "ReadResult",
     "blank_mask",
     "clean_ids",
+    "describe_reject",
     "detect_encoding",
     "match_columns",
     "normalize_header",

@@ -24,15 +24,18 @@ COLUMN_ALIASES: Mapping[str, tuple[str, ...]] = {
         "deal_id", "deal id", "id сделки", "сделка id", "id", "dealid", "deal", "record id",
         "opportunity_id", "opportunity id", "lead_id", "lead id", "идентификатор сделки",
         "номер сделки", "сделка", "case id", "case", "mql_id", "hs_object_id",
+        "case:concept:name",  # process-mining (XES) logs
     ),
     "stage": (
         "stage", "этап", "этап сделки", "стадия", "стадия сделки", "deal stage", "dealstage",
-        "deal_stage", "stage name", "stage_name", "pipeline stage", "status name", "статус сделки",
+        "deal_stage", "stage name", "stage_name", "pipeline stage", "status name", "concept:name",
+        "activity", "статус сделки",
     ),
     "entered_at": (
         "entered_at", "entered at", "дата перехода", "дата изменения", "дата", "дата и время",
         "время", "date", "datetime", "timestamp", "changed_at", "changed at", "change date",
         "time", "event_time", "event time", "moved at", "stage date", "дата этапа",
+        "time:timestamp",
     ),
     "created_at": (
         "created_at", "created at", "дата создания", "создана", "создано", "дата создания сделки",
@@ -99,6 +102,17 @@ OPTIONAL: Mapping[Kind, tuple[str, ...]] = {
 
 _PUNCT = re.compile(r"[\s_\-./,:;()\[\]{}\"'«»#№]+")
 _CURRENCY_TAIL = re.compile(r"(?: (?:руб|р|rub|rur|usd|eur|₽|\$|€|в рублях|in rub))+$")
+
+
+EXAMPLES: Mapping[str, str] = {
+    "deal_id": "deal_id, ID сделки, ID, Deal ID",
+    "stage": "stage, Этап, Этап сделки, Stage, Deal Stage",
+    "entered_at": "entered_at, Дата перехода, Дата, Date, Timestamp",
+    "source": "source, Источник, utm_source, Source",
+    "cost": "cost, Расход, Затраты, Cost, Spend",
+    "date or month": "date, Дата, month, Месяц, Period",
+}
+"""Headers shown as examples when a required column is missing."""
 
 
 def normalize_header(header: str) -> str:
@@ -206,7 +220,7 @@ def match_columns(
         missing.append("date or month")
     if missing:
         name = missing[0]
-        aliases = ", ".join(COLUMN_ALIASES.get(name, ("date", "month", "Дата", "Месяц"))[:6])
+        aliases = EXAMPLES.get(name, name)
         raise InputError(
             f"the required column {name!r} is missing",
             file=file,

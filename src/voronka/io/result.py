@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
+
+from voronka.i18n import t
 
 Progress = Callable[[int, int], None]
 """``progress(done_bytes, total_bytes)``, called as a file is read."""
@@ -100,3 +103,17 @@ class ReadResult:
             return {}
         counts = self.rejects.column("reason").value_counts()
         return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
+
+
+def describe_reject(reject: Mapping[str, Any], lang: str | None = None) -> str:
+    """One reject record (a row of :attr:`ReadResult.rejects` as a dict) in words, in ``lang``:
+    where it is (data row and spreadsheet row) and what is wrong."""
+    row = int(reject["row"])
+    where = t("io.row", lang, row=row, sheet_row=row + 1)
+    what = t(
+        f"io.reject.{reject['reason']}",
+        lang,
+        value=reject.get("value") or "",
+        column=reject.get("column") or "",
+    )
+    return f"{where}: {what}"
