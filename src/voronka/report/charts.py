@@ -201,13 +201,24 @@ def flow_chart(result: AuditResult, labels: Labels) -> Chart | None:
                 link_colors.append(colour)
     if not value:
         return None
+    # Stages run down the page, one row each, so that long names never overlap; "lost" and
+    # "open" sit on the right. Positions are node centres in 0..1 (plotly's "fixed" layout).
+    n = len(stages)
     sankey = go.Sankey(
         arrangement="snap",
-        node={"label": nodes, "color": colors, "pad": 18, "thickness": 16},
+        orientation="h",
+        node={
+            "label": nodes,
+            "color": colors,
+            "pad": 6,
+            "thickness": 14,
+            "x": [0.001 + 0.55 * i / max(n - 1, 1) for i in range(n)] + [0.999, 0.999],
+            "y": [0.1 + 0.85 * i / max(n - 1, 1) for i in range(n)] + [0.3, 0.9],
+        },
         link={"source": source, "target": target, "value": value, "color": link_colors},
         valueformat=",d",
     )
-    return Chart("chart-flow", "flow", _figure([sankey], _layout(lang, 460)))
+    return Chart("chart-flow", "flow", _figure([sankey], _layout(lang, 140 + 44 * n)))
 
 
 def anomalies_chart(result: AuditResult, labels: Labels) -> Chart | None:

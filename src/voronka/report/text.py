@@ -15,7 +15,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from voronka.i18n import t
+from voronka.i18n import has, t
 from voronka.report.findings import Finding, select_findings
 from voronka.report.format import format_datetime, format_int, format_money, format_percent
 from voronka.report.names import Labels, build_labels
@@ -34,8 +34,11 @@ if TYPE_CHECKING:
     from voronka.audit import AuditResult
     from voronka.funnel import Funnel
 
-BAR_WIDTH = 20
-"""Width in characters of the longest reach bar in the funnel table."""
+BAR_WIDTH = 10
+"""Width in characters of a 100% conversion bar in the funnel table."""
+
+STAGE_WIDTH = 16
+"""The least width of the stage column (long names wrap below it)."""
 
 MAX_ROWS = 10
 """Rows shown per table in the terminal (the HTML and XLSX reports have them all)."""
@@ -73,32 +76,37 @@ def _funnel(result: AuditResult, labels: Labels) -> RichTable:
         box=box.SIMPLE_HEAD,
         title_justify="left",
     )
-    for key, right in (
-        ("stage", False),
-        ("reached", True),
-        ("conversion", True),
-        ("conversion_ci", True),
-        ("median_days", True),
-        ("open", True),
-    ):
-        out.add_column(
-            Text(t(f"report.col.{key}", lang)), justify="right" if right else "left", no_wrap=right
-        )
+    out.add_column(Text(t("report.col.stage", lang)), min_width=STAGE_WIDTH)
+    out.add_column(Text(t("report.col.reached", lang)), justify="right", no_wrap=True)
+    out.add_column(Text(t("report.col.conversion", lang)), justify="right", no_wrap=True)
     out.add_column("", no_wrap=True, min_width=BAR_WIDTH)
-    top = max((s.reached for s in result.funnel.stages), default=0)
+    out.add_column(Text(t("report.col.conversion_ci", lang)), justify="right", no_wrap=True)
+    out.add_column(Text(t("report.col.open", lang)), justify="right", no_wrap=True)
     for s in result.funnel.stages:
-        # The bar is only a picture of the reach column, scaled to the widest stage.
-        cells = round(BAR_WIDTH * s.reached / top) if top else 0
+        # The bar is only a picture of the conversion column (a fraction of the bar's width).
+        cells = round(BAR_WIDTH * s.conversion) if s.conversion is not None else 0
         out.add_row(
             Text(labels.stage(s.id)),
             Text(format_int(s.reached, lang)),
             Text(format_percent(s.conversion, lang)),
+            Text(
+                "█" * cells + "░" * (BAR_WIDTH - cells) if s.conversion is not None else "",
+                style="blue",
+            ),
             Text(format_cell(s.conversion_ci, "interval", lang)),
-            Text(format_cell(s.median_days, "days", lang)),
             Text(format_int(s.open, lang)),
-            Text("█" * cells, style="blue"),
         )
     return out
+
+
+def _problem_names(table: Table, result: AuditResult) -> Table:
+    """Only the stage names judged not a result: the terminal has no room for the good ones."""
+    keep = tuple(
+        row
+        for row, verdict in zip(table.rows, result.statuses, strict=True)
+        if verdict.verdict != "result"
+    )
+    return Table(table.name, table.columns, keep)
 
 
 def text_renderables(
@@ -133,13 +141,19 @@ def text_renderables(
     else:
         parts.append(Text(t("report.findings.none", code)))
     parts.append(Text(""))
+    # What the input cannot give (a snapshot export, a series of snapshots): message keys.
+    notes = [n for n in result.data_quality.notes if has(n)]
+    if notes:
+        parts.append(Text(t("exports.notes.title", code), style="bold underline"))
+        parts.extend(Text(f"• {t(n, code)}") for n in notes)
+        parts.append(Text(""))
     parts.append(_funnel(result, labels))
 
     for table, key in (
         (leaks_table(result, labels), "leaks"),
         (anomalies_table(result, labels), "anomalies"),
         (sources_table(result, labels), "sources"),
-        (statuses_table(result, labels), "statuses"),
+        (_problem_names(statuses_table(result, labels), result), "statuses"),
         (stuck_deals_table(result, labels), "stuck"),
         (forecast_table(result, labels), "forecast"),
     ):
