@@ -238,3 +238,57 @@ def flow_snapshot(
         won_amount_in_period=won_amount,
         amount_quantiles=amount_quantiles(log, since, cut),
     )
+
+
+def stage_outcomes(log: EventLog, by: str | None = None) -> pd.DataFrame:
+    """Per [segment] × stage of the line: ``reached`` (deals that reached it), ``won`` and ``lost``
+    (of them, those closed won / lost). Stages no deal reached have no row."""
+    reached = log.reached_at()
+    deals = log.segmented(by)
+    keep = ["deal_id", "outcome", *(["segment"] if by is not None else [])]
+    joined = reached.join(deals.select(*keep), "deal_id")
+    keys = [*(["segment"] if by is not None else []), "stage_index"]
+    grouped = joined.group_by(keys).agg(
+        reached=joined.count(),
+        won=(joined.outcome == "won").cast("int64").sum(),
+        lost=(joined.outcome == "lost").cast("int64").sum(),
+    )
+    return log.frame(grouped).sort_values(keys).reset_index(drop=True)
+
+
+def weekly_reach(log: EventLog) -> pd.DataFrame:
+    """Per ``week`` (Monday, a date) × ``stage_index``: ``deals`` that reached the stage that week.
+
+    For the won stage the week is the week the deal was won (its won-stage entry, else its closing
+    time for deals won by status), so the last stage's series is the weekly count of wins.
+    """
+    won_index = _line_end(log)
+    reached = log.reached_at()
+    reached = reached.filter(reached.stage_index < won_index)
+    reached = reached.mutate(week=reached.reached_at.truncate("W").date())
+    before = reached.group_by(["week", "stage_index"]).agg(deals=reached.count())
+    summary = log.deal_summary()
+    won = summary.filter(summary.outcome == "won")
+    won = won.mutate(week=_won_time(won).truncate("W").date())
+    wins = won.group_by("week").agg(deals=won.count())
+    wins = wins.mutate(stage_index=ibis.literal(won_index, "int64"))
+    frame = pd.concat(
+        [log.frame(before), log.frame(wins.select("week", "stage_index", "deals"))],
+        ignore_index=True,
+    )
+    return frame.sort_values(["week", "stage_index"]).reset_index(drop=True)
+
+
+def days_to_win(log: EventLog) -> pd.DataFrame:
+    """Per ``stage_index``: ``median_days`` from reaching the stage to being won, over won deals,
+    and ``won`` (how many)."""
+    reached = log.reached_at()
+    summary = log.deal_summary()
+    won = summary.filter(summary.outcome == "won")
+    won = won.select(won.deal_id, won_at=_won_time(won))
+    joined = reached.join(won, "deal_id")
+    joined = joined.mutate(days=days_between(joined.reached_at, joined.won_at))
+    grouped = joined.group_by("stage_index").agg(
+        median_days=joined.days.quantile(0.5), won=joined.count()
+    )
+    return log.frame(grouped).sort_values("stage_index").reset_index(drop=True)
