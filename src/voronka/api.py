@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from voronka.audit.run import run_audit
 from voronka.engine import EventLog
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
-from voronka.io import ReadResult, read_deals, read_events, read_spend
+from voronka.io.inputs import InputSet, open_inputs
 
 Progress = Callable[[str, int, int], None]
 """``progress(file, done_bytes, total_bytes)``: called while large files are read."""
@@ -22,50 +21,36 @@ Progress = Callable[[str, int, int], None]
 PathLike = str | Path
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """What was read from the user's files.
-
-    Attributes:
-        events: the events file as read (accepted rows and rejects).
-        deals: the deals file, when given.
-        spend: the ad-spend file, when given.
-    """
-
-    events: ReadResult
-    deals: ReadResult | None = None
-    spend: ReadResult | None = None
-
-    @property
-    def reads(self) -> dict[str, ReadResult]:
-        """Every file read: ``{"events": …, "deals": …, "spend": …}`` (those given)."""
-        found = {"events": self.events, "deals": self.deals, "spend": self.spend}
-        return {kind: read for kind, read in found.items() if read is not None}
+Inputs = InputSet
+"""What was read from the user's inputs (:class:`voronka.io.inputs.InputSet`)."""
 
 
 def read_inputs(
-    events: PathLike,
+    events: PathLike | Sequence[PathLike],
     *,
     deals: PathLike | None = None,
     spend: PathLike | None = None,
     column_map: Mapping[str, str] | None = None,
     strict: bool = False,
     progress: Progress | None = None,
+    funnel: PathLike | None = None,
 ) -> Inputs:
-    """Read the events, deals and spend files (lenient unless ``strict``)."""
+    """Read the inputs (lenient unless ``strict``): an events file, a folder, or one or more CRM
+    exports (see :func:`voronka.io.inputs.open_inputs`; ``funnel``: the funnel file the user
+    gave, so that none is looked for in a folder)."""
+    return open_inputs(events, deals=deals, spend=spend, funnel=funnel, column_map=column_map,
+                       strict=strict, progress=progress)
 
-    def bar(path: PathLike) -> Callable[[int, int], None] | None:
-        if progress is None:
-            return None
-        name = str(path)
-        return lambda done, total: progress(name, done, total)
 
-    kwargs: dict[str, Any] = {"column_map": dict(column_map or {}), "strict": strict}
-    return Inputs(
-        events=read_events(events, progress=bar(events), **kwargs),
-        deals=read_deals(deals, progress=bar(deals), **kwargs) if deals else None,
-        spend=read_spend(spend, progress=bar(spend), **kwargs) if spend else None,
-    )
+def _given_path(funnel: Funnel | PathLike | None) -> PathLike | None:
+    return None if funnel is None or isinstance(funnel, Funnel) else funnel
+
+
+def _funnel_of(inputs: Inputs, funnel: Funnel | PathLike | None) -> Funnel | PathLike | None:
+    """The funnel given, else the funnel file found in a folder, else the one the export implies."""
+    if funnel is not None:
+        return funnel
+    return inputs.funnel_path or inputs.funnel
 
 
 def resolve_funnel(log: EventLog, funnel: Funnel | PathLike | None) -> Funnel:
@@ -95,7 +80,7 @@ def _parse_as_of(as_of: datetime | date | str | None) -> datetime | None:
 
 
 def load(
-    events: PathLike,
+    events: PathLike | Sequence[PathLike],
     *,
     deals: PathLike | None = None,
     funnel: Funnel | PathLike | None = None,
@@ -108,8 +93,9 @@ def load(
     """Read an export and put it on the engine (DuckDB in memory unless ``backend`` is an Ibis
     connection), with its stages mapped to the funnel (given, a fitting template, or inferred)."""
     inputs = read_inputs(events, deals=deals, column_map=column_map, strict=strict,
-                         progress=progress)
-    return _log_from_inputs(inputs, funnel, as_of=_parse_as_of(as_of), backend=backend)
+                         progress=progress, funnel=_given_path(funnel))
+    return _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
+                            backend=backend)
 
 
 def _log_from_inputs(
@@ -125,7 +111,7 @@ def _log_from_inputs(
 
 
 def audit(
-    events: PathLike,
+    events: PathLike | Sequence[PathLike],
     *,
     deals: PathLike | None = None,
     spend: PathLike | None = None,
@@ -150,8 +136,9 @@ def audit(
     if plan is not None and plan_revenue is not None:
         raise UsageError("give either --plan or --plan-revenue, not both")
     inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map, strict=strict,
-                         progress=progress)
-    log = _log_from_inputs(inputs, funnel, as_of=_parse_as_of(as_of), backend=backend)
+                         progress=progress, funnel=_given_path(funnel))
+    log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
+                           backend=backend)
     options = AuditOptions(
         by=tuple(by) if by else None,
         plan=plan,
@@ -161,4 +148,4 @@ def audit(
         language=lang,
         seed=seed,
     )
-    return run_audit(log, inputs.reads, options=options)
+    return run_audit(log, inputs.reads, options=options, notes=inputs.limitations)

@@ -133,12 +133,11 @@ def audit_command(
     """Audit a CRM export: funnel, leaks, anomalies, sources, stage hygiene, key stage, forecast."""
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not supported", expected=", ".join(FORMATS))
-    if len(inputs) != 1:
-        raise UsageError("give one events file", expected="voronka audit EVENTS [--deals F] ...")
     console = Console(stderr=fmt != "text" or output is not None)
     with _ReadProgress(Console(stderr=True)) as progress:
         result = api.audit(
-            inputs[0], deals=deals, spend=spend, funnel=funnel, column_map=_parse_map(map_),
+            inputs[0] if len(inputs) == 1 else inputs, deals=deals, spend=spend, funnel=funnel,
+            column_map=_parse_map(map_),
             strict=strict, as_of=as_of, by=by, plan=plan, plan_revenue=plan_revenue,
             plan_from=_parse_date(plan_from, "--plan-from"),
             plan_until=_parse_date(plan_until, "--plan-until"),

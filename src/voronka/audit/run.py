@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.funnel_section import build_funnel_report
@@ -22,9 +23,12 @@ def run_audit(
     reads: Mapping[str, ReadResult],
     *,
     options: AuditOptions | None = None,
+    notes: Sequence[str] = (),
 ) -> AuditResult:
     """Compute the audit of ``log`` (an event log with its funnel) and the reads that made it:
-    ``{"events": …, "deals": …, "spend": …}`` (deals and spend only when given)."""
+    ``{"events": …, "deals": …, "spend": …}`` (deals and spend only when given). ``notes``:
+    message keys of what the inputs cannot give (``voronka.io.inputs.InputSet.limitations``),
+    added to ``data_quality.notes``."""
     options = options or AuditOptions()
     funnel = log.funnel
     lang = normalize_language(options.language or funnel.language)
@@ -32,6 +36,8 @@ def run_audit(
         funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang
     )
     quality = build_data_quality(reads, log)
+    if notes:
+        quality = dataclasses.replace(quality, notes=(*quality.notes, *notes))
     statuses = build_statuses(funnel, lang)
     return AuditResult(
         as_of=log.as_of,

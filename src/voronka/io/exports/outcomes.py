@@ -1,0 +1,99 @@
+"""Each CRM's won and lost stage names, and its default pipeline as a funnel for an export.
+
+The funnels are the built-in templates (``src/voronka/funnel/templates/<crm>.toml``) with the
+spellings a file export shows and the templates lack (``../shared/reference/crm-apis.md``):
+Bitrix24's English grid says ``Deal successful`` / ``Deal failed`` / ``Failure reason analysis``
+(§2.7); amoCRM's Russian default pipeline is commonly ``Первичный контакт → Переговоры →
+Принимают решение → Согласование договора`` (§1.7, *observed, verify*); Kommo writes
+``Closed-Won`` / ``Closed-Lost`` (§1.7); Pipedrive's first stage is ``Lead In`` in newer accounts
+(§4.7). Won and lost are statuses in Pipedrive, not stages: its events use the stage names
+``Won`` and ``Lost``, as ``voronka pull pipedrive`` does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from functools import cache
+
+from voronka.funnel import LOST, Funnel, Stage, load_template, normalize_stage_name
+
+MIN_EXPORT_FIT = 0.9
+"""Share of deals whose stage name a CRM's funnel must recognise for the audit to use it."""
+
+OUTCOME_STAGES: Mapping[str, tuple[str, str]] = {"pipedrive": ("Won", "Lost")}
+"""For a CRM where won/lost is a status beside the stage: the stage names of its outcome events."""
+
+_EXTRA_ALIASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "amocrm": {"won": ("Closed-Won", "Closed - Won", "Успешно реализована")},
+    "bitrix24": {"WON": ("Deal successful", "Сделка успешно завершена")},
+    "pipedrive": {"qualified": ("Lead In",)},
+}
+_EXTRA_LOST: Mapping[str, tuple[str, ...]] = {
+    "amocrm": ("Closed-Lost", "Closed - Lost"),
+    "bitrix24": ("Deal failed", "Failure reason analysis"),
+}
+# amoCRM stages seen in real accounts' default pipeline (crm-apis.md §1.7), inserted after the
+# template stage named first.
+_EXTRA_STAGES: Mapping[str, tuple[tuple[str, Stage], ...]] = {
+    "amocrm": (
+        ("first_contact", Stage(id="negotiation", name="Переговоры", aliases=("Negotiation",),
+                                names={"en": "Negotiation"})),
+        ("deciding", Stage(id="contract_approval", name="Согласование договора",
+                           aliases=("Contract approval",), names={"en": "Contract approval"})),
+    ),
+}
+
+
+@cache
+def export_funnel(crm: str) -> Funnel:
+    """The default pipeline of ``crm`` as a funnel, with the spellings of its file exports."""
+    template = load_template(crm)
+    extra = _EXTRA_ALIASES.get(crm, {})
+    stages: list[Stage] = []
+    for stage in template.stages:
+        if stage.id in extra:
+            stage = dataclasses.replace(stage, aliases=(*stage.aliases, *extra[stage.id]))
+        stages.append(stage)
+        for after, new in _EXTRA_STAGES.get(crm, ()):
+            if after == stage.id:
+                stages.append(new)
+    return dataclasses.replace(
+        template,
+        stages=tuple(stages),
+        lost_names=(*template.lost_names, *_EXTRA_LOST.get(crm, ())),
+    )
+
+
+@cache
+def stage_outcomes(crm: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The normalised stage names that mean won and lost in ``crm``'s default pipeline."""
+    funnel = export_funnel(crm)
+    won = funnel.stage(funnel.won_stage)
+    won_names = {won.id, won.name, *won.aliases, *won.names.values()}
+    lost_names = set(funnel.lost_names)
+    if crm in OUTCOME_STAGES:
+        won_names.add(OUTCOME_STAGES[crm][0])
+        lost_names.add(OUTCOME_STAGES[crm][1])
+    return (
+        frozenset(normalize_stage_name(n) for n in won_names),
+        frozenset(normalize_stage_name(n) for n in lost_names),
+    )
+
+
+def fitting_funnel(crm: str, name_counts: Mapping[str, int]) -> Funnel | None:
+    """``crm``'s funnel (:func:`export_funnel`) when it recognises at least
+    :data:`MIN_EXPORT_FIT` of the events (``{stage name: events}``) and one stage of its line;
+    else None (the audit then picks another template or infers the order)."""
+    funnel = export_funnel(crm)
+    total = sum(name_counts.values())
+    if total == 0:
+        return None
+    hit = 0
+    line = False
+    for name, count in name_counts.items():
+        found = funnel.match(name)
+        if found is not None:
+            hit += count
+            line = line or found != LOST
+    return funnel if line and hit / total >= MIN_EXPORT_FIT else None

@@ -1,0 +1,276 @@
+"""A folder as input: which of its files are the events, deals, spend, funnel and CRM exports.
+
+Every table file (CSV, TSV, TXT, XLSX, XLS, Parquet, ``.gz``) of the folder itself (not its
+subfolders; hidden files skipped) is looked at:
+
+1. **a CRM deal export** when its headers are one (:func:`voronka.io.exports.recognize_export`),
+   whatever its name;
+2. else **by name**: ``events``/``события``/``история``/``history``/``stage_history``/
+   ``transitions``/``переходы`` → events; ``deals``/``сделки``/``leads``/``лиды``/
+   ``opportunities`` → deals; ``spend``/``расходы``/``costs``/``затраты``/``реклама``/``ads`` →
+   spend (the first that fits, in this order);
+3. else **by content** (the header and the first rows): ``source`` + ``cost`` + a date or month and
+   no deal id → spend; ``deal_id`` + ``stage`` + a date with deal ids repeated → events; a deal id
+   (one row a deal) → deals.
+
+A funnel file is a ``*.toml``: ``funnel.toml`` (or ``воронка.toml``) when there is one, else the
+only TOML file. Two files of the same role, exports of different CRMs, or several TOML files none
+of which is named ``funnel`` are ambiguous: an :class:`~voronka.errors.InputError` lists what was
+found. So is a folder with neither an events file nor a CRM export. Several exports of one CRM
+are a series of snapshots (:mod:`voronka.io.snapshots`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from voronka.errors import InputError
+from voronka.io.aliases import match_columns
+from voronka.io.exports import ExportFormat, recognize_export
+from voronka.io.raw import detect_encoding, read_raw, sniff_delimiter
+from voronka.io.result import RawTable
+
+Role = Literal["events", "deals", "spend", "export", "unknown"]
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".gz")
+"""File endings of the tables a folder may hold."""
+
+PEEK_BYTES = 1 << 20
+"""Bytes of a CSV read to judge it by its content."""
+
+PEEK_ROWS = 5000
+"""Rows of a table looked at to judge it by its content."""
+
+NAME_PATTERNS: tuple[tuple[Role, re.Pattern[str]], ...] = (
+    ("events", re.compile(r"event|событи|истори|history|transition|переход|movement|движени")),
+    ("deals", re.compile(r"deal|сделк|lead|лид|opportunit|заявк")),
+    ("spend", re.compile(r"spend|расход|cost|затрат|реклам|(?:^|[^a-z])ads?(?:[^a-z]|$)|budget")),
+)
+"""File-name patterns per role, tried in this order on the lower-cased name without extension."""
+
+_MAGIC_TABLE = (b"PAR1", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+@dataclass(frozen=True)
+class Peek:
+    """The start of a table file: enough to tell what it is.
+
+    Attributes:
+        path: the file.
+        headers: its header row.
+        rows: up to :data:`PEEK_ROWS` data rows as strings.
+        raw: the whole file as read, when it had to be read whole (XLSX, Parquet).
+        export: the CRM export format its headers show, if any.
+    """
+
+    path: Path
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str | None, ...], ...]
+    raw: RawTable | None = None
+    export: ExportFormat | None = None
+
+
+@dataclass(frozen=True)
+class FolderContents:
+    """What a folder holds.
+
+    Attributes:
+        folder: the folder.
+        events: the events file.
+        deals: the deals file.
+        spend: the ad-spend file.
+        funnel: the funnel file (TOML).
+        exports: CRM deal exports (several: snapshots of one CRM).
+        roles: every table file looked at and the role found for it (``unknown``: not used).
+        peeks: the files read to judge them (reused so that nothing is read twice).
+    """
+
+    folder: Path
+    events: Path | None = None
+    deals: Path | None = None
+    spend: Path | None = None
+    funnel: Path | None = None
+    exports: tuple[Path, ...] = ()
+    roles: Mapping[Path, Role] = field(default_factory=dict)
+    peeks: Mapping[Path, Peek] = field(default_factory=dict)
+
+
+def peek_table(path: str | os.PathLike[str]) -> Peek:
+    """The header and first rows of a table file (CSV from its first :data:`PEEK_BYTES`; a
+    workbook or Parquet file is read whole and kept in :attr:`Peek.raw`).
+
+    Raises:
+        InputError: the file cannot be read as a table.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("the file does not exist or is not a file", file=str(path))
+    with open(p, "rb") as f:
+        head = f.read(PEEK_BYTES)
+    if head.startswith(_MAGIC_TABLE):
+        raw = read_raw(p, choose_sheet=lambda h: recognize_export(h) is not None)
+        sample = raw.table.slice(0, PEEK_ROWS)
+        columns = [sample.column(h).to_pylist() for h in raw.headers]
+        rows = tuple(zip(*columns, strict=True)) if columns else ()
+        return Peek(p, tuple(raw.headers), rows, raw, recognize_export(raw.headers))
+    if head.startswith(b"\x1f\x8b"):
+        with gzip.open(p, "rb") as g:
+            head = g.read(PEEK_BYTES)
+    text = head.decode(detect_encoding(head), errors="replace")
+    text = text.removeprefix(codecs.BOM_UTF8.decode("utf-8"))
+    lines = text.splitlines()
+    if len(head) >= PEEK_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a sample may be cut short
+    if not lines:
+        raise InputError("the file is empty", file=str(path), expected="a table with a header row")
+    delimiter = sniff_delimiter("\n".join(lines[:200]))
+    reader = csv.reader(io.StringIO("\n".join(lines[: PEEK_ROWS + 1])), delimiter=delimiter)
+    parsed = [r for r in reader if any(c.strip() for c in r)]
+    headers = tuple(c.strip() for c in parsed[0]) if parsed else ()
+    rows = tuple(tuple(c.strip() or None for c in r) for r in parsed[1:])
+    return Peek(p, headers, rows, None, recognize_export(headers))
+
+
+def role_by_name(path: Path) -> Role | None:
+    """The role a file's name tells (:data:`NAME_PATTERNS`), or None."""
+    stem = path.name.lower()
+    for suffix in (".gz", *TABLE_SUFFIXES):
+        stem = stem.removesuffix(suffix)
+    for role, pattern in NAME_PATTERNS:
+        if pattern.search(stem):
+            return role
+    return None
+
+
+def role_by_content(peek: Peek) -> Role:
+    """The role a file's header and first rows tell (module docstring, rule 3)."""
+    if peek.export is not None:
+        return "export"
+    headers = list(peek.headers)
+
+    def fits(kind: Literal["events", "deals", "spend"]) -> Mapping[str, str] | None:
+        try:
+            return match_columns(headers, kind).mapping
+        except InputError:
+            return None
+
+    spend = fits("spend")
+    events = fits("events")
+    deals = fits("deals")
+    if spend is not None and deals is None:
+        return "spend"
+    if events is not None:
+        i = headers.index(events["deal_id"])
+        ids = [r[i] for r in peek.rows if i < len(r) and r[i]]
+        if len(set(ids)) < len(ids):
+            return "events"
+        return "deals"
+    if deals is not None:
+        return "deals"
+    return "unknown"
+
+
+def _funnel_file(folder: Path, tomls: Sequence[Path]) -> Path | None:
+    if not tomls:
+        return None
+    named = [p for p in tomls if p.stem.lower() in ("funnel", "воронка")]
+    if named:
+        return named[0]
+    if len(tomls) == 1:
+        return tomls[0]
+    funnelish = [p for p in tomls if "funnel" in p.stem.lower() or "воронк" in p.stem.lower()]
+    if len(funnelish) == 1:
+        return funnelish[0]
+    raise InputError(
+        f"the folder has several TOML files and none is named funnel.toml: {_names(tomls)}",
+        file=str(folder),
+        expected="one funnel file named funnel.toml, or --funnel FILE",
+    )
+
+
+def scan_folder(folder: str | os.PathLike[str], *, need_funnel: bool = True) -> FolderContents:
+    """Find the events, deals, spend, funnel files and CRM exports of ``folder``.
+
+    Args:
+        folder: the folder.
+        need_funnel: look for a funnel file (False when the user gave ``--funnel``).
+
+    Raises:
+        InputError: the folder is missing, holds two files of one role, exports of different CRMs,
+            several TOML files none named ``funnel``, or neither events nor a CRM export.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError("the folder does not exist", file=str(folder))
+    files = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+    tables = [p for p in files if p.name.lower().endswith(TABLE_SUFFIXES)]
+    tomls = [p for p in files if p.suffix.lower() == ".toml"]
+    roles: dict[Path, Role] = {}
+    peeks: dict[Path, Peek] = {}
+    for path in tables:
+        try:
+            peek = peek_table(path)
+        except InputError:
+            roles[path] = "unknown"
+            continue
+        peeks[path] = peek
+        by_name = role_by_name(path)
+        roles[path] = "export" if peek.export is not None else by_name or role_by_content(peek)
+    found: dict[Role, list[Path]] = {}
+    for path, role in roles.items():
+        found.setdefault(role, []).append(path)
+    for role in ("events", "deals", "spend"):
+        if len(found.get(role, [])) > 1:
+            raise InputError(
+                f"the folder has several {role} files: {_names(found[role])}",
+                file=str(root),
+                expected=f"one {role} file (move the others out, or name the files in the "
+                "command: voronka audit EVENTS --deals F --spend F)",
+            )
+    exports = tuple(found.get("export", []))
+    crms = sorted({peeks[p].export.crm for p in exports if peeks[p].export is not None})
+    if len(crms) > 1 and not found.get("events"):
+        raise InputError(
+            f"the folder has exports of different CRMs ({', '.join(crms)}): {_names(exports)}",
+            file=str(root),
+            expected="exports of one CRM (snapshots taken on different dates)",
+        )
+    if not found.get("events") and not exports:
+        raise InputError(
+            "the folder has no events file and no CRM deal export; found: "
+            + describe_roles(roles, tomls),
+            file=str(root),
+            expected="an events file (deal_id, stage, entered_at; e.g. events.csv) or a deal "
+            "export of amoCRM, Bitrix24, HubSpot or Pipedrive",
+        )
+    return FolderContents(
+        folder=root,
+        events=(found.get("events") or [None])[0],
+        deals=(found.get("deals") or [None])[0],
+        spend=(found.get("spend") or [None])[0],
+        funnel=_funnel_file(root, tomls) if need_funnel else None,
+        exports=exports,
+        roles=roles,
+        peeks=peeks,
+    )
+
+
+def describe_roles(roles: Mapping[Path, Role], tomls: Sequence[Path] = ()) -> str:
+    """``events.csv (events), notes.txt (not a table voronka knows), …`` for messages."""
+    shown = {"unknown": "not a table voronka knows", "export": "CRM export"}
+    parts = [f"{p.name} ({shown.get(r, r)})" for p, r in roles.items()]
+    parts += [f"{p.name} (TOML)" for p in tomls]
+    return ", ".join(parts) or "no table files"
+
+
+def _names(paths: Sequence[Path]) -> str:
+    return ", ".join(p.name for p in paths)

@@ -1,0 +1,273 @@
+"""One entry point for whatever the user gives ``voronka audit``: an events file, a folder, one CRM
+export (a snapshot) or several (a series of snapshots).
+
+::
+
+    from voronka.io.inputs import open_inputs
+    inputs = open_inputs(["export-2025-01-01.csv", "export-2025-02-01.csv"])
+    inputs.kind           # "snapshots"
+    inputs.crm            # "amocrm"
+    inputs.limitations    # message keys: what these inputs cannot give
+    inputs.reads          # every file read, for the data-quality section
+
+``limitations`` are message keys of ``src/voronka/i18n/messages/exports.toml``; the audit puts
+them into ``data_quality.notes`` and the report prints them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from voronka.errors import UsageError
+from voronka.funnel import Funnel, choose_template
+from voronka.io.exports import ExportRead, read_export
+from voronka.io.folder import Peek, peek_table, scan_folder
+from voronka.io.readers import read_deals, read_events, read_spend
+from voronka.io.result import Progress, ReadResult
+from voronka.io.snapshots import SnapshotSeries, read_snapshots
+
+InputKind = Literal["events", "folder", "export", "snapshots"]
+
+FileProgress = Callable[[str, int, int], None]
+"""``progress(file, done_bytes, total_bytes)``, called while files are read."""
+
+PathLike = str | os.PathLike[str]
+
+SNAPSHOT_LIMITS = (
+    "exports.limit.snapshot",
+    "exports.limit.no_time_in_stage",
+    "exports.limit.no_skipped_stages",
+    "exports.limit.reach_from_current",
+)
+"""What a single snapshot export cannot give, always stated for one."""
+
+
+@dataclass(frozen=True)
+class InputSet:
+    """Everything read from the user's inputs.
+
+    Attributes:
+        events: the events (read from an events file, or made from CRM exports).
+        deals: the deals, when there are any (a deals file, or the export's deals).
+        spend: the ad-spend file, when given or found.
+        funnel_path: the funnel file found in the folder (None when given on the command line or
+            absent).
+        funnel: a funnel the inputs imply: the detected CRM's default pipeline when the export's
+            stage names match it.
+        kind: ``events`` (an events file), ``folder``, ``export`` (one CRM export) or
+            ``snapshots`` (several exports of one CRM on different dates).
+        crm: the CRM whose export was read, else None.
+        limitations: message keys of what these inputs cannot give (``exports.limit.*``).
+        earlier: reads of the earlier snapshots of a series (for the row accounting).
+    """
+
+    events: ReadResult
+    deals: ReadResult | None = None
+    spend: ReadResult | None = None
+    funnel_path: Path | None = None
+    funnel: Funnel | None = None
+    kind: InputKind = "events"
+    crm: str | None = None
+    limitations: tuple[str, ...] = ()
+    earlier: tuple[ReadResult, ...] = field(default=())
+
+    @property
+    def reads(self) -> dict[str, ReadResult]:
+        """Every file read: ``{"events": …, "deals": …, "spend": …}`` (those present), then
+        ``"snapshot:<file>"`` for the earlier snapshots of a series."""
+        found = {"events": self.events, "deals": self.deals, "spend": self.spend}
+        out = {kind: read for kind, read in found.items() if read is not None}
+        for read in self.earlier:
+            out[f"snapshot:{read.file}"] = read
+        return out
+
+
+def open_inputs(
+    paths: PathLike | Sequence[PathLike],
+    *,
+    deals: PathLike | None = None,
+    spend: PathLike | None = None,
+    funnel: PathLike | None = None,
+    column_map: Mapping[str, str] | None = None,
+    strict: bool = False,
+    progress: FileProgress | None = None,
+) -> InputSet:
+    """Read what the user gave: an events file, a folder, or one or more CRM exports.
+
+    Args:
+        paths: the positional inputs of ``voronka audit``.
+        deals: a deals file (``--deals``); wins over one found in a folder or an export's deals.
+        spend: an ad-spend file (``--spend``); wins over one found in a folder.
+        funnel: the funnel file given (``--funnel``); when given, no funnel file is looked for.
+        column_map: ``--map`` entries.
+        strict: stop at the first bad row.
+        progress: ``progress(file, done_bytes, total_bytes)`` while reading.
+
+    Raises:
+        UsageError: several inputs that are not exports of one CRM, or a folder among several.
+        InputError: a file or folder that cannot be used (exit status 2 in the CLI).
+    """
+    items = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
+    if not items:
+        raise UsageError("no input given", expected="an events file, a folder or CRM exports")
+    opener = _Opener(column_map or {}, strict, progress)
+    if len(items) == 1 and items[0].is_dir():
+        contents = scan_folder(items[0], need_funnel=funnel is None)
+        main = (
+            opener.events_file(contents.events, contents.peeks.get(contents.events))
+            if contents.events is not None
+            else opener.exports(list(contents.exports), contents.peeks)
+        )
+        return opener.finish(
+            main, kind="folder",
+            deals=deals or contents.deals, spend=spend or contents.spend,
+            funnel_path=contents.funnel, funnel_given=funnel is not None,
+        )
+    if any(p.is_dir() for p in items):
+        raise UsageError(
+            "a folder must be the only input",
+            expected="voronka audit DIR, or voronka audit FILE [FILE ...]",
+        )
+    peeks = {p: peek_table(p) for p in items}
+    if len(items) == 1:
+        peek = peeks[items[0]]
+        main = (opener.exports(items, peeks) if peek.export is not None
+                else opener.events_file(items[0], peek))
+        return opener.finish(main, kind="export" if peek.export else "events", deals=deals,
+                             spend=spend, funnel_path=None, funnel_given=funnel is not None)
+    not_exports = [p.name for p in items if peeks[p].export is None]
+    if not_exports:
+        raise UsageError(
+            f"several inputs are given, but {', '.join(not_exports)} is not a CRM deal export",
+            expected="one events file (with --deals/--spend for the others), a folder, or "
+            "several exports of one CRM taken on different dates",
+        )
+    main = opener.exports(items, peeks)
+    return opener.finish(main, kind="snapshots", deals=deals, spend=spend, funnel_path=None,
+                         funnel_given=funnel is not None)
+
+
+@dataclass(frozen=True)
+class _Main:
+    """The part of the inputs that gives the events."""
+
+    events: ReadResult
+    deals: ReadResult | None = None
+    funnel: Funnel | None = None
+    crm: str | None = None
+    limitations: tuple[str, ...] = ()
+    earlier: tuple[ReadResult, ...] = ()
+    history: bool = True
+
+
+class _Opener:
+    """Reads files with the options of one run."""
+
+    def __init__(
+        self, column_map: Mapping[str, str], strict: bool, progress: FileProgress | None
+    ) -> None:
+        self.column_map = dict(column_map)
+        self.strict = strict
+        self.progress = progress
+
+    def bar(self, path: PathLike) -> Progress | None:
+        if self.progress is None:
+            return None
+        report, name = self.progress, str(path)
+        return lambda done, total: report(name, done, total)
+
+    def events_file(self, path: Path, peek: Peek | None) -> _Main:
+        del peek  # an events file is read by the events reader, which checks it fully
+        events = read_events(path, column_map=self.column_map, strict=self.strict,
+                             progress=self.bar(path))
+        return _Main(events=events)
+
+    def exports(self, paths: Sequence[Path], peeks: Mapping[Path, Peek]) -> _Main:
+        loaded = {
+            str(p): (peeks[p].raw, peeks[p].export)
+            for p in paths
+            if p in peeks and peeks[p].raw is not None
+        }
+        if len(paths) == 1:
+            export = read_export(paths[0], column_map=self.column_map, strict=self.strict,
+                                 progress=self.bar(paths[0]), loaded=loaded.get(str(paths[0])))
+            return _Main(
+                events=export.events, deals=export.deals.read, funnel=export.funnel,
+                crm=export.crm, limitations=export_limitations(export),
+                history=export.has_history,
+            )
+        series = read_snapshots(paths, column_map=self.column_map, strict=self.strict,
+                                progress=self.bar, loaded=loaded)  # type: ignore[arg-type]
+        return _Main(
+            events=series.events, deals=series.deals, funnel=series.funnel, crm=series.crm,
+            limitations=series_limitations(series), earlier=series.earlier, history=False,
+        )
+
+    def finish(
+        self,
+        main: _Main,
+        *,
+        kind: InputKind,
+        deals: PathLike | None,
+        spend: PathLike | None,
+        funnel_path: Path | None,
+        funnel_given: bool,
+    ) -> InputSet:
+        kw = {"column_map": self.column_map, "strict": self.strict}
+        deals_read = (read_deals(deals, progress=self.bar(deals), **kw)  # type: ignore[arg-type]
+                      if deals is not None else main.deals)
+        spend_read = (read_spend(spend, progress=self.bar(spend), **kw)  # type: ignore[arg-type]
+                      if spend is not None else None)
+        limitations = list(main.limitations)
+        if (main.crm is not None and not main.history and main.funnel is None
+                and not funnel_given and funnel_path is None
+                and choose_template(_name_counts(main.events)) is None):
+            limitations.append("exports.limit.stage_order_unknown")
+        return InputSet(
+            events=main.events,
+            deals=deals_read,
+            spend=spend_read,
+            funnel_path=funnel_path,
+            funnel=main.funnel,
+            kind=kind,
+            crm=main.crm,
+            limitations=tuple(dict.fromkeys(limitations)),
+            earlier=main.earlier,
+        )
+
+
+def export_limitations(export: ExportRead) -> tuple[str, ...]:
+    """What one export cannot give, as message keys (``exports.limit.*``)."""
+    out: list[str] = []
+    if export.has_history:
+        out.append("exports.limit.history_columns")
+    else:
+        out.extend(SNAPSHOT_LIMITS)
+    if export.lost_stage_unknown and not export.has_history:
+        out.append("exports.limit.lost_stage_unknown")
+    if len(export.pipelines) > 1:
+        out.append("exports.limit.several_pipelines")
+    out.append(f"exports.limit.pull.{export.crm}")
+    return tuple(out)
+
+
+def series_limitations(series: SnapshotSeries) -> tuple[str, ...]:
+    """What a series of snapshots cannot give, as message keys (``exports.limit.*``)."""
+    out = ["exports.limit.series", "exports.limit.approximate_dates", "exports.limit.series_first"]
+    if series.dates_from_mtime:
+        out.append("exports.limit.dates_from_mtime")
+    if series.snapshots[0].export.lost_stage_unknown:
+        out.append("exports.limit.lost_stage_unknown")
+    if any(len(s.export.pipelines) > 1 for s in series.snapshots):
+        out.append("exports.limit.several_pipelines")
+    out.append(f"exports.limit.pull.{series.crm}")
+    return tuple(out)
+
+
+def _name_counts(events: ReadResult) -> dict[str, int]:
+    counts = events.table.column("stage").value_counts().to_pylist()
+    return {str(v["values"]): int(v["counts"]) for v in counts if v["values"] is not None}
