@@ -9,14 +9,14 @@ DEMO_DIR ?= demo-output
 # Runtime environment from requirements.lock; re-installed only when the lock changes.
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -r requirements.lock
+	$(BIN)/python -m pip install -qq --no-deps -e .
 	touch $@
 
 # Test environment: the runtime lock plus the test tools (pytest, PySpark, Playwright …).
 $(BIN)/.installed-dev: requirements-dev.lock $(BIN)/.installed
-	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install -qq -r requirements-dev.lock
 	touch $@
 
 venv: $(BIN)/.installed
