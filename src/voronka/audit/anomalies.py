@@ -237,8 +237,8 @@ def build_anomalies(
     volume_by: list[str | None] = [None]
     if "source" in log.segment_columns():
         volume_by.append("source")
-    for column in volume_by:
-        series.extend(_volume_series(log, column, min_per_period))
+    for volume_column in volume_by:
+        series.extend(_volume_series(log, volume_column, min_per_period))
     found: list[tuple[_Series, ChangePoint]] = []
     for i, s in enumerate(series):
         cp = _scan(s, simulations, seed + i)

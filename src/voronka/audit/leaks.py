@@ -3,7 +3,8 @@
 Two kinds of leak, in one list sorted most costly first:
 
 * **funnel level** — per step k → k+1: the mature deals that stopped at k (or, with a benchmark,
-  the shortfall against it), each worth ``P(won | reached k+1) × average won amount``;
+  the shortfall against it), each worth ``P(won | reached k+1) × average won amount`` (the
+  probability as the product of the mature conversions from k+1 on);
   ``significant`` when the mature conversion is below the benchmark beyond chance (one-sided
   exact binomial test, Benjamini–Hochberg across the stages with a benchmark).
 * **segment level** — per breakdown column (``source``, ``manager`` …), value and step: the
@@ -20,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from voronka.audit.common import Segment
@@ -163,37 +163,26 @@ def stage_hint(stage: Stage) -> str:
     return "leaks.hint.generic"
 
 
-def _stage_values(log: EventLog, funnel: Funnel, cohorts: pd.DataFrame) -> list[float | None]:
+def _stage_values(log: EventLog, funnel: Funnel, maturity: MaturityReport) -> list[float | None]:
     """Money per deal reaching each stage of the line: P(won | reached it) × mean won amount.
 
-    P(won | reached) is estimated on closed deals (won or lost) that reached the stage, so open
-    deals do not dilute it; stages with no closed deal fall back to won / reached.
+    P(won | reached stage j) is the product of the mature conversions from j to the won stage
+    (the raw conversion where a step has no mature deal), so open deals neither count as won nor
+    as lost. The mean won amount is over won deals with an amount.
     """
     counts = deal_counts(log)
     won_rows = counts[counts["outcome"] == "won"]
     amount_n = int(won_rows["amount_n"].sum())
-    mean_amount = float(won_rows["amount_sum"].sum() / amount_n) if amount_n else None
-    if mean_amount is None:
+    if not amount_n:
         return [None] * (funnel.won_index + 1)
-    by_index = cohorts.set_index("stage_index")
-    values: list[float | None] = []
-    for k in range(funnel.won_index + 1):
-        if k == funnel.won_index:
-            values.append(mean_amount)
-            continue
-        if k not in by_index.index:
-            values.append(None)
-            continue
-        row = by_index.loc[k]
-        if row["closed"] > 0:
-            p_won = row["won"] / row["closed"]
-        elif row["reached"] > 0:
-            p_won = row["won"] / row["reached"]
-        else:
-            values.append(None)
-            continue
-        values.append(float(p_won) * mean_amount)
-    return values
+    mean_amount = float(won_rows["amount_sum"].sum() / amount_n)
+    values: list[float | None] = [mean_amount]
+    p_won: float | None = 1.0
+    for step in reversed(maturity.stages):
+        rate = step.conversion if step.conversion is not None else step.raw_conversion
+        p_won = None if p_won is None or rate is None else p_won * rate
+        values.append(None if p_won is None else p_won * mean_amount)
+    return values[::-1]
 
 
 def _ci(x: int, n: int) -> tuple[float, float] | None:
@@ -347,8 +336,7 @@ def build_leaks(
         raise ValueError("build_leaks needs a log with a funnel")
     lang = lang or funnel.language
     maturity = maturity or build_maturity(log)
-    cohorts = stage_cohorts(log, maturity.horizons())
-    values = _stage_values(log, funnel, cohorts)
+    values = _stage_values(log, funnel, maturity)
     leaks = _funnel_leaks(funnel, maturity, values, lang)
     breakdowns = default_breakdowns(log) if by is None else tuple(by)
     segment_leaks: list[Leak] = []

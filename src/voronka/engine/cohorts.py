@@ -253,7 +253,9 @@ def lead_volume(log: EventLog, *, by: str | None = None, period: str = "week") -
     end = pd.Timestamp(log.as_of)
     freq = "W-MON" if period == "week" else "MS"
     first_period = start.normalize() - (
-        pd.Timedelta(days=start.dayofweek) if period == "week" else pd.Timedelta(days=start.day - 1)
+        pd.Timedelta(days=start.day_of_week)
+        if period == "week"
+        else pd.Timedelta(days=start.day - 1)
     )
     starts = pd.date_range(first_period, end, freq=freq)
     nxt = starts + (pd.DateOffset(weeks=1) if period == "week" else pd.DateOffset(months=1))

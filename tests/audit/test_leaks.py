@@ -1,0 +1,108 @@
+"""Leaks: the method's example, planted manager leak, no false leaks, shrinkage, hints."""
+
+from __future__ import annotations
+
+import pytest
+from leakgen import chain_log, demo, stable
+
+from voronka.audit.leaks import build_leaks, stage_hint
+from voronka.demo import ManagerLeak
+from voronka.funnel import Stage, load_template
+from voronka.i18n import t
+
+STAGES = ["request", "reached", "proposal", "paid"]
+
+
+def test_method_example_puts_the_stage_after_reached_on_top() -> None:
+    """The method's example: 1000 requests, 900 reached by phone, 30 proposals (10 paid).
+    Hand computation: value of a proposal = 10/30 × 1000; reached→proposal loses 870 deals
+    = 290 000, request→reached loses 100 × (10/900 × 1000) ≈ 1 111."""
+    log = chain_log([1000, 900, 30, 10], stage_ids=STAGES)
+    leaks = build_leaks(log, by=())
+    top = leaks[0]
+    assert (top.stage, top.next_stage, top.segment) == ("reached", "proposal", None)
+    assert top.lost_deals == 870
+    assert top.lost_revenue == pytest.approx(870 * 10 / 30 * 1000)
+    first = next(x for x in leaks if x.stage == "request")
+    assert first.lost_revenue == pytest.approx(100 * 10 / 900 * 1000)
+    assert top.conversion == pytest.approx(30 / 900)
+    assert top.key_task == "task of reached" and top.hint is not None
+
+
+def test_benchmark_shortfall_and_significance() -> None:
+    """With benchmark 0.6 and 500 of 1000 moving on: shortfall 100 deals; one-sided binomial
+    p = P(X ≤ 500 | n=1000, p=0.6) ≈ 1e-10 → significant. 590 of 1000 is within chance."""
+    log = chain_log([1000, 500, 250, 100], stage_ids=STAGES, benchmarks={"request": 0.6})
+    leak = next(x for x in build_leaks(log, by=()) if x.stage == "request")
+    assert leak.expected == 0.6 and leak.lost_deals == pytest.approx(100)
+    assert leak.significant and leak.p_value is not None and leak.p_value < 1e-8
+    log = chain_log([1000, 590, 250, 100], stage_ids=STAGES, benchmarks={"request": 0.6})
+    leak = next(x for x in build_leaks(log, by=()) if x.stage == "request")
+    assert not leak.significant and leak.lost_deals == pytest.approx(10)
+
+
+def test_planted_manager_leak_is_the_top_segment_leak() -> None:
+    """Demo with a stable funnel and one manager converting the first call at 0.55× the rate:
+    that manager × stage is the most costly segment leak, and significant under BH."""
+    effects = stable(manager_leaks=(ManagerLeak("Кузнецов Дмитрий", "new_request", 0.55),))
+    _, log = demo(12000, 5, effects)
+    segment_leaks = [x for x in build_leaks(log) if x.segment is not None]
+    top = segment_leaks[0]
+    assert top.segment is not None
+    assert (top.segment.by, top.segment.value) == ("manager", "Кузнецов Дмитрий")
+    assert top.stage == "new_request" and top.significant
+    assert top.q_value is not None and top.q_value < 1e-6
+    assert top.hint == "leaks.hint.calls"
+    assert [x for x in segment_leaks if x.significant] == [top]
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_stable_funnel_has_no_significant_segment_leak(seed: int) -> None:
+    """No planted effect: no segment leak survives BH at 5% (over three seeds)."""
+    _, log = demo(8000, seed, stable())
+    leaks = build_leaks(log)
+    assert any(x.segment is not None for x in leaks)  # segments were tested and listed
+    assert not [x for x in leaks if x.segment is not None and x.significant]
+
+
+def test_a_manager_with_a_handful_of_deals_is_never_the_top_leak() -> None:
+    """Shrinkage: a manager with 4 deals, none moving on (raw 0%), against managers with
+    hundreds at ~50% and one real leak at 40% of 400: the real leak ranks first and the tiny
+    manager's shrunk conversion stays near the pooled rate."""
+    n = 1204
+    managers = ["tiny"] * 4 + ["weak"] * 400 + ["a"] * 400 + ["b"] * 400
+    # Deals 0–3 (tiny) stop at request; of the others, the chain takes the first ones.
+    order = list(range(4, n))
+    reached = [
+        i
+        for i in order
+        if (managers[i] != "weak" and i % 2 == 0) or (managers[i] == "weak" and i % 5 < 2)
+    ]
+    # Re-number deals so that the chain's "first counts[k]" are the ones that move on.
+    ids = [*reached, *[i for i in range(n) if i not in set(reached)]]
+    log = chain_log(
+        [n, len(reached), len(reached) // 2, len(reached) // 4],
+        stage_ids=STAGES,
+        extra={"manager": [managers[i] for i in ids]},
+    )
+    leaks = [x for x in build_leaks(log, by=("manager",)) if x.stage == "request" and x.segment]
+    assert leaks[0].segment is not None and leaks[0].segment.value == "weak"
+    tiny = next((x for x in leaks if x.segment is not None and x.segment.value == "tiny"), None)
+    assert tiny is not None and tiny.conversion == 0.0
+    assert tiny.shrunk_conversion is not None and tiny.shrunk_conversion > 0.3
+    assert not tiny.significant and tiny.lost_deals < leaks[0].lost_deals / 20
+
+
+def test_stage_hints_for_calls_meetings_and_proposals() -> None:
+    """Reference stages by id; other funnels by keywords in their names (ru and en)."""
+    reference = {s.id: stage_hint(s) for s in load_template("reference").stages}
+    assert reference["new_request"] == "leaks.hint.calls"
+    assert reference["meeting_scheduled"] == "leaks.hint.meeting"
+    assert reference["sent_to_work"] == "leaks.hint.proposal"
+    assert stage_hint(Stage("s1", "Первичный звонок")) == "leaks.hint.calls"
+    assert stage_hint(Stage("s2", "Meeting booked")) == "leaks.hint.meeting"
+    assert stage_hint(Stage("s3", "КП отправлено")) == "leaks.hint.proposal"
+    assert stage_hint(Stage("s4", "Proposal sent")) == "leaks.hint.proposal"
+    assert stage_hint(Stage("s5", "Этап Х")) == "leaks.hint.generic"
+    for key in {*reference.values(), "leaks.hint.generic"}:
+        assert t(key, "ru") != t(key, "en")
