@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from voronka.io import read_deals, read_events, read_raw, read_spend
+from voronka.io import detect_encoding, read_deals, read_events, read_raw, read_spend
 
 EXPORT = pd.DataFrame(
     {
@@ -171,3 +171,48 @@ def test_spend_by_day_gives_month_and_date(tmp_path: Path) -> None:
     assert [str(d) for d in table.column("month").to_pylist()] == ["2024-03-01", "2024-04-01"]
     assert [str(d) for d in table.column("date").to_pylist()] == ["2024-03-15", "2024-04-02"]
     assert table.column("campaign").null_count == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "expected"),
+    [
+        ("ID;Этап;Дата\n1;Ёж;Да\n", "cp1251", "cp1251"),  # too short for a general detector
+        ("Этап", "cp1251", "cp1251"),
+        ("ID;Этап\n1;Переговоры\n", "utf-8", "utf-8"),
+        ("ID;Этап\n1;Переговоры\n", "utf-8-sig", "utf-8-sig"),
+    ],
+)
+def test_encoding_detection(text: str, encoding: str, expected: str) -> None:
+    assert detect_encoding(text.encode(encoding)) == expected
+
+
+def test_windows_1251_after_an_ascii_first_megabyte(tmp_path: Path) -> None:
+    """The encoding sample is plain ASCII; the Russian word comes later in the file."""
+    path = tmp_path / "late.csv"
+    rows = b"".join(b"%d;A;2024-01-01\n" % i for i in range(120_000))
+    path.write_bytes(b"id;stage;date\n" + rows + "x;Переговоры;2024-01-02\n".encode("cp1251"))
+    result = read_events(path)
+    assert result.encoding == "cp1251"
+    assert result.table.column("stage")[-1].as_py() == "Переговоры"
+
+
+def test_parquet_native_types(tmp_path: Path) -> None:
+    path = tmp_path / "typed.parquet"
+    table = pa.table(
+        {
+            "deal_id": pa.array([1, 2], pa.int64()),
+            "stage": ["A", "B"],
+            "entered_at": pa.array(
+                [datetime(2024, 3, 1, 12, 0), datetime(2024, 3, 2, 12, 0)], pa.timestamp("ms", "UTC")
+            ),
+            "amount": pa.array([10, 20], pa.int32()),
+        }
+    )
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path)
+    read = read_events(path).table
+    assert read.column("deal_id").to_pylist() == ["1", "2"]
+    assert read.schema.field("entered_at").type == pa.timestamp("us")
+    assert read.column("entered_at").to_pylist()[0] == datetime(2024, 3, 1, 12, 0)
+    assert read.column("amount").to_pylist() == [10.0, 20.0]

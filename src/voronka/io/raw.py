@@ -14,6 +14,7 @@ import csv
 import gzip
 import io
 import os
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -32,6 +33,8 @@ from voronka.io.result import Progress, RawTable
 
 SAMPLE_BYTES = 1 << 20
 """Bytes read ahead to detect the encoding and the delimiter."""
+
+_CYRILLIC_WORD = re.compile("(?<![A-Za-z])[\u0400-\u04ff]{2,}(?![A-Za-z])")
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -127,17 +130,18 @@ def detect_encoding(sample: bytes) -> str:
         # A sample cut in the middle of a multi-byte character is still UTF-8.
         if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"
+    # Windows-1251 is by far the most common non-UTF-8 encoding of CRM exports, and short samples
+    # fool general detectors (a two-word Russian header can pass for Korean): take cp1251 when
+    # most non-ASCII characters it decodes to make Cyrillic words (two letters or more, not glued
+    # to Latin letters: the accented letters of a Western text decode to Cyrillic letters inside
+    # Latin words).
+    text = sample.decode("cp1251", errors="replace")
+    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    in_words = sum(len(w) for w in _CYRILLIC_WORD.findall(text))
+    if non_ascii and in_words >= 0.7 * non_ascii:
+        return "cp1251"
     best = charset_normalizer.from_bytes(sample[: 256 * 1024]).best()
     encoding = best.encoding if best is not None else "cp1251"
-    # Short Russian samples are sometimes taken for another Cyrillic code page; Windows-1251 is by
-    # far the most common one in CRM exports, so prefer it whenever it decodes cleanly.
-    if encoding in {"koi8_r", "mac_cyrillic", "cp866", "iso8859_5", "cp1250", "cp1252", "latin_1"}:
-        try:
-            text = sample.decode("cp1251")
-            if sum("а" <= ch.lower() <= "я" for ch in text) > sum(ch.isalpha() for ch in text) / 4:
-                return "cp1251"
-        except UnicodeDecodeError:
-            pass
     return codecs.lookup(encoding).name
 
 
@@ -229,6 +233,18 @@ def _read_csv(
     multiline = _has_multiline_cell(text, delimiter)
 
     def attempt(newlines_in_values: bool) -> pa.Table:
+        nonlocal arrow_encoding, encoding
+        try:
+            return attempt_once(newlines_in_values)
+        except pa.ArrowInvalid as exc:
+            # The sample was UTF-8 but a later part of the file is not: a Windows export whose
+            # first megabyte happened to be plain ASCII.
+            if "UTF8" not in str(exc) or arrow_encoding != "utf8":
+                raise
+            encoding = arrow_encoding = "cp1251"
+            return attempt_once(newlines_in_values)
+
+    def attempt_once(newlines_in_values: bool) -> pa.Table:
         stream = _open_stream(p, total, progress, gzipped)
         try:
             return pacsv.read_csv(
