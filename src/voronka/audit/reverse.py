@@ -1,8 +1,36 @@
-"""The ``reverse_funnel`` section: what each stage needs for the plan."""
+"""The ``reverse_funnel`` section: what each stage needs for the plan, and what the leads cost.
+
+The planning table a head of sales builds by hand: start from the plan (won deals in the period),
+divide by each step's conversion going up the funnel — ``needed[k] = needed[k+1] / c_k`` — to get
+the deals each stage must receive in the period, down to the leads. The conversions are the
+**mature** ones of :mod:`voronka.audit.maturity` (deals that had time to move on) when available,
+else the raw ``reached[k+1] / reached[k]``; each row says which. The current flow is the deals
+that reached each stage in the last eight complete weeks, scaled to the period's length; the
+shortfall is what the plan needs beyond it. Leads are split over sources in the proportions of
+the last three complete months, each costed at its CPL over those months (spend / leads); a source
+without spend has no cost (None, not zero).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from voronka.audit.maturity import MaturityReport
+    from voronka.engine.log import EventLog
+    from voronka.funnel import Funnel
+
+FLOW_WEEKS = 8
+"""Complete weeks the current flow is measured over."""
+
+COST_MONTHS = 3
+"""Complete months the source mix and CPL are measured over."""
 
 
 @dataclass(frozen=True)
@@ -11,8 +39,201 @@ class ReverseFunnelRow:
 
     Attributes:
         stage: stage id.
-        needed: deals that must reach this stage.
+        needed: deals that must reach this stage in the period.
+        conversion: the conversion from this stage to the next used (None for the won stage).
+        conversion_kind: ``mature`` or ``raw`` (None for the won stage).
+        current: deals reaching the stage in a period of this length at the current flow.
+        shortfall: ``needed − current`` (negative: the current flow is enough).
     """
 
     stage: str
     needed: float
+    conversion: float | None = None
+    conversion_kind: str | None = None
+    current: float | None = None
+    shortfall: float | None = None
+
+
+@dataclass(frozen=True)
+class LeadCost:
+    """The leads one source would bring for the plan, and their cost.
+
+    Attributes:
+        source: the source's name.
+        share: its share of recent leads.
+        leads: leads needed from it (``share × leads needed``).
+        cpl: its recent cost per lead (None without spend).
+        cost: ``leads × cpl`` (None without spend).
+    """
+
+    source: str
+    share: float
+    leads: float
+    cpl: float | None
+    cost: float | None
+
+
+@dataclass(frozen=True)
+class ReverseFunnel:
+    """The reverse funnel: per-stage needs (the contract's ``reverse_funnel`` rows) and costs.
+
+    Attributes:
+        plan: won deals the table is built for.
+        rows: one per stage of the line, first to won.
+        leads_needed: deals the first stage needs.
+        lead_costs: per source, most leads first (empty without a source column).
+        total_cost: the sum of the known costs (None when no source has spend).
+        conversions: ``mature`` when every step used a mature conversion, ``raw`` when none did,
+            else ``mixed``.
+    """
+
+    plan: float
+    rows: tuple[ReverseFunnelRow, ...]
+    leads_needed: float
+    lead_costs: tuple[LeadCost, ...] = ()
+    total_cost: float | None = None
+    conversions: str = "raw"
+
+
+def stage_needs(
+    stage_ids: Sequence[str],
+    plan: float,
+    conversions: Sequence[float | None],
+    kinds: Sequence[str],
+    current: Sequence[float | None] | None = None,
+) -> tuple[ReverseFunnelRow, ...]:
+    """``needed[last] = plan``, ``needed[k] = needed[k+1] / conversions[k]`` (inf for a step
+    with zero or unknown conversion)."""
+    n = len(stage_ids)
+    needed = [0.0] * n
+    needed[-1] = float(plan)
+    for k in range(n - 2, -1, -1):
+        c = conversions[k]
+        needed[k] = needed[k + 1] / c if c else float("inf")
+    rows = []
+    for k, stage in enumerate(stage_ids):
+        now = current[k] if current is not None else None
+        rows.append(
+            ReverseFunnelRow(
+                stage=stage,
+                needed=needed[k],
+                conversion=conversions[k] if k < n - 1 else None,
+                conversion_kind=kinds[k] if k < n - 1 else None,
+                current=now,
+                shortfall=needed[k] - now if now is not None else None,
+            )
+        )
+    return tuple(rows)
+
+
+def _key(name: object) -> str:
+    return str(name).strip().casefold()
+
+
+def lead_costs(
+    leads_needed: float, leads_by_source: pd.DataFrame, spend: pd.DataFrame | None
+) -> tuple[LeadCost, ...]:
+    """Split ``leads_needed`` over sources by their share of ``leads_by_source`` (``source``,
+    ``leads``) and cost each at ``spend / leads`` (``spend``: ``source``, ``cost``, summed over
+    the same months; names matched trimmed and case-folded)."""
+    total = float(leads_by_source["leads"].sum())
+    if total <= 0:
+        return ()
+    cost_by_key: dict[str, float] = {}
+    if spend is not None and len(spend):
+        for source, cost in zip(spend["source"], spend["cost"], strict=True):
+            cost_by_key[_key(source)] = cost_by_key.get(_key(source), 0.0) + float(cost)
+    out = []
+    for source, leads in zip(leads_by_source["source"], leads_by_source["leads"], strict=True):
+        share = float(leads) / total
+        spent = cost_by_key.get(_key(source))
+        cpl = spent / float(leads) if spent is not None and leads else None
+        out.append(
+            LeadCost(
+                source=str(source),
+                share=share,
+                leads=share * leads_needed,
+                cpl=cpl,
+                cost=share * leads_needed * cpl if cpl is not None else None,
+            )
+        )
+    return tuple(sorted(out, key=lambda c: -c.leads))
+
+
+def _complete_months(as_of: dt.datetime, months: int) -> tuple[dt.date, dt.date]:
+    """First day of the first and of the month after the last of the ``months`` complete months
+    before ``as_of``."""
+    end = as_of.date().replace(day=1)
+    start = end
+    for _ in range(months):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    return start, end
+
+
+def build_reverse_funnel(
+    log: EventLog,
+    funnel: Funnel,
+    *,
+    plan: float | None = None,
+    plan_revenue: float | None = None,
+    period_start: dt.date,
+    period_end: dt.date,
+    maturity: MaturityReport | None = None,
+    spend: pa.Table | pd.DataFrame | None = None,
+) -> ReverseFunnel | None:
+    """The reverse funnel for the plan (``plan`` won deals, or ``plan_revenue`` divided by the
+    average won amount); None without a plan or when neither gives a number of deals."""
+    from voronka.engine.flow import stage_outcomes, weekly_reach, won_between
+
+    as_of = log.as_of
+    if plan is None and plan_revenue is not None:
+        won, amount = won_between(log, dt.datetime(1970, 1, 1), as_of + dt.timedelta(days=1))
+        plan = plan_revenue / (amount / won) if amount and won else None
+    if plan is None:
+        return None
+    line = funnel.line
+    n = len(line)
+    outcomes = stage_outcomes(log).set_index("stage_index")["reached"]
+    raw = [
+        float(outcomes.get(k + 1, 0)) / float(outcomes.get(k, 0)) if outcomes.get(k, 0) else None
+        for k in range(n - 1)
+    ]
+    conversions: list[float | None] = list(raw)
+    kinds = ["raw"] * (n - 1)
+    if maturity is not None:
+        for k, step in enumerate(maturity.stages[: n - 1]):
+            if step.conversion is not None:
+                conversions[k], kinds[k] = step.conversion, "mature"
+    # Current flow: reached per stage in the last complete weeks, scaled to the period.
+    weekly = weekly_reach(log)
+    this_monday = as_of.date() - dt.timedelta(days=as_of.weekday())
+    first = this_monday - dt.timedelta(weeks=FLOW_WEEKS)
+    recent = weekly[(weekly["week"] >= first) & (weekly["week"] < this_monday)]
+    per_day = recent.groupby("stage_index")["deals"].sum() / (FLOW_WEEKS * 7)
+    period_days = (period_end - period_start).days + 1
+    current = [float(per_day.get(k, 0.0)) * period_days for k in range(n)]
+    rows = stage_needs([s.id for s in line], plan, conversions, kinds, current)
+    costs: tuple[LeadCost, ...] = ()
+    if "source" in log.segment_columns():
+        start, end = _complete_months(as_of, COST_MONTHS)
+        by_month = log.outcomes(by="source", period="month")
+        chosen = by_month[(by_month["period"] >= start) & (by_month["period"] < end)]
+        leads = chosen.groupby("segment", dropna=False)["deals"].sum().reset_index()
+        leads = leads.rename(columns={"segment": "source", "deals": "leads"})
+        leads = leads[leads["source"].notna()]
+        spend_frame = None
+        if spend is not None:
+            frame = spend.to_pandas() if isinstance(spend, pa.Table) else spend
+            months = pd.to_datetime(frame["month"]).dt.date
+            spend_frame = frame[(months >= start) & (months < end)]
+        costs = lead_costs(rows[0].needed, leads, spend_frame)
+    known = [c.cost for c in costs if c.cost is not None]
+    kinds_used = set(kinds)
+    return ReverseFunnel(
+        plan=float(plan),
+        rows=rows,
+        leads_needed=rows[0].needed,
+        lead_costs=costs,
+        total_cost=sum(known) if known else None,
+        conversions=kinds_used.pop() if len(kinds_used) == 1 else "mixed",
+    )
