@@ -6,7 +6,10 @@ backend's quirks must be handled in Python (never in SQL).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import ibis
@@ -15,6 +18,29 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.backends import BaseBackend
+
+_DRIVER_NOISE = (
+    r"fetch_\w+\(\) is deprecated",
+    r"Arrow output on a DB-API result makes an extra copy",
+    r"The 'future.infer_string' option is deprecated",
+)
+"""Warnings DuckDB 2 and pandas 3 raise about how ibis 12 calls them: not ours to fix, and not
+the user's."""
+
+
+@contextlib.contextmanager
+def quiet_driver() -> Iterator[None]:
+    """Silence the database driver's :data:`_DRIVER_NOISE` while ibis talks to it."""
+    with warnings.catch_warnings():
+        for pattern in _DRIVER_NOISE:
+            warnings.filterwarnings("ignore", message=pattern)
+        yield
+
+
+def materialize(expr: ir.Table) -> ir.Table:
+    """``expr`` computed once and kept on its backend (``Table.cache``); later queries read it."""
+    with quiet_driver():
+        return expr.cache()
 
 
 def default_backend() -> BaseBackend:
@@ -32,14 +58,15 @@ def load_arrow(con: BaseBackend, table: pa.Table, prefix: str) -> ir.Table:
     Other backends get a temporary table (a permanent one where temporary ones are unsupported).
     """
     name = ibis.util.gen_name(prefix)
-    if con.name == "pyspark":
-        session: Any = con._session  # type: ignore[attr-defined]
-        session.createDataFrame(table).createOrReplaceTempView(name)
-        return con.table(name)
-    try:
-        return con.create_table(name, table, temp=True)
-    except NotImplementedError:
-        return con.create_table(name, table)
+    with quiet_driver():
+        if con.name == "pyspark":
+            session: Any = con._session  # type: ignore[attr-defined]
+            session.createDataFrame(table).createOrReplaceTempView(name)
+            return con.table(name)
+        try:
+            return con.create_table(name, table, temp=True)
+        except NotImplementedError:
+            return con.create_table(name, table)
 
 
 def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:
@@ -49,12 +76,15 @@ def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:
     with ``None`` for null (pandas 3 would otherwise use NaN) and date columns as
     :class:`datetime.date`.
     """
-    arrow = con.to_pyarrow(expr)
+    with quiet_driver():
+        arrow = con.to_pyarrow(expr)
     frame = pd.DataFrame(index=pd.RangeIndex(arrow.num_rows))
     for name, column in zip(arrow.column_names, arrow.columns, strict=True):
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            frame[name] = pd.Series(column.to_pylist(), dtype=object)
-        elif pa.types.is_date(column.type):
+        if (
+            pa.types.is_string(column.type)
+            or pa.types.is_large_string(column.type)
+            or pa.types.is_date(column.type)
+        ):
             frame[name] = pd.Series(column.to_pylist(), dtype=object)
         else:
             frame[name] = column.to_pandas()
@@ -63,7 +93,8 @@ def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:
 
 def scalar(con: BaseBackend, expr: ir.Scalar) -> Any:
     """A scalar expression's value as a Python object (None for null)."""
-    value = con.to_pyarrow(expr)
+    with quiet_driver():
+        value = con.to_pyarrow(expr)
     return value.as_py() if isinstance(value, pa.Scalar) else value
 
 

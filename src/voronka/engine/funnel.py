@@ -54,11 +54,11 @@ def _merge_counts(
         grid[column] = 0
         return grid
     lookup = {
-        tuple(row[:-1]): int(row[-1])
+        _key(row[:-1]): int(row[-1])
         for row in counts[[*keys, "stage_index", source]].itertuples(index=False, name=None)
     }
     grid[column] = [
-        lookup.get(tuple(row), 0)
+        lookup.get(_key(row), 0)
         for row in grid[[*keys, "stage_index"]].itertuples(index=False, name=None)
     ]
     grid[column] = grid[column].astype("int64")
@@ -76,9 +76,7 @@ def reach(log: EventLog, by: str | None = None, period: str | None = None) -> pd
     won_index = funnel.won_index
     keys = _keys(by, period)
     table = log.segmented(by, period)
-    furthest = log.frame(
-        table.group_by([*keys, "max_stage_index"]).agg(n=table.count())
-    )
+    furthest = log.frame(table.group_by([*keys, "max_stage_index"]).agg(n=table.count()))
     closed = table.filter(table.outcome != "won")
     here = log.frame(
         closed.group_by([*keys, "outcome", "current_stage_index"]).agg(n=closed.count())
@@ -123,16 +121,20 @@ def outcomes(log: EventLog, by: str | None = None, period: str | None = None) ->
     """See :meth:`voronka.engine.EventLog.outcomes`."""
     keys = _keys(by, period)
     table = log.segmented(by, period)
-    agg = table.group_by(keys).agg(
-        deals=table.count(),
-        won=(table.outcome == "won").cast("int64").sum(),
-        lost=(table.outcome == "lost").cast("int64").sum(),
-        open=(table.outcome == "open").cast("int64").sum(),
-    ) if keys else table.aggregate(
-        deals=table.count(),
-        won=(table.outcome == "won").cast("int64").sum(),
-        lost=(table.outcome == "lost").cast("int64").sum(),
-        open=(table.outcome == "open").cast("int64").sum(),
+    agg = (
+        table.group_by(keys).agg(
+            deals=table.count(),
+            won=(table.outcome == "won").cast("int64").sum(),
+            lost=(table.outcome == "lost").cast("int64").sum(),
+            open=(table.outcome == "open").cast("int64").sum(),
+        )
+        if keys
+        else table.aggregate(
+            deals=table.count(),
+            won=(table.outcome == "won").cast("int64").sum(),
+            lost=(table.outcome == "lost").cast("int64").sum(),
+            open=(table.outcome == "open").cast("int64").sum(),
+        )
     )
     frame = _normalize_keys(log.frame(agg), keys)
     for c in ("deals", "won", "lost", "open"):
@@ -140,9 +142,7 @@ def outcomes(log: EventLog, by: str | None = None, period: str | None = None) ->
     if keys:
         order = _groups(frame, keys)
         position = {g: i for i, g in enumerate(order)}
-        frame["_pos"] = [
-            position[tuple(r)] for r in frame[keys].itertuples(index=False, name=None)
-        ]
+        frame["_pos"] = [position[tuple(r)] for r in frame[keys].itertuples(index=False, name=None)]
         frame = frame.sort_values("_pos").drop(columns="_pos")
     return frame[[*keys, "deals", "won", "lost", "open"]].reset_index(drop=True)
 
@@ -181,13 +181,13 @@ def time_in_stage(log: EventLog, by: str | None = None) -> pd.DataFrame:
     grid = _stage_grid(log, keys, groups)
     grid = _merge_counts(grid, frame, keys, "n_left")
     values = {
-        (*r[:-2],): (r[-2], r[-1])
+        _key(r[:-2]): (r[-2], r[-1])
         for r in frame[[*keys, "stage_index", "median_days", "p90_days"]].itertuples(
             index=False, name=None
         )
     }
     pairs = [
-        values.get(tuple(r), (np.nan, np.nan))
+        values.get(_key(r), (np.nan, np.nan))
         for r in grid[[*keys, "stage_index"]].itertuples(index=False, name=None)
     ]
     grid["median_days"] = np.array([p[0] for p in pairs], dtype="float64")
@@ -203,6 +203,23 @@ def _normalize_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             [None if _is_null(v) else v for v in frame[k]], index=frame.index, dtype=object
         )
     return frame
+
+
+def _key(values: tuple[object, ...]) -> tuple[object, ...]:
+    """A lookup key: nulls of any kind as None, numbers as int where whole (stage indices)."""
+    out: list[object] = []
+    for v in values:
+        if _is_null(v):
+            out.append(None)
+        elif (
+            isinstance(v, (float, np.floating))
+            and float(v).is_integer()
+            or isinstance(v, np.integer)
+        ):
+            out.append(int(v))
+        else:
+            out.append(v)
+    return tuple(out)
 
 
 def _is_null(value: object) -> bool:

@@ -22,7 +22,13 @@ from ibis.backends import BaseBackend
 
 from voronka.engine import funnel as funnel_aggregates
 from voronka.engine import summary
-from voronka.engine.backend import default_backend, latest_timestamp, load_arrow, to_frame
+from voronka.engine.backend import (
+    default_backend,
+    latest_timestamp,
+    load_arrow,
+    materialize,
+    to_frame,
+)
 from voronka.engine.quality import QualityCounts, compute_quality
 from voronka.errors import InputError, UsageError
 from voronka.funnel import LOST, Funnel, StageNameStats
@@ -44,7 +50,9 @@ def _normalize(table: Any, required: tuple[str, ...], what: str) -> pa.Table:
     for name in required:
         if name not in table.column_names:
             raise InputError(
-                f"the {what} table has no column {name!r}", column=name, expected=", ".join(required)
+                f"the {what} table has no column {name!r}",
+                column=name,
+                expected=", ".join(required),
             )
     if "_row" not in table.column_names:
         table = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
@@ -54,6 +62,9 @@ def _normalize(table: Any, required: tuple[str, ...], what: str) -> pa.Table:
             table = table.set_column(i, field.name, pc.cast(column, pa.string()))
         elif field.name == "_row" and field.type != pa.int64():
             table = table.set_column(i, field.name, pc.cast(column, pa.int64()))
+        elif pa.types.is_null(field.type):
+            # An all-empty column has no type; backends need one.
+            table = table.set_column(i, field.name, pc.cast(column, pa.string()))
         elif pa.types.is_timestamp(field.type) and (field.type.tz or field.type.unit != "us"):
             # The contract is naive UTC in microseconds; a zoned column is shifted to UTC.
             table = table.set_column(i, field.name, pc.cast(column, pa.timestamp("us")))
@@ -169,15 +180,17 @@ class EventLog:
         mapping_table = load_arrow(self._con, mapping, "voronka_stage_map")
         usable = summary.usable_events(self._events, mapping_table)
         log._usable = usable
-        log._stages = summary.deal_stages(usable, funnel.won_index).cache()
+        log._stages = materialize(summary.deal_stages(usable, funnel.won_index))
         event_columns = [c for c in self._events.columns if c not in _EVENT_BASE]
-        log._summary = summary.deal_summary(
-            log._stages,
-            won_index=funnel.won_index,
-            as_of=self._as_of,
-            deals=None if self._deals is None else summary.deduplicated_deals(self._deals),
-            event_attrs=summary.event_attributes(self._events, event_columns),
-        ).cache()
+        log._summary = materialize(
+            summary.deal_summary(
+                log._stages,
+                won_index=funnel.won_index,
+                as_of=self._as_of,
+                deals=None if self._deals is None else summary.deduplicated_deals(self._deals),
+                event_attrs=summary.event_attributes(self._events, event_columns),
+            )
+        )
         return log
 
     # -- what the log is ---------------------------------------------------------------------
@@ -208,7 +221,9 @@ class EventLog:
             frame = to_frame(self._con, named.group_by("stage").agg(n=named.count()))
             self._name_counts = {
                 str(s): int(n)
-                for s, n in sorted(zip(frame["stage"], frame["n"], strict=True), key=lambda x: -x[1])
+                for s, n in sorted(
+                    zip(frame["stage"], frame["n"], strict=True), key=lambda x: -x[1]
+                )
             }
         return dict(self._name_counts)
 

@@ -172,7 +172,12 @@ def compute_quality(log: EventLog) -> QualityCounts:
             repeated = deals.join(order, deals.deal_id == order.first_id)
             repeated = repeated.filter(repeated._row != repeated.first_row)
             duplicate_deal = QualityIssueCount(
-                "duplicate_deal", n_dup_deals, _row_examples(log, repeated._row), "rows", "deals", True
+                "duplicate_deal",
+                n_dup_deals,
+                _row_examples(log, repeated._row),
+                "rows",
+                "deals",
+                True,
             )
         orphans = unique.anti_join(deals_summary, unique.deal_id == deals_summary.deal_id)
         n_orphans = int(scalar(log.backend, orphans.count()))
