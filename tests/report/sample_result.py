@@ -12,7 +12,7 @@ from datetime import date, datetime
 from voronka.audit import AuditResult, Segment
 from voronka.audit.anomalies import Anomaly
 from voronka.audit.entry import EntryCriteria
-from voronka.audit.forecast import Forecast
+from voronka.audit.forecast import BacktestMonth, Forecast, RevenueForecast
 from voronka.audit.funnel import FunnelReport, StageReport
 from voronka.audit.key_stage import KeyStage, KeyStageScore
 from voronka.audit.leaks import Leak
@@ -83,7 +83,21 @@ def make_result(language: str = "ru") -> AuditResult:
             notes=(),
         ),
         leaks=(
-            Leak("qualified", "meeting", None, 0.5, 0.6, 90.0, 2_160_000.0, True),
+            Leak(
+                "qualified",
+                "meeting",
+                None,
+                0.5,
+                0.6,
+                90.0,
+                2_160_000.0,
+                True,
+                n=900,
+                moved=450,
+                conversion_ci=(0.467, 0.533),
+                key_task="Назначить встречу",
+                hint="leaks.hint.meeting",
+            ),
             Leak(
                 "meeting",
                 "proposal",
@@ -111,7 +125,9 @@ def make_result(language: str = "ru") -> AuditResult:
                 0.004,
                 True,
             ),
-            Anomaly("new", None, None, "up", date(2024, 1, 8), 62.0, 88.5, 0.01, True),
+            Anomaly(
+                "new", None, None, "up", date(2024, 1, 8), 62.0, 88.5, 0.01, True, kind="volume"
+            ),
             Anomaly("meeting", "proposal", None, "up", date(2023, 12, 4), 0.55, 0.6, 0.3, False),
         ),
         sources=(
@@ -171,6 +187,24 @@ def make_result(language: str = "ru") -> AuditResult:
             p10=25.0,
             p90=38.0,
             p_plan=0.23,
+            p50=31.0,
+            revenue=RevenueForecast(
+                plan=None,
+                won_so_far=2_100_000.0,
+                expected=4_700_000.0,
+                p10=3_800_000.0,
+                p90=5_600_000.0,
+                p_plan=None,
+            ),
+            backtest=(
+                BacktestMonth(
+                    date(2024, 1, 1), datetime(2024, 1, 16), 12, 30.2, 24.0, 36.0, 33, True
+                ),
+                BacktestMonth(
+                    date(2024, 2, 1), datetime(2024, 2, 15), 10, 28.0, 22.0, 34.0, 21, False
+                ),
+            ),
+            backtest_coverage=0.5,
         ),
         reverse_funnel=(
             ReverseFunnelRow("new", 400.0),

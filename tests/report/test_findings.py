@@ -85,3 +85,27 @@ def test_funnel_names_and_key_tasks_are_used_when_given(
         "EN Новая заявка"
         in next(f for f in findings if f.kind == "anomaly" and "Новая" in f.headline).headline
     )
+
+
+def test_leak_carries_the_audits_key_task_and_hint(result: AuditResult) -> None:
+    findings = select_findings(result, build_labels(result, "en", None))
+    detail = findings[0].detail
+    assert "Назначить встречу" in detail  # the leak's own key task (no funnel given)
+    assert "no-shows" in detail  # leaks.hint.meeting in English
+
+
+def test_forecast_finding_names_revenue_when_forecast(result: AuditResult) -> None:
+    forecast = next(
+        f for f in select_findings(result, build_labels(result, "en", None)) if f.kind == "forecast"
+    )
+    assert "4,700,000" in forecast.detail and "3,800,000" in forecast.detail
+
+
+def test_volume_shift_is_worded_per_period(result: AuditResult) -> None:
+    volume = [
+        f
+        for f in select_findings(result, build_labels(result, "ru", None))
+        if f.kind == "anomaly" and f.headline.startswith("Заявок")
+    ]
+    assert len(volume) == 1
+    assert "62,0 в неделю" in volume[0].detail and "88,5 в неделю" in volume[0].detail

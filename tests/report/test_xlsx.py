@@ -25,6 +25,7 @@ EXPECTED_EN = [
     "Entry criteria",
     "Key stage",
     "Plan forecast",
+    "Forecast backtest",
     "Reverse funnel",
     "Data quality",
     "Data issues",
@@ -68,8 +69,10 @@ def test_funnel_sheet_has_typed_cells_and_a_native_chart(result: AuditResult) ->
 def test_money_dates_and_booleans(result: AuditResult) -> None:
     book = _book(result, "ru")
     leaks = book["Утечки"]
-    assert leaks["F2"].value == 2_160_000.0 and leaks["F2"].number_format == "#,##0"
-    assert leaks["G2"].value == "да"
+    assert leaks["C2"].value == 900 and leaks["C2"].number_format == "#,##0"  # n
+    assert leaks["E2"].value == 0.467 and leaks["F2"].value == 0.533  # interval, split
+    assert leaks["I2"].value == 2_160_000.0 and leaks["I2"].number_format == "#,##0"
+    assert leaks["J2"].value == "да"
     anomalies = book["Аномалии"]
     assert anomalies["D2"].is_date and anomalies["D2"].number_format == "dd.mm.yyyy"
     assert anomalies["E2"].value == 0.52 and anomalies["E2"].number_format == "0.0%"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from voronka.audit.anomalies import Anomaly
 from voronka.audit.leaks import Leak
-from voronka.i18n import t
+from voronka.i18n import has, t
 from voronka.report.format import (
     format_date,
     format_days,
@@ -84,9 +84,12 @@ def _leak(leak: Leak, labels: Labels) -> Finding:
     detail = t("report.finding.leak.detail", lang, **params)
     if leak.lost_revenue is not None:
         detail += " " + t("report.finding.leak.money", lang, **params)
-    task = labels.key_tasks.get(leak.stage)
+    # The funnel's key task in the report's language beats the audit's (in the audit's language).
+    task = labels.key_tasks.get(leak.stage) or leak.key_task
     if task:
-        detail += " " + t("report.finding.leak.task", lang, task=task)
+        detail += " " + t("report.finding.leak.task", lang, task=task.rstrip("."))
+    if leak.hint and has(leak.hint):
+        detail += " " + t(leak.hint, lang)
     return Finding(
         kind="leak",
         severity="alert",
@@ -119,11 +122,21 @@ def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
             detail=t("report.finding.forecast.detail_noplan", lang, **params),
         )
     severity: Severity = "alert" if fc.p_plan < 0.5 else "warning" if fc.p_plan < 0.8 else "good"
+    detail = t("report.finding.forecast.detail", lang, **params)
+    revenue = fc.revenue
+    if revenue is not None:
+        detail += " " + t(
+            "report.finding.forecast.revenue",
+            lang,
+            expected=format_money(revenue.expected, lang),
+            p10=format_money(revenue.p10, lang),
+            p90=format_money(revenue.p90, lang),
+        )
     return Finding(
         kind="forecast",
         severity=severity,
         headline=t("report.finding.forecast.headline", lang, **params),
-        detail=t("report.finding.forecast.detail", lang, **params),
+        detail=detail,
     )
 
 
@@ -150,10 +163,11 @@ def anomaly_rank_key(anomaly: Anomaly) -> tuple[float, float]:
 
 def _anomaly(anomaly: Anomaly, labels: Labels) -> Finding:
     lang = labels.lang
-    volume = anomaly.next_stage is None
+    volume = anomaly.kind == "volume" or anomaly.next_stage is None
     if volume:
-        before = format_number(anomaly.before, lang, 1)
-        after = format_number(anomaly.after, lang, 1)
+        unit = t(f"report.per.{'month' if anomaly.period == 'month' else 'week'}", lang)
+        before = f"{format_number(anomaly.before, lang, 1)} {unit}"
+        after = f"{format_number(anomaly.after, lang, 1)} {unit}"
     else:
         before = format_percent(anomaly.before, lang)
         after = format_percent(anomaly.after, lang)

@@ -27,20 +27,19 @@ from voronka.report.format import (
     separators,
 )
 from voronka.report.names import Labels, build_labels
-from voronka.report.tables import (
-    Table,
+from voronka.report.tables import Table, format_cell, sort_value
+from voronka.report.tabulate import (
     anomalies_table,
+    backtest_table,
     entry_table,
     files_table,
     forecast_table,
-    format_cell,
     funnel_table,
     issues_table,
     key_stage_table,
     leaks_table,
     pileups_table,
     reverse_table,
-    sort_value,
     sources_table,
     statuses_table,
     stuck_deals_table,
@@ -187,6 +186,8 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
                 "forecast",
                 "forecast",
                 forecast_table(result, labels),
+                backtest_table(result, labels),
+                note=_coverage(result, lang),
                 start=format_cell(fc.period_start, "date", lang),
                 end=format_cell(fc.period_end, "date", lang),
             )
@@ -205,6 +206,18 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
         section("quality", "quality", files_table(result, labels), issues_table(result, labels))
     )
     return out
+
+
+def _coverage(result: AuditResult, lang: str) -> str | None:
+    """The backtest's coverage in words, when the forecast was backtested."""
+    fc = result.forecast
+    if fc is None or fc.backtest_coverage is None:
+        return None
+    return t(
+        "report.forecast.backtest_coverage",
+        lang,
+        share=format_percent(fc.backtest_coverage, lang, 0),
+    )
 
 
 @cache
@@ -228,7 +241,7 @@ def plotly_js() -> str:
     """The plotly.js bundle of the installed plotly package (inlined once per report)."""
     from plotly.offline import get_plotlyjs
 
-    return get_plotlyjs()
+    return str(get_plotlyjs())
 
 
 def _summary(result: AuditResult, lang: str) -> list[tuple[str, str, str]]:

@@ -13,11 +13,10 @@ from voronka.i18n import t
 from voronka.report.findings import select_findings
 from voronka.report.format import format_datetime, format_int, format_money
 from voronka.report.names import build_labels
-from voronka.report.tables import (
-    Table,
+from voronka.report.tables import Table, format_cell
+from voronka.report.tabulate import (
     anomalies_table,
     forecast_table,
-    format_cell,
     funnel_table,
     leaks_table,
     sources_table,

@@ -19,11 +19,10 @@ from voronka.i18n import has, t
 from voronka.report.findings import Finding, select_findings
 from voronka.report.format import format_datetime, format_int, format_money, format_percent
 from voronka.report.names import Labels, build_labels
-from voronka.report.tables import (
-    Table,
+from voronka.report.tables import Table, format_cell
+from voronka.report.tabulate import (
     anomalies_table,
     forecast_table,
-    format_cell,
     leaks_table,
     sources_table,
     statuses_table,

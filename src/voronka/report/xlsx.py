@@ -20,12 +20,10 @@ from voronka.i18n import t
 from voronka.report.findings import select_findings
 from voronka.report.format import format_datetime
 from voronka.report.names import Labels, build_labels
-from voronka.report.tables import (
-    Column,
-    Kind,
-    Shown,
-    Table,
+from voronka.report.tables import Column, Kind, Shown, Table
+from voronka.report.tabulate import (
     anomalies_table,
+    backtest_table,
     entry_table,
     files_table,
     funnel_table,
@@ -235,6 +233,13 @@ def _forecast(w: _Writer, result: AuditResult, labels: Labels) -> None:
         ("report.forecast.p90", fc.p90, "number"),
         ("report.forecast.p_plan", fc.p_plan, "percent"),
     ]
+    if fc.revenue is not None:
+        rows += [
+            ("report.forecast.revenue_expected", fc.revenue.expected, "money"),
+            ("report.forecast.revenue_p10", fc.revenue.p10, "money"),
+            ("report.forecast.revenue_p90", fc.revenue.p90, "money"),
+            ("report.forecast.revenue_p_plan", fc.revenue.p_plan, "percent"),
+        ]
     for i, (key, value, kind) in enumerate(rows, start=1):
         sheet.write_string(i, 0, t(key, lang))
         w.cell(sheet, i, 1, value, kind)
@@ -269,6 +274,7 @@ def render_xlsx(
     w.table(title("entry"), entry_table(result, labels))
     w.table(title("key_stage"), key_stage_table(result, labels))
     _forecast(w, result, labels)
+    w.table(t("report.sheet.backtest", code), backtest_table(result, labels))
     w.table(title("reverse"), reverse_table(result, labels))
     w.table(title("quality"), files_table(result, labels))
     w.table(t("report.sheet.issues", code), issues_table(result, labels))
