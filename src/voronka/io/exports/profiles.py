@@ -45,6 +45,9 @@ class ExportProfile:
         status_from_stage: whether won and lost are stages in this CRM (amoCRM, Bitrix24, HubSpot:
             the stage of a closed deal is its outcome, the stage it was lost at is gone) rather
             than a status beside the stage (Pipedrive: the deal keeps its last stage).
+        prefix: a prefix the headers carry as written (Pipedrive's ``Deal - ``); only headers
+            with it are looked at, because normalising would make ``Deal - Stage`` HubSpot's
+            ``Deal Stage``.
     """
 
     crm: str
@@ -52,6 +55,7 @@ class ExportProfile:
     fields: Mapping[str, tuple[str, ...]]
     signature: tuple[tuple[str, ...], ...]
     status_from_stage: bool = True
+    prefix: str | None = None
 
 
 _AMO_RU = ExportProfile(
@@ -97,6 +101,8 @@ _BITRIX_RU = ExportProfile(
         "amount": ("Сумма", "Сумма сделки"),
         "manager": ("Ответственный",),
         "created_at": ("Дата создания",),
+        # CLOSEDATE: planned while the deal is open (dropped then), the close date once closed.
+        "closed_at": ("Предполагаемая дата закрытия", "Дата закрытия"),
         "stage_changed_at": ("Дата перемещения", "Дата изменения стадии"),
         "source": ("Источник", "UTM Source", "utm_source"),
     },
@@ -115,6 +121,7 @@ _BITRIX_EN = ExportProfile(
         "amount": ("Income",),
         "manager": ("Responsible",),
         "created_at": ("Created",),
+        "closed_at": ("Assumed close date", "Close date"),
         "stage_changed_at": ("Moved on", "Stage changed"),
         "source": ("Source", "UTM Source", "utm_source"),
     },
@@ -160,6 +167,7 @@ _PIPEDRIVE = ExportProfile(
     },
     signature=(("Deal - ID",), ("Deal - Stage", "Deal - Status")),
     status_from_stage=False,
+    prefix="deal - ",
 )
 
 PROFILES: tuple[ExportProfile, ...] = (
@@ -202,10 +210,14 @@ def recognize_export(headers: Sequence[str]) -> ExportFormat | None:
     amoCRM: ``Этап сделки``, ``Воронка`` and ``Название сделки`` or ``Бюджет``) and the file has a
     deal id and a stage column.
     """
-    keyed: dict[str, str] = {}
+    all_keyed: dict[str, str] = {}
     for header in headers:
-        keyed.setdefault(normalize_header(header), header)
+        all_keyed.setdefault(normalize_header(header), header)
     for profile in PROFILES:
+        keyed = all_keyed
+        if profile.prefix is not None:
+            prefix = profile.prefix
+            keyed = {k: h for k, h in all_keyed.items() if h.strip().lower().startswith(prefix)}
         if not all(_find(keyed, group) for group in profile.signature):
             continue
         mapping: dict[str, str] = {}

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pyarrow.compute as pc
 
 from voronka.errors import InputError
-from voronka.funnel import Funnel
+from voronka.funnel import Funnel, normalize_stage_name
 from voronka.io.exports.convert import ExportDeals, convert_export
-from voronka.io.exports.outcomes import fitting_funnel
+from voronka.io.exports.outcomes import fitting_funnel, stage_outcomes
 from voronka.io.exports.profiles import ExportFormat, recognize_export
 from voronka.io.exports.snapshot import export_events, history_columns
 from voronka.io.raw import read_raw
@@ -91,10 +91,7 @@ def read_export(
     deals = convert_export(raw, fmt, column_map=column_map, strict=strict)
     events = export_events(deals, raw)
     counts = _name_counts(events)
-    lost_unknown = 0
-    if fmt.profile.status_from_stage:
-        lost_unknown = int(pc.sum(pc.equal(deals.read.table.column("status"), "lost")).as_py()
-                           or 0)
+    lost_unknown = _lost_stage_unknown(deals, events)
     pipelines: tuple[str, ...] = ()
     if deals.pipeline is not None:
         pipelines = tuple(sorted(str(v) for v in pc.unique(deals.pipeline).to_pylist()
@@ -107,6 +104,21 @@ def read_export(
         lost_stage_unknown=lost_unknown,
         pipelines=pipelines,
     )
+
+
+def _lost_stage_unknown(deals: ExportDeals, events: ReadResult) -> int:
+    """Lost deals none of whose events is a stage other than a lost one."""
+    _, lost_keys = stage_outcomes(deals.format.crm)
+    table = deals.read.table
+    lost_ids = set(pc.filter(table.column("deal_id"), pc.equal(table.column("status"), "lost"))
+                   .to_pylist())
+    ev = events.table
+    known = {
+        d for d, s in zip(ev.column("deal_id").to_pylist(), ev.column("stage").to_pylist(),
+                          strict=True)
+        if d in lost_ids and normalize_stage_name(s) not in lost_keys
+    }
+    return len(lost_ids - known)
 
 
 def _name_counts(events: ReadResult) -> dict[str, int]:
