@@ -261,3 +261,23 @@ def test_backtest_is_in_the_json_and_calibrated_on_a_stable_process(history_log)
         plain["backtest"][0]
     )
     assert plain["revenue"]["p_plan"] is not None
+
+
+def test_backtest_on_the_demo_data_is_calibrated() -> None:
+    """Issue acceptance: on the demo data (the default demo, seed 0) at least 60% of the six
+    backtest months fall inside the forecast's 80% range; the actuals equal a pandas count."""
+    from voronka.demo import generate_demo
+
+    data = generate_demo(20_000, seed=0)
+    events = data.events.drop(columns=["entered_at_text"]).dropna(subset=["entered_at"])
+    log = EventLog.build(events, data.deals, data.funnel, as_of=data.as_of)
+    forecast = build_forecast(log, data.funnel, plan=150, n_sims=1000)
+    assert len(forecast.backtest) == 6
+    assert forecast.backtest_coverage is not None and forecast.backtest_coverage >= 0.6
+    deals = data.deals
+    row = forecast.backtest[-1]
+    start = pd.Timestamp(row.month)
+    won = (deals["status"] == "won") & (deals["closed_at"] >= start) & (
+        deals["closed_at"] < start + pd.offsets.MonthBegin(1)
+    )
+    assert row.actual == int(won.sum())
