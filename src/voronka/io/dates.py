@@ -244,22 +244,52 @@ def _parse_chunk(chunk: pa.Array, templates: tuple[str, ...]) -> pa.Array:
         if len(rest):
             left = sub.take(pa.array(rest))
             bulk = _iso_bulk(left)
-            day_first = "MM/DD" not in "".join(templates)
-            sub_out[rest] = bulk if bulk is not None else _slow(left, day_first=day_first)
+            if bulk is None:
+                day_first = "MM/DD" not in "".join(templates)
+                bulk = _numbers_then_slow(left, day_first=day_first)
+            sub_out[rest] = bulk
         out[pending] = sub_out
     return pa.array(out, pa.int64(), mask=out == _NULL).cast(TIMESTAMP)
 
 
 def _iso_bulk(values: pa.Array) -> np.ndarray | None:
-    """Arrow's ISO-8601 cast when every value passes it (naive, else all with offsets)."""
-    for target in (TIMESTAMP, pa.timestamp("us", "UTC")):
-        try:
-            parsed = pc.cast(values, target)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue
-        micros = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
-        return np.asarray(micros, dtype=np.int64)
-    return None
+    """Arrow's ISO-8601 cast when every value passes it (all naive, or all with offsets).
+
+    A failing cast costs as much as a full one, so it is tried only when a sample of the values
+    is ISO, all of one kind.
+    """
+    sample = [v for v in values.slice(0, 200).to_pylist() if v]
+    matches = [_ISO_TZ.match(v) for v in sample]
+    if not sample or not all(matches):
+        return None
+    zones = {m.group(8) is not None for m in matches if m}
+    if len(zones) != 1:
+        return None
+    target = pa.timestamp("us", "UTC") if zones.pop() else TIMESTAMP
+    try:
+        parsed = pc.cast(values, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return np.asarray(parsed.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _numbers_then_slow(values: pa.Array, *, day_first: bool) -> np.ndarray:
+    """Numbers (Unix time, Excel serials) in bulk; whatever else is left, value by value."""
+    out = np.full(len(values), _NULL, dtype=np.int64)
+    numeric = np.asarray(
+        pc.fill_null(pc.match_substring_regex(values, r"^\d{5,}(?:[.,]\d+)?$"), False)
+        .to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
+    if numeric.any():
+        where = np.flatnonzero(numeric)
+        texts = pc.replace_substring(values.take(pa.array(where)), ",", ".")
+        numbers = texts.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        out[where] = _numbers_to_micros(numbers)
+    others = np.flatnonzero(~numeric)
+    if len(others):
+        out[others] = _slow(values.take(pa.array(others)), day_first=day_first)
+    return out
 
 
 _ISO_TZ = re.compile(
