@@ -347,7 +347,7 @@ class HazardCounts:
 
     def fit(self, rng: np.random.Generator | None = None) -> HazardModel:
         """The maximum-likelihood model, or with ``rng`` a draw from its posterior."""
-        return fit_hazards(self.exits, self.exposure, self.edges, rng)
+        return fit_hazards(self.exits, self.exposure, self.edges.tolist(), rng)
 
 
 def hazards_from_episodes(
