@@ -13,6 +13,7 @@ from voronka.audit.forecast import Forecast
 from voronka.audit.funnel import FunnelReport
 from voronka.audit.key_stage import KeyStage
 from voronka.audit.leaks import Leak
+from voronka.audit.maturity import MaturityReport
 from voronka.audit.pileups import Pileup
 from voronka.audit.quality import DataQuality
 from voronka.audit.reverse import ReverseFunnelRow
@@ -53,6 +54,8 @@ class AuditResult:
         forecast: plan probability (None without a plan).
         reverse_funnel: what each stage needs for the plan (None without a plan).
         language: the language people-facing output defaults to (``ru`` or ``en``).
+        maturity: raw and mature conversion per stage, with the horizons used (an extension of
+            the contract; None when it could not be computed).
     """
 
     as_of: datetime
@@ -69,6 +72,7 @@ class AuditResult:
     forecast: Forecast | None = None
     reverse_funnel: tuple[ReverseFunnelRow, ...] | None = None
     language: str = "ru"
+    maturity: MaturityReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (schema_version 1) as plain data."""
