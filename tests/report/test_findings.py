@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from voronka.audit import AuditResult
+from voronka.audit import AuditResult, Segment
 from voronka.audit.leaks import Leak
 from voronka.funnel import Funnel
 from voronka.report.findings import select_findings
@@ -109,3 +109,20 @@ def test_volume_shift_is_worded_per_period(result: AuditResult) -> None:
     ]
     assert len(volume) == 1
     assert "62,0 в неделю" in volume[0].detail and "88,5 в неделю" in volume[0].detail
+
+
+def test_advice_is_given_once_per_stage(result: AuditResult) -> None:
+    first = result.leaks[0]
+    again = dataclasses.replace(first, segment=Segment("manager", "Анна"), lost_revenue=1.0)
+    two = dataclasses.replace(result, leaks=(first, again))
+    leaks = [f for f in select_findings(two, build_labels(two, "en", None)) if f.kind == "leak"]
+    assert len(leaks) == 2
+    assert "no-shows" in leaks[0].detail and "no-shows" not in leaks[1].detail
+    assert leaks[1].headline.endswith("— Manager: Анна")
+
+
+def test_leak_without_expected_rate_is_still_worded(result: AuditResult) -> None:
+    leak = dataclasses.replace(result.leaks[0], expected=None)
+    one = dataclasses.replace(result, leaks=(leak,))
+    detail = select_findings(one, build_labels(one, "en", None))[0].detail
+    assert detail.startswith("Conversion 50.0%; 90 deals lost.")

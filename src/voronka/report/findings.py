@@ -70,7 +70,8 @@ def leak_cost_key(leak: Leak) -> tuple[float, float]:
     return (-(revenue if revenue is not None else float("-inf")), -leak.lost_deals)
 
 
-def _leak(leak: Leak, labels: Labels) -> Finding:
+def _leak(leak: Leak, labels: Labels, *, advise: bool = True) -> Finding:
+    """A leak in words; ``advise`` adds the stage's key task and what to check (once a stage)."""
     lang = labels.lang
     params = {
         "step": labels.step(leak.stage, leak.next_stage),
@@ -81,23 +82,36 @@ def _leak(leak: Leak, labels: Labels) -> Finding:
         "deals": plural("deal", round(leak.lost_deals), lang),
         "money": format_money(leak.lost_revenue, lang),
     }
-    detail = t("report.finding.leak.detail", lang, **params)
+    headline_key = "headline" if leak.segment is None else "headline_segment"
+    detail_key = "detail" if leak.expected is not None else "detail_noexpected"
+    detail = t(f"report.finding.leak.{detail_key}", lang, **params)
     if leak.lost_revenue is not None:
         detail += " " + t("report.finding.leak.money", lang, **params)
-    # The funnel's key task in the report's language beats the audit's (in the audit's language).
-    task = labels.key_tasks.get(leak.stage) or leak.key_task
-    if task:
-        detail += " " + t("report.finding.leak.task", lang, task=task.rstrip("."))
-    if leak.hint and has(leak.hint):
-        detail += " " + t(leak.hint, lang)
+    if advise:
+        # The funnel's key task in the report's language beats the audit's (audit's language).
+        task = labels.key_tasks.get(leak.stage) or leak.key_task
+        if task:
+            detail += " " + t("report.finding.leak.task", lang, task=task.rstrip("."))
+        if leak.hint and has(leak.hint):
+            detail += " " + t(leak.hint, lang)
     return Finding(
         kind="leak",
         severity="alert",
-        headline=t("report.finding.leak.headline", lang, **params),
+        headline=t(f"report.finding.leak.{headline_key}", lang, **params),
         detail=detail,
         amount=leak.lost_revenue,
         stage=leak.stage,
     )
+
+
+def _leaks(leaks: list[Leak], labels: Labels) -> list[Finding]:
+    """The leaks in words, advice given only at the first leak of each stage."""
+    seen: set[str] = set()
+    out = []
+    for leak in leaks:
+        out.append(_leak(leak, labels, advise=leak.stage not in seen))
+        seen.add(leak.stage)
+    return out
 
 
 def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
@@ -310,11 +324,12 @@ def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     """
     leaks = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)[:MAX_LEAKS]
     anomalies = sorted((a for a in result.anomalies if a.significant), key=anomaly_rank_key)
+    leak_findings = _leaks(leaks, labels)
     out: list[Finding | None] = []
-    out.append(_leak(leaks[0], labels) if leaks else None)
+    out.append(leak_findings[0] if leak_findings else None)
     out.append(_forecast(result, labels))
     out.append(_key_stage(result, labels))
-    out.extend(_leak(lk, labels) for lk in leaks[1:])
+    out.extend(leak_findings[1:])
     out.extend(_anomaly(a, labels) for a in anomalies[:MAX_ANOMALIES])
     out.append(_stuck(result, labels))
     out.append(_statuses(result, labels))
