@@ -20,16 +20,26 @@ def test_normalize_header() -> None:
     ("headers", "expected"),
     [
         (["ID", "Этап", "Дата"], {"deal_id": "ID", "stage": "Этап", "entered_at": "Дата"}),
-        (["Id сделки", "Этап сделки", "Дата перехода"],
-         {"deal_id": "Id сделки", "stage": "Этап сделки", "entered_at": "Дата перехода"}),
-        (["Deal ID", "Deal Stage", "Timestamp"],
-         {"deal_id": "Deal ID", "stage": "Deal Stage", "entered_at": "Timestamp"}),
-        (["opportunity_id", "dealstage", "changed_at"],
-         {"deal_id": "opportunity_id", "stage": "dealstage", "entered_at": "changed_at"}),
-        (["Record ID", "Stage name", "time"],
-         {"deal_id": "Record ID", "stage": "Stage name", "entered_at": "time"}),
-        (["lead_id", "STAGE", "Entered at"],
-         {"deal_id": "lead_id", "stage": "STAGE", "entered_at": "Entered at"}),
+        (
+            ["Id сделки", "Этап сделки", "Дата перехода"],
+            {"deal_id": "Id сделки", "stage": "Этап сделки", "entered_at": "Дата перехода"},
+        ),
+        (
+            ["Deal ID", "Deal Stage", "Timestamp"],
+            {"deal_id": "Deal ID", "stage": "Deal Stage", "entered_at": "Timestamp"},
+        ),
+        (
+            ["opportunity_id", "dealstage", "changed_at"],
+            {"deal_id": "opportunity_id", "stage": "dealstage", "entered_at": "changed_at"},
+        ),
+        (
+            ["Record ID", "Stage name", "time"],
+            {"deal_id": "Record ID", "stage": "Stage name", "entered_at": "time"},
+        ),
+        (
+            ["lead_id", "STAGE", "Entered at"],
+            {"deal_id": "lead_id", "stage": "STAGE", "entered_at": "Entered at"},
+        ),
     ],
 )
 def test_required_event_columns(headers: list[str], expected: dict[str, str]) -> None:
@@ -37,14 +47,36 @@ def test_required_event_columns(headers: list[str], expected: dict[str, str]) ->
 
 
 def test_deal_attributes_ru_and_en() -> None:
-    ru = ["ID", "Дата создания", "Источник", "Ответственный", "Бюджет, руб", "Статус",
-          "Дата закрытия", "Причина отказа"]
-    en = ["Deal ID", "Create Date", "Original Source", "Deal owner", "Deal value", "Outcome",
-          "Close date", "Lost reason"]
+    ru = [
+        "ID",
+        "Дата создания",
+        "Источник",
+        "Ответственный",
+        "Бюджет, руб",
+        "Статус",
+        "Дата закрытия",
+        "Причина отказа",
+    ]
+    en = [
+        "Deal ID",
+        "Create Date",
+        "Original Source",
+        "Deal owner",
+        "Deal value",
+        "Outcome",
+        "Close date",
+        "Lost reason",
+    ]
     for headers in (ru, en):
         mapping = match_columns(headers, "deals").mapping
         assert list(mapping) == [
-            "deal_id", "created_at", "source", "manager", "amount", "status", "closed_at",
+            "deal_id",
+            "created_at",
+            "source",
+            "manager",
+            "amount",
+            "status",
+            "closed_at",
             "lost_reason",
         ]
         assert list(mapping.values()) == headers
@@ -66,17 +98,24 @@ def test_dates_are_not_confused() -> None:
 
 def test_spend_columns() -> None:
     mapping = match_columns(["Источник", "Кампания", "Месяц", "Расход"], "spend").mapping
-    assert mapping == {"source": "Источник", "cost": "Расход", "month": "Месяц",
-                       "campaign": "Кампания"}
-    assert match_columns(["utm_source", "utm_campaign", "Date", "Spend"], "spend").mapping[
-        "campaign"] == "utm_campaign"
+    assert mapping == {
+        "source": "Источник",
+        "cost": "Расход",
+        "month": "Месяц",
+        "campaign": "Кампания",
+    }
+    assert (
+        match_columns(["utm_source", "utm_campaign", "Date", "Spend"], "spend").mapping["campaign"]
+        == "utm_campaign"
+    )
     with pytest.raises(InputError, match="date or month"):
         match_columns(["source", "cost"], "spend")
 
 
 def test_map_wins_and_can_rename_extras() -> None:
     match = match_columns(
-        ["ID", "Этап", "Дата", "Отрасль"], "events",
+        ["ID", "Этап", "Дата", "Отрасль"],
+        "events",
         column_map={"entered_at": "дата", "segment": "Отрасль"},
     )
     assert match.mapping["entered_at"] == "Дата"  # --map headers match like aliases do

@@ -44,8 +44,19 @@ def test_each_format(text: str, expected: datetime) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["31.02.2024", "2024-02-30", "2023-02-29", "32.01.2024", "05.13.2024", "2024-03-05 24:00",
-     "вчера", "12345", "5", "2024", "05.03.2024 14:61"],
+    [
+        "31.02.2024",
+        "2024-02-30",
+        "2023-02-29",
+        "32.01.2024",
+        "05.13.2024",
+        "2024-03-05 24:00",
+        "вчера",
+        "12345",
+        "5",
+        "2024",
+        "05.03.2024 14:61",
+    ],
 )
 def test_impossible_dates_are_null(text: str) -> None:
     assert parse_dates(pa.array([text])).to_pylist() == [None]
@@ -58,8 +69,13 @@ def test_leap_day_is_a_date() -> None:
 def test_a_column_may_mix_formats() -> None:
     values = ["2024-03-05 14:07:09", "05.03.2024 14:07", "05.03.2024", "45356", "", None, "x"]
     assert parse_dates(pa.array(values)).to_pylist() == [
-        MOMENT, datetime(2024, 3, 5, 14, 7), datetime(2024, 3, 5), datetime(2024, 3, 5),
-        None, None, None,
+        MOMENT,
+        datetime(2024, 3, 5, 14, 7),
+        datetime(2024, 3, 5),
+        datetime(2024, 3, 5),
+        None,
+        None,
+        None,
     ]
 
 
@@ -72,11 +88,14 @@ def test_slash_dates_are_month_first_only_when_values_show_it() -> None:
 
 def test_native_types_pass_through() -> None:
     moscow = timezone(timedelta(hours=3))
-    aware = pa.array([datetime(2024, 3, 5, 17, 7, 9, tzinfo=moscow)], pa.timestamp("s", "Europe/Moscow"))
+    aware = pa.array(
+        [datetime(2024, 3, 5, 17, 7, 9, tzinfo=moscow)], pa.timestamp("s", "Europe/Moscow")
+    )
     assert parse_dates(aware).to_pylist() == [MOMENT]  # 17:07 in Moscow is 14:07 UTC
     assert parse_dates(pa.array([date(2024, 3, 5)])).to_pylist() == [datetime(2024, 3, 5)]
     assert parse_dates(pa.array([45356.0, 1709647629])).to_pylist() == [
-        datetime(2024, 3, 5), MOMENT,
+        datetime(2024, 3, 5),
+        MOMENT,
     ]
 
 

@@ -16,18 +16,38 @@ EXPORT = pd.DataFrame(
     {
         "ID сделки": ["101", "101", "102", "103", "103", "103"],
         "Этап сделки": [
-            "Первичный контакт", "Переговоры", "Первичный контакт", "Первичный контакт",
-            "Переговоры", "Успешно реализовано",
+            "Первичный контакт",
+            "Переговоры",
+            "Первичный контакт",
+            "Первичный контакт",
+            "Переговоры",
+            "Успешно реализовано",
         ],
         "Дата перехода": [
-            datetime(2024, 3, 1, 9, 30), datetime(2024, 3, 5, 14, 0), datetime(2024, 3, 2, 10, 0),
-            datetime(2024, 3, 3, 11, 15), datetime(2024, 3, 9, 16, 45),
+            datetime(2024, 3, 1, 9, 30),
+            datetime(2024, 3, 5, 14, 0),
+            datetime(2024, 3, 2, 10, 0),
+            datetime(2024, 3, 3, 11, 15),
+            datetime(2024, 3, 9, 16, 45),
             datetime(2024, 3, 20, 12, 0),
         ],
-        "Источник": ["Яндекс Директ", "Яндекс Директ", "SEO", "ВКонтакте", "ВКонтакте", "ВКонтакте"],
+        "Источник": [
+            "Яндекс Директ",
+            "Яндекс Директ",
+            "SEO",
+            "ВКонтакте",
+            "ВКонтакте",
+            "ВКонтакте",
+        ],
         "Бюджет": [15000.5, 15000.5, 2000.0, 99000.0, 99000.0, 99000.0],
-        "Статус": ["в работе", "в работе", "Закрыто и не реализовано", "Успешно реализовано",
-                   "Успешно реализовано", "Успешно реализовано"],
+        "Статус": [
+            "в работе",
+            "в работе",
+            "Закрыто и не реализовано",
+            "Успешно реализовано",
+            "Успешно реализовано",
+            "Успешно реализовано",
+        ],
     }
 )
 
@@ -72,7 +92,12 @@ def test_every_format_reads_to_the_same_table(formats: dict[str, Path]) -> None:
     tables = {name: read_events(path).table for name, path in formats.items()}
     reference = tables["comma-utf8"]
     assert reference.column_names[:6] == [
-        "deal_id", "stage", "entered_at", "source", "amount", "status",
+        "deal_id",
+        "stage",
+        "entered_at",
+        "source",
+        "amount",
+        "status",
     ]
     assert reference.column("deal_id").to_pylist() == ["101", "101", "102", "103", "103", "103"]
     assert reference.column("status").to_pylist() == ["open", "open", "lost", "won", "won", "won"]
@@ -148,7 +173,7 @@ def test_deals_and_spend_files(tmp_path: Path) -> None:
     spend = tmp_path / "spend.csv"
     spend.write_text(
         "Источник,Кампания,Месяц,Расход\n"
-        "Яндекс Директ,Весна,2024-03,\"10 000,00\"\n"
+        'Яндекс Директ,Весна,2024-03,"10 000,00"\n'
         "VK,,03.2024,5000\n"
         "SEO,Блог,Апрель 2024,1500\n",
         encoding="utf-8",
@@ -157,7 +182,9 @@ def test_deals_and_spend_files(tmp_path: Path) -> None:
     table = result.table
     assert table.column_names[:5] == ["source", "campaign", "month", "date", "cost"]
     assert [str(d) for d in table.column("month").to_pylist()] == [
-        "2024-03-01", "2024-03-01", "2024-04-01",
+        "2024-03-01",
+        "2024-03-01",
+        "2024-04-01",
     ]
     assert table.column("date").to_pylist() == [None, None, None]
     assert table.column("cost").to_pylist() == [10000.0, 5000.0, 1500.0]
@@ -203,7 +230,8 @@ def test_parquet_native_types(tmp_path: Path) -> None:
             "deal_id": pa.array([1, 2], pa.int64()),
             "stage": ["A", "B"],
             "entered_at": pa.array(
-                [datetime(2024, 3, 1, 12, 0), datetime(2024, 3, 2, 12, 0)], pa.timestamp("ms", "UTC")
+                [datetime(2024, 3, 1, 12, 0), datetime(2024, 3, 2, 12, 0)],
+                pa.timestamp("ms", "UTC"),
             ),
             "amount": pa.array([10, 20], pa.int32()),
         }

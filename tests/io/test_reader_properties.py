@@ -22,9 +22,7 @@ COLUMNS = ["deal_id", "created_at", "amount", "status"]
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    broken=st.lists(
-        st.sets(st.sampled_from(COLUMNS), max_size=3), min_size=1, max_size=30
-    ),
+    broken=st.lists(st.sets(st.sampled_from(COLUMNS), max_size=3), min_size=1, max_size=30),
     delimiter=st.sampled_from([",", ";", "\t"]),
 )
 def test_rows_read_equal_used_plus_rejected(broken: list[set[str]], delimiter: str) -> None:
@@ -32,8 +30,12 @@ def test_rows_read_equal_used_plus_rejected(broken: list[set[str]], delimiter: s
     expected: dict[int, str] = {}
     for i, cells in enumerate(broken, start=1):
         amount = "1 000,5" if delimiter != "," else "1000.5"
-        row = {"deal_id": str(i), "created_at": "05.03.2024 10:00", "amount": amount,
-               "status": "в работе"}
+        row = {
+            "deal_id": str(i),
+            "created_at": "05.03.2024 10:00",
+            "amount": amount,
+            "status": "в работе",
+        }
         for column in cells:
             row[column] = BREAKS[column][0]
         if cells:

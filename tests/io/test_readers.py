@@ -67,8 +67,13 @@ def test_first_fault_of_a_row_is_its_reason(tmp_path: Path) -> None:
     text = "deal_id,stage,entered_at\n,,not a date\n"
     result = read_events(write(tmp_path, text))
     assert result.rejects.to_pylist() == [
-        {"row": 1, "column": "deal_id", "reason": "missing_value", "value": None,
-         "message": "the required value is empty"}
+        {
+            "row": 1,
+            "column": "deal_id",
+            "reason": "missing_value",
+            "value": None,
+            "message": "the required value is empty",
+        }
     ]
 
 
@@ -150,7 +155,9 @@ def test_lines_with_too_many_fields_are_rejected_as_bad_rows(tmp_path: Path) -> 
 
 
 def test_multiline_quoted_cells(tmp_path: Path) -> None:
-    text = 'deal_id,stage,entered_at,comment\n1,A,2024-01-01,"line one\nline two"\n2,B,2024-01-02,ok\n'
+    text = (
+        'deal_id,stage,entered_at,comment\n1,A,2024-01-01,"line one\nline two"\n2,B,2024-01-02,ok\n'
+    )
     result = read_events(write(tmp_path, text))
     assert result.table.column("comment").to_pylist() == ["line one\nline two", "ok"]
     assert result.table.column("_row").to_pylist() == [1, 2]
@@ -167,7 +174,9 @@ def test_bad_status_and_bad_month(tmp_path: Path) -> None:
 
 
 def test_ids_stay_strings(tmp_path: Path) -> None:
-    text = "deal_id,stage,entered_at\n 00123 ,A,2024-01-01\n123.0,A,2024-01-01\n12 345,A,2024-01-01\n"
+    text = (
+        "deal_id,stage,entered_at\n 00123 ,A,2024-01-01\n123.0,A,2024-01-01\n12 345,A,2024-01-01\n"
+    )
     ids = read_events(write(tmp_path, text)).table.column("deal_id").to_pylist()
     assert ids == ["00123", "123", "12345"]
 

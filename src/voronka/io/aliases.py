@@ -19,6 +19,7 @@ from voronka.errors import InputError
 Kind = Literal["events", "deals", "spend"]
 """The three kinds of input file."""
 
+# fmt: off
 COLUMN_ALIASES: Mapping[str, tuple[str, ...]] = {
     "deal_id": (
         "deal_id", "deal id", "id сделки", "сделка id", "id", "dealid", "deal", "record id",
@@ -80,6 +81,7 @@ COLUMN_ALIASES: Mapping[str, tuple[str, ...]] = {
         "campaign name", "название кампании",
     ),
 }
+# fmt: on
 """Canonical column → accepted headers (normalised), best first."""
 
 REQUIRED: Mapping[Kind, tuple[str, ...]] = {
@@ -90,7 +92,13 @@ REQUIRED: Mapping[Kind, tuple[str, ...]] = {
 """Columns a file of each kind cannot do without (spend also needs ``date`` or ``month``)."""
 
 _DEAL_OPTIONAL = (
-    "created_at", "source", "manager", "amount", "status", "closed_at", "lost_reason",
+    "created_at",
+    "source",
+    "manager",
+    "amount",
+    "status",
+    "closed_at",
+    "lost_reason",
 )
 
 OPTIONAL: Mapping[Kind, tuple[str, ...]] = {

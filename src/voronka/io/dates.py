@@ -190,7 +190,9 @@ def _apply_template(matrix: np.ndarray, template: str) -> tuple[np.ndarray, np.n
 
 def _byte_matrix(arr: pa.StringArray, rows: np.ndarray, width: int) -> np.ndarray:
     """The bytes of the given rows (all of length ``width``) as a (rows × width) uint8 matrix."""
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
     starts = offsets[rows].astype(np.int64)
     if len(rows) and starts[-1] - starts[0] == (len(rows) - 1) * width:
@@ -208,7 +210,9 @@ def _templates_pass(
     arr: pa.StringArray, pending: np.ndarray, out: np.ndarray, templates: tuple[str, ...]
 ) -> np.ndarray:
     """Fill ``out`` for ``pending`` rows that fit a template; return the rows still pending."""
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
     lengths = np.diff(offsets)
     for template in templates:
         if not len(pending):
@@ -277,8 +281,9 @@ def _numbers_then_slow(values: pa.Array, *, day_first: bool) -> np.ndarray:
     """Numbers (Unix time, Excel serials) in bulk; whatever else is left, value by value."""
     out = np.full(len(values), _NULL, dtype=np.int64)
     numeric = np.asarray(
-        pc.fill_null(pc.match_substring_regex(values, r"^\d{5,}(?:[.,]\d+)?$"), False)
-        .to_numpy(zero_copy_only=False),
+        pc.fill_null(pc.match_substring_regex(values, r"^\d{5,}(?:[.,]\d+)?$"), False).to_numpy(
+            zero_copy_only=False
+        ),
         dtype=bool,
     )
     if numeric.any():
@@ -337,8 +342,15 @@ def _parse_one(text: str, *, day_first: bool) -> int:
 
 
 def _compose(
-    y: str, mo: str, d: str, hh: str | None, mi: str | None, ss: str | None,
-    frac: str | None, ampm: str | None, tz: str | None,
+    y: str,
+    mo: str,
+    d: str,
+    hh: str | None,
+    mi: str | None,
+    ss: str | None,
+    frac: str | None,
+    ampm: str | None,
+    tz: str | None,
 ) -> int:
     hour = int(hh or 0)
     if ampm:
@@ -346,8 +358,15 @@ def _compose(
             return _NULL
         hour = hour % 12 + (12 if ampm.upper() == "PM" else 0)
     try:
-        moment = datetime(int(y), int(mo), int(d), hour, int(mi or 0), int(ss or 0),
-                          int((frac or "0")[:6].ljust(6, "0")))
+        moment = datetime(
+            int(y),
+            int(mo),
+            int(d),
+            hour,
+            int(mi or 0),
+            int(ss or 0),
+            int((frac or "0")[:6].ljust(6, "0")),
+        )
     except ValueError:
         return _NULL
     offset_minutes = 0

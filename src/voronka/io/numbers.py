@@ -65,7 +65,11 @@ def parse_number(text: str, *, comma_thousands: bool = False) -> float | None:
     if negative:
         t = t[1:-1]
     if "," in t and "." in t:
-        t = t.replace(".", "").replace(",", ".") if t.rfind(",") > t.rfind(".") else t.replace(",", "")
+        t = (
+            t.replace(".", "").replace(",", ".")
+            if t.rfind(",") > t.rfind(".")
+            else t.replace(",", "")
+        )
     elif "," in t:
         if t.count(",") > 1 or (comma_thousands and _COMMA_GROUPS.fullmatch(t)):
             t = t.replace(",", "")
@@ -85,8 +89,10 @@ def parse_numbers(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
     t = col.type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         return col.cast(pa.float64())
-    if pa.types.is_boolean(t) or pa.types.is_dictionary(t) or not (
-        pa.types.is_string(t) or pa.types.is_large_string(t)
+    if (
+        pa.types.is_boolean(t)
+        or pa.types.is_dictionary(t)
+        or not (pa.types.is_string(t) or pa.types.is_large_string(t))
     ):
         col = col.cast(pa.string())
     try:

@@ -157,8 +157,9 @@ def _convert(
     checks: list[_Check] = []
     required = REQUIRED[kind]
 
-    def missing(name: str, cells: pa.ChunkedArray, parsed: pa.ChunkedArray | None = None
-                ) -> np.ndarray:
+    def missing(
+        name: str, cells: pa.ChunkedArray, parsed: pa.ChunkedArray | None = None
+    ) -> np.ndarray:
         """Blank cells; with ``parsed``, spaces-only cells are looked for only where parsing
         failed (a parsed value cannot be blank), which saves a pass over millions of rows."""
         if parsed is None:
@@ -173,8 +174,9 @@ def _convert(
             checks.append(_Check(blank, mapping[name], "missing_value", cells))
         return blank
 
-    def bad(name: str, reason: str, cells: pa.ChunkedArray, parsed: pa.ChunkedArray,
-            blank: np.ndarray) -> None:
+    def bad(
+        name: str, reason: str, cells: pa.ChunkedArray, parsed: pa.ChunkedArray, blank: np.ndarray
+    ) -> None:
         failed = _np(pc.is_null(parsed)) & ~blank
         checks.append(_Check(failed, mapping[name], reason, cells))
 
@@ -276,9 +278,7 @@ def clean_ids(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
         col = pc.replace_substring_regex(col, r"^(\d+)\.0+$", r"\1")
     if pc.any(pc.match_substring_regex(col, r"\d[\s\x{00a0}\x{202f}]\d")).as_py():
         grouped = pc.match_substring_regex(col, r"^\d{1,3}(?:[\s\x{00a0}\x{202f}]\d{3})+$")
-        col = pc.if_else(
-            grouped, pc.replace_substring_regex(col, r"[\s\x{00a0}\x{202f}]", ""), col
-        )
+        col = pc.if_else(grouped, pc.replace_substring_regex(col, r"[\s\x{00a0}\x{202f}]", ""), col)
     col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
     return as_chunked(col)
 
@@ -300,9 +300,7 @@ def _plain_ascii(chunk: pa.Array) -> bool:
     return bool((lengths > 0).all()) and printable and not bool((data == 0x2E).any())
 
 
-def _extras(
-    raw: RawTable, headers: Sequence[str], taken: set[str]
-) -> dict[str, pa.ChunkedArray]:
+def _extras(raw: RawTable, headers: Sequence[str], taken: set[str]) -> dict[str, pa.ChunkedArray]:
     out: dict[str, pa.ChunkedArray] = {}
     for header in headers:
         name = header if header not in taken else f"{header} (file)"
@@ -379,17 +377,16 @@ def _bad_row_rejects(bad_rows: Sequence[int]) -> pa.Table:
     )
 
 
-def _raise_first(
-    raw: RawTable, checks: list[_Check], first: np.ndarray, rows: np.ndarray
-) -> None:
+def _raise_first(raw: RawTable, checks: list[_Check], first: np.ndarray, rows: np.ndarray) -> None:
     bad_positions = np.flatnonzero(first >= 0)
     candidates: list[tuple[int, str, str | None, str | None]] = []
     if len(bad_positions):
         pos = int(bad_positions[0])
         check = checks[int(first[pos])]
         value = check.cells[pos].as_py()
-        candidates.append((int(rows[pos]), check.reason, check.header, None if value is None
-                           else str(value)))
+        candidates.append(
+            (int(rows[pos]), check.reason, check.header, None if value is None else str(value))
+        )
     if raw.bad_rows:
         candidates.append((raw.bad_rows[0], "bad_row", None, None))
     row, reason, header, value = min(candidates, key=lambda c: c[0])

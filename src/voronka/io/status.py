@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from voronka.io.numbers import as_chunked, map_distinct
 
+# fmt: off
 STATUS_WORDS: Mapping[str, tuple[str, ...]] = {
     "won": (
         "won", "win", "success", "successful", "closed won", "closedwon", "closed/won", "paid",
@@ -30,6 +31,7 @@ STATUS_WORDS: Mapping[str, tuple[str, ...]] = {
         "не закрыта",
     ),
 }
+# fmt: on
 """Accepted words (normalised: lower case, ``ё``→``е``, single spaces) per status."""
 
 UNKNOWN_WORDS = ("unknown", "not_won_or_open", "not won or open", "n/a", "na", "-", "—", "?")

@@ -1,0 +1,229 @@
+"""CSV files: encoding and delimiter detection, pyarrow's multithreaded reader with progress,
+and a forgiving fallback for lines whose number of fields is wrong."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import charset_normalizer
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from voronka.errors import InputError
+from voronka.io.result import Progress, RawTable
+from voronka.io.shape import dedupe_headers, finish_table
+
+SAMPLE_BYTES = 1 << 20
+"""Bytes read ahead to detect the encoding and the delimiter."""
+
+_CYRILLIC_WORD = re.compile("(?<![A-Za-z])[\u0400-\u04ff]{2,}(?![A-Za-z])")
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def detect_encoding(sample: bytes) -> str:
+    """The text encoding of ``sample``: ``utf-8-sig`` (BOM), ``utf-8`` when it decodes, else the
+    best guess of charset-normalizer (``cp1251`` for a typical Russian Windows export)."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A sample cut in the middle of a multi-byte character is still UTF-8.
+        if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8"
+    # Windows-1251 is by far the most common non-UTF-8 encoding of CRM exports, and short samples
+    # fool general detectors (a two-word Russian header can pass for Korean): take cp1251 when
+    # most non-ASCII characters it decodes to make Cyrillic words (two letters or more, not glued
+    # to Latin letters: the accented letters of a Western text decode to Cyrillic letters inside
+    # Latin words).
+    text = sample.decode("cp1251", errors="replace")
+    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    in_words = sum(len(w) for w in _CYRILLIC_WORD.findall(text))
+    if non_ascii and in_words >= 0.7 * non_ascii:
+        return "cp1251"
+    best = charset_normalizer.from_bytes(sample[: 256 * 1024]).best()
+    encoding = best.encoding if best is not None else "cp1251"
+    return codecs.lookup(encoding).name
+
+
+def sniff_delimiter(text: str) -> str:
+    """The field separator of a CSV sample: the candidate that splits the header into most fields
+    while keeping the same number of fields on the following lines."""
+    lines = text.splitlines()
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line of a sample may be cut short
+    sample = "\n".join(lines[:200])
+    best, best_score = ",", (-1.0, 0)
+    for delimiter in DELIMITERS:
+        rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        if not rows:
+            continue
+        width = len(rows[0])
+        if width < 2:
+            continue
+        consistent = sum(len(r) == width for r in rows) / len(rows)
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+class _Counting(io.RawIOBase):
+    """A binary file that reports the bytes read so far to ``progress``."""
+
+    def __init__(self, f: io.BufferedReader, total: int, progress: Progress) -> None:
+        self._f, self._total, self._progress, self._done = f, total, progress, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._f.readinto(buffer)
+        if n:
+            self._done += n
+            self._progress(min(self._done, self._total), self._total)
+        return n or 0
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+def _open_stream(p: Path, total: int, progress: Progress | None, gzipped: bool) -> Any:
+    f: Any = open(p, "rb")  # noqa: SIM115 - closed by pyarrow with the stream
+    if progress is not None:
+        f = _Counting(f, total, progress)
+    if gzipped:
+        return pa.CompressedInputStream(pa.PythonFile(f, mode="r"), "gzip")
+    return pa.PythonFile(f, mode="r")
+
+
+def read_csv(
+    p: Path, file: str, total: int, progress: Progress | None, *, gzipped: bool
+) -> RawTable:
+    with gzip.open(p, "rb") if gzipped else open(p, "rb") as f:
+        sample = f.read(SAMPLE_BYTES)
+    if not sample.strip():
+        raise InputError("the file is empty", file=file, expected="a table with a header row")
+    if b"\x00" in sample[:4096] and not sample.startswith(
+        (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    ):
+        raise InputError(
+            "the file is not text, XLSX or Parquet",
+            file=file,
+            expected="a CSV (',' ';' or tab separated), XLSX or Parquet file",
+        )
+    encoding = detect_encoding(sample)
+    text = sample.decode(encoding, errors="replace")
+    delimiter = sniff_delimiter(text)
+    first = next(csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter), [])
+    headers = dedupe_headers(first)
+    leading_blank = len(text) - len(text.lstrip("\r\n"))
+    skip = 1 + text[:leading_blank].count("\n")
+    arrow_encoding = "utf8" if encoding in {"utf-8", "utf-8-sig"} else encoding
+    multiline = _has_multiline_cell(text, delimiter)
+
+    def attempt(newlines_in_values: bool) -> pa.Table:
+        nonlocal arrow_encoding, encoding
+        try:
+            return attempt_once(newlines_in_values)
+        except pa.ArrowInvalid as exc:
+            # The sample was UTF-8 but a later part of the file is not: a Windows export whose
+            # first megabyte happened to be plain ASCII.
+            if "UTF8" not in str(exc) or arrow_encoding != "utf8":
+                raise
+            encoding = arrow_encoding = "cp1251"
+            return attempt_once(newlines_in_values)
+
+    def attempt_once(newlines_in_values: bool) -> pa.Table:
+        stream = _open_stream(p, total, progress, gzipped)
+        try:
+            return pacsv.read_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    column_names=headers,
+                    skip_rows=skip,
+                    encoding=arrow_encoding,
+                    block_size=4 << 20,
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=newlines_in_values
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={h: pa.string() for h in headers},
+                    strings_can_be_null=True,
+                    null_values=[""],
+                    quoted_strings_can_be_null=True,
+                ),
+            )
+        finally:
+            stream.close()
+
+    bad_rows: tuple[int, ...] = ()
+    try:
+        table = attempt(multiline)
+    except pa.ArrowInvalid as exc:
+        if "columns" not in str(exc):
+            raise
+        try:
+            table = attempt(True)
+        except pa.ArrowInvalid as exc2:
+            if "columns" not in str(exc2):
+                raise
+            table, bad_rows = _read_csv_python(p, gzipped, encoding, delimiter, headers, skip)
+    table, rows_read = finish_table(table, extra_rows=len(bad_rows))
+    return RawTable(
+        file=file,
+        table=table,
+        format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
+        rows_read=rows_read,
+        bad_rows=bad_rows,
+    )
+
+
+def _has_multiline_cell(text: str, delimiter: str) -> bool:
+    """Whether a quoted cell of the sample spans lines (pyarrow then needs the slower mode)."""
+    if '"' not in text:
+        return False
+    lines = text.splitlines(keepends=True)[:-1]
+    records = csv.reader(io.StringIO("".join(lines)), delimiter=delimiter)
+    return any("\n" in cell or "\r" in cell for record in records for cell in record)
+
+
+def _read_csv_python(
+    p: Path, gzipped: bool, encoding: str, delimiter: str, headers: list[str], skip: int
+) -> tuple[pa.Table, tuple[int, ...]]:
+    """The slow, forgiving path: short lines are padded; long lines are reported as bad rows."""
+    width = len(headers)
+    columns: list[list[str | None]] = [[] for _ in headers]
+    bad: list[int] = []
+    opener = gzip.open if gzipped else open
+    with opener(p, "rt", encoding=encoding, newline="") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        for _ in range(skip):
+            next(reader, None)
+        row_number = 0
+        for record in reader:
+            if not record:
+                continue
+            row_number += 1
+            if len(record) > width and any(v.strip() for v in record[width:]):
+                bad.append(row_number)
+                record = [""] * width  # kept as an empty placeholder so row numbers stay true
+            for i in range(width):
+                value = record[i] if i < len(record) else ""
+                columns[i].append(value if value != "" else None)
+    table = pa.table([pa.array(c, pa.string()) for c in columns], names=headers)
+    return table, tuple(bad)
