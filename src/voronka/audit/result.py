@@ -16,7 +16,7 @@ from voronka.audit.leaks import Leak
 from voronka.audit.maturity import MaturityReport
 from voronka.audit.pileups import Pileup
 from voronka.audit.quality import DataQuality
-from voronka.audit.reverse import ReverseFunnelRow
+from voronka.audit.reverse import ReverseFunnel, ReverseFunnelRow
 from voronka.audit.serialize import to_plain
 from voronka.audit.sources import SourceEconomics
 from voronka.audit.statuses import StatusVerdict
@@ -56,6 +56,8 @@ class AuditResult:
         language: the language people-facing output defaults to (``ru`` or ``en``).
         maturity: raw and mature conversion per stage, with the horizons used (an extension of
             the contract; None when it could not be computed).
+        reverse_funnel_detail: the whole planning table behind ``reverse_funnel``: leads needed,
+            their cost per source at the current CPL, the conversions used (None without a plan).
     """
 
     as_of: datetime
@@ -73,6 +75,7 @@ class AuditResult:
     reverse_funnel: tuple[ReverseFunnelRow, ...] | None = None
     language: str = "ru"
     maturity: MaturityReport | None = None
+    reverse_funnel_detail: ReverseFunnel | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (schema_version 1) as plain data."""

@@ -7,13 +7,16 @@ from collections.abc import Mapping, Sequence
 
 from voronka.audit.anomalies import build_anomalies
 from voronka.audit.entry import build_entry_criteria
+from voronka.audit.forecast import build_forecast
 from voronka.audit.funnel_section import build_funnel_report
+from voronka.audit.key_stage import build_key_stage
 from voronka.audit.leaks import build_leaks
 from voronka.audit.maturity import build_maturity
 from voronka.audit.options import AuditOptions
 from voronka.audit.quality_section import build_data_quality
 from voronka.audit.pileups import build_pileups
 from voronka.audit.result import AuditResult
+from voronka.audit.reverse import build_reverse_funnel
 from voronka.audit.sources import build_sources
 from voronka.audit.statuses import build_statuses
 from voronka.audit.stuck import build_stuck
@@ -45,17 +48,33 @@ def run_audit(
     statuses = build_statuses(funnel, lang)
     maturity = build_maturity(log)
     spend = reads.get("spend")
+    spend_table = spend.table if spend is not None else None
+    forecast = build_forecast(
+        log, funnel, plan=options.plan, plan_revenue=options.plan_revenue,
+        period_start=options.plan_from, period_end=options.plan_until, seed=options.seed,
+    )
+    reverse = None
+    if options.plan is not None or options.plan_revenue is not None:
+        reverse = build_reverse_funnel(
+            log, funnel, plan=options.plan, plan_revenue=options.plan_revenue,
+            period_start=forecast.period_start, period_end=forecast.period_end,
+            maturity=maturity, spend=spend_table,
+        )
     return AuditResult(
         as_of=log.as_of,
         funnel=funnel_report,
         data_quality=quality,
         leaks=build_leaks(log, by=options.by, maturity=maturity, lang=lang),
         anomalies=build_anomalies(log, by=options.by, maturity=maturity, seed=options.seed),
-        sources=build_sources(log, spend.table if spend is not None else None, seed=options.seed),
+        sources=build_sources(log, spend_table, seed=options.seed),
         statuses=statuses,
         stuck=build_stuck(log, lang),
         pileups=build_pileups(log, statuses),
         entry_criteria=build_entry_criteria(log),
+        key_stage=build_key_stage(log, funnel),
+        forecast=forecast,
+        reverse_funnel=reverse.rows if reverse is not None else None,
         language=lang,
         maturity=maturity,
+        reverse_funnel_detail=reverse,
     )
