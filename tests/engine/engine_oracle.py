@@ -84,7 +84,7 @@ def compute(
     backward_rows: set[str] = set()
     before_rows: set[str] = set()
     for deal_id, part in ev.groupby("deal_id", sort=True):
-        part = part.sort_values(["entered_at", "_row"])
+        part = part.sort_values(["entered_at", "idx", "_row"])
         idx = list(part["idx"])
         times = list(part["entered_at"])
         rows = list(part["_row"])

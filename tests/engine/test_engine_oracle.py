@@ -28,7 +28,7 @@ from conftest import (
 from voronka.engine import EventLog
 from voronka.funnel import Funnel
 
-SEEDS = [7, 2024]
+SEEDS = [7]  # one seed: every Spark query costs about a second; Hypothesis adds more on DuckDB
 
 
 def _expected(events: Any, deals: Any, funnel: Funnel, as_of: dt.datetime) -> oracle_mod.Oracle:
@@ -37,7 +37,7 @@ def _expected(events: Any, deals: Any, funnel: Funnel, as_of: dt.datetime) -> or
 
 @pytest.fixture(scope="module", params=SEEDS)
 def case(request: pytest.FixtureRequest, backend: Any, funnel: Funnel) -> tuple[EventLog, Any]:
-    events, deals = random_log(request.param)
+    events, deals = random_log(request.param, n_deals=80)
     log = EventLog.build(events, deals, funnel, backend=backend)
     return log, _expected(events, deals, funnel, log.as_of)
 

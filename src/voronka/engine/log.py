@@ -106,7 +106,7 @@ class EventLog:
         self._funnel = funnel
         self._name_counts = name_counts
         self._mapping: dict[str, int] = {}
-        self._usable: ir.Table | None = None
+        self._mapping_table: ir.Table | None = None
         self._stages: ir.Table | None = None
         self._summary: ir.Table | None = None
         self._segments: list[str] | None = None
@@ -178,9 +178,9 @@ class EventLog:
             }
         )
         mapping_table = load_arrow(self._con, mapping, "voronka_stage_map")
-        usable = summary.usable_events(self._events, mapping_table)
-        log._usable = usable
-        log._stages = materialize(summary.deal_stages(usable, funnel.won_index))
+        log._mapping_table = mapping_table
+        matched = summary.matched_events(self._events, mapping_table)
+        log._stages = materialize(summary.deal_stages(matched, funnel.won_index))
         event_columns = [c for c in self._events.columns if c not in _EVENT_BASE]
         log._summary = materialize(
             summary.deal_summary(
@@ -282,6 +282,10 @@ class EventLog:
         return list(self._segments)
 
     # -- per-deal tables, for engine modules ---------------------------------------------------
+    def require_funnel(self) -> Funnel:
+        """The log's funnel; raises :class:`RuntimeError` when it has none yet."""
+        return self._need_funnel()
+
     def _need_funnel(self) -> Funnel:
         if self._funnel is None:
             raise RuntimeError("this needs a funnel: build the log with one or call with_funnel")
@@ -294,12 +298,19 @@ class EventLog:
         assert self._summary is not None
         return self._summary
 
+    def matched_events(self) -> ir.Table:
+        """Event rows with a known stage name, duplicates included (lazy Ibis table; columns in
+        :func:`voronka.engine.summary.matched_events`). For engine modules."""
+        self._need_funnel()
+        assert self._mapping_table is not None
+        return summary.matched_events(self._events, self._mapping_table)
+
     def usable_events(self) -> ir.Table:
-        """The usable events (lazy Ibis table; columns in
+        """The usable events: matched rows, duplicates merged (lazy Ibis table; columns in
         :func:`voronka.engine.summary.usable_events`). For engine modules."""
         self._need_funnel()
-        assert self._usable is not None
-        return self._usable
+        assert self._mapping_table is not None
+        return summary.usable_events(self._events, self._mapping_table)
 
     def deal_stages(self) -> ir.Table:
         """The materialised deal × stage table (first/last entry, ``left_at``, counters) as an Ibis

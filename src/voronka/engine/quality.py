@@ -165,7 +165,15 @@ def compute_quality(log: EventLog) -> QualityCounts:
     deals_used: int | None = None
     if deals is not None:
         unique = summary.deduplicated_deals(deals)
-        deals_used = int(scalar(log.backend, unique.count()))
+        ids = deals_summary.select(s_deal=deals_summary.deal_id)
+        linked = unique.left_join(ids, unique.deal_id == ids.s_deal)
+        counts = log.frame(
+            linked.aggregate(
+                unique_deals=linked.count(),
+                orphans=linked.s_deal.isnull().cast("int64").sum(),
+            )
+        ).iloc[0]
+        deals_used = int(counts["unique_deals"])
         n_dup_deals = (log.deals_rows or 0) - deals_used
         if n_dup_deals:
             order = unique.select(first_row=unique._row, first_id=unique.deal_id)
@@ -180,7 +188,7 @@ def compute_quality(log: EventLog) -> QualityCounts:
                 True,
             )
         orphans = unique.anti_join(deals_summary, unique.deal_id == deals_summary.deal_id)
-        n_orphans = int(scalar(log.backend, orphans.count()))
+        n_orphans = int(counts["orphans"] or 0)
         without_events = QualityIssueCount(
             "deal_without_events",
             n_orphans,
@@ -230,11 +238,18 @@ def _events_before_created(log: EventLog) -> QualityIssueCount:
     )
     if not has_created:
         return empty
-    summary_table = log.deal_summary()
-    created = summary_table.select(c_deal=summary_table.deal_id, c_at=summary_table.created_at)
-    usable = log.usable_events()
-    early = usable.join(created, usable.deal_id == created.c_deal)
+    table = log.deal_summary()
+    # Only deals whose first event is before creation can have such events: a cheap filter on
+    # the summary spares a pass over every event.
+    suspects = table.filter(table.first_event_at < table.created_at).select(
+        c_deal=table.deal_id, c_at=table.created_at
+    )
+    if not int(scalar(log.backend, suspects.count())):
+        return empty
+    matched = log.matched_events()
+    early = matched.join(suspects, matched.deal_id == suspects.c_deal)
     early = early.filter(early.entered_at < early.c_at)
+    early = early.group_by(["deal_id", "stage_index", "entered_at"]).agg(_row=early._row.min())
     count = int(scalar(log.backend, early.count()))
     if not count:
         return empty

@@ -2,10 +2,11 @@
 
 Three tables, built in this order (each a function of the one before):
 
-* **usable events** (lazy): the event rows whose stage name the funnel knows, one row per
-  (deal, stage, entered_at) — a repeated row is a duplicate, the first in file order is kept.
+* **matched events** (lazy): the event rows whose stage name the funnel knows (a stage, or lost).
+  The *usable* events are these without duplicates: a row with the same deal, stage and
+  entered_at as an earlier row (in file order) is a duplicate.
 * **deal stages** (materialised): one row per deal × stage it entered (lost counts as a stage with
-  index ``LOST_INDEX``), from a single window pass over the usable events: when it first and last
+  index ``LOST_INDEX``), from a single window pass over the matched events: when it first and last
   entered the stage, when it left the stage after the first entry, and the per-deal counters that
   the data-quality section needs.
 * **deal summary** (materialised): one row per deal with at least one usable event — the deal
@@ -60,40 +61,51 @@ def days_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.Floatin
     return (epoch_seconds(end) - epoch_seconds(start)) / SECONDS_PER_DAY
 
 
-def usable_events(events: ir.Table, mapping: ir.Table) -> ir.Table:
-    """Events whose stage name is in ``mapping`` (``stage`` → ``stage_index``), duplicates merged.
-
-    Columns: ``deal_id``, ``stage_index``, ``entered_at``, ``_row`` (the first row in file order),
-    ``n_rows`` (rows merged into this one), ``duplicate_row`` (the last of them, an example).
-    """
+def matched_events(events: ir.Table, mapping: ir.Table) -> ir.Table:
+    """Event rows whose stage name is in ``mapping`` (``stage`` → ``stage_index``), duplicates
+    still in. Columns: ``deal_id``, ``stage_index``, ``entered_at``, ``_row``."""
     matched = events.select("deal_id", "stage", "entered_at", "_row").join(mapping, "stage")
-    return matched.group_by(["deal_id", "stage_index", "entered_at"]).agg(
-        _row=matched._row.min(),
-        n_rows=matched.count(),
-        duplicate_row=matched._row.max(),
-    )
+    return matched.select("deal_id", "stage_index", "entered_at", "_row")
 
 
-def deal_stages(usable: ir.Table, won_index: int) -> ir.Table:
-    """One row per deal × stage entered (lost included), from one window pass over ``usable``.
+def usable_events(events: ir.Table, mapping: ir.Table) -> ir.Table:
+    """The usable events: matched rows with duplicates merged (one row per deal, stage index and
+    ``entered_at``; ``_row`` the first in file order). Lazy; the engine itself does not need it
+    (:func:`deal_stages` drops duplicates inside its window pass)."""
+    matched = matched_events(events, mapping)
+    return matched.group_by(["deal_id", "stage_index", "entered_at"]).agg(_row=matched._row.min())
+
+
+def deal_stages(matched: ir.Table, won_index: int) -> ir.Table:
+    """One row per deal × stage entered (lost included), from one window pass over ``matched``.
+
+    A deal's events are ordered by time, then funnel position (lost first), then file row: a
+    duplicate (same stage and time as the row before it) is dropped from the counts, and events
+    at the same moment are taken in funnel order.
 
     Columns: ``deal_id``, ``stage_index``, ``first_entered_at``, ``last_entered_at``, ``left_at``
     (the time of the deal's next event of another stage after its first entry into this one; lost
     events count as leaving; null if it never left), ``last_seq`` (position of the deal's last
-    event of this stage among its events), ``n_events``, ``n_duplicates`` (event rows merged away),
-    ``duplicate_row``, ``n_backward`` (events of this stage that follow an event of a later stage
-    of the line), ``backward_row`` (an example ``_row``).
+    event of this stage among its events), ``n_events`` (usable events), ``n_duplicates`` (event
+    rows dropped as duplicates), ``duplicate_row`` (an example ``_row``), ``n_backward`` (events
+    of this stage that follow an event of a later stage of the line), ``backward_row``.
 
     ``left_at`` is the minimum, over the deal's events of the stage, of the next event's time where
     that event is of another stage: the first such event closes the first run of the stage.
     """
-    order = ibis.window(group_by=usable.deal_id, order_by=[usable.entered_at, usable._row])
-    ev = usable.mutate(
-        seq=ibis.row_number().over(order),
-        prev_index=usable.stage_index.lag().over(order),
-        next_index=usable.stage_index.lead().over(order),
-        next_at=usable.entered_at.lead().over(order),
+    order = ibis.window(
+        group_by=matched.deal_id,
+        order_by=[matched.entered_at, matched.stage_index, matched._row],
     )
+    ev = matched.mutate(
+        seq=ibis.row_number().over(order),
+        prev_index=matched.stage_index.lag().over(order),
+        prev_at=matched.entered_at.lag().over(order),
+        next_index=matched.stage_index.lead().over(order),
+        next_at=matched.entered_at.lead().over(order),
+    )
+    duplicate = ((ev.prev_index == ev.stage_index) & (ev.prev_at == ev.entered_at)).fill_null(False)
+    # A duplicate sits right after its original, so the original's "previous" is the real one.
     backward = (
         (ev.stage_index >= 0)
         & (ev.stage_index <= won_index)
@@ -106,9 +118,9 @@ def deal_stages(usable: ir.Table, won_index: int) -> ir.Table:
         last_entered_at=ev.entered_at.max(),
         left_at=ev.next_at.min(where=leaving),
         last_seq=ev.seq.max(),
-        n_events=ev.count(),
-        n_duplicates=(ev.n_rows - 1).sum(),
-        duplicate_row=ev.duplicate_row.min(where=ev.n_rows > 1),
+        n_events=(~duplicate).cast("int64").sum(),
+        n_duplicates=duplicate.cast("int64").sum(),
+        duplicate_row=ev._row.min(where=duplicate),
         n_backward=backward.cast("int64").sum(),
         backward_row=ev._row.min(where=backward),
     )
