@@ -124,3 +124,8 @@ def test_map_wins_and_can_rename_extras() -> None:
 
 def test_every_alias_table_lists_its_own_name() -> None:
     assert all(aliases[0] == name for name, aliases in COLUMN_ALIASES.items())
+
+
+def test_campaign_is_a_deal_column_too() -> None:
+    mapping = match_columns(["ID сделки", "Источник", "Кампания"], "deals").mapping
+    assert mapping["campaign"] == "Кампания"

@@ -94,6 +94,7 @@ REQUIRED: Mapping[Kind, tuple[str, ...]] = {
 _DEAL_OPTIONAL = (
     "created_at",
     "source",
+    "campaign",
     "manager",
     "amount",
     "status",
