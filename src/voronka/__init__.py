@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 from voronka.api import audit, load  # noqa: E402  (binds the function over the subpackage name)
+from voronka import report as _report  # noqa: E402,F401  (lets a result show itself in Jupyter)
 
 _WHERE = {
     "AuditResult": "voronka.audit.result",
