@@ -133,7 +133,11 @@ def machine() -> dict[str, str]:
     load = "?"
     with contextlib.suppress(OSError):
         load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip() or "?"
     return {
+        "commit": commit,
         "CPU": cpu,
         "cores": str(os.cpu_count()),
         "RAM": ram,
@@ -181,7 +185,13 @@ def render(rows: list[dict[str, str]], info: dict[str, str], repeat: int) -> str
     lines += ["", "Machine:", ""]
     lines += [f"- {k}: {v}" for k, v in info.items()]
     lines += ["", f"Target: audit / bare ≤ {TARGET_RATIO}, peak RSS < {TARGET_RSS_MB} MB "
-              "for 1,000,000 deals.", END]
+              "for 1,000,000 deals."]
+    for r in rows:
+        if r["deals"] == "1,000,000":
+            met = float(r["ratio"]) <= TARGET_RATIO and float(r["audit_mb"]) < TARGET_RSS_MB
+            lines.append(f"Target met in this run: **{'yes' if met else 'no'}** "
+                         f"({r['ratio']}×, {r['audit_mb']} MB).")
+    lines.append(END)
     return "\n".join(lines)
 
 
