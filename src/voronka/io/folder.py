@@ -237,7 +237,7 @@ def scan_folder(folder: str | os.PathLike[str], *, need_funnel: bool = True) -> 
                 "command: voronka audit EVENTS --deals F --spend F)",
             )
     exports = tuple(found.get("export", []))
-    crms = sorted({peeks[p].export.crm for p in exports if peeks[p].export is not None})
+    crms = sorted({fmt.crm for p in exports if (fmt := peeks[p].export) is not None})
     if len(crms) > 1 and not found.get("events"):
         raise InputError(
             f"the folder has exports of different CRMs ({', '.join(crms)}): {_names(exports)}",
@@ -254,9 +254,9 @@ def scan_folder(folder: str | os.PathLike[str], *, need_funnel: bool = True) -> 
         )
     return FolderContents(
         folder=root,
-        events=(found.get("events") or [None])[0],
-        deals=(found.get("deals") or [None])[0],
-        spend=(found.get("spend") or [None])[0],
+        events=_first(found.get("events")),
+        deals=_first(found.get("deals")),
+        spend=_first(found.get("spend")),
         funnel=_funnel_file(root, tomls) if need_funnel else None,
         exports=exports,
         roles=roles,
@@ -270,6 +270,10 @@ def describe_roles(roles: Mapping[Path, Role], tomls: Sequence[Path] = ()) -> st
     parts = [f"{p.name} ({shown.get(r, r)})" for p, r in roles.items()]
     parts += [f"{p.name} (TOML)" for p in tomls]
     return ", ".join(parts) or "no table files"
+
+
+def _first(paths: Sequence[Path] | None) -> Path | None:
+    return paths[0] if paths else None
 
 
 def _names(paths: Sequence[Path]) -> str:

@@ -24,10 +24,10 @@ from typing import Literal
 
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template
-from voronka.io.exports import ExportRead, read_export
+from voronka.io.exports import ExportFormat, ExportRead, read_export
 from voronka.io.folder import Peek, peek_table, scan_folder
 from voronka.io.readers import read_deals, read_events, read_spend
-from voronka.io.result import Progress, ReadResult
+from voronka.io.result import Progress, RawTable, ReadResult
 from voronka.io.snapshots import SnapshotSeries, read_snapshots
 
 InputKind = Literal["events", "folder", "export", "snapshots"]
@@ -187,11 +187,11 @@ class _Opener:
         return _Main(events=events)
 
     def exports(self, paths: Sequence[Path], peeks: Mapping[Path, Peek]) -> _Main:
-        loaded = {
-            str(p): (peeks[p].raw, peeks[p].export)
-            for p in paths
-            if p in peeks and peeks[p].raw is not None
-        }
+        loaded: dict[str, tuple[RawTable, ExportFormat | None]] = {}
+        for p in paths:
+            raw = peeks[p].raw if p in peeks else None
+            if raw is not None:
+                loaded[str(p)] = (raw, peeks[p].export)
         if len(paths) == 1:
             export = read_export(paths[0], column_map=self.column_map, strict=self.strict,
                                  progress=self.bar(paths[0]), loaded=loaded.get(str(paths[0])))
@@ -201,7 +201,7 @@ class _Opener:
                 history=export.has_history,
             )
         series = read_snapshots(paths, column_map=self.column_map, strict=self.strict,
-                                progress=self.bar, loaded=loaded)  # type: ignore[arg-type]
+                                progress=self.bar, loaded=loaded)
         return _Main(
             events=series.events, deals=series.deals, funnel=series.funnel, crm=series.crm,
             limitations=series_limitations(series), earlier=series.earlier, history=False,
