@@ -338,3 +338,24 @@ def test_pipedrive_audit_keeps_where_lost_deals_were_lost(tmp_path: Path) -> Non
         ("negotiations_started", 1), ("won", 1),
     ]
     assert {s.id: s.lost_here for s in fr.stages}["demo_scheduled"] == 1
+
+
+def test_custom_stage_names_of_a_snapshot_ask_for_a_funnel_file(tmp_path: Path) -> None:
+    """A snapshot cannot tell the order of stages the CRM's default pipeline does not have."""
+    rows = [amo_row(1, "Замер назначен", "01.03.2025 10:00:00"),
+            amo_row(2, "КП отправлено", "02.03.2025 10:00:00"),
+            amo_row(3, "Успешно реализовано", "03.03.2025 10:00:00", "09.03.2025 10:00:00")]
+    path = write_csv(tmp_path / "amo.csv", AMO_HEADERS, rows, delimiter=";")
+    inputs = open_inputs(path)
+    assert inputs.funnel is None
+    assert "exports.limit.stage_order_unknown" in inputs.limitations
+    given = open_inputs(path, funnel=tmp_path / "funnel.toml")
+    assert "exports.limit.stage_order_unknown" not in given.limitations
+
+
+def test_several_pipelines_are_noted(tmp_path: Path) -> None:
+    rows = [list(r) for r in AMO_ROWS]
+    rows[0][11] = "Партнёры"  # the Воронка column
+    export = read_export(write_csv(tmp_path / "amo.csv", AMO_HEADERS, rows, delimiter=";"))
+    assert export.pipelines == ("Воронка", "Партнёры")
+    assert "exports.limit.several_pipelines" in open_inputs(tmp_path / "amo.csv").limitations
