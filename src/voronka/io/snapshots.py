@@ -183,8 +183,9 @@ def _state(snap: Snapshot) -> pd.DataFrame:
     export = snap.export
     table = export.deals.read.table
     frame = pd.DataFrame({
-        "deal_id": table.column("deal_id").to_pandas(),
-        "stage": export.deals.stage.to_pandas(),
+        # Object columns: pandas' isin/merge on Arrow-backed strings are many times slower.
+        "deal_id": _objects(table.column("deal_id")),
+        "stage": _objects(export.deals.stage),
         "status": table.column("status").to_pandas(),
         "closed_at": table.column("closed_at").to_pandas(),
         "changed_at": (export.deals.stage_changed_at.to_pandas()
@@ -192,8 +193,8 @@ def _state(snap: Snapshot) -> pd.DataFrame:
                        else pd.Series(pd.NaT, index=range(table.num_rows), dtype="datetime64[us]")),
         "_row": table.column("_row").to_pandas(),
     })
-    frame["key"] = frame["stage"].map(lambda s: normalize_stage_name(s) if isinstance(s, str)
-                                      else None)
+    keys = {s: normalize_stage_name(s) for s in frame["stage"].dropna().unique()}
+    frame["key"] = frame["stage"].map(keys)  # one normalisation per distinct name
     return frame.drop_duplicates("deal_id", keep="first")
 
 
@@ -210,9 +211,11 @@ def _series_events(snaps: Sequence[Snapshot]) -> tuple[ReadResult, int, int]:
         export_events = snap.export.events
         merged = state.merge(known, on="deal_id", how="left", suffixes=("", "_prev"),
                              indicator=True)
-        new_ids = set(merged.loc[merged["_merge"] == "left_only", "deal_id"])
-        new_rows = set(merged.loc[merged["_merge"] == "left_only", "_row"])
+        new_ids = merged.loc[merged["_merge"] == "left_only", "deal_id"].to_numpy()
+        new_rows = merged.loc[merged["_merge"] == "left_only", "_row"].to_numpy()
         ev = export_events.table.to_pandas()
+        ev["deal_id"] = _objects(export_events.table.column("deal_id"))
+        ev["stage"] = _objects(export_events.table.column("stage"))
         parts.append(ev[ev["deal_id"].isin(new_ids)])
         rej = export_events.rejects
         if rej.num_rows:
@@ -290,6 +293,10 @@ def _dated(
         "approximate": exact.isna().to_numpy(dtype=bool),
         "_row": rows["_row"].astype(np.int64),
     })
+
+
+def _objects(col: pa.ChunkedArray) -> pd.Series:
+    return pd.Series(col.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _label(rejects: pa.Table, name: str) -> pa.Table:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from voronka.errors import InputError
@@ -110,15 +111,16 @@ def _lost_stage_unknown(deals: ExportDeals, events: ReadResult) -> int:
     """Lost deals none of whose events is a stage other than a lost one."""
     _, lost_keys = stage_outcomes(deals.format.crm)
     table = deals.read.table
-    lost_ids = set(pc.filter(table.column("deal_id"), pc.equal(table.column("status"), "lost"))
-                   .to_pylist())
+    lost_ids = pc.filter(table.column("deal_id"), pc.equal(table.column("status"), "lost"))
+    if len(lost_ids) == 0:
+        return 0
     ev = events.table
-    known = {
-        d for d, s in zip(ev.column("deal_id").to_pylist(), ev.column("stage").to_pylist(),
-                          strict=True)
-        if d in lost_ids and normalize_stage_name(s) not in lost_keys
-    }
-    return len(lost_ids - known)
+    names = pc.unique(ev.column("stage")).to_pylist()
+    staged = [n for n in names if n is not None and normalize_stage_name(n) not in lost_keys]
+    known = pc.filter(ev.column("deal_id"), pc.is_in(ev.column("stage"), pa.array(staged,
+                                                                                     pa.string())))
+    unknown = pc.invert(pc.is_in(lost_ids, value_set=pc.unique(known)))
+    return len(pc.unique(pc.filter(lost_ids, unknown)))
 
 
 def _name_counts(events: ReadResult) -> dict[str, int]:

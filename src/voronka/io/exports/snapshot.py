@@ -153,7 +153,7 @@ def export_events(deals: ExportDeals, raw: RawTable) -> ReadResult:
         events, bad = hist
         parts.append(events)
         rejects.append(bad)
-        keyed = stage.map(lambda s: normalize_stage_name(s) if isinstance(s, str) else None)
+        keyed = stage.map({s: normalize_stage_name(s) for s in stage.dropna().unique()})
         have = set(zip(events["deal_id"], events["stage"].map(normalize_stage_name), strict=True))
         need = np.array([(d, k) not in have for d, k in zip(ids, keyed, strict=True)], bool)
     else:
