@@ -13,6 +13,10 @@ Series scanned (docs/methods.md):
 Each series gets one likelihood-ratio change-point scan (binomial or Poisson) with a permutation
 p-value that accounts for the scan; Benjamini–Hochberg controls the false discovery rate across
 every series scanned. Only significant shifts are reported.
+
+The funnel-wide conversion series themselves are returned too (:func:`build_conversion_series`,
+one :class:`ConversionSeries` per step, with Wilson intervals and p-chart limits per period), so
+that a report can draw conversion over time with the shifts marked.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sstats
 
 from voronka.audit.common import Segment
 from voronka.audit.leaks import FDR_LEVEL, default_breakdowns
@@ -32,6 +37,7 @@ from voronka.audit.stats import (
     benjamini_hochberg,
     binomial_changepoint,
     poisson_changepoint,
+    wilson_interval,
 )
 from voronka.engine import EventLog
 from voronka.engine.cohorts import lead_volume, stage_cohorts
@@ -279,3 +285,114 @@ def build_anomalies(
         return float(abs(np.log((a.after + 1e-9) / (a.before + 1e-9))))
 
     return tuple(sorted(out, key=lambda a: (a.q_value, -size(a))))
+
+
+ALARM_SIGMAS = 3.0
+"""Width of the p-chart's "alarm" limits, in standard deviations (tail 0.135% a side)."""
+
+
+def p_chart_limits(
+    successes: np.ndarray, trials: np.ndarray, *, sigmas: float = ALARM_SIGMAS
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Exact binomial p-chart: the centre line and each period's lower and upper limits.
+
+    With the centre ``p̄ = Σx / Σn`` and ``α = Φ(−sigmas)`` (0.00135 for 3σ), the limits of a
+    period with ``n`` trials are the binomial quantiles ``F⁻¹(α; n, p̄) / n`` and
+    ``F⁻¹(1 − α; n, p̄) / n``: a period's rate falls outside them with probability at most ``α``
+    on each side when the process is stable. They widen for small ``n`` instead of using one fixed
+    threshold, and, unlike ``p̄ ± 3·sqrt(p̄(1−p̄)/n)``, stay inside [0, 1].
+
+    Reference: SAS/QC ``PCHART`` documentation (exact binomial limits); Spiegelhalter (2005),
+    "Funnel plots for comparing institutional performance". Periods with ``n = 0`` get NaN.
+    """
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    total = n.sum()
+    centre = float(x.sum() / total) if total > 0 else float("nan")
+    alpha = float(sstats.norm.cdf(-sigmas))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = sstats.binom.ppf(alpha, n, centre) / n
+        high = sstats.binom.ppf(1 - alpha, n, centre) / n
+    empty = n <= 0
+    return centre, np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
+
+@dataclass(frozen=True)
+class ConversionSeries:
+    """Funnel-wide settled conversion of one step k → k+1, period by period (for a chart).
+
+    The same series the anomaly scan reads (module docstring): deals counted in the period they
+    entered ``stage``, only those settled for the step.
+
+    Attributes:
+        stage: stage id (k).
+        next_stage: the next stage's id (k+1).
+        period: ``week`` or ``month``.
+        periods: first day of each period (Monday / first of the month), oldest first.
+        trials: settled deals that entered ``stage`` in the period.
+        successes: of those, deals that reached ``next_stage``.
+        rate: ``successes / trials`` per period (a fraction).
+        ci_low: lower bound of the Wilson 95% interval of ``rate``.
+        ci_high: upper bound of the same.
+        centre: the pooled rate of the whole series (the p-chart's centre line).
+        limit_low: the period's lower p-chart limit (exact binomial, 3σ; see
+            :func:`p_chart_limits`).
+        limit_high: the period's upper p-chart limit.
+        out_of_limits: whether the period's rate lies outside its limits.
+    """
+
+    stage: str
+    next_stage: str
+    period: str
+    periods: tuple[date, ...]
+    trials: tuple[int, ...]
+    successes: tuple[int, ...]
+    rate: tuple[float, ...]
+    ci_low: tuple[float, ...]
+    ci_high: tuple[float, ...]
+    centre: float
+    limit_low: tuple[float, ...]
+    limit_high: tuple[float, ...]
+    out_of_limits: tuple[bool, ...]
+
+
+def _conversion_record(s: _Series) -> ConversionSeries:
+    x, n = s.successes, s.trials
+    ci_low, ci_high = wilson_interval(x, n)
+    centre, low, high = p_chart_limits(x, n)
+    rate = x / n
+    return ConversionSeries(
+        stage=s.stage,
+        next_stage=s.next_stage or "",
+        period=s.period,
+        periods=tuple(s.periods),
+        trials=tuple(int(v) for v in n),
+        successes=tuple(int(v) for v in x),
+        rate=tuple(float(v) for v in rate),
+        ci_low=tuple(float(v) for v in ci_low),
+        ci_high=tuple(float(v) for v in ci_high),
+        centre=centre,
+        limit_low=tuple(float(v) for v in low),
+        limit_high=tuple(float(v) for v in high),
+        out_of_limits=tuple(
+            bool(r < lo or r > hi) for r, lo, hi in zip(rate, low, high, strict=True)
+        ),
+    )
+
+
+def build_conversion_series(
+    log: EventLog,
+    *,
+    maturity: MaturityReport | None = None,
+    min_per_period: float = 10.0,
+    min_trials: int = 40,
+) -> tuple[ConversionSeries, ...]:
+    """Funnel-wide settled conversion per period for every step of ``log``'s funnel, in funnel
+    order: the series :func:`build_anomalies` scans (same cohorts, same week-or-month choice,
+    same ``min_trials``; steps with fewer settled deals are left out)."""
+    if log.funnel is None:
+        raise ValueError("build_conversion_series needs a log with a funnel")
+    maturity = maturity or build_maturity(log)
+    weekly = stage_cohorts(log, maturity.horizons(settled=True), period="week")
+    series = _conversion_series(maturity, weekly, None, min_per_period, min_trials)
+    return tuple(_conversion_record(s) for s in series if len(s.periods) > 0)

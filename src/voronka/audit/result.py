@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from voronka.audit.anomalies import Anomaly
+from voronka.audit.anomalies import Anomaly, ConversionSeries
 from voronka.audit.entry import EntryCriteria
 from voronka.audit.forecast import Forecast
 from voronka.audit.funnel import FunnelReport
@@ -58,6 +58,8 @@ class AuditResult:
             the contract; None when it could not be computed).
         reverse_funnel_detail: the whole planning table behind ``reverse_funnel``: leads needed,
             their cost per source at the current CPL, the conversions used (None without a plan).
+        series: funnel-wide settled conversion per period for each step, with intervals and
+            p-chart limits (the series the anomaly scan reads; for charts).
     """
 
     as_of: datetime
@@ -76,6 +78,7 @@ class AuditResult:
     language: str = "ru"
     maturity: MaturityReport | None = None
     reverse_funnel_detail: ReverseFunnel | None = None
+    series: tuple[ConversionSeries, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (schema_version 1) as plain data."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from voronka.audit.anomalies import build_anomalies
+from voronka.audit.anomalies import build_anomalies, build_conversion_series
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.forecast import build_forecast
 from voronka.audit.funnel_section import build_funnel_report
@@ -77,4 +77,5 @@ def run_audit(
         language=lang,
         maturity=maturity,
         reverse_funnel_detail=reverse,
+        series=build_conversion_series(log, maturity=maturity),
     )
