@@ -37,10 +37,20 @@ def quiet_driver() -> Iterator[None]:
         yield
 
 
-def materialize(expr: ir.Table) -> ir.Table:
-    """``expr`` computed once and kept on its backend (``Table.cache``); later queries read it."""
+def materialize(con: BaseBackend, expr: ir.Table, prefix: str = "voronka") -> ir.Table:
+    """``expr`` computed once and kept on ``con``; later queries read the stored result.
+
+    A temporary table where the backend has them; on PySpark a cached DataFrame
+    (``Table.cache``, which Spark keeps in memory for the session).
+    """
     with quiet_driver():
-        return expr.cache()
+        if con.name == "pyspark":
+            return expr.cache()
+        name = ibis.util.gen_name(prefix)
+        try:
+            return con.create_table(name, expr, temp=True)
+        except NotImplementedError:
+            return con.create_table(name, expr)
 
 
 def default_backend() -> BaseBackend:
@@ -49,24 +59,22 @@ def default_backend() -> BaseBackend:
 
 
 def load_arrow(con: BaseBackend, table: pa.Table, prefix: str) -> ir.Table:
-    """``table`` as an Ibis table on ``con``, registered under a fresh name starting with ``prefix``.
+    """``table`` as an Ibis table usable on ``con``.
 
-    The table is bound to ``con`` (not a free-standing memtable), so that ``Table.cache()``
-    materialises on ``con`` and not on Ibis's default backend. PySpark gets the Arrow table
-    directly (``createDataFrame`` accepts Arrow since Spark 4): ibis 12 sends in-memory tables to
-    Spark through pandas, and under pandas 3 a null string arrives in Spark as the text ``"NaN"``.
-    Other backends get a temporary table (a permanent one where temporary ones are unsupported).
+    DuckDB (and other backends) get an Ibis memtable, which DuckDB scans in place, without a
+    copy; queries must then run through ``con`` explicitly (``con.to_pyarrow``,
+    :func:`materialize`), never through ``Table.cache()``, which would pick Ibis's default
+    backend for a memtable. PySpark gets the Arrow table directly as a temporary view
+    (``createDataFrame`` accepts Arrow since Spark 4): ibis 12 sends memtables to Spark through
+    pandas, and under pandas 3 a null string arrives in Spark as the text ``"NaN"``.
     """
+    if con.name != "pyspark":
+        return ibis.memtable(table)
     name = ibis.util.gen_name(prefix)
     with quiet_driver():
-        if con.name == "pyspark":
-            session: Any = con._session  # type: ignore[attr-defined]
-            session.createDataFrame(table).createOrReplaceTempView(name)
-            return con.table(name)
-        try:
-            return con.create_table(name, table, temp=True)
-        except NotImplementedError:
-            return con.create_table(name, table)
+        session: Any = con._session  # type: ignore[attr-defined]
+        session.createDataFrame(table).createOrReplaceTempView(name)
+        return con.table(name)
 
 
 def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:

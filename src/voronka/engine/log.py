@@ -180,17 +180,18 @@ class EventLog:
         mapping_table = load_arrow(self._con, mapping, "voronka_stage_map")
         log._mapping_table = mapping_table
         matched = summary.matched_events(self._events, mapping_table)
-        log._stages = materialize(summary.deal_stages(matched, funnel.won_index))
-        event_columns = [c for c in self._events.columns if c not in _EVENT_BASE]
-        log._summary = materialize(
-            summary.deal_summary(
-                log._stages,
-                won_index=funnel.won_index,
-                as_of=self._as_of,
-                deals=None if self._deals is None else summary.deduplicated_deals(self._deals),
-                event_attrs=summary.event_attributes(self._events, event_columns),
-            )
+        log._stages = materialize(
+            self._con, summary.deal_stages(matched, funnel.won_index), "voronka_deal_stages"
         )
+        event_columns = [c for c in self._events.columns if c not in _EVENT_BASE]
+        per_deal = summary.deal_summary(
+            log._stages,
+            won_index=funnel.won_index,
+            as_of=self._as_of,
+            deals=None if self._deals is None else summary.deduplicated_deals(self._deals),
+            event_attrs=summary.event_attributes(self._events, event_columns),
+        )
+        log._summary = materialize(self._con, per_deal, "voronka_deal_summary")
         return log
 
     # -- what the log is ---------------------------------------------------------------------
