@@ -77,15 +77,31 @@ def load_arrow(con: BaseBackend, table: pa.Table, prefix: str) -> ir.Table:
         return con.table(name)
 
 
+def _is_ordered(expr: ir.Table) -> bool:
+    """Whether ``expr`` ends in an explicit ``order_by`` (possibly under a ``limit``)."""
+    import ibis.expr.operations as ops
+
+    op = expr.op()
+    while isinstance(op, ops.Limit):
+        op = op.parent
+    return isinstance(op, ops.Sort)
+
+
 def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:
     """A small aggregate ``expr`` executed on ``con`` as a pandas frame.
 
     Through Arrow, so nulls stay nulls on every backend; string columns come back as ``object``
     with ``None`` for null (pandas 3 would otherwise use NaN) and date columns as
-    :class:`datetime.date`.
+    :class:`datetime.date`. Rows of an unordered aggregate are sorted by all columns: backends
+    return groups in any order, and the audit's seeded Monte Carlo must see the same input twice.
     """
     with quiet_driver():
         arrow = con.to_pyarrow(expr)
+    if arrow.num_rows > 1 and not _is_ordered(expr):
+        try:
+            arrow = arrow.sort_by([(name, "ascending") for name in arrow.column_names])
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # a column type Arrow cannot sort (lists, structs): keep the backend's order
     frame = pd.DataFrame(index=pd.RangeIndex(arrow.num_rows))
     for name, column in zip(arrow.column_names, arrow.columns, strict=True):
         if (
