@@ -82,6 +82,7 @@ def compute(
     durations = []
     reached = []
     backward_rows: set[str] = set()
+    backward_deals: set[str] = set()
     before_rows: set[str] = set()
     for deal_id, part in ev.groupby("deal_id", sort=True):
         part = part.sort_values(["entered_at", "idx", "_row"])
@@ -133,12 +134,13 @@ def compute(
         for p in range(1, len(idx)):
             if 0 <= idx[p] <= won and idx[p - 1] >= 0 and idx[p] < idx[p - 1]:
                 backward_rows.add(str(rows[p]))
+                backward_deals.add(str(deal_id))
         if created is not None:
             before_rows |= {str(r) for r, t in zip(rows, times, strict=True) if t < created}
 
     summary = pd.DataFrame.from_records(records)
     quality["backward_move"] = len(backward_rows)
-    examples["backward_move"] = backward_rows
+    examples["backward_move"] = backward_deals
     quality["event_before_created"] = len(before_rows)
     examples["event_before_created"] = before_rows
     population = set(summary["deal_id"]) if len(summary) else set()

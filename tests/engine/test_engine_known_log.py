@@ -165,14 +165,14 @@ def test_outcomes_by_week_of_creation(log: EventLog) -> None:
 
 
 def test_quality_counts_by_hand(log: EventLog) -> None:
-    """One of each: unknown (row 12), duplicate (row 11), backward (row 7), before creation
+    """One of each: unknown (row 12), duplicate (row 11), backward (row 7, deal B), before creation
     (row 1), deal without events (F), event without deal (G), duplicate deal (row 7)."""
     q = log.quality()
     assert (q.events_read, q.events_used, q.events_rejected) == (17, 15, 2)
     assert (q.deals_read, q.deals_used, q.deals_rejected) == (7, 6, 1)
     assert (q.unknown_stage.count, q.unknown_stage.examples) == (1, ("Thinking it over",))
     assert (q.duplicate_event.count, q.duplicate_event.examples) == (1, ("11",))
-    assert (q.backward_move.count, q.backward_move.examples) == (1, ("7",))
+    assert (q.backward_move.count, q.backward_move.examples) == (1, ("B",))
     assert (q.event_before_created.count, q.event_before_created.examples) == (1, ("1",))
     assert (q.deal_without_events.count, q.deal_without_events.examples) == (1, ("F",))
     assert (q.event_without_deal.count, q.event_without_deal.examples) == (1, ("G",))

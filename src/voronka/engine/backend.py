@@ -72,7 +72,7 @@ def load_arrow(con: BaseBackend, table: pa.Table, prefix: str) -> ir.Table:
         return ibis.memtable(table)
     name = ibis.util.gen_name(prefix)
     with quiet_driver():
-        session: Any = con._session  # type: ignore[attr-defined]
+        session: Any = con._session
         session.createDataFrame(table).createOrReplaceTempView(name)
         return con.table(name)
 
@@ -98,10 +98,9 @@ def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:
     with quiet_driver():
         arrow = con.to_pyarrow(expr)
     if arrow.num_rows > 1 and not _is_ordered(expr):
-        try:
+        # A column type Arrow cannot sort (lists, structs): keep the backend's order.
+        with contextlib.suppress(pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
             arrow = arrow.sort_by([(name, "ascending") for name in arrow.column_names])
-        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
-            pass  # a column type Arrow cannot sort (lists, structs): keep the backend's order
     frame = pd.DataFrame(index=pd.RangeIndex(arrow.num_rows))
     for name, column in zip(arrow.column_names, arrow.columns, strict=True):
         if (

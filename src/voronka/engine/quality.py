@@ -30,7 +30,9 @@ class QualityIssueCount:
         kind: the code: ``duplicate_event``, ``unknown_stage``, ``event_before_created``,
             ``backward_move``, ``deal_without_events``, ``event_without_deal``, ``duplicate_deal``.
         count: how many rows or deals (per ``unit``) have it.
-        examples: up to five: ``_row`` numbers of the file, deal ids, or stage names.
+        examples: up to five: ``_row`` numbers of the file (``duplicate_event``,
+            ``event_before_created``, ``duplicate_deal``), deal ids (``backward_move``,
+            ``deal_without_events``, ``event_without_deal``) or stage names (``unknown_stage``).
         unit: what ``count`` counts: ``rows`` or ``deals``.
         file: the input the rows or deals come from: ``events`` or ``deals``.
         excluded: whether the rows were left out of the audit (else only flagged).
@@ -150,7 +152,7 @@ def compute_quality(log: EventLog) -> QualityCounts:
     backward = QualityIssueCount(
         "backward_move",
         n_back,
-        _examples(log, stages.backward_row) if n_back else (),
+        _examples(log, stages.filter(stages.n_backward > 0).deal_id) if n_back else (),
         "rows",
         "events",
         False,

@@ -26,9 +26,10 @@ import ibis.expr.types as ir
 LOST_INDEX = -1
 """The ``stage_index`` of events matched to :data:`voronka.funnel.LOST`."""
 
-_CODE_BASE = 100_000
-"""``seq * _CODE_BASE + stage_index`` orders a deal's stages by its latest event in one integer,
-so the current stage comes out of a plain ``max`` (no ordered aggregate, which some backends lack)."""
+_CODE_BASE = 1_000
+"""``epoch second × _CODE_BASE + stage_index`` orders a deal's stages by their latest event (then
+funnel position) in one integer, so the current stage comes out of a plain ``max`` (no ordered
+aggregate, which some backends lack). Events within the same second count as simultaneous."""
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -79,50 +80,44 @@ def usable_events(events: ir.Table, mapping: ir.Table) -> ir.Table:
 def deal_stages(matched: ir.Table, won_index: int) -> ir.Table:
     """One row per deal × stage entered (lost included), from one window pass over ``matched``.
 
-    A deal's events are ordered by time, then funnel position (lost first), then file row: a
-    duplicate (same stage and time as the row before it) is dropped from the counts, and events
-    at the same moment are taken in funnel order.
+    A deal's events are ordered by time, then funnel position (lost first); rows with the same
+    stage and time are duplicates, and each one but the first in file order is dropped (they are
+    sorted last row first, so the rows flagged, those followed by a copy, are the dropped ones).
+    Two window functions (the next event's stage and time) give everything, as in the plainest
+    hand-written query; this pass is the engine's main cost.
 
     Columns: ``deal_id``, ``stage_index``, ``first_entered_at``, ``last_entered_at``, ``left_at``
-    (the time of the deal's next event of another stage after its first entry into this one; lost
-    events count as leaving; null if it never left), ``last_seq`` (position of the deal's last
-    event of this stage among its events), ``n_events`` (usable events), ``n_duplicates`` (event
-    rows dropped as duplicates), ``duplicate_row`` (an example ``_row``), ``n_backward`` (events
-    of this stage that follow an event of a later stage of the line), ``backward_row``.
+    (the time of the deal's next event of another stage after its first entry into this one;
+    lost events count as leaving; null if it never left), ``n_events`` (usable events: duplicates
+    not counted), ``n_duplicates`` (event rows dropped as duplicates), ``duplicate_row`` (an
+    example ``_row``), ``n_backward`` (events of this stage whose next event is of an earlier stage
+    of the line).
 
     ``left_at`` is the minimum, over the deal's events of the stage, of the next event's time where
     that event is of another stage: the first such event closes the first run of the stage.
     """
     order = ibis.window(
         group_by=matched.deal_id,
-        order_by=[matched.entered_at, matched.stage_index, matched._row],
+        order_by=[matched.entered_at, matched.stage_index, ibis.desc(matched._row)],
     )
     ev = matched.mutate(
-        seq=ibis.row_number().over(order),
-        prev_index=matched.stage_index.lag().over(order),
-        prev_at=matched.entered_at.lag().over(order),
         next_index=matched.stage_index.lead().over(order),
         next_at=matched.entered_at.lead().over(order),
     )
-    duplicate = ((ev.prev_index == ev.stage_index) & (ev.prev_at == ev.entered_at)).fill_null(False)
-    # A duplicate sits right after its original, so the original's "previous" is the real one.
+    duplicate = ((ev.next_index == ev.stage_index) & (ev.next_at == ev.entered_at)).fill_null(False)
     backward = (
-        (ev.stage_index >= 0)
-        & (ev.stage_index <= won_index)
-        & (ev.prev_index >= 0)
-        & (ev.stage_index < ev.prev_index)
+        (ev.next_index >= 0) & (ev.next_index <= won_index) & (ev.next_index < ev.stage_index)
     ).fill_null(False)
     leaving = (ev.next_index != ev.stage_index).fill_null(False)
+    n_duplicates = duplicate.cast("int64").sum()
     return ev.group_by(["deal_id", "stage_index"]).agg(
         first_entered_at=ev.entered_at.min(),
         last_entered_at=ev.entered_at.max(),
         left_at=ev.next_at.min(where=leaving),
-        last_seq=ev.seq.max(),
-        n_events=(~duplicate).cast("int64").sum(),
-        n_duplicates=duplicate.cast("int64").sum(),
+        n_events=ev.count() - n_duplicates,
+        n_duplicates=n_duplicates,
         duplicate_row=ev._row.min(where=duplicate),
         n_backward=backward.cast("int64").sum(),
-        backward_row=ev._row.min(where=backward),
     )
 
 
@@ -175,7 +170,10 @@ def deal_summary(
         last_event_at=stages.last_entered_at.max(),
         n_events=stages.n_events.sum(),
         max_stage_index=stages.stage_index.max(where=line),
-        _current_code=(stages.last_seq * _CODE_BASE + stages.stage_index).max(where=in_funnel),
+        _current_code=(
+            epoch_seconds(stages.last_entered_at).floor().cast("int64") * _CODE_BASE
+            + stages.stage_index
+        ).max(where=in_funnel),
         current_entered_at=stages.last_entered_at.max(where=in_funnel),
         won_at=stages.first_entered_at.min(where=stages.stage_index == won_index),
         lost_at=stages.first_entered_at.min(where=stages.stage_index == LOST_INDEX),
