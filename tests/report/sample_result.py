@@ -7,10 +7,10 @@ shows them as text.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from voronka.audit import AuditResult, Segment
-from voronka.audit.anomalies import Anomaly
+from voronka.audit.anomalies import Anomaly, ConversionSeries
 from voronka.audit.entry import EntryCriteria
 from voronka.audit.forecast import BacktestMonth, Forecast, RevenueForecast
 from voronka.audit.funnel import FunnelReport, StageReport
@@ -18,10 +18,10 @@ from voronka.audit.key_stage import KeyStage, KeyStageScore
 from voronka.audit.leaks import Leak
 from voronka.audit.pileups import Pileup
 from voronka.audit.quality import DataQuality, QualityIssue
-from voronka.audit.reverse import ReverseFunnelRow
+from voronka.audit.reverse import LeadCost, ReverseFunnel, ReverseFunnelRow
 from voronka.audit.sources import SourceEconomics
 from voronka.audit.statuses import StatusVerdict
-from voronka.audit.stuck import StuckDeal, StuckReport, StuckStage
+from voronka.audit.stuck import StuckDeal, StuckManager, StuckReport, StuckStage
 
 IMG_XSS = "<img src=x onerror=alert(1)>"
 SCRIPT_XSS = "<script>alert(1)</script>"
@@ -65,6 +65,50 @@ def _funnel_report() -> FunnelReport:
     )
 
 
+WEEKS = tuple(date(2023, 11, 6) + timedelta(weeks=i) for i in range(16))
+
+
+def _series() -> tuple[ConversionSeries, ...]:
+    """Weekly qualified → meeting (a drop from 52% to 38% on 2024-02-05, like the anomaly) and a
+    flat new → qualified; limits are p̄ ± a made-up margin, one point outside."""
+    trials = (60,) * 16
+    moved = (31, 32, 30, 33, 31, 30, 32, 31, 30, 31, 32, 31, 23, 22, 24, 23)
+    rate = tuple(m / n for m, n in zip(moved, trials, strict=True))
+    flat = tuple(45 for _ in trials)
+    return (
+        ConversionSeries(
+            "new",
+            "qualified",
+            "week",
+            WEEKS,
+            trials,
+            flat,
+            (0.75,) * 16,
+            (0.63,) * 16,
+            (0.85,) * 16,
+            0.75,
+            (0.6,) * 16,
+            (0.9,) * 16,
+            (False,) * 16,
+        ),
+        ConversionSeries(
+            "qualified",
+            "meeting",
+            "week",
+            WEEKS,
+            trials,
+            moved,
+            rate,
+            tuple(r - 0.12 for r in rate),
+            tuple(r + 0.12 for r in rate),
+            0.46,
+            (0.3,) * 16,
+            (0.62,) * 16,
+            (False,) * 15 + (True,),
+        ),
+    )
+
+
 def make_result(language: str = "ru") -> AuditResult:
     """An :class:`AuditResult` with every section filled."""
     return AuditResult(
@@ -80,7 +124,7 @@ def make_result(language: str = "ru") -> AuditResult:
                 QualityIssue("unknown_stage", 3, (SCRIPT_XSS,), "events.csv", excluded=True),
                 QualityIssue("backward_move", 14, ("D-17",), None, unit="deals"),
             ),
-            notes=(),
+            notes=("exports.limit.snapshot", "not.a.message.key"),
         ),
         leaks=(
             Leak(
@@ -158,10 +202,16 @@ def make_result(language: str = "ru") -> AuditResult:
                 StuckDeal(SCRIPT_XSS, "meeting", 40.0, None),
                 StuckDeal("D-1003", "new", 12.25, "Связаться с клиентом"),
             ),
+            by_manager=(
+                StuckManager("Анна", 50, 21),
+                StuckManager(None, 5, 1),
+                StuckManager(IMG_XSS, 60, 18),
+            ),
+            total_stuck=40,
         ),
         pileups=(
             Pileup("new", 40, 90.0, 3.1),
-            Pileup("qualified", 60, 20.0, 21.0),
+            Pileup("qualified", 60, 20.0, 21.0, ratio_to_median=2.6, flagged=True),
             Pileup("meeting", 30, 12.5, 16.8),
             Pileup("proposal", 25, 0.0, None),
         ),
@@ -173,7 +223,7 @@ def make_result(language: str = "ru") -> AuditResult:
             "meeting",
             "data",
             (
-                KeyStageScore("meeting", 0.62),
+                KeyStageScore("meeting", 0.62, p_won=0.44, p_won_before=0.13),
                 KeyStageScore("qualified", 0.41),
                 KeyStageScore("proposal", 0.2),
             ),
@@ -206,14 +256,26 @@ def make_result(language: str = "ru") -> AuditResult:
             ),
             backtest_coverage=0.5,
         ),
-        reverse_funnel=(
-            ReverseFunnelRow("new", 400.0),
-            ReverseFunnelRow("qualified", 300.0),
-            ReverseFunnelRow("meeting", 150.0),
-            ReverseFunnelRow("proposal", 90.0),
-            ReverseFunnelRow("won", 40.0),
+        reverse_funnel=REVERSE,
+        reverse_funnel_detail=ReverseFunnel(
+            plan=40.0,
+            rows=REVERSE,
+            leads_needed=400.0,
+            lead_costs=(LeadCost("Яндекс.Директ", 0.6, 240.0, 750.0, 180_000.0),),
+            total_cost=180_000.0,
+            conversions="mature",
         ),
+        series=_series(),
     )
+
+
+REVERSE = (
+    ReverseFunnelRow("new", 400.0, 0.75, "mature", 380.0, 20.0),
+    ReverseFunnelRow("qualified", 300.0, 0.5, "mature", 310.0, -10.0),
+    ReverseFunnelRow("meeting", 150.0, 0.6, "mature", 140.0, 10.0),
+    ReverseFunnelRow("proposal", 90.0, 0.44, "mature", 80.0, 10.0),
+    ReverseFunnelRow("won", 40.0, None, None, 36.0, 4.0),
+)
 
 
 def make_empty_result() -> AuditResult:

@@ -16,13 +16,13 @@ def _kinds(result: AuditResult, lang: str = "ru") -> list[str]:
     return [f.kind for f in select_findings(result, build_labels(result, lang, None))]
 
 
-def test_most_costly_leak_first_and_plan_second(result: AuditResult) -> None:
+def test_findings_ordered_by_money_then_the_plan(result: AuditResult) -> None:
+    """What costs money leads, the costliest first (money rounded for reading), then the plan."""
     findings = select_findings(result, build_labels(result, "en", None))
-    assert findings[0].kind == "leak"
+    assert [f.kind for f in findings[:4]] == ["leak", "leak", "leak", "forecast"]
     assert findings[0].amount == 2_160_000.0
-    assert "2,160,000" in findings[0].detail
-    assert findings[1].kind == "forecast"
-    assert "23%" in findings[1].headline
+    assert f"about 2.2{NBSP}M of revenue" in findings[0].detail
+    assert "23%" in findings[3].headline
 
 
 def test_leaks_sorted_by_money_whatever_the_input_order(result: AuditResult) -> None:
@@ -50,6 +50,7 @@ def test_every_section_with_something_to_act_on_gives_a_finding(result: AuditRes
         "key_stage",
         "anomaly",
         "stuck",
+        "pileup",
         "statuses",
         "entry_criteria",
         "data_quality",
@@ -65,7 +66,7 @@ def test_findings_are_worded_in_the_language_asked(result: AuditResult) -> None:
     en = select_findings(result, build_labels(result, "en", None))
     assert ru[0].headline.startswith("Утечка")
     assert en[0].headline.startswith("Leak")
-    assert f"2{NBSP}160{NBSP}000" in ru[0].detail
+    assert f"около 2,2{NBSP}млн недополученной" in ru[0].detail
 
 
 def test_leak_numbers_are_shown_as_the_audit_gave_them(result: AuditResult) -> None:
@@ -98,7 +99,7 @@ def test_forecast_finding_names_revenue_when_forecast(result: AuditResult) -> No
     forecast = next(
         f for f in select_findings(result, build_labels(result, "en", None)) if f.kind == "forecast"
     )
-    assert "4,700,000" in forecast.detail and "3,800,000" in forecast.detail
+    assert f"4.7{NBSP}M expected, 80% range 3.8{NBSP}M–5.6{NBSP}M" in forecast.detail
 
 
 def test_volume_shift_is_worded_per_period(result: AuditResult) -> None:

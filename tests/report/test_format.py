@@ -85,3 +85,19 @@ def test_plotly_separators_are_decimal_then_thousands() -> None:
 def test_plural_agrees_with_count(count: float, ru: str, en: str) -> None:
     assert plural("deal", count, "ru") == ru
     assert plural("deal", count, "en") == en
+
+
+def test_money_short_rounds_for_reading() -> None:
+    """Hand-checked: three significant digits at most, the unit in words, no currency sign;
+    small amounts stay whole."""
+    from voronka.report.format import format_money_short
+
+    assert format_money_short(77_300_517, "ru") == f"77,3{NBSP}млн"
+    assert format_money_short(77_300_517, "en") == f"77.3{NBSP}M"
+    assert format_money_short(174_873_885, "ru") == f"175{NBSP}млн"
+    assert format_money_short(845_200, "ru") == f"845{NBSP}тыс."
+    assert format_money_short(26_045, "en") == f"26.0{NBSP}K"
+    assert format_money_short(2_500_000_000, "en") == f"2.5{NBSP}B"
+    assert format_money_short(9_999, "ru") == f"9{NBSP}999"
+    assert format_money_short(-1_260_000, "en") == f"-1.3{NBSP}M"
+    assert format_money_short(None, "ru") == MISSING

@@ -100,6 +100,7 @@ def test_chart_json_is_safe_and_complete(pages: dict[str, str]) -> None:
         "chart-funnel-reach",
         "chart-funnel-conversion",
         "chart-flow",
+        "chart-series",
         "chart-anomalies",
         "chart-sources",
         "chart-stuck",
@@ -134,7 +135,7 @@ def test_findings_come_before_the_sections(pages: dict[str, str]) -> None:
     biggest = page.index("Leak: ")
     plan = page.index("23% chance of making the plan")
     assert biggest < plan < page.index('<section id="funnel"')
-    assert "2,160,000" in page[biggest:plan]
+    assert f"2.2{NBSP}M" in page[biggest:plan]
 
 
 def test_print_stylesheet_for_a4(pages: dict[str, str]) -> None:
@@ -153,3 +154,57 @@ def test_empty_result_renders_without_charts(empty_result: AuditResult) -> None:
 def test_funnel_names_are_used_when_given(result: AuditResult, funnel: Funnel) -> None:
     page = str(render(result, "html", lang="en", funnel=funnel))
     assert "EN Новая заявка" in page
+
+
+def test_conversion_over_time_chart_draws_the_series_and_marks_the_shift(
+    pages: dict[str, str], result: AuditResult
+) -> None:
+    """One panel per series, titled with the step; the rate line plots the audit's rates as they
+    are, the band its p-chart limits, points outside the limits are red; the segment shift of
+    qualified → meeting is a down-triangle at its ``since``; the chart sits in the anomalies
+    section, before the before/after chart."""
+    figure = json.loads(_parse(pages["en"]).chart_json)["chart-series"]
+    titles = [a["text"] for a in figure["layout"]["annotations"]]
+    assert titles == [
+        "Новая заявка → Квалификация пройдена",
+        "Квалификация пройдена → &lt;img src=x onerror=alert(1)&gt;",
+    ]
+    series = result.series[1]
+    rates = [d for d in figure["data"] if d.get("mode") == "lines+markers"]
+    assert len(rates) == 2
+    assert rates[1]["y"] == pytest.approx(list(series.rate))
+    assert rates[1]["x"][0] == "2023-11-06"
+    assert rates[1]["marker"]["color"][-1] != rates[1]["marker"]["color"][0]  # the red point
+    bands = [d for d in figure["data"] if d.get("fill") == "tonexty"]
+    assert bands[1]["y"] == pytest.approx(list(series.limit_low))
+    marks = [d for d in figure["data"] if d.get("marker", {}).get("symbol") == "triangle-down"]
+    assert len(marks) == 1 and marks[0]["x"] == ["2024-02-05"]
+    assert "52.0% before, 38.0% since 5 Feb 2024" in marks[0]["text"][0]
+    page = pages["en"]
+    anomalies = page.index('<section id="anomalies"')
+    assert anomalies < page.index('id="chart-series"') < page.index('id="chart-anomalies"')
+
+
+def test_funnel_wide_shift_is_drawn_as_levels_before_and_after(result: AuditResult) -> None:
+    """A funnel-wide shift of a charted step: a line at ``before`` up to ``since`` and at
+    ``after`` from it, both values as the anomaly gives them."""
+    shift = dataclasses.replace(result.anomalies[0], segment=None)
+    one = dataclasses.replace(result, anomalies=(shift,))
+    figure = json.loads(_parse(str(render(one, "html", lang="en"))).chart_json)["chart-series"]
+    steps = [d for d in figure["data"] if d.get("name") == "Shift"]
+    assert len(steps) == 1
+    assert steps[0]["x"][1] == steps[0]["x"][3] == "2024-02-05"
+    assert steps[0]["y"][0] == 0.52 and steps[0]["y"][-1] == 0.38
+
+
+def test_limits_of_the_input_are_a_warning_at_the_top(pages: dict[str, str]) -> None:
+    page = pages["en"]
+    assert page.index('class="limits"') < page.index('id="findings"')
+    assert "snapshot of the CRM" in page and "not.a.message.key" not in page
+
+
+def test_cards_show_the_top_leak_and_the_plan(pages: dict[str, str]) -> None:
+    page = pages["ru"]
+    leak = page.index('class="card card-leak"')
+    assert f"2,2{NBSP}млн" in page[leak : leak + 200]
+    assert leak < page.index('class="card card-plan"') < page.index('id="findings"')

@@ -10,7 +10,7 @@ from rich.console import Console
 from sample_result import IMG_XSS, SCRIPT_XSS
 
 from voronka.audit import AuditResult
-from voronka.report import FORMATS, print_text, render
+from voronka.report import FORMATS, print_text, render, render_text
 from voronka.report.format import NBSP
 
 
@@ -36,11 +36,11 @@ def test_json_is_the_contract_unescaped_and_indented(result: AuditResult) -> Non
 
 
 def test_text_leads_with_findings_then_tables(result: AuditResult) -> None:
-    text = render(result, "text", lang="en")
-    assert isinstance(text, str)
+    text = render_text(result, lang="en", width=120)
     assert text.index("Key findings") < text.index("Leak: ") < text.index("\nFunnel ")
     assert "\x1b[" not in text  # no colour codes when not on a terminal
-    assert "█" in text  # the funnel's reach bars
+    assert "█" in text  # the funnel's conversion bars, on a wide terminal
+    assert "█" not in render_text(result, lang="en", width=80)  # no room for them at 80
     assert IMG_XSS in text and SCRIPT_XSS in text  # shown as written, not eaten as markup
 
 

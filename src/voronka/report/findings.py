@@ -7,21 +7,25 @@ the :class:`~voronka.audit.AuditResult` as it is (no rate, sum or test is comput
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Literal
 
 from voronka.audit.anomalies import Anomaly
+from voronka.audit.key_stage import KeyStageScore
 from voronka.audit.leaks import Leak
 from voronka.i18n import has, t
 from voronka.report.format import (
     format_date,
     format_days,
     format_int,
-    format_money,
+    format_money_short,
     format_number,
     format_percent,
     plural,
+    plural_form,
 )
 from voronka.report.names import Labels
+from voronka.report.words import anomaly_headline, anomaly_params
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -80,7 +84,7 @@ def _leak(leak: Leak, labels: Labels, *, advise: bool = True) -> Finding:
         "expected": format_percent(leak.expected, lang),
         "lost": format_number(leak.lost_deals, lang, 0),
         "deals": plural("deal", round(leak.lost_deals), lang),
-        "money": format_money(leak.lost_revenue, lang),
+        "money": format_money_short(leak.lost_revenue, lang),
     }
     headline_key = "headline" if leak.segment is None else "headline_segment"
     detail_key = "detail" if leak.expected is not None else "detail_noexpected"
@@ -121,6 +125,7 @@ def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
     lang = labels.lang
     params = {
         "plan": format_number(fc.plan, lang, 0),
+        "deals": plural("deal", fc.plan if fc.plan is not None else fc.expected, lang),
         "end": format_date(fc.period_end, lang),
         "expected": format_number(fc.expected, lang, 0),
         "p10": format_number(fc.p10, lang, 0),
@@ -129,6 +134,7 @@ def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
         "p": format_percent(fc.p_plan, lang, 0),
     }
     if fc.p_plan is None or fc.plan is None:
+        params["deals"] = plural("deal_won", round(fc.expected), lang)
         return Finding(
             kind="forecast",
             severity="info",
@@ -142,9 +148,17 @@ def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
         detail += " " + t(
             "report.finding.forecast.revenue",
             lang,
-            expected=format_money(revenue.expected, lang),
-            p10=format_money(revenue.p10, lang),
-            p90=format_money(revenue.p90, lang),
+            expected=format_money_short(revenue.expected, lang),
+            p10=format_money_short(revenue.p10, lang),
+            p90=format_money_short(revenue.p90, lang),
+        )
+    if fc.backtest:
+        # The honesty check: how often the 80% range held in past months.
+        detail += " " + t(
+            "forecast.backtest.summary",
+            lang,
+            inside=format_int(sum(m.inside for m in fc.backtest), lang),
+            months=format_int(len(fc.backtest), lang),
         )
     return Finding(
         kind="forecast",
@@ -160,7 +174,14 @@ def _key_stage(result: AuditResult, labels: Labels) -> Finding | None:
         return None
     lang = labels.lang
     method = "funnel_file" if ks.method == "funnel_file" else "data"
-    detail = t(f"report.finding.key_stage.detail_{method}", lang)
+    score = next((r for r in ks.ranking if r.stage == ks.stage), None)
+    if score is None:
+        detail = t(f"report.finding.key_stage.detail_{method}", lang)
+    else:
+        detail = key_stage_why(score, labels)
+        if method == "funnel_file":
+            detail = t("forecast.key_stage.rule_file", lang) + " " + detail
+        detail += " " + t("report.finding.key_stage.aim", lang)
     return Finding(
         kind="key_stage",
         severity="info",
@@ -170,42 +191,43 @@ def _key_stage(result: AuditResult, labels: Labels) -> Finding | None:
     )
 
 
-def anomaly_rank_key(anomaly: Anomaly) -> tuple[float, float]:
-    """Sort key: the surest shift first (smallest q-value), then the largest change in level."""
-    return (anomaly.q_value, -abs(anomaly.after - anomaly.before))
+def key_stage_why(score: KeyStageScore, labels: Labels) -> str:
+    """One line of why a stage decides the sales: the jump in win probability on reaching it."""
+    lang = labels.lang
+    jump = score.p_won - score.p_won_before
+    return t(
+        "forecast.key_stage.why",
+        lang,
+        stage=labels.stage(score.stage),
+        p_won=format_percent(score.p_won, lang, 0),
+        p_before=format_percent(score.p_won_before, lang, 0),
+        jump=f"{format_number(jump * 100, lang, 0)} {t('report.unit.pp', lang)}",
+    )
+
+
+def anomaly_rank_key(anomaly: Anomaly) -> tuple[bool, float, float]:
+    """Sort key: a shift in conversion (it moves won deals directly) before one in lead volume;
+    then the surest (smallest q-value, to three decimals: the permutation test's resolution);
+    then the largest relative change (levels of different units compare only as ratios)."""
+    before, after = abs(anomaly.before), abs(anomaly.after)
+    ratio = max(before, after) / min(before, after) if min(before, after) > 0 else float("inf")
+    volume = anomaly.kind == "volume" or anomaly.next_stage is None
+    return (volume, round(anomaly.q_value, 3), -ratio)
 
 
 def _anomaly(anomaly: Anomaly, labels: Labels) -> Finding:
-    lang = labels.lang
-    volume = anomaly.kind == "volume" or anomaly.next_stage is None
-    if volume:
-        unit = t(f"report.per.{'month' if anomaly.period == 'month' else 'week'}", lang)
-        before = f"{format_number(anomaly.before, lang, 1)} {unit}"
-        after = f"{format_number(anomaly.after, lang, 1)} {unit}"
-    else:
-        before = format_percent(anomaly.before, lang)
-        after = format_percent(anomaly.after, lang)
-    what = "volume" if volume else "conversion"
-    direction = "up" if anomaly.direction == "up" else "down"
-    params = {
-        "step": labels.step(anomaly.stage, anomaly.next_stage),
-        "segment": labels.segment(anomaly.segment),
-        "before": before,
-        "after": after,
-        "since": format_date(anomaly.since, lang),
-    }
     return Finding(
         kind="anomaly",
-        severity="good" if direction == "up" else "warning",
-        headline=t(f"report.finding.anomaly.{what}_{direction}", lang, **params),
-        detail=t("report.finding.anomaly.detail", lang, **params),
+        severity="good" if anomaly.direction == "up" else "warning",
+        headline=anomaly_headline(anomaly, labels),
+        detail=t("report.finding.anomaly.detail", labels.lang, **anomaly_params(anomaly, labels)),
         stage=anomaly.stage,
     )
 
 
-def _names(names: list[str], lang: str) -> str:
-    shown = ", ".join(t("report.quote", lang, text=n) for n in names[:MAX_NAMES])
-    return shown + (", …" if len(names) > MAX_NAMES else "")
+def _listed(items: list[str]) -> str:
+    """The first :data:`MAX_NAMES` items, comma-separated, with ``…`` when there are more."""
+    return ", ".join(items[:MAX_NAMES]) + (", …" if len(items) > MAX_NAMES else "")
 
 
 def _statuses(result: AuditResult, labels: Labels) -> Finding | None:
@@ -213,6 +235,12 @@ def _statuses(result: AuditResult, labels: Labels) -> Finding | None:
     if not process:
         return None
     lang = labels.lang
+    names = [
+        t("report.finding.statuses.rename", lang, name=v.name, suggestion=v.suggestion)
+        if v.suggestion
+        else t("report.quote", lang, text=v.name)
+        for v in process
+    ]
     return Finding(
         kind="statuses",
         severity="warning",
@@ -222,9 +250,7 @@ def _statuses(result: AuditResult, labels: Labels) -> Finding | None:
             count=len(process),
             stages=plural("stage", len(process), lang),
         ),
-        detail=t(
-            "report.finding.statuses.detail", lang, names=_names([v.name for v in process], lang)
-        ),
+        detail=t("report.finding.statuses.detail", lang, names=_listed(names)),
         stage=process[0].stage,
     )
 
@@ -252,19 +278,66 @@ def _stuck(result: AuditResult, labels: Labels) -> Finding | None:
             )
         )
     top = stages[0]
+    detail = t("report.finding.stuck.detail", lang, parts="; ".join(parts))
+    managers = [m for m in result.stuck.by_manager if m.stuck > 0]
+    if managers:
+        managers.sort(key=lambda m: -m.stuck)
+        shown = [
+            t(
+                "report.finding.stuck.manager",
+                lang,
+                manager=m.manager if m.manager is not None else t("report.segment.blank", lang),
+                count=format_int(m.stuck, lang),
+                open=format_int(m.open, lang),
+            )
+            for m in managers
+        ]
+        detail += " " + t("report.finding.stuck.managers", lang, managers=_listed(shown))
     return Finding(
         kind="stuck",
         severity="warning",
         headline=t(
-            "report.finding.stuck.headline",
+            f"report.finding.stuck.headline.{plural_form(top.stuck, lang)}",
             lang,
             count=format_int(top.stuck, lang),
             deals=plural("deal", top.stuck, lang),
             stage=labels.stage(top.stage),
         ),
-        detail=t("report.finding.stuck.detail", lang, parts="; ".join(parts)),
+        detail=detail,
         stage=top.stage,
     )
+
+
+def _pileups(result: AuditResult, labels: Labels) -> list[Finding]:
+    """Stages the audit flagged for a queue far above the funnel's typical one."""
+    lang = labels.lang
+    out = []
+    flagged = sorted(
+        (p for p in result.pileups if p.flagged),
+        key=lambda p: -(p.residence_days if p.residence_days is not None else 0.0),
+    )
+    for p in flagged[:MAX_NAMES]:
+        detail = t(
+            "report.finding.pileup.detail",
+            lang,
+            open=format_int(p.open, lang),
+            deals=plural("deal", p.open, lang),
+            throughput=format_number(p.weekly_throughput, lang, 1),
+            days=format_days(p.residence_days, lang, 0),
+            ratio=format_number(p.ratio_to_median, lang, 1),
+        )
+        if p.process_name:
+            detail += " " + t("report.finding.pileup.process", lang)
+        out.append(
+            Finding(
+                kind="pileup",
+                severity="warning",
+                headline=t("report.finding.pileup.headline", lang, stage=labels.stage(p.stage)),
+                detail=detail,
+                stage=p.stage,
+            )
+        )
+    return out
 
 
 def _entry(result: AuditResult, labels: Labels) -> Finding | None:
@@ -281,7 +354,7 @@ def _entry(result: AuditResult, labels: Labels) -> Finding | None:
         severity="warning",
         headline=t("report.finding.entry.headline", lang, stage=labels.stage(top.stage)),
         detail=t(
-            "report.finding.entry.detail",
+            f"report.finding.entry.detail.{plural_form(top.violations, lang)}",
             lang,
             count=format_int(top.violations, lang),
             deals=plural("deal", top.violations, lang),
@@ -304,12 +377,12 @@ def _quality(result: AuditResult, labels: Labels) -> Finding | None:
         severity="info",
         headline=t("report.finding.quality.headline", lang),
         detail=t(
-            "report.finding.quality.detail",
+            f"report.finding.quality.detail.{plural_form(count, lang)}",
             lang,
             count=format_int(count, lang),
             rows=plural("row", count, lang),
             read=format_int(dq.rows_read.get(file), lang),
-            file=file,
+            file=PurePath(file).name or file,
         ),
     )
 
@@ -317,21 +390,21 @@ def _quality(result: AuditResult, labels: Labels) -> Finding | None:
 def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     """The findings to lead the report with, most important first.
 
-    The most costly leak comes first and the plan probability second, so that the first screen
-    says where the money leaks and whether the plan will be met; then the key stage, the other
-    costly leaks, significant anomalies, stuck deals, process-named stages, entry-criteria
-    violations and rejected input rows. Only significant leaks and anomalies are named.
+    What costs money comes first, the most costly first: the :data:`MAX_LEAKS` costliest
+    significant leaks, so the first screen says where the money leaks and how much. Then whether
+    the plan will be met, the key stage with why, significant anomalies, stuck deals (per stage and
+    per manager), pile-ups, process-named stages with their renames, entry-criteria violations and
+    rejected input rows. Only significant leaks and anomalies are named.
     """
     leaks = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)[:MAX_LEAKS]
     anomalies = sorted((a for a in result.anomalies if a.significant), key=anomaly_rank_key)
-    leak_findings = _leaks(leaks, labels)
     out: list[Finding | None] = []
-    out.append(leak_findings[0] if leak_findings else None)
+    out.extend(_leaks(leaks, labels))
     out.append(_forecast(result, labels))
     out.append(_key_stage(result, labels))
-    out.extend(leak_findings[1:])
     out.extend(_anomaly(a, labels) for a in anomalies[:MAX_ANOMALIES])
     out.append(_stuck(result, labels))
+    out.extend(_pileups(result, labels))
     out.append(_statuses(result, labels))
     out.append(_entry(result, labels))
     out.append(_quality(result, labels))

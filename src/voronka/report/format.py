@@ -74,6 +74,27 @@ def format_money(value: float | None, lang: str | None) -> str:
     return format_number(value, lang, 0)
 
 
+_SCALES = ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
+
+
+def format_money_short(value: float | None, lang: str | None) -> str:
+    """An amount of money rounded for reading: ``77,3 млн`` / ``77.3 M``, ``845 тыс.`` / ``845 K``.
+
+    Three significant digits at most (one decimal below 100 of the unit, none above); amounts
+    under 10 000 stay whole. No currency sign: the data does not say which currency it is.
+    Tables keep the exact :func:`format_money`.
+    """
+    if value is None or not _finite(value):
+        return MISSING
+    size = abs(float(value))
+    for scale, unit in _SCALES:
+        if size >= scale and size >= 10_000:
+            scaled = float(value) / scale
+            digits = 1 if abs(round(scaled, 1)) < 100 else 0
+            return f"{format_number(scaled, lang, digits)}{NBSP}{t(f'report.money.{unit}', lang)}"
+    return format_number(value, lang, 0)
+
+
 def format_signed_percent(fraction: float | None, lang: str | None, digits: int = 0) -> str:
     """A ratio such as ROMI as a signed percentage (``+120 %``, ``−35 %``)."""
     if fraction is None or not _finite(fraction):
@@ -111,12 +132,18 @@ def format_datetime(value: datetime | None, lang: str | None) -> str:
     return text
 
 
-def plural(key: str, count: float, lang: str | None) -> str:
-    """The word of ``report.plural.<key>`` that agrees with ``count`` (1 сделка, 5 сделок)."""
+def plural_form(count: float, lang: str | None) -> str:
+    """``one``, ``few`` or ``many``: the form of a word that agrees with ``count`` in ``lang``.
+
+    Russian: 1 сделка, 2 сделки, 5 сделок (:func:`voronka.i18n.plural_ru`), and the genitive
+    singular after a fraction (2,5 сделки). English: ``one`` for exactly 1, else ``many``.
+    """
     n = int(round(count)) if _finite(count) else 0
     if normalize_language(lang) == "ru":
-        # Russian uses the genitive singular after a fraction: 2,5 сделки.
-        form = "few" if not float(count).is_integer() else plural_ru(n, "one", "few", "many")
-    else:
-        form = "one" if n == 1 and float(count) == 1 else "many"
-    return t(f"report.plural.{key}.{form}", lang)
+        return "few" if not float(count).is_integer() else plural_ru(n, "one", "few", "many")
+    return "one" if n == 1 and float(count) == 1 else "many"
+
+
+def plural(key: str, count: float, lang: str | None) -> str:
+    """The word of ``report.plural.<key>`` that agrees with ``count`` (1 сделка, 5 сделок)."""
+    return t(f"report.plural.{key}.{plural_form(count, lang)}", lang)

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from voronka.i18n import t
+from voronka.i18n import has, t
 from voronka.report.charts import Chart, build_charts
-from voronka.report.findings import Finding, select_findings
+from voronka.report.findings import Finding, leak_cost_key, select_findings
 from voronka.report.format import (
     format_datetime,
     format_int,
-    format_money,
+    format_money_short,
     format_percent,
     separators,
 )
@@ -254,7 +254,20 @@ def _summary(result: AuditResult, lang: str) -> list[tuple[str, str, str]]:
     ]
     if fr.won_amount is not None:
         cards.append(
-            ("won_amount", t("report.summary.won_amount", lang), format_money(fr.won_amount, lang))
+            (
+                "won_amount",
+                t("report.summary.won_amount", lang),
+                format_money_short(fr.won_amount, lang),
+            )
+        )
+    costly = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)
+    if costly and costly[0].lost_revenue is not None:
+        cards.append(
+            (
+                "leak",
+                t("report.summary.top_leak", lang),
+                format_money_short(costly[0].lost_revenue, lang),
+            )
         )
     if result.forecast is not None and result.forecast.p_plan is not None:
         cards.append(
@@ -294,6 +307,8 @@ def render_html(
             as_of=t("report.as_of", code, date=format_datetime(result.as_of, code)),
             origin=origin,
             summary=_summary(result, code),
+            notes_title=t("exports.notes.title", code),
+            notes=[t(n, code) for n in result.data_quality.notes if has(n)],
             findings=findings,
             sections=_sections(result, labels, charts),
             charts_json=safe_json({c.id: c.figure for c in charts}),

@@ -9,20 +9,24 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from voronka.i18n import t
-from voronka.report.findings import select_findings
+from voronka.i18n import has, t
+from voronka.report.findings import anomaly_rank_key, select_findings
 from voronka.report.format import format_datetime, format_int, format_money
 from voronka.report.names import build_labels
 from voronka.report.tables import Table, format_cell
 from voronka.report.tabulate import (
-    anomalies_table,
+    backtest_table,
     forecast_table,
     funnel_table,
     leaks_table,
+    pileups_table,
+    reverse_table,
     sources_table,
     statuses_table,
+    stuck_managers_table,
     stuck_stages_table,
 )
+from voronka.report.words import anomaly_sentence, reverse_sentence
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -76,26 +80,41 @@ def render_markdown(
         numbers.append(
             f"{t('report.summary.won_amount', code)}: **{format_money(fr.won_amount, code)}**"
         )
-    out += ["", " · ".join(numbers), "", f"## {t('report.findings.title', code)}", ""]
+    out += ["", " · ".join(numbers)]
+    # What the input cannot give comes first: it limits what every number below means.
+    notes = [n for n in result.data_quality.notes if has(n)]
+    if notes:
+        out += ["", f"> **⚠ {escape_md(t('exports.notes.title', code))}**", ">"]
+        out += [f"> - {escape_md(t(n, code))}" for n in notes]
+    out += ["", f"## {t('report.findings.title', code)}", ""]
     findings = select_findings(result, labels)
     if findings:
         out += [f"- **{escape_md(f.headline)}**. {escape_md(f.detail)}" for f in findings]
     else:
         out.append(escape_md(t("report.findings.none", code)))
-    for table, key in (
-        (funnel_table(result, labels), "funnel"),
-        (leaks_table(result, labels), "leaks"),
-        (anomalies_table(result, labels), "anomalies"),
-        (sources_table(result, labels), "sources"),
-        (statuses_table(result, labels), "statuses"),
-        (stuck_stages_table(result, labels), "stuck"),
-        (forecast_table(result, labels), "forecast"),
-    ):
-        if table.rows:
-            out += [
-                "",
-                f"## {t(f'report.section.{key}.title', code)}",
-                "",
-                markdown_table(table, code),
-            ]
+    shifts = sorted((a for a in result.anomalies if a.significant), key=anomaly_rank_key)
+
+    def section(key: str, *tables: Table, lines: tuple[str, ...] = ()) -> None:
+        shown = [tb for tb in tables if tb.rows]
+        if not shown and not lines:
+            return
+        out.extend(["", f"## {t(f'report.section.{key}.title', code)}"])
+        for tb in shown:
+            out.extend(["", markdown_table(tb, code)])
+        if lines:
+            out.append("")
+            out.extend(lines)
+
+    section("funnel", funnel_table(result, labels))
+    section("leaks", leaks_table(result, labels))
+    section("anomalies", lines=tuple(f"- {escape_md(anomaly_sentence(a, labels))}" for a in shifts))
+    section("sources", sources_table(result, labels))
+    section("statuses", statuses_table(result, labels))
+    section("stuck", stuck_stages_table(result, labels), stuck_managers_table(result, labels))
+    section("time", pileups_table(result, labels))
+    section("forecast", forecast_table(result, labels), backtest_table(result, labels))
+    reverse = reverse_sentence(result, labels)
+    section(
+        "reverse", reverse_table(result, labels), lines=(escape_md(reverse),) if reverse else ()
+    )
     return "\n".join(out) + "\n"

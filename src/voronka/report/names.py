@@ -60,7 +60,12 @@ def build_labels(result: AuditResult, lang: str | None, funnel: Funnel | None) -
     names = {s.id: s.name for s in result.funnel.stages}
     for verdict in result.statuses:
         names.setdefault(verdict.stage, verdict.name)
+    # Without the funnel file, the key tasks the audit attached to leaks and stuck deals (in the
+    # audit's language) are the best there is.
     tasks: dict[str, str] = {}
+    for item in (*result.leaks, *result.stuck.deals):
+        if item.key_task:
+            tasks.setdefault(item.stage, item.key_task)
     if funnel is not None:
         for stage in funnel.stages:
             names[stage.id] = stage.display_name(code)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from voronka.i18n import has, t
+from voronka.report.findings import leak_cost_key
 from voronka.report.format import (
     format_date,
     format_int,
@@ -57,7 +58,7 @@ def funnel_table(result: AuditResult, labels: Labels) -> Table:
 
 
 def leaks_table(result: AuditResult, labels: Labels) -> Table:
-    """Every leak, in the audit's order (most costly first)."""
+    """Every leak, the most costly first."""
     cols = [
         Column("step"),
         Column("segment"),
@@ -81,7 +82,7 @@ def leaks_table(result: AuditResult, labels: Labels) -> Table:
             lk.lost_revenue,
             lk.significant,
         )
-        for lk in result.leaks
+        for lk in sorted(result.leaks, key=leak_cost_key)
     ]
     return _table("leaks", cols, rows)
 
@@ -160,11 +161,34 @@ def stuck_stages_table(result: AuditResult, labels: Labels) -> Table:
     return _table("stuck", cols, rows)
 
 
+def stuck_managers_table(result: AuditResult, labels: Labels) -> Table:
+    """Open and stuck deals per manager, the most stuck first."""
+    cols = [Column("manager"), Column("open", "int"), Column("stuck", "int")]
+    blank = t("report.segment.blank", labels.lang)
+    rows = [
+        (m.manager if m.manager is not None else blank, m.open, m.stuck)
+        for m in sorted(result.stuck.by_manager, key=lambda m: -m.stuck)
+    ]
+    return _table("stuck_managers", cols, rows)
+
+
 def stuck_deals_table(result: AuditResult, labels: Labels) -> Table:
     """The worst stuck deals with what to do next."""
-    cols = [Column("deal_id"), Column("stage"), Column("days", "days"), Column("key_task")]
+    cols = [
+        Column("deal_id"),
+        Column("stage"),
+        Column("days", "days"),
+        Column("manager"),
+        Column("key_task"),
+    ]
     rows = [
-        (d.deal_id, labels.stage(d.stage), d.days, d.key_task or labels.key_tasks.get(d.stage))
+        (
+            d.deal_id,
+            labels.stage(d.stage),
+            d.days,
+            d.manager,
+            labels.key_tasks.get(d.stage) or d.key_task,
+        )
         for d in result.stuck.deals
     ]
     return _table("stuck_deals", cols, rows)
@@ -259,8 +283,21 @@ def backtest_table(result: AuditResult, labels: Labels) -> Table:
 
 def reverse_table(result: AuditResult, labels: Labels) -> Table:
     """Deals each stage needs for the plan."""
-    cols = [Column("stage"), Column("needed", "number")]
-    rows = [(labels.stage(r.stage), r.needed) for r in result.reverse_funnel or ()]
+    cols = [
+        Column("stage"),
+        Column("needed", "int"),
+        Column("current_flow", "int"),
+        Column("shortfall", "int"),
+    ]
+    rows = [
+        (
+            labels.stage(r.stage),
+            r.needed,
+            r.current,
+            r.shortfall if r.shortfall is not None and r.shortfall > 0 else None,
+        )
+        for r in result.reverse_funnel or ()
+    ]
     return _table("reverse_funnel", cols, rows)
 
 

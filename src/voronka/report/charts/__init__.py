@@ -9,6 +9,7 @@ from voronka.report.charts.funnel import flow_chart, funnel_conversion_chart, fu
 from voronka.report.charts.growth import anomalies_chart, sources_chart
 from voronka.report.charts.hygiene import stuck_chart, time_chart
 from voronka.report.charts.plan import forecast_chart, key_stage_chart, reverse_chart
+from voronka.report.charts.series import series_chart
 from voronka.report.names import Labels
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ def build_charts(result: AuditResult, labels: Labels, funnel: Funnel | None) -> 
         funnel_reach_chart(result, labels),
         funnel_conversion_chart(result, labels, funnel),
         flow_chart(result, labels),
+        series_chart(result, labels),
         anomalies_chart(result, labels),
         sources_chart(result, labels),
         stuck_chart(result, labels),
