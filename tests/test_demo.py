@@ -422,3 +422,49 @@ def test_other_formats_hold_the_same_table(tmp_path: pytest.TempPathFactory, fmt
 def test_unknown_format_is_refused(tmp_path: pytest.TempPathFactory) -> None:
     with pytest.raises(ValueError, match="format"):
         write_demo(generate_demo(100), tmp_path, fmt="json")  # type: ignore[arg-type]
+
+
+# -- the benchmark's bare query ----------------------------------------------------------------
+
+
+def test_bare_benchmark_query_equals_pandas(tmp_path: pytest.TempPathFactory) -> None:
+    """``bench/bare_duckdb.py`` (the benchmark's reference) against a pandas computation of reach
+    and time in stage with the same semantics, on a written demo export."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "bare_duckdb.py"
+    spec = importlib.util.spec_from_file_location("bare_duckdb", path)
+    assert spec is not None and spec.loader is not None
+    bare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bare)
+
+    data = generate_demo(3_000, seed=12)
+    write_demo(data, tmp_path)  # type: ignore[arg-type]
+    stages, _ = bare.run(tmp_path)
+
+    reach = furthest_stage(data)
+    orphans = data.events[data.events["deal_id"].isin(data.truth.errors.events_without_deal)]
+    orphan_max = stage_index(data, orphans["stage"]).groupby(orphans["deal_id"]).max()
+    for k, row in enumerate(stages):
+        expected = (reach["max_index"] >= k).sum() + (orphan_max >= k).sum()
+        assert row["reached"] == expected, row["id"]
+
+    # Time in stage: first entry → the next event of another stage (lost counts), deals that left.
+    events = data.events.dropna(subset=["entered_at"]).copy()
+    events["k"] = stage_index(data, events["stage"])
+    events.loc[matches(data, events["stage"]) == LOST, "k"] = -1
+    events = events.dropna(subset=["k"]).drop_duplicates(["deal_id", "k", "entered_at"])
+    events = events.sort_values(["deal_id", "entered_at", "k"])
+    events["next_k"] = events.groupby("deal_id")["k"].shift(-1)
+    events["next_at"] = events.groupby("deal_id")["entered_at"].shift(-1)
+    leaving = events["next_k"].notna() & (events["next_k"] != events["k"])
+    events["left_at"] = events["next_at"].where(leaving)
+    per = events.groupby(["deal_id", "k"]).agg(first=("entered_at", "min"), left=("left_at", "min"))
+    per = per.dropna().reset_index()
+    per["days"] = (per["left"] - per["first"]).dt.total_seconds() / 86_400
+    for row in stages[:-1]:
+        days = per.loc[per["k"] == row["stage_index"], "days"]
+        assert row["n_left"] == len(days)
+        assert row["median_days"] == pytest.approx(days.quantile(0.5))
+        assert row["p90_days"] == pytest.approx(days.quantile(0.9))

@@ -97,7 +97,8 @@ def generate_demo(
 
     The same arguments always give the same data. ``effects=None`` plants the demo's story
     (:meth:`DemoEffects.default`); pass :meth:`DemoEffects.stable_funnel` for a funnel where
-    nothing changes. Conversion effects apply to deals by their creation date.
+    nothing changes. Conversion effects apply to deals by their creation date. The period runs
+    from the first day of ``start``'s month for ``months`` whole months; ``as_of`` is its end.
     """
     if n_deals < 10:
         raise ValueError("n_deals must be at least 10")
@@ -107,7 +108,7 @@ def generate_demo(
         effects = DemoEffects.default(start, months)
     effects.validate()
     rng = np.random.default_rng(seed)
-    start = date(start.year, start.month, 1) if start.day != 1 else start
+    start = date(start.year, start.month, 1)
     end = add_months(start, months)
     as_of_us = _us(end)
 
