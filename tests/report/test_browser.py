@@ -1,32 +1,49 @@
 """The HTML report in headless Chromium (Debian's /usr/bin/chromium) with the network cut off.
 
-For each language: no console errors, every chart drew an SVG with data in it, the hostile stage
-names show as text and run nothing, tables sort, and a screenshot of the first screen goes to
+Three reports, each in Russian and English:
+
+* ``demo`` — the demo company's data (:func:`voronka.demo.generate_demo`, 3 000 deals) audited
+  end to end with a plan, as a user would run it;
+* ``hostile`` — the same data with one stage of the funnel file renamed
+  ``<img src=x onerror=alert(1)>`` (the data's own name kept as an alias, so the audit maps it);
+* ``fixture`` — the hand-built result of ``sample_result.py``, hostile names in every section.
+
+For each: no console errors, no dialogs, no request leaves the file; every chart drew an SVG with
+data in it; hostile names show as text and run nothing; a screenshot of the first screen goes to
 ``test-artifacts/`` for people to look at.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sample_result import IMG_XSS, SCRIPT_XSS, make_result
 
+import voronka
+from voronka.demo import generate_demo, write_demo
+from voronka.funnel import Funnel
 from voronka.report import render
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DEMO_DEALS = 3000
+RENAMED = "meeting_scheduled"
+"""The demo stage renamed to hostile HTML in the ``hostile`` variant."""
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """One headless Chromium for the module."""
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session."""
     executable = shutil.which("chromium") or CHROMIUM
     if not Path(executable).exists():
         pytest.fail("Chromium is not installed: apt-get install -y chromium")
@@ -36,18 +53,58 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-@pytest.fixture(scope="module", params=["ru", "en"])
+def _hostile(funnel: Funnel) -> Funnel:
+    stages = tuple(
+        dataclasses.replace(s, name=IMG_XSS, aliases=(*s.aliases, s.name), names={})
+        if s.id == RENAMED
+        else s
+        for s in funnel.stages
+    )
+    return dataclasses.replace(funnel, stages=stages)
+
+
+@pytest.fixture(scope="session")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    """The HTML reports: ``(variant, lang)`` → file. The demo is audited twice (as is, and with
+    the renamed stage), each result rendered in both languages with its funnel's names."""
+    folder = tmp_path_factory.mktemp("reports")
+    data = generate_demo(DEMO_DEALS, seed=0)
+    demo_dir = folder / "demo"
+    write_demo(data, demo_dir)
+    out: dict[tuple[str, str], Path] = {}
+    for variant, funnel in (("demo", data.funnel), ("hostile", _hostile(data.funnel))):
+        result = voronka.audit(
+            demo_dir / "events.csv",
+            deals=demo_dir / "deals.csv",
+            spend=demo_dir / "spend.csv",
+            funnel=funnel,
+            as_of=data.as_of,
+            plan=12,
+        )
+        for lang in ("ru", "en"):
+            path = folder / f"{variant}-{lang}.html"
+            path.write_text(str(render(result, "html", lang=lang, funnel=funnel)), "utf-8")
+            out[(variant, lang)] = path
+    for lang in ("ru", "en"):
+        path = folder / f"fixture-{lang}.html"
+        path.write_text(str(render(make_result(), "html", lang=lang)), encoding="utf-8")
+        out[("fixture", lang)] = path
+    return out
+
+
+VARIANTS = [(v, lang) for v in ("demo", "hostile", "fixture") for lang in ("ru", "en")]
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=[f"{v}-{lang}" for v, lang in VARIANTS])
 def opened(
-    request: pytest.FixtureRequest, browser: object, tmp_path_factory: pytest.TempPathFactory
-):  # type: ignore[no-untyped-def]
-    """The report of the rich fixture opened offline: ``(page, lang, events)``."""
-    lang: str = request.param
-    path = tmp_path_factory.mktemp("html") / f"report-{lang}.html"
-    path.write_text(str(render(make_result(), "html", lang=lang)), encoding="utf-8")
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    request: pytest.FixtureRequest, browser: Any, reports: dict[tuple[str, str], Path]
+) -> Iterator[tuple[Any, str, str, dict[str, list[str]]]]:
+    """A report opened offline: ``(page, variant, lang, events)``."""
+    variant, lang = request.param
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     blocked: list[str] = []
 
-    def only_files(route) -> None:  # type: ignore[no-untyped-def]
+    def only_files(route: Any) -> None:
         if route.request.url.startswith("file://"):
             route.continue_()
         else:
@@ -63,32 +120,36 @@ def opened(
     )
     page.on("pageerror", lambda e: events["console"].append(f"pageerror: {e}"))
 
-    def on_dialog(dialog) -> None:  # type: ignore[no-untyped-def]
+    def on_dialog(dialog: Any) -> None:
         events["dialogs"].append(dialog.message)
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    page.goto(path.as_uri())
+    page.goto(reports[(variant, lang)].as_uri())
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-chart]')]"
         ".every(el => el.querySelector('svg.main-svg'))",
-        timeout=20_000,
+        timeout=30_000,
     )
     page.wait_for_timeout(300)  # let an onerror handler fire, if one could
-    yield page, lang, events
+    yield page, variant, lang, events
     context.close()
 
 
-def test_no_console_errors_no_dialogs_no_requests(opened) -> None:  # type: ignore[no-untyped-def]
-    page, lang, events = opened
+def test_no_console_errors_no_dialogs_no_requests(opened: Any) -> None:
+    page, _, lang, events = opened
     assert events["console"] == []
     assert events["dialogs"] == []
     assert events["blocked"] == []  # the page never even tried the network
     assert page.evaluate("document.documentElement.lang") == lang
 
 
-def test_every_chart_drew_svg_with_data(opened) -> None:  # type: ignore[no-untyped-def]
-    page, _, _ = opened
+def test_every_chart_drew_svg_with_data(opened: Any) -> None:
+    """Every chart of the report's data drew: an SVG with at least one trace and a mark with a
+    real path. The fixture has all eleven; the demo all but the before/after chart of
+    conversion shifts (its 3 000 deals show none), conversion over time included."""
+    page, variant, _, _ = opened
+    expected = set(json.loads(page.locator("#voronka-charts").text_content()))
     charts = page.evaluate(
         """() => [...document.querySelectorAll('[data-chart]')].map(el => ({
             id: el.id,
@@ -99,27 +160,44 @@ def test_every_chart_drew_svg_with_data(opened) -> None:  # type: ignore[no-unty
                 .filter(p => (p.getAttribute('d') || 'x').length > 1).length,
         }))"""
     )
-    assert len(charts) == 10
+    assert {c["id"] for c in charts} == expected
+    assert "chart-series" in expected
+    assert len(charts) >= (11 if variant == "fixture" else 10), [c["id"] for c in charts]
     for chart in charts:
         assert chart["svg"] >= 1, chart
         assert chart["traces"] >= 1, chart
         assert chart["marks"] >= 1, chart
+    if variant != "fixture":
+        # One panel per step of the demo's 11-stage funnel, each with its rate line drawn.
+        panels = page.locator("#chart-series g.cartesianlayer > g.subplot")
+        assert panels.count() == 10
+        lines = page.locator("#chart-series g.trace.scatter path.js-line")
+        assert lines.count() >= 10
 
 
-def test_hostile_stage_names_show_as_text(opened) -> None:  # type: ignore[no-untyped-def]
-    page, _, events = opened
+def test_hostile_stage_names_show_as_text(opened: Any) -> None:
+    page, variant, lang, events = opened
     cells = page.locator("table.table-funnel td").all_inner_texts()
-    assert IMG_XSS in cells and SCRIPT_XSS in cells
+    if variant == "demo":
+        # The control: the plain demo shows the stage's own name where the variant has the HTML.
+        assert IMG_XSS not in cells
+        assert ("Встреча назначена" if lang == "ru" else "Meeting scheduled") in cells
+        return
+    assert IMG_XSS in cells
+    if variant == "fixture":
+        assert SCRIPT_XSS in cells
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     # Only the report's three script elements exist: the names added none.
     assert page.evaluate("document.querySelectorAll('script').length") == 3
     labels = page.locator("#chart-funnel-reach .ytick text").all_text_contents()
     assert IMG_XSS in labels
+    titles = page.locator("#chart-series .annotation-text").all_text_contents()
+    assert any(IMG_XSS in title for title in titles)
     assert events["dialogs"] == []
 
 
-def test_tables_sort_on_click(opened) -> None:  # type: ignore[no-untyped-def]
-    page, _, _ = opened
+def test_tables_sort_on_click(opened: Any) -> None:
+    page, variant, _, _ = opened
     table = page.locator("table.table-funnel")
     header = table.locator("th").nth(1)  # reached
     header.click()
@@ -128,19 +206,25 @@ def test_tables_sort_on_click(opened) -> None:  # type: ignore[no-untyped-def]
     descending = table.locator("tbody tr td:nth-child(2)").all_inner_texts()
     assert ascending == list(reversed(descending))
     assert header.get_attribute("aria-sort") == "descending"
-    assert ascending[0] == "120"
+    if variant == "fixture":
+        assert ascending[0] == "120"
 
 
-def test_screenshot_of_the_first_screen(opened) -> None:  # type: ignore[no-untyped-def]
-    page, lang, _ = opened
+def test_screenshot_of_the_first_screen(opened: Any) -> None:
+    """The first screen (1280×900) answers where the biggest leak is, what it costs and how
+    likely the plan is; a screenshot of it is saved for people to look at."""
+    page, variant, lang, _ = opened
     ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"report-first-screen-{lang}.png"
+    path = ARTIFACTS / f"report-first-screen-{variant}-{lang}.png"
     page.evaluate("window.scrollTo(0, 0)")  # an earlier test may have scrolled to a table
     page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
-    # The first screen answers: where is the biggest leak, what it costs, how likely the plan is.
     first = page.locator("#findings .finding").first
     assert first.is_visible()
-    plan = page.locator(".card-plan")
-    assert plan.is_visible()
-    assert plan.bounding_box()["y"] < 900  # type: ignore[index]
+    assert "finding-kind-leak" in (first.get_attribute("class") or "")
+    assert (first.bounding_box() or {"y": 1e9})["y"] < 900
+    million = "млн" if lang == "ru" else "\u00a0M"
+    assert million in first.inner_text()  # what it costs, readably
+    for card in (".card-plan", ".card-leak"):
+        assert page.locator(card).is_visible()
+        assert (page.locator(card).bounding_box() or {"y": 1e9})["y"] < 900
