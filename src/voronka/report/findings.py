@@ -15,6 +15,7 @@ from voronka.audit.key_stage import KeyStageScore
 from voronka.audit.leaks import Leak
 from voronka.i18n import has, t
 from voronka.report.format import (
+    NBSP,
     format_date,
     format_days,
     format_int,
@@ -201,7 +202,7 @@ def key_stage_why(score: KeyStageScore, labels: Labels) -> str:
         stage=labels.stage(score.stage),
         p_won=format_percent(score.p_won, lang, 0),
         p_before=format_percent(score.p_won_before, lang, 0),
-        jump=f"{format_number(jump * 100, lang, 0)} {t('report.unit.pp', lang)}",
+        jump=f"{format_number(jump * 100, lang, 0)}{NBSP}{t('report.unit.pp', lang)}",
     )
 
 

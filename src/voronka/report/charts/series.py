@@ -180,7 +180,7 @@ def series_chart(result: AuditResult, labels: Labels) -> Chart | None:
         80 + PANEL_HEIGHT * rows,
         annotations=base.get("annotations", []),
         showlegend=True,
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "yref": "container"},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "top", "x": 0, "yref": "container"},
         margin={"l": 10, "r": 10, "t": 100, "b": 30},
         **axes,
     )
