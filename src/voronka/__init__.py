@@ -30,8 +30,8 @@ __all__ = [
     "load_template",
 ]
 
-from voronka.api import audit, load  # noqa: E402  (binds the function over the subpackage name)
 from voronka import report as _report  # noqa: E402,F401  (lets a result show itself in Jupyter)
+from voronka.api import audit, load  # noqa: E402  (binds the function over the subpackage name)
 
 _WHERE = {
     "AuditResult": "voronka.audit.result",

@@ -13,8 +13,8 @@ from voronka.audit.key_stage import build_key_stage
 from voronka.audit.leaks import build_leaks
 from voronka.audit.maturity import build_maturity
 from voronka.audit.options import AuditOptions
-from voronka.audit.quality_section import build_data_quality
 from voronka.audit.pileups import build_pileups
+from voronka.audit.quality_section import build_data_quality
 from voronka.audit.result import AuditResult
 from voronka.audit.reverse import build_reverse_funnel
 from voronka.audit.sources import build_sources
