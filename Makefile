@@ -31,6 +31,7 @@ test: $(BIN)/.installed-dev
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py

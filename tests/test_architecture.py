@@ -28,3 +28,11 @@ def test_every_command_is_documented() -> None:
     for name in names:
         assert f"### `voronka {name}" in usage, name
         assert f"voronka {name}" in readme, name
+
+
+def test_ruff_is_clean() -> None:
+    """ruff (rules in pyproject.toml) finds nothing in src/ and tests/."""
+    ruff = Path(sys.executable).with_name("ruff")
+    done = subprocess.run([str(ruff), "check", "src", "tests", "-q"], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -10,7 +10,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -204,7 +204,7 @@ def lint_stages_command(
     if not all_names and loaded is None:
         raise UsageError("no stage names given", expected="names, --file F or --funnel F")
     language = _lang_of(lang)
-    verdicts = lint_stage_names(all_names, funnel=loaded)  # each name's language is detected
+    verdicts = lint_stage_names(all_names, funnel=cast(Any, loaded))  # each name's language is detected
     if fmt == "json":
         payload = [v.to_dict(language) for v in verdicts]
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
@@ -274,8 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:  # usage errors of the (vendored) click parser, internal errors
         # typer vendors click, so its usage errors are recognised by shape, not by class.
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
+        show = getattr(exc, "show", None)
+        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+            show()
             return 2
         Console(stderr=True, highlight=False).print(
             f"[bold red]{t('cli.error_internal', lang)}[/] {type(exc).__name__}: {escape(str(exc))}"

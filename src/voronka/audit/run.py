@@ -37,7 +37,7 @@ def run_audit(
     message keys of what the inputs cannot give (``voronka.io.inputs.InputSet.limitations``),
     added to ``data_quality.notes``."""
     options = options or AuditOptions()
-    funnel = log.funnel
+    funnel = log.require_funnel()
     lang = normalize_language(options.language or funnel.language)
     funnel_report = build_funnel_report(
         funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang

@@ -63,9 +63,12 @@ def build_labels(result: AuditResult, lang: str | None, funnel: Funnel | None) -
     # Without the funnel file, the key tasks the audit attached to leaks and stuck deals (in the
     # audit's language) are the best there is.
     tasks: dict[str, str] = {}
-    for item in (*result.leaks, *result.stuck.deals):
-        if item.key_task:
-            tasks.setdefault(item.stage, item.key_task)
+    for leak in result.leaks:
+        if leak.key_task:
+            tasks.setdefault(leak.stage, leak.key_task)
+    for deal in result.stuck.deals:
+        if deal.key_task:
+            tasks.setdefault(deal.stage, deal.key_task)
     if funnel is not None:
         for stage in funnel.stages:
             names[stage.id] = stage.display_name(code)

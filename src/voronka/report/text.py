@@ -333,7 +333,7 @@ def _deal_task(result: AuditResult, stage: str) -> str | None:
 
 def _pileups(result: AuditResult, labels: Labels) -> RichTable | None:
     lang = labels.lang
-    rows = [
+    rows: list[list[Cell]] = [
         [
             Text(("⚠ " if p.flagged else "") + labels.stage(p.stage)),
             format_int(p.open, lang),
@@ -438,7 +438,7 @@ def text_renderables(
             f"{t('report.summary.won_amount', code)}: {format_money_short(fr.won_amount, code)}"
         )
     header.append("\n" + " · ".join(summary))
-    parts: list[RenderableType] = [header, Text("")]
+    parts: list[RenderableType | None] = [header, Text("")]
 
     # What the input cannot give (a snapshot export, a series of snapshots): message keys, shown
     # before anything else because they limit what every number below means.
