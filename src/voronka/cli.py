@@ -31,6 +31,7 @@ app = typer.Typer(
 )
 
 FORMATS = ("text", "json", "html", "xlsx", "md")
+DEMO_MONTHS = 19  # the demo's history: 18 whole months and half of the 19th
 _EXTENSIONS = {"json": "json", "html": "html", "xlsx": "xlsx", "md": "md", "text": "txt"}
 
 
@@ -155,19 +156,28 @@ def demo_command(
     ),
     deals: Annotated[int, typer.Option("--deals", help="Number of deals to generate.")] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    plan: Annotated[
+        float | None, typer.Option("--plan", help="Won deals planned for the current month.")
+    ] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
 ) -> None:
-    """Write a realistic sample CRM export (events, deals, spend, funnel) and audit it."""
+    """Write a realistic sample CRM export (events, deals, spend, funnel) and audit it.
+
+    The sample company's export is taken on the 15th of its 19th month, so the month's plan (by
+    default 105 won deals per 20,000 deals of history) is still open.
+    """
     from voronka import report
     from voronka.demo import generate_demo, write_demo
 
     language = normalize_language(lang or "ru")
     console = Console()
     console.print(t("cli.demo_generating", language, deals=deals, folder=str(folder)))
-    files = write_demo(generate_demo(deals, seed=seed), folder)
+    files = write_demo(generate_demo(deals, seed=seed, months=DEMO_MONTHS, end_day=15), folder)
+    monthly_plan = plan if plan is not None else max(1.0, round(105 * deals / 20_000))
     with _ReadProgress(Console(stderr=True)) as progress:
         result = api.audit(files.events, deals=files.deals, spend=files.spend,
-                           funnel=files.funnel, lang=language, progress=progress)
+                           funnel=files.funnel, lang=language, progress=progress,
+                           plan=monthly_plan)
     report.print_text(result, console, lang=language)
     html_path = Path(folder) / "report.html"
     html_path.write_text(str(report.render(result, "html", lang=language)), encoding="utf-8")

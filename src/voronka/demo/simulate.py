@@ -92,13 +92,16 @@ def generate_demo(
     start: date = date(2025, 5, 1),
     months: int = 18,
     effects: DemoEffects | None = None,
+    end_day: int | None = None,
 ) -> DemoData:
     """Generate the demo company's CRM history: ``n_deals`` deals created over ``months`` months.
 
     The same arguments always give the same data. ``effects=None`` plants the demo's story
     (:meth:`DemoEffects.default`); pass :meth:`DemoEffects.stable_funnel` for a funnel where
     nothing changes. Conversion effects apply to deals by their creation date. The period runs
-    from the first day of ``start``'s month for ``months`` whole months; ``as_of`` is its end.
+    from the first day of ``start``'s month for ``months`` whole months; ``as_of`` is its end —
+    or, with ``end_day``, day ``end_day`` of the last month (an export taken mid-month, so that the
+    month's plan is still open).
     """
     if n_deals < 10:
         raise ValueError("n_deals must be at least 10")
@@ -110,6 +113,12 @@ def generate_demo(
     rng = np.random.default_rng(seed)
     start = date(start.year, start.month, 1)
     end = add_months(start, months)
+    if end_day is not None:
+        # The export was taken mid-month: the last month is cut off after day ``end_day - 1``.
+        last = add_months(start, months - 1)
+        if not 2 <= end_day <= 28:
+            raise ValueError("end_day must be between 2 and 28")
+        end = last.replace(day=end_day)
     as_of_us = _us(end)
 
     created, src = _arrivals(rng, n_deals, start, end, effects)
