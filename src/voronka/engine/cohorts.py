@@ -39,7 +39,11 @@ def _as_of_seconds(log: EventLog) -> float:
 
 def _transitions(log: EventLog) -> ir.Table:
     """Per deal × stage k of the line (except the won stage) it reached: ``reached_at`` and
-    ``next_at`` (when it reached k+1, null if it has not)."""
+    ``next_at`` (when it reached k+1, null if it has not). Materialised once per log."""
+    return log.materialized("transitions", lambda: _build_transitions(log))
+
+
+def _build_transitions(log: EventLog) -> ir.Table:
     funnel = log._need_funnel()
     reached = log.reached_at()
     nxt = reached.select(

@@ -10,7 +10,7 @@ when a deals table was given).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ibis
@@ -109,6 +109,8 @@ class EventLog:
         self._mapping_table: ir.Table | None = None
         self._stages: ir.Table | None = None
         self._summary: ir.Table | None = None
+        self._reached: ir.Table | None = None
+        self._memo: dict[str, ir.Table] = {}
         self._segments: list[str] | None = None
         self._quality: QualityCounts | None = None
 
@@ -322,14 +324,31 @@ class EventLog:
 
     def reached_at(self) -> ir.Table:
         """Per deal × stage of the line it reached: ``deal_id``, ``stage_index``, ``reached_at``
-        (earliest entry into that stage or any later one). Lazy Ibis table, for engine modules."""
+        (earliest entry into that stage or any later one). Materialised on first use (the leaks,
+        anomalies, maturity and forecast aggregates all read it), for engine modules."""
         funnel = self._need_funnel()
-        line = load_arrow(
-            self._con,
-            pa.table({"k": pa.array(range(funnel.won_index + 1), pa.int64())}),
-            "voronka_line",
-        )
-        return summary.reached_at(self.deal_stages(), line, funnel.won_index)
+        if self._reached is None:
+            line = load_arrow(
+                self._con,
+                pa.table({"k": pa.array(range(funnel.won_index + 1), pa.int64())}),
+                "voronka_line",
+            )
+            self._reached = materialize(
+                self._con,
+                summary.reached_at(self.deal_stages(), line, funnel.won_index),
+                "voronka_reached_at",
+            )
+        return self._reached
+
+    def materialized(self, key: str, build: Callable[[], ir.Table]) -> ir.Table:
+        """The table ``build()`` makes, computed once per log and kept on the backend.
+
+        For engine modules whose intermediate tables (e.g. stage transitions) several aggregates
+        read: without it each aggregate would recompute the same joins over the deal tables.
+        """
+        if key not in self._memo:
+            self._memo[key] = materialize(self._con, build(), f"voronka_{key}")
+        return self._memo[key]
 
     def segmented(self, by: str | None = None, period: str | None = None) -> ir.Table:
         """The deal summary with a ``segment`` column (the ``by`` column) and a ``period`` date
