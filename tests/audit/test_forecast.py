@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from flowgen import Process, generate_history, truth_forward
+from pathsim import sample_exits, simulate_win_times
 
 from voronka.audit.forecast import (
     backtest_months,
@@ -23,16 +24,11 @@ from voronka.audit.forecast import (
     future_arrivals,
     month_middle,
 )
+from voronka.audit.hazards import HazardModel, bucket_exposure, fit_hazards
 from voronka.audit.serialize import to_plain
-from voronka.audit.simulate import (
-    HazardModel,
-    bucket_exposure,
-    fit_hazards,
-    sample_exits,
-    simulate_win_times,
-)
 from voronka.engine import EventLog
-from voronka.engine.flow import flow_snapshot, won_between
+from voronka.engine.flow import won_between
+from voronka.engine.snapshot import flow_snapshot
 
 AS_OF = dt.datetime(2025, 6, 12, 15, 0)
 JUNE = (dt.date(2025, 6, 1), dt.date(2025, 6, 30))

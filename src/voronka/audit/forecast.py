@@ -18,14 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from voronka.audit.simulate import (
-    Arrivals,
-    FloatArray,
-    hazards_from_episodes,
-    open_state,
-    simulate_plan,
-)
-from voronka.engine.flow import FlowSnapshot
+from voronka.audit.hazards import FloatArray, hazards_from_episodes, open_state
+from voronka.audit.simulate import Arrivals, simulate_plan
+from voronka.engine.snapshot import FlowSnapshot
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -222,7 +217,7 @@ def forecast_from_snapshot(
     horizon = max(_days(until - as_of), 0.0)
     window_start = max(_days(_midnight(period_start) - as_of), 0.0)
     model = hazards_from_episodes(snapshot.episodes, n_stages, snapshot.edges)
-    stage, age = open_state(snapshot.episodes, n_stages, snapshot.edges)
+    cells = open_state(snapshot.episodes, n_stages)
     arrivals = future_arrivals(
         snapshot.arrivals,
         arrival_days=snapshot.arrival_days,
@@ -237,8 +232,7 @@ def forecast_from_snapshot(
     )
     sim = simulate_plan(
         model,
-        stage,
-        age,
+        cells,
         arrivals,
         window_start=window_start,
         horizon=horizon,
@@ -272,7 +266,7 @@ def forecast_from_snapshot(
         p_plan=float(np.mean(total >= plan)) if plan is not None else None,
         p50=p50,
         revenue=revenue,
-        open_deals=int(stage.shape[0]),
+        open_deals=cells.deals,
         expected_new_leads=float(arrivals.means.sum()),
         simulations=n_sims,
         seed=seed,
@@ -346,19 +340,27 @@ def build_forecast(
     """The ``forecast`` section for ``log``: plan probability and a backtest of ``backtest`` months.
 
     The period defaults to the calendar month containing ``log.as_of``. Each backtest month is
-    forecast from the log as it stood in the middle of that month (the engine truncates it), with
-    half the simulations, and compared with the deals actually won in it.
+    forecast from the log as it stood in the middle of that month (the engine derives every
+    moment's state in one pass), with half the simulations, and compared with the deals actually
+    won in it.
     """
-    from voronka.engine.flow import flow_snapshot, won_between
+    from voronka.engine.flow import won_between_many
+    from voronka.engine.snapshot import SnapshotSpec, flow_snapshots
 
     as_of = log.as_of
     default_start, default_end = month_bounds(as_of.date())
     start = period_start or default_start
     end = period_end or (month_bounds(start)[1] if period_start else default_end)
     n_stages = funnel.won_index + 1
-    snapshot = flow_snapshot(log, period_start=start, period_end=end)
+    months = backtest_months(as_of, backtest)
+    specs = [SnapshotSpec(as_of, start, end)]
+    specs += [SnapshotSpec(month_middle(*m), m[0], m[1]) for m in months]
+    snapshots = flow_snapshots(log, specs)
+    actuals = won_between_many(
+        log, [(_midnight(m[0]), _midnight(m[1]) + DAY, as_of) for m in months]
+    )
     result = forecast_from_snapshot(
-        snapshot,
+        snapshots[0],
         n_stages,
         period_start=start,
         period_end=end,
@@ -368,12 +370,11 @@ def build_forecast(
         seed=seed,
     )
     rows: list[BacktestMonth] = []
-    for i, month in enumerate(backtest_months(as_of, backtest)):
-        cut = month_middle(*month)
-        past = flow_snapshot(log, period_start=month[0], period_end=month[1], as_of=cut)
+    for i, (month, past, (actual, actual_revenue)) in enumerate(
+        zip(months, snapshots[1:], actuals, strict=True)
+    ):
         if past.episodes.empty:
             continue  # no data yet at that time
-        actual, actual_revenue = won_between(log, _midnight(month[0]), _midnight(month[1]) + DAY)
         rows.append(
             backtest_row(
                 past,

@@ -1,226 +1,46 @@
-"""Monte Carlo of the funnel's future: open deals move on, new leads arrive, some are won.
+"""Monte Carlo of the deals won in a window: open deals move on, new leads arrive, some are won.
 
-The model is a **piecewise-exponential competing-risks model** of the time a deal spends in a stage
-(Friedman 1982, "Piecewise exponential models for survival data with covariates"): the days a deal
-has spent in stage *k* are cut into buckets ``[edges[b], edges[b+1])``; inside a bucket the deal
-leaves towards destination *j* (a later stage, or lost) at the constant daily rate
+The model is the piecewise-exponential competing-risks model of :mod:`voronka.audit.hazards`: a
+deal in stage *k* that has waited ``a`` days leaves it at the rates of the bucket ``a`` falls in,
+for a later stage or for lost; its age restarts at 0 in the next stage.
 
-    λ[k, b, j] = exits[k, b, j] / exposure[k, b],
+The simulation draws **counts, not deals**. Given the rates, deals are independent, so
 
-the maximum-likelihood estimate, where ``exposure`` is the deal-days spent in that bucket by every
-episode of the stage, finished or still open (open ones are right-censored). Because the rate
-depends on the bucket, a deal that has already waited long in a stage moves on with the rates of
-old deals, not of fresh ones: the forecast is conditioned on how long each open deal has waited.
+* the ``N`` open deals of a cell (same stage, same days waited) contribute
+  ``Binomial(N, p)`` wins, ``p`` the probability that such a deal is won inside the window;
+* new leads arriving as a Poisson process contribute ``Poisson(Σ_i m_i q_i)`` wins (Poisson
+  thinning), ``m_i`` the expected leads of interval *i* and ``q_i`` the probability that a lead
+  arriving then is won inside the window.
 
-Sampling is exact for this model and vectorised: a deal at age ``a`` leaves when its cumulative
-hazard ``H(x)`` reaches ``H(a) + E`` with ``E ~ Exp(1)``; the destination is drawn with
-probabilities ``λ[k, b, ·] / Σ_j λ[k, b, j]`` of the bucket it leaves in. Everything here works
-on small arrays (stages × buckets); nothing reads raw rows.
+These are the exact distributions of the per-deal simulation (Feller, *An Introduction to
+Probability Theory*, vol. 1, §VI and §XII), at a cost that does not depend on the number of deals.
+``p`` and ``q`` come from the backward equation of the semi-Markov process on a time grid
+(:func:`win_probabilities`). The uncertainty of the rates is carried by solving it for several
+draws of the rates from their posterior, one per batch of simulations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
+from scipy.signal import fftconvolve
+
+from voronka.audit.hazards import HazardCounts, HazardModel, OpenCells
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-MAX_ITEMS_PER_CHUNK = 2_000_000
-"""Simulated deals processed at once; bounds memory whatever the number of simulations."""
+GRID_STEP = 0.05
+"""Days per step of the time grid the win probabilities are solved on (finer for long windows
+is not needed: the grid error is far below the Monte Carlo error; see the tests)."""
 
+MAX_GRID = 2000
+"""Most steps of the grid: a window longer than 100 days gets proportionally coarser steps."""
 
-@dataclass(frozen=True)
-class HazardModel:
-    """Daily exit rates per stage, bucket of days in stage, and destination.
-
-    Attributes:
-        edges: start (in days in stage) of each bucket, increasing, ``edges[0] == 0``; the last
-            bucket is open-ended.
-        rates: array ``(stages, buckets, stages + 1)``: the daily rate of leaving stage *k* in
-            bucket *b* for stage *j* (``j < stages``) or for lost (``j == stages``). The last
-            stage is the won stage and absorbing (its rates are zero).
-    """
-
-    edges: FloatArray
-    rates: FloatArray
-
-    @property
-    def n_stages(self) -> int:
-        """Stages of the line, the won stage included (the last)."""
-        return int(self.rates.shape[0])
-
-    @property
-    def lost_index(self) -> int:
-        """The destination index that means lost."""
-        return self.n_stages
-
-    def total_rates(self) -> FloatArray:
-        """``Λ[k, b] = Σ_j λ[k, b, j]``: the daily rate of leaving stage *k* in bucket *b*."""
-        return np.asarray(self.rates.sum(axis=2), dtype=np.float64)
-
-    def cumulative_hazard_at_edges(self) -> FloatArray:
-        """``H_k(edges[b])`` for b = 0 … buckets − 1: array ``(stages, buckets)``."""
-        widths = np.diff(self.edges)
-        total = self.total_rates()
-        out = np.zeros(total.shape, dtype=np.float64)
-        out[:, 1:] = np.cumsum(total[:, :-1] * widths, axis=1)
-        return out
-
-    def leave_probability(self, stage: int, days: float) -> float:
-        """P(a deal fresh in ``stage`` leaves it within ``days``): ``1 − exp(−H(days))``."""
-        return float(1.0 - np.exp(-self._hazard(np.full(1, stage), np.full(1, days))[0]))
-
-    def _hazard(self, stage: IntArray, age: FloatArray) -> FloatArray:
-        bucket = np.searchsorted(self.edges, age, side="right") - 1
-        cum = self.cumulative_hazard_at_edges()
-        total = self.total_rates()
-        return np.asarray(
-            cum[stage, bucket] + total[stage, bucket] * (age - self.edges[bucket]),
-            dtype=np.float64,
-        )
-
-
-def bucket_exposure(ends: FloatArray, days_sum: FloatArray, edges: Sequence[float]) -> FloatArray:
-    """Deal-days spent in each bucket, from a histogram of where episodes ended.
-
-    An episode that lasted ``T`` days contributes ``min(max(T − edges[b], 0), width[b])`` days to
-    bucket *b*. Summed over episodes this is
-
-        exposure[k, b] = (episodes ending after bucket b) × width[b]
-                         + (Σ T over episodes ending in b) − edges[b] × (episodes ending in b),
-
-    so the engine need only return counts and day sums per stage × bucket (the last bucket is
-    open-ended and has only the second term).
-
-    Args:
-        ends: ``(stages, buckets)`` episodes (left or still open) whose length falls in bucket b.
-        days_sum: ``(stages, buckets)`` the sum of those episodes' lengths in days.
-        edges: bucket starts.
-    """
-    edge = np.asarray(edges, dtype=np.float64)
-    widths = np.append(np.diff(edge), 0.0)
-    later = np.cumsum(ends[:, ::-1], axis=1)[:, ::-1] - ends  # episodes ending after bucket b
-    return np.asarray(later * widths + days_sum - edge * ends, dtype=np.float64)
-
-
-def fit_hazards(
-    exits: FloatArray,
-    exposure: FloatArray,
-    edges: Sequence[float],
-    rng: np.random.Generator | None = None,
-) -> HazardModel:
-    """Maximum-likelihood piecewise-exponential rates ``λ = exits / exposure``.
-
-    With ``rng``, the rates are instead one draw from their posterior under a flat prior: for a
-    Poisson process observed over ``exposure`` deal-days with ``exits`` events,
-    ``λ | data ~ Gamma(exits, 1 / exposure)`` (Gelman et al., *Bayesian Data Analysis*, §2.6);
-    the Monte Carlo draws one model per batch of simulations so that the forecast's range carries
-    the uncertainty of the rates as well as the luck of the deals.
-
-    A bucket with no exposure (no deal ever waited that long) takes the rates of the nearest
-    earlier bucket that has some, so a deal older than any seen keeps the behaviour of the oldest
-    deals observed instead of freezing.
-
-    Args:
-        exits: ``(stages, buckets, stages + 1)`` episodes of stage *k* that ended in bucket *b* by
-            moving to stage *j* (or lost, the last index).
-        exposure: ``(stages, buckets)`` deal-days, see :func:`bucket_exposure`.
-        edges: bucket starts.
-    """
-    exits = np.asarray(exits, dtype=np.float64)
-    exposure = np.asarray(exposure, dtype=np.float64)
-    if rng is not None:
-        exits = rng.gamma(np.maximum(exits, 1e-12)) * (exits > 0)
-    rates = np.zeros_like(exits)
-    for k in range(exits.shape[0]):
-        last: FloatArray | None = None
-        for b in range(exits.shape[1]):
-            if exposure[k, b] > 1e-9:
-                last = exits[k, b] / exposure[k, b]
-                rates[k, b] = last
-            elif last is not None:
-                rates[k, b] = last
-    rates[-1] = 0.0  # the won stage is absorbing
-    return HazardModel(edges=np.asarray(edges, dtype=np.float64), rates=rates)
-
-
-def sample_exits(
-    model: HazardModel, stage: IntArray, age: FloatArray, rng: np.random.Generator
-) -> tuple[FloatArray, IntArray]:
-    """When (days from now) and where each deal leaves its stage; ``inf`` when it never does.
-
-    Inverse transform on the cumulative hazard: the deal leaves at the age ``x`` where
-    ``H(x) = H(age) + E``, ``E ~ Exp(1)``, which conditions on its having survived to ``age``.
-    """
-    n = stage.shape[0]
-    wait = np.full(n, np.inf)
-    dest = np.full(n, -1, dtype=np.int64)
-    if n == 0:
-        return wait, dest
-    edges = model.edges
-    cum = model.cumulative_hazard_at_edges()
-    total = model.total_rates()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cumprob = np.cumsum(model.rates, axis=2) / total[:, :, None]
-    target = model._hazard(stage, age) + rng.exponential(size=n)
-    n_buckets = edges.shape[0]
-    # One search over all stages: each stage's (non-decreasing) row is shifted past the previous.
-    inner = cum[:, 1:]
-    offset = float(inner.max(initial=0.0) + target.max() + 1.0)
-    shifted = (inner + offset * np.arange(inner.shape[0])[:, None]).ravel()
-    bucket = np.searchsorted(shifted, target + offset * stage, side="right") - stage * inner.shape[1]
-    rate = total[stage, bucket]
-    leaves = rate > 0
-    # In the open-ended last bucket a zero rate means the deal never leaves.
-    leaves &= (bucket < n_buckets) & np.isfinite(target)
-    x = edges[bucket[leaves]] + (target[leaves] - cum[stage[leaves], bucket[leaves]]) / rate[leaves]
-    wait[leaves] = np.maximum(x - age[leaves], 0.0)
-    u = rng.random(int(leaves.sum()))
-    probs = cumprob[stage[leaves], bucket[leaves]]
-    dest[leaves] = np.argmax(u[:, None] < probs, axis=1)
-    return wait, dest
-
-
-def simulate_win_times(
-    model: HazardModel,
-    stage: IntArray,
-    age: FloatArray,
-    start: FloatArray,
-    horizon: float,
-    rng: np.random.Generator,
-) -> FloatArray:
-    """The time (days from now) each deal is won, or ``inf`` if not won before ``horizon``.
-
-    Each deal moves stage by stage (skips allowed: the destination may be any later stage) until
-    it is won, lost, or its next move falls after ``horizon``.
-
-    Args:
-        model: the fitted rates.
-        stage: current stage index of each deal.
-        age: days already spent in that stage.
-        start: the time (days from now) the deal is in that state (0 for open deals, the arrival
-            time for new leads).
-        horizon: the end of the simulated window, days from now.
-        rng: the random generator.
-    """
-    won_stage = model.n_stages - 1
-    won_at = np.where(stage >= won_stage, start, np.inf)  # a path may begin in the won stage
-    idx = np.flatnonzero(stage < won_stage)
-    k, a, t = stage[idx], age[idx], start[idx]
-    while idx.size:
-        wait, dest = sample_exits(model, k, a, rng)
-        t_exit = t + wait
-        moving = (t_exit < horizon) & (dest >= 0) & (dest != model.lost_index)
-        won = moving & (dest == won_stage)
-        won_at[idx[won]] = t_exit[won]
-        go = moving & ~won
-        idx, k, a, t = idx[go], dest[go], np.zeros(int(go.sum())), t_exit[go]
-    return won_at
+MAX_AMOUNT_DRAWS = 4_000_000
+"""Won amounts drawn at once; bounds memory whatever the number of simulations and wins."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +77,161 @@ class Simulation:
     revenue: FloatArray | None
 
 
+@dataclass(frozen=True)
+class WinProbabilities:
+    """Probabilities of a win inside the window, one row per set of rates.
+
+    Attributes:
+        open_cells: ``(draws, cells)`` for a deal of each open cell.
+        new_leads: ``(draws, intervals)`` for a lead arriving in each interval of the arrivals
+            (uniformly inside it, in an entry stage drawn from ``entry_probs``).
+    """
+
+    open_cells: FloatArray
+    new_leads: FloatArray
+
+
+def _grid(horizon: float) -> tuple[int, float]:
+    steps = int(np.ceil(horizon / GRID_STEP - 1e-9))
+    steps = min(max(steps, 1), MAX_GRID)
+    return steps, horizon / steps
+
+
+def _exit_cells(
+    rates: FloatArray, edges: FloatArray, stage: IntArray, age: FloatArray, dt: float, steps: int
+) -> tuple[FloatArray, IntArray]:
+    """For deals of ``stage`` aged ``age`` now: the probability of leaving during each grid step
+    (``(draws, n, steps)``), and the bucket at each step's middle (``(n, steps)``).
+
+    Exact for the piecewise-exponential model: ``S(t) = exp(−(H(age + t) − H(age)))`` with ``H``
+    piecewise linear between the edges.
+    """
+    total = rates.sum(axis=3)  # (draws, stages, buckets)
+    widths = np.diff(edges)
+    cum = np.zeros(total.shape)
+    cum[:, :, 1:] = np.cumsum(total[:, :, :-1] * widths, axis=2)
+    ages = age[:, None] + dt * np.arange(steps + 1)[None, :]  # (n, steps + 1)
+    bucket = np.searchsorted(edges, ages, side="right") - 1
+    at = cum[:, stage[:, None], bucket] + total[:, stage[:, None], bucket] * (ages - edges[bucket])
+    survive = np.exp(-(at - at[:, :, :1]))
+    leave = survive[:, :, :-1] - survive[:, :, 1:]
+    middle = np.searchsorted(edges, ages[:, :-1] + dt / 2, side="right") - 1
+    return np.asarray(leave, dtype=np.float64), np.asarray(middle, dtype=np.int64)
+
+
+def _interval_means(
+    values: FloatArray, dt: float, starts: FloatArray, ends: FloatArray
+) -> FloatArray:
+    """Mean over ``[starts, ends)`` of the piecewise-linear function with ``values`` (last axis)
+    at ``0, dt, 2dt, …`` (exact integral of the interpolant)."""
+    n = values.shape[-1]
+    steps = np.diff(values, axis=-1)
+    cumulative = np.zeros(values.shape)
+    cumulative[..., 1:] = np.cumsum((values[..., :-1] + values[..., 1:]) * dt / 2, axis=-1)
+
+    def integral(x: FloatArray) -> FloatArray:
+        i = np.clip(np.floor(x / dt).astype(np.int64), 0, n - 2)
+        u = np.clip(x - i * dt, 0.0, dt)
+        slope = steps[..., i] / dt
+        return np.asarray(
+            cumulative[..., i] + values[..., i] * u + slope * u * u / 2, dtype=np.float64
+        )
+
+    length = np.maximum(ends - starts, 1e-12)
+    return np.asarray((integral(ends) - integral(starts)) / length, dtype=np.float64)
+
+
+def _overlap(lo: FloatArray, hi: FloatArray, window_start: float, horizon: float) -> FloatArray:
+    """Share of each ``[lo, hi)`` inside ``[window_start, horizon)``."""
+    inside = np.clip(np.minimum(hi, horizon) - np.maximum(lo, window_start), 0.0, None)
+    return np.asarray(inside / np.maximum(hi - lo, 1e-12), dtype=np.float64)
+
+
+def win_probabilities(
+    rates: FloatArray,
+    edges: FloatArray,
+    cells: OpenCells,
+    arrivals: Arrivals,
+    *,
+    window_start: float,
+    horizon: float,
+) -> WinProbabilities:
+    """P(won in ``[window_start, horizon)`` days from now) for open cells and new leads.
+
+    Backward equation on a grid ``s_m = m·Δ`` (``Δ`` ≈ :data:`GRID_STEP`): with ``W_j(s)`` the
+    probability that a deal entering stage *j* fresh at time *s* is won inside the window,
+
+        W_won(s) = 1[window_start ≤ s < horizon],
+        W_j(s_m) = Σ_i Σ_n P_ji[n] · W̄_i(s_{m+n}),
+
+    where ``P_ji[n]`` is the exact probability of leaving *j* for *i* during the n-th step of its
+    age (destination split at the step's middle) and ``W̄_i`` the mean of ``W_i`` over the step
+    (the move happens inside it). Moves go only to later stages, so ``W`` is solved from the won
+    stage backwards, each sum being a correlation (FFT). An open deal aged ``a`` uses the same
+    sum with its exit probabilities from age ``a``; a new lead the mean of ``W_entry`` over its
+    arrival interval. Grid error O(Δ²) in smooth regions, O(Δ) at the window's edges.
+
+    Args:
+        rates: ``(draws, stages, buckets, stages + 1)`` sets of rates (:class:`HazardModel`
+            ``rates`` with a leading axis); destinations must be later stages or lost.
+        edges: bucket starts.
+        cells: the open deals.
+        arrivals: the new leads.
+        window_start: start of the counted window, days from now (≥ 0).
+        horizon: end of the window and of the simulation, days from now.
+    """
+    draws, n_stages = rates.shape[0], rates.shape[1]
+    won = n_stages - 1
+    n_cells, n_intervals = cells.stage.shape[0], arrivals.means.shape[0]
+    if horizon <= 0:
+        return WinProbabilities(np.zeros((draws, n_cells)), np.zeros((draws, n_intervals)))
+    for k in range(n_stages):
+        if np.any(rates[:, k, :, : k + 1] > 0):
+            raise ValueError(f"stage {k} has moves to itself or backwards; the model is forward")
+    steps, dt = _grid(horizon)
+    grid = dt * np.arange(steps + 1, dtype=np.float64)
+    total = rates.sum(axis=3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total[..., None] > 0, rates / total[..., None], 0.0)
+    # mean_w[:, i, m]: mean of W_i over [s_m, s_{m+1}); lost (index n_stages) stays 0.
+    mean_w = np.zeros((draws, n_stages + 1, steps))
+    mean_w[:, won] = _overlap(grid[:-1], grid[1:], window_start, horizon)
+    point_w = np.zeros((draws, n_stages, steps + 1))
+    point_w[:, won] = ((grid >= window_start) & (grid < horizon)).astype(np.float64)
+    fresh = np.arange(n_stages - 1)
+    leave, middle = _exit_cells(rates, edges, fresh, np.zeros(n_stages - 1), dt, steps)
+    for j in range(won - 1, -1, -1):
+        # value[:, n, m]: P(leave j during age-step n and then be won) for entry step m, by
+        # destination; the correlation sums over n with W̄ at step m + n.
+        acc = np.zeros((draws, steps))
+        for i in range(j + 1, n_stages):
+            kernel = leave[:, j] * share[:, j, middle[j], i]  # (draws, steps)
+            if not kernel.any() or not mean_w[:, i].any():
+                continue
+            full = fftconvolve(mean_w[:, i, ::-1], kernel, axes=1)
+            acc += full[:, steps - 1 :: -1][:, :steps]
+        point_w[:, j, :steps] = np.clip(acc, 0.0, 1.0)
+        mean_w[:, j] = (point_w[:, j, :-1] + point_w[:, j, 1:]) / 2
+    open_p = np.zeros((draws, n_cells))
+    if n_cells:
+        leave_c, middle_c = _exit_cells(rates, edges, cells.stage, cells.age, dt, steps)
+        # then[d, k, b, n]: P(won | leaving stage k from bucket b during step n), by the shares
+        # (einsum, not matmul: the BLAS threads of a batched product of these small matrices
+        # cost more than the product.)
+        then = np.einsum("dkbi,din->dkbn", share, mean_w)
+        steps_idx = np.arange(steps)[None, :]
+        open_p = (leave_c * then[:, cells.stage[:, None], middle_c, steps_idx]).sum(axis=2)
+    ends = arrivals.starts + arrivals.lengths
+    entry = arrivals.entry_probs / max(float(arrivals.entry_probs.sum()), 1e-12)
+    new_p = np.zeros((draws, n_intervals))
+    for e in np.flatnonzero(entry > 0):
+        if e >= won:
+            new_p += entry[e] * _overlap(arrivals.starts, ends, window_start, horizon)
+        else:
+            new_p += entry[e] * _interval_means(point_w[:, e], dt, arrivals.starts, ends)
+    return WinProbabilities(np.clip(open_p, 0.0, 1.0), np.clip(new_p, 0.0, 1.0))
+
+
 def sample_amounts(quantiles: FloatArray, n: int, rng: np.random.Generator) -> FloatArray:
     """Draw ``n`` amounts from a distribution given by equally spaced quantiles (0 … 1).
 
@@ -267,10 +242,27 @@ def sample_amounts(quantiles: FloatArray, n: int, rng: np.random.Generator) -> F
     return np.asarray(np.interp(rng.random(n), grid, quantiles), dtype=np.float64)
 
 
+def _revenue(
+    wins: IntArray, quantiles: FloatArray, rng: np.random.Generator
+) -> FloatArray:
+    """The sum of ``wins[s]`` amounts drawn from ``quantiles`` for each simulation ``s``."""
+    out = np.zeros(wins.shape[0])
+    lo = 0
+    while lo < wins.shape[0]:
+        # As many simulations as fit in MAX_AMOUNT_DRAWS amounts (at least one).
+        cum = np.cumsum(wins[lo:])
+        hi = lo + max(1, int(np.searchsorted(cum, MAX_AMOUNT_DRAWS, side="right")))
+        counts = wins[lo:hi]
+        amounts = sample_amounts(quantiles, int(counts.sum()), rng)
+        owner = np.repeat(np.arange(hi - lo), counts)
+        out[lo:hi] = np.bincount(owner, weights=amounts, minlength=hi - lo)
+        lo = hi
+    return out
+
+
 def simulate_plan(
     model: HazardModel | HazardCounts,
-    open_stage: IntArray,
-    open_age: FloatArray,
+    cells: OpenCells,
     arrivals: Arrivals,
     *,
     window_start: float,
@@ -282,115 +274,36 @@ def simulate_plan(
 ) -> Simulation:
     """Monte Carlo of the deals won in ``[window_start, horizon)`` days from now.
 
-    Open deals start from their current stage and age; new leads arrive per interval as
-    Poisson(mean × g) with ``g`` the simulation's rate multiplier (see :class:`Arrivals`), at a
-    uniform moment inside the interval, in an entry stage drawn from ``entry_probs``.
-    Simulations are processed in chunks so memory stays bounded. Given :class:`HazardCounts`,
-    each chunk (at most ``n_sims / parameter_draws`` simulations) runs on its own draw of the
-    rates from their posterior; given a :class:`HazardModel`, the rates are taken as known.
+    Given :class:`HazardCounts`, the simulations are split into ``parameter_draws`` batches, each
+    with its own draw of the rates from their posterior; given a :class:`HazardModel`, the rates
+    are taken as known. In each simulation the leads' rate is multiplied by ``g`` drawn from
+    ``Gamma(rate_shape, 1 / rate_shape)`` (see :class:`Arrivals`); the wins are
+    ``Σ_cells Binomial(count, p) + Poisson(g · Σ_i means_i q_i)`` (see the module docstring), and
+    the revenue the sum of as many amounts drawn from ``amount_quantiles``.
     """
     rng = np.random.default_rng(seed)
-    counts_given = isinstance(model, HazardCounts)
-    wins = np.zeros(n_sims, dtype=np.int64)
-    revenue = np.zeros(n_sims) if amount_quantiles is not None else None
-    n_open = open_stage.shape[0]
-    expected_new = float(arrivals.means.sum())
-    per_sim = max(1.0, n_open + expected_new)
-    chunk = max(1, int(MAX_ITEMS_PER_CHUNK // per_sim))
-    if counts_given:
-        chunk = min(chunk, max(1, -(-n_sims // parameter_draws)))
-    entry_cum = np.cumsum(arrivals.entry_probs) / max(arrivals.entry_probs.sum(), 1e-12)
-    for lo in range(0, n_sims, chunk):
-        hi = min(n_sims, lo + chunk)
-        c = hi - lo
-        drawn = model.fit(rng) if isinstance(model, HazardCounts) else model
-        if arrivals.rate_shape > 0:
-            g = rng.gamma(arrivals.rate_shape, 1.0 / arrivals.rate_shape, size=c)
-        else:
-            g = np.ones(c)
-        counts = rng.poisson(g[:, None] * arrivals.means[None, :])  # (c, intervals)
-        flat = counts.ravel()
-        new_sim = np.repeat(np.repeat(np.arange(c), arrivals.means.shape[0]), flat)
-        interval = np.repeat(np.tile(np.arange(arrivals.means.shape[0]), c), flat)
-        new_time = arrivals.starts[interval] + rng.random(new_sim.shape[0]) * arrivals.lengths[
-            interval
-        ]
-        new_stage = np.searchsorted(entry_cum, rng.random(new_sim.shape[0]), side="right")
-        new_stage = np.minimum(new_stage, drawn.n_stages - 1)
-        stage = np.concatenate([np.tile(open_stage, c), new_stage]).astype(np.int64)
-        age = np.concatenate([np.tile(open_age, c), np.zeros(new_sim.shape[0])])
-        start = np.concatenate([np.zeros(n_open * c), new_time])
-        sim = np.concatenate([np.repeat(np.arange(c), n_open), new_sim])
-        won_at = simulate_win_times(drawn, stage, age, start, horizon, rng)
-        hit = (won_at >= window_start) & (won_at < horizon)
-        wins[lo:hi] = np.bincount(sim[hit], minlength=c)
-        if revenue is not None and amount_quantiles is not None:
-            amounts = sample_amounts(amount_quantiles, int(hit.sum()), rng)
-            revenue[lo:hi] = np.bincount(sim[hit], weights=amounts, minlength=c)
-    return Simulation(wins=wins, revenue=revenue)
-
-
-@dataclass(frozen=True)
-class HazardCounts:
-    """The sufficient statistics of the piecewise-exponential model.
-
-    Attributes:
-        exits: ``(stages, buckets, stages + 1)`` episodes that ended in each bucket, by destination
-            (the last index is lost).
-        exposure: ``(stages, buckets)`` deal-days spent in each bucket.
-        edges: bucket starts.
-    """
-
-    exits: FloatArray
-    exposure: FloatArray
-    edges: FloatArray
-
-    def fit(self, rng: np.random.Generator | None = None) -> HazardModel:
-        """The maximum-likelihood model, or with ``rng`` a draw from its posterior."""
-        return fit_hazards(self.exits, self.exposure, self.edges.tolist(), rng)
-
-
-def hazards_from_episodes(
-    episodes: pd.DataFrame, n_stages: int, edges: Sequence[float], *, recent_only: bool = True
-) -> HazardCounts:
-    """The :class:`HazardCounts` of the engine's episode histogram (see ``FlowSnapshot``).
-
-    ``episodes`` has ``stage_index``, ``bucket``, ``to_index`` (a later stage, ``-1`` lost,
-    ``-2`` still open), ``recent``, ``deals``, ``days_sum``. Open episodes count in the exposure
-    (censored), not as exits.
-    """
-    n_buckets = len(edges)
-    ep = episodes[episodes["recent"]] if recent_only and "recent" in episodes else episodes
-    ep = ep[(ep["stage_index"] >= 0) & (ep["stage_index"] < n_stages - 1)]
-    stage = ep["stage_index"].to_numpy(dtype=np.int64)
-    bucket = np.minimum(ep["bucket"].to_numpy(dtype=np.int64), n_buckets - 1)
-    to = ep["to_index"].to_numpy(dtype=np.int64)
-    deals = ep["deals"].to_numpy(dtype=np.float64)
-    days = ep["days_sum"].to_numpy(dtype=np.float64)
-    ends = np.zeros((n_stages, n_buckets))
-    days_sum = np.zeros((n_stages, n_buckets))
-    np.add.at(ends, (stage, bucket), deals)
-    np.add.at(days_sum, (stage, bucket), days)
-    exits = np.zeros((n_stages, n_buckets, n_stages + 1))
-    dest = np.where(to == -1, n_stages, to)
-    moved = (to == -1) | ((to > stage) & (to < n_stages))
-    np.add.at(exits, (stage[moved], bucket[moved], dest[moved]), deals[moved])
-    return HazardCounts(
-        exits=exits, exposure=bucket_exposure(ends, days_sum, edges), edges=np.asarray(edges)
+    if isinstance(model, HazardCounts):
+        draws = max(1, min(parameter_draws, n_sims))
+        rates = model.draw_rates(rng, draws)
+        edges = np.asarray(model.edges, dtype=np.float64)
+    else:
+        draws = 1
+        rates = model.rates[None]
+        edges = model.edges
+    probs = win_probabilities(
+        rates, edges, cells, arrivals, window_start=window_start, horizon=horizon
     )
-
-
-def open_state(
-    episodes: pd.DataFrame, n_stages: int, edges: Sequence[float]
-) -> tuple[IntArray, FloatArray]:
-    """Open deals as (stage index, days in stage) arrays, from the open episodes' histogram.
-
-    Each stage × bucket cell gives ``deals`` deals at the cell's mean age (``days_sum / deals``);
-    within a bucket the rates are constant, so the position inside it matters little.
-    """
-    ep = episodes[(episodes["to_index"] == -2) & (episodes["stage_index"] < n_stages - 1)]
-    counts = ep["deals"].to_numpy(dtype=np.int64)
-    mean_age = ep["days_sum"].to_numpy(dtype=np.float64) / np.maximum(counts, 1)
-    stage = np.repeat(ep["stage_index"].to_numpy(dtype=np.int64), counts)
-    age = np.repeat(mean_age, counts)
-    return stage, age
+    batch = np.minimum(np.arange(n_sims) * draws // max(n_sims, 1), draws - 1)
+    if arrivals.rate_shape > 0:
+        g = rng.gamma(arrivals.rate_shape, 1.0 / arrivals.rate_shape, size=n_sims)
+    else:
+        g = np.ones(n_sims)
+    new_mean = probs.new_leads @ arrivals.means  # (draws,)
+    wins = rng.poisson(g * new_mean[batch]).astype(np.int64)
+    if cells.count.shape[0]:
+        p = probs.open_cells[batch]  # (n_sims, cells)
+        wins += rng.binomial(np.broadcast_to(cells.count, p.shape), p).sum(axis=1)
+    revenue = None
+    if amount_quantiles is not None:
+        revenue = _revenue(wins, amount_quantiles, rng)
+    return Simulation(wins=wins, revenue=revenue)

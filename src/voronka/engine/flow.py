@@ -16,7 +16,7 @@ week × stage), never one row per deal.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import ibis
@@ -46,39 +46,6 @@ LOST = -1
 
 OPEN = -2
 """``to_index`` of an episode still going on at ``as_of`` (right-censored)."""
-
-
-@dataclass(frozen=True)
-class FlowSnapshot:
-    """What the forecast needs to know about the funnel at one moment.
-
-    Attributes:
-        as_of: the moment described.
-        edges: bucket starts (days in stage), as :data:`DEFAULT_EDGES`.
-        episodes: one row per ``stage_index`` × ``bucket`` × ``to_index`` × ``recent``:
-            ``deals`` (episodes) and ``days_sum`` (their summed length in days). ``to_index`` is
-            the stage the frontier moved to, :data:`LOST` or :data:`OPEN`; ``recent`` says the
-            episode began within the history window (the rates are estimated from recent
-            episodes; every open one is part of the current state). Only stages before the won
-            stage (the won stage is absorbing).
-        arrivals: one row per ``day`` (date) × ``stage_index`` (the first stage of the deal's
-            path): ``deals`` whose path began that day, for the whole days of the arrival window
-            before ``as_of``.
-        arrival_days: the length of the arrival window in days (days without leads have no row).
-        won_in_period: deals won from ``period_start`` up to ``as_of``.
-        won_amount_in_period: the sum of their amounts (None without amounts).
-        amount_quantiles: 101 quantiles (0, 0.01 … 1) of the amounts of deals won in the history
-            window (None without amounts).
-    """
-
-    as_of: dt.datetime
-    edges: tuple[float, ...]
-    episodes: pd.DataFrame
-    arrivals: pd.DataFrame
-    arrival_days: int
-    won_in_period: int
-    won_amount_in_period: float | None
-    amount_quantiles: tuple[float, ...] | None
 
 
 def _line_end(log: EventLog) -> int:
@@ -113,7 +80,7 @@ def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
 
     Columns: ``deal_id``, ``stage_index``, ``started_at``, ``first`` (the deal's first episode),
     ``ended_at`` (``as_of`` for open ones), ``to_index`` (next frontier stage, :data:`LOST`, or
-    :data:`OPEN`), ``days``. The won stage's own episodes are left out (it is absorbing).
+    :data:`OPEN`), ``closed_at`` and ``outcome`` (the deal's), ``days``. The won stage's own episodes are left out (it is absorbing).
     """
     won_index = _line_end(log)
     cut = ibis.literal(as_of, "timestamp")
@@ -147,6 +114,8 @@ def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
         first=ep.rank == 0,
         ended_at=ended_at,
         to_index=to_index.cast("int64"),
+        closed_at=ep.closed_at,
+        outcome=ep.outcome,
     )
     out = out.mutate(days=days_between(out.started_at, out.ended_at))
     return out
@@ -157,20 +126,34 @@ def won_between(
 ) -> tuple[int, float | None]:
     """Deals won in ``[start, end)`` known by ``as_of`` (default: the log's), and their amount sum
     (None when the deals have no amounts)."""
-    cut = min(end, as_of or log.as_of)
+    return won_between_many(log, [(start, end, as_of or log.as_of)])[0]
+
+
+def won_between_many(
+    log: EventLog, ranges: Sequence[tuple[dt.datetime, dt.datetime, dt.datetime]]
+) -> list[tuple[int, float | None]]:
+    """:func:`won_between` for several ``(start, end, as_of)`` ranges in one query."""
     summary = log.deal_summary()
     won_at = _won_time(summary)
-    hit = (summary.outcome == "won") & (won_at >= start) & (won_at < end) & (won_at <= cut)
     amount = _amount(summary)
-    aggs: dict[str, ir.Scalar] = {"deals": summary.count(where=hit)}
-    if amount is not None:
-        aggs["amount"] = amount.sum(where=hit)
-    frame = log.frame(summary.aggregate(**aggs))
-    deals = int(frame["deals"].iloc[0])
-    if amount is None:
-        return deals, None
-    value = frame["amount"].iloc[0]
-    return deals, float(value) if pd.notna(value) else 0.0
+    aggs: dict[str, ir.Scalar] = {}
+    for i, (start, end, as_of) in enumerate(ranges):
+        cut = min(end, as_of)
+        hit = (summary.outcome == "won") & (won_at >= start) & (won_at < end) & (won_at <= cut)
+        aggs[f"deals_{i}"] = summary.count(where=hit)
+        if amount is not None:
+            aggs[f"amount_{i}"] = amount.sum(where=hit)
+    if not aggs:
+        return []
+    row = log.frame(summary.aggregate(**aggs)).iloc[0]
+    out: list[tuple[int, float | None]] = []
+    for i in range(len(ranges)):
+        money: float | None = None
+        if amount is not None:
+            value = row[f"amount_{i}"]
+            money = float(value) if pd.notna(value) else 0.0
+        out.append((int(row[f"deals_{i}"]), money))
+    return out
 
 
 def amount_quantiles(
@@ -189,55 +172,6 @@ def amount_quantiles(
     if int(frame["n"].iloc[0]) == 0:
         return None
     return tuple(float(v) for v in frame["q"].iloc[0])
-
-
-def flow_snapshot(
-    log: EventLog,
-    *,
-    period_start: dt.date,
-    period_end: dt.date | None = None,
-    as_of: dt.datetime | None = None,
-    history_days: int = 365,
-    arrival_days: int = 56,
-    edges: tuple[float, ...] = DEFAULT_EDGES,
-) -> FlowSnapshot:
-    """The :class:`FlowSnapshot` of ``log`` as it stood at ``as_of`` (default: the log's).
-
-    ``won_in_period`` counts the deals won from ``period_start`` to ``period_end`` (inclusive;
-    open-ended when None) known by ``as_of``.
-
-    Rates are estimated from the episodes that began in the ``history_days`` before ``as_of``;
-    arrivals are counted over the ``arrival_days`` whole days before ``as_of``'s date; the amount
-    distribution over the deals won in the ``history_days``.
-    """
-    cut = as_of or log.as_of
-    since = cut - dt.timedelta(days=history_days)
-    ep = episodes_table(log, cut)
-    ep = ep.mutate(bucket=_bucket(ep.days, edges), recent=ep.started_at >= since)
-    grouped = ep.group_by(["stage_index", "bucket", "to_index", "recent"]).agg(
-        deals=ep.count(), days_sum=ep.days.sum()
-    )
-    episodes = log.frame(grouped)
-    day0 = dt.datetime.combine(cut.date(), dt.time()) - dt.timedelta(days=arrival_days)
-    day1 = dt.datetime.combine(cut.date(), dt.time())
-    firsts = ep.filter(ep.first & (ep.started_at >= day0) & (ep.started_at < day1))
-    firsts = firsts.mutate(day=firsts.started_at.date())
-    arrivals = log.frame(firsts.group_by(["day", "stage_index"]).agg(deals=firsts.count()))
-    start = dt.datetime.combine(period_start, dt.time())
-    end = cut + dt.timedelta(days=1)
-    if period_end is not None:
-        end = min(end, dt.datetime.combine(period_end, dt.time()) + dt.timedelta(days=1))
-    won, won_amount = won_between(log, start, end, as_of=cut)
-    return FlowSnapshot(
-        as_of=cut,
-        edges=edges,
-        episodes=episodes.astype({"stage_index": "int64", "bucket": "int64", "to_index": "int64"}),
-        arrivals=arrivals,
-        arrival_days=arrival_days,
-        won_in_period=won,
-        won_amount_in_period=won_amount,
-        amount_quantiles=amount_quantiles(log, since, cut),
-    )
 
 
 def stage_outcomes(log: EventLog, by: str | None = None) -> pd.DataFrame:
