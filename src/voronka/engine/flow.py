@@ -67,12 +67,18 @@ def _amount(summary: ir.Table) -> ir.FloatingValue | None:
 
 
 def _bucket(days: ir.FloatingValue, edges: tuple[float, ...]) -> ir.IntegerValue:
-    """Index of the bucket ``[edges[b], edges[b+1])`` that ``days`` falls in (sum of comparisons,
-    so every backend computes it the same way)."""
-    total: ir.IntegerValue = ibis.literal(0, "int64")
-    for edge in edges[1:]:
-        total = total + (days >= float(edge)).cast("int64")
-    return total
+    """Index of the bucket ``[edges[b], edges[b+1])`` that ``days`` falls in (``days ≥ 0``): a
+    binary search written as nested CASEs, so every backend computes it the same way in
+    ``log2(len(edges))`` comparisons."""
+
+    def search(lo: int, hi: int) -> ir.IntegerValue:
+        # the bucket is in [lo, hi): days ≥ edges[lo] is known
+        if hi - lo == 1:
+            return ibis.literal(lo, "int64")
+        mid = (lo + hi) // 2
+        return ibis.cases((days >= float(edges[mid]), search(mid, hi)), else_=search(lo, mid))
+
+    return search(0, len(edges))
 
 
 def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
@@ -133,19 +139,22 @@ def won_between_many(
     log: EventLog, ranges: Sequence[tuple[dt.datetime, dt.datetime, dt.datetime]]
 ) -> list[tuple[int, float | None]]:
     """:func:`won_between` for several ``(start, end, as_of)`` ranges in one query."""
+    if not ranges:
+        return []
     summary = log.deal_summary()
-    won_at = _won_time(summary)
     amount = _amount(summary)
+    won_at = _won_time(summary)
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    won = summary.filter((summary.outcome == "won") & (won_at >= lo) & (won_at < hi))
+    won = won.select(won_at=won_at, **({"amount": amount} if amount is not None else {}))
     aggs: dict[str, ir.Scalar] = {}
     for i, (start, end, as_of) in enumerate(ranges):
         cut = min(end, as_of)
-        hit = (summary.outcome == "won") & (won_at >= start) & (won_at < end) & (won_at <= cut)
-        aggs[f"deals_{i}"] = summary.count(where=hit)
+        hit = (won.won_at >= start) & (won.won_at < end) & (won.won_at <= cut)
+        aggs[f"deals_{i}"] = won.count(where=hit)
         if amount is not None:
-            aggs[f"amount_{i}"] = amount.sum(where=hit)
-    if not aggs:
-        return []
-    row = log.frame(summary.aggregate(**aggs)).iloc[0]
+            aggs[f"amount_{i}"] = won.amount.sum(where=hit)
+    row = log.frame(won.aggregate(**aggs)).iloc[0]
     out: list[tuple[int, float | None]] = []
     for i in range(len(ranges)):
         money: float | None = None

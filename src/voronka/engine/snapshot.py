@@ -41,7 +41,7 @@ from voronka.engine.flow import (
     episodes_table,
     won_between_many,
 )
-from voronka.engine.summary import days_between
+from voronka.engine.summary import days_between, epoch_seconds
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -130,23 +130,28 @@ def episode_histograms(
     sinces = [c - dt.timedelta(days=history_days) for c in cuts]
     ep = episodes_table(log, max(log.as_of, cuts[-1]))
     still_open = ep.to_index == OPEN
+    ended_by = _count_before(ep.ended_at, cuts, strict=True)  # ended by the moments m ≥ this
     done = ep.filter(~still_open & (ep.ended_at <= _at(cuts[-1])))
     done = done.select(
         m=ibis.literal(-1, "int64"),
         stage_index=done.stage_index,
         bucket=_bucket(done.days, edges),
         to_index=done.to_index,
-        # recent for moments m < start_iv; ended by moments m ≥ end_iv
+        # recent for the moments m < start_iv; ended by the moments m ≥ end_iv
         start_iv=_count_before(done.started_at, sinces, strict=False),
         end_iv=_count_before(done.ended_at, cuts, strict=True),
         days=done.days,
     )
+    # One row per moment the episode spans: it began by it and had not ended.
     span = ep.filter(
         (still_open | (ep.ended_at > _at(cuts[0]))) & (ep.started_at <= _at(cuts[-1]))
     )
-    span = span.mutate(m=ibis.literal(list(range(len(cuts))), "array<int64>").unnest())
+    spanned = ibis.range(
+        _count_before(span.started_at, cuts, strict=True),
+        ibis.cases((still_open, ibis.literal(len(cuts), "int64")), else_=ended_by),
+    )
+    span = span.mutate(m=spanned.unnest())
     cut, since = _pick(span.m, cuts), _pick(span.m, sinces)
-    span = span.filter((span.started_at <= cut) & (still_open | (span.ended_at > cut)))
     # A deal closed by the moment without a later move was lost or won at its closing then.
     closed = span.closed_at.notnull() & (span.closed_at <= cut)
     lost = closed & (span.outcome == "lost")
@@ -195,11 +200,18 @@ def _arrivals(
     days = [dt.datetime.combine(c.date(), dt.time()) for c in cuts]
     first = min(days) - dt.timedelta(days=arrival_days)
     reached = log.reached_at()
-    # The first episode of a deal starts at its earliest reach time, at the furthest stage then.
-    starts = reached.group_by("deal_id").agg(started_at=reached.reached_at.min())
-    heads = reached.join(starts, "deal_id").filter(lambda t: t.reached_at == t.started_at)
-    heads = heads.group_by(["deal_id", "started_at"]).agg(stage_index=heads.stage_index.max())
-    heads = heads.filter((heads.started_at >= _at(first)) & (heads.started_at < _at(max(days))))
+    reached = reached.filter(
+        (reached.reached_at >= _at(first)) & (reached.reached_at < _at(max(days)))
+    )
+    # A deal's path begins at its reach time of stage 0 (every deal on the line has one), at the
+    # furthest stage reached then: the earliest time, and among its rows the highest stage.
+    key = epoch_seconds(reached.reached_at) * 1000.0 - reached.stage_index.cast("float64")
+    heads = reached.group_by("deal_id").agg(
+        started_at=reached.reached_at.min(),
+        lowest=reached.stage_index.min(),
+        stage_index=reached.stage_index.argmin(key),
+    )
+    heads = heads.filter(heads.lowest == 0)
     heads = heads.mutate(day=heads.started_at.date())
     frame = log.frame(heads.group_by(["day", "stage_index"]).agg(deals=heads.count()))
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
@@ -221,14 +233,17 @@ def amount_quantiles_many(
     if amount is None or not windows:
         return [None] * len(windows)
     won_at = _won_time(summary)
+    lo, hi = min(w[0] for w in windows), max(w[1] for w in windows)
+    won = summary.filter(
+        (summary.outcome == "won") & amount.notnull() & (won_at >= lo) & (won_at <= hi)
+    ).select(won_at=won_at, amount=amount)
     levels = [i / 100 for i in range(101)]
     aggs: dict[str, ir.Scalar] = {}
     for i, (since, as_of) in enumerate(windows):
-        hit = (summary.outcome == "won") & (won_at >= since) & (won_at <= as_of)
-        hit = hit & amount.notnull()
-        aggs[f"q_{i}"] = amount.quantile(levels, where=hit)
-        aggs[f"n_{i}"] = summary.count(where=hit)
-    row = log.frame(summary.aggregate(**aggs)).iloc[0]
+        hit = (won.won_at >= since) & (won.won_at <= as_of)
+        aggs[f"q_{i}"] = won.amount.quantile(levels, where=hit)
+        aggs[f"n_{i}"] = won.count(where=hit)
+    row = log.frame(won.aggregate(**aggs)).iloc[0]
     return [
         tuple(float(v) for v in row[f"q_{i}"]) if int(row[f"n_{i}"]) > 0 else None
         for i in range(len(windows))
