@@ -151,7 +151,9 @@ def episode_histograms(
         ibis.cases((still_open, ibis.literal(len(cuts), "int64")), else_=ended_by),
     )
     span = span.mutate(m=spanned.unnest())
-    cut, since = _pick(span.m, cuts), _pick(span.m, sinces)
+    # Columns, not expressions: each use of an expression repeats it in the SQL.
+    span = span.mutate(cut=_pick(span.m, cuts), since=_pick(span.m, sinces))
+    cut, since = span.cut, span.since
     # A deal closed by the moment without a later move was lost or won at its closing then.
     closed = span.closed_at.notnull() & (span.closed_at <= cut)
     lost = closed & (span.outcome == "lost")
@@ -162,16 +164,15 @@ def episode_histograms(
         (won, ibis.literal(won_index, "int64")),
         else_=ibis.literal(OPEN, "int64"),
     )
-    days = days_between(span.started_at, ended)
     span = span.select(
         m=span.m,
         stage_index=span.stage_index,
-        bucket=_bucket(days, edges),
         to_index=to_index,
         start_iv=(span.started_at >= since).cast("int64"),
         end_iv=ibis.literal(0, "int64"),
-        days=days,
+        days=days_between(span.started_at, ended),
     )
+    span = span.mutate(bucket=_bucket(span.days, edges))
     keys = ["m", "stage_index", "bucket", "to_index", "start_iv", "end_iv"]
     both = ibis.union(
         done.group_by(keys).agg(deals=done.count(), days_sum=done.days.sum()),
