@@ -84,9 +84,10 @@ def _bucket(days: ir.FloatingValue, edges: tuple[float, ...]) -> ir.IntegerValue
 def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
     """Per deal × frontier episode as it stood at ``as_of`` (lazy; for this module only).
 
-    Columns: ``deal_id``, ``stage_index``, ``started_at``, ``first`` (the deal's first episode),
-    ``ended_at`` (``as_of`` for open ones), ``to_index`` (next frontier stage, :data:`LOST`, or
-    :data:`OPEN`), ``closed_at`` and ``outcome`` (the deal's), ``days``. The won stage's own episodes are left out (it is absorbing).
+    Columns: ``deal_id``, ``stage_index``, ``started_at``, ``ended_at`` (``as_of`` for open ones),
+    ``to_index`` (next frontier stage, :data:`LOST`, or :data:`OPEN`), ``closed_at`` and
+    ``outcome`` (the deal's), ``days``. The won stage's own episodes are left out (it is
+    absorbing).
     """
     won_index = _line_end(log)
     cut = ibis.literal(as_of, "timestamp")
@@ -97,8 +98,8 @@ def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
     ep = ep.mutate(
         next_at=ep.reached_at.lead().over(order),
         next_index=ep.stage_index.lead().over(order),
-        rank=ibis.row_number().over(order),
     )
+    ep = ep.filter(ep.stage_index < won_index)
     deals = log.deal_summary().select("deal_id", "outcome", "closed_at")
     ep = ep.left_join(deals, ep.deal_id == deals.deal_id)
     last = ep.next_at.isnull()
@@ -117,7 +118,6 @@ def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
         deal_id=ep.deal_id,
         stage_index=ep.stage_index.cast("int64"),
         started_at=ep.reached_at,
-        first=ep.rank == 0,
         ended_at=ended_at,
         to_index=to_index.cast("int64"),
         closed_at=ep.closed_at,
