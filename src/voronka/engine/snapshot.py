@@ -61,7 +61,8 @@ class FlowSnapshot:
             ``deals`` (episodes) and ``days_sum`` (their summed length in days). ``to_index`` is
             the stage the frontier moved to, :data:`flow.LOST` or :data:`flow.OPEN`; ``recent``
             says the episode began within the history window (the rates are estimated from
-            recent episodes; every open one is part of the current state).
+            recent episodes; every open one is part of the current state). Only stages before
+            the won stage (it is absorbing).
         arrivals: one row per ``day`` (date) × ``stage_index`` (the first stage of the deal's
             path): ``deals`` whose path began that day, for the whole days of the arrival window
             before ``as_of``.
