@@ -38,6 +38,10 @@ is not needed: the grid error is far below the Monte Carlo error; see the tests)
 MAX_GRID = 2000
 """Most steps of the grid: a window longer than 100 days gets proportionally coarser steps."""
 
+MAX_CELL_STEPS = 4_000_000
+"""Most open-cell × grid-step values per set of rates processed at once (bounds memory: about
+32 MB per array whatever the window and the number of draws)."""
+
 EXACT_SUM_MAX = 200
 """Most wins in a simulation whose amounts are drawn one by one (see :func:`sum_of_amounts`)."""
 
@@ -221,14 +225,18 @@ def win_probabilities(
         point_w[:, j, :steps] = np.clip(acc, 0.0, 1.0)
         mean_w[:, j] = (point_w[:, j, :-1] + point_w[:, j, 1:]) / 2
     open_p = np.zeros((draws, n_cells))
-    if n_cells:
-        leave_c, middle_c = _exit_cells(rates, edges, cells.stage, cells.age, dt, steps)
+    # A few draws at a time, so the (draws, cells, steps) arrays stay within MAX_CELL_STEPS.
+    per_pass = max(1, MAX_CELL_STEPS // max(n_cells * (steps + 1), 1))
+    steps_idx = np.arange(steps)[None, :]
+    for lo in range(0, draws if n_cells else 0, per_pass):
+        part = slice(lo, min(draws, lo + per_pass))
+        leave_c, middle_c = _exit_cells(rates[part], edges, cells.stage, cells.age, dt, steps)
         # then[d, k, b, n]: P(won | leaving stage k from bucket b during step n), by the shares
         # (einsum, not matmul: the BLAS threads of a batched product of these small matrices
         # cost more than the product.)
-        then = np.einsum("dkbi,din->dkbn", share, mean_w)
-        steps_idx = np.arange(steps)[None, :]
-        open_p = (leave_c * then[:, cells.stage[:, None], middle_c, steps_idx]).sum(axis=2)
+        then = np.einsum("dkbi,din->dkbn", share[part], mean_w[part])
+        gathered = then[:, cells.stage[:, None], middle_c, steps_idx]
+        open_p[part] = (leave_c * gathered).sum(axis=2)
     ends = arrivals.starts + arrivals.lengths
     entry = arrivals.entry_probs / max(float(arrivals.entry_probs.sum()), 1e-12)
     new_p = np.zeros((draws, n_intervals))
