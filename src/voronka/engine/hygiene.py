@@ -141,6 +141,23 @@ def stuck_counts(log: EventLog, limits: Mapping[int, float]) -> pd.DataFrame:
     return grid
 
 
+def _as_text(value: ir.Value) -> ir.Value:
+    """A deal column on its way to be shown as text: cast on the backend, except floats, which
+    come back as numbers for :func:`_shown` to write (Spark's cast writes 15000000.0 as
+    ``1.5E7`` where DuckDB writes ``15000000.0``)."""
+    return value if value.type().is_floating() else value.cast("string")
+
+
+def _shown(values: pd.Series) -> pd.Series:
+    """Fetched :func:`_as_text` values as ``object`` text, None for null; numbers written by
+    Python's ``str(float)``, the same on every backend."""
+    return pd.Series(
+        [None if pd.isna(v) else v if isinstance(v, str) else str(float(v)) for v in values],
+        index=values.index,
+        dtype=object,
+    )
+
+
 def stuck_by_column(log: EventLog, limits: Mapping[int, float], column: str) -> pd.DataFrame:
     """Per value of the deal column ``column`` (``manager``): ``open`` deals and ``stuck`` ones,
     most stuck first (``value`` None for a blank). Empty when the column does not exist."""
@@ -149,13 +166,13 @@ def stuck_by_column(log: EventLog, limits: Mapping[int, float], column: str) -> 
     open_ = _open_deals(log)
     limit = _limit_expr(open_.current_stage_index, limits)
     is_stuck = limit.notnull() & (open_.days_in_stage > limit)
-    grouped = open_.group_by(value=open_[column].cast("string")).agg(
+    grouped = open_.group_by(value=_as_text(open_[column])).agg(
         open=open_.count(), stuck=open_.count(where=is_stuck)
     )
     frame = log.frame(grouped)
     frame["open"] = frame["open"].astype("int64")
     frame["stuck"] = frame["stuck"].astype("int64")
-    frame["value"] = frame["value"].astype(object).where(frame["value"].notna(), None)
+    frame["value"] = _shown(frame["value"])
     frame = frame.sort_values(
         ["stuck", "open", "value"], ascending=[False, False, True], na_position="last"
     )
@@ -185,7 +202,7 @@ def worst_stuck(
         days=stuck.days_in_stage,
         limit_days=stuck.limit_days,
         overdue_ratio=stuck.overdue_ratio,
-        **{c: stuck[c].cast("string") for c in present},
+        **{c: _as_text(stuck[c]) for c in present},
     )
     ordered = chosen.order_by(
         [ibis.desc(chosen.overdue_ratio), ibis.desc(chosen.days), chosen.deal_id]
@@ -195,7 +212,7 @@ def worst_stuck(
         if c not in frame.columns:
             frame[c] = pd.Series([None] * len(frame), dtype=object)
         else:
-            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+            frame[c] = _shown(frame[c])
     return frame
 
 
