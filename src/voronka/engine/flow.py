@@ -85,8 +85,8 @@ def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
     """Per deal × frontier episode as it stood at ``as_of`` (lazy; for this module only).
 
     Columns: ``deal_id``, ``stage_index``, ``started_at``, ``ended_at`` (``as_of`` for open ones),
-    ``to_index`` (next frontier stage, :data:`LOST`, or :data:`OPEN`), ``closed_at`` and
-    ``outcome`` (the deal's), ``days``. The won stage's own episodes are left out (it is
+    ``to_index`` (next frontier stage, :data:`LOST`, or :data:`OPEN`), ``closed_at`` (the deal's)
+    and ``closed_to`` (its outcome as an index: :data:`LOST`, the won stage, :data:`OPEN`), ``days``. The won stage's own episodes are left out (it is
     absorbing).
     """
     won_index = _line_end(log)
@@ -121,7 +121,11 @@ def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
         ended_at=ended_at,
         to_index=to_index.cast("int64"),
         closed_at=ep.closed_at,
-        outcome=ep.outcome,
+        closed_to=ibis.cases(
+            (ep.outcome == "lost", ibis.literal(LOST, "int64")),
+            (ep.outcome == "won", ibis.literal(won_index, "int64")),
+            else_=ibis.literal(OPEN, "int64"),
+        ),
     )
     out = out.mutate(days=days_between(out.started_at, out.ended_at))
     return out

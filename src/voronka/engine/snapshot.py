@@ -157,8 +157,8 @@ def episode_histograms(
     cut, since = span.cut, span.since
     # A deal closed by the moment without a later move was lost or won at its closing then.
     closed = span.closed_at.notnull() & (span.closed_at <= cut)
-    lost = closed & (span.outcome == "lost")
-    won = closed & (span.outcome == "won")
+    lost = closed & (span.closed_to == LOST)
+    won = closed & (span.closed_to == won_index)
     ended = ibis.cases((lost | won, ibis.greatest(span.closed_at, span.started_at)), else_=cut)
     to_index = ibis.cases(
         (lost, ibis.literal(LOST, "int64")),
