@@ -111,6 +111,7 @@ class EventLog:
         self._summary: ir.Table | None = None
         self._reached: ir.Table | None = None
         self._memo: dict[str, ir.Table] = {}
+        self._cubes: dict[Any, Any] = {}
         self._segments: list[str] | None = None
         self._quality: QualityCounts | None = None
 
@@ -349,6 +350,13 @@ class EventLog:
         if key not in self._memo:
             self._memo[key] = materialize(self._con, build(), f"voronka_{key}")
         return self._memo[key]
+
+    def cached(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()``'s result (a small aggregate, e.g. a cube), computed once per log and kept in
+        memory: every section that derives its numbers from the same cube shares one query."""
+        if key not in self._cubes:
+            self._cubes[key] = build()
+        return self._cubes[key]
 
     def segmented(self, by: str | None = None, period: str | None = None) -> ir.Table:
         """The deal summary with a ``segment`` column (the ``by`` column) and a ``period`` date
