@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from demo_reference import FIXTURE, demo_audit
 
 ADDED: set[tuple[str, ...]] = set()

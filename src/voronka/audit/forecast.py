@@ -20,10 +20,10 @@ import pandas as pd
 
 from voronka.audit.hazards import FloatArray, hazards_from_episodes, open_state
 from voronka.audit.simulate import Arrivals, simulate_plan
-from voronka.engine.snapshot import FlowSnapshot
+from voronka.engine import FlowSnapshot
 
 if TYPE_CHECKING:
-    from voronka.engine.log import EventLog
+    from voronka.engine import EventLog
     from voronka.funnel import Funnel
 
 DAY = dt.timedelta(days=1)
@@ -344,8 +344,7 @@ def build_forecast(
     moment's state in one pass), with half the simulations, and compared with the deals actually
     won in it.
     """
-    from voronka.engine.flow import won_between_many
-    from voronka.engine.snapshot import SnapshotSpec, flow_snapshots
+    from voronka.engine import SnapshotSpec, flow_snapshots, won_between_many
 
     as_of = log.as_of
     default_start, default_end = month_bounds(as_of.date())

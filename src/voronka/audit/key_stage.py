@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from voronka.engine.log import EventLog
+    from voronka.engine import EventLog
     from voronka.funnel import Funnel
 
 MIN_WEEKS = 8
@@ -228,7 +228,7 @@ def rank_key_stages(
 
 def build_key_stage(log: EventLog, funnel: Funnel) -> KeyStage:
     """The ``key_stage`` section of ``log`` (a log with ``funnel``)."""
-    from voronka.engine.flow import days_to_win, stage_outcomes, weekly_reach
+    from voronka.engine import days_to_win, stage_outcomes, weekly_reach
 
     by_manager = None
     if "manager" in log.segment_columns():

@@ -13,8 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from voronka.audit.quality import DataQuality, QualityIssue
-from voronka.engine import EventLog
-from voronka.io import ReadResult
+from voronka.engine import EventLog, ReadResult
 
 MAX_EXAMPLES = 5
 

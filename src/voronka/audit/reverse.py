@@ -23,7 +23,7 @@ import pyarrow as pa
 
 if TYPE_CHECKING:
     from voronka.audit.maturity import MaturityReport
-    from voronka.engine.log import EventLog
+    from voronka.engine import EventLog
     from voronka.funnel import Funnel
 
 FLOW_WEEKS = 8
@@ -183,7 +183,7 @@ def build_reverse_funnel(
 ) -> ReverseFunnel | None:
     """The reverse funnel for the plan (``plan`` won deals, or ``plan_revenue`` divided by the
     average won amount); None without a plan or when neither gives a number of deals."""
-    from voronka.engine.flow import stage_outcomes, weekly_reach, won_between
+    from voronka.engine import stage_outcomes, weekly_reach, won_between
 
     as_of = log.as_of
     if plan is None and plan_revenue is not None:

@@ -123,7 +123,8 @@ def cohort_cube(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
     and horizon set. Columns: ``dim``, ``segment`` (null for ``dim == ""``), ``period`` (date),
     ``stage_index``, :data:`COUNTS`. Segment values keep their type (text, or yes/no)."""
     key = ("cohort_cube", tuple(sorted(finite_horizons(horizons).items())))
-    return log.cached(key, lambda: _build_cube(log, horizons))  # type: ignore[no-any-return]
+    cube: pd.DataFrame = log.cached(key, lambda: _build_cube(log, horizons))
+    return cube
 
 
 def _build_cube(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
