@@ -9,6 +9,7 @@ the per-deal tables stay private to the engine.
 
 from voronka.engine.cohorts import deal_counts, lead_volume, stage_cohorts, stage_horizons
 from voronka.engine.cubes import cohort_cube
+from voronka.engine.filtered import filter_log
 from voronka.engine.flow import (
     DEFAULT_EDGES,
     days_to_win,
@@ -48,6 +49,7 @@ __all__ = [
     "days_to_win",
     "deal_counts",
     "entry_violations",
+    "filter_log",
     "flow_snapshot",
     "flow_snapshots",
     "lead_volume",
