@@ -29,6 +29,7 @@ from voronka.engine.backend import (
     materialize,
     to_frame,
 )
+from voronka.engine.memory import release_freed_memory
 from voronka.engine.quality import QualityCounts, compute_quality
 from voronka.errors import InputError, UsageError
 from voronka.funnel import LOST, Funnel, StageNameStats
@@ -135,6 +136,7 @@ class EventLog:
         ``funnel=None`` defers the stage mapping to :meth:`with_funnel`.
         """
         con = backend if backend is not None else default_backend()
+        release_freed_memory()  # what reading the files left behind, before the backend grows
         events_arrow = _normalize(events, ("deal_id", "stage", "entered_at"), "events")
         deals_arrow = None if deals is None else _normalize(deals, ("deal_id",), "deals")
         if as_of is None:
@@ -195,6 +197,7 @@ class EventLog:
             event_attrs=summary.event_attributes(self._events, event_columns),
         )
         log._summary = materialize(self._con, per_deal, "voronka_deal_summary")
+        release_freed_memory()
         return log
 
     # -- what the log is ---------------------------------------------------------------------
