@@ -20,7 +20,13 @@ MAX_EXAMPLES = 5
 
 
 def _reader_issues(read: ReadResult) -> list[QualityIssue]:
-    rejects: pa.Table = read.rejects
+    return _issues(read.rejects, read.file, excluded=True) + _issues(
+        read.field_issues, read.file, excluded=False
+    )
+
+
+def _issues(rejects: pa.Table, file: str, *, excluded: bool) -> list[QualityIssue]:
+    """Rejected rows (``excluded``) or nulled fields of kept rows, per reason."""
     if rejects.num_rows == 0:
         return []
     issues = []
@@ -39,8 +45,8 @@ def _reader_issues(read: ReadResult) -> list[QualityIssue]:
             )
         )
         issues.append(
-            QualityIssue(kind=str(reason), count=int(count), examples=examples, file=read.file,
-                         unit="rows", excluded=True)
+            QualityIssue(kind=str(reason) if excluded else f"field_{reason}", count=int(count),
+                         examples=examples, file=file, unit="rows", excluded=excluded)
         )
     return issues
 

@@ -1,0 +1,119 @@
+"""The input quirks that gave confidently wrong numbers with exit 0 (issue 10, points 1–8).
+
+Each test plants one quirk into a small generated world whose truth is known and checks the
+audit's numbers against that truth; each failed on the code before the fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from inputs_world import audit_world, make_world
+
+
+def _issue(result: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    return next((i for i in result["data_quality"]["issues"] if i["kind"] == kind), None)
+
+
+def _revenue(result: dict[str, Any], source: str) -> float:
+    return next(s["revenue"] for s in result["sources"] if s["source"] == source)
+
+
+def _true_revenue(deals: list[dict[str, Any]], source: str) -> float:
+    return float(sum(d["amount"] for d in deals
+                     if d["source"] == source and d["status"] == "won" and d["amount"] is not None))
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf", "1e30", "1e308", "NaN", "Infinity"])
+def test_point1_non_finite_or_absurd_amount_is_rejected_for_that_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    world = make_world()
+    won = [d for d in world.deals if d["status"] == "won" and d["source"] == "ads"]
+    won[0]["amount"] = bad
+    paths = world.write(tmp_path)
+    code, result, err = audit_world(paths, capsys)
+    assert code == 0 and result is not None
+    won[0]["amount"] = None  # the truth: that one amount is unknown, nothing else changes
+    assert _revenue(result, "ads") == _true_revenue(world.deals, "ads")
+    assert result["funnel"]["won"] == sum(d["status"] == "won" for d in world.deals)
+    kind = "field_implausible_number" if "e3" in bad else "field_not_finite"
+    issue = _issue(result, kind)
+    assert issue is not None and issue["count"] == 1 and issue["excluded"] is False
+    assert "amount" in issue["examples"][0] and bad in issue["examples"][0]
+    assert "Warning" not in err and "warning" not in err  # numpy warnings do not reach stderr
+    dq = result["data_quality"]
+    for f, n in dq["rows_read"].items():
+        assert n == dq["rows_used"][f] + dq["rows_rejected"][f]
+
+
+def test_point2_bad_optional_field_keeps_the_deal_and_its_outcome(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world()
+    truth = {k: sum(d["status"] == k for d in world.deals) for k in ("won", "lost", "open")}
+    broken = [d for d in world.deals if d["status"] == "open"][:10]
+    for d in broken:
+        d["amount"] = "сто тысяч"
+        d["created_at"] = "31.02.2025"
+    paths = world.write(tmp_path)
+    code, result, _ = audit_world(paths, capsys)
+    assert code == 0 and result is not None
+    assert {k: result["funnel"][k] for k in truth} == truth
+    deals_file = str(paths["deals"])
+    dq = result["data_quality"]
+    assert dq["rows_rejected"][deals_file] == 0
+    assert dq["rows_used"][deals_file] == dq["rows_read"][deals_file] == len(world.deals)
+    assert _issue(result, "field_bad_number")["count"] == 10  # type: ignore[index]
+    assert _issue(result, "field_bad_date")["count"] == 10  # type: ignore[index]
+
+
+def test_point5_nan_ids_in_a_parquet_float_column_are_missing_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world()
+    paths = world.write(tmp_path)
+    ids = [float(d["deal_id"]) for d in world.deals] + [float("nan")] * 3
+    table = pa.table({
+        "deal_id": pa.array(ids, pa.float64()),
+        "source": pa.array([d["source"] for d in world.deals] + ["ads"] * 3),
+        "status": pa.array([d["status"] for d in world.deals] + ["won"] * 3),
+    })
+    pq.write_table(table, tmp_path / "deals.parquet")
+    paths["deals"] = tmp_path / "deals.parquet"
+    code, result, _ = audit_world(paths, capsys)
+    assert code == 0 and result is not None
+    assert result["funnel"]["deals"] == len(world.deals)
+    assert result["funnel"]["won"] == sum(d["status"] == "won" for d in world.deals)
+    text = str(result)
+    assert "-9223372036854775808" not in text
+    missing = _issue(result, "missing_value")
+    assert missing is not None and missing["count"] == 3
+    dq = result["data_quality"]
+    assert dq["rows_rejected"][str(paths["deals"])] == 3
+
+
+def test_point5_float_ids_that_are_integers_read_as_integers(tmp_path: Path) -> None:
+    from voronka.io import read_deals
+
+    pq.write_table(pa.table({"deal_id": [1.0, 2.0, float("nan"), 40000000001.0]}), tmp_path / "d.parquet")
+    result = read_deals(tmp_path / "d.parquet")
+    assert result.table.column("deal_id").to_pylist() == ["1", "2", "40000000001"]
+    assert [r["reason"] for r in result.rejects.to_pylist()] == ["missing_value"]
+
+
+def test_point5_nul_bytes_in_ids_are_rejected_with_a_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world()
+    world.events[0]["deal_id"] = "1\x00"
+    paths = world.write(tmp_path)
+    code, result, _ = audit_world(paths, capsys)
+    assert code == 0 and result is not None
+    issue = _issue(result, "bad_id")
+    assert issue is not None and issue["count"] == 1 and issue["excluded"] is True
+    assert "row 1" in issue["examples"][0]
