@@ -117,3 +117,69 @@ def test_point5_nul_bytes_in_ids_are_rejected_with_a_reason(
     issue = _issue(result, "bad_id")
     assert issue is not None and issue["count"] == 1 and issue["excluded"] is True
     assert "row 1" in issue["examples"][0]
+
+
+def test_point3_one_event_in_2099_does_not_move_as_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world()
+    latest = max(e["entered_at"] for e in world.events)
+    open_deal = next(d for d in world.deals if d["status"] == "open")
+    world.events.append({"deal_id": open_deal["deal_id"], "stage": "Qualified",
+                         "entered_at": "2099-05-01 10:00"})
+    paths = world.write(tmp_path)
+    code, result, _ = audit_world(paths, capsys)
+    assert code == 0 and result is not None
+    assert result["as_of"].startswith(latest[:10])
+    issue = _issue(result, "after_data_end")
+    assert issue is not None and issue["count"] == 1 and "2099" in issue["examples"][0]
+    assert all(s.get("days", 0) < 1000 for s in result["stuck"].get("deals", []))
+    dq = result["data_quality"]
+    events = str(paths["events"])
+    assert dq["rows_rejected"][events] == 1
+    assert dq["rows_read"][events] == dq["rows_used"][events] + 1
+
+
+def test_point3_an_outlier_in_a_deal_date_is_nulled_and_as_of_stays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world()
+    latest = max(e["entered_at"] for e in world.events)
+    world.deals[3]["created_at"] = "2099-01-01 00:00"
+    paths = world.write(tmp_path)
+    code, result, _ = audit_world(paths, capsys)
+    assert code == 0 and result is not None
+    assert result["as_of"].startswith(latest[:10])
+    assert _issue(result, "field_after_data_end")["count"] == 1  # type: ignore[index]
+
+
+def test_point3_user_as_of_is_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = make_world().write(tmp_path)
+    code, result, _ = audit_world(paths, capsys, "--as-of", "2025-03-01")
+    assert code == 0 and result is not None and result["as_of"].startswith("2025-03-01")
+
+
+def test_point7_events_after_closing_are_flagged_and_do_not_count_as_reaching(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world()
+    truth = world.reached("Qualified")
+    lost_early = [d for d in world.deals if d["status"] == "lost"
+                  and not any(e["deal_id"] == d["deal_id"] and e["stage"] == "Qualified"
+                              for e in world.events)]
+    assert len(lost_early) >= 5
+    for d in lost_early[:5]:
+        closed = d["closed_at"]
+        later = f"{int(closed[:4])}-{closed[5:7]}-{closed[8:10]} 23:59"
+        # a month after closing: the deal is moved on by mistake (or re-opened as a new deal)
+        month = int(later[5:7]) % 12 + 1
+        year = int(later[:4]) + (month == 1)
+        world.events.append({"deal_id": d["deal_id"], "stage": "Qualified",
+                             "entered_at": f"{year}-{month:02d}-01 10:00"})
+    paths = world.write(tmp_path)
+    code, result, _ = audit_world(paths, capsys)
+    assert code == 0 and result is not None
+    reached = next(s["reached"] for s in result["funnel"]["stages"] if s["id"] == "qualified")
+    assert reached == truth
+    issue = _issue(result, "after_close")
+    assert issue is not None and issue["count"] == 5 and issue["excluded"] is True

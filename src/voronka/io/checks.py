@@ -10,7 +10,7 @@ In ``strict`` mode the first fault of either kind stops the read.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -155,3 +155,41 @@ def _raise_first(
 def _excerpt(value: str, limit: int = 60) -> str:
     """A cell as shown in a message: at most ``limit`` characters."""
     return value if len(value) <= limit else value[:limit] + "…"
+
+
+def reject_rows(read: ReadResult, bad: np.ndarray, reason: str, column: str, message: str) -> ReadResult:
+    """``read`` with the accepted rows where ``bad`` is true moved to its rejects for ``reason``
+    (a check made after reading, e.g. an event dated after its deal was closed)."""
+    if not bad.any():
+        return read
+    table = read.table
+    header = read.column_mapping.get(column, column)
+    check = Check(bad, header, reason, _as_text(table.column(column)), column)
+    rows = table.column("_row").to_numpy()
+    moved = _records(check, np.flatnonzero(bad), rows, {reason: message})
+    return replace(
+        read,
+        table=table.filter(pa.array(~bad)),
+        rejects=_concat([read.rejects, moved]),
+    )
+
+
+def null_fields(read: ReadResult, bad: np.ndarray, reason: str, column: str, message: str) -> ReadResult:
+    """``read`` with ``column`` nulled where ``bad`` is true, recorded as field issues."""
+    if not bad.any():
+        return read
+    table = read.table
+    header = read.column_mapping.get(column, column)
+    col = table.column(column)
+    check = Check(bad, header, reason, _as_text(col), column, required=False)
+    rows = table.column("_row").to_numpy()
+    issues = _records(check, np.flatnonzero(bad), rows, {reason: message})
+    nulled = as_chunked(pc.if_else(pa.array(bad), pa.scalar(None, col.type), col))
+    table = table.set_column(table.column_names.index(column), column, nulled)
+    return replace(read, table=table, field_issues=_concat([read.field_issues, issues]))
+
+
+def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_timestamp(col.type):
+        return as_chunked(pc.strftime(col, format="%Y-%m-%d %H:%M:%S"))
+    return col if pa.types.is_string(col.type) else col.cast(pa.string())

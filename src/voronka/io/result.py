@@ -15,11 +15,12 @@ Progress = Callable[[int, int], None]
 
 REJECT_REASONS = (
     "missing_value", "bad_date", "bad_number", "bad_status", "bad_month", "bad_row", "bad_id",
-    "not_finite", "implausible_number",
+    "not_finite", "implausible_number", "after_data_end", "after_close",
 )
 """Reject reason codes (``bad_row``: a CSV line whose number of fields is wrong; ``bad_id``: an id
 with control characters; ``not_finite``: inf or nan; ``implausible_number``: an amount or cost
-of 1e15 or more). The same codes name field issues (a bad optional field, nulled)."""
+of 1e15 or more; ``after_data_end``: a date beyond the end of the data, an outlier;
+``after_close``: an event after its deal's closing date). The same codes name field issues (a bad optional field, nulled)."""
 
 REJECTS_SCHEMA = pa.schema(
     [
