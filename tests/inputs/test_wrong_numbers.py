@@ -183,3 +183,59 @@ def test_point7_events_after_closing_are_flagged_and_do_not_count_as_reaching(
     assert reached == truth
     issue = _issue(result, "after_close")
     assert issue is not None and issue["count"] == 5 and issue["excluded"] is True
+
+
+RU = {"Lead": "Лид", "Qualified": "Квалифицирован", "Proposal": "КП", "Won": "Успех",
+      "Lost": "Отказ"}
+
+
+def _russian_world(tmp_path: Path) -> tuple[int, dict[str, Path]]:
+    world = make_world()
+    truth = world.reached("Qualified")
+    for e in world.events:
+        e["stage"] = RU[e["stage"]]
+    paths = world.write(tmp_path)
+    text = paths["funnel"].read_text(encoding="utf-8")
+    for en, ru in RU.items():
+        text = text.replace(f'"{en}"', f'"{ru}"')
+    paths["funnel"].write_text(text, encoding="utf-8")
+    return truth, paths
+
+
+@pytest.mark.parametrize("order", [("utf-8", "cp1251"), ("cp1251", "utf-8")])
+def test_point4_a_file_mixing_utf8_and_1251_is_decoded_line_by_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], order: tuple[str, str]
+) -> None:
+    truth, paths = _russian_world(tmp_path)
+    lines = paths["events"].read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[0] = lines[0].replace("stage", "Этап сделки")  # a Russian header
+    cut = len(lines) // 4
+    paths["events"].write_bytes(
+        "".join(lines[:cut]).encode(order[0]) + "".join(lines[cut:]).encode(order[1])
+    )
+    code, result, _ = audit_world(paths, capsys)
+    assert code == 0 and result is not None
+    dq = result["data_quality"]
+    assert dq["rows_rejected"][str(paths["events"])] == 0
+    reached = {s["id"]: s["reached"] for s in result["funnel"]["stages"]}
+    assert reached["qualified"] == truth
+    assert "inputs.note.mixed_encoding" in dq["notes"]
+
+
+def test_point4_a_file_losing_most_rows_is_a_first_screen_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voronka.api import audit
+    from voronka.report import render
+
+    world = make_world()
+    for e in world.events[: len(world.events) * 3 // 4]:
+        e["entered_at"] = "когда-то"
+    paths = world.write(tmp_path)
+    result = audit(paths["events"], deals=paths["deals"], funnel=paths["funnel"], lang="en")
+    assert "inputs.note.most_rows_lost" in result.data_quality.notes
+    text = str(render(result, "md", lang="en"))
+    head = text[: text.index("## ", text.index("## ") + 3)]  # the report's first section
+    assert "More than half of the rows" in head
+    first = head.index("Not every row was used")
+    assert all(first < head.index(w) for w in ("likely", "leak") if w in head)

@@ -17,6 +17,8 @@ from voronka.engine import EventLog
 from voronka.io import ReadResult
 
 MAX_EXAMPLES = 5
+MOST_LOST = 0.5
+"""A file with more than this share of its rows left out gets a warning on the first screen."""
 
 
 def _reader_issues(read: ReadResult) -> list[QualityIssue]:
@@ -78,7 +80,7 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
                 kind=issue.kind,
                 count=issue.count,
                 examples=tuple(
-                    f"row {e}" if issue.unit == "rows" and issue.kind != "unknown_stage" else e
+                    f"deal {e}" if issue.kind == "backward_move" else (f"row {e}" if issue.unit == "rows" and issue.kind != "unknown_stage" else e)
                     for e in issue.examples
                 ),
                 file=file_of.get(issue.file),
@@ -87,7 +89,11 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
             )
         )
     issues.sort(key=lambda i: (-i.count, i.kind))
-    notes = ("funnel_inferred",) if log.funnel is not None and log.funnel.origin == "inferred" else ()
+    notes: tuple[str, ...] = (
+        ("funnel_inferred",) if log.funnel is not None and log.funnel.origin == "inferred" else ()
+    )
+    if any(rows_rejected[f] > MOST_LOST * n for f, n in rows_read.items() if n):
+        notes += ("inputs.note.most_rows_lost",)
     return DataQuality(
         rows_read=rows_read,
         rows_used=rows_used,

@@ -24,6 +24,7 @@ from typing import Literal
 
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template
+from voronka.io.csvfile import MIXED
 from voronka.io.exports import ExportFormat, ExportRead, read_export
 from voronka.io.folder import Peek, peek_table, scan_folder
 from voronka.io.readers import read_deals, read_events, read_spend
@@ -227,6 +228,9 @@ class _Opener:
                 and not funnel_given and funnel_path is None
                 and choose_template(_name_counts(main.events)) is None):
             limitations.append("exports.limit.stage_order_unknown")
+        reads = [r for r in (main.events, deals_read, spend_read, *main.earlier) if r is not None]
+        if any(r.encoding == MIXED for r in reads):
+            limitations.append("inputs.note.mixed_encoding")
         return InputSet(
             events=main.events,
             deals=deals_read,
