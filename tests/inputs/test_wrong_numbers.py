@@ -239,3 +239,31 @@ def test_point4_a_file_losing_most_rows_is_a_first_screen_warning(
     assert "More than half of the rows" in head
     first = head.index("Not every row was used")
     assert all(first < head.index(w) for w in ("likely", "leak") if w in head)
+
+
+@pytest.mark.parametrize("zone", ["+03:00", "+0300", "-05:00"])
+def test_point8_offsets_on_events_and_naive_created_at_agree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], zone: str
+) -> None:
+    world = make_world()
+    for e in world.events:  # the same local times, now written with their offset
+        e["entered_at"] = e["entered_at"].replace(" ", "T") + ":00" + zone
+    paths = world.write(tmp_path)
+    code, result, _ = audit_world(paths, capsys)
+    assert code == 0 and result is not None
+    assert _issue(result, "event_before_created") is None  # none is before its creation
+    assert "inputs.note.time_zone" in result["data_quality"]["notes"]
+    reached = {s["id"]: s["reached"] for s in result["funnel"]["stages"]}
+    assert reached["qualified"] == world.reached("Qualified")
+
+
+def test_point8_naive_values_inside_a_zoned_column_take_its_offset(tmp_path: Path) -> None:
+    from voronka.io import read_events
+
+    path = tmp_path / "events.csv"
+    path.write_text("deal_id,stage,entered_at\n1,A,2025-01-01T10:00:00+03:00\n"
+                    "1,B,2025-01-01 10:00\n2,A,2025-01-02T12:00:00+03:00\n", encoding="utf-8")
+    result = read_events(path)
+    times = [t.strftime("%H:%M") for t in result.table.column("entered_at").to_pylist()]
+    assert times == ["07:00", "07:00", "09:00"]
+    assert result.zones == {"entered_at": 180.0}

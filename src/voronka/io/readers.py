@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 from voronka.errors import InputError
 from voronka.io.aliases import REQUIRED, Kind, match_columns
 from voronka.io.checks import Check, finish
-from voronka.io.dates import parse_dates
+from voronka.io.dates import dominant_offset, parse_dates, shift_minutes, zone_offsets
 from voronka.io.months import parse_months
 from voronka.io.numbers import as_chunked, blank_mask, parse_numbers
 from voronka.io.raw import load_table
@@ -142,19 +143,21 @@ def _read(
             file=file,
             expected=f"rows of {kind} under the header",
         )
-    columns, checks = _convert(raw, kind, match.mapping)
+    columns, checks, zones = _convert(raw, kind, match.mapping)
     extras = _extras(raw, match.extras, set(columns))
     table = pa.table({**columns, **extras, "_row": raw.table.column("_row")})
-    return finish(raw, table, checks, match.mapping, strict, MESSAGES, EXPECTED)
+    read = finish(raw, table, checks, match.mapping, strict, MESSAGES, EXPECTED)
+    return replace(read, zones=zones) if zones else read
 
 
 def _convert(
     raw: RawTable, kind: Kind, mapping: Mapping[str, str]
-) -> tuple[dict[str, pa.ChunkedArray], list[Check]]:
+) -> tuple[dict[str, pa.ChunkedArray], list[Check], dict[str, float]]:
     """Canonical columns and their checks, in canonical order (the first fault wins)."""
     table = raw.table
     out: dict[str, pa.ChunkedArray] = {}
     checks: list[Check] = []
+    zones: dict[str, float] = {}
     required = set(REQUIRED[kind]) | ({"date", "month"} if kind == "spend" else set())
 
     def add(name: str, bad_mask: np.ndarray, reason: str, cells: pa.ChunkedArray) -> None:
@@ -197,6 +200,8 @@ def _convert(
             parsed = parse_dates(cells)
             blank = missing(name, cells, parsed)
             bad(name, "bad_date", cells, parsed, blank)
+            if name in _DATE_COLUMNS:
+                parsed = _one_zone(name, cells, parsed, zones)
             out[name] = parsed if name != "date" else parsed.cast(pa.date32())
         elif name in ("amount", "cost"):
             parsed = parse_numbers(cells)
@@ -230,7 +235,22 @@ def _convert(
             out[name] = cells
     if kind == "spend":
         out, checks = _spend_columns(raw, mapping, out, checks)
-    return out, checks
+    return out, checks, zones
+
+
+def _one_zone(
+    name: str, cells: pa.ChunkedArray, parsed: pa.ChunkedArray, zones: dict[str, float]
+) -> pa.ChunkedArray:
+    """Timestamps with an offset are already UTC; naive ones in a column that also has offsets
+    are taken to be at the column's most common offset and moved to UTC the same way. The
+    offset is recorded in ``zones`` (for the run-wide rule of :func:`voronka.io.inputs`)."""
+    offsets = zone_offsets(cells)
+    zone = dominant_offset(offsets)
+    if zone is None:
+        return parsed
+    zones[name] = zone
+    naive = np.isnan(offsets) & ~_np(pc.is_null(parsed))
+    return shift_minutes(parsed, zone, naive) if naive.any() else parsed
 
 
 def _spend_columns(

@@ -84,6 +84,8 @@ class ReadResult:
         delimiter: the field separator detected, for CSV.
         field_issues: faults in optional fields of accepted rows (same columns as ``rejects``):
             the field was nulled, the row kept.
+        zones: date column → the UTC offset (minutes) most of its values were written with,
+            for columns where some were (their values are converted to UTC).
     """
 
     file: str
@@ -95,6 +97,7 @@ class ReadResult:
     encoding: str | None = None
     delimiter: str | None = None
     field_issues: pa.Table = field(default_factory=REJECTS_SCHEMA.empty_table)
+    zones: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def rows_used(self) -> int:
