@@ -28,7 +28,7 @@ from voronka.audit.hazards import HazardModel, bucket_exposure, fit_hazards
 from voronka.audit.serialize import to_plain
 from voronka.engine import EventLog
 from voronka.engine.flow import won_between
-from voronka.engine.snapshot import flow_snapshot
+from voronka.engine.moments import flow_snapshot
 
 AS_OF = dt.datetime(2025, 6, 12, 15, 0)
 JUNE = (dt.date(2025, 6, 1), dt.date(2025, 6, 30))

@@ -262,7 +262,7 @@ def test_demo_process_statuses_pile_up() -> None:
     """The demo with two stages renamed to process names: both judged process, both flagged,
     and they have the longest residences of the funnel."""
     from voronka.demo.profile import DemoEffects
-    from voronka.demo.simulate import generate_demo
+    from voronka.demo.generate import generate_demo
 
     effects = dataclasses.replace(
         DemoEffects.default(),

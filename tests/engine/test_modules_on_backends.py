@@ -13,7 +13,7 @@ Every public function of ``voronka.engine.cohorts``, ``hygiene`` and ``flow`` (a
 Each result is checked twice: (1) against a plain pandas/Python computation written from the
 definitions in the functions' docstrings, per deal, on the per-deal facts of ``engine_oracle``
 (itself tested against the engine in ``test_engine_oracle.py``) — every function but the
-snapshot, whose own suite (tests/audit/test_snapshot.py) checks it against the truncated log —
+snapshot, whose own suite (tests/audit/test_moments.py) checks it against the truncated log —
 and (2) against the same function on a DuckDB log of the same data: the same rows after sorting,
 floats to 1e-9. Each function is called once per log on Spark (about half a second a call).
 """
@@ -37,7 +37,7 @@ import pytest
 from conftest import LOST_NAME, STAGE_NAMES, UNKNOWN_NAME, frame, random_log
 from voronka.demo import generate_demo
 from voronka.engine import EventLog, cohorts, flow, hygiene
-from voronka.engine.snapshot import SnapshotSpec, flow_snapshots
+from voronka.engine.moments import SnapshotSpec, flow_snapshots
 from voronka.funnel import LOST, Funnel, Stage
 
 DAY = 86_400.0
@@ -769,7 +769,7 @@ def test_days_to_win(log: EventLog, ref: EventLog, case: Case) -> None:
 def test_flow_snapshots(log: EventLog, ref: EventLog, case: Case) -> None:
     """The forecast's snapshots at ``as_of`` and 40 days earlier (episode histograms, arrivals,
     wins in the month, amount quantiles) equal DuckDB's. Their semantics are tested against the
-    truncated log in tests/audit/test_snapshot.py."""
+    truncated log in tests/audit/test_moments.py."""
     as_of = case.facts.as_of
     specs = [
         SnapshotSpec(as_of, as_of.date().replace(day=1)),

@@ -20,7 +20,7 @@ import pandas as pd
 
 from voronka.audit.hazards import FloatArray, hazards_from_episodes, open_state
 from voronka.audit.simulate import Arrivals, simulate_plan
-from voronka.engine.snapshot import FlowSnapshot
+from voronka.engine.moments import FlowSnapshot
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -345,7 +345,7 @@ def build_forecast(
     won in it.
     """
     from voronka.engine.flow import won_between_many
-    from voronka.engine.snapshot import SnapshotSpec, flow_snapshots
+    from voronka.engine.moments import SnapshotSpec, flow_snapshots
 
     as_of = log.as_of
     default_start, default_end = month_bounds(as_of.date())

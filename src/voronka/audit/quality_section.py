@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.audit.quality import DataQuality, QualityIssue
+from voronka.audit.quality_result import DataQuality, QualityIssue
 from voronka.engine import EventLog
 from voronka.io import ReadResult
 

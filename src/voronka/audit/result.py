@@ -10,12 +10,12 @@ from typing import Any
 from voronka.audit.anomalies import Anomaly, ConversionSeries
 from voronka.audit.entry import EntryCriteria
 from voronka.audit.forecast import Forecast
-from voronka.audit.funnel import FunnelReport
+from voronka.audit.funnel_result import FunnelReport
 from voronka.audit.key_stage import KeyStage
 from voronka.audit.leaks import Leak
 from voronka.audit.maturity import MaturityReport
 from voronka.audit.pileups import Pileup
-from voronka.audit.quality import DataQuality
+from voronka.audit.quality_result import DataQuality
 from voronka.audit.reverse import ReverseFunnel, ReverseFunnelRow
 from voronka.audit.serialize import to_plain
 from voronka.audit.sources import SourceEconomics

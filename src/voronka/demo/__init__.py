@@ -19,7 +19,7 @@ from voronka.demo.profile import (
     PlantedErrors,
     VolumeShift,
 )
-from voronka.demo.simulate import DemoData, demo_funnel, generate_demo
+from voronka.demo.generate import DemoData, demo_funnel, generate_demo
 from voronka.demo.write import DemoFiles, write_demo
 
 __all__ = [

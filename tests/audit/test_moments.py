@@ -19,7 +19,7 @@ import pytest
 from voronka.demo import generate_demo
 from voronka.engine import EventLog
 from voronka.engine.flow import DEFAULT_EDGES, episodes_table
-from voronka.engine.snapshot import SnapshotSpec, flow_snapshot, flow_snapshots
+from voronka.engine.moments import SnapshotSpec, flow_snapshot, flow_snapshots
 
 KEYS = ["stage_index", "bucket", "to_index", "recent"]
 
