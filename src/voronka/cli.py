@@ -15,9 +15,7 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from voronka import api
 from voronka.errors import InputError, UsageError
 from voronka.i18n import normalize_language, t
 
@@ -63,6 +61,14 @@ class _ReadProgress:
     """A rich progress bar over the bytes of the files being read (shown on a terminal only)."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
             console=console, transient=True, disable=not console.is_terminal,
@@ -132,6 +138,8 @@ def audit_command(
     output: Annotated[str | None, typer.Option("-o", "--output", help="Output path; - for stdout.")] = None,
 ) -> None:
     """Audit a CRM export: funnel, leaks, anomalies, sources, stage hygiene, key stage, forecast."""
+    from voronka import api
+
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not supported", expected=", ".join(FORMATS))
     console = Console(stderr=fmt != "text" or output is not None)
@@ -166,7 +174,7 @@ def demo_command(
     The sample company's export is taken on the 15th of its 19th month, so the month's plan (by
     default 105 won deals per 20,000 deals of history) is still open.
     """
-    from voronka import report
+    from voronka import api, report
     from voronka.demo import generate_demo, write_demo
 
     language = normalize_language(lang or "ru")
@@ -237,6 +245,8 @@ def pull_command(
     Credentials come from environment variables or the config file, never from the command line.
     A second pull into the same folder fetches only what changed; an interrupted pull resumes.
     """
+    from rich.progress import BarColumn, Progress, TextColumn
+
     from voronka.io.crm import CRM_NAMES, PullProgress, describe_pull, pull
 
     language = _lang_of(lang)
