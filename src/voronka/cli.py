@@ -123,9 +123,10 @@ def _render(result: Any, fmt: str, lang: str, funnel: Any, console: Console) -> 
 
 @app.command("audit")
 def audit_command(
-    inputs: Annotated[list[Path], typer.Argument(help="The events file (or a folder, or CRM exports).")],
-    deals: Annotated[Path | None, typer.Option("--deals", help="Deals file (one row a deal).")] = None,
-    spend: Annotated[Path | None, typer.Option("--spend", help="Ad-spend file.")] = None,
+    inputs: Annotated[list[str] | None, typer.Argument(
+        help="The events file (or a folder, or CRM exports).", show_default=False)] = None,
+    deals: Annotated[str | None, typer.Option("--deals", help="Deals file (one row a deal).")] = None,
+    spend: Annotated[str | None, typer.Option("--spend", help="Ad-spend file.")] = None,
     funnel: Annotated[Path | None, typer.Option("--funnel", help="Funnel file (TOML).")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The moment the data describes.")] = None,
     by: Annotated[list[str] | None, typer.Option("--by", help="Breakdown column (repeat).")] = None,
@@ -138,21 +139,30 @@ def audit_command(
     lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json, html, xlsx or md.")] = "text",
     output: Annotated[str | None, typer.Option("-o", "--output", help="Output path; - for stdout.")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="Audit tables where they live: "
+        "duckdb:///file.db, postgres://user:pass@host/db or pyspark:// (docs/scale.md).")] = None,
+    events: Annotated[str | None, typer.Option("--events", help="Events table or Parquet folder "
+        "(with --engine; --deals and --spend then name tables too).")] = None,
 ) -> None:
     """Audit a CRM export: funnel, leaks, anomalies, sources, stage hygiene, key stage, forecast."""
     from voronka import api
 
+    sources = [*(inputs or []), *([events] if events else [])]
+    if not sources or (engine is not None and len(sources) != 1):
+        raise UsageError("give the events: a file, a folder or CRM exports"
+                         if engine is None else "--engine takes one events table",
+                         expected="voronka audit events.csv, or --engine URL --events TABLE")
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not supported", expected=", ".join(FORMATS))
     console = Console(stderr=fmt != "text" or output is not None)
     with _ReadProgress(Console(stderr=True)) as progress:
         result = api.audit(
-            inputs[0] if len(inputs) == 1 else inputs, deals=deals, spend=spend, funnel=funnel,
+            sources[0] if len(sources) == 1 else sources, deals=deals, spend=spend, funnel=funnel,
             column_map=_parse_map(map_),
             strict=strict, as_of=as_of, by=by, plan=plan, plan_revenue=plan_revenue,
             plan_from=_parse_date(plan_from, "--plan-from"),
             plan_until=_parse_date(plan_until, "--plan-until"),
-            lang=lang, progress=progress,
+            lang=lang, progress=progress, engine=engine,
         )
     language = normalize_language(lang or result.language)
     content = _render(result, fmt, language, None, console)
