@@ -252,9 +252,21 @@ def pull_command(
             tasks[p.phase] = bar.add_task(t(f"crm.phase.{p.phase}", language), total=p.total)
         bar.update(tasks[p.phase], completed=p.records, total=p.total)
 
-    with bar:
-        summary = pull(crm, out, config=config, since=_parse_date(since, "--since"),
-                       progress=progress)
+    import warnings
+
+    from voronka.io.crm.credentials import CredentialsFileWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CredentialsFileWarning)
+        try:
+            with bar:
+                summary = pull(crm, out, config=config, since=_parse_date(since, "--since"),
+                               progress=progress)
+        finally:
+            for w in caught:  # like ssh: said on every run, also when the pull fails
+                if isinstance(w.message, CredentialsFileWarning):
+                    err.print(escape(w.message.describe_in(language)), style="yellow",
+                              highlight=False)
     for line in describe_pull(summary, language):
         Console().print(line)
 
