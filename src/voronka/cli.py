@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from voronka.errors import InputError, UsageError
 from voronka.i18n import normalize_language, t
+from voronka.text_safety import safe_text
 
 app = typer.Typer(
     name="voronka",
@@ -86,7 +87,8 @@ class _ReadProgress:
 
     def __call__(self, file: str, done: int, total: int) -> None:
         if file not in self.tasks:
-            self.tasks[file] = self.progress.add_task(Path(file).name, total=total or None)
+            self.tasks[file] = self.progress.add_task(escape(safe_text(Path(file).name)),
+                                                      total=total or None)
         self.progress.update(self.tasks[file], completed=done, total=total or None)
 
 
@@ -109,7 +111,7 @@ def _write_output(content: str | bytes, fmt: str, output: str | None, console: C
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8")
-    Console(stderr=True).print(t("cli.written", lang, path=str(path)))
+    Console(stderr=True).print(escape(safe_text(t("cli.written", lang, path=str(path)))))
 
 
 def _render(result: Any, fmt: str, lang: str, funnel: Any, console: Console) -> str | bytes:
@@ -274,11 +276,23 @@ def pull_command(
             tasks[p.phase] = bar.add_task(t(f"crm.phase.{p.phase}", language), total=p.total)
         bar.update(tasks[p.phase], completed=p.records, total=p.total)
 
-    with bar:
-        summary = pull(crm, out, config=config, since=_parse_date(since, "--since"),
-                       progress=progress)
+    import warnings
+
+    from voronka.io.crm.credentials import CredentialsFileWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CredentialsFileWarning)
+        try:
+            with bar:
+                summary = pull(crm, out, config=config, since=_parse_date(since, "--since"),
+                               progress=progress)
+        finally:
+            for w in caught:  # like ssh: said on every run, also when the pull fails
+                if isinstance(w.message, CredentialsFileWarning):
+                    err.print(escape(w.message.describe_in(language)), style="yellow",
+                              highlight=False)
     for line in describe_pull(summary, language):
-        Console().print(line)
+        Console().print(escape(safe_text(line)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         describe_in = getattr(exc, "describe_in", None)
         message = describe_in(lang) if callable(describe_in) else exc.describe()
         Console(stderr=True, highlight=False).print(
-            f"[bold red]{t('cli.error_input', lang)}[/] {escape(message)}", soft_wrap=True
+            f"[bold red]{t('cli.error_input', lang)}[/] {escape(safe_text(message))}",
+            soft_wrap=True
         )
         return 2
     except (typer.Exit, SystemExit) as exc:
@@ -311,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             show()
             return 2
         Console(stderr=True, highlight=False).print(
-            f"[bold red]{t('cli.error_internal', lang)}[/] {type(exc).__name__}: {escape(str(exc))}"
+            f"[bold red]{t('cli.error_internal', lang)}[/] {type(exc).__name__}: {escape(safe_text(exc))}"
         )
         if os.environ.get("VORONKA_DEBUG"):
             raise
