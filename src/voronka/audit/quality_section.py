@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.audit.quality import DataQuality, QualityIssue
+from voronka.audit.quality_result import DataQuality, QualityIssue
 from voronka.engine import EventLog
 from voronka.io import ReadResult
 
@@ -22,20 +22,24 @@ MOST_LOST = 0.5
 
 
 def _reader_issues(read: ReadResult) -> list[QualityIssue]:
-    return _issues(read.rejects, read.file, excluded=True) + _issues(
-        read.field_issues, read.file, excluded=False
+    return _issues(read.rejects, read.reject_counts(), read.file, excluded=True) + _issues(
+        read.field_issues, _counts(read.field_issues), read.file, excluded=False
     )
 
 
-def _issues(rejects: pa.Table, file: str, *, excluded: bool) -> list[QualityIssue]:
+def _counts(table: pa.Table) -> dict[str, int]:
+    if table.num_rows == 0:
+        return {}
+    counts = table.column("reason").value_counts()
+    return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
+
+
+def _issues(
+    rejects: pa.Table, counts: Mapping[str, int], file: str, *, excluded: bool
+) -> list[QualityIssue]:
     """Rejected rows (``excluded``) or nulled fields of kept rows, per reason."""
-    if rejects.num_rows == 0:
-        return []
     issues = []
-    counts = rejects.group_by("reason").aggregate([("row", "count")])
-    for reason, count in zip(
-        counts.column("reason").to_pylist(), counts.column("row_count").to_pylist(), strict=True
-    ):
+    for reason, count in counts.items():
         sample = rejects.filter(pc.equal(rejects.column("reason"), reason)).slice(0, MAX_EXAMPLES)
         examples = tuple(
             f"row {row}, {column}: {value!r}" if value not in (None, "") else f"row {row}, {column}"
@@ -53,6 +57,13 @@ def _issues(rejects: pa.Table, file: str, *, excluded: bool) -> list[QualityIssu
     return issues
 
 
+def _example(kind: str, unit: str, example: str) -> str:
+    """An engine example in words: backward moves are named by deal id, other row kinds by row."""
+    if kind == "backward_move":
+        return f"deal {example}"
+    return f"row {example}" if unit == "rows" and kind != "unknown_stage" else example
+
+
 def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQuality:
     """The data-quality section of an audit of ``log`` built from ``reads``: ``{"events": …,
     "deals": …, "spend": …}`` (deals and spend only when given)."""
@@ -67,7 +78,7 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
     file_of = {"events": events.file, "deals": deals.file if deals is not None else None}
     for kind, read in reads.items():
         engine_out = engine_excluded.get(kind, 0)
-        rejected = read.rejects.num_rows + engine_out
+        rejected = read.rows_rejected + engine_out
         rows_read[read.file] = read.rows_read
         rows_rejected[read.file] = rejected
         rows_used[read.file] = read.rows_read - rejected
@@ -80,7 +91,7 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
                 kind=issue.kind,
                 count=issue.count,
                 examples=tuple(
-                    f"deal {e}" if issue.kind == "backward_move" else (f"row {e}" if issue.unit == "rows" and issue.kind != "unknown_stage" else e)
+                    _example(issue.kind, issue.unit, e)
                     for e in issue.examples
                 ),
                 file=file_of.get(issue.file),
