@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import pyarrow as pa
 
 STORE_FILE = "live.duckdb"
 """The store's file name inside the data folder."""
@@ -236,20 +237,28 @@ class LiveStore:
         """Replace one CRM's deals and stage entries with a pulled folder's rows."""
         deal_cols = ("deal_id", "created_at", "source", "manager", "amount", "status",
                      "closed_at", "lost_reason", "pipeline")
+        deal_table = pa.table({
+            "crm": pa.array([crm] * len(deals), pa.string()),
+            **{c: pa.array([d.get(c) or None for d in deals], pa.string()) for c in deal_cols},
+        })
+        entry_table = pa.table({
+            "crm": pa.array([crm] * len(entries), pa.string()),
+            **{c: pa.array([e[c] for e in entries], pa.string())
+               for c in ("deal_id", "stage", "entered_at")},
+        })
         with self.transaction() as con:
             con.execute("DELETE FROM deals WHERE crm = ?", [crm])
             con.execute("DELETE FROM stage_entries WHERE crm = ?", [crm])
-            if deals:
-                con.executemany(
-                    f"INSERT INTO deals (crm, {', '.join(deal_cols)}) VALUES "
-                    f"({', '.join('?' * (len(deal_cols) + 1))})",
-                    [(crm, *(d.get(c) or None for c in deal_cols)) for d in deals],
-                )
-            if entries:
-                con.executemany(
-                    "INSERT INTO stage_entries VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [(crm, e["deal_id"], e["stage"], e["entered_at"]) for e in entries],
-                )
+            con.register("_pulled_deals", deal_table)
+            con.register("_pulled_entries", entry_table)
+            try:
+                con.execute(f"INSERT INTO deals (crm, {', '.join(deal_cols)}) "
+                            f"SELECT crm, {', '.join(deal_cols)} FROM _pulled_deals")
+                con.execute("INSERT INTO stage_entries SELECT DISTINCT crm, deal_id, stage, "
+                            "entered_at FROM _pulled_entries")
+            finally:
+                con.unregister("_pulled_deals")
+                con.unregister("_pulled_entries")
 
     def stage_entries(self, crm: str) -> set[tuple[str, str, str]]:
         """``(deal_id, stage, entered_at)`` of one CRM, as last synced."""
