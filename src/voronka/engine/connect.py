@@ -68,7 +68,7 @@ def connect(url: str) -> BaseBackend:
 
             con = ibis.connect(url)
             if con.name == "postgres":
-                con.compiler = _postgres_compiler()  # type: ignore[attr-defined]
+                con.compiler = _postgres_compiler()
             return con
     except ImportError as exc:
         extra = "spark" if scheme == "pyspark" else "postgres" if scheme.startswith("postgres") else scheme
