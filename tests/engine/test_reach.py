@@ -59,10 +59,11 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "funnel": files.funnel}
 
 
-def _audit(export: dict[str, Any], engine: Any, **names: str) -> dict[str, Any]:
+def _audit(export: dict[str, Any], engine: Any, plan: float | None = PLAN,
+           **names: str) -> dict[str, Any]:
     sources = {"events": "events", "deals": "deals", "spend": "spend", **names}
     result = voronka.audit(sources["events"], deals=sources["deals"], spend=sources["spend"],
-                           funnel=export["funnel"], engine=engine, plan=PLAN)
+                           funnel=export["funnel"], engine=engine, plan=plan)
     return _unnamed(result.to_dict(), {v: k for k, v in sources.items()})
 
 
@@ -103,6 +104,12 @@ def _on(con: Any, export: dict[str, Any]) -> Any:
 def reference(export: dict[str, Any]) -> dict[str, Any]:
     """The audit over the tables on in-memory DuckDB."""
     return _audit(export, _on(ibis.duckdb.connect(), export))
+
+
+@pytest.fixture(scope="module")
+def reference_without_plan(export: dict[str, Any]) -> dict[str, Any]:
+    """The same without a plan (no forecast, no reverse funnel)."""
+    return _audit(export, _on(ibis.duckdb.connect(), export), plan=None)
 
 
 def test_the_backend_rejects_bad_rows_with_the_readers_reasons(reference: dict[str, Any]) -> None:
@@ -265,11 +272,9 @@ def spark() -> Iterator[Any]:
 
 @pytest.mark.spark
 def test_a_parquet_folder_on_spark_gives_the_same_audit_and_collects_only_aggregates(
-    export: dict[str, Any], reference: dict[str, Any], spark: Any, tmp_path: Path,
+    export: dict[str, Any], reference_without_plan: dict[str, Any], spark: Any, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pyspark.sql import DataFrame
-
     folders = {}
     for name in ("events", "deals", "spend"):
         folder = tmp_path / name
@@ -285,22 +290,26 @@ def test_a_parquet_folder_on_spark_gives_the_same_audit_and_collects_only_aggreg
     def counting(method: str, size: Any) -> Any:
         original = getattr(DataFrame, method)
 
-        def wrapper(self: DataFrame, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             out = original(self, *args, **kwargs)
             collected.append((method, size(out)))
             return out
 
         return wrapper
 
+    # Spark 4's DataFrame is pyspark.sql.classic.dataframe.DataFrame: patch the class in use.
+    DataFrame = type(spark.range(1))  # noqa: N806
     for method, size in [("toPandas", len), ("collect", len), ("toArrow", lambda t: t.num_rows),
                          ("take", len), ("tail", len)]:
         if hasattr(DataFrame, method):
             monkeypatch.setattr(DataFrame, method, counting(method, size))
 
-    got = _audit(export, "pyspark://", **folders)
+    # Without a plan (no forecast): the forecast's backtest alone is dozens of Spark jobs, and
+    # its queries are the same Ibis on every backend (checked on DuckDB files and PostgreSQL).
+    got = _audit(export, "pyspark://", plan=None, **folders)
     print("collected to the driver (method, rows), largest first:",
           sorted(collected, key=lambda c: -c[1])[:10], "of", len(collected))
-    assert _differences(got, reference) == []
+    assert _differences(got, reference_without_plan) == []
     assert collected, "the audit ran on Spark without collecting anything: the wrapper missed it"
     largest = max(rows for _, rows in collected)
     # Aggregates only: the largest result is a few hundred rows (stage × period × segment
