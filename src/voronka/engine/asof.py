@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from voronka.engine.log import EventLog
 
 _CLEARED_ON_REOPEN = ("status", "closed_at", "lost_reason")
 
@@ -155,3 +159,28 @@ def _reopen(
     reopened = int(len(_deal_set(table, reopen)))
     kept_unknown = int(len(_deal_set(table, undated)))
     return _clear(table, reopen), reopened, kept_unknown
+
+
+def undated_closings(log: EventLog) -> tuple[int, int]:
+    """Closed deals, and of them those whose closing moment the data does not give: closed by
+    status with no closing date and no won-stage or lost event, so the engine dates the closing at
+    the deal's last event — its *final* state, known only afterwards. A backtest of such data
+    would look ahead (a deal lost in March would already count as lost in January).
+
+    A deal whose given closing date equals its last event to the microsecond is counted too (the
+    two cannot be told apart from the summary): conservative.
+    """
+    summary = log.deal_summary()
+    closed = summary.outcome != "open"
+    at_last = summary.closed_at == summary.last_event_at
+    undated = (
+        ((summary.outcome == "won") & summary.won_at.isnull() & at_last)
+        | ((summary.outcome == "lost") & summary.lost_at.isnull() & at_last)
+    ).fill_null(False)
+    frame = log.frame(
+        summary.aggregate(
+            closed=closed.cast("int64").sum(), undated=(closed & undated).cast("int64").sum()
+        )
+    )
+    row = frame.iloc[0]
+    return int(row["closed"] or 0), int(row["undated"] or 0)
