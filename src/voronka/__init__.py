@@ -28,10 +28,11 @@ __all__ = [
     "load",
     "load_funnel",
     "load_template",
+    "what_if",
 ]
 
 from voronka import report as _report  # noqa: E402,F401  (lets a result show itself in Jupyter)
-from voronka.api import audit, load  # noqa: E402  (binds the function over the subpackage name)
+from voronka.api import audit, load, what_if  # noqa: E402  (binds the function over the subpackage name)
 
 _WHERE = {
     "AuditResult": "voronka.audit.result",

@@ -16,7 +16,7 @@ import calendar
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,7 +30,13 @@ from voronka.audit.calibration import (
     naive_p_plan,
     stretch,
 )
-from voronka.audit.hazards import FloatArray, hazards_from_episodes, open_state
+from voronka.audit.hazards import (
+    FloatArray,
+    HazardCounts,
+    OpenCells,
+    hazards_from_episodes,
+    open_state,
+)
 from voronka.audit.simulate import Arrivals, simulate_plan
 from voronka.engine.snapshot import FlowSnapshot
 
@@ -171,6 +177,39 @@ class Forecast:
     model_p10: float | None = None
     model_p90: float | None = None
     leads: LeadOutlook | None = None
+    inputs: ModelInputs | None = field(
+        default=None, repr=False, compare=False, metadata={"internal": True}
+    )
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """The aggregates the forecast was simulated from, kept for the what-if
+    (:mod:`voronka.audit.what_if`); not part of the JSON contract.
+
+    Attributes:
+        counts: the hazard model's sufficient statistics.
+        cells: the open deals.
+        arrivals: the expected new leads.
+        window_start: start of the counted window, days from ``as_of``.
+        horizon: its end.
+        amount_quantiles: the won-amount distribution (None without amounts).
+        won_so_far: deals won in the period up to ``as_of``.
+        won_amount_so_far: their revenue.
+        n_sims: simulations.
+        seed: the seed.
+    """
+
+    counts: HazardCounts
+    cells: OpenCells
+    arrivals: Arrivals
+    window_start: float
+    horizon: float
+    amount_quantiles: FloatArray | None
+    won_so_far: int
+    won_amount_so_far: float | None
+    n_sims: int
+    seed: int
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -268,6 +307,7 @@ class Draws:
 
     wins: FloatArray
     revenue: FloatArray | None
+    inputs: ModelInputs | None = None
 
 
 def simulate_snapshot(
@@ -315,7 +355,12 @@ def simulate_snapshot(
     revenue = None
     if sim.revenue is not None:
         revenue = sim.revenue + (snapshot.won_amount_in_period or 0.0)
-    return Draws(total, revenue), cells.deals, arrivals, leads
+    inputs = ModelInputs(
+        counts=model, cells=cells, arrivals=arrivals, window_start=window_start, horizon=horizon,
+        amount_quantiles=quantiles, won_so_far=snapshot.won_in_period,
+        won_amount_so_far=snapshot.won_amount_in_period, n_sims=n_sims, seed=seed,
+    )
+    return Draws(total, revenue, inputs), cells.deals, arrivals, leads
 
 
 def forecast_from_draws(
@@ -395,7 +440,7 @@ def forecast_from_snapshot(
     )
     return dataclasses.replace(
         out, open_deals=open_deals, expected_new_leads=float(arrivals.means.sum()), seed=seed,
-        leads=leads,
+        leads=leads, inputs=draws.inputs,
     )
 
 
