@@ -30,12 +30,12 @@ from voronka.audit.forecast import (
     LEAD_HISTORY_DAYS,
     backtest_months,
     month_middle,
-    simulate_snapshot,
+    simulate_moment,
 )
 from voronka.audit.stats.intervals import wilson_interval
 from voronka.engine import EventLog
 from voronka.engine.flow import won_between_many
-from voronka.engine.snapshot import SnapshotSpec, flow_snapshots
+from voronka.engine.moments import MomentSpec, moment_states
 
 MONTHS = 24
 SCORED = 12
@@ -51,8 +51,8 @@ def world_rows(seed: int, n_sims: int) -> list[dict[str, float]]:
     funnel = world.funnel()
     log = EventLog.build(events, deals, funnel, as_of=world.as_of)
     months = backtest_months(world.as_of, MONTHS + 1)
-    specs = [SnapshotSpec(month_middle(*m), m[0], m[1]) for m in months[1:]]
-    snapshots = flow_snapshots(log, specs, arrival_days=LEAD_HISTORY_DAYS)
+    specs = [MomentSpec(month_middle(*m), m[0], m[1]) for m in months[1:]]
+    snapshots = moment_states(log, specs, arrival_days=LEAD_HISTORY_DAYS)
     actuals = [
         a for a, _ in won_between_many(
             log, [(_midnight(m[0]), _midnight(m[1]) + DAY, world.as_of) for m in months]
@@ -60,7 +60,7 @@ def world_rows(seed: int, n_sims: int) -> list[dict[str, float]]:
     ]
     raw = []
     for j, (month, snap) in enumerate(zip(months[1:], snapshots, strict=True)):
-        draws, *_ = simulate_snapshot(
+        draws, *_ = simulate_moment(
             snap, funnel.won_index + 1, period_start=month[0], period_end=month[1],
             n_sims=n_sims, seed=seed * 100 + j,
         )

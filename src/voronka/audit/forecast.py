@@ -38,7 +38,7 @@ from voronka.audit.hazards import (
     open_state,
 )
 from voronka.audit.simulate import Arrivals, simulate_plan
-from voronka.engine.snapshot import FlowSnapshot
+from voronka.engine.moments import MomentState
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -310,8 +310,8 @@ class Draws:
     inputs: ModelInputs | None = None
 
 
-def simulate_snapshot(
-    snapshot: FlowSnapshot,
+def simulate_moment(
+    snapshot: MomentState,
     n_stages: int,
     *,
     period_start: dt.date,
@@ -321,7 +321,7 @@ def simulate_snapshot(
     lead_model: bool = True,
 ) -> tuple[Draws, int, Arrivals, LeadOutlook | None]:
     """The simulated wins of ``period_start`` … ``period_end`` from one snapshot: the draws, the
-    open deals, the arrivals used and the lead model (see :func:`forecast_from_snapshot`)."""
+    open deals, the arrivals used and the lead model (see :func:`forecast_from_moment`)."""
     as_of = snapshot.as_of
     until = _midnight(period_end) + DAY
     horizon = max(_days(until - as_of), 0.0)
@@ -409,8 +409,8 @@ def forecast_from_draws(
     )
 
 
-def forecast_from_snapshot(
-    snapshot: FlowSnapshot,
+def forecast_from_moment(
+    snapshot: MomentState,
     n_stages: int,
     *,
     period_start: dt.date,
@@ -429,7 +429,7 @@ def forecast_from_snapshot(
     ``max(as_of, period_start)`` and the end of ``period_end``. ``p10``/``p90`` of the count are
     the inverted-CDF quantiles, so the range holds at least 80% of the simulated outcomes.
     """
-    draws, open_deals, arrivals, leads = simulate_snapshot(
+    draws, open_deals, arrivals, leads = simulate_moment(
         snapshot, n_stages, period_start=period_start, period_end=period_end, n_sims=n_sims,
         seed=seed, lead_model=lead_model,
     )
@@ -462,7 +462,7 @@ def month_middle(start: dt.date, end: dt.date) -> dt.datetime:
 
 
 def backtest_row(
-    snapshot: FlowSnapshot,
+    snapshot: MomentState,
     n_stages: int,
     *,
     month: tuple[dt.date, dt.date],
@@ -476,7 +476,7 @@ def backtest_row(
     """One backtest month: the forecast from ``snapshot`` (taken mid-month) against ``actual``;
     scored against ``plan`` (else last month's wins + 10 %) when ``last_month`` is known."""
     target = backtest_plan(plan, last_month) if last_month is not None else plan
-    f = forecast_from_snapshot(
+    f = forecast_from_moment(
         snapshot, n_stages, period_start=month[0], period_end=month[1], n_sims=n_sims, seed=seed,
         plan=target,
     )
@@ -546,7 +546,7 @@ def build_forecast(
     """
     from voronka.engine.asof import undated_closings
     from voronka.engine.flow import won_between_many
-    from voronka.engine.snapshot import SnapshotSpec, flow_snapshots
+    from voronka.engine.moments import MomentSpec, moment_states
 
     as_of = log.as_of
     default_start, default_end = month_bounds(as_of.date())
@@ -558,9 +558,9 @@ def build_forecast(
     if backtest and closed and undated > UNDATED_SHARE * closed:
         status, backtest = "no_closing_dates", 0
     months = backtest_months(as_of, backtest + 1) if backtest else []
-    specs = [SnapshotSpec(as_of, start, end)]
-    specs += [SnapshotSpec(month_middle(*m), m[0], m[1]) for m in months[1:]]
-    snapshots = flow_snapshots(log, specs, arrival_days=LEAD_HISTORY_DAYS)
+    specs = [MomentSpec(as_of, start, end)]
+    specs += [MomentSpec(month_middle(*m), m[0], m[1]) for m in months[1:]]
+    snapshots = moment_states(log, specs, arrival_days=LEAD_HISTORY_DAYS)
     actuals = won_between_many(
         log, [(_midnight(m[0]), _midnight(m[1]) + DAY, as_of) for m in months]
     )
@@ -580,7 +580,7 @@ def build_forecast(
         status = "no_history"
     calibration = calibration_of(rows)
     widen = calibration.widened_by if calibration is not None else 1.0
-    result = forecast_from_snapshot(
+    result = forecast_from_moment(
         snapshots[0], n_stages, period_start=start, period_end=end, plan=plan,
         plan_revenue=plan_revenue, n_sims=n_sims, seed=seed, widen=widen,
     )

@@ -194,7 +194,7 @@ def hazards_from_episodes(
     recent_only: bool = True,
     older_weight: float = OLDER_WEIGHT,
 ) -> HazardCounts:
-    """The :class:`HazardCounts` of the engine's episode histogram (see ``FlowSnapshot``).
+    """The :class:`HazardCounts` of the engine's episode histogram (see ``MomentState``).
 
     ``episodes`` has ``stage_index``, ``bucket``, ``to_index`` (a later stage, ``-1`` lost,
     ``-2`` still open), ``recent``, ``deals``, ``days_sum`` and optionally ``fresh``. Open episodes
