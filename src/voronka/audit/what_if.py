@@ -26,6 +26,7 @@ from voronka.errors import UsageError
 
 if TYPE_CHECKING:
     from voronka.audit.forecast import Forecast
+    from voronka.audit.leaks import Leak
     from voronka.audit.result import AuditResult
 
 
@@ -94,7 +95,7 @@ def _forecast_of(source: AuditResult | Forecast) -> Forecast:
     if isinstance(source, Forecast):
         return source
     forecast = getattr(source, "forecast", None)
-    if forecast is None:
+    if not isinstance(forecast, Forecast):
         raise UsageError("the audit has no forecast to change")
     return forecast
 
@@ -159,3 +160,27 @@ def _line_ids(source: AuditResult | Forecast) -> tuple[str, ...]:
     if not stages:
         raise UsageError("give the stage ids (stage_ids=...) with a forecast alone")
     return tuple(s.id for s in stages)  # the funnel section lists the line, up to the won stage
+
+
+def leak_what_ifs(
+    forecast: Forecast, leaks: tuple[Leak, ...], stage_ids: tuple[str, ...], *, limit: int = 2
+) -> tuple[WhatIf, ...]:
+    """"If the leak at *k* closed": the forecast with each of the ``limit`` costliest funnel-level
+    leaks that have a target (``expected``) converting at it — the model's rate of the stage scaled
+    by ``expected / conversion`` (at most 1). Empty without a kept model."""
+    if forecast.inputs is None:
+        return ()
+    out: list[WhatIf] = []
+    for leak in leaks:
+        if len(out) >= limit:
+            break
+        if leak.segment is not None or leak.expected is None or not leak.conversion:
+            continue
+        if leak.expected <= leak.conversion or leak.stage not in stage_ids[:-1]:
+            continue
+        now = current_conversion(forecast.inputs.counts, stage_ids.index(leak.stage))
+        if now <= 0:
+            continue
+        rate = min(now * leak.expected / leak.conversion, 1.0)
+        out.append(what_if(forecast, stage=leak.stage, rate=rate, stage_ids=stage_ids))
+    return tuple(out)

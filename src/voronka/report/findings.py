@@ -157,13 +157,35 @@ def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
             p10=format_money_short(revenue.p10, lang),
             p90=format_money_short(revenue.p90, lang),
         )
-    detail += forecast_honesty(result, labels)
+    detail += forecast_honesty(result, labels) + what_if_words(result, labels)
     return Finding(
         kind="forecast",
         severity=severity,
         headline=t("report.finding.forecast.headline", lang, **params),
         detail=detail,
     )
+
+
+def what_if_words(result: AuditResult, labels: Labels) -> str:
+    """The audit's what-ifs (the costliest leaks closed) in words, each with a leading space."""
+    lang = labels.lang
+    out = ""
+    for w in getattr(result, "what_if", ()):
+        if abs(w.expected - w.baseline_expected) < 0.5:
+            continue  # the change would not show in this period (deals take longer to win)
+        key = "plan.what_if.sentence" if w.p_plan is not None else "plan.what_if.sentence_noplan"
+        out += " " + t(
+            key,
+            lang,
+            stage=labels.stage(w.stage),
+            rate=format_percent(w.rate, lang, 0),
+            current=format_percent(w.current_rate, lang, 0),
+            expected=format_number(w.expected, lang, 0),
+            baseline=format_number(w.baseline_expected, lang, 0),
+            p=format_percent(w.p_plan, lang, 0),
+            p_base=format_percent(w.baseline_p_plan, lang, 0),
+        )
+    return out
 
 
 def forecast_honesty(result: AuditResult, labels: Labels) -> str:
