@@ -10,6 +10,8 @@ from typing import Any
 from voronka.audit import AuditResult
 from voronka.audit.options import AuditOptions
 from voronka.audit.run import run_audit
+from voronka.audit.what_if import WhatIf
+from voronka.audit.what_if import what_if as _what_if
 from voronka.engine import EventLog
 from voronka.engine.prepare import prepare_inputs
 from voronka.errors import UsageError
@@ -191,3 +193,10 @@ def _log_on_engine(
     )
     log = sources.log(_parse_as_of(as_of))
     return log.with_funnel(resolve_funnel(log, funnel)), sources.reads
+
+
+def what_if(result: AuditResult, *, stage: str, rate: float) -> WhatIf:
+    """The plan forecast of ``result`` if ``stage`` (a stage id of the funnel) converted at
+    ``rate`` (0 … 1): expected wins, their range, the plan probability and revenue, from the same
+    model and seed as the forecast (see :mod:`voronka.audit.what_if`). Fast: no data is read."""
+    return _what_if(result, stage=stage, rate=rate)

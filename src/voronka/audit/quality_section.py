@@ -64,6 +64,28 @@ def _example(kind: str, unit: str, example: str) -> str:
     return f"row {example}" if unit == "rows" and kind != "unknown_stage" else example
 
 
+def _cut_issues(log: EventLog, file_of: Mapping[str, str | None]) -> list[QualityIssue]:
+    """What an explicit ``--as-of`` set aside or reopened (nothing when it cut nothing)."""
+    cut = log.as_of_cut
+    if cut is None or cut.events_set_aside + cut.deals_after + cut.closings_undone == 0:
+        return []
+    events_file = file_of["events"]
+    deals_file = file_of.get("deals")
+    found = [
+        QualityIssue("after_as_of", cut.events_after, file=events_file, unit="rows",
+                     excluded=True),
+        QualityIssue("of_deal_created_after_as_of", cut.events_of_later_deals, file=events_file,
+                     unit="rows", excluded=True),
+        QualityIssue("created_after_as_of", cut.deals_after, file=deals_file or events_file,
+                     unit="rows" if deals_file else "deals", excluded=deals_file is not None),
+        QualityIssue("closed_after_as_of", cut.closings_undone, file=deals_file or events_file,
+                     unit="deals"),
+        QualityIssue("closing_date_unknown", cut.closing_date_unknown,
+                     file=deals_file or events_file, unit="deals"),
+    ]
+    return [i for i in found if i.count > 0]
+
+
 def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQuality:
     """The data-quality section of an audit of ``log`` built from ``reads``: ``{"events": …,
     "deals": …, "spend": …}`` (deals and spend only when given)."""
@@ -74,7 +96,11 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
     rows_used: dict[str, int] = {}
     rows_rejected: dict[str, int] = {}
     issues: list[QualityIssue] = []
-    engine_excluded = {"events": counts.events_rejected, "deals": counts.deals_rejected or 0}
+    cut = log.as_of_cut
+    engine_excluded = {
+        "events": counts.events_rejected + (cut.events_set_aside if cut else 0),
+        "deals": (counts.deals_rejected or 0) + (cut.deals_after if cut else 0),
+    }
     file_of = {"events": events.file, "deals": deals.file if deals is not None else None}
     for kind, read in reads.items():
         engine_out = engine_excluded.get(kind, 0)
@@ -99,6 +125,7 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
                 excluded=issue.excluded,
             )
         )
+    issues.extend(_cut_issues(log, file_of))
     issues.sort(key=lambda i: (-i.count, i.kind))
     notes: tuple[str, ...] = (
         ("funnel_inferred",) if log.funnel is not None and log.funnel.origin == "inferred" else ()
