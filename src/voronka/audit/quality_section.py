@@ -12,21 +12,33 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.audit.quality import DataQuality, QualityIssue
+from voronka.audit.quality_result import DataQuality, QualityIssue
 from voronka.engine import EventLog, ReadResult
 
 MAX_EXAMPLES = 5
+MOST_LOST = 0.5
+"""A file with more than this share of its rows left out gets a warning on the first screen."""
 
 
 def _reader_issues(read: ReadResult) -> list[QualityIssue]:
-    rejects: pa.Table = read.rejects
-    if rejects.num_rows == 0:
-        return []
+    return _issues(read.rejects, read.reject_counts(), read.file, excluded=True) + _issues(
+        read.field_issues, _counts(read.field_issues), read.file, excluded=False
+    )
+
+
+def _counts(table: pa.Table) -> dict[str, int]:
+    if table.num_rows == 0:
+        return {}
+    counts = table.column("reason").value_counts()
+    return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
+
+
+def _issues(
+    rejects: pa.Table, counts: Mapping[str, int], file: str, *, excluded: bool
+) -> list[QualityIssue]:
+    """Rejected rows (``excluded``) or nulled fields of kept rows, per reason."""
     issues = []
-    counts = rejects.group_by("reason").aggregate([("row", "count")])
-    for reason, count in zip(
-        counts.column("reason").to_pylist(), counts.column("row_count").to_pylist(), strict=True
-    ):
+    for reason, count in counts.items():
         sample = rejects.filter(pc.equal(rejects.column("reason"), reason)).slice(0, MAX_EXAMPLES)
         examples = tuple(
             f"row {row}, {column}: {value!r}" if value not in (None, "") else f"row {row}, {column}"
@@ -38,10 +50,39 @@ def _reader_issues(read: ReadResult) -> list[QualityIssue]:
             )
         )
         issues.append(
-            QualityIssue(kind=str(reason), count=int(count), examples=examples, file=read.file,
-                         unit="rows", excluded=True)
+            QualityIssue(kind=str(reason) if excluded else f"field_{reason}", count=int(count),
+                         examples=examples, file=file, unit="rows", excluded=excluded)
         )
     return issues
+
+
+def _example(kind: str, unit: str, example: str) -> str:
+    """An engine example in words: backward moves are named by deal id, other row kinds by row."""
+    if kind == "backward_move":
+        return f"deal {example}"
+    return f"row {example}" if unit == "rows" and kind != "unknown_stage" else example
+
+
+def _cut_issues(log: EventLog, file_of: Mapping[str, str | None]) -> list[QualityIssue]:
+    """What an explicit ``--as-of`` set aside or reopened (nothing when it cut nothing)."""
+    cut = log.as_of_cut
+    if cut is None or cut.events_set_aside + cut.deals_after + cut.closings_undone == 0:
+        return []
+    events_file = file_of["events"]
+    deals_file = file_of.get("deals")
+    found = [
+        QualityIssue("after_as_of", cut.events_after, file=events_file, unit="rows",
+                     excluded=True),
+        QualityIssue("of_deal_created_after_as_of", cut.events_of_later_deals, file=events_file,
+                     unit="rows", excluded=True),
+        QualityIssue("created_after_as_of", cut.deals_after, file=deals_file or events_file,
+                     unit="rows" if deals_file else "deals", excluded=deals_file is not None),
+        QualityIssue("closed_after_as_of", cut.closings_undone, file=deals_file or events_file,
+                     unit="deals"),
+        QualityIssue("closing_date_unknown", cut.closing_date_unknown,
+                     file=deals_file or events_file, unit="deals"),
+    ]
+    return [i for i in found if i.count > 0]
 
 
 def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQuality:
@@ -54,11 +95,15 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
     rows_used: dict[str, int] = {}
     rows_rejected: dict[str, int] = {}
     issues: list[QualityIssue] = []
-    engine_excluded = {"events": counts.events_rejected, "deals": counts.deals_rejected or 0}
+    cut = log.as_of_cut
+    engine_excluded = {
+        "events": counts.events_rejected + (cut.events_set_aside if cut else 0),
+        "deals": (counts.deals_rejected or 0) + (cut.deals_after if cut else 0),
+    }
     file_of = {"events": events.file, "deals": deals.file if deals is not None else None}
     for kind, read in reads.items():
         engine_out = engine_excluded.get(kind, 0)
-        rejected = read.rejects.num_rows + engine_out
+        rejected = read.rows_rejected + engine_out
         rows_read[read.file] = read.rows_read
         rows_rejected[read.file] = rejected
         rows_used[read.file] = read.rows_read - rejected
@@ -71,7 +116,7 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
                 kind=issue.kind,
                 count=issue.count,
                 examples=tuple(
-                    f"row {e}" if issue.unit == "rows" and issue.kind != "unknown_stage" else e
+                    _example(issue.kind, issue.unit, e)
                     for e in issue.examples
                 ),
                 file=file_of.get(issue.file),
@@ -79,8 +124,13 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
                 excluded=issue.excluded,
             )
         )
+    issues.extend(_cut_issues(log, file_of))
     issues.sort(key=lambda i: (-i.count, i.kind))
-    notes = ("funnel_inferred",) if log.funnel is not None and log.funnel.origin == "inferred" else ()
+    notes: tuple[str, ...] = (
+        ("funnel_inferred",) if log.funnel is not None and log.funnel.origin == "inferred" else ()
+    )
+    if any(rows_rejected[f] > MOST_LOST * n for f, n in rows_read.items() if n):
+        notes += ("inputs.note.most_rows_lost",)
     return DataQuality(
         rows_read=rows_read,
         rows_used=rows_used,

@@ -7,11 +7,11 @@ from a submodule (an import-linter contract in pyproject.toml forbids ``voronka.
 the per-deal tables stay private to the engine.
 """
 
+from voronka.engine.asof import undated_closings
 from voronka.engine.cohorts import deal_counts, lead_volume, stage_cohorts, stage_horizons
 from voronka.engine.cubes import cohort_cube
 from voronka.engine.filtered import filter_log
 from voronka.engine.flow import (
-    DEFAULT_EDGES,
     days_to_win,
     stage_outcomes,
     weekly_reach,
@@ -27,32 +27,34 @@ from voronka.engine.hygiene import (
     stuck_counts,
     worst_stuck,
 )
+from voronka.engine.keystage import cohort_reach, days_to_win_quantiles
 from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
+from voronka.engine.moments import MomentSpec, MomentState, moment_state, moment_states
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
-from voronka.engine.snapshot import FlowSnapshot, SnapshotSpec, flow_snapshot, flow_snapshots
 from voronka.engine.summary import LOST_INDEX
 from voronka.io.result import ReadResult
 
 __all__ = [
-    "DEFAULT_EDGES",
     "LOST_INDEX",
     "MAX_EXAMPLES",
     "MAX_SEGMENT_VALUES",
     "MAX_STUCK_LIST",
     "EventLog",
-    "FlowSnapshot",
+    "MomentSpec",
+    "MomentState",
     "QualityCounts",
     "QualityIssueCount",
     "ReadResult",
-    "SnapshotSpec",
     "cohort_cube",
+    "cohort_reach",
     "days_to_win",
+    "days_to_win_quantiles",
     "deal_counts",
     "entry_violations",
     "filter_log",
-    "flow_snapshot",
-    "flow_snapshots",
     "lead_volume",
+    "moment_state",
+    "moment_states",
     "open_ages",
     "stage_cohorts",
     "stage_horizons",
@@ -60,6 +62,7 @@ __all__ = [
     "stage_throughput",
     "stuck_by_column",
     "stuck_counts",
+    "undated_closings",
     "weekly_reach",
     "won_between",
     "won_between_many",

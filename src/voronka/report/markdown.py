@@ -27,6 +27,7 @@ from voronka.report.tabulate import (
     stuck_stages_table,
 )
 from voronka.report.words import anomaly_sentence, reverse_sentence
+from voronka.text_safety import safe_text
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -36,8 +37,9 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def escape_md(text: str) -> str:
-    """``text`` shown literally in Markdown, on one line (safe in a table cell)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """``text`` shown literally in Markdown, on one line (safe in a table cell); control
+    characters shown (:func:`voronka.text_safety.safe_text`)."""
+    text = safe_text(" ".join(text.split())).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _SPECIAL.sub(r"\\\1", text)
     return " ".join(text.split())
 
@@ -117,4 +119,4 @@ def render_markdown(
     section(
         "reverse", reverse_table(result, labels), lines=(escape_md(reverse),) if reverse else ()
     )
-    return "\n".join(out) + "\n"
+    return safe_text("\n".join(out), multiline=True) + "\n"
