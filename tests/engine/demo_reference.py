@@ -1,6 +1,9 @@
 """The demo audit as full JSON, for the before/after equality test of the engine redesign.
 
     PYTHONPATH=src python tests/engine/demo_reference.py            # rewrite the fixture
+    # from another commit's code (the "before"):
+    git archive REF src | tar -x -C /tmp/before
+    PYTHONPATH=/tmp/before/src python tests/engine/demo_reference.py --produced-by REF
 
 writes ``tests/engine/data/demo_audit_before.json``: the whole ``AuditResult.to_dict()`` of the demo
 export (:func:`voronka.demo.generate_demo`, 2,000 deals, seed 0, the CLI demo's 19 months, a plan),
@@ -39,9 +42,11 @@ def demo_audit(folder: Path, fmt: str = "csv") -> dict[str, Any]:
 
 
 def main() -> int:
-    """Write the fixture from the code on the path."""
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip()
+    """Write the fixture from the code on the path (``--produced-by``: the commit it is)."""
+    commit = sys.argv[sys.argv.index("--produced-by") + 1] if "--produced-by" in sys.argv else (
+        subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                       cwd=Path(__file__).parent).stdout.strip()
+    )
     with tempfile.TemporaryDirectory() as tmp:
         data = demo_audit(Path(tmp) / "demo")
     data["_produced_by"] = commit
