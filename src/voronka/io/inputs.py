@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Literal
 
 from voronka.errors import InputError, UsageError
-from voronka.funnel import Funnel, choose_template
+from voronka.funnel import Funnel
 from voronka.i18n import note
-from voronka.io.exports import ExportFormat, ExportRead, read_export
+from voronka.io.exports import ExportFormat, ExportRead, custom_stages, read_export
 from voronka.io.folder import Peek, peek_table, scan_folder
 from voronka.io.layouts import (
     DealRowsEvents,
@@ -260,8 +260,8 @@ class _Opener:
             )
         if not are_milestones(reads):
             raise UsageError(
-                f"several inputs are given, but {', '.join(p.name for p in paths)} are neither "
-                "CRM deal exports nor one table per funnel step of the same deals",
+                f"several inputs are given, but {', '.join(p.name for p in paths)} is not a CRM "
+                "deal export, and the files are not one table per funnel step of the same deals",
                 expected="one events file (with --deals/--spend for the others), a folder, "
                 "several exports of one CRM taken on different dates, or tables of the same "
                 "deals with a date column each (e.g. leads with a first-contact date and closed "
@@ -311,10 +311,15 @@ class _Opener:
         spend_read = (read_spend(spend, progress=self.bar(spend), **kw)  # type: ignore[arg-type]
                       if spend is not None else None)
         limitations = list(main.limitations)
-        if (main.crm is not None and not main.history and main.funnel is None
-                and not funnel_given and funnel_path is None
-                and choose_template(_name_counts(main.events)) is None):
-            limitations.append("exports.limit.stage_order_unknown")
+        if (main.crm is not None and main.funnel is None and not funnel_given
+                and funnel_path is None):
+            # A pipeline of its own: the funnel comes from the export, not the CRM's default.
+            custom = custom_stages(main.crm, _name_counts(main.events))
+            if custom:
+                limitations.append(note("layouts.custom_stages", crm=CRM_TITLES.get(
+                    main.crm, main.crm), stages=", ".join(f"«{s}»" for s in custom[:8])))
+            if not main.history:
+                limitations.append("exports.limit.stage_order_unknown")
         return InputSet(
             events=main.events,
             deals=deals_read,
@@ -328,6 +333,9 @@ class _Opener:
             tables=main.tables,
         )
 
+
+CRM_TITLES = {"amocrm": "amoCRM", "bitrix24": "Bitrix24", "hubspot": "HubSpot",
+              "pipedrive": "Pipedrive"}
 
 MIN_SNAPSHOT_ROWS = 10
 """An events file of at least this many rows, one per deal, is read as a snapshot."""

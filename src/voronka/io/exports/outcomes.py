@@ -18,8 +18,9 @@ from functools import cache
 
 from voronka.funnel import LOST, Funnel, Stage, load_template, normalize_stage_name
 
-MIN_EXPORT_FIT = 0.9
-"""Share of deals whose stage name a CRM's funnel must recognise for the audit to use it."""
+MIN_EXPORT_FIT = 1.0
+"""Share of the data's stage names a CRM's default funnel must recognise for the audit to use it:
+all of them (a custom stage would otherwise be rejected as unknown, its deals lost)."""
 
 OUTCOME_STAGES: Mapping[str, tuple[str, str]] = {"pipedrive": ("Won", "Lost")}
 """For a CRM where won/lost is a status beside the stage: the stage names of its outcome events."""
@@ -82,18 +83,25 @@ def stage_outcomes(crm: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def fitting_funnel(crm: str, name_counts: Mapping[str, int]) -> Funnel | None:
-    """``crm``'s funnel (:func:`export_funnel`) when it recognises at least
-    :data:`MIN_EXPORT_FIT` of the events (``{stage name: events}``) and one stage of its line;
-    else None (the audit then picks another template or infers the order)."""
+    """``crm``'s funnel (:func:`export_funnel`) when it recognises every stage name of the data
+    (``{stage name: events}``) and one stage of its line; else None: a pipeline with stages of
+    its own (almost every real account), whose funnel is then built from the export itself
+    (:func:`custom_stages` names what the default pipeline lacks)."""
     funnel = export_funnel(crm)
     total = sum(name_counts.values())
     if total == 0:
         return None
-    hit = 0
     line = False
     for name, count in name_counts.items():
         found = funnel.match(name)
-        if found is not None:
-            hit += count
-            line = line or found != LOST
-    return funnel if line and hit / total >= MIN_EXPORT_FIT else None
+        if found is None and count > 0:
+            return None
+        line = line or found != LOST
+    return funnel if line else None
+
+
+def custom_stages(crm: str, name_counts: Mapping[str, int]) -> tuple[str, ...]:
+    """The data's stage names that ``crm``'s default pipeline does not have, most deals first."""
+    funnel = export_funnel(crm)
+    unknown = [(n, c) for n, c in name_counts.items() if c and funnel.match(n) is None]
+    return tuple(n for n, _ in sorted(unknown, key=lambda x: (-x[1], x[0])))

@@ -7,6 +7,7 @@ A header that dates something is read as ``<what> <date word>`` (``engage_date``
 * names a stage of the data (the deal's current stage column holds it) when one of the data's
   stage names starts the same way (``engage`` ↔ ``Engaging``, at least five letters in common):
   the column dates the entry into that stage;
+* or reads as an outcome (``won_date``, ``lost_at``): the entry into that outcome (``Won``);
 * or says *closed* (``close_date``, ``Дата закрытия``): the column dates the deal's outcome, the
   won or lost stage it ended in;
 * or says *created* (``created_at``, ``Дата создания``): the deal's creation, the date of its
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from voronka.funnel import normalize_stage_name
+from voronka.io.status import status_of
 
 Role = Literal["stage", "closed", "created", "other"]
 
@@ -113,6 +115,8 @@ def classify(
         match = next((s for s in names if _same_stage(words, s)), None)
         if match is not None:
             out.append(DateColumn(header, "stage", match))
+        elif words and status_of(words) in ("won", "lost"):
+            out.append(DateColumn(header, "stage", stage_title(words)))  # won_date → Won
         elif header == closed or _CLOSED.match(words):
             out.append(DateColumn(header, "closed"))
         elif header == created or _CREATED.match(words):
