@@ -14,12 +14,27 @@ import pyarrow.compute as pc
 
 from voronka.audit.quality import DataQuality, QualityIssue
 from voronka.engine import EventLog
-from voronka.io import ReadResult
+from voronka.i18n import has
+from voronka.io import ReadResult, describe_reject
+from voronka.text_safety import excerpt
 
 MAX_EXAMPLES = 5
 
 
-def _reader_issues(read: ReadResult) -> list[QualityIssue]:
+def _example(row: int, column: str | None, value: str | None, reason: str,
+             lang: str | None) -> str:
+    """One rejected row in words, in ``lang``: the localised description io gives
+    (:func:`voronka.io.describe_reject`), the cell as a short escaped excerpt."""
+    if has(f"io.reject.{reason}"):
+        cell = excerpt(value) if value not in (None, "") else ""
+        return describe_reject({"row": row, "column": column, "value": cell, "reason": reason},
+                               lang)
+    if value not in (None, ""):
+        return f"row {row}, {column}: {excerpt(value)!r}"
+    return f"row {row}, {column}"
+
+
+def _reader_issues(read: ReadResult, lang: str | None = None) -> list[QualityIssue]:
     rejects: pa.Table = read.rejects
     if rejects.num_rows == 0:
         return []
@@ -30,7 +45,7 @@ def _reader_issues(read: ReadResult) -> list[QualityIssue]:
     ):
         sample = rejects.filter(pc.equal(rejects.column("reason"), reason)).slice(0, MAX_EXAMPLES)
         examples = tuple(
-            f"row {row}, {column}: {value!r}" if value not in (None, "") else f"row {row}, {column}"
+            _example(row, column, value, str(reason), lang)
             for row, column, value in zip(
                 sample.column("row").to_pylist(),
                 sample.column("column").to_pylist(),
@@ -45,9 +60,12 @@ def _reader_issues(read: ReadResult) -> list[QualityIssue]:
     return issues
 
 
-def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQuality:
+def build_data_quality(
+    reads: Mapping[str, ReadResult], log: EventLog, lang: str | None = None
+) -> DataQuality:
     """The data-quality section of an audit of ``log`` built from ``reads``: ``{"events": …,
-    "deals": …, "spend": …}`` (deals and spend only when given)."""
+    "deals": …, "spend": …}`` (deals and spend only when given); the rejected rows' examples in
+    ``lang``."""
     counts = log.quality()
     events = reads["events"]
     deals = reads.get("deals")
@@ -63,7 +81,7 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
         rows_read[read.file] = read.rows_read
         rows_rejected[read.file] = rejected
         rows_used[read.file] = read.rows_read - rejected
-        issues.extend(_reader_issues(read))
+        issues.extend(_reader_issues(read, lang))
     for issue in counts.issues:
         if issue.count == 0:
             continue

@@ -25,6 +25,7 @@ from typing import Literal
 from voronka.errors import InputError, UsageError
 from voronka.funnel import Funnel
 from voronka.i18n import note
+from voronka.io.crm.profiles import REGISTRY
 from voronka.io.exports import ExportFormat, ExportRead, custom_stages, read_export
 from voronka.io.folder import Peek, peek_table, scan_folder
 from voronka.io.layouts import (
@@ -334,8 +335,7 @@ class _Opener:
         )
 
 
-CRM_TITLES = {"amocrm": "amoCRM", "bitrix24": "Bitrix24", "hubspot": "HubSpot",
-              "pipedrive": "Pipedrive"}
+CRM_TITLES = {p.id: p.title for p in REGISTRY.values()}
 
 MIN_SNAPSHOT_ROWS = 10
 """An events file of at least this many rows, one per deal, is read as a snapshot."""
