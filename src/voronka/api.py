@@ -10,10 +10,14 @@ from typing import Any
 from voronka.audit import AuditResult
 from voronka.audit.options import AuditOptions
 from voronka.audit.run import run_audit
+from voronka.audit.what_if import WhatIf
+from voronka.audit.what_if import what_if as _what_if
 from voronka.engine import EventLog
+from voronka.engine.prepare import prepare_inputs
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
 from voronka.io.inputs import InputSet, open_inputs
+from voronka.io.result import ReadResult
 
 Progress = Callable[[str, int, int], None]
 """``progress(file, done_bytes, total_bytes)``: called while large files are read."""
@@ -98,6 +102,7 @@ def load(
     connection), with its stages mapped to the funnel (given, a fitting template, or inferred)."""
     inputs = read_inputs(events, deals=deals, column_map=column_map, strict=strict,
                          progress=progress, funnel=_given_path(funnel))
+    inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
     return _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                             backend=backend)
 
@@ -133,17 +138,30 @@ def audit(
     backend: Any = None,
     progress: Progress | None = None,
     seed: int = 0,
+    engine: Any = None,
 ) -> AuditResult:
     """Audit an export: read the files, aggregate in the engine, compute every section.
+
+    With ``engine`` (an Ibis connection URL such as ``duckdb:///crm.db``,
+    ``postgres://user:password@host/db``, ``pyspark://``, or an Ibis connection), ``events``,
+    ``deals`` and ``spend`` are table names or Parquet folders on that engine, read and
+    validated there (docs/scale.md).
 
     Returns the :class:`~voronka.audit.AuditResult`; ``result.to_dict()`` is the JSON contract.
     """
     if plan is not None and plan_revenue is not None:
         raise UsageError("give either --plan or --plan-revenue, not both")
-    inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map, strict=strict,
-                         progress=progress, funnel=_given_path(funnel))
-    log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
-                           backend=backend)
+    notes: tuple[str, ...] = ()
+    if engine is not None:
+        log, reads = _log_on_engine(engine, events, deals=deals, spend=spend, funnel=funnel,
+                                    column_map=column_map, strict=strict, as_of=as_of)
+    else:
+        inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
+                             strict=strict, progress=progress, funnel=_given_path(funnel))
+        inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
+        log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
+                               backend=backend)
+        reads, notes = inputs.reads, inputs.limitations
     options = AuditOptions(
         by=tuple(by) if by else None,
         plan=plan,
@@ -153,4 +171,37 @@ def audit(
         language=lang,
         seed=seed,
     )
-    return run_audit(log, inputs.reads, options=options, notes=inputs.limitations)
+    return run_audit(log, reads, options=options, notes=notes)
+
+
+def _log_on_engine(
+    engine: Any,
+    events: PathLike | Sequence[PathLike],
+    *,
+    deals: PathLike | None,
+    spend: PathLike | None,
+    funnel: Funnel | PathLike | None,
+    column_map: Mapping[str, str] | None,
+    strict: bool,
+    as_of: datetime | date | str | None,
+) -> tuple[EventLog, dict[str, ReadResult]]:
+    """The log over tables on ``engine`` (a URL or an Ibis connection), and their reads."""
+    from voronka.engine.connect import connect
+    from voronka.engine.sources import open_sources
+
+    if not isinstance(events, str | Path):
+        raise UsageError("--engine takes one events table", expected="a table name or a folder")
+    con = connect(engine) if isinstance(engine, str) else engine
+    sources = open_sources(
+        con, str(events), deals=None if deals is None else str(deals),
+        spend=None if spend is None else str(spend), column_map=column_map, strict=strict,
+    )
+    log = sources.log(_parse_as_of(as_of))
+    return log.with_funnel(resolve_funnel(log, funnel)), sources.reads
+
+
+def what_if(result: AuditResult, *, stage: str, rate: float) -> WhatIf:
+    """The plan forecast of ``result`` if ``stage`` (a stage id of the funnel) converted at
+    ``rate`` (0 … 1): expected wins, their range, the plan probability and revenue, from the same
+    model and seed as the forecast (see :mod:`voronka.audit.what_if`). Fast: no data is read."""
+    return _what_if(result, stage=stage, rate=rate)

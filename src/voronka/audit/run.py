@@ -20,6 +20,7 @@ from voronka.audit.reverse import build_reverse_funnel
 from voronka.audit.sources import build_sources
 from voronka.audit.statuses import build_statuses
 from voronka.audit.stuck import build_stuck
+from voronka.audit.what_if import leak_what_ifs
 from voronka.engine import EventLog
 from voronka.i18n import normalize_language
 from voronka.io import ReadResult
@@ -60,11 +61,13 @@ def run_audit(
             period_start=forecast.period_start, period_end=forecast.period_end,
             maturity=maturity, spend=spend_table,
         )
+    leaks = build_leaks(log, by=options.by, maturity=maturity, lang=lang)
+    line_ids = tuple(s.id for s in funnel.line)
     return AuditResult(
         as_of=log.as_of,
         funnel=funnel_report,
         data_quality=quality,
-        leaks=build_leaks(log, by=options.by, maturity=maturity, lang=lang),
+        leaks=leaks,
         anomalies=build_anomalies(log, by=options.by, maturity=maturity, seed=options.seed),
         sources=build_sources(log, spend_table, seed=options.seed),
         statuses=statuses,
@@ -78,4 +81,5 @@ def run_audit(
         maturity=maturity,
         reverse_funnel_detail=reverse,
         series=build_conversion_series(log, maturity=maturity),
+        what_if=leak_what_ifs(forecast, leaks, line_ids),
     )

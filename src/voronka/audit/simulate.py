@@ -58,6 +58,11 @@ class Arrivals:
         rate_shape: the number of leads the rate was estimated from: the rate of each simulation
             is drawn from Gamma(rate_shape, 1 / rate_shape) × the estimate (posterior uncertainty
             of a Poisson rate); 0 means no uncertainty.
+        log_sd: with a lead model (:mod:`voronka.audit.arrivals`): the standard deviation of the
+            log of the expected leads (the coefficients' uncertainty); the rate of each simulation
+            is multiplied by a mean-one log-normal of this spread.
+        dispersion: and the variance of a mean-one Gamma factor (negative-binomial
+            overdispersion of the window's leads).
     """
 
     starts: FloatArray
@@ -65,6 +70,24 @@ class Arrivals:
     means: FloatArray
     entry_probs: FloatArray
     rate_shape: float = 0.0
+    log_sd: float = 0.0
+    dispersion: float = 0.0
+
+
+def lead_factors(arrivals: Arrivals, n: int, rng: np.random.Generator) -> FloatArray:
+    """The mean-one factor each simulation multiplies the expected leads by (see
+    :class:`Arrivals`): Gamma(rate_shape) for a Poisson rate estimate, else log-normal(log_sd) ×
+    Gamma(1/dispersion)."""
+    g = np.ones(n)
+    if arrivals.rate_shape > 0:
+        g = rng.gamma(arrivals.rate_shape, 1.0 / arrivals.rate_shape, size=n)
+    if arrivals.log_sd > 0:
+        sd = arrivals.log_sd
+        g = g * np.exp(sd * rng.standard_normal(n) - sd * sd / 2)
+    if arrivals.dispersion > 0:
+        shape = 1.0 / arrivals.dispersion
+        g = g * rng.gamma(shape, 1.0 / shape, size=n)
+    return np.asarray(g, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -322,10 +345,7 @@ def simulate_plan(
         rates, edges, cells, arrivals, window_start=window_start, horizon=horizon
     )
     batch = np.minimum(np.arange(n_sims) * draws // max(n_sims, 1), draws - 1)
-    if arrivals.rate_shape > 0:
-        g = rng.gamma(arrivals.rate_shape, 1.0 / arrivals.rate_shape, size=n_sims)
-    else:
-        g = np.ones(n_sims)
+    g = lead_factors(arrivals, n_sims, rng)
     new_mean = probs.new_leads @ arrivals.means  # (draws,)
     wins = rng.poisson(g * new_mean[batch]).astype(np.int64)
     if cells.count.shape[0]:

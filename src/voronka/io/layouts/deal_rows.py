@@ -17,6 +17,7 @@ A row that yields no dated event is rejected (``missing_value``). The result's
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -192,11 +193,16 @@ def deal_rows_events(
     shown_mapping = {"deal_id": mapping.get("deal_id", "deal_id")}
     if stage is not None:
         shown_mapping["stage"] = mapping.get("stage", stage)
+    totals = None
+    if read.reject_totals is not None:  # the reader kept only some of its rejects
+        totals = dict(read.reject_totals)
+        totals["missing_value"] = totals.get("missing_value", 0) + k
     result = ReadResult(
         file=f"{read.file}#events",
         table=accepted,
-        rows_read=accepted.num_rows + rejects.num_rows,
+        rows_read=accepted.num_rows + read.rows_rejected + k,
         rejects=rejects,
+        reject_totals=totals,
         column_mapping=shown_mapping,
         format=read.format,
         encoding=read.encoding,
@@ -218,11 +224,9 @@ def _outcome(stage: str) -> str | None:
 def deals_of(read: ReadResult, drop: Sequence[str] = ("stage", "entered_at")) -> ReadResult:
     """The deal columns of a one-row-per-deal read (for the engine's deals table)."""
     keep = [c for c in read.table.column_names if c not in drop]
-    return ReadResult(
-        file=read.file, table=read.table.select(keep), rows_read=read.rows_read,
-        rejects=read.rejects, column_mapping={k: v for k, v in read.column_mapping.items()
-                                              if k not in drop},
-        format=read.format, encoding=read.encoding, delimiter=read.delimiter,
+    return dataclasses.replace(
+        read, table=read.table.select(keep),
+        column_mapping={k: v for k, v in read.column_mapping.items() if k not in drop},
     )
 
 
