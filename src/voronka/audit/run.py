@@ -43,7 +43,7 @@ def run_audit(
     funnel_report = build_funnel_report(
         funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang
     )
-    quality = build_data_quality(reads, log)
+    quality = build_data_quality(reads, log, lang)
     if notes:
         quality = dataclasses.replace(quality, notes=(*quality.notes, *notes))
     statuses = build_statuses(funnel, lang)

@@ -22,7 +22,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from voronka.i18n import has, t
+from voronka.i18n import has, note_text, t
 from voronka.report.findings import Finding, anomaly_rank_key, leak_cost_key, select_findings
 from voronka.report.format import (
     format_date,
@@ -443,10 +443,10 @@ def text_renderables(
 
     # What the input cannot give (a snapshot export, a series of snapshots): message keys, shown
     # before anything else because they limit what every number below means.
-    notes = [n for n in result.data_quality.notes if has(n)]
+    notes = [shown for n in result.data_quality.notes if (shown := note_text(n, code))]
     if notes:
         parts.append(Text("⚠ " + t("exports.notes.title", code), style="bold yellow"))
-        parts.extend(_prose(f"• {t(n, code)}", width, "yellow") for n in notes)
+        parts.extend(_prose(f"• {n}", width, "yellow") for n in notes)
         parts.append(Text(""))
 
     parts.append(Text(t("report.findings.title", code), style="bold underline"))
