@@ -136,6 +136,7 @@ def build_forecast(
     """
     from voronka.engine.asof import undated_closings
     from voronka.engine.flow import won_between_many
+    from voronka.engine.keystage import largest_open_deals
     from voronka.engine.moments import MomentSpec, moment_states
 
     as_of = log.as_of
@@ -173,6 +174,7 @@ def build_forecast(
     result = forecast_from_moment(
         snapshots[0], n_stages, period_start=start, period_end=end, plan=plan,
         plan_revenue=plan_revenue, n_sims=n_sims, seed=seed, widen=widen,
+        largest=largest_open_deals(log, as_of),
     )
     return dataclasses.replace(
         result,

@@ -30,7 +30,7 @@ from voronka.audit.hazards import (
     hazards_from_episodes,
     open_state,
 )
-from voronka.audit.simulate import Arrivals, simulate_plan
+from voronka.audit.simulate import Arrivals, BigDeals, simulate_plan
 from voronka.engine.moments import MomentState
 
 if TYPE_CHECKING:
@@ -185,6 +185,7 @@ class ModelInputs:
         won_amount_so_far: their revenue.
         n_sims: simulations.
         seed: the seed.
+        big: the largest open deals, followed one by one with their amounts (None: none).
     """
 
     counts: HazardCounts
@@ -197,6 +198,32 @@ class ModelInputs:
     won_amount_so_far: float | None
     n_sims: int
     seed: int
+    big: BigDeals | None = None
+
+
+def big_deals(largest: pd.DataFrame | None, cells: OpenCells, edges: FloatArray) -> tuple[
+    BigDeals | None, OpenCells
+]:
+    """The largest open deals (engine: ``stage_index``, ``days``, ``amount``) as :class:`BigDeals`,
+    and the open cells without them (each taken out of its stage × days bucket)."""
+    if largest is None or largest.empty:
+        return None, cells
+    stage = largest["stage_index"].to_numpy(dtype=np.int64)
+    age = largest["days"].to_numpy(dtype=np.float64)
+    bucket_of_cell = np.searchsorted(edges, cells.age, side="right") - 1
+    count = cells.count.copy()
+    keep = np.zeros(stage.shape[0], dtype=bool)
+    for i, (k, a) in enumerate(zip(stage, age, strict=True)):
+        b = np.searchsorted(edges, a, side="right") - 1
+        hit = np.flatnonzero((cells.stage == k) & (bucket_of_cell == b) & (count > 0))
+        if hit.size:  # a deal of the histogram: follow it alone instead
+            count[hit[0]] -= 1
+            keep[i] = True
+    if not keep.any():
+        return None, cells
+    big = BigDeals(stage=stage[keep], age=age[keep],
+                   amount=largest["amount"].to_numpy(dtype=np.float64)[keep])
+    return big, OpenCells(stage=cells.stage, age=cells.age, count=count)
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -306,15 +333,22 @@ def simulate_moment(
     n_sims: int = 2000,
     seed: int = 0,
     lead_model: bool = True,
+    largest: pd.DataFrame | None = None,
 ) -> tuple[Draws, int, Arrivals, LeadOutlook | None]:
     """The simulated wins of ``period_start`` … ``period_end`` from one snapshot: the draws, the
-    open deals, the arrivals used and the lead model (see :func:`forecast_from_moment`)."""
+    open deals, the arrivals used and the lead model (see :func:`forecast_from_moment`).
+    ``largest``: the largest open deals with their amounts (``largest_open_deals``), followed one by
+    one in the revenue."""
     as_of = snapshot.as_of
     until = _midnight(period_end) + DAY
     horizon = max(_days(until - as_of), 0.0)
     window_start = max(_days(_midnight(period_start) - as_of), 0.0)
     model = hazards_from_episodes(snapshot.episodes, n_stages, snapshot.edges)
     cells = open_state(snapshot.episodes, n_stages)
+    open_deals = cells.deals
+    if snapshot.amount_quantiles is None:
+        largest = None  # no revenue is simulated: the big deals stay in their cells
+    big, cells = big_deals(largest, cells, np.asarray(snapshot.edges, dtype=np.float64))
     arrivals, leads = future_arrivals(
         snapshot.arrivals,
         arrival_days=snapshot.arrival_days,
@@ -337,6 +371,7 @@ def simulate_moment(
         n_sims=n_sims,
         amount_quantiles=quantiles,
         seed=seed,
+        big=big,
     )
     total = sim.wins.astype(np.float64) + snapshot.won_in_period
     revenue = None
@@ -346,8 +381,9 @@ def simulate_moment(
         counts=model, cells=cells, arrivals=arrivals, window_start=window_start, horizon=horizon,
         amount_quantiles=quantiles, won_so_far=snapshot.won_in_period,
         won_amount_so_far=snapshot.won_amount_in_period, n_sims=n_sims, seed=seed,
+        big=big,
     )
-    return Draws(total, revenue, inputs), cells.deals, arrivals, leads
+    return Draws(total, revenue, inputs), open_deals, arrivals, leads
 
 
 def forecast_from_draws(
@@ -408,6 +444,7 @@ def forecast_from_moment(
     seed: int = 0,
     lead_model: bool = True,
     widen: float = 1.0,
+    largest: pd.DataFrame | None = None,
 ) -> Forecast:
     """The forecast for ``period_start`` … ``period_end`` (inclusive) from one snapshot.
 
@@ -418,7 +455,7 @@ def forecast_from_moment(
     """
     draws, open_deals, arrivals, leads = simulate_moment(
         snapshot, n_stages, period_start=period_start, period_end=period_end, n_sims=n_sims,
-        seed=seed, lead_model=lead_model,
+        seed=seed, lead_model=lead_model, largest=largest,
     )
     out = forecast_from_draws(
         draws, plan=plan, plan_revenue=plan_revenue, period_start=period_start,
