@@ -13,6 +13,7 @@ from voronka.audit.run import run_audit
 from voronka.audit.what_if import WhatIf
 from voronka.audit.what_if import what_if as _what_if
 from voronka.engine import EventLog
+from voronka.engine.prepare import prepare_inputs
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
 from voronka.io.inputs import InputSet, open_inputs
@@ -97,6 +98,7 @@ def load(
     connection), with its stages mapped to the funnel (given, a fitting template, or inferred)."""
     inputs = read_inputs(events, deals=deals, column_map=column_map, strict=strict,
                          progress=progress, funnel=_given_path(funnel))
+    inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
     return _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                             backend=backend)
 
@@ -151,6 +153,7 @@ def audit(
     else:
         inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
                              strict=strict, progress=progress, funnel=_given_path(funnel))
+        inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
         log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                                backend=backend)
         reads, notes = inputs.reads, inputs.limitations

@@ -17,12 +17,29 @@ from voronka.engine import EventLog
 from voronka.io import ReadResult
 
 MAX_EXAMPLES = 5
+MOST_LOST = 0.5
+"""A file with more than this share of its rows left out gets a warning on the first screen."""
 
 
 def _reader_issues(read: ReadResult) -> list[QualityIssue]:
-    rejects: pa.Table = read.rejects
+    return _issues(read.rejects, read.reject_counts(), read.file, excluded=True) + _issues(
+        read.field_issues, _counts(read.field_issues), read.file, excluded=False
+    )
+
+
+def _counts(table: pa.Table) -> dict[str, int]:
+    if table.num_rows == 0:
+        return {}
+    counts = table.column("reason").value_counts()
+    return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
+
+
+def _issues(
+    rejects: pa.Table, counts: Mapping[str, int], file: str, *, excluded: bool
+) -> list[QualityIssue]:
+    """Rejected rows (``excluded``) or nulled fields of kept rows, per reason."""
     issues = []
-    for reason, count in read.reject_counts().items():
+    for reason, count in counts.items():
         sample = rejects.filter(pc.equal(rejects.column("reason"), reason)).slice(0, MAX_EXAMPLES)
         examples = tuple(
             f"row {row}, {column}: {value!r}" if value not in (None, "") else f"row {row}, {column}"
@@ -34,10 +51,17 @@ def _reader_issues(read: ReadResult) -> list[QualityIssue]:
             )
         )
         issues.append(
-            QualityIssue(kind=str(reason), count=int(count), examples=examples, file=read.file,
-                         unit="rows", excluded=True)
+            QualityIssue(kind=str(reason) if excluded else f"field_{reason}", count=int(count),
+                         examples=examples, file=file, unit="rows", excluded=excluded)
         )
     return issues
+
+
+def _example(kind: str, unit: str, example: str) -> str:
+    """An engine example in words: backward moves are named by deal id, other row kinds by row."""
+    if kind == "backward_move":
+        return f"deal {example}"
+    return f"row {example}" if unit == "rows" and kind != "unknown_stage" else example
 
 
 def _cut_issues(log: EventLog, file_of: Mapping[str, str | None]) -> list[QualityIssue]:
@@ -93,7 +117,7 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
                 kind=issue.kind,
                 count=issue.count,
                 examples=tuple(
-                    f"row {e}" if issue.unit == "rows" and issue.kind != "unknown_stage" else e
+                    _example(issue.kind, issue.unit, e)
                     for e in issue.examples
                 ),
                 file=file_of.get(issue.file),
@@ -103,7 +127,11 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
         )
     issues.extend(_cut_issues(log, file_of))
     issues.sort(key=lambda i: (-i.count, i.kind))
-    notes = ("funnel_inferred",) if log.funnel is not None and log.funnel.origin == "inferred" else ()
+    notes: tuple[str, ...] = (
+        ("funnel_inferred",) if log.funnel is not None and log.funnel.origin == "inferred" else ()
+    )
+    if any(rows_rejected[f] > MOST_LOST * n for f, n in rows_read.items() if n):
+        notes += ("inputs.note.most_rows_lost",)
     return DataQuality(
         rows_read=rows_read,
         rows_used=rows_used,

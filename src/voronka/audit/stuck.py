@@ -9,7 +9,6 @@ no deal of the stage counts as stuck. A deal is stuck when its days in the stage
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -172,8 +171,3 @@ def build_stuck(
         total_stuck=sum(s.stuck for s in stages),
         list_limit=list_limit,
     )
-
-
-def stuck_per_manager(report: StuckReport) -> Mapping[str | None, int]:
-    """Manager → stuck deals, for the text output (managers without stuck deals left out)."""
-    return {m.manager: m.stuck for m in report.by_manager if m.stuck}

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template
+from voronka.io.csvfile import MIXED
+from voronka.io.dates import shift_minutes
 from voronka.io.exports import ExportFormat, ExportRead, read_export
 from voronka.io.folder import Peek, peek_table, scan_folder
 from voronka.io.readers import read_deals, read_events, read_spend
@@ -227,8 +229,14 @@ class _Opener:
                 and not funnel_given and funnel_path is None
                 and choose_template(_name_counts(main.events)) is None):
             limitations.append("exports.limit.stage_order_unknown")
+        events_read, deals_read, zoned = _one_time_zone(main.events, deals_read)
+        if zoned:
+            limitations.append("inputs.note.time_zone")
+        reads = [r for r in (events_read, deals_read, spend_read, *main.earlier) if r is not None]
+        if any(r.encoding == MIXED for r in reads):
+            limitations.append("inputs.note.mixed_encoding")
         return InputSet(
-            events=main.events,
+            events=events_read,
             deals=deals_read,
             spend=spend_read,
             funnel_path=funnel_path,
@@ -271,3 +279,32 @@ def series_limitations(series: SnapshotSeries) -> tuple[str, ...]:
 def _name_counts(events: ReadResult) -> dict[str, int]:
     counts = events.table.column("stage").value_counts().to_pylist()
     return {str(v["values"]): int(v["counts"]) for v in counts if v["values"] is not None}
+
+
+_DATE_COLUMNS = ("entered_at", "created_at", "closed_at")
+
+
+def _one_time_zone(
+    events: ReadResult, deals: ReadResult | None
+) -> tuple[ReadResult, ReadResult | None, bool]:
+    """The rule for time zones, the same in every file: a timestamp written with an offset is
+    converted to UTC; a naive one is taken to be at the offset most zoned columns of the inputs
+    use (and converted the same way). Without any offset nothing changes (naive is kept as UTC).
+    Returns the reads and whether naive columns were moved."""
+    found = [z for r in (events, deals) if r is not None for z in r.zones.values()]
+    if not found:
+        return events, deals, False
+    offset = max(set(found), key=lambda z: (found.count(z), z == events.zones.get("entered_at")))
+    moved = False
+
+    def normalise(read: ReadResult) -> ReadResult:
+        nonlocal moved
+        table = read.table
+        for name in _DATE_COLUMNS:
+            if name in table.column_names and name not in read.zones and offset:
+                i = table.column_names.index(name)
+                table = table.set_column(i, name, shift_minutes(table.column(name), offset))
+                moved = True
+        return replace(read, table=table) if table is not read.table else read
+
+    return normalise(events), normalise(deals) if deals is not None else None, moved

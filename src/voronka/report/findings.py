@@ -475,9 +475,11 @@ def _quality(result: AuditResult, labels: Labels) -> Finding | None:
         return None
     lang = labels.lang
     file, count = rejected[0]
+    read = dq.rows_read.get(file) or 0
     return Finding(
         kind="data_quality",
-        severity="info",
+        # A file that lost most of its rows may make every other number wrong: said first.
+        severity="warning" if read and count > read / 2 else "info",
         headline=t("report.finding.quality.headline", lang),
         detail=t(
             f"report.finding.quality.detail.{plural_form(count, lang)}",
@@ -502,6 +504,10 @@ def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     leaks = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)[:MAX_LEAKS]
     anomalies = sorted((a for a in result.anomalies if a.significant), key=anomaly_rank_key)
     out: list[Finding | None] = []
+    quality = _quality(result, labels)
+    if quality is not None and quality.severity == "warning":
+        out.append(quality)
+        quality = None
     out.extend(_leaks(leaks, labels))
     out.append(_forecast(result, labels))
     out.append(_key_stage(result, labels))
@@ -510,5 +516,5 @@ def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     out.extend(_pileups(result, labels))
     out.append(_statuses(result, labels))
     out.append(_entry(result, labels))
-    out.append(_quality(result, labels))
+    out.append(quality)
     return tuple(f for f in out if f is not None)
