@@ -99,3 +99,21 @@ def test_without_closing_dates_the_backtest_refuses_instead_of_looking_ahead() -
     assert refused.backtest_status == "no_closing_dates"
     assert refused.backtest == () and refused.calibration is None
     assert refused.p_plan is not None  # the forecast itself is still made
+
+
+def test_nb2_fit_equals_statsmodels() -> None:
+    """The scipy NB2 fit of the lead model against statsmodels' NegativeBinomial (reference)."""
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    from voronka.audit.arrivals import _design, _fit
+
+    rng = np.random.default_rng(4)
+    t = (np.arange(80) - 80) * 7 / 365.25
+    mu = np.exp(5 + 0.3 * t + 0.2 * np.sin(2 * np.pi * t))
+    y = rng.negative_binomial(1 / 0.05, 1 / (1 + 0.05 * mu)).astype(float)
+    x = _design(t, seasonal=True)
+    beta, cov, alpha = _fit(y, x)
+    ref = NegativeBinomial(y, x).fit(disp=0, maxiter=500)
+    assert beta == pytest.approx(ref.params[:-1], abs=1e-3)
+    assert alpha == pytest.approx(ref.params[-1], rel=1e-2)
+    assert np.sqrt(np.diag(cov)) == pytest.approx(ref.bse[:-1], rel=0.05)
