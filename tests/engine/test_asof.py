@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from voronka.audit.forecast import build_forecast
+from voronka.audit.backtest import build_forecast
 from voronka.demo import DemoEffects, generate_demo
 from voronka.engine import EventLog
 

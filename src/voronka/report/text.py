@@ -389,6 +389,10 @@ def _forecast(result: AuditResult, labels: Labels, width: int) -> list[Renderabl
             (t("report.col.needed", lang), True),
             (t("report.col.current_flow", lang), True),
             (t("report.col.shortfall", lang), True),
+            (t("report.col.still_needed", lang), True),
+            (t("report.col.needed_by", lang), False),
+            (t("report.col.in_pipeline", lang), True),
+            (t("report.col.monthly_flow", lang), True),
         ]
         rows = [
             [
@@ -398,6 +402,10 @@ def _forecast(result: AuditResult, labels: Labels, width: int) -> list[Renderabl
                 format_number(r.shortfall, lang, 0)
                 if r.shortfall is not None and r.shortfall > 0.5
                 else "—",
+                format_number(r.still_needed, lang, 0) if r.still_needed is not None else "—",
+                format_date(r.needed_by, lang) if r.needed_by is not None else "—",
+                format_int(r.in_pipeline, lang) if r.in_pipeline is not None else "—",
+                format_number(r.monthly_flow, lang, 0) if r.monthly_flow is not None else "—",
             ]
             for r in detail.rows
         ]
