@@ -123,6 +123,7 @@ class LiveStore:
             self._con.execute(_SCHEMA)
             self._con.execute("CHECKPOINT")
         self._writer: EventWriter | None = None
+        self._writer_lock = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------------------
     @contextmanager
@@ -143,8 +144,14 @@ class LiveStore:
             return self._con.execute(sql, list(params)).fetchall()
 
     def writer(self) -> EventWriter:
-        """The single writer thread of webhook events (started on first use)."""
-        with self._lock:
+        """The single writer thread of webhook events (started on first use).
+
+        Never waits for the store's lock once the writer runs: the receivers call this on the
+        event loop while the writer may be committing."""
+        writer = self._writer
+        if writer is not None:
+            return writer
+        with self._writer_lock:
             if self._writer is None:
                 self._writer = EventWriter(self)
             return self._writer
