@@ -21,9 +21,8 @@ from voronka.audit.sources import build_sources
 from voronka.audit.statuses import build_statuses
 from voronka.audit.stuck import build_stuck
 from voronka.audit.what_if import leak_what_ifs
-from voronka.engine import EventLog
+from voronka.engine import EventLog, ReadResult
 from voronka.i18n import normalize_language
-from voronka.io import ReadResult
 
 
 def run_audit(
