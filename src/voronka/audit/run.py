@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from voronka.audit.anomalies import build_anomalies, build_conversion_series
+from voronka.audit.censored import step_rates
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.forecast import build_forecast
 from voronka.audit.funnel_section import build_funnel_report
@@ -39,14 +40,16 @@ def run_audit(
     options = options or AuditOptions()
     funnel = log.require_funnel()
     lang = normalize_language(options.language or funnel.language)
+    maturity = build_maturity(log)
+    rates = step_rates(log, maturity)[None]
     funnel_report = build_funnel_report(
-        funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang
+        funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang,
+        censored=rates.steps,
     )
     quality = build_data_quality(reads, log)
     if notes:
         quality = dataclasses.replace(quality, notes=(*quality.notes, *notes))
     statuses = build_statuses(funnel, lang)
-    maturity = build_maturity(log)
     spend = reads.get("spend")
     spend_table = spend.table if spend is not None else None
     forecast = build_forecast(
