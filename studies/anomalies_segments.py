@@ -4,7 +4,7 @@ Run by anyone (results table in docs/methods.md, "Simulation study")::
 
     PYTHONPATH=src python studies/anomalies_segments.py --worlds 20
 
-Each world is a generated CRM history (``voronka.demo.generate_demo``, 18 months, 8 000 deals)
+Each world is a generated CRM history (``voronka.demo.generate_demo``, 18 months, 12 000 deals)
 in which conversion rates are the same for every source and manager but lead volume grows ×1.5
 and follows the demo's yearly season and trade-show months, and every conversion wobbles week to
 week (multiplied by exp(N(0, 0.08²)) per week and step). Three kinds of world:
@@ -37,6 +37,9 @@ from voronka.demo import ConversionShift, DemoEffects, ManagerLeak, generate_dem
 from voronka.demo import simulate as sim
 from voronka.engine import EventLog
 
+DEALS = 12_000
+"""Deals per world."""
+
 WOBBLE = 0.08
 """Standard deviation of the log of the weekly conversion factor."""
 
@@ -66,7 +69,7 @@ def growing_seasonal_with_wobble(seed: int):  # type: ignore[no-untyped-def]
 
 def world(seed: int, effects: DemoEffects) -> EventLog:
     with growing_seasonal_with_wobble(seed):
-        data = generate_demo(8000, seed=seed, months=18, effects=effects)
+        data = generate_demo(DEALS, seed=seed, months=18, effects=effects)
     events = data.events.drop(columns=["entered_at_text"])
     return EventLog.build(events, data.deals, data.funnel, as_of=data.as_of)
 

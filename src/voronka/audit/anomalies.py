@@ -44,6 +44,9 @@ from voronka.engine.cohorts import lead_volume, stage_cohorts
 DAYS_PER_PERIOD = {"week": 7.0, "month": 365.25 / 12}
 """Days in a period, to express volumes per week or per month."""
 
+SEGMENT_MIN_FACTOR = 3
+"""A segment's conversion series needs this many times ``min_trials`` settled deals."""
+
 MIN_CONVERSION_POINTS = 0.02
 """Smallest conversion shift reported, in absolute terms (2 points)."""
 
@@ -287,8 +290,11 @@ def build_anomalies(
         overall = stage_cohorts(log, horizons, period="week")
     series = _conversion_series(maturity, overall, None, min_per_period, min_trials)
     for column in breakdowns:
+        # Segments need more deals: a thin series has no power and only adds to the FDR's count.
         series.extend(
-            _conversion_series(maturity, weekly[column], column, min_per_period, min_trials)
+            _conversion_series(
+                maturity, weekly[column], column, min_per_period, SEGMENT_MIN_FACTOR * min_trials
+            )
         )
     volume_by: list[str | None] = [None]
     if "source" in log.segment_columns():

@@ -13,7 +13,8 @@ For every step k → k+1 (docs/methods.md, "Leaks"):
 * ``dropped = n × (1 − conversion)`` deals that drop out at the step (the method's own view), with
   ``dropped_revenue`` at stake — shown beside the price, never mixed into it.
 
-Stage rows come first, most costly first (then by revenue dropped); each is followed by its
+Stage rows come significant first, then most costly first (then by revenue dropped), so the
+first row is the biggest leak the report's headline names; each is followed by its
 segment rows (``parent`` = the stage id), which are slices of it and never added to it. Segment
 rows are listed only when significant (:mod:`voronka.audit.leak_segments`).
 """
@@ -222,11 +223,12 @@ def _stage_rows(
     return out
 
 
-def stage_cost_key(leak: Leak) -> tuple[float, float]:
-    """Sort key of stage rows: lost revenue (lost deals without amounts), then revenue dropped."""
+def stage_cost_key(leak: Leak) -> tuple[bool, float, float, float]:
+    """Sort key of the rows: significant first, then lost revenue (lost deals without amounts),
+    then revenue dropped."""
     money = leak.lost_revenue if leak.lost_revenue is not None else -1.0
     drop = leak.dropped_revenue if leak.dropped_revenue is not None else (leak.dropped or 0.0)
-    return (-money, -leak.lost_deals, -drop)
+    return (not leak.significant, -money, -leak.lost_deals, -drop)
 
 
 def default_breakdowns(log: EventLog) -> tuple[str, ...]:

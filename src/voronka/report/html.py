@@ -18,7 +18,7 @@ import jinja2
 
 from voronka.i18n import has, t
 from voronka.report.charts import Chart, build_charts
-from voronka.report.findings import Finding, leak_cost_key, select_findings
+from voronka.report.findings import Finding, select_findings
 from voronka.report.format import (
     format_datetime,
     format_int,
@@ -260,7 +260,7 @@ def _summary(result: AuditResult, lang: str) -> list[tuple[str, str, str]]:
                 format_money_short(fr.won_amount, lang),
             )
         )
-    costly = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)
+    costly = [lk for lk in result.leaks[:1] if lk.significant]  # the leaks table's first row
     if costly and costly[0].lost_revenue is not None:
         cards.append(
             (

@@ -23,7 +23,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from voronka.i18n import has, t
-from voronka.report.findings import Finding, anomaly_rank_key, leak_cost_key, select_findings
+from voronka.report.findings import Finding, anomaly_rank_key, select_findings
 from voronka.report.format import (
     format_date,
     format_datetime,
@@ -173,19 +173,21 @@ def _leaks(result: AuditResult, labels: Labels, wide: bool) -> RichTable | None:
         (t("report.col.lost_revenue", lang), True),
     ]
     rows = []
-    for lk in sorted(result.leaks, key=leak_cost_key):
+    for lk in result.leaks:
         # A mark instead of a "significant" column: at 80 columns the column would push the
-        # table past the edge.
-        what = ("✱ " if lk.significant else "") + labels.step(lk.stage, lk.next_stage)
-        if lk.segment is not None:
-            what += f" — {labels.segment(lk.segment)}"
+        # table past the edge. Segment rows are nested under their stage row ("↳").
+        mark = "✱ " if lk.significant else ""
+        if lk.segment is None:
+            what = mark + labels.step(lk.stage, lk.next_stage)
+        else:
+            what = f"  ↳ {mark}{labels.segment(lk.segment)}"
         rows.append(
             [
                 what,
                 format_int(lk.n, lang) if lk.n else None,
                 format_percent(lk.conversion, lang),
                 format_percent(lk.expected, lang),
-                format_int(lk.lost_deals, lang),
+                format_int(round(lk.lost_deals), lang),
                 _money(lk.lost_revenue, lang, wide),
             ]
         )

@@ -13,9 +13,10 @@ segment has ``x_s`` of ``n_s`` deals moving on, its peers (everyone else) ``y_s`
   ``statsmodels.stats.contingency_tables.StratifiedTable.test_null_odds(correction=True)``
   with the sign of the difference (tested).
 * **Shrinkage** (no winner's curse; Efron 2011, "Tweedie's formula and selection bias"): the gaps
-  of one breakdown × step, ``d_i ~ N(θ_i, se_i²)``, ``θ_i ~ N(μ, τ²)`` with ``μ`` and ``τ²``
-  by the DerSimonian–Laird moment estimator; the posterior mean ``μ + B_i (d_i − μ)``,
-  ``B_i = τ² / (τ² + se_i²)``, and its 95% posterior interval (sd ``√(B_i) · se_i``).
+  of one breakdown × step, ``d_i ~ N(θ_i, se_i²)``, with a spike-and-slab prior: ``θ_i = μ``
+  (no real gap) with probability ``π``, else ``N(μ, τ²)``; ``μ`` the precision-weighted median,
+  ``π`` and ``τ²`` by marginal maximum likelihood on a grid (:func:`shrink_gaps`). The
+  posterior mean and the 95% posterior interval (quantiles of the posterior mixture).
 """
 
 from __future__ import annotations
@@ -99,41 +100,87 @@ class ShrunkGaps:
     """Posterior means and 95% intervals of gaps shrunk toward their common mean.
 
     Attributes:
-        mean: the common mean ``μ``.
-        tau2: the between-segment variance ``τ²`` (0: every gap is noise).
+        mean: the common mean ``μ`` (the weighted median of the gaps).
+        spike: the prior share ``π`` of segments with no real gap (exactly ``μ``).
+        tau2: the variance of the real gaps around ``μ`` (the slab).
         gap: posterior means.
-        low: lower 95% bounds.
-        high: upper 95% bounds.
+        low: lower 95% posterior bounds.
+        high: upper 95% posterior bounds.
         sd: posterior standard deviations.
+        p_real: posterior probability that each gap is real (from the slab).
     """
 
     mean: float
+    spike: float
     tau2: float
     gap: FloatArray
     low: FloatArray
     high: FloatArray
     sd: FloatArray
+    p_real: FloatArray
+
+
+def _weighted_median(d: FloatArray, w: FloatArray) -> float:
+    order = np.argsort(d)
+    cum = np.cumsum(w[order])
+    return float(d[order][np.searchsorted(cum, cum[-1] / 2)])
+
+
+def _mixture_quantile(
+    q: float, p_real: float, mu: float, post_mean: float, post_sd: float
+) -> float:
+    """Quantile of ``(1 − p)·δ_μ + p·N(post_mean, post_sd²)`` (by bisection)."""
+    def cdf(v: float) -> float:
+        return (1 - p_real) * float(v >= mu) + p_real * float(stats.norm.cdf(v, post_mean, post_sd))
+
+    lo = min(mu, post_mean - 10 * post_sd) - 1e-9
+    hi = max(mu, post_mean + 10 * post_sd) + 1e-9
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if cdf(mid) < q:
+            lo = mid
+        else:
+            hi = mid
+    return hi
 
 
 def shrink_gaps(gaps: ArrayLike, se: ArrayLike) -> ShrunkGaps:
-    """Normal–normal empirical Bayes with the DerSimonian–Laird ``τ²`` (see the module docstring).
+    """Empirical-Bayes shrinkage with a spike-and-slab prior (see the module docstring).
 
-    With one gap there is nothing to pool: it is returned as is (``τ² = ∞``).
+    ``θ_i = μ`` with probability ``π`` (no real gap), else ``θ_i ~ N(μ, τ²)``; ``π`` and ``τ²``
+    maximise the marginal likelihood of the gaps ``d_i ~ N(θ_i, se_i²)`` over a grid. A gap that
+    is noise is pulled to ``μ``; a real one keeps most of its size — a normal prior fitted to
+    nine equal managers and one bad one would shrink the bad one by a quarter and its interval
+    would miss the truth (measured in the simulation study). With one gap nothing is pooled.
     """
     d = np.asarray(gaps, dtype=float)
     s2 = np.maximum(np.asarray(se, dtype=float) ** 2, 1e-12)
     if len(d) < 2:
         sd = np.sqrt(s2)
-        return ShrunkGaps(float(d.mean()) if len(d) else 0.0, float("inf"), d, d - 1.96 * sd,
-                          d + 1.96 * sd, sd)
-    w = 1 / s2
-    mu_fixed = float(np.sum(w * d) / w.sum())
-    q = float(np.sum(w * (d - mu_fixed) ** 2))
-    denom = float(w.sum() - np.sum(w**2) / w.sum())
-    tau2 = max(0.0, (q - (len(d) - 1)) / denom) if denom > 0 else 0.0
-    w_star = 1 / (s2 + tau2)
-    mu = float(np.sum(w_star * d) / w_star.sum())
+        return ShrunkGaps(float(d.mean()) if len(d) else 0.0, 0.0, float("inf"), d,
+                          d - 1.96 * sd, d + 1.96 * sd, sd, np.ones_like(d))
+    mu = _weighted_median(d, 1 / s2)
+    spread = float(np.max((d - mu) ** 2)) + float(s2.max())
+    tau_grid = np.concatenate([[0.0], np.geomspace(s2.min() / 100, spread, 60)])
+    pi_grid = np.linspace(0.0, 0.99, 100)
+    null = stats.norm.pdf(d, mu, np.sqrt(s2))  # (N,)
+    slab = stats.norm.pdf(d[None, :], mu, np.sqrt(s2[None, :] + tau_grid[:, None]))  # (T, N)
+    ll = np.log(
+        pi_grid[:, None, None] * null[None, None, :]
+        + (1 - pi_grid[:, None, None]) * slab[None, :, :]
+        + 1e-300
+    ).sum(axis=2)
+    i, j = np.unravel_index(int(np.argmax(ll)), ll.shape)
+    pi, tau2 = float(pi_grid[i]), float(tau_grid[j])
+    slab_j = slab[j]
+    p_real = (1 - pi) * slab_j / np.maximum(pi * null + (1 - pi) * slab_j, 1e-300)
     b = tau2 / (tau2 + s2)
-    post = mu + b * (d - mu)
-    sd = np.sqrt(b * s2 + (1 - b) ** 2 / w_star.sum())
-    return ShrunkGaps(mu, tau2, post, post - 1.96 * sd, post + 1.96 * sd, sd)
+    slab_mean = mu + b * (d - mu)
+    slab_sd = np.sqrt(np.maximum(b * s2, 1e-16))
+    post = (1 - p_real) * mu + p_real * slab_mean
+    var = p_real * (slab_sd**2 + slab_mean**2) + (1 - p_real) * mu**2 - post**2
+    low = np.array([_mixture_quantile(0.025, p, mu, m, sd)
+                    for p, m, sd in zip(p_real, slab_mean, slab_sd, strict=True)])
+    high = np.array([_mixture_quantile(0.975, p, mu, m, sd)
+                     for p, m, sd in zip(p_real, slab_mean, slab_sd, strict=True)])
+    return ShrunkGaps(mu, pi, tau2, post, low, high, np.sqrt(np.maximum(var, 0.0)), p_real)
