@@ -18,6 +18,8 @@ EXPECTED_EN = [
     "Leaks",
     "Anomalies",
     "Sources",
+    "Campaigns",
+    "Lost reasons",
     "Stage names",
     "Stuck deals",
     "Stuck deal list",

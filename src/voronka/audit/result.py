@@ -13,6 +13,7 @@ from voronka.audit.forecast import Forecast
 from voronka.audit.funnel import FunnelReport
 from voronka.audit.key_stage import KeyStage
 from voronka.audit.leaks import Leak
+from voronka.audit.lost_reasons import LostReason
 from voronka.audit.maturity import MaturityReport
 from voronka.audit.pileups import Pileup
 from voronka.audit.quality import DataQuality
@@ -60,6 +61,7 @@ class AuditResult:
             their cost per source at the current CPL, the conversions used (None without a plan).
         series: funnel-wide settled conversion per period for each step, with intervals and
             p-chart limits (the series the anomaly scan reads; for charts).
+        lost_reasons: why deals were lost, per stage, with significant recent changes.
     """
 
     as_of: datetime
@@ -79,6 +81,7 @@ class AuditResult:
     maturity: MaturityReport | None = None
     reverse_funnel_detail: ReverseFunnel | None = None
     series: tuple[ConversionSeries, ...] = ()
+    lost_reasons: tuple[LostReason, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (schema_version 1) as plain data."""

@@ -12,6 +12,7 @@ from voronka.audit.forecast import build_forecast
 from voronka.audit.funnel_section import build_funnel_report
 from voronka.audit.key_stage import build_key_stage
 from voronka.audit.leaks import build_leaks
+from voronka.audit.lost_reasons import build_lost_reasons
 from voronka.audit.maturity import build_maturity
 from voronka.audit.options import AuditOptions
 from voronka.audit.pileups import build_pileups
@@ -81,4 +82,5 @@ def run_audit(
         maturity=maturity,
         reverse_funnel_detail=reverse,
         series=build_conversion_series(log, maturity=maturity),
+        lost_reasons=build_lost_reasons(log),
     )

@@ -37,7 +37,9 @@ from voronka.report.tabulate import (
     funnel_table,
     issues_table,
     key_stage_table,
+    campaigns_table,
     leaks_table,
+    lost_reasons_table,
     pileups_table,
     reverse_table,
     sources_table,
@@ -171,6 +173,8 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
         section("leaks", "leaks", leaks_table(result, labels)),
         section("anomalies", "anomalies", anomalies_table(result, labels)),
         section("sources", "sources", sources_table(result, labels)),
+        section("campaigns", "campaigns", campaigns_table(result, labels)),
+        section("lost_reasons", "lost_reasons", lost_reasons_table(result, labels)),
         section("statuses", "statuses", statuses_table(result, labels)),
         section(
             "stuck", "stuck", stuck_stages_table(result, labels), stuck_deals_table(result, labels)

@@ -136,6 +136,57 @@ def anomalies_table(result: AuditResult, labels: Labels) -> Table:
     return _table("anomalies", cols, rows)
 
 
+def lost_reasons_table(result: AuditResult, labels: Labels) -> Table:
+    """Lost reasons per stage where deals were lost: deals, share, recent vs before, change."""
+    cols = [
+        Column("stage"),
+        Column("lost_reason"),
+        Column("lost_deals_count", "int"),
+        Column("share", "percent"),
+        Column("share_before", "percent"),
+        Column("share_recent", "percent"),
+        Column("q_value", "q"),
+        Column("significant", "bool"),
+    ]
+    none = t("report.lost_reason.none", labels.lang)
+    rows = [
+        (
+            labels.stage(r.stage) if r.stage else none,
+            r.reason if r.reason is not None else none,
+            r.deals,
+            r.share,
+            r.share_before,
+            r.share_recent,
+            r.q_value,
+            r.significant,
+        )
+        for r in result.lost_reasons
+    ]
+    return _table("lost_reasons", cols, rows)
+
+
+def campaigns_table(result: AuditResult, labels: Labels) -> Table:
+    """Per-campaign economics of the sources whose deals name campaigns."""
+    cols = [
+        Column("source"),
+        Column("campaign"),
+        Column("leads", "int"),
+        Column("spend", "money"),
+        Column("cpl", "money"),
+        Column("won", "int"),
+        Column("win_rate", "percent"),
+        Column("revenue", "money"),
+        Column("cac", "money"),
+        Column("romi", "romi"),
+    ]
+    rows = [
+        (s.source, c.campaign, c.leads, c.spend, c.cpl, c.won, c.win_rate, c.revenue, c.cac, c.romi)
+        for s in result.sources
+        for c in s.campaigns
+    ]
+    return _table("campaigns", cols, rows)
+
+
 def sources_table(result: AuditResult, labels: Labels) -> Table:
     """Traffic-source economics."""
     cols = [

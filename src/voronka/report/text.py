@@ -37,6 +37,8 @@ from voronka.report.format import (
     format_signed_percent,
 )
 from voronka.report.names import Labels, build_labels
+from voronka.report.tables import Table, format_cell
+from voronka.report.tabulate import campaigns_table, lost_reasons_table
 from voronka.report.words import anomaly_sentence, reverse_sentence
 
 if TYPE_CHECKING:
@@ -244,6 +246,19 @@ def _sources(result: AuditResult, labels: Labels, wide: bool) -> RichTable | Non
         for s in result.sources
     ]
     return _table(t("report.section.sources.title", lang), cols, rows, min_text=12)
+
+
+def _plain(table: Table, key: str, labels: Labels) -> RichTable | None:
+    """A section's table as it is (every column formatted by its kind), None when empty."""
+    if not table.rows:
+        return None
+    lang = labels.lang
+    cols: list[Spec] = [(c.header(lang), c.numeric) for c in table.columns]
+    rows = [
+        [format_cell(v, c.kind, lang) for v, c in zip(row, table.columns, strict=True)]
+        for row in table.rows
+    ]
+    return _table(t(f"report.section.{key}.title", lang), cols, rows, min_text=12)
 
 
 def _statuses(result: AuditResult, labels: Labels) -> RichTable | None:
@@ -463,6 +478,8 @@ def text_renderables(
         parts += [leaks, Text("")]
     parts.extend(_anomalies(result, labels, width))
     parts.append(_sources(result, labels, wide))
+    parts.append(_plain(campaigns_table(result, labels), "campaigns", labels))
+    parts.append(_plain(lost_reasons_table(result, labels), "lost_reasons", labels))
     parts.extend(_stuck(result, labels))
     parts.append(_pileups(result, labels))
     parts.append(_statuses(result, labels))
