@@ -34,7 +34,7 @@ from voronka.audit.anomalies import build_anomalies
 from voronka.audit.leaks import build_leaks
 from voronka.audit.maturity import build_maturity
 from voronka.demo import ConversionShift, DemoEffects, ManagerLeak, generate_demo
-from voronka.demo import simulate as sim
+from voronka.demo import generate as sim
 from voronka.engine import EventLog
 
 DEALS = 12_000

@@ -10,10 +10,14 @@ from typing import Any
 from voronka.audit import AuditResult
 from voronka.audit.options import AuditOptions
 from voronka.audit.run import run_audit
+from voronka.audit.what_if import WhatIf
+from voronka.audit.what_if import what_if as _what_if
 from voronka.engine import EventLog
+from voronka.engine.prepare import prepare_inputs
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
 from voronka.io.inputs import InputSet, open_inputs
+from voronka.io.result import ReadResult
 
 Progress = Callable[[str, int, int], None]
 """``progress(file, done_bytes, total_bytes)``: called while large files are read."""
@@ -53,14 +57,18 @@ def _funnel_of(inputs: Inputs, funnel: Funnel | PathLike | None) -> Funnel | Pat
     return inputs.funnel_path or inputs.funnel
 
 
-def resolve_funnel(log: EventLog, funnel: Funnel | PathLike | None) -> Funnel:
+def resolve_funnel(
+    log: EventLog, funnel: Funnel | PathLike | None, *, templates: bool = True
+) -> Funnel:
     """The funnel to audit with: the one given, else a built-in template that fits the data's
-    stage names, else one inferred from the order of events (``funnel.origin`` says which)."""
+    stage names (unless ``templates`` is False: a CRM export whose own pipeline has stages the
+    CRM's default lacks), else one inferred from the order of events (``funnel.origin`` says
+    which)."""
     if isinstance(funnel, Funnel):
         return funnel
     if funnel is not None:
         return load_funnel(funnel)
-    template = choose_template(log.stage_name_counts())
+    template = choose_template(log.stage_name_counts()) if templates else None
     if template is not None:
         return template
     return infer_funnel(log.stage_name_stats())
@@ -89,11 +97,19 @@ def load(
     as_of: datetime | date | str | None = None,
     backend: Any = None,
     progress: Progress | None = None,
+    engine: Any = None,
 ) -> EventLog:
     """Read an export and put it on the engine (DuckDB in memory unless ``backend`` is an Ibis
-    connection), with its stages mapped to the funnel (given, a fitting template, or inferred)."""
+    connection), with its stages mapped to the funnel (given, a fitting template, or inferred).
+    With ``engine`` (a connection URL or an Ibis connection), ``events`` and ``deals`` are tables
+    or Parquet folders on it, as in :func:`audit`."""
+    if engine is not None:
+        log, _ = _log_on_engine(engine, events, deals=deals, spend=None, funnel=funnel,
+                                column_map=column_map, strict=strict, as_of=as_of)
+        return log
     inputs = read_inputs(events, deals=deals, column_map=column_map, strict=strict,
                          progress=progress, funnel=_given_path(funnel))
+    inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
     return _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                             backend=backend)
 
@@ -107,7 +123,8 @@ def _log_from_inputs(
         backend=backend,
         as_of=as_of,
     )
-    return log.with_funnel(resolve_funnel(log, funnel))
+    custom = inputs.crm is not None and inputs.funnel is None
+    return log.with_funnel(resolve_funnel(log, funnel, templates=not custom))
 
 
 def audit(
@@ -128,17 +145,30 @@ def audit(
     backend: Any = None,
     progress: Progress | None = None,
     seed: int = 0,
+    engine: Any = None,
 ) -> AuditResult:
     """Audit an export: read the files, aggregate in the engine, compute every section.
+
+    With ``engine`` (an Ibis connection URL such as ``duckdb:///crm.db``,
+    ``postgres://user:password@host/db``, ``pyspark://``, or an Ibis connection), ``events``,
+    ``deals`` and ``spend`` are table names or Parquet folders on that engine, read and
+    validated there (docs/scale.md).
 
     Returns the :class:`~voronka.audit.AuditResult`; ``result.to_dict()`` is the JSON contract.
     """
     if plan is not None and plan_revenue is not None:
         raise UsageError("give either --plan or --plan-revenue, not both")
-    inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map, strict=strict,
-                         progress=progress, funnel=_given_path(funnel))
-    log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
-                           backend=backend)
+    notes: tuple[str, ...] = ()
+    if engine is not None:
+        log, reads = _log_on_engine(engine, events, deals=deals, spend=spend, funnel=funnel,
+                                    column_map=column_map, strict=strict, as_of=as_of)
+    else:
+        inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
+                             strict=strict, progress=progress, funnel=_given_path(funnel))
+        inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
+        log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
+                               backend=backend)
+        reads, notes = inputs.reads, inputs.limitations
     options = AuditOptions(
         by=tuple(by) if by else None,
         plan=plan,
@@ -148,4 +178,37 @@ def audit(
         language=lang,
         seed=seed,
     )
-    return run_audit(log, inputs.reads, options=options, notes=inputs.limitations)
+    return run_audit(log, reads, options=options, notes=notes)
+
+
+def _log_on_engine(
+    engine: Any,
+    events: PathLike | Sequence[PathLike],
+    *,
+    deals: PathLike | None,
+    spend: PathLike | None,
+    funnel: Funnel | PathLike | None,
+    column_map: Mapping[str, str] | None,
+    strict: bool,
+    as_of: datetime | date | str | None,
+) -> tuple[EventLog, dict[str, ReadResult]]:
+    """The log over tables on ``engine`` (a URL or an Ibis connection), and their reads."""
+    from voronka.engine.connect import connect
+    from voronka.engine.sources import open_sources
+
+    if not isinstance(events, str | Path):
+        raise UsageError("--engine takes one events table", expected="a table name or a folder")
+    con = connect(engine) if isinstance(engine, str) else engine
+    sources = open_sources(
+        con, str(events), deals=None if deals is None else str(deals),
+        spend=None if spend is None else str(spend), column_map=column_map, strict=strict,
+    )
+    log = sources.log(_parse_as_of(as_of))
+    return log.with_funnel(resolve_funnel(log, funnel)), sources.reads
+
+
+def what_if(result: AuditResult, *, stage: str, rate: float) -> WhatIf:
+    """The plan forecast of ``result`` if ``stage`` (a stage id of the funnel) converted at
+    ``rate`` (0 … 1): expected wins, their range, the plan probability and revenue, from the same
+    model and seed as the forecast (see :mod:`voronka.audit.what_if`). Fast: no data is read."""
+    return _what_if(result, stage=stage, rate=rate)

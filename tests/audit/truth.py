@@ -1,7 +1,7 @@
 """The generator's true conversions of a demo data set (what an estimator should recover).
 
 The demo draws, for every deal, a probability of moving on at each step from its source, manager,
-creation date and the planted effects (:func:`voronka.demo.simulate._conversion`). The true rate of
+creation date and the planted effects (:func:`voronka.demo.generate._conversion`). The true rate of
 the step k → k+1 over the deals created is ``Σ reach_k · p_k / Σ reach_k`` with
 ``reach_k = Π_{j<k} p_j``: the rate every deal of the period would show once all were closed.
 """
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from voronka.demo import DemoData
-from voronka.demo import simulate as sim
+from voronka.demo import generate as sim
 from voronka.demo.profile import MANAGER_NAMES, SOURCE_NAMES, STAGE_IDS
 
 

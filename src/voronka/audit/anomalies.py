@@ -38,8 +38,7 @@ from voronka.audit.maturity import MaturityReport, build_maturity
 from voronka.audit.censored import step_rates
 from voronka.audit.stats import benjamini_hochberg, wilson_interval
 from voronka.audit.stats.glm_scan import ModelScan, model_scan
-from voronka.engine import EventLog
-from voronka.engine.cohorts import lead_volume, stage_cohorts
+from voronka.engine import EventLog, lead_volume, stage_cohorts
 
 DAYS_PER_PERIOD = {"week": 7.0, "month": 365.25 / 12}
 """Days in a period, to express volumes per week or per month."""

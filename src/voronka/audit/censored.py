@@ -17,9 +17,7 @@ import numpy as np
 
 from voronka.audit.maturity import MaturityReport
 from voronka.audit.stats.competing import CumulativeIncidence, aalen_johansen
-from voronka.engine import EventLog
-from voronka.engine.cohorts import deal_counts
-from voronka.engine.outcomes import step_outcomes
+from voronka.engine import EventLog, deal_counts, step_outcomes
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from voronka.audit.funnel import FunnelReport, StageReport
+from voronka.audit.funnel_result import FunnelReport, StageReport
 from voronka.audit.stats.competing import CumulativeIncidence
 from voronka.funnel import Funnel
 

@@ -27,8 +27,7 @@ from voronka.audit.leaks import DRAWS, FDR_LEVEL, Leak
 from voronka.audit.maturity import MaturityReport
 from voronka.audit.stats import benjamini_hochberg
 from voronka.audit.stats.adjusted import StratifiedGap, shrink_gaps, stratified_gap
-from voronka.engine import EventLog
-from voronka.engine.outcomes import stratified_cohorts
+from voronka.engine import EventLog, stratified_cohorts
 from voronka.funnel import Funnel
 
 

@@ -32,8 +32,7 @@ from voronka.audit.common import Segment
 from voronka.audit.leak_hints import stage_hint
 from voronka.audit.maturity import MaturityReport, build_maturity
 from voronka.audit.stats import benjamini_hochberg, fit_beta_prior
-from voronka.engine import EventLog
-from voronka.engine.cohorts import stage_cohorts
+from voronka.engine import EventLog, stage_cohorts
 from voronka.funnel import Funnel
 
 __all__ = ["DEFAULT_BY", "FDR_LEVEL", "Leak", "build_leaks", "default_breakdowns", "stage_hint"]

@@ -16,8 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from voronka.audit.stats import benjamini_hochberg
-from voronka.engine import EventLog
-from voronka.engine.outcomes import lost_reasons as lost_reason_counts
+from voronka.engine import EventLog, lost_reason_counts
 
 RECENT_MONTHS = 3
 """Months (the current one included) compared with the months before."""

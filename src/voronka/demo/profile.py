@@ -1,6 +1,6 @@
 """The parameters of the demo company: stages, sources, managers, and the effects tests can plant.
 
-Everything here is plain data. :mod:`voronka.demo.simulate` turns it into a CRM history; the
+Everything here is plain data. :mod:`voronka.demo.generate` turns it into a CRM history; the
 :class:`DemoTruth` of a generated data set records the values actually used, so tests can compare
 what the audit finds with what was planted.
 """
@@ -270,11 +270,6 @@ class DemoEffects:
                 ),
             ),
         )
-
-    @classmethod
-    def none(cls) -> DemoEffects:
-        """No planted effect, but the natural differences between sources and managers."""
-        return cls()
 
     @classmethod
     def stable_funnel(cls, *, data_errors: bool = True) -> DemoEffects:

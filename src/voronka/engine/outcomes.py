@@ -8,11 +8,12 @@ Every function returns a small pandas frame of counts; the raw rows stay on the 
   The input of the Aalen–Johansen estimator (``voronka.audit.stats.competing``).
 * :func:`stratified_cohorts` — mature transition counts per step × several deal columns × quarter
   of reaching the step: the strata of the adjusted (Mantel–Haenszel) segment comparisons.
-* :func:`lost_reasons` — lost deals per furthest stage × reason × month lost.
+* :func:`lost_reason_counts` — lost deals per furthest stage × reason × month lost.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -23,10 +24,15 @@ import pyarrow as pa
 
 from voronka.engine import summary
 from voronka.engine.backend import load_arrow
-from voronka.engine.cohorts import _as_of_seconds, _nullable, _transitions
+from voronka.engine.cohorts import _nullable, _transitions
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
+
+def _as_of_seconds(log: EventLog) -> float:
+    as_of = log.as_of
+    return calendar.timegm(as_of.timetuple()) + as_of.microsecond / 1e6
+
 
 MAX_AGE_DAYS = 730
 """Ages (days) at or beyond which outcomes are pooled in the last bucket."""
@@ -126,7 +132,7 @@ def stratified_cohorts(
     return frame.sort_values([*columns, "quarter", "stage_index"], key=_key).reset_index(drop=True)
 
 
-def lost_reasons(log: EventLog, column: str = "lost_reason") -> pd.DataFrame:
+def lost_reason_counts(log: EventLog, column: str = "lost_reason") -> pd.DataFrame:
     """Lost deals per furthest stage of the line × reason × month closed.
 
     Columns: ``stage_index`` (furthest stage reached; -1 for none), ``reason`` (text, None when

@@ -109,6 +109,7 @@ OPTIONAL: Mapping[Kind, tuple[str, ...]] = {
 }
 """Canonical columns recognised but not required, per kind."""
 
+_MOJIBAKE = re.compile("\ufffd|Р[\u0400-\u040f\u0450-\u045f°-ї]|С[\u0450-\u045f]|Ð|Ñ")
 _PUNCT = re.compile(r"[\s_\-./,:;()\[\]{}\"'«»#№]+")
 _CURRENCY_TAIL = re.compile(r"(?: (?:руб|р|rub|rur|usd|eur|₽|\$|€|в рублях|in rub))+$")
 
@@ -230,13 +231,18 @@ def match_columns(
     if missing:
         name = missing[0]
         aliases = EXAMPLES.get(name, name)
+        hint = (
+            "; the headers look mis-decoded (a file mixing encodings?): save it as UTF-8"
+            if any(_MOJIBAKE.search(h) for h in headers)
+            else ""
+        )
         raise InputError(
             f"the required column {name!r} is missing",
             file=file,
             column=name,
             expected=(
                 f"a header such as {aliases} (or --map {name.split()[0]}=HEADER); "
-                f"headers found: {_list(headers)}"
+                f"headers found: {_list(headers)}{hint}"
             ),
         )
     extras = tuple(h for h in headers if h not in used)
@@ -247,5 +253,9 @@ def match_columns(
 
 
 def _list(headers: Sequence[str]) -> str:
-    shown = ", ".join(repr(h) for h in headers[:30])
+    """The headers for a message: each a short escaped excerpt (a header row may be any file's
+    first line), at most 30."""
+    from voronka.text_safety import excerpt
+
+    shown = ", ".join(repr(excerpt(h)) for h in headers[:30])
     return shown + (f" … ({len(headers)} in all)" if len(headers) > 30 else "") or "(none)"

@@ -13,8 +13,14 @@ from voronka.i18n import t
 Progress = Callable[[int, int], None]
 """``progress(done_bytes, total_bytes)``, called as a file is read."""
 
-REJECT_REASONS = ("missing_value", "bad_date", "bad_number", "bad_status", "bad_month", "bad_row")
-"""Reject reason codes (``bad_row``: a CSV line whose number of fields is wrong)."""
+REJECT_REASONS = (
+    "missing_value", "bad_date", "bad_number", "bad_status", "bad_month", "bad_row", "bad_id",
+    "not_finite", "implausible_number", "after_data_end", "after_close",
+)
+"""Reject reason codes (``bad_row``: a CSV line whose number of fields is wrong; ``bad_id``: an id
+with control characters; ``not_finite``: inf or nan; ``implausible_number``: an amount or cost
+of 1e15 or more; ``after_data_end``: a date beyond the end of the data, an outlier;
+``after_close``: an event after its deal's closing date). The same codes name field issues (a bad optional field, nulled)."""
 
 REJECTS_SCHEMA = pa.schema(
     [
@@ -76,6 +82,13 @@ class ReadResult:
         format: ``"csv"``, ``"xlsx"`` or ``"parquet"``.
         encoding: the text encoding detected, for CSV.
         delimiter: the field separator detected, for CSV.
+        field_issues: faults in optional fields of accepted rows (same columns as ``rejects``):
+            the field was nulled, the row kept.
+        zones: date column → the UTC offset (minutes) most of its values were written with,
+            for columns where some were (their values are converted to UTC).
+        reject_totals: rejected rows per reason when ``rejects`` holds only examples (a table
+            read and validated by the engine's backend, ``format`` ``"table"``); None when
+            ``rejects`` has one record per rejected row.
     """
 
     file: str
@@ -86,19 +99,26 @@ class ReadResult:
     format: str = "csv"
     encoding: str | None = None
     delimiter: str | None = None
+    field_issues: pa.Table = field(default_factory=REJECTS_SCHEMA.empty_table)
+    zones: Mapping[str, float] = field(default_factory=dict)
+    reject_totals: Mapping[str, int] | None = None
 
     @property
     def rows_used(self) -> int:
-        """Rows accepted (``table.num_rows``)."""
-        return int(self.table.num_rows)
+        """Rows accepted (``rows_read − rows_rejected``; ``table.num_rows`` for a file)."""
+        return self.rows_read - self.rows_rejected
 
     @property
     def rows_rejected(self) -> int:
-        """Rows rejected (``rejects.num_rows``)."""
+        """Rows rejected (``rejects.num_rows``, or the sum of ``reject_totals``)."""
+        if self.reject_totals is not None:
+            return sum(self.reject_totals.values())
         return int(self.rejects.num_rows)
 
     def reject_counts(self) -> dict[str, int]:
         """Rejected rows per reason code."""
+        if self.reject_totals is not None:
+            return {k: v for k, v in self.reject_totals.items() if v}
         if self.rejects.num_rows == 0:
             return {}
         counts = self.rejects.column("reason").value_counts()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from voronka.i18n import has, t
+from voronka.i18n import note_text, t
 from voronka.report.findings import anomaly_rank_key, select_findings
 from voronka.report.format import format_datetime, format_int, format_money
 from voronka.report.names import build_labels
@@ -29,6 +29,7 @@ from voronka.report.tabulate import (
     stuck_stages_table,
 )
 from voronka.report.words import anomaly_sentence, reverse_sentence
+from voronka.text_safety import safe_text
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -38,8 +39,9 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def escape_md(text: str) -> str:
-    """``text`` shown literally in Markdown, on one line (safe in a table cell)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """``text`` shown literally in Markdown, on one line (safe in a table cell); control
+    characters shown (:func:`voronka.text_safety.safe_text`)."""
+    text = safe_text(" ".join(text.split())).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _SPECIAL.sub(r"\\\1", text)
     return " ".join(text.split())
 
@@ -84,10 +86,10 @@ def render_markdown(
         )
     out += ["", " · ".join(numbers)]
     # What the input cannot give comes first: it limits what every number below means.
-    notes = [n for n in result.data_quality.notes if has(n)]
+    notes = [shown for n in result.data_quality.notes if (shown := note_text(n, code))]
     if notes:
         out += ["", f"> **⚠ {escape_md(t('exports.notes.title', code))}**", ">"]
-        out += [f"> - {escape_md(t(n, code))}" for n in notes]
+        out += [f"> - {escape_md(n)}" for n in notes]
     out += ["", f"## {t('report.findings.title', code)}", ""]
     findings = select_findings(result, labels)
     if findings:
@@ -121,4 +123,4 @@ def render_markdown(
     section(
         "reverse", reverse_table(result, labels), lines=(escape_md(reverse),) if reverse else ()
     )
-    return "\n".join(out) + "\n"
+    return safe_text("\n".join(out), multiline=True) + "\n"

@@ -22,7 +22,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from voronka.i18n import has, t
+from voronka.i18n import has, note_text, t
 from voronka.report.findings import Finding, anomaly_rank_key, select_findings
 from voronka.report.format import (
     format_date,
@@ -40,6 +40,7 @@ from voronka.report.names import Labels, build_labels
 from voronka.report.tables import Table, format_cell
 from voronka.report.tabulate import campaigns_table, lost_reasons_table
 from voronka.report.words import anomaly_sentence, reverse_sentence
+from voronka.text_safety import Safe
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -405,6 +406,10 @@ def _forecast(result: AuditResult, labels: Labels, width: int) -> list[Renderabl
             (t("report.col.needed", lang), True),
             (t("report.col.current_flow", lang), True),
             (t("report.col.shortfall", lang), True),
+            (t("report.col.still_needed", lang), True),
+            (t("report.col.needed_by", lang), False),
+            (t("report.col.in_pipeline", lang), True),
+            (t("report.col.monthly_flow", lang), True),
         ]
         rows = [
             [
@@ -414,6 +419,10 @@ def _forecast(result: AuditResult, labels: Labels, width: int) -> list[Renderabl
                 format_number(r.shortfall, lang, 0)
                 if r.shortfall is not None and r.shortfall > 0.5
                 else "—",
+                format_number(r.still_needed, lang, 0) if r.still_needed is not None else "—",
+                format_date(r.needed_by, lang) if r.needed_by is not None else "—",
+                format_int(r.in_pipeline, lang) if r.in_pipeline is not None else "—",
+                format_number(r.monthly_flow, lang, 0) if r.monthly_flow is not None else "—",
             ]
             for r in detail.rows
         ]
@@ -459,10 +468,10 @@ def text_renderables(
 
     # What the input cannot give (a snapshot export, a series of snapshots): message keys, shown
     # before anything else because they limit what every number below means.
-    notes = [n for n in result.data_quality.notes if has(n)]
+    notes = [shown for n in result.data_quality.notes if (shown := note_text(n, code))]
     if notes:
         parts.append(Text("⚠ " + t("exports.notes.title", code), style="bold yellow"))
-        parts.extend(_prose(f"• {t(n, code)}", width, "yellow") for n in notes)
+        parts.extend(_prose(f"• {n}", width, "yellow") for n in notes)
         parts.append(Text(""))
 
     parts.append(Text(t("report.findings.title", code), style="bold underline"))
@@ -490,8 +499,9 @@ def text_renderables(
 def print_text(
     result: AuditResult, console: Console, lang: str | None = None, funnel: Funnel | None = None
 ) -> None:
-    """Print the terminal report on ``console`` (colours when it is a terminal)."""
-    console.print(Group(*text_renderables(result, lang, funnel, console.width)))
+    """Print the terminal report on ``console`` (colours when it is a terminal); control
+    characters from the data are shown, never sent (:mod:`voronka.text_safety`)."""
+    console.print(Safe(Group(*text_renderables(result, lang, funnel, console.width))))
 
 
 def render_text(

@@ -12,14 +12,11 @@ import tomli_w
 
 from voronka.funnel import funnel_to_dict
 from voronka.i18n import t
-from voronka.io.crm.amocrm import AmoCrmConnector
 from voronka.io.crm.base import Connector, stage_owner
-from voronka.io.crm.bitrix24 import Bitrix24Connector
 from voronka.io.crm.credentials import CRM_NAMES, load_credentials
 from voronka.io.crm.errors import CrmError
 from voronka.io.crm.funnels import pipeline_funnels
 from voronka.io.crm.http import Clock, SystemClock
-from voronka.io.crm.hubspot import HubSpotConnector
 from voronka.io.crm.model import (
     ProgressCallback,
     Pulled,
@@ -29,7 +26,8 @@ from voronka.io.crm.model import (
     from_iso,
     to_utc,
 )
-from voronka.io.crm.pipedrive import PipedriveConnector
+from voronka.io.crm.profiles import REGISTRY
+from voronka.io.crm.redact import redact, secrets_of
 from voronka.io.crm.store import (
     STATE_VERSION,
     Staging,
@@ -43,11 +41,9 @@ from voronka.io.crm.store import (
 )
 
 CONNECTORS: Mapping[str, type[Connector]] = {
-    "amocrm": AmoCrmConnector,
-    "bitrix24": Bitrix24Connector,
-    "hubspot": HubSpotConnector,
-    "pipedrive": PipedriveConnector,
+    p.id: p.load_connector() for p in REGISTRY.values()
 }
+"""The pull connector of each CRM (:mod:`voronka.io.crm.profiles`)."""
 
 
 def pull(
@@ -93,6 +89,30 @@ def pull(
     out.mkdir(parents=True, exist_ok=True)
     clock = clock or SystemClock()
     creds = load_credentials(crm, given=credentials, config=config, env=env)
+    secrets = secrets_of(creds)
+    try:
+        return _pull(crm, out, creds, progress=progress, since=since, client=client, clock=clock)
+    except CrmError as exc:
+        raise exc.scrub(secrets) from None
+    except Exception as exc:
+        text = f"{type(exc).__name__}: {exc}"
+        shown = redact(text, secrets)
+        if shown != text:  # never let a credential reach the internal-error line
+            raise RuntimeError(shown) from None
+        raise
+
+
+def _pull(
+    crm: str,
+    out: Path,
+    creds: Mapping[str, str],
+    *,
+    progress: ProgressCallback | None,
+    since: datetime | date | None,
+    client: httpx.Client | None,
+    clock: Clock,
+) -> PullSummary:
+    """The pull of :func:`pull` once the credentials are known."""
     cls = CONNECTORS[crm]
     state = load_state(out)
     if state.get("crm") not in (None, crm):
