@@ -97,9 +97,16 @@ def load(
     as_of: datetime | date | str | None = None,
     backend: Any = None,
     progress: Progress | None = None,
+    engine: Any = None,
 ) -> EventLog:
     """Read an export and put it on the engine (DuckDB in memory unless ``backend`` is an Ibis
-    connection), with its stages mapped to the funnel (given, a fitting template, or inferred)."""
+    connection), with its stages mapped to the funnel (given, a fitting template, or inferred).
+    With ``engine`` (a connection URL or an Ibis connection), ``events`` and ``deals`` are tables
+    or Parquet folders on it, as in :func:`audit`."""
+    if engine is not None:
+        log, _ = _log_on_engine(engine, events, deals=deals, spend=None, funnel=funnel,
+                                column_map=column_map, strict=strict, as_of=as_of)
+        return log
     inputs = read_inputs(events, deals=deals, column_map=column_map, strict=strict,
                          progress=progress, funnel=_given_path(funnel))
     inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))

@@ -13,9 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from voronka.audit.quality_result import DataQuality, QualityIssue
-from voronka.engine import EventLog
+from voronka.engine import EventLog, ReadResult, describe_reject
 from voronka.i18n import has
-from voronka.io import ReadResult, describe_reject
 from voronka.text_safety import excerpt
 
 MAX_EXAMPLES = 5

@@ -18,7 +18,7 @@ import jinja2
 
 from voronka.i18n import note_text, t
 from voronka.report.charts import Chart, build_charts
-from voronka.report.findings import Finding, leak_cost_key, select_findings
+from voronka.report.findings import Finding, select_findings
 from voronka.report.format import (
     format_datetime,
     format_int,
@@ -37,7 +37,9 @@ from voronka.report.tabulate import (
     funnel_table,
     issues_table,
     key_stage_table,
+    campaigns_table,
     leaks_table,
+    lost_reasons_table,
     pileups_table,
     reverse_table,
     sources_table,
@@ -171,6 +173,8 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
         section("leaks", "leaks", leaks_table(result, labels)),
         section("anomalies", "anomalies", anomalies_table(result, labels)),
         section("sources", "sources", sources_table(result, labels)),
+        section("campaigns", "campaigns", campaigns_table(result, labels)),
+        section("lost_reasons", "lost_reasons", lost_reasons_table(result, labels)),
         section("statuses", "statuses", statuses_table(result, labels)),
         section(
             "stuck", "stuck", stuck_stages_table(result, labels), stuck_deals_table(result, labels)
@@ -260,7 +264,7 @@ def _summary(result: AuditResult, lang: str) -> list[tuple[str, str, str]]:
                 format_money_short(fr.won_amount, lang),
             )
         )
-    costly = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)
+    costly = [lk for lk in result.leaks[:1] if lk.significant]  # the leaks table's first row
     if costly and costly[0].lost_revenue is not None:
         cards.append(
             (

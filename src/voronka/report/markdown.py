@@ -18,7 +18,9 @@ from voronka.report.tabulate import (
     backtest_table,
     forecast_table,
     funnel_table,
+    campaigns_table,
     leaks_table,
+    lost_reasons_table,
     pileups_table,
     reverse_table,
     sources_table,
@@ -111,6 +113,8 @@ def render_markdown(
     section("leaks", leaks_table(result, labels))
     section("anomalies", lines=tuple(f"- {escape_md(anomaly_sentence(a, labels))}" for a in shifts))
     section("sources", sources_table(result, labels))
+    section("campaigns", campaigns_table(result, labels))
+    section("lost_reasons", lost_reasons_table(result, labels))
     section("statuses", statuses_table(result, labels))
     section("stuck", stuck_stages_table(result, labels), stuck_managers_table(result, labels))
     section("time", pileups_table(result, labels))
