@@ -21,10 +21,10 @@ from voronka.audit.forecast import (
     forecast_from_moment,
     month_bounds,
 )
-from voronka.engine.moments import MomentState
+from voronka.engine import MomentState
 
 if TYPE_CHECKING:
-    from voronka.engine.log import EventLog
+    from voronka.engine import EventLog
     from voronka.funnel import Funnel
 
 BACKTEST_MONTHS = 12
@@ -134,10 +134,13 @@ def build_forecast(
     (``backtest_status = "no_closing_dates"``): a past month could only be seen with its future.
     When the backtest under-covered, the range is widened (:mod:`voronka.audit.calibration`).
     """
-    from voronka.engine.asof import undated_closings
-    from voronka.engine.flow import won_between_many
-    from voronka.engine.keystage import largest_open_deals
-    from voronka.engine.moments import MomentSpec, moment_states
+    from voronka.engine import (
+        MomentSpec,
+        largest_open_deals,
+        moment_states,
+        undated_closings,
+        won_between_many,
+    )
 
     as_of = log.as_of
     default_start, default_end = month_bounds(as_of.date())

@@ -16,7 +16,6 @@ import calendar
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,10 +30,7 @@ from voronka.audit.hazards import (
     open_state,
 )
 from voronka.audit.simulate import Arrivals, BigDeals, simulate_plan
-from voronka.engine.moments import MomentState
-
-if TYPE_CHECKING:
-    pass
+from voronka.engine import MomentState
 
 DAY = dt.timedelta(days=1)
 
