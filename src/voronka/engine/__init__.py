@@ -27,11 +27,13 @@ from voronka.engine.hygiene import (
     stuck_counts,
     worst_stuck,
 )
-from voronka.engine.keystage import cohort_reach, days_to_win_quantiles
+from voronka.engine.keystage import cohort_reach, days_to_win_quantiles, largest_open_deals
 from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
+from voronka.engine.outcomes import lost_reason_counts, step_outcomes, stratified_cohorts
 from voronka.engine.moments import MomentSpec, MomentState, moment_state, moment_states
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
 from voronka.engine.summary import LOST_INDEX
+from voronka.io import describe_reject
 from voronka.io.result import ReadResult
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "QualityCounts",
     "QualityIssueCount",
     "ReadResult",
+    "describe_reject",
     "cohort_cube",
     "cohort_reach",
     "days_to_win",
@@ -52,7 +55,11 @@ __all__ = [
     "deal_counts",
     "entry_violations",
     "filter_log",
+    "largest_open_deals",
     "lead_volume",
+    "lost_reason_counts",
+    "step_outcomes",
+    "stratified_cohorts",
     "moment_state",
     "moment_states",
     "open_ages",
