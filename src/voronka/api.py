@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from voronka.engine.prepare import prepare_inputs
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
 from voronka.io.inputs import InputSet, open_inputs
+from voronka.io.readers import KEEP_COLUMNS
 from voronka.io.result import ReadResult
 
 Progress = Callable[[str, int, int], None]
@@ -74,11 +75,17 @@ def _parse_as_of(as_of: datetime | date | str | None) -> datetime | None:
     if isinstance(as_of, date):
         return datetime(as_of.year, as_of.month, as_of.day)
     try:
-        return datetime.fromisoformat(as_of)
+        parsed = datetime.fromisoformat(as_of)
     except ValueError:
         raise UsageError(
             f"--as-of {as_of!r} is not a date", expected="an ISO date such as 2025-06-30"
         ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    if not datetime(1971, 1, 1) <= parsed <= datetime(2200, 1, 1):
+        raise UsageError(f"--as-of {as_of!r} is out of range",
+                         expected="a date between 1971 and 2200, within the data")
+    return parsed
 
 
 def load(
@@ -144,13 +151,20 @@ def audit(
     """
     if plan is not None and plan_revenue is not None:
         raise UsageError("give either --plan or --plan-revenue, not both")
+    for option, value in (("--plan", plan), ("--plan-revenue", plan_revenue)):
+        if value is not None and not (0 < value < 1e15):
+            raise UsageError(f"{option} {value:g} is not a plan", expected="a positive number")
     notes: tuple[str, ...] = ()
     if engine is not None:
         log, reads = _log_on_engine(engine, events, deals=deals, spend=spend, funnel=funnel,
                                     column_map=column_map, strict=strict, as_of=as_of)
     else:
-        inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
-                             strict=strict, progress=progress, funnel=_given_path(funnel))
+        token = KEEP_COLUMNS.set(tuple(by or ()))
+        try:
+            inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
+                                 strict=strict, progress=progress, funnel=_given_path(funnel))
+        finally:
+            KEEP_COLUMNS.reset(token)
         inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
         log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                                backend=backend)

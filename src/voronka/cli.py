@@ -18,7 +18,7 @@ from rich.markup import escape
 
 from voronka.errors import InputError, UsageError
 from voronka.i18n import normalize_language, t
-from voronka.outputs import catch_interrupts, interrupted, write_output
+from voronka.outputs import catch_interrupts, interrupted, read_name_list, write_output
 from voronka.text_safety import safe_text
 
 app = typer.Typer(
@@ -193,6 +193,10 @@ def demo_command(
     from voronka.demo import generate_demo, write_demo
 
     language = normalize_language(lang or "ru")
+    if deals < 10:
+        raise UsageError(f"--deals {deals} is too few for a demo", expected="10 deals or more")
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise UsageError(f"{str(folder)!r} is a file, not a folder", expected="a folder for the demo")
     console = Console()
     console.print(t("cli.demo_generating", language, deals=deals, folder=str(folder)))
     files = write_demo(generate_demo(deals, seed=seed, months=DEMO_MONTHS, end_day=15), folder)
@@ -228,11 +232,7 @@ def lint_stages_command(
         raise UsageError(f"--format {fmt!r} is not supported here", expected="text or json")
     all_names = list(names or [])
     if file is not None:
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"cannot read the file: {exc.strerror}", file=str(file)) from None
-        all_names += [line.strip() for line in text.splitlines() if line.strip()]
+        all_names += read_name_list(file)
     loaded = load_funnel(funnel) if funnel is not None else None
     if not all_names and loaded is None:
         raise UsageError("no stage names given", expected="names, --file F or --funnel F")
