@@ -12,7 +12,7 @@ from voronka.audit.options import AuditOptions
 from voronka.audit.run import run_audit
 from voronka.engine import EventLog
 from voronka.engine.prepare import prepare_inputs
-from voronka.errors import UsageError
+from voronka.errors import InputError, UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
 from voronka.io.inputs import InputSet, open_inputs
 from voronka.io.readers import KEEP_COLUMNS
@@ -117,7 +117,15 @@ def _log_from_inputs(
         backend=backend,
         as_of=as_of,
     )
-    return log.with_funnel(resolve_funnel(log, funnel))
+    log = log.with_funnel(resolve_funnel(log, funnel))
+    if not any(index >= 0 for index in log.stage_mapping.values()):
+        names = ", ".join(repr(n) for n in list(log.stage_name_counts())[:5])
+        raise InputError(
+            f"no event has a stage of the funnel (stages in the file: {names})",
+            file=inputs.events.file,
+            expected="stage names of the funnel file, or --funnel with these stages",
+        )
+    return log
 
 
 def audit(

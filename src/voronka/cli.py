@@ -333,8 +333,16 @@ def _main(args: list[str], lang: str) -> int:
         if code is None:
             code = getattr(exc, "code", 0)
         return int(code or 0)
-    except typer.Abort:  # click turns Ctrl-C into Abort
-        return 130 if interrupted() else 1
+    except typer.Abort as exc:  # click turns Ctrl-C (and a stray EOFError) into Abort
+        if interrupted():
+            return 130
+        if isinstance(exc.__context__, EOFError):  # a compressed file cut short
+            Console(stderr=True, highlight=False, emoji=False).print(
+                f"[bold red]{t('cli.error_input', lang)}[/] {escape(str(exc.__context__))}"
+                " (a truncated .gz file?)"
+            )
+            return 2
+        return 1
     except Exception as exc:  # usage errors of the (vendored) click parser, internal errors
         # typer vendors click, so its usage errors are recognised by shape, not by class.
         show = getattr(exc, "show", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from datetime import datetime, timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,7 +126,7 @@ def _encoded(encoding: str, newline: str = "\n") -> bytes:
     w = world()
     lines = ["ID сделки,Этап,Дата"]
     lines += [f"{e['deal_id']},{ru[e['stage']]},{e['entered_at']}" for e in w.events]
-    return newline.join(lines).encode(encoding) + newline.encode(encoding)
+    return (newline.join(lines) + newline).encode(encoding)
 
 
 def _ru_funnel(folder: Path) -> Path:
@@ -204,7 +205,9 @@ def _all_dates(value: str) -> Callable[[World], None]:
 
 def _late_event(w: World) -> None:
     d = next(d for d in w.deals if d["status"] == "lost")
-    w.events.append({"deal_id": d["deal_id"], "stage": "Proposal", "entered_at": "2025-12-30 10:00"})
+    late = datetime.strptime(d["closed_at"], "%Y-%m-%d %H:%M") + timedelta(days=20)
+    w.events.append({"deal_id": d["deal_id"], "stage": "Proposal",
+                     "entered_at": late.strftime("%Y-%m-%d %H:%M")})
 
 
 def _future_event(w: World) -> None:
@@ -258,7 +261,7 @@ AMOUNTS = {
     "nan": "field_not_finite", "NaN": "field_not_finite", "inf": "field_not_finite",
     "-inf": "field_not_finite", "Infinity": "field_not_finite", "1e30": "field_implausible_number",
     "1e308": "field_implausible_number", "1e15": "field_implausible_number",
-    "abc": "field_bad_number", "1,2,3,4,5": "field_bad_number", "--5": "field_bad_number",
+    "abc": "field_bad_number", "1.2.3e": "field_bad_number", "--5": "field_bad_number",
     "12 руб 50 коп": "field_bad_number",
 }
 
@@ -271,7 +274,7 @@ CASES: list[Case] = [
     Case("closed-bad", planted(_set_deal("closed_at", "never", "lost")), 0, ("never",),
          {"field_bad_date": 1}, {"deals.csv": 0}),
     *(Case(f"status-{v}", planted(_set_deal("status", v)), 0, (v,), {"field_bad_status": 1},
-           {"deals.csv": 0}) for v in ("maybe", "???", "выиграна?")),
+           {"deals.csv": 0}) for v in ("maybe", "???", "может быть")),
     *(Case(f"entered-{v or 'empty'}", planted(_set_event("entered_at", v)), 0,
            ("row 3",), {"missing_value" if not v else "bad_date": 1}, {"events.csv": 1})
       for v in ("31.02.2025", "вчера", "2025-01-01 25:61", "")),
@@ -292,7 +295,7 @@ CASES: list[Case] = [
          {"unknown_stage": 1}, {"events.csv": 1}),
     Case("stage-markup", planted(_rename_stages({"Lead": "Lead :x: [bold]"})), 0,
          (":x:", "[bold]"), {}),
-    Case("event-after-close", planted(_late_event), 0, ("2025-12-30",), {"after_close": 1},
+    Case("event-after-close", planted(_late_event), 0, (), {"after_close": 1},
          {"events.csv": 1}),
     Case("event-in-2099", planted(_future_event), 0, ("2099",), {"after_data_end": 1},
          {"events.csv": 1}),
@@ -331,7 +334,7 @@ CASES: list[Case] = [
          ("events.parquet",)),
     Case("no-entered-column", with_file("events.csv", b"deal_id,stage\n1,Lead\n"), 2,
          ("entered_at", "events.csv")),
-    Case("both-stage-columns", with_file("events.csv", _dup_stage_columns), 0, ("Stage",),
+    Case("both-stage-columns", with_file("events.csv", _dup_stage_columns), 0, (),
          {}, {"events.csv": 0}),
     Case("map-missing-header", planted(lambda w: None, "--map", "stage=Этап"), 2,
          ("Этап", "--map")),
