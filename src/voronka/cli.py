@@ -319,7 +319,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(args: list[str], lang: str) -> int:
     try:
-        app(args, standalone_mode=False)
+        returned = app(args, standalone_mode=False)
+        if returned == 130:  # click's answer to a KeyboardInterrupt without standalone mode
+            return 130
     except InputError as exc:
         describe_in = getattr(exc, "describe_in", None)
         message = describe_in(lang) if callable(describe_in) else exc.describe()
