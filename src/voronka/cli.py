@@ -296,6 +296,11 @@ def pull_command(
         Console().print(escape(safe_text(line)))
 
 
+from voronka.cli_live import register as _register_live  # noqa: E402
+
+_register_live(app)  # voronka sync, watch, hooks (docs/live.md)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``voronka`` command; returns the exit status (130 after Ctrl-C, with
     one line and no output written)."""
