@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,7 @@ def _parse_as_of(as_of: datetime | date | str | None) -> datetime | None:
             f"--as-of {as_of!r} is not a date", expected="an ISO date such as 2025-06-30"
         ) from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     if not datetime(1971, 1, 1) <= parsed <= datetime(2200, 1, 1):
         raise UsageError(f"--as-of {as_of!r} is out of range",
                          expected="a date between 1971 and 2200, within the data")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import gzip
 import os
-from datetime import datetime, timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
