@@ -24,14 +24,9 @@ import numpy as np
 from scipy import stats
 from worlds import generate, random_world
 
+from voronka.audit.backtest import backtest_months, month_middle
 from voronka.audit.calibration import backtest_plan, calibrate, naive_p_plan, stretch
-from voronka.audit.forecast import (
-    DAY,
-    LEAD_HISTORY_DAYS,
-    backtest_months,
-    month_middle,
-    simulate_moment,
-)
+from voronka.audit.forecast import DAY, LEAD_HISTORY_DAYS, simulate_moment
 from voronka.audit.stats.intervals import wilson_interval
 from voronka.engine import EventLog
 from voronka.engine.flow import won_between_many

@@ -57,14 +57,18 @@ def _funnel_of(inputs: Inputs, funnel: Funnel | PathLike | None) -> Funnel | Pat
     return inputs.funnel_path or inputs.funnel
 
 
-def resolve_funnel(log: EventLog, funnel: Funnel | PathLike | None) -> Funnel:
+def resolve_funnel(
+    log: EventLog, funnel: Funnel | PathLike | None, *, templates: bool = True
+) -> Funnel:
     """The funnel to audit with: the one given, else a built-in template that fits the data's
-    stage names, else one inferred from the order of events (``funnel.origin`` says which)."""
+    stage names (unless ``templates`` is False: a CRM export whose own pipeline has stages the
+    CRM's default lacks), else one inferred from the order of events (``funnel.origin`` says
+    which)."""
     if isinstance(funnel, Funnel):
         return funnel
     if funnel is not None:
         return load_funnel(funnel)
-    template = choose_template(log.stage_name_counts())
+    template = choose_template(log.stage_name_counts()) if templates else None
     if template is not None:
         return template
     return infer_funnel(log.stage_name_stats())
@@ -119,7 +123,8 @@ def _log_from_inputs(
         backend=backend,
         as_of=as_of,
     )
-    return log.with_funnel(resolve_funnel(log, funnel))
+    custom = inputs.crm is not None and inputs.funnel is None
+    return log.with_funnel(resolve_funnel(log, funnel, templates=not custom))
 
 
 def audit(

@@ -99,7 +99,7 @@ def sync_command(
     finally:
         store.close()
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(2)  # a CRM error is an input error, as for `voronka pull`
 
 
 def watch_command(
@@ -139,6 +139,10 @@ def hooks_command(
         "--sync", help="Also sync this CRM on a schedule (repeatable).")] = None,
     every: Annotated[float, typer.Option("--every", help="Sync interval, minutes.")] = 15.0,
     config: Annotated[Path | None, typer.Option("--config", help="Credentials file.")] = None,
+    watch: Annotated[Path | None, typer.Option(
+        "--watch", help="Also run voronka watch with this watch.toml on a schedule.")] = None,
+    watch_every: Annotated[float, typer.Option(
+        "--watch-every", help="Watch interval, minutes.")] = 60.0,
     lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
 ) -> None:
     """Serve the webhook receivers (/hooks/amocrm, /hooks/bitrix24, /hooks/hubspot,
@@ -162,6 +166,14 @@ def hooks_command(
     scheduler: Scheduler | None = None
     if crms:
         scheduler = sync_scheduler(store, data, crms, every, config=config)
+    if watch is not None:
+        from voronka.live.watch import run_watch
+        from voronka.live.watchconfig import load_watch_config
+
+        watch_config = load_watch_config(watch)
+        scheduler = scheduler or Scheduler()
+        scheduler.add("watch", watch_every * 60, lambda: run_watch(
+            watch_config, store, data=data, base=watch.parent), first_in=60)
     app = create_app(data, hooks, scheduler=scheduler, store=store)
     err.print(t("live.hooks.serving", language, host=host, port=port,
                 crms=", ".join(hooks.enabled()) or "—", path=str(store.path)))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from flowgen import Process, generate_history
 
-from voronka.audit.forecast import build_forecast
+from voronka.audit.backtest import build_forecast
 from voronka.audit.hazards import HazardCounts
 from voronka.audit.what_if import current_conversion, what_if, with_conversion
 from voronka.engine import EventLog

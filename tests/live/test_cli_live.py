@@ -50,3 +50,45 @@ def test_bad_watch_toml_exits_2_without_a_traceback(
     err = capsys.readouterr().err
     assert "watch.toml" in err and "recipient.0.channels.0" in err and "Traceback" not in err
     assert main(["sync", "salesforce", "--data", str(tmp_path / "d")]) == 2
+
+
+def test_voronka_hooks_serves_the_receivers_until_stopped(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from hookdata import AMO_TOKEN, amocrm_status, form
+    from server import SRC, free_port, secrets_env
+
+    port = free_port()
+    data = tmp_path / "data"
+    env = {**os.environ, **secrets_env(), "PYTHONPATH": str(SRC)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from voronka.cli import main; sys.exit(main())",
+         "hooks", "--data", str(data), "--port", str(port), "--lang", "en"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(url + "/hooks/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.2)
+        assert health.json()["receivers"] == ["amocrm", "bitrix24", "hubspot", "pipedrive"]
+        r = httpx.post(f"{url}/hooks/amocrm?token={AMO_TOKEN}", content=form(amocrm_status()),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.json() == {"received": 1, "new": 1}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert "receiving webhooks on http://127.0.0.1" in err and AMO_TOKEN not in err
+    store = LiveStore(data)
+    assert [e.to_stage for e in store.events("amocrm")] == ["142"]
+    store.close()

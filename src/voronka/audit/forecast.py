@@ -6,8 +6,8 @@ has already waited there (recent episodes weighted more, :mod:`voronka.audit.haz
 arrive until the period ends as a negative-binomial model with trend and yearly season expects
 (:mod:`voronka.audit.arrivals`), spread over the days with the weekday pattern of the last eight
 weeks; deals already won in the period count. The rolling backtest of the last twelve months
-scores the forecast (:mod:`voronka.audit.calibration`) and, when it under-covered, widens the
-current range. Parker (2017) on Monte Carlo sales forecasting; STATISTICS.md.
+(:mod:`voronka.audit.backtest`, where :func:`build_forecast` lives) scores the forecast
+(:mod:`voronka.audit.calibration`) and, when it under-covered, widens the current range. Parker (2017) on Monte Carlo sales forecasting; STATISTICS.md.
 """
 
 from __future__ import annotations
@@ -15,21 +15,13 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from voronka.audit.arrivals import LeadOutlook, lead_outlook
-from voronka.audit.calibration import (
-    Calibration,
-    backtest_plan,
-    calibrate,
-    naive_p_plan,
-    stretch,
-)
+from voronka.audit.calibration import Calibration, stretch
 from voronka.audit.hazards import (
     FloatArray,
     HazardCounts,
@@ -37,12 +29,8 @@ from voronka.audit.hazards import (
     hazards_from_episodes,
     open_state,
 )
-from voronka.audit.simulate import Arrivals, simulate_plan
-from voronka.engine.moments import MomentState
-
-if TYPE_CHECKING:
-    from voronka.engine.log import EventLog
-    from voronka.funnel import Funnel
+from voronka.audit.simulate import Arrivals, BigDeals, simulate_plan
+from voronka.engine import MomentState
 
 DAY = dt.timedelta(days=1)
 
@@ -52,11 +40,6 @@ PATTERN_DAYS = 56
 LEAD_HISTORY_DAYS = 728
 """Days of lead history the lead model is fitted on (two years, whole weeks)."""
 
-BACKTEST_MONTHS = 12
-"""Months of the rolling backtest (fewer when the history is shorter)."""
-
-UNDATED_SHARE = 0.02
-"""Largest share of closed deals without a closing date that still allows a backtest."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +181,7 @@ class ModelInputs:
         won_amount_so_far: their revenue.
         n_sims: simulations.
         seed: the seed.
+        big: the largest open deals, followed one by one with their amounts (None: none).
     """
 
     counts: HazardCounts
@@ -210,6 +194,32 @@ class ModelInputs:
     won_amount_so_far: float | None
     n_sims: int
     seed: int
+    big: BigDeals | None = None
+
+
+def big_deals(largest: pd.DataFrame | None, cells: OpenCells, edges: FloatArray) -> tuple[
+    BigDeals | None, OpenCells
+]:
+    """The largest open deals (engine: ``stage_index``, ``days``, ``amount``) as :class:`BigDeals`,
+    and the open cells without them (each taken out of its stage × days bucket)."""
+    if largest is None or largest.empty:
+        return None, cells
+    stage = largest["stage_index"].to_numpy(dtype=np.int64)
+    age = largest["days"].to_numpy(dtype=np.float64)
+    bucket_of_cell = np.searchsorted(edges, cells.age, side="right") - 1
+    count = cells.count.copy()
+    keep = np.zeros(stage.shape[0], dtype=bool)
+    for i, (k, a) in enumerate(zip(stage, age, strict=True)):
+        b = np.searchsorted(edges, a, side="right") - 1
+        hit = np.flatnonzero((cells.stage == k) & (bucket_of_cell == b) & (count > 0))
+        if hit.size:  # a deal of the histogram: follow it alone instead
+            count[hit[0]] -= 1
+            keep[i] = True
+    if not keep.any():
+        return None, cells
+    big = BigDeals(stage=stage[keep], age=age[keep],
+                   amount=largest["amount"].to_numpy(dtype=np.float64)[keep])
+    return big, OpenCells(stage=cells.stage, age=cells.age, count=count)
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -319,15 +329,22 @@ def simulate_moment(
     n_sims: int = 2000,
     seed: int = 0,
     lead_model: bool = True,
+    largest: pd.DataFrame | None = None,
 ) -> tuple[Draws, int, Arrivals, LeadOutlook | None]:
     """The simulated wins of ``period_start`` … ``period_end`` from one snapshot: the draws, the
-    open deals, the arrivals used and the lead model (see :func:`forecast_from_moment`)."""
+    open deals, the arrivals used and the lead model (see :func:`forecast_from_moment`).
+    ``largest``: the largest open deals with their amounts (``largest_open_deals``), followed one by
+    one in the revenue."""
     as_of = snapshot.as_of
     until = _midnight(period_end) + DAY
     horizon = max(_days(until - as_of), 0.0)
     window_start = max(_days(_midnight(period_start) - as_of), 0.0)
     model = hazards_from_episodes(snapshot.episodes, n_stages, snapshot.edges)
     cells = open_state(snapshot.episodes, n_stages)
+    open_deals = cells.deals
+    if snapshot.amount_quantiles is None:
+        largest = None  # no revenue is simulated: the big deals stay in their cells
+    big, cells = big_deals(largest, cells, np.asarray(snapshot.edges, dtype=np.float64))
     arrivals, leads = future_arrivals(
         snapshot.arrivals,
         arrival_days=snapshot.arrival_days,
@@ -350,6 +367,7 @@ def simulate_moment(
         n_sims=n_sims,
         amount_quantiles=quantiles,
         seed=seed,
+        big=big,
     )
     total = sim.wins.astype(np.float64) + snapshot.won_in_period
     revenue = None
@@ -359,8 +377,9 @@ def simulate_moment(
         counts=model, cells=cells, arrivals=arrivals, window_start=window_start, horizon=horizon,
         amount_quantiles=quantiles, won_so_far=snapshot.won_in_period,
         won_amount_so_far=snapshot.won_amount_in_period, n_sims=n_sims, seed=seed,
+        big=big,
     )
-    return Draws(total, revenue, inputs), cells.deals, arrivals, leads
+    return Draws(total, revenue, inputs), open_deals, arrivals, leads
 
 
 def forecast_from_draws(
@@ -421,6 +440,7 @@ def forecast_from_moment(
     seed: int = 0,
     lead_model: bool = True,
     widen: float = 1.0,
+    largest: pd.DataFrame | None = None,
 ) -> Forecast:
     """The forecast for ``period_start`` … ``period_end`` (inclusive) from one snapshot.
 
@@ -431,7 +451,7 @@ def forecast_from_moment(
     """
     draws, open_deals, arrivals, leads = simulate_moment(
         snapshot, n_stages, period_start=period_start, period_end=period_end, n_sims=n_sims,
-        seed=seed, lead_model=lead_model,
+        seed=seed, lead_model=lead_model, largest=largest,
     )
     out = forecast_from_draws(
         draws, plan=plan, plan_revenue=plan_revenue, period_start=period_start,
@@ -441,153 +461,4 @@ def forecast_from_moment(
     return dataclasses.replace(
         out, open_deals=open_deals, expected_new_leads=float(arrivals.means.sum()), seed=seed,
         leads=leads, inputs=draws.inputs,
-    )
-
-
-def backtest_months(as_of: dt.datetime, months: int = 6) -> list[tuple[dt.date, dt.date]]:
-    """The last ``months`` complete calendar months before ``as_of`` (first, last day), oldest
-    first. A month is complete when its last moment is not after ``as_of``."""
-    out: list[tuple[dt.date, dt.date]] = []
-    # The month containing as_of is never complete: it ends after as_of.
-    first, _ = month_bounds(as_of.date())
-    while len(out) < months:
-        first = (first - DAY).replace(day=1)
-        out.append(month_bounds(first))
-    return out[::-1]
-
-
-def month_middle(start: dt.date, end: dt.date) -> dt.datetime:
-    """The middle moment of the days ``start`` … ``end``."""
-    return _midnight(start) + (_midnight(end) + DAY - _midnight(start)) / 2
-
-
-def backtest_row(
-    snapshot: MomentState,
-    n_stages: int,
-    *,
-    month: tuple[dt.date, dt.date],
-    actual: int,
-    actual_revenue: float | None,
-    n_sims: int,
-    seed: int,
-    plan: float | None = None,
-    last_month: int | None = None,
-) -> BacktestMonth:
-    """One backtest month: the forecast from ``snapshot`` (taken mid-month) against ``actual``;
-    scored against ``plan`` (else last month's wins + 10 %) when ``last_month`` is known."""
-    target = backtest_plan(plan, last_month) if last_month is not None else plan
-    f = forecast_from_moment(
-        snapshot, n_stages, period_start=month[0], period_end=month[1], n_sims=n_sims, seed=seed,
-        plan=target,
-    )
-    return BacktestMonth(
-        month=month[0],
-        as_of=snapshot.as_of,
-        won_so_far=f.won_so_far,
-        expected=f.expected,
-        p10=f.p10,
-        p90=f.p90,
-        actual=actual,
-        inside=f.p10 <= actual <= f.p90,
-        revenue_expected=f.revenue.expected if f.revenue else None,
-        revenue_p10=f.revenue.p10 if f.revenue else None,
-        revenue_p90=f.revenue.p90 if f.revenue else None,
-        revenue_actual=actual_revenue,
-        p50=f.p50,
-        plan=target,
-        p_plan=f.p_plan,
-        naive_p_plan=(
-            naive_p_plan(last_month, target)
-            if last_month is not None and target is not None
-            else None
-        ),
-    )
-
-
-def coverage(rows: tuple[BacktestMonth, ...]) -> float | None:
-    """Share of backtest months whose actual fell inside the 80% range (None without months)."""
-    return sum(r.inside for r in rows) / len(rows) if rows else None
-
-
-def calibration_of(rows: Sequence[BacktestMonth]) -> Calibration | None:
-    """The :class:`Calibration` of backtest rows (see :mod:`voronka.audit.calibration`)."""
-    scored = [r for r in rows if r.p_plan is not None and r.plan is not None]
-    return calibrate(
-        [r.p10 for r in rows],
-        [r.p50 if r.p50 is not None else r.expected for r in rows],
-        [r.p90 for r in rows],
-        [r.actual for r in rows],
-        p_plan=[r.p_plan for r in scored] if len(scored) == len(rows) else (),
-        plan_met=[r.actual >= (r.plan or 0.0) for r in rows] if len(scored) == len(rows) else (),
-        naive=[r.naive_p_plan or 0.0 for r in rows] if len(scored) == len(rows) else (),
-    )
-
-
-def build_forecast(
-    log: EventLog,
-    funnel: Funnel,
-    *,
-    plan: float | None = None,
-    plan_revenue: float | None = None,
-    period_start: dt.date | None = None,
-    period_end: dt.date | None = None,
-    n_sims: int = 2000,
-    seed: int = 0,
-    backtest: int = BACKTEST_MONTHS,
-) -> Forecast:
-    """The ``forecast`` section for ``log``: plan probability and a backtest of ``backtest`` months.
-
-    The period defaults to the calendar month containing ``log.as_of``. Each backtest month is
-    forecast from the log as it stood in the middle of that month (the engine derives every
-    moment's state in one pass), with half the simulations, and compared with the deals actually
-    won in it. When the data does not say when its closed deals closed, there is no backtest
-    (``backtest_status = "no_closing_dates"``): a past month could only be seen with its future.
-    When the backtest under-covered, the range is widened (:mod:`voronka.audit.calibration`).
-    """
-    from voronka.engine.asof import undated_closings
-    from voronka.engine.flow import won_between_many
-    from voronka.engine.moments import MomentSpec, moment_states
-
-    as_of = log.as_of
-    default_start, default_end = month_bounds(as_of.date())
-    start = period_start or default_start
-    end = period_end or (month_bounds(start)[1] if period_start else default_end)
-    n_stages = funnel.won_index + 1
-    closed, undated = undated_closings(log)
-    status = "ok"
-    if backtest and closed and undated > UNDATED_SHARE * closed:
-        status, backtest = "no_closing_dates", 0
-    months = backtest_months(as_of, backtest + 1) if backtest else []
-    specs = [MomentSpec(as_of, start, end)]
-    specs += [MomentSpec(month_middle(*m), m[0], m[1]) for m in months[1:]]
-    snapshots = moment_states(log, specs, arrival_days=LEAD_HISTORY_DAYS)
-    actuals = won_between_many(
-        log, [(_midnight(m[0]), _midnight(m[1]) + DAY, as_of) for m in months]
-    )
-    rows: list[BacktestMonth] = []
-    for i, (month, past) in enumerate(zip(months[1:], snapshots[1:], strict=True)):
-        if past.episodes.empty:
-            continue  # no data yet at that time
-        actual, actual_revenue = actuals[i + 1]
-        rows.append(
-            backtest_row(
-                past, n_stages, month=month, actual=actual, actual_revenue=actual_revenue,
-                n_sims=max(n_sims // 2, 500), seed=seed + 1 + i, plan=None,
-                last_month=actuals[i][0],
-            )
-        )
-    if backtest and not rows and status == "ok":
-        status = "no_history"
-    calibration = calibration_of(rows)
-    widen = calibration.widened_by if calibration is not None else 1.0
-    result = forecast_from_moment(
-        snapshots[0], n_stages, period_start=start, period_end=end, plan=plan,
-        plan_revenue=plan_revenue, n_sims=n_sims, seed=seed, widen=widen,
-    )
-    return dataclasses.replace(
-        result,
-        backtest=tuple(rows),
-        backtest_coverage=coverage(tuple(rows)),
-        calibration=calibration,
-        backtest_status=status,
     )

@@ -43,7 +43,7 @@ import pandas as pd
 from voronka.audit.turning_point import TurningPoint, find_turning_point
 
 if TYPE_CHECKING:
-    from voronka.engine.log import EventLog
+    from voronka.engine import EventLog
     from voronka.funnel import Funnel
 
 MIN_WEEKS = 8
@@ -330,7 +330,7 @@ def turning_point_of(log: EventLog, won_index: int, *, seed: int = 0) -> tuple[
     """The turning point of ``log`` and the days-to-win quantiles per stage: weekly entry cohorts
     (monthly when a week brings fewer than :data:`MIN_WEEKLY_LEADS` leads), mature once the p90 of
     the days from the first stage to a win has passed since the cohort's end."""
-    from voronka.engine.keystage import cohort_reach, days_to_win_quantiles
+    from voronka.engine import cohort_reach, days_to_win_quantiles
 
     win_days = days_to_win_quantiles(log)
     horizon = 30.0
@@ -353,7 +353,7 @@ def turning_point_of(log: EventLog, won_index: int, *, seed: int = 0) -> tuple[
 
 def build_key_stage(log: EventLog, funnel: Funnel, *, seed: int = 0) -> KeyStage:
     """The ``key_stage`` section of ``log`` (a log with ``funnel``)."""
-    from voronka.engine.flow import days_to_win, stage_outcomes, weekly_reach
+    from voronka.engine import days_to_win, stage_outcomes, weekly_reach
 
     by_manager = None
     if "manager" in log.segment_columns():

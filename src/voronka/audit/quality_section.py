@@ -13,18 +13,33 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from voronka.audit.quality_result import DataQuality, QualityIssue
-from voronka.engine import EventLog
-from voronka.io import ReadResult
+from voronka.engine import EventLog, ReadResult, describe_reject
+from voronka.i18n import has
+from voronka.text_safety import excerpt
 
 MAX_EXAMPLES = 5
 MOST_LOST = 0.5
 """A file with more than this share of its rows left out gets a warning on the first screen."""
 
 
-def _reader_issues(read: ReadResult) -> list[QualityIssue]:
-    return _issues(read.rejects, read.reject_counts(), read.file, excluded=True) + _issues(
-        read.field_issues, _counts(read.field_issues), read.file, excluded=False
+def _reader_issues(read: ReadResult, lang: str | None = None) -> list[QualityIssue]:
+    return _issues(read.rejects, read.reject_counts(), read.file, excluded=True,
+                   lang=lang) + _issues(
+        read.field_issues, _counts(read.field_issues), read.file, excluded=False, lang=lang
     )
+
+
+def _reject_example(row: int, column: str | None, value: str | None, reason: str,
+                    lang: str | None) -> str:
+    """One rejected row (or nulled field) in words, in ``lang``: the localised description io
+    gives (:func:`voronka.io.describe_reject`), the cell as a short escaped excerpt."""
+    if has(f"io.reject.{reason}"):
+        cell = excerpt(value) if value not in (None, "") else ""
+        return describe_reject({"row": row, "column": column, "value": cell, "reason": reason},
+                               lang)
+    if value not in (None, ""):
+        return f"row {row}, {column}: {excerpt(value)!r}"
+    return f"row {row}, {column}"
 
 
 def _counts(table: pa.Table) -> dict[str, int]:
@@ -35,14 +50,15 @@ def _counts(table: pa.Table) -> dict[str, int]:
 
 
 def _issues(
-    rejects: pa.Table, counts: Mapping[str, int], file: str, *, excluded: bool
+    rejects: pa.Table, counts: Mapping[str, int], file: str, *, excluded: bool,
+    lang: str | None = None,
 ) -> list[QualityIssue]:
     """Rejected rows (``excluded``) or nulled fields of kept rows, per reason."""
     issues = []
     for reason, count in counts.items():
         sample = rejects.filter(pc.equal(rejects.column("reason"), reason)).slice(0, MAX_EXAMPLES)
         examples = tuple(
-            f"row {row}, {column}: {value!r}" if value not in (None, "") else f"row {row}, {column}"
+            _reject_example(row, column, value, str(reason), lang)
             for row, column, value in zip(
                 sample.column("row").to_pylist(),
                 sample.column("column").to_pylist(),
@@ -86,9 +102,12 @@ def _cut_issues(log: EventLog, file_of: Mapping[str, str | None]) -> list[Qualit
     return [i for i in found if i.count > 0]
 
 
-def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQuality:
+def build_data_quality(
+    reads: Mapping[str, ReadResult], log: EventLog, lang: str | None = None
+) -> DataQuality:
     """The data-quality section of an audit of ``log`` built from ``reads``: ``{"events": …,
-    "deals": …, "spend": …}`` (deals and spend only when given)."""
+    "deals": …, "spend": …}`` (deals and spend only when given); the rejected rows' examples in
+    ``lang``."""
     counts = log.quality()
     events = reads["events"]
     deals = reads.get("deals")
@@ -108,7 +127,7 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
         rows_read[read.file] = read.rows_read
         rows_rejected[read.file] = rejected
         rows_used[read.file] = read.rows_read - rejected
-        issues.extend(_reader_issues(read))
+        issues.extend(_reader_issues(read, lang))
     for issue in counts.issues:
         if issue.count == 0:
             continue

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 if TYPE_CHECKING:
     from voronka.audit.maturity import MaturityReport
-    from voronka.engine.log import EventLog
+    from voronka.engine import EventLog
     from voronka.funnel import Funnel
 
 FLOW_WEEKS = 8
@@ -279,7 +279,7 @@ def build_reverse_funnel(
 ) -> ReverseFunnel | None:
     """The reverse funnel for the plan (``plan`` won deals, or ``plan_revenue`` divided by the
     average won amount); None without a plan or when neither gives a number of deals."""
-    from voronka.engine.flow import stage_outcomes, weekly_reach, won_between
+    from voronka.engine import stage_outcomes, weekly_reach, won_between
 
     as_of = log.as_of
     if plan is None and plan_revenue is not None:
@@ -347,8 +347,7 @@ def _timing(
     period_end: dt.date,
 ) -> tuple[tuple[ReverseFunnelRow, ...], int, float]:
     """The engine's pipeline, lags and wins so far, and the rows with their "by when" columns."""
-    from voronka.engine.flow import won_between
-    from voronka.engine.keystage import days_to_win_quantiles
+    from voronka.engine import days_to_win_quantiles, won_between
 
     as_of = log.as_of
     n = len(rows)

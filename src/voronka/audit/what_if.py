@@ -125,7 +125,7 @@ def what_if(
     sim = simulate_plan(
         changed, inputs.cells, inputs.arrivals, window_start=inputs.window_start,
         horizon=inputs.horizon, n_sims=inputs.n_sims, amount_quantiles=inputs.amount_quantiles,
-        seed=inputs.seed,
+        seed=inputs.seed, big=inputs.big,
     )
     from voronka.audit.forecast import Draws
 

@@ -30,6 +30,7 @@ from voronka.engine.backend import (
     materialize,
     to_frame,
 )
+from voronka.engine.memory import release_freed_memory
 from voronka.engine.quality import QualityCounts, compute_quality
 from voronka.errors import InputError, UsageError
 from voronka.funnel import LOST, Funnel, StageNameStats
@@ -96,8 +97,10 @@ class EventLog:
         as_of: dt.datetime,
         funnel: Funnel | None = None,
         name_counts: dict[str, int] | None = None,
+        as_of_cut: AsOfCut | None = None,
     ) -> None:
-        """Use :meth:`build`; this constructor wires already-loaded tables together."""
+        """Use :meth:`build`; this constructor wires already-loaded tables together
+        (``as_of_cut``: what an explicit ``as_of`` set aside, when the tables were cut)."""
         self._con = con
         self._events = events
         self._deals = deals
@@ -112,9 +115,10 @@ class EventLog:
         self._summary: ir.Table | None = None
         self._reached: ir.Table | None = None
         self._memo: dict[str, ir.Table] = {}
+        self._cubes: dict[Any, Any] = {}
         self._segments: list[str] | None = None
         self._quality: QualityCounts | None = None
-        self._cut: AsOfCut | None = None
+        self._cut: AsOfCut | None = as_of_cut
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -136,6 +140,7 @@ class EventLog:
         ``funnel=None`` defers the stage mapping to :meth:`with_funnel`.
         """
         con = backend if backend is not None else default_backend()
+        release_freed_memory()  # what reading the files left behind, before the backend grows
         events_arrow = _normalize(events, ("deal_id", "stage", "entered_at"), "events")
         deals_arrow = None if deals is None else _normalize(deals, ("deal_id",), "deals")
         cut: AsOfCut | None = None
@@ -201,6 +206,7 @@ class EventLog:
             event_attrs=summary.event_attributes(self._events, event_columns),
         )
         log._summary = materialize(self._con, per_deal, "voronka_deal_summary")
+        release_freed_memory()
         return log
 
     # -- what the log is ---------------------------------------------------------------------
@@ -361,6 +367,13 @@ class EventLog:
         if key not in self._memo:
             self._memo[key] = materialize(self._con, build(), f"voronka_{key}")
         return self._memo[key]
+
+    def cached(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()``'s result (a small aggregate, e.g. a cube), computed once per log and kept in
+        memory: every section that derives its numbers from the same cube shares one query."""
+        if key not in self._cubes:
+            self._cubes[key] = build()
+        return self._cubes[key]
 
     def segmented(self, by: str | None = None, period: str | None = None) -> ir.Table:
         """The deal summary with a ``segment`` column (the ``by`` column) and a ``period`` date

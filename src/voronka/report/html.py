@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from voronka.i18n import has, t
+from voronka.i18n import note_text, t
 from voronka.report.charts import Chart, build_charts
-from voronka.report.findings import Finding, leak_cost_key, select_findings
+from voronka.report.findings import Finding, forecast_honesty, select_findings
 from voronka.report.format import (
     format_datetime,
     format_int,
@@ -31,6 +31,7 @@ from voronka.report.tables import Table, format_cell, sort_value
 from voronka.report.tabulate import (
     anomalies_table,
     backtest_table,
+    campaigns_table,
     entry_table,
     files_table,
     forecast_table,
@@ -38,6 +39,7 @@ from voronka.report.tabulate import (
     issues_table,
     key_stage_table,
     leaks_table,
+    lost_reasons_table,
     pileups_table,
     reverse_table,
     sources_table,
@@ -171,6 +173,8 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
         section("leaks", "leaks", leaks_table(result, labels)),
         section("anomalies", "anomalies", anomalies_table(result, labels)),
         section("sources", "sources", sources_table(result, labels)),
+        section("campaigns", "campaigns", campaigns_table(result, labels)),
+        section("lost_reasons", "lost_reasons", lost_reasons_table(result, labels)),
         section("statuses", "statuses", statuses_table(result, labels)),
         section(
             "stuck", "stuck", stuck_stages_table(result, labels), stuck_deals_table(result, labels)
@@ -187,7 +191,7 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
                 "forecast",
                 forecast_table(result, labels),
                 backtest_table(result, labels),
-                note=_coverage(result, lang),
+                note=_coverage(result, labels),
                 start=format_cell(fc.period_start, "date", lang),
                 end=format_cell(fc.period_end, "date", lang),
             )
@@ -208,15 +212,21 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
     return out
 
 
-def _coverage(result: AuditResult, lang: str) -> str | None:
-    """The backtest's coverage in words, when the forecast was backtested."""
+def _coverage(result: AuditResult, labels: Labels) -> str | None:
+    """The backtest in words: coverage with its interval, Brier scores, the widening, or why the
+    forecast could not be backtested (the findings' wording)."""
     fc = result.forecast
-    if fc is None or fc.backtest_coverage is None:
+    if fc is None:
+        return None
+    words = forecast_honesty(result, labels).strip()
+    if words:
+        return words
+    if fc.backtest_coverage is None:
         return None
     return t(
         "report.forecast.backtest_coverage",
-        lang,
-        share=format_percent(fc.backtest_coverage, lang, 0),
+        labels.lang,
+        share=format_percent(fc.backtest_coverage, labels.lang, 0),
     )
 
 
@@ -260,7 +270,7 @@ def _summary(result: AuditResult, lang: str) -> list[tuple[str, str, str]]:
                 format_money_short(fr.won_amount, lang),
             )
         )
-    costly = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)
+    costly = [lk for lk in result.leaks[:1] if lk.significant]  # the leaks table's first row
     if costly and costly[0].lost_revenue is not None:
         cards.append(
             (
@@ -308,7 +318,7 @@ def render_html(
             origin=origin,
             summary=_summary(result, code),
             notes_title=t("exports.notes.title", code),
-            notes=[t(n, code) for n in result.data_quality.notes if has(n)],
+            notes=[shown for n in result.data_quality.notes if (shown := note_text(n, code))],
             findings=findings,
             sections=_sections(result, labels, charts),
             charts_json=safe_json({c.id: c.figure for c in charts}),

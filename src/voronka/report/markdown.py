@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from voronka.i18n import has, t
+from voronka.i18n import note_text, t
 from voronka.report.findings import anomaly_rank_key, select_findings
 from voronka.report.format import format_datetime, format_int, format_money
 from voronka.report.names import build_labels
@@ -18,7 +18,9 @@ from voronka.report.tabulate import (
     backtest_table,
     forecast_table,
     funnel_table,
+    campaigns_table,
     leaks_table,
+    lost_reasons_table,
     pileups_table,
     reverse_table,
     sources_table,
@@ -84,10 +86,10 @@ def render_markdown(
         )
     out += ["", " · ".join(numbers)]
     # What the input cannot give comes first: it limits what every number below means.
-    notes = [n for n in result.data_quality.notes if has(n)]
+    notes = [shown for n in result.data_quality.notes if (shown := note_text(n, code))]
     if notes:
         out += ["", f"> **⚠ {escape_md(t('exports.notes.title', code))}**", ">"]
-        out += [f"> - {escape_md(t(n, code))}" for n in notes]
+        out += [f"> - {escape_md(n)}" for n in notes]
     out += ["", f"## {t('report.findings.title', code)}", ""]
     findings = select_findings(result, labels)
     if findings:
@@ -111,6 +113,8 @@ def render_markdown(
     section("leaks", leaks_table(result, labels))
     section("anomalies", lines=tuple(f"- {escape_md(anomaly_sentence(a, labels))}" for a in shifts))
     section("sources", sources_table(result, labels))
+    section("campaigns", campaigns_table(result, labels))
+    section("lost_reasons", lost_reasons_table(result, labels))
     section("statuses", statuses_table(result, labels))
     section("stuck", stuck_stages_table(result, labels), stuck_managers_table(result, labels))
     section("time", pileups_table(result, labels))

@@ -22,8 +22,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from voronka.i18n import has, t
-from voronka.report.findings import Finding, anomaly_rank_key, leak_cost_key, select_findings
+from voronka.i18n import has, note_text, t
+from voronka.report.findings import Finding, anomaly_rank_key, select_findings
 from voronka.report.format import (
     format_date,
     format_datetime,
@@ -37,6 +37,8 @@ from voronka.report.format import (
     format_signed_percent,
 )
 from voronka.report.names import Labels, build_labels
+from voronka.report.tables import Table, format_cell
+from voronka.report.tabulate import campaigns_table, lost_reasons_table
 from voronka.report.words import anomaly_sentence, reverse_sentence
 from voronka.text_safety import Safe
 
@@ -174,19 +176,21 @@ def _leaks(result: AuditResult, labels: Labels, wide: bool) -> RichTable | None:
         (t("report.col.lost_revenue", lang), True),
     ]
     rows = []
-    for lk in sorted(result.leaks, key=leak_cost_key):
+    for lk in result.leaks:
         # A mark instead of a "significant" column: at 80 columns the column would push the
-        # table past the edge.
-        what = ("✱ " if lk.significant else "") + labels.step(lk.stage, lk.next_stage)
-        if lk.segment is not None:
-            what += f" — {labels.segment(lk.segment)}"
+        # table past the edge. Segment rows are nested under their stage row ("↳").
+        mark = "✱ " if lk.significant else ""
+        if lk.segment is None:
+            what = mark + labels.step(lk.stage, lk.next_stage)
+        else:
+            what = f"  ↳ {mark}{labels.segment(lk.segment)}"
         rows.append(
             [
                 what,
                 format_int(lk.n, lang) if lk.n else None,
                 format_percent(lk.conversion, lang),
                 format_percent(lk.expected, lang),
-                format_int(lk.lost_deals, lang),
+                format_int(round(lk.lost_deals), lang),
                 _money(lk.lost_revenue, lang, wide),
             ]
         )
@@ -243,6 +247,19 @@ def _sources(result: AuditResult, labels: Labels, wide: bool) -> RichTable | Non
         for s in result.sources
     ]
     return _table(t("report.section.sources.title", lang), cols, rows, min_text=12)
+
+
+def _plain(table: Table, key: str, labels: Labels) -> RichTable | None:
+    """A section's table as it is (every column formatted by its kind), None when empty."""
+    if not table.rows:
+        return None
+    lang = labels.lang
+    cols: list[Spec] = [(c.header(lang), c.numeric) for c in table.columns]
+    rows = [
+        [format_cell(v, c.kind, lang) for v, c in zip(row, table.columns, strict=True)]
+        for row in table.rows
+    ]
+    return _table(t(f"report.section.{key}.title", lang), cols, rows, min_text=12)
 
 
 def _statuses(result: AuditResult, labels: Labels) -> RichTable | None:
@@ -389,6 +406,10 @@ def _forecast(result: AuditResult, labels: Labels, width: int) -> list[Renderabl
             (t("report.col.needed", lang), True),
             (t("report.col.current_flow", lang), True),
             (t("report.col.shortfall", lang), True),
+            (t("report.col.still_needed", lang), True),
+            (t("report.col.needed_by", lang), False),
+            (t("report.col.in_pipeline", lang), True),
+            (t("report.col.monthly_flow", lang), True),
         ]
         rows = [
             [
@@ -398,6 +419,10 @@ def _forecast(result: AuditResult, labels: Labels, width: int) -> list[Renderabl
                 format_number(r.shortfall, lang, 0)
                 if r.shortfall is not None and r.shortfall > 0.5
                 else "—",
+                format_number(r.still_needed, lang, 0) if r.still_needed is not None else "—",
+                format_date(r.needed_by, lang) if r.needed_by is not None else "—",
+                format_int(r.in_pipeline, lang) if r.in_pipeline is not None else "—",
+                format_number(r.monthly_flow, lang, 0) if r.monthly_flow is not None else "—",
             ]
             for r in detail.rows
         ]
@@ -443,10 +468,10 @@ def text_renderables(
 
     # What the input cannot give (a snapshot export, a series of snapshots): message keys, shown
     # before anything else because they limit what every number below means.
-    notes = [n for n in result.data_quality.notes if has(n)]
+    notes = [shown for n in result.data_quality.notes if (shown := note_text(n, code))]
     if notes:
         parts.append(Text("⚠ " + t("exports.notes.title", code), style="bold yellow"))
-        parts.extend(_prose(f"• {t(n, code)}", width, "yellow") for n in notes)
+        parts.extend(_prose(f"• {n}", width, "yellow") for n in notes)
         parts.append(Text(""))
 
     parts.append(Text(t("report.findings.title", code), style="bold underline"))
@@ -462,6 +487,8 @@ def text_renderables(
         parts += [leaks, Text("")]
     parts.extend(_anomalies(result, labels, width))
     parts.append(_sources(result, labels, wide))
+    parts.append(_plain(campaigns_table(result, labels), "campaigns", labels))
+    parts.append(_plain(lost_reasons_table(result, labels), "lost_reasons", labels))
     parts.extend(_stuck(result, labels))
     parts.append(_pileups(result, labels))
     parts.append(_statuses(result, labels))
