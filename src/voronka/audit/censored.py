@@ -75,9 +75,12 @@ def conversion_draws(step: CumulativeIncidence, rng: np.random.Generator, size: 
 def _amounts(
     counts: pd.DataFrame, key: Hashable | None, column: str | None
 ) -> tuple[float | None, float, int]:
+    if "amount_n" not in counts:
+        return None, 0.0, 0
     won = counts[counts["outcome"] == "won"]
     if column is not None:
-        won = won[[(None if v is None else str(v)) == key for v in won[column]]]
+        mask = np.array([(None if v is None else str(v)) == key for v in won[column]], dtype=bool)
+        won = won.loc[mask]
     n = int(won["amount_n"].sum())
     if n == 0:
         return None, 0.0, 0
