@@ -18,7 +18,7 @@ import jinja2
 
 from voronka.i18n import note_text, t
 from voronka.report.charts import Chart, build_charts
-from voronka.report.findings import Finding, select_findings
+from voronka.report.findings import Finding, forecast_honesty, select_findings
 from voronka.report.format import (
     format_datetime,
     format_int,
@@ -191,7 +191,7 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
                 "forecast",
                 forecast_table(result, labels),
                 backtest_table(result, labels),
-                note=_coverage(result, lang),
+                note=_coverage(result, labels),
                 start=format_cell(fc.period_start, "date", lang),
                 end=format_cell(fc.period_end, "date", lang),
             )
@@ -212,15 +212,21 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
     return out
 
 
-def _coverage(result: AuditResult, lang: str) -> str | None:
-    """The backtest's coverage in words, when the forecast was backtested."""
+def _coverage(result: AuditResult, labels: Labels) -> str | None:
+    """The backtest in words: coverage with its interval, Brier scores, the widening, or why the
+    forecast could not be backtested (the findings' wording)."""
     fc = result.forecast
-    if fc is None or fc.backtest_coverage is None:
+    if fc is None:
+        return None
+    words = forecast_honesty(result, labels).strip()
+    if words:
+        return words
+    if fc.backtest_coverage is None:
         return None
     return t(
         "report.forecast.backtest_coverage",
-        lang,
-        share=format_percent(fc.backtest_coverage, lang, 0),
+        labels.lang,
+        share=format_percent(fc.backtest_coverage, labels.lang, 0),
     )
 
 
