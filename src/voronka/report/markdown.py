@@ -16,9 +16,9 @@ from voronka.report.names import build_labels
 from voronka.report.tables import Table, format_cell
 from voronka.report.tabulate import (
     backtest_table,
+    campaigns_table,
     forecast_table,
     funnel_table,
-    campaigns_table,
     leaks_table,
     lost_reasons_table,
     pileups_table,
