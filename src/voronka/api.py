@@ -10,7 +10,7 @@ from typing import Any
 from voronka.audit import AuditResult
 from voronka.audit.options import AuditOptions
 from voronka.audit.run import run_audit
-from voronka.engine import EventLog
+from voronka.engine import DealFilter, EventLog, filter_log
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
 from voronka.io.inputs import InputSet, open_inputs
@@ -98,6 +98,16 @@ def load(
                             backend=backend)
 
 
+def log_of(
+    inputs: Inputs, funnel: Funnel | PathLike | None = None, *,
+    as_of: datetime | date | str | None = None, backend: Any = None,
+) -> EventLog:
+    """The event log of read ``inputs`` on the engine, stages mapped to the funnel (given, the
+    folder's, a fitting template, or inferred)."""
+    return _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
+                            backend=backend)
+
+
 def _log_from_inputs(
     inputs: Inputs, funnel: Funnel | PathLike | None, *, as_of: datetime | None, backend: Any
 ) -> EventLog:
@@ -128,9 +138,14 @@ def audit(
     backend: Any = None,
     progress: Progress | None = None,
     seed: int = 0,
+    created_from: date | str | None = None,
+    created_to: date | str | None = None,
+    where: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
 ) -> AuditResult:
     """Audit an export: read the files, aggregate in the engine, compute every section.
 
+    ``created_from`` / ``created_to`` / ``where`` audit only the deals created in that period
+    (days inclusive) whose columns have the given values (:func:`deal_filter`).
     Returns the :class:`~voronka.audit.AuditResult`; ``result.to_dict()`` is the JSON contract.
     """
     if plan is not None and plan_revenue is not None:
@@ -139,6 +154,54 @@ def audit(
                          progress=progress, funnel=_given_path(funnel))
     log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                            backend=backend)
+    return audit_log(
+        log, inputs, flt=deal_filter(created_from, created_to, where), by=by, plan=plan,
+        plan_revenue=plan_revenue, plan_from=plan_from, plan_until=plan_until, lang=lang, seed=seed,
+    )
+
+
+def _parse_day(value: date | str | None, option: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not a date", expected="YYYY-MM-DD") from None
+
+
+def deal_filter(
+    created_from: date | str | None = None,
+    created_to: date | str | None = None,
+    where: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+) -> DealFilter:
+    """The :class:`~voronka.engine.DealFilter` of a period (ISO dates) and column values."""
+    pairs = list(where.items()) if isinstance(where, Mapping) else list(where or [])
+    return DealFilter(
+        created_from=_parse_day(created_from, "--from"),
+        created_to=_parse_day(created_to, "--to"),
+        where=tuple((str(c), str(v)) for c, v in pairs),
+    )
+
+
+def audit_log(
+    log: EventLog,
+    inputs: Inputs,
+    *,
+    flt: DealFilter | None = None,
+    by: Sequence[str] | None = None,
+    plan: float | None = None,
+    plan_revenue: float | None = None,
+    plan_from: date | None = None,
+    plan_until: date | None = None,
+    lang: str | None = None,
+    seed: int = 0,
+) -> AuditResult:
+    """The audit of an already loaded ``log`` (with its funnel) of ``inputs``, restricted to the
+    deals ``flt`` keeps — what :func:`audit` does after reading; the web server keeps the log."""
+    if plan is not None and plan_revenue is not None:
+        raise UsageError("give either --plan or --plan-revenue, not both")
+    if flt is not None and not flt.empty:
+        log = filter_log(log, flt)
     options = AuditOptions(
         by=tuple(by) if by else None,
         plan=plan,

@@ -4,11 +4,27 @@ Only this package imports ``ibis``. Its outputs are aggregates (small pandas fra
 dataclasses); see docs/internals.md.
 """
 
+from voronka.engine.drill import (
+    MAX_PAGE,
+    DealFilter,
+    DealPage,
+    DealSelection,
+    count_deals,
+    deal_page,
+    filter_log,
+)
 from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
 from voronka.engine.summary import LOST_INDEX
 
 __all__ = [
+    "MAX_PAGE",
+    "DealFilter",
+    "DealPage",
+    "DealSelection",
+    "count_deals",
+    "deal_page",
+    "filter_log",
     "LOST_INDEX",
     "MAX_EXAMPLES",
     "MAX_SEGMENT_VALUES",

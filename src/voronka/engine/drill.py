@@ -1,0 +1,241 @@
+"""Filters and drill-down: a log restricted to some deals, and bounded pages of the deals behind a
+number of the audit.
+
+* :class:`DealFilter` — deals created in a period and/or with given column values (``--from``,
+  ``--to``, ``--where column=value``); :func:`filter_log` gives the log of those deals only, on the
+  same backend, so every aggregate (and so every section of the audit) describes them alone.
+* :class:`DealSelection` — which deals stand behind one number (reached a stage, lost at it, open
+  in it, stuck in it, won …), defined exactly as the aggregates count them, so a page's ``total``
+  equals the number shown.
+* :func:`deal_page` — one explicitly bounded page (at most :data:`MAX_PAGE` rows) of the selected
+  deals, sorted on the backend: the engine never returns all rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from voronka.engine.backend import materialize, scalar
+from voronka.engine.log import EventLog
+from voronka.engine.summary import COMPUTED_COLUMNS
+from voronka.errors import UsageError
+
+MAX_PAGE = 500
+"""The largest page :func:`deal_page` returns."""
+
+SELECTION_KINDS = ("all", "won", "lost", "open", "reached", "lost_here", "open_here", "stuck")
+"""What a :class:`DealSelection` can ask for (the last four need a stage)."""
+
+
+
+@dataclass(frozen=True)
+class DealFilter:
+    """Which deals an audit describes.
+
+    Attributes:
+        created_from: first day of the period (deals created on or after it); None: no bound.
+        created_to: last day of the period (deals created on or before it, whole day); None: no
+            bound.
+        where: ``(column, value)`` pairs, all of which must hold; the column's value is compared
+            as text (``manager=Иванова``, ``is_repeat=true``).
+    """
+
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    where: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Whether the filter keeps every deal."""
+        return self.created_from is None and self.created_to is None and not self.where
+
+    def key(self) -> tuple[object, ...]:
+        """A hashable key (for caches)."""
+        return (self.created_from, self.created_to, tuple(sorted(self.where)))
+
+
+@dataclass(frozen=True)
+class DealSelection:
+    """The deals behind one number.
+
+    Attributes:
+        kind: one of :data:`SELECTION_KINDS`: ``all`` deals, ``won``/``lost``/``open`` ones,
+            deals that ``reached`` a stage (entered it or a later stage of the line), deals
+            ``lost_here`` (lost, latest stage this one), ``open_here`` (open, now in this stage),
+            ``stuck`` (open, in this stage longer than ``limit_days``).
+        stage_index: the stage, for the last four kinds.
+        limit_days: the stage's time limit, for ``stuck``.
+        where: extra ``(column, value)`` pairs (a source's wins: ``won`` with source = X).
+    """
+
+    kind: str = "all"
+    stage_index: int | None = None
+    limit_days: float | None = None
+    where: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class DealPage:
+    """One page of deals.
+
+    Attributes:
+        total: deals selected in all (the number the page was opened from).
+        offset: rows skipped before this page.
+        columns: column names of ``rows``.
+        rows: at most :data:`MAX_PAGE` rows; ``stage`` holds the current stage's id.
+    """
+
+    total: int
+    offset: int
+    columns: tuple[str, ...]
+    rows: pd.DataFrame
+
+
+def _where(table: ir.Table, pairs: Sequence[tuple[str, str]], log: EventLog) -> ir.BooleanValue:
+    known = log.deal_columns()
+    condition: ir.BooleanValue = ibis.literal(True)
+    for column, value in pairs:
+        if column not in known:
+            raise UsageError(
+                f"there is no deal column {column!r} to filter by",
+                column=column,
+                expected=", ".join(c for c in known if c not in COMPUTED_COLUMNS) or "a deal column",
+            )
+        text = table[column].cast("string")
+        condition = condition & (text == value).fill_null(False)
+    return condition
+
+
+def _filter_condition(table: ir.Table, flt: DealFilter, log: EventLog) -> ir.BooleanValue:
+    condition = _where(table, flt.where, log)
+    if flt.created_from is not None:
+        start = dt.datetime.combine(flt.created_from, dt.time())
+        condition = condition & (table.created_at >= ibis.literal(start, "timestamp"))
+    if flt.created_to is not None:
+        end = dt.datetime.combine(flt.created_to + dt.timedelta(days=1), dt.time())
+        condition = condition & (table.created_at < ibis.literal(end, "timestamp"))
+    return condition
+
+
+def filter_log(log: EventLog, flt: DealFilter) -> EventLog:
+    """The log of the deals ``flt`` keeps (same backend, funnel and ``as_of``).
+
+    The deals are chosen on the per-deal summary (created date, column values), then the raw
+    events and deals rows of those deals are kept, and the log is rebuilt from them, so every
+    aggregate counts exactly those deals.
+    """
+    funnel = log.require_funnel()
+    if flt.empty:
+        return log
+    if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
+        raise UsageError(
+            f"the period starts ({flt.created_from}) after it ends ({flt.created_to})",
+            expected="--from on or before --to",
+        )
+    table = log.deal_summary()
+    con = log.backend
+    kept = materialize(
+        con, table.filter(_filter_condition(table, flt, log)).select("deal_id"), "voronka_kept"
+    )
+    events = log.events_table
+    events = materialize(con, events.semi_join(kept, "deal_id"), "voronka_events_kept")
+    deals = log.deals_table
+    deals_rows = None
+    if deals is not None:
+        deals = materialize(con, deals.semi_join(kept, "deal_id"), "voronka_deals_kept")
+        deals_rows = int(scalar(con, deals.count()))
+    filtered = EventLog(
+        con=con,
+        events=events,
+        deals=deals,
+        events_rows=int(scalar(con, events.count())),
+        deals_rows=deals_rows,
+        as_of=log.as_of,
+    )
+    return filtered.with_funnel(funnel)
+
+
+def _selected(log: EventLog, selection: DealSelection) -> ir.Table:
+    if selection.kind not in SELECTION_KINDS:
+        raise UsageError(f"unknown selection {selection.kind!r}", expected=", ".join(SELECTION_KINDS))
+    table = log.deal_summary()
+    condition = _where(table, selection.where, log)
+    kind, k = selection.kind, selection.stage_index
+    if kind in ("won", "lost", "open"):
+        condition = condition & (table.outcome == kind)
+    elif kind != "all":
+        funnel = log.require_funnel()
+        if k is None or not 0 <= k < len(funnel.stages):
+            raise UsageError(f"{kind!r} needs a stage", expected="a stage of the funnel")
+        here = table.current_stage_index == k
+        if kind == "reached":
+            if k <= funnel.won_index:
+                condition = condition & (table.max_stage_index >= k).fill_null(False)
+            else:
+                stages = log.deal_stages()
+                entered = stages.filter(stages.stage_index == k).select("deal_id")
+                table = table.semi_join(entered, "deal_id")
+        elif kind == "lost_here":
+            condition = condition & (table.outcome == "lost") & here.fill_null(False)
+        elif kind == "open_here":
+            condition = condition & (table.outcome == "open") & here.fill_null(False)
+        else:  # stuck: as engine.hygiene counts it (strictly past the limit)
+            if selection.limit_days is None:
+                return table.filter(ibis.literal(False))
+            condition = (
+                condition
+                & (table.outcome == "open")
+                & here.fill_null(False)
+                & (table.days_in_stage > float(selection.limit_days)).fill_null(False)
+            )
+    return table.filter(condition)
+
+
+def count_deals(log: EventLog, selection: DealSelection) -> int:
+    """How many deals ``selection`` picks."""
+    return int(scalar(log.backend, _selected(log, selection).count()))
+
+
+def page_columns(log: EventLog) -> tuple[str, ...]:
+    """The columns of a :func:`deal_page`: the deal, its dates, stage, outcome and attributes."""
+    attrs = [c for c in log.deal_columns() if c not in COMPUTED_COLUMNS and c != "_row"]
+    return ("deal_id", "created_at", "stage", "outcome", "days_in_stage", "closed_at", *attrs)
+
+
+def deal_page(
+    log: EventLog,
+    selection: DealSelection,
+    *,
+    sort: str = "deal_id",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> DealPage:
+    """One page of the deals ``selection`` picks, sorted by ``sort`` (ties by deal id), at most
+    ``min(limit, MAX_PAGE)`` rows from ``offset``."""
+    funnel = log.require_funnel()
+    columns = page_columns(log)
+    if sort not in columns:
+        raise UsageError(f"cannot sort by {sort!r}", expected=", ".join(columns))
+    limit = max(0, min(int(limit), MAX_PAGE))
+    offset = max(0, int(offset))
+    table = _selected(log, selection)
+    stage_ids = funnel.stage_ids
+    stage = ibis.cases(
+        *[(table.current_stage_index == i, sid) for i, sid in enumerate(stage_ids)],
+        else_=ibis.null("string"),
+    )
+    chosen = table.select(*[stage.name("stage") if c == "stage" else table[c] for c in columns])
+    key = chosen[sort]
+    order = [ibis.desc(key) if descending else key]
+    if sort != "deal_id":
+        order.append(chosen.deal_id)
+    total = int(scalar(log.backend, chosen.count()))
+    rows = log.frame(chosen.order_by(order).limit(limit, offset=offset))
+    return DealPage(total=total, offset=offset, columns=columns, rows=rows)
