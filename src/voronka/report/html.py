@@ -27,24 +27,8 @@ from voronka.report.format import (
     separators,
 )
 from voronka.report.names import Labels, build_labels
+from voronka.report.sections import SECTIONS
 from voronka.report.tables import Table, format_cell, sort_value
-from voronka.report.tabulate import (
-    anomalies_table,
-    backtest_table,
-    entry_table,
-    files_table,
-    forecast_table,
-    funnel_table,
-    issues_table,
-    key_stage_table,
-    leaks_table,
-    pileups_table,
-    reverse_table,
-    sources_table,
-    statuses_table,
-    stuck_deals_table,
-    stuck_stages_table,
-)
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -165,46 +149,34 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
         else None
     )
     fc = result.forecast
-    out = [
-        section("funnel", "funnel", funnel_table(result, labels)),
-        section("flow", "flow"),
-        section("leaks", "leaks", leaks_table(result, labels)),
-        section("anomalies", "anomalies", anomalies_table(result, labels)),
-        section("sources", "sources", sources_table(result, labels)),
-        section("statuses", "statuses", statuses_table(result, labels)),
-        section(
-            "stuck", "stuck", stuck_stages_table(result, labels), stuck_deals_table(result, labels)
-        ),
-        section("time", "time", pileups_table(result, labels)),
-        section("entry", "entry", entry_table(result, labels)),
-    ]
-    if key_params is not None:
-        out.append(section("key_stage", "key_stage", key_stage_table(result, labels), **key_params))
+    params: dict[str, dict[str, Any]] = {"key_stage": key_params or {}}
+    notes: dict[str, str | None] = {"forecast": _coverage(result, lang)}
     if fc is not None:
-        out.append(
-            section(
-                "forecast",
-                "forecast",
-                forecast_table(result, labels),
-                backtest_table(result, labels),
-                note=_coverage(result, lang),
-                start=format_cell(fc.period_start, "date", lang),
-                end=format_cell(fc.period_end, "date", lang),
+        params["forecast"] = {
+            "start": format_cell(fc.period_start, "date", lang),
+            "end": format_cell(fc.period_end, "date", lang),
+        }
+    out = []
+    for spec in SECTIONS:
+        if spec.shown(result):
+            out.append(
+                section(
+                    spec.id,
+                    spec.id,
+                    *spec.make_tables(result, labels),
+                    note=notes.get(spec.id),
+                    **params.get(spec.id, {}),
+                )
             )
-        )
-        out.append(section("reverse", "reverse", reverse_table(result, labels)))
-    else:
-        out.append(
-            Section(
-                id="forecast",
-                title=t("report.section.forecast.title", lang),
-                intro="",
-                note=t("report.section.forecast.none", lang),
+        elif spec.id == "forecast":
+            out.append(
+                Section(
+                    id="forecast",
+                    title=t("report.section.forecast.title", lang),
+                    intro="",
+                    note=t("report.section.forecast.none", lang),
+                )
             )
-        )
-    out.append(
-        section("quality", "quality", files_table(result, labels), issues_table(result, labels))
-    )
     return out
 
 
