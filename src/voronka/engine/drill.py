@@ -239,3 +239,18 @@ def deal_page(
     total = int(scalar(log.backend, chosen.count()))
     rows = log.frame(chosen.order_by(order).limit(limit, offset=offset))
     return DealPage(total=total, offset=offset, columns=columns, rows=rows)
+
+
+def column_values(log: EventLog, columns: Sequence[str], *, limit: int = 200) -> dict[str, list[str]]:
+    """Per deal column: its distinct values as text (most deals first, at most ``limit``), for
+    filter choices. Columns the log does not have are left out."""
+    table = log.deal_summary()
+    out: dict[str, list[str]] = {}
+    for column in columns:
+        if column not in log.deal_columns():
+            continue
+        text = table[column].cast("string")
+        counts = table.filter(text.notnull()).group_by(value=text).agg(n=table.count())
+        frame = log.frame(counts.order_by([ibis.desc("n"), "value"]).limit(limit))
+        out[column] = [str(v) for v in frame["value"]]
+    return out

@@ -252,10 +252,11 @@ def _summary(result: AuditResult, lang: str) -> list[tuple[str, str, str]]:
     return cards
 
 
-def render_html(
+def report_context(
     result: AuditResult, *, lang: str | None = None, funnel: Funnel | None = None
-) -> str:
-    """The HTML report of ``result`` in ``lang`` (default: the result's language)."""
+) -> dict[str, Any]:
+    """Everything the report's templates need (``report.html.j2`` and its body,
+    ``_report_body.html.j2``, which the web dashboard includes too), assets excepted."""
     labels = build_labels(result, lang, funnel)
     code = labels.lang
     charts = build_charts(result, labels, funnel)
@@ -268,26 +269,45 @@ def render_html(
         else ""
     )
     thousands, decimal = separators(code)
+    return {
+        "lang": code,
+        "t": lambda key, **params: t(key, code, **params),
+        "title": t("report.title", code),
+        "funnel_name": fr.name,
+        "as_of": t("report.as_of", code, date=format_datetime(result.as_of, code)),
+        "origin": origin,
+        "summary": _summary(result, code),
+        "notes_title": t("exports.notes.title", code),
+        "notes": [t(n, code) for n in result.data_quality.notes if has(n)],
+        "findings": findings,
+        "sections": _sections(result, labels, charts),
+        "charts_json": safe_json({c.id: c.figure for c in charts}),
+        "decimal": decimal,
+        "thousands": thousands,
+    }
+
+
+def report_asset(name: str) -> str:
+    """A file of the report's templates folder (``report.css``, ``report.js``) as text."""
+    return _asset(name)
+
+
+def report_templates() -> jinja2.BaseLoader:
+    """The loader of the report's templates (for an environment that includes them)."""
+    return jinja2.PackageLoader("voronka.report", "templates")
+
+
+def render_html(
+    result: AuditResult, *, lang: str | None = None, funnel: Funnel | None = None
+) -> str:
+    """The HTML report of ``result`` in ``lang`` (default: the result's language)."""
     return (
         _environment()
         .get_template("report.html.j2")
         .render(
-            lang=code,
-            t=lambda key, **params: t(key, code, **params),
-            title=t("report.title", code),
-            funnel_name=fr.name,
-            as_of=t("report.as_of", code, date=format_datetime(result.as_of, code)),
-            origin=origin,
-            summary=_summary(result, code),
-            notes_title=t("exports.notes.title", code),
-            notes=[t(n, code) for n in result.data_quality.notes if has(n)],
-            findings=findings,
-            sections=_sections(result, labels, charts),
-            charts_json=safe_json({c.id: c.figure for c in charts}),
+            **report_context(result, lang=lang, funnel=funnel),
             css=_asset("report.css"),
             app_js=_asset("report.js"),
             plotly_js=plotly_js(),
-            decimal=decimal,
-            thousands=thousands,
         )
     )

@@ -68,6 +68,9 @@
     window.addEventListener("afterprint", resizeCharts);
   }
 
+  // The web dashboard redraws after replacing part of its page.
+  window.voronkaDraw = function () { initTables(); drawCharts(); };
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {
