@@ -274,6 +274,11 @@ def pull_command(
         Console().print(line)
 
 
+from voronka.cli_serve import serve_command  # noqa: E402  (registered after the other commands)
+
+app.command("serve")(serve_command)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``voronka`` command; returns the exit status."""
     args = sys.argv[1:] if argv is None else argv

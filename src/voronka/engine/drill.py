@@ -249,8 +249,9 @@ def column_values(log: EventLog, columns: Sequence[str], *, limit: int = 200) ->
     for column in columns:
         if column not in log.deal_columns():
             continue
-        text = table[column].cast("string")
-        counts = table.filter(text.notnull()).group_by(value=text).agg(n=table.count())
+        named = table.select(value=table[column].cast("string"))
+        named = named.filter(named.value.notnull())
+        counts = named.group_by("value").agg(n=named.count())
         frame = log.frame(counts.order_by([ibis.desc("n"), "value"]).limit(limit))
         out[column] = [str(v) for v in frame["value"]]
     return out
