@@ -50,3 +50,10 @@ def test_false_alarms_near_five_percent_and_power_on_a_planted_effect() -> None:
     ]
     assert 0.025 <= np.mean(null) <= 0.075
     assert np.mean(planted) >= 0.85
+
+
+def test_rates_of_zero_and_one_give_an_interval() -> None:
+    change = compare_steps("s", (10, 10), (0, 12))
+    assert change.change == 1.0
+    assert change.change_low is not None and 0 < change.change_low < change.change_high <= 1
+    assert change.beyond_noise

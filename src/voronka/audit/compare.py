@@ -13,8 +13,10 @@ to test against here.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 
+import numpy as np
 from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
 from voronka.audit.funnel import FunnelReport
@@ -126,13 +128,17 @@ def compare_steps(
     rate0 = m0 / n0 if n0 else None
     if rate1 is None or rate0 is None:
         return StepChange(stage, n1, m1, n0, m0, rate1, rate0, None, None, None, None, False)
-    low, high = confint_proportions_2indep(
-        m1, n1, m0, n0, method="newcomb", compare="diff", alpha=1 - CONFIDENCE
-    )
-    test = test_proportions_2indep(m1, n1, m0, n0, method="score", compare="diff")
+    # statsmodels also computes the odds ratio, which divides by zero at a rate of 0 or 1.
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = confint_proportions_2indep(
+            m1, n1, m0, n0, method="newcomb", compare="diff", alpha=1 - CONFIDENCE
+        )
+        test = test_proportions_2indep(m1, n1, m0, n0, method="score", compare="diff")
     p_value = float(test.pvalue)
+    low, high = max(-1.0, float(low)), min(1.0, float(high))  # rounding past ±1
     return StepChange(
-        stage, n1, m1, n0, m0, rate1, rate0, rate1 - rate0, float(low), float(high),
+        stage, n1, m1, n0, m0, rate1, rate0, rate1 - rate0, low, high,
         p_value if p_value == p_value else None,
         bool(low > 0 or high < 0),
     )

@@ -123,6 +123,13 @@ def _filter_condition(table: ir.Table, flt: DealFilter, log: EventLog) -> ir.Boo
     return condition
 
 
+def _describe(flt: DealFilter) -> str:
+    parts = [f"{c}={v}" for c, v in flt.where]
+    if flt.created_from or flt.created_to:
+        parts.append(f"created {flt.created_from or '…'} to {flt.created_to or '…'}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def filter_log(log: EventLog, flt: DealFilter) -> EventLog:
     """The log of the deals ``flt`` keeps (same backend, funnel and ``as_of``).
 
@@ -143,6 +150,11 @@ def filter_log(log: EventLog, flt: DealFilter) -> EventLog:
     kept = materialize(
         con, table.filter(_filter_condition(table, flt, log)).select("deal_id"), "voronka_kept"
     )
+    if int(scalar(con, kept.count())) == 0:
+        raise UsageError(
+            "no deal matches the filter" + _describe(flt),
+            expected="another period or value",
+        )
     events = log.events_table
     events = materialize(con, events.semi_join(kept, "deal_id"), "voronka_events_kept")
     deals = log.deals_table
