@@ -29,8 +29,9 @@ from voronka.engine import (
 from voronka.errors import UsageError
 from voronka.web.store import Dataset, Store, shape_key
 
-DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet", ".gz")
-"""Files of a dataset folder that hold data (the funnel file is ``*.toml``)."""
+NOT_DATA_SUFFIXES = (".toml", ".json", ".md", ".html", ".pdf", ".png", ".jpg")
+"""Files of a dataset folder that do not hold data (the funnel file is ``*.toml``); the readers
+tell the format of the others by their first bytes, not their names."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ class Loaded:
 def data_files(folder: Path) -> list[Path]:
     """The data files of a dataset folder (recursively: a ZIP may hold a folder)."""
     return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in DATA_SUFFIXES
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() not in NOT_DATA_SUFFIXES and not p.name.startswith(".")
     )
 
 
