@@ -19,7 +19,7 @@ from markupsafe import Markup
 from voronka.engine import MAX_PAGE, column_values
 from voronka.errors import InputError
 from voronka.i18n import t
-from voronka.report.format import format_int, format_percent
+from voronka.report.format import format_days, format_int, format_number, format_percent
 from voronka.web.datasets import (
     CANONICAL_FIELDS,
     apply_mapping,
@@ -72,6 +72,8 @@ def _page(name: str, request: Request, lang: str, **context: Any) -> HTMLRespons
         t=lambda key, **p: t(key, lang, **p),
         num=lambda n: format_int(n, lang),
         pct=lambda x: format_percent(x, lang, 1) if x is not None else "—",
+        days=lambda x: format_days(x, lang),
+        number=lambda x, d=1: format_number(x, lang, d),
         request_path=request.url.path,
         **context,
     )
