@@ -7,14 +7,20 @@ The public API::
     result.to_dict()          # the JSON contract
     log = voronka.load("events.csv")   # the event log on the engine (DuckDB by default)
 
+Importing the package is light: the engine, the statistics and the report are imported when a
+function needs them (``voronka --help`` starts without them).
+
 ``voronka.audit`` is the function; the subpackage of the same name stays importable as
-``voronka.audit.<module>`` (``from voronka.audit import AuditResult``). The function is bound after
-the subpackage is imported, so the import system does not replace it with the module.
+``voronka.audit.<module>`` (``from voronka.audit import AuditResult``). The subpackage (light: its
+names load on first use) is imported first, then the function is bound over its name, so a later
+``import voronka.audit.<module>`` does not replace the function with the module.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import voronka.audit as _audit_package  # noqa: F401  (see the module docstring)
 
 __version__ = "0.1.0"
 
@@ -30,8 +36,23 @@ __all__ = [
     "load_template",
 ]
 
-from voronka import report as _report  # noqa: E402,F401  (lets a result show itself in Jupyter)
-from voronka.api import audit, load  # noqa: E402  (binds the function over the subpackage name)
+
+if TYPE_CHECKING:
+    from voronka.api import audit, load
+else:
+
+    def audit(*args: Any, **kwargs: Any) -> Any:
+        """Audit an export; see :func:`voronka.api.audit` for the arguments."""
+        from voronka.api import audit as run
+
+        return run(*args, **kwargs)
+
+    def load(*args: Any, **kwargs: Any) -> Any:
+        """Read an export onto the engine; see :func:`voronka.api.load` for the arguments."""
+        from voronka.api import load as run
+
+        return run(*args, **kwargs)
+
 
 _WHERE = {
     "AuditResult": "voronka.audit.result",

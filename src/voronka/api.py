@@ -14,6 +14,7 @@ from voronka.engine import DealFilter, EventLog, filter_log
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
 from voronka.io.inputs import InputSet, open_inputs
+from voronka.io.result import ReadResult
 
 Progress = Callable[[str, int, int], None]
 """``progress(file, done_bytes, total_bytes)``: called while large files are read."""
@@ -138,25 +139,39 @@ def audit(
     backend: Any = None,
     progress: Progress | None = None,
     seed: int = 0,
+    engine: Any = None,
     created_from: date | str | None = None,
     created_to: date | str | None = None,
     where: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
 ) -> AuditResult:
     """Audit an export: read the files, aggregate in the engine, compute every section.
 
+    With ``engine`` (an Ibis connection URL such as ``duckdb:///crm.db``,
+    ``postgres://user:password@host/db``, ``pyspark://``, or an Ibis connection), ``events``,
+    ``deals`` and ``spend`` are table names or Parquet folders on that engine, read and
+    validated there (docs/scale.md).
+
     ``created_from`` / ``created_to`` / ``where`` audit only the deals created in that period
     (days inclusive) whose columns have the given values (:func:`deal_filter`).
+
     Returns the :class:`~voronka.audit.AuditResult`; ``result.to_dict()`` is the JSON contract.
     """
     if plan is not None and plan_revenue is not None:
         raise UsageError("give either --plan or --plan-revenue, not both")
-    inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map, strict=strict,
-                         progress=progress, funnel=_given_path(funnel))
-    log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
-                           backend=backend)
+    notes: tuple[str, ...] = ()
+    if engine is not None:
+        log, reads = _log_on_engine(engine, events, deals=deals, spend=spend, funnel=funnel,
+                                    column_map=column_map, strict=strict, as_of=as_of)
+    else:
+        inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
+                             strict=strict, progress=progress, funnel=_given_path(funnel))
+        log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
+                               backend=backend)
+        reads, notes = inputs.reads, inputs.limitations
     return audit_log(
-        log, inputs, flt=deal_filter(created_from, created_to, where), by=by, plan=plan,
-        plan_revenue=plan_revenue, plan_from=plan_from, plan_until=plan_until, lang=lang, seed=seed,
+        log, reads, notes=notes, flt=deal_filter(created_from, created_to, where), by=by,
+        plan=plan, plan_revenue=plan_revenue, plan_from=plan_from, plan_until=plan_until,
+        lang=lang, seed=seed,
     )
 
 
@@ -185,8 +200,9 @@ def deal_filter(
 
 def audit_log(
     log: EventLog,
-    inputs: Inputs,
+    reads: Mapping[str, ReadResult],
     *,
+    notes: Sequence[str] = (),
     flt: DealFilter | None = None,
     by: Sequence[str] | None = None,
     plan: float | None = None,
@@ -196,8 +212,9 @@ def audit_log(
     lang: str | None = None,
     seed: int = 0,
 ) -> AuditResult:
-    """The audit of an already loaded ``log`` (with its funnel) of ``inputs``, restricted to the
-    deals ``flt`` keeps — what :func:`audit` does after reading; the web server keeps the log."""
+    """The audit of an already loaded ``log`` (with its funnel) and the ``reads`` that made it,
+    restricted to the deals ``flt`` keeps — what :func:`audit` does after reading; the web server
+    keeps the log between requests. ``notes``: what the inputs cannot give."""
     if plan is not None and plan_revenue is not None:
         raise UsageError("give either --plan or --plan-revenue, not both")
     if flt is not None and not flt.empty:
@@ -211,4 +228,30 @@ def audit_log(
         language=lang,
         seed=seed,
     )
-    return run_audit(log, inputs.reads, options=options, notes=inputs.limitations)
+    return run_audit(log, reads, options=options, notes=tuple(notes))
+
+
+def _log_on_engine(
+    engine: Any,
+    events: PathLike | Sequence[PathLike],
+    *,
+    deals: PathLike | None,
+    spend: PathLike | None,
+    funnel: Funnel | PathLike | None,
+    column_map: Mapping[str, str] | None,
+    strict: bool,
+    as_of: datetime | date | str | None,
+) -> tuple[EventLog, dict[str, ReadResult]]:
+    """The log over tables on ``engine`` (a URL or an Ibis connection), and their reads."""
+    from voronka.engine.connect import connect
+    from voronka.engine.sources import open_sources
+
+    if not isinstance(events, str | Path):
+        raise UsageError("--engine takes one events table", expected="a table name or a folder")
+    con = connect(engine) if isinstance(engine, str) else engine
+    sources = open_sources(
+        con, str(events), deals=None if deals is None else str(deals),
+        spend=None if spend is None else str(spend), column_map=column_map, strict=strict,
+    )
+    log = sources.log(_parse_as_of(as_of))
+    return log.with_funnel(resolve_funnel(log, funnel)), sources.reads

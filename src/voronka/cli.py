@@ -15,11 +15,10 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from voronka import api
 from voronka.errors import InputError, UsageError
 from voronka.i18n import normalize_language, t
+from voronka.text_safety import safe_text
 
 app = typer.Typer(
     name="voronka",
@@ -28,6 +27,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help: typer's rich help pulls in markdown-it and pygments (~0.3 s of a 0.3 s budget).
+    rich_markup_mode=None,
 )
 
 FORMATS = ("text", "json", "html", "xlsx", "md")
@@ -74,6 +75,14 @@ class _ReadProgress:
     """A rich progress bar over the bytes of the files being read (shown on a terminal only)."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
             console=console, transient=True, disable=not console.is_terminal,
@@ -89,7 +98,8 @@ class _ReadProgress:
 
     def __call__(self, file: str, done: int, total: int) -> None:
         if file not in self.tasks:
-            self.tasks[file] = self.progress.add_task(Path(file).name, total=total or None)
+            self.tasks[file] = self.progress.add_task(escape(safe_text(Path(file).name)),
+                                                      total=total or None)
         self.progress.update(self.tasks[file], completed=done, total=total or None)
 
 
@@ -112,7 +122,7 @@ def _write_output(content: str | bytes, fmt: str, output: str | None, console: C
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8")
-    Console(stderr=True).print(t("cli.written", lang, path=str(path)))
+    Console(stderr=True).print(escape(safe_text(t("cli.written", lang, path=str(path)))))
 
 
 def _render(result: Any, fmt: str, lang: str, funnel: Any, console: Console) -> str | bytes:
@@ -126,9 +136,10 @@ def _render(result: Any, fmt: str, lang: str, funnel: Any, console: Console) -> 
 
 @app.command("audit")
 def audit_command(
-    inputs: Annotated[list[Path], typer.Argument(help="The events file (or a folder, or CRM exports).")],
-    deals: Annotated[Path | None, typer.Option("--deals", help="Deals file (one row a deal).")] = None,
-    spend: Annotated[Path | None, typer.Option("--spend", help="Ad-spend file.")] = None,
+    inputs: Annotated[list[str] | None, typer.Argument(
+        help="The events file (or a folder, or CRM exports).", show_default=False)] = None,
+    deals: Annotated[str | None, typer.Option("--deals", help="Deals file (one row a deal).")] = None,
+    spend: Annotated[str | None, typer.Option("--spend", help="Ad-spend file.")] = None,
     funnel: Annotated[Path | None, typer.Option("--funnel", help="Funnel file (TOML).")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The moment the data describes.")] = None,
     by: Annotated[list[str] | None, typer.Option("--by", help="Breakdown column (repeat).")] = None,
@@ -144,20 +155,31 @@ def audit_command(
     lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json, html, xlsx or md.")] = "text",
     output: Annotated[str | None, typer.Option("-o", "--output", help="Output path; - for stdout.")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="Audit tables where they live: "
+        "duckdb:///file.db, postgres://user:pass@host/db or pyspark:// (docs/scale.md).")] = None,
+    events: Annotated[str | None, typer.Option("--events", help="Events table or Parquet folder "
+        "(with --engine; --deals and --spend then name tables too).")] = None,
 ) -> None:
     """Audit a CRM export: funnel, leaks, anomalies, sources, stage hygiene, key stage, forecast."""
+    from voronka import api
+
+    sources = [*(inputs or []), *([events] if events else [])]
+    if not sources or (engine is not None and len(sources) != 1):
+        raise UsageError("give the events: a file, a folder or CRM exports"
+                         if engine is None else "--engine takes one events table",
+                         expected="voronka audit events.csv, or --engine URL --events TABLE")
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not supported", expected=", ".join(FORMATS))
     console = Console(stderr=fmt != "text" or output is not None)
     with _ReadProgress(Console(stderr=True)) as progress:
         result = api.audit(
-            inputs[0] if len(inputs) == 1 else inputs, deals=deals, spend=spend, funnel=funnel,
+            sources[0] if len(sources) == 1 else sources, deals=deals, spend=spend, funnel=funnel,
             column_map=_parse_map(map_),
             strict=strict, as_of=as_of, by=by, plan=plan, plan_revenue=plan_revenue,
             plan_from=_parse_date(plan_from, "--plan-from"),
             plan_until=_parse_date(plan_until, "--plan-until"),
-            lang=lang, progress=progress, created_from=created_from, created_to=created_to,
-            where=_parse_pairs(where, "--where"),
+            lang=lang, progress=progress, engine=engine, created_from=created_from,
+            created_to=created_to, where=_parse_pairs(where, "--where"),
         )
     language = normalize_language(lang or result.language)
     content = _render(result, fmt, language, None, console)
@@ -181,7 +203,7 @@ def demo_command(
     The sample company's export is taken on the 15th of its 19th month, so the month's plan (by
     default 105 won deals per 20,000 deals of history) is still open.
     """
-    from voronka import report
+    from voronka import api, report
     from voronka.demo import generate_demo, write_demo
 
     language = normalize_language(lang or "ru")
@@ -252,6 +274,8 @@ def pull_command(
     Credentials come from environment variables or the config file, never from the command line.
     A second pull into the same folder fetches only what changed; an interrupted pull resumes.
     """
+    from rich.progress import BarColumn, Progress, TextColumn
+
     from voronka.io.crm import CRM_NAMES, PullProgress, describe_pull, pull
 
     language = _lang_of(lang)
@@ -267,11 +291,23 @@ def pull_command(
             tasks[p.phase] = bar.add_task(t(f"crm.phase.{p.phase}", language), total=p.total)
         bar.update(tasks[p.phase], completed=p.records, total=p.total)
 
-    with bar:
-        summary = pull(crm, out, config=config, since=_parse_date(since, "--since"),
-                       progress=progress)
+    import warnings
+
+    from voronka.io.crm.credentials import CredentialsFileWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CredentialsFileWarning)
+        try:
+            with bar:
+                summary = pull(crm, out, config=config, since=_parse_date(since, "--since"),
+                               progress=progress)
+        finally:
+            for w in caught:  # like ssh: said on every run, also when the pull fails
+                if isinstance(w.message, CredentialsFileWarning):
+                    err.print(escape(w.message.describe_in(language)), style="yellow",
+                              highlight=False)
     for line in describe_pull(summary, language):
-        Console().print(line)
+        Console().print(escape(safe_text(line)))
 
 
 from voronka.cli_serve import serve_command  # noqa: E402  (registered after the other commands)
@@ -292,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         describe_in = getattr(exc, "describe_in", None)
         message = describe_in(lang) if callable(describe_in) else exc.describe()
         Console(stderr=True, highlight=False).print(
-            f"[bold red]{t('cli.error_input', lang)}[/] {escape(message)}", soft_wrap=True
+            f"[bold red]{t('cli.error_input', lang)}[/] {escape(safe_text(message))}",
+            soft_wrap=True
         )
         return 2
     except (typer.Exit, SystemExit) as exc:
@@ -309,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
             show()
             return 2
         Console(stderr=True, highlight=False).print(
-            f"[bold red]{t('cli.error_internal', lang)}[/] {type(exc).__name__}: {escape(str(exc))}"
+            f"[bold red]{t('cli.error_internal', lang)}[/] {type(exc).__name__}: {escape(safe_text(exc))}"
         )
         if os.environ.get("VORONKA_DEBUG"):
             raise

@@ -20,7 +20,7 @@ from pathsim import sample_exits, simulate_win_times
 from voronka.audit.forecast import (
     backtest_months,
     build_forecast,
-    forecast_from_snapshot,
+    forecast_from_moment,
     future_arrivals,
     month_middle,
 )
@@ -28,7 +28,7 @@ from voronka.audit.hazards import HazardModel, bucket_exposure, fit_hazards
 from voronka.audit.serialize import to_plain
 from voronka.engine import EventLog
 from voronka.engine.flow import won_between
-from voronka.engine.snapshot import flow_snapshot
+from voronka.engine.moments import moment_state
 
 AS_OF = dt.datetime(2025, 6, 12, 15, 0)
 JUNE = (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
@@ -174,12 +174,12 @@ def test_p_plan_matches_the_truth_of_the_generating_process(history_log) -> None
     √(period / history); with one year and this volume it reaches about 0.14 at the median on
     unlucky seeds (seen while developing), with two it stays within a few hundredths."""
     process, history, log = history_log
-    snapshot = flow_snapshot(log, period_start=JUNE[0], history_days=730)
+    snapshot = moment_state(log, period_start=JUNE[0], history_days=730)
     truth = truth_forward(process, history, dt.datetime(2025, 7, 1), 3000, seed=5)
     truth = truth + snapshot.won_in_period
     for q in (0.15, 0.5, 0.85):
         plan = float(np.quantile(truth, q))
-        forecast = forecast_from_snapshot(
+        forecast = forecast_from_moment(
             snapshot, 5, period_start=JUNE[0], period_end=JUNE[1], plan=plan, n_sims=2000, seed=1
         )
         true_p = float(np.mean(truth >= plan))
@@ -193,7 +193,7 @@ def test_won_so_far_counts_the_deals_won_in_the_period(history_log) -> None:  # 
     _, history, log = history_log
     deals = history.deals
     mask = (deals["status"] == "won") & (deals["closed_at"] >= pd.Timestamp(2025, 6, 1))
-    snapshot = flow_snapshot(log, period_start=JUNE[0])
+    snapshot = moment_state(log, period_start=JUNE[0])
     assert snapshot.won_in_period == int(mask.sum())
     amount = deals.loc[mask, "amount"].sum()
     assert snapshot.won_amount_in_period == pytest.approx(amount)
@@ -224,10 +224,10 @@ def test_a_plan_period_already_over_has_no_uncertainty(history_log) -> None:  # 
 
 def test_forecast_is_reproducible_with_its_seed(history_log) -> None:  # type: ignore[no-untyped-def]
     _, _, log = history_log
-    snapshot = flow_snapshot(log, period_start=JUNE[0])
-    a = forecast_from_snapshot(snapshot, 5, period_start=JUNE[0], period_end=JUNE[1], seed=4,
+    snapshot = moment_state(log, period_start=JUNE[0])
+    a = forecast_from_moment(snapshot, 5, period_start=JUNE[0], period_end=JUNE[1], seed=4,
                                n_sims=500)
-    b = forecast_from_snapshot(snapshot, 5, period_start=JUNE[0], period_end=JUNE[1], seed=4,
+    b = forecast_from_moment(snapshot, 5, period_start=JUNE[0], period_end=JUNE[1], seed=4,
                                n_sims=500)
     assert a == b
 

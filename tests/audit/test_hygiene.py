@@ -261,8 +261,8 @@ def test_build_stuck_reports_sources_managers_and_key_tasks(log: EventLog) -> No
 def test_demo_process_statuses_pile_up() -> None:
     """The demo with two stages renamed to process names: both judged process, both flagged,
     and they have the longest residences of the funnel."""
+    from voronka.demo.generate import generate_demo
     from voronka.demo.profile import DemoEffects
-    from voronka.demo.simulate import generate_demo
 
     effects = dataclasses.replace(
         DemoEffects.default(),

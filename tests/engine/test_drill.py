@@ -56,7 +56,7 @@ def test_filter_by_period_counts_deals_created_on_those_days(loaded) -> None:
 
 def test_selections_equal_the_audit_numbers(loaded) -> None:
     inputs, log = loaded
-    result = api.audit_log(log, inputs)
+    result = api.audit_log(log, inputs.reads)
     funnel = log.require_funnel()
     for k, stage in enumerate(result.funnel.stages):
         assert count_deals(log, DealSelection("reached", k)) == stage.reached

@@ -1,7 +1,7 @@
-"""The engine's aggregate modules (cohorts, hygiene, flow, snapshot) on DuckDB and on PySpark.
+"""The engine's aggregate modules (cohorts, hygiene, flow, moments) on DuckDB and on PySpark.
 
 Every public function of ``voronka.engine.cohorts``, ``hygiene`` and ``flow`` (and the forecast's
-``snapshot.flow_snapshots``) runs on each ``backend`` over two small logs:
+``moments.moment_states``) runs on each ``backend`` over two small logs:
 
 * ``demo``: the demo company (400 deals over six months, deals table with amounts, closing times,
   meeting fields and planted data errors), taken as the io layer would hand it over;
@@ -13,7 +13,7 @@ Every public function of ``voronka.engine.cohorts``, ``hygiene`` and ``flow`` (a
 Each result is checked twice: (1) against a plain pandas/Python computation written from the
 definitions in the functions' docstrings, per deal, on the per-deal facts of ``engine_oracle``
 (itself tested against the engine in ``test_engine_oracle.py``) — every function but the
-snapshot, whose own suite (tests/audit/test_snapshot.py) checks it against the truncated log —
+moments, whose own suite (tests/audit/test_moments.py) checks it against the truncated log —
 and (2) against the same function on a DuckDB log of the same data: the same rows after sorting,
 floats to 1e-9. Each function is called once per log on Spark (about half a second a call).
 """
@@ -37,7 +37,7 @@ import pytest
 from conftest import LOST_NAME, STAGE_NAMES, UNKNOWN_NAME, frame, random_log
 from voronka.demo import generate_demo
 from voronka.engine import EventLog, cohorts, flow, hygiene
-from voronka.engine.snapshot import SnapshotSpec, flow_snapshots
+from voronka.engine.moments import MomentSpec, moment_states
 from voronka.funnel import LOST, Funnel, Stage
 
 DAY = 86_400.0
@@ -766,17 +766,17 @@ def test_days_to_win(log: EventLog, ref: EventLog, case: Case) -> None:
     assert_records(got, expected, ["stage_index"])
 
 
-def test_flow_snapshots(log: EventLog, ref: EventLog, case: Case) -> None:
-    """The forecast's snapshots at ``as_of`` and 40 days earlier (episode histograms, arrivals,
+def test_moment_states(log: EventLog, ref: EventLog, case: Case) -> None:
+    """The forecast's moment states at ``as_of`` and 40 days earlier (episode histograms, arrivals,
     wins in the month, amount quantiles) equal DuckDB's. Their semantics are tested against the
-    truncated log in tests/audit/test_snapshot.py."""
+    truncated log in tests/audit/test_moments.py."""
     as_of = case.facts.as_of
     specs = [
-        SnapshotSpec(as_of, as_of.date().replace(day=1)),
-        SnapshotSpec(as_of - dt.timedelta(days=40), (as_of - dt.timedelta(days=40)).date()),
+        MomentSpec(as_of, as_of.date().replace(day=1)),
+        MomentSpec(as_of - dt.timedelta(days=40), (as_of - dt.timedelta(days=40)).date()),
     ]
-    got = flow_snapshots(log, specs, history_days=90, arrival_days=28)
-    want = flow_snapshots(ref, specs, history_days=90, arrival_days=28)
+    got = moment_states(log, specs, history_days=90, arrival_days=28)
+    want = moment_states(ref, specs, history_days=90, arrival_days=28)
     for a, b in zip(got, want, strict=True):
         assert a.as_of == b.as_of and a.edges == b.edges and a.arrival_days == b.arrival_days
         assert_same_rows(a.episodes, b.episodes)

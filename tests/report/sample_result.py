@@ -13,11 +13,11 @@ from voronka.audit import AuditResult, Segment
 from voronka.audit.anomalies import Anomaly, ConversionSeries
 from voronka.audit.entry import EntryCriteria
 from voronka.audit.forecast import BacktestMonth, Forecast, RevenueForecast
-from voronka.audit.funnel import FunnelReport, StageReport
+from voronka.audit.funnel_result import FunnelReport, StageReport
 from voronka.audit.key_stage import KeyStage, KeyStageScore
 from voronka.audit.leaks import Leak
 from voronka.audit.pileups import Pileup
-from voronka.audit.quality import DataQuality, QualityIssue
+from voronka.audit.quality_result import DataQuality, QualityIssue
 from voronka.audit.reverse import LeadCost, ReverseFunnel, ReverseFunnelRow
 from voronka.audit.sources import SourceEconomics
 from voronka.audit.statuses import StatusVerdict

@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import TestClient
 
+from conftest import TestClient
 from voronka.cli import main
 from voronka.errors import UsageError
 from voronka.web import ServeSettings, create_app
@@ -91,7 +91,7 @@ def test_unknown_headers_go_to_the_mapping_screen_and_are_remembered(tmp_path: P
 
 def test_text_from_the_data_is_escaped(tmp_path: Path) -> None:
     hostile = ODD_CSV.replace(b"SEO", b"<script>alert(1)</script>")
-    header = "deal_id;stage;entered_at;source\n".encode()
+    header = b"deal_id;stage;entered_at;source\n"
     app = create_app(ServeSettings(data_dir=tmp_path))
     with TestClient(app) as c:
         r = c.post("/upload", files={"file": ("h.csv", header + hostile.split(b"\n", 1)[1])})

@@ -1,6 +1,28 @@
-"""The audit: statistics over the engine's aggregates, one module per section of the contract."""
+"""The audit: statistics over the engine's aggregates, one module per section of the contract.
 
-from voronka.audit.common import Segment
-from voronka.audit.result import SCHEMA_VERSION, AuditResult
+The names below load on first use, so that ``import voronka`` does not import the statistics.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from voronka.audit.common import Segment
+    from voronka.audit.result import SCHEMA_VERSION, AuditResult
 
 __all__ = ["SCHEMA_VERSION", "AuditResult", "Segment"]
+
+_WHERE = {
+    "SCHEMA_VERSION": "voronka.audit.result",
+    "AuditResult": "voronka.audit.result",
+    "Segment": "voronka.audit.common",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'voronka.audit' has no attribute {name!r}")

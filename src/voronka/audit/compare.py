@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-from voronka.audit.funnel import FunnelReport
+from voronka.audit.funnel_result import FunnelReport
 
 CONFIDENCE = 0.95
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from voronka.audit.hazards import FloatArray, hazards_from_episodes, open_state
 from voronka.audit.simulate import Arrivals, simulate_plan
-from voronka.engine.snapshot import FlowSnapshot
+from voronka.engine.moments import MomentState
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -194,8 +194,8 @@ def _count_quantiles(total: FloatArray) -> tuple[float, float, float]:
     return float(q[0]), float(q[1]), float(q[2])
 
 
-def forecast_from_snapshot(
-    snapshot: FlowSnapshot,
+def forecast_from_moment(
+    snapshot: MomentState,
     n_stages: int,
     *,
     period_start: dt.date,
@@ -291,7 +291,7 @@ def month_middle(start: dt.date, end: dt.date) -> dt.datetime:
 
 
 def backtest_row(
-    snapshot: FlowSnapshot,
+    snapshot: MomentState,
     n_stages: int,
     *,
     month: tuple[dt.date, dt.date],
@@ -301,7 +301,7 @@ def backtest_row(
     seed: int,
 ) -> BacktestMonth:
     """One backtest month: the forecast from ``snapshot`` (taken mid-month) against ``actual``."""
-    f = forecast_from_snapshot(
+    f = forecast_from_moment(
         snapshot, n_stages, period_start=month[0], period_end=month[1], n_sims=n_sims, seed=seed
     )
     return BacktestMonth(
@@ -345,7 +345,7 @@ def build_forecast(
     won in it.
     """
     from voronka.engine.flow import won_between_many
-    from voronka.engine.snapshot import SnapshotSpec, flow_snapshots
+    from voronka.engine.moments import MomentSpec, moment_states
 
     as_of = log.as_of
     default_start, default_end = month_bounds(as_of.date())
@@ -353,13 +353,13 @@ def build_forecast(
     end = period_end or (month_bounds(start)[1] if period_start else default_end)
     n_stages = funnel.won_index + 1
     months = backtest_months(as_of, backtest)
-    specs = [SnapshotSpec(as_of, start, end)]
-    specs += [SnapshotSpec(month_middle(*m), m[0], m[1]) for m in months]
-    snapshots = flow_snapshots(log, specs)
+    specs = [MomentSpec(as_of, start, end)]
+    specs += [MomentSpec(month_middle(*m), m[0], m[1]) for m in months]
+    snapshots = moment_states(log, specs)
     actuals = won_between_many(
         log, [(_midnight(m[0]), _midnight(m[1]) + DAY, as_of) for m in months]
     )
-    result = forecast_from_snapshot(
+    result = forecast_from_moment(
         snapshots[0],
         n_stages,
         period_start=start,

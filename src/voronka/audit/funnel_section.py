@@ -7,7 +7,7 @@ import math
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from voronka.audit.funnel import FunnelReport, StageReport
+from voronka.audit.funnel_result import FunnelReport, StageReport
 from voronka.funnel import Funnel
 
 

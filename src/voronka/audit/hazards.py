@@ -182,7 +182,7 @@ class HazardCounts:
 def hazards_from_episodes(
     episodes: pd.DataFrame, n_stages: int, edges: Sequence[float], *, recent_only: bool = True
 ) -> HazardCounts:
-    """The :class:`HazardCounts` of the engine's episode histogram (see ``FlowSnapshot``).
+    """The :class:`HazardCounts` of the engine's episode histogram (see ``MomentState``).
 
     ``episodes`` has ``stage_index``, ``bucket``, ``to_index`` (a later stage, ``-1`` lost,
     ``-2`` still open), ``recent``, ``deals``, ``days_sum``. Open episodes count in the exposure

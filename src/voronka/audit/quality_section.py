@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.audit.quality import DataQuality, QualityIssue
+from voronka.audit.quality_result import DataQuality, QualityIssue
 from voronka.engine import EventLog
 from voronka.io import ReadResult
 
@@ -21,13 +21,8 @@ MAX_EXAMPLES = 5
 
 def _reader_issues(read: ReadResult) -> list[QualityIssue]:
     rejects: pa.Table = read.rejects
-    if rejects.num_rows == 0:
-        return []
     issues = []
-    counts = rejects.group_by("reason").aggregate([("row", "count")])
-    for reason, count in zip(
-        counts.column("reason").to_pylist(), counts.column("row_count").to_pylist(), strict=True
-    ):
+    for reason, count in read.reject_counts().items():
         sample = rejects.filter(pc.equal(rejects.column("reason"), reason)).slice(0, MAX_EXAMPLES)
         examples = tuple(
             f"row {row}, {column}: {value!r}" if value not in (None, "") else f"row {row}, {column}"
@@ -59,7 +54,7 @@ def build_data_quality(reads: Mapping[str, ReadResult], log: EventLog) -> DataQu
     file_of = {"events": events.file, "deals": deals.file if deals is not None else None}
     for kind, read in reads.items():
         engine_out = engine_excluded.get(kind, 0)
-        rejected = read.rejects.num_rows + engine_out
+        rejected = read.rows_rejected + engine_out
         rows_read[read.file] = read.rows_read
         rows_rejected[read.file] = rejected
         rows_used[read.file] = read.rows_read - rejected

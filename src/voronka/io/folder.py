@@ -13,6 +13,9 @@ subfolders; hidden files skipped) is looked at:
    no deal id → spend; ``deal_id`` + ``stage`` + a date with deal ids repeated → events; a deal id
    (one row a deal) → deals.
 
+A symbolic link whose target is outside the folder is not followed (it is listed as such when
+nothing else fits): a folder handed over may point anywhere on the machine.
+
 A funnel file is a ``*.toml``: ``funnel.toml`` (or ``воронка.toml``) when there is one, else the
 only TOML file. Two files of the same role, exports of different CRMs, or several TOML files none
 of which is named ``funnel`` are ambiguous: an :class:`~voronka.errors.InputError` lists what was
@@ -39,7 +42,7 @@ from voronka.io.exports import ExportFormat, recognize_export
 from voronka.io.raw import detect_encoding, read_raw, sniff_delimiter
 from voronka.io.result import RawTable
 
-Role = Literal["events", "deals", "spend", "export", "unknown"]
+Role = Literal["events", "deals", "spend", "export", "unknown", "outside"]
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".gz")
 """File endings of the tables a folder may hold."""
@@ -211,10 +214,10 @@ def scan_folder(folder: str | os.PathLike[str], *, need_funnel: bool = True) -> 
     root = Path(folder)
     if not root.is_dir():
         raise InputError("the folder does not exist", file=str(folder))
-    files = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+    files, outside = _entries(root)
     tables = [p for p in files if p.name.lower().endswith(TABLE_SUFFIXES)]
     tomls = [p for p in files if p.suffix.lower() == ".toml"]
-    roles: dict[Path, Role] = {}
+    roles: dict[Path, Role] = dict.fromkeys(outside, "outside")
     peeks: dict[Path, Peek] = {}
     for path in tables:
         try:
@@ -227,7 +230,8 @@ def scan_folder(folder: str | os.PathLike[str], *, need_funnel: bool = True) -> 
         roles[path] = "export" if peek.export is not None else by_name or role_by_content(peek)
     found: dict[Role, list[Path]] = {}
     for path, role in roles.items():
-        found.setdefault(role, []).append(path)
+        if role != "outside":
+            found.setdefault(role, []).append(path)
     for role in ("events", "deals", "spend"):
         if len(found.get(role, [])) > 1:
             raise InputError(
@@ -264,11 +268,37 @@ def scan_folder(folder: str | os.PathLike[str], *, need_funnel: bool = True) -> 
     )
 
 
+def _entries(root: Path) -> tuple[list[Path], list[Path]]:
+    """The files of ``root`` (hidden and ``~$`` lock files skipped), and the symbolic links in it
+    that point outside it (not followed)."""
+    base = root.resolve()
+    files: list[Path] = []
+    outside: list[Path] = []
+    for p in sorted(root.iterdir()):
+        if p.name.startswith((".", "~$")):
+            continue
+        if p.is_symlink():
+            try:
+                target = p.resolve(strict=True)
+            except (OSError, RuntimeError):
+                outside.append(p)  # a dangling or looping link
+                continue
+            if not target.is_relative_to(base):
+                outside.append(p)
+                continue
+        if p.is_file():
+            files.append(p)
+    return files, outside
+
+
 def describe_roles(roles: Mapping[Path, Role], tomls: Sequence[Path] = ()) -> str:
     """``events.csv (events), notes.txt (not a table voronka knows), …`` for messages."""
-    shown = {"unknown": "not a table voronka knows", "export": "CRM export"}
-    parts = [f"{p.name} ({shown.get(r, r)})" for p, r in roles.items()]
-    parts += [f"{p.name} (TOML)" for p in tomls]
+    from voronka.text_safety import safe_text
+
+    shown = {"unknown": "not a table voronka knows", "export": "CRM export",
+             "outside": "a link to a file outside the folder: not followed"}
+    parts = [f"{safe_text(p.name)} ({shown.get(r, r)})" for p, r in roles.items()]
+    parts += [f"{safe_text(p.name)} (TOML)" for p in tomls]
     return ", ".join(parts) or "no table files"
 
 

@@ -76,6 +76,9 @@ class ReadResult:
         format: ``"csv"``, ``"xlsx"`` or ``"parquet"``.
         encoding: the text encoding detected, for CSV.
         delimiter: the field separator detected, for CSV.
+        reject_totals: rejected rows per reason when ``rejects`` holds only examples (a table
+            read and validated by the engine's backend, ``format`` ``"table"``); None when
+            ``rejects`` has one record per rejected row.
     """
 
     file: str
@@ -86,19 +89,24 @@ class ReadResult:
     format: str = "csv"
     encoding: str | None = None
     delimiter: str | None = None
+    reject_totals: Mapping[str, int] | None = None
 
     @property
     def rows_used(self) -> int:
-        """Rows accepted (``table.num_rows``)."""
-        return int(self.table.num_rows)
+        """Rows accepted (``rows_read − rows_rejected``; ``table.num_rows`` for a file)."""
+        return self.rows_read - self.rows_rejected
 
     @property
     def rows_rejected(self) -> int:
-        """Rows rejected (``rejects.num_rows``)."""
+        """Rows rejected (``rejects.num_rows``, or the sum of ``reject_totals``)."""
+        if self.reject_totals is not None:
+            return sum(self.reject_totals.values())
         return int(self.rejects.num_rows)
 
     def reject_counts(self) -> dict[str, int]:
         """Rejected rows per reason code."""
+        if self.reject_totals is not None:
+            return {k: v for k, v in self.reject_totals.items() if v}
         if self.rejects.num_rows == 0:
             return {}
         counts = self.rejects.column("reason").value_counts()

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from voronka.i18n import t
 from voronka.lang.verdict import NameVerdict
+from voronka.text_safety import Safe
 
 _STYLE = {"result": "green", "process": "red", "unclear": "yellow"}
 
@@ -48,7 +49,7 @@ def render_lint_text(
         color_system="auto" if color else None,
         highlight=False,
     )
-    console.print(table)
+    console.print(Safe(table))
     console.print(
         t(
             "lang.summary",

@@ -1,16 +1,14 @@
 """Turning an audit result into what people read: text, JSON, HTML, XLSX, Markdown (ru/en).
 
-``render(result, fmt)`` is the one entry point the CLI and the Python API use. Importing this
-package also lets an :class:`~voronka.audit.AuditResult` show itself as the HTML report in Jupyter
-(through :func:`voronka.audit.result.register_html_renderer`, because the audit layer must not
-import this one).
+``render(result, fmt)`` is the one entry point the CLI and the Python API use. An
+:class:`~voronka.audit.AuditResult` shows itself in Jupyter through :func:`render_html` (imported by
+``AuditResult._repr_html_`` when a notebook asks).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from voronka.audit.result import register_html_renderer
 from voronka.report.findings import Finding, select_findings
 from voronka.report.html import render_html
 from voronka.report.json import render_json
@@ -59,12 +57,6 @@ def render(
         return render_markdown(result, lang=lang, funnel=funnel)
     raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
-
-def _repr_html(result: AuditResult) -> str:
-    return render_html(result)
-
-
-register_html_renderer(_repr_html)
 
 __all__ = [
     "FORMATS",

@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Literal
 
-from voronka.audit.anomalies import Anomaly
-from voronka.audit.key_stage import KeyStageScore
-from voronka.audit.leaks import Leak
 from voronka.i18n import has, t
 from voronka.report.format import (
     NBSP,
@@ -30,6 +27,9 @@ from voronka.report.words import anomaly_headline, anomaly_params
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
+    from voronka.audit.anomalies import Anomaly
+    from voronka.audit.key_stage import KeyStageScore
+    from voronka.audit.leaks import Leak
 
 Severity = Literal["alert", "warning", "info", "good"]
 

@@ -16,6 +16,7 @@ from voronka.report.names import build_labels
 from voronka.report.sections import SECTIONS
 from voronka.report.tables import Table, format_cell
 from voronka.report.words import anomaly_sentence, reverse_sentence
+from voronka.text_safety import safe_text
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -25,8 +26,9 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def escape_md(text: str) -> str:
-    """``text`` shown literally in Markdown, on one line (safe in a table cell)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """``text`` shown literally in Markdown, on one line (safe in a table cell); control
+    characters shown (:func:`voronka.text_safety.safe_text`)."""
+    text = safe_text(" ".join(text.split())).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _SPECIAL.sub(r"\\\1", text)
     return " ".join(text.split())
 
@@ -105,4 +107,4 @@ def render_markdown(
         elif spec.id == "forecast":
             out.extend(["", f"## {t('report.section.forecast.title', code)}", ""])
             out.append(escape_md(t("report.section.forecast.none", code)))
-    return "\n".join(out) + "\n"
+    return safe_text("\n".join(out), multiline=True) + "\n"

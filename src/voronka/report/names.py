@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from voronka.audit.common import Segment
 from voronka.funnel import LOST, Funnel
 from voronka.i18n import has, normalize_language, t
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
+    from voronka.audit.common import Segment
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from voronka.report.format import (
 )
 from voronka.report.names import Labels, build_labels
 from voronka.report.words import anomaly_sentence, reverse_sentence
+from voronka.text_safety import Safe
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -471,8 +472,9 @@ def text_renderables(
 def print_text(
     result: AuditResult, console: Console, lang: str | None = None, funnel: Funnel | None = None
 ) -> None:
-    """Print the terminal report on ``console`` (colours when it is a terminal)."""
-    console.print(Group(*text_renderables(result, lang, funnel, console.width)))
+    """Print the terminal report on ``console`` (colours when it is a terminal); control
+    characters from the data are shown, never sent (:mod:`voronka.text_safety`)."""
+    console.print(Safe(Group(*text_renderables(result, lang, funnel, console.width))))
 
 
 def render_text(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from voronka.audit.anomalies import Anomaly
 from voronka.i18n import has, t
 from voronka.report.format import (
     format_date,
@@ -18,6 +17,7 @@ from voronka.report.names import Labels
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
+    from voronka.audit.anomalies import Anomaly
 
 
 def anomaly_params(anomaly: Anomaly, labels: Labels) -> dict[str, str]:

@@ -192,7 +192,8 @@ class Workspace:
             plan = query.plan if query.plan is not None else saved.plan
             result = api.audit_log(
                 self.filtered_log(dataset_id, query.flt),
-                loaded.inputs,
+                loaded.inputs.reads,
+                notes=loaded.inputs.limitations,
                 by=query.by or None,
                 plan=plan,
                 plan_revenue=None if plan is not None else saved.plan_revenue,

@@ -226,6 +226,7 @@ def test_expired_bitrix24_webhook(serve: Any, tmp_path: Path) -> None:
 def test_credentials_come_from_the_environment_then_the_config_file(tmp_path: Path) -> None:
     config = tmp_path / "credentials.toml"
     config.write_text('[amocrm]\nsubdomain = "fromfile"\ntoken = "file-token"\n', encoding="utf-8")
+    config.chmod(0o600)  # as docs/pull.md asks (a file others can read is warned about)
     env = {"VORONKA_AMOCRM_TOKEN": "env-token"}
     creds = load_credentials("amocrm", config=config, env=env)
     assert creds == {"subdomain": "fromfile", "token": "env-token"}
@@ -235,6 +236,7 @@ def test_credentials_come_from_the_environment_then_the_config_file(tmp_path: Pa
     default = tmp_path / "voronka" / "credentials.toml"
     default.parent.mkdir()
     default.write_text('[hubspot]\ntoken = "hs"\n', encoding="utf-8")
+    default.chmod(0o600)
     assert load_credentials("hubspot", env={"XDG_CONFIG_HOME": str(tmp_path)}) == {"token": "hs"}
 
 

@@ -20,16 +20,54 @@ They never need to be on the command line (where shell history would keep them).
 
 Any key may also come from ``VORONKA_<CRM>_<KEY>`` (``VORONKA_AMOCRM_TOKEN``); ``base_url``
 overrides the address (a test server, a proxy, an on-premise Bitrix24).
+
+Like ssh with a private key, a credentials file that its group or other users may read gets a
+warning (:class:`CredentialsFileWarning`): ``chmod 600`` it. A credential with a character that
+no HTTP header or address can carry (a line break, a space, a non-Latin letter: a copy-and-paste
+slip) is refused at once (:class:`CrmCredentialsInvalid`), before any request, and never shown.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tomllib
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
-from voronka.io.crm.errors import CrmCredentialsMissing
+from voronka.i18n import t
+from voronka.io.crm.errors import CrmCredentialsInvalid, CrmCredentialsMissing
+
+_SENDABLE = re.compile(r"[\x21-\x7e]+")
+
+
+class CredentialsFileWarning(UserWarning):
+    """The credentials file may be read by other users of the machine."""
+
+    def __init__(self, path: Path, mode: int) -> None:
+        self.path = path
+        self.mode = mode
+        super().__init__(self.describe_in("en"))
+
+    def describe_in(self, lang: str | None) -> str:
+        """The warning in ``lang``."""
+        return t("crm.warning.credentials_open", lang, path=str(self.path),
+                 mode=f"{stat.S_IMODE(self.mode):03o}")
+
+
+def check_permissions(path: Path) -> CredentialsFileWarning | None:
+    """A warning when the group or others may read ``path`` (POSIX), else None."""
+    if os.name != "posix":
+        return None
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return CredentialsFileWarning(path, mode)
+    return None
 
 CRM_NAMES = ("amocrm", "bitrix24", "hubspot", "pipedrive")
 """The CRMs ``voronka pull`` knows."""
@@ -80,6 +118,9 @@ def load_credentials(
     path = Path(config) if config is not None else default_config_path(env)
     from_file: Mapping[str, object] = {}
     if path.is_file():
+        found = check_permissions(path)
+        if found is not None:
+            warnings.warn(found, stacklevel=2)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -97,6 +138,10 @@ def load_credentials(
             if value not in (None, ""):
                 out[key] = str(value).strip()
                 break
+    for key, value in out.items():
+        if not _SENDABLE.fullmatch(value):
+            bad = next(i for i, ch in enumerate(value, 1) if not "\x21" <= ch <= "\x7e")
+            raise CrmCredentialsInvalid.make("credential_invalid", crm=crm, key=key, position=bad)
     for group in REQUIRED_KEYS[crm]:
         if not any(k in out for k in group):
             raise CrmCredentialsMissing.make(

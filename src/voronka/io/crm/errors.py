@@ -24,8 +24,23 @@ class CrmError(InputError):
     @classmethod
     def make(cls, name: str, /, **params: Any) -> Self:
         """The error whose message is catalogue entry ``crm.error.<name>`` filled with ``params``."""
+        from voronka.io.crm.redact import redact_params
+
         full = f"crm.error.{name}"
-        return cls(message=t(full, "en", **params), message_key=full, params=dict(params))
+        shown = redact_params(params)
+        return cls(message=t(full, "en", **shown), message_key=full, params=shown)
+
+    def scrub(self, secrets: tuple[str, ...]) -> Self:
+        """Remove the credential values ``secrets`` (and anything shaped like a credential) from
+        the message and its placeholders; returns the error itself."""
+        from voronka.io.crm.redact import redact, redact_params
+
+        self.params = redact_params(self.params, secrets)
+        self.message = redact(self.message, secrets)
+        if self.file:
+            self.file = redact(self.file, secrets)
+        self.args = (self.describe(),)
+        return self
 
     def describe_in(self, lang: str | None) -> str:
         """The message in language ``lang`` (``ru`` or ``en``)."""
@@ -36,6 +51,11 @@ class CrmError(InputError):
 
 class CrmCredentialsMissing(CrmError):
     """No token (or subdomain, webhook …) in the arguments, the environment or the config file."""
+
+
+class CrmCredentialsInvalid(CrmCredentialsMissing):
+    """A credential holds a character no HTTP header or address can carry (a line break, a space,
+    a non-Latin letter): a copy-and-paste slip, refused before any request."""
 
 
 class CrmAuthError(CrmError):

@@ -19,6 +19,7 @@ import httpx
 from voronka.io.crm.errors import (
     CrmAccountNotFound,
     CrmAuthError,
+    CrmCredentialsInvalid,
     CrmError,
     CrmRateLimited,
     CrmRequestError,
@@ -26,6 +27,7 @@ from voronka.io.crm.errors import (
     CrmTokenExpired,
     CrmUnavailable,
 )
+from voronka.io.crm.redact import protect_logs, redact, secrets_of
 
 
 class Clock(Protocol):
@@ -160,6 +162,9 @@ class CrmHttp:
         self._not_before = 0.0
         self.requests = 0
         """HTTP requests sent, retries included."""
+        self.secrets = _secrets(self.base_url, self.headers)
+        """The credential values of this client, removed from every message (:mod:`.redact`)."""
+        protect_logs(self.secrets)
 
     def close(self) -> None:
         """Close the HTTP client when this instance made it."""
@@ -205,6 +210,12 @@ class CrmHttp:
                     method, url, params=params, json=json, headers=self.headers,
                     timeout=self.policy.timeout_seconds,
                 )
+            except (UnicodeEncodeError, httpx.LocalProtocolError, httpx.InvalidURL):
+                # A header or address that cannot be sent (a token with a line break or a
+                # non-Latin letter): retrying cannot help.
+                raise CrmCredentialsInvalid.make(
+                    "credential_unsendable", crm=self.crm
+                ) from None
             except httpx.TransportError as exc:
                 if _is_dns_failure(exc):
                     raise CrmAccountNotFound.make(
@@ -272,7 +283,7 @@ class CrmHttp:
         if self._classify is not None:
             mapped = self._classify(response)
             if mapped is not None:
-                return mapped
+                return mapped.scrub(self.secrets)
         status = response.status_code
         text = response.text[:2000].lower()
         if status == 401:
@@ -285,10 +296,20 @@ class CrmHttp:
             return CrmAccountNotFound.make(
                 "not_found", crm=self.crm, host=httpx.URL(self.base_url).host
             )
+        detail = redact(response.text[:2000], self.secrets).replace("\n", " ")[:200]
         return CrmRequestError.make(
-            "request", crm=self.crm, status=status, path=self._shown(str(response.request.url)),
-            detail=response.text[:200].replace("\n", " "),
-        )
+            "request", crm=self.crm, status=status,
+            path=redact(self._shown(str(response.request.url)), self.secrets), detail=detail,
+        ).scrub(self.secrets)
+
+
+def _secrets(base_url: str, headers: Mapping[str, str]) -> tuple[str, ...]:
+    """The credential values in a client's address and headers."""
+    found = list(secrets_of({"base_url": base_url}))
+    for name, value in headers.items():
+        if name.lower() in ("authorization", "x-api-token", "x-api-key", "api-key"):
+            found.append(value.split(None, 1)[-1] if " " in value else value)
+    return tuple(found)
 
 
 def _retry_after(response: httpx.Response, clock: Clock) -> float | None:

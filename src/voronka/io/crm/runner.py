@@ -30,6 +30,7 @@ from voronka.io.crm.model import (
     to_utc,
 )
 from voronka.io.crm.pipedrive import PipedriveConnector
+from voronka.io.crm.redact import redact, secrets_of
 from voronka.io.crm.store import (
     STATE_VERSION,
     Staging,
@@ -93,6 +94,30 @@ def pull(
     out.mkdir(parents=True, exist_ok=True)
     clock = clock or SystemClock()
     creds = load_credentials(crm, given=credentials, config=config, env=env)
+    secrets = secrets_of(creds)
+    try:
+        return _pull(crm, out, creds, progress=progress, since=since, client=client, clock=clock)
+    except CrmError as exc:
+        raise exc.scrub(secrets) from None
+    except Exception as exc:
+        text = f"{type(exc).__name__}: {exc}"
+        shown = redact(text, secrets)
+        if shown != text:  # never let a credential reach the internal-error line
+            raise RuntimeError(shown) from None
+        raise
+
+
+def _pull(
+    crm: str,
+    out: Path,
+    creds: Mapping[str, str],
+    *,
+    progress: ProgressCallback | None,
+    since: datetime | date | None,
+    client: httpx.Client | None,
+    clock: Clock,
+) -> PullSummary:
+    """The pull of :func:`pull` once the credentials are known."""
     cls = CONNECTORS[crm]
     state = load_state(out)
     if state.get("crm") not in (None, crm):

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from voronka.audit.anomalies import Anomaly, ConversionSeries
 from voronka.i18n import t
 from voronka.report.charts.base import PALETTE, Chart, chart_layout, plain, to_figure
 from voronka.report.format import format_date, format_int, format_interval, format_percent
@@ -24,6 +23,7 @@ from voronka.report.words import anomaly_sentence
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
+    from voronka.audit.anomalies import Anomaly, ConversionSeries
 
 COLUMNS = 2
 """Panels per row."""

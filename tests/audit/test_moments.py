@@ -19,7 +19,7 @@ import pytest
 from voronka.demo import generate_demo
 from voronka.engine import EventLog
 from voronka.engine.flow import DEFAULT_EDGES, episodes_table
-from voronka.engine.snapshot import SnapshotSpec, flow_snapshot, flow_snapshots
+from voronka.engine.moments import MomentSpec, moment_state, moment_states
 
 KEYS = ["stage_index", "bucket", "to_index", "recent"]
 
@@ -41,7 +41,7 @@ def truncated_histogram(log: EventLog, cut: dt.datetime, history_days: int) -> p
     return out.sort_values(KEYS).reset_index(drop=True)
 
 
-def test_snapshots_equal_the_log_truncated_at_each_moment(demo) -> None:  # type: ignore[no-untyped-def]
+def test_moment_states_equal_the_log_truncated_at_each_moment(demo) -> None:  # type: ignore[no-untyped-def]
     """Five moments (two at noon, one at as_of, one a second after a midnight): every snapshot's
     episode histogram equals the truncated log's, cell by cell."""
     log, _ = demo
@@ -53,8 +53,8 @@ def test_snapshots_equal_the_log_truncated_at_each_moment(demo) -> None:  # type
         dt.datetime.combine(as_of.date(), dt.time()) - dt.timedelta(days=10, seconds=-1),
         as_of,
     ]
-    specs = [SnapshotSpec(m, m.date().replace(day=1)) for m in moments]
-    snapshots = flow_snapshots(log, specs, history_days=120)
+    specs = [MomentSpec(m, m.date().replace(day=1)) for m in moments]
+    snapshots = moment_states(log, specs, history_days=120)
     for moment, snap in zip(moments, snapshots, strict=True):
         assert snap.as_of == moment
         got = snap.episodes.sort_values(KEYS).reset_index(drop=True)
@@ -72,8 +72,8 @@ def test_arrivals_wins_and_amounts_per_moment(demo) -> None:  # type: ignore[no-
     log, deals = demo
     cut = dt.datetime.combine(log.as_of.date(), dt.time()) - dt.timedelta(days=45, hours=-12)
     start = cut.date().replace(day=1)
-    snap = flow_snapshots(log, [SnapshotSpec(log.as_of, start), SnapshotSpec(cut, start)])[1]
-    alone = flow_snapshot(log, period_start=start, as_of=cut)
+    snap = moment_states(log, [MomentSpec(log.as_of, start), MomentSpec(cut, start)])[1]
+    alone = moment_state(log, period_start=start, as_of=cut)
     assert alone.won_in_period == snap.won_in_period and alone.arrivals.equals(snap.arrivals)
     assert alone.episodes[KEYS + ["deals"]].equals(snap.episodes[KEYS + ["deals"]])
     reached = log.frame(log.reached_at().select("deal_id", "stage_index", "reached_at"))

@@ -51,7 +51,7 @@ KEYS = ["stage_index", "bucket", "to_index", "recent"]
 
 
 @dataclass(frozen=True)
-class FlowSnapshot:
+class MomentState:
     """What the forecast needs to know about the funnel at one moment.
 
     Attributes:
@@ -84,7 +84,7 @@ class FlowSnapshot:
 
 
 @dataclass(frozen=True)
-class SnapshotSpec:
+class MomentSpec:
     """One moment to describe, and the plan period whose wins so far it counts.
 
     Attributes:
@@ -125,7 +125,7 @@ def episode_histograms(
     history_days: int = 365,
     edges: tuple[float, ...] = DEFAULT_EDGES,
 ) -> list[pd.DataFrame]:
-    """The ``episodes`` histogram of :class:`FlowSnapshot` at each of ``cuts`` (increasing,
+    """The ``episodes`` histogram of :class:`MomentState` at each of ``cuts`` (increasing,
     distinct), in one query (see the module docstring)."""
     won_index = _line_end(log)
     sinces = [c - dt.timedelta(days=history_days) for c in cuts]
@@ -252,15 +252,15 @@ def amount_quantiles_many(
     ]
 
 
-def flow_snapshots(
+def moment_states(
     log: EventLog,
-    specs: Sequence[SnapshotSpec],
+    specs: Sequence[MomentSpec],
     *,
     history_days: int = 365,
     arrival_days: int = 56,
     edges: tuple[float, ...] = DEFAULT_EDGES,
-) -> list[FlowSnapshot]:
-    """The :class:`FlowSnapshot` of each spec, the log as it stood at the spec's ``as_of``.
+) -> list[MomentState]:
+    """The :class:`MomentState` of each spec, the log as it stood at the spec's ``as_of``.
 
     ``won_in_period`` counts the deals won from ``period_start`` to ``period_end`` (inclusive;
     open-ended when None) known by ``as_of``. Rates are estimated from the episodes that began
@@ -287,7 +287,7 @@ def flow_snapshots(
         ranges.append((start, end, spec.as_of))
     wins = won_between_many(log, ranges)
     return [
-        FlowSnapshot(
+        MomentState(
             as_of=spec.as_of,
             edges=edges,
             episodes=histograms[spec.as_of],
@@ -301,7 +301,7 @@ def flow_snapshots(
     ]
 
 
-def flow_snapshot(
+def moment_state(
     log: EventLog,
     *,
     period_start: dt.date,
@@ -310,10 +310,10 @@ def flow_snapshot(
     history_days: int = 365,
     arrival_days: int = 56,
     edges: tuple[float, ...] = DEFAULT_EDGES,
-) -> FlowSnapshot:
-    """The :class:`FlowSnapshot` of ``log`` as it stood at ``as_of`` (default: the log's); see
-    :func:`flow_snapshots`."""
-    spec = SnapshotSpec(as_of or log.as_of, period_start, period_end)
-    return flow_snapshots(
+) -> MomentState:
+    """The :class:`MomentState` of ``log`` as it stood at ``as_of`` (default: the log's); see
+    :func:`moment_states`."""
+    spec = MomentSpec(as_of or log.as_of, period_start, period_end)
+    return moment_states(
         log, [spec], history_days=history_days, arrival_days=arrival_days, edges=edges
     )[0]

@@ -1,0 +1,98 @@
+"""Where the data lives: an Ibis connection URL, and the tables (or Parquet folders) on it.
+
+``voronka audit --engine URL`` audits tables that stay in the backend: a DuckDB file
+(``duckdb:///crm.db``), a PostgreSQL database (``postgres://user:password@host:5432/db``) or a
+Spark session (``pyspark://``: the session ``spark-submit`` started, else a local one). Rows are
+validated by the backend (:mod:`voronka.engine.sources`); only aggregates come back.
+
+A password in a URL is never shown: :func:`redact` replaces it in every message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ibis.backends import BaseBackend
+
+from voronka.engine.backend import quiet_driver
+from voronka.errors import UsageError
+
+SCHEMES = ("duckdb", "postgres", "postgresql", "pyspark")
+"""URL schemes ``--engine`` accepts."""
+
+_EXPECTED = "duckdb:///path.db, postgres://user:password@host/db or pyspark://"
+
+
+def redact(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url
+    if not password:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (a driver's message) with ``url`` and its password replaced by their redaction."""
+    text = text.replace(url, redact(url))
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    return text.replace(password, "***") if password else text
+
+
+def connect(url: str) -> BaseBackend:
+    """An Ibis connection to ``url``.
+
+    Raises:
+        UsageError: an unknown scheme, a missing driver, or a connection that fails (the
+            message shows the URL with its password redacted).
+    """
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    shown = redact(url)
+    if scheme not in SCHEMES:
+        raise UsageError(f"--engine {shown!r} is not a connection URL voronka knows",
+                         expected=_EXPECTED)
+    try:
+        with quiet_driver():
+            if scheme == "pyspark":
+                return _spark(url)
+            import ibis
+
+            return ibis.connect(url)
+    except ImportError as exc:
+        extra = "spark" if scheme == "pyspark" else "postgres" if scheme.startswith("postgres") else scheme
+        raise UsageError(
+            f"the driver for {scheme} is not installed ({exc.name or exc})",
+            expected=f"pip install 'voronka[{extra}]'",
+        ) from None
+    except UsageError:
+        raise
+    except Exception as exc:  # the driver's own errors: one message, no traceback, no password
+        raise UsageError(
+            f"cannot connect to {shown}: {scrub(str(exc).strip().splitlines()[0], url)}",
+            expected=_EXPECTED,
+        ) from None
+
+
+def _spark(url: str) -> BaseBackend:
+    """The active Spark session (``spark-submit``'s, or one the caller started), else a new one
+    with Spark's defaults; ``pyspark://local[2]`` asks for that master when a new one starts."""
+    import ibis
+    from pyspark.sql import SparkSession
+
+    master = url.split("://", 1)[1].strip("/")
+    session: Any = SparkSession.getActiveSession()
+    if session is None:
+        builder = SparkSession.builder.appName("voronka")
+        if master:
+            builder = builder.master(master)
+        session = builder.getOrCreate()
+    return ibis.pyspark.connect(session)

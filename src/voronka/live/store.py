@@ -1,0 +1,388 @@
+"""The live store: one DuckDB file under ``--data`` holding what the receivers, sync and watch keep.
+
+Tables:
+
+- ``hook_events``: every event a CRM webhook delivered, once (``key`` is the CRM's own event
+  identity, so a retry or a duplicate is one row); ``kind`` is ``stage`` (the payload says which
+  stage the deal entered, and for amoCRM and Pipedrive which one it left) or ``trigger`` (the
+  payload only names the deal: it is pulled by the next incremental sync, ``pulled_at`` says when).
+- ``deals`` and ``stage_entries``: the CRM's truth as the last sync pulled it.
+- ``sync_runs``: every sync, with its counts, error and time.
+- ``watch_runs`` and ``watch_known``: the findings of each ``voronka watch`` run, and per recipient
+  what was already delivered (or recorded as the baseline), so that nothing is sent twice.
+
+One process owns the file (DuckDB allows one writer process). Inside it every statement goes
+through one connection behind a lock, and webhook writes go through :class:`EventWriter`, a single
+writer thread that commits each batch before the receivers answer 2xx: DuckDB writes the commit to
+its write-ahead log, so an acknowledged event survives the process being killed.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+STORE_FILE = "live.duckdb"
+"""The store's file name inside the data folder."""
+
+EventKind = Literal["stage", "trigger"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS hook_events (
+    key VARCHAR PRIMARY KEY, crm VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    deal_id VARCHAR NOT NULL, pipeline_id VARCHAR, from_stage VARCHAR, to_stage VARCHAR,
+    occurred_at TIMESTAMP NOT NULL, received_at TIMESTAMP NOT NULL, pulled_at TIMESTAMP,
+    payload VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deals (
+    crm VARCHAR NOT NULL, deal_id VARCHAR NOT NULL, created_at VARCHAR, source VARCHAR,
+    manager VARCHAR, amount VARCHAR, status VARCHAR, closed_at VARCHAR, lost_reason VARCHAR,
+    pipeline VARCHAR, PRIMARY KEY (crm, deal_id)
+);
+CREATE TABLE IF NOT EXISTS stage_entries (
+    crm VARCHAR NOT NULL, deal_id VARCHAR NOT NULL, stage VARCHAR NOT NULL,
+    entered_at VARCHAR NOT NULL, PRIMARY KEY (crm, deal_id, stage, entered_at)
+);
+CREATE TABLE IF NOT EXISTS sync_runs (
+    crm VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
+    deals_fetched INTEGER, events_added INTEGER, requests INTEGER, error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS watch_runs (
+    run_at TIMESTAMP NOT NULL, dataset VARCHAR, findings VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS watch_known (
+    recipient VARCHAR NOT NULL, key VARCHAR NOT NULL, value DOUBLE, told_at TIMESTAMP NOT NULL,
+    delivered BOOLEAN NOT NULL, PRIMARY KEY (recipient, key)
+);
+"""
+
+
+@dataclass(frozen=True)
+class HookEvent:
+    """One event a CRM webhook delivered.
+
+    Attributes:
+        key: the event's identity (``crm:account:…``); a retry or a duplicate has the same key.
+        crm: ``amocrm``, ``bitrix24``, ``hubspot`` or ``pipedrive``.
+        kind: ``stage`` (the payload names the stage entered) or ``trigger`` (pull the deal).
+        deal_id: the CRM's deal id.
+        occurred_at: when the change happened in the CRM (UTC; the receipt time when the payload
+            carries none).
+        pipeline_id: the deal's pipeline, when the payload says.
+        from_stage: the stage left, when the payload says (amoCRM ``old_status_id``, Pipedrive
+            ``previous.stage_id``).
+        to_stage: the stage entered (None for a trigger).
+        payload: the event's JSON as received (secrets removed).
+    """
+
+    key: str
+    crm: str
+    kind: EventKind
+    deal_id: str
+    occurred_at: datetime
+    pipeline_id: str | None = None
+    from_stage: str | None = None
+    to_stage: str | None = None
+    payload: str = "{}"
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class LiveStore:
+    """The DuckDB file of the live features (see the module docstring).
+
+    Args:
+        path: the DuckDB file (created with its tables when missing), or a data folder, in
+            which case the file is ``<folder>/live.duckdb``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        p = Path(path)
+        if p.is_dir() or p.suffix == "":
+            p.mkdir(parents=True, exist_ok=True)
+            p = p / STORE_FILE
+        self.path = p
+        self._lock = threading.RLock()
+        self._con = duckdb.connect(str(p))
+        with self._lock:
+            self._con.execute(_SCHEMA)
+            self._con.execute("CHECKPOINT")
+        self._writer: EventWriter | None = None
+
+    # -- plumbing -------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection inside one transaction (committed on success, rolled back on error)."""
+        with self._lock:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                yield self._con
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            self._con.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read query."""
+        with self._lock:
+            return self._con.execute(sql, list(params)).fetchall()
+
+    def writer(self) -> EventWriter:
+        """The single writer thread of webhook events (started on first use)."""
+        with self._lock:
+            if self._writer is None:
+                self._writer = EventWriter(self)
+            return self._writer
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file."""
+        with self._lock:
+            self._con.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        """Stop the writer and close the file (a checkpoint first)."""
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
+        with self._lock:
+            try:
+                self._con.execute("CHECKPOINT")
+            finally:
+                self._con.close()
+
+    # -- webhook events -------------------------------------------------------------------------
+    def add_events(self, events: Iterable[HookEvent], received_at: datetime | None = None) -> int:
+        """Store events once each, committed before return; returns how many were new."""
+        rows = [
+            (e.key, e.crm, e.kind, e.deal_id, e.pipeline_id, e.from_stage, e.to_stage,
+             _naive_utc(e.occurred_at), _naive_utc(received_at or datetime.now(UTC)), e.payload)
+            for e in events
+        ]
+        if not rows:
+            return 0
+        with self.transaction() as con:
+            before = con.execute("SELECT count(*) FROM hook_events").fetchone()
+            con.executemany(
+                "INSERT INTO hook_events (key, crm, kind, deal_id, pipeline_id, from_stage, "
+                "to_stage, occurred_at, received_at, payload) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (key) DO NOTHING",
+                rows,
+            )
+            after = con.execute("SELECT count(*) FROM hook_events").fetchone()
+        assert before is not None and after is not None
+        return int(after[0]) - int(before[0])
+
+    def events(self, crm: str | None = None) -> list[HookEvent]:
+        """Stored events (of one CRM), in the order they happened."""
+        where, params = ("WHERE crm = ?", [crm]) if crm else ("", [])
+        rows = self.query(
+            "SELECT key, crm, kind, deal_id, occurred_at, pipeline_id, from_stage, to_stage, "
+            f"payload FROM hook_events {where} ORDER BY occurred_at, key", params,
+        )
+        return [
+            HookEvent(r[0], r[1], r[2], r[3], r[4].replace(tzinfo=UTC), r[5], r[6], r[7], r[8])
+            for r in rows
+        ]
+
+    def stage_changes(self, crm: str) -> list[tuple[str, str | None, str, datetime]]:
+        """``(deal_id, from_stage, to_stage, occurred_at)`` of every stage event, in the order the
+        changes happened whatever the order they arrived in. Where the payload has no ``from``
+        (HubSpot), it is the stage of the deal's previous event."""
+        rows = self.query(
+            "SELECT deal_id, coalesce(from_stage, lag(to_stage) OVER w), to_stage, occurred_at "
+            "FROM hook_events WHERE crm = ? AND kind = 'stage' "
+            "WINDOW w AS (PARTITION BY deal_id ORDER BY occurred_at, key) "
+            "ORDER BY occurred_at, deal_id, key",
+            [crm],
+        )
+        return [(r[0], r[1], r[2], r[3].replace(tzinfo=UTC)) for r in rows]
+
+    def pending_deals(self, crm: str) -> list[str]:
+        """Deals that webhooks named and no sync has pulled since."""
+        rows = self.query(
+            "SELECT DISTINCT deal_id FROM hook_events WHERE crm = ? AND pulled_at IS NULL "
+            "ORDER BY deal_id", [crm],
+        )
+        return [r[0] for r in rows]
+
+    def mark_pulled(self, crm: str, started_before: datetime, at: datetime) -> int:
+        """Mark the events received before a sync began as pulled by it; returns how many."""
+        with self.transaction() as con:
+            n = con.execute(
+                "UPDATE hook_events SET pulled_at = ? WHERE crm = ? AND pulled_at IS NULL "
+                "AND received_at <= ? RETURNING key",
+                [_naive_utc(at), crm, _naive_utc(started_before)],
+            ).fetchall()
+        return len(n)
+
+    # -- the pulled truth -----------------------------------------------------------------------
+    def replace_pulled(
+        self, crm: str, deals: Sequence[Mapping[str, str]], entries: Sequence[Mapping[str, str]]
+    ) -> None:
+        """Replace one CRM's deals and stage entries with a pulled folder's rows."""
+        deal_cols = ("deal_id", "created_at", "source", "manager", "amount", "status",
+                     "closed_at", "lost_reason", "pipeline")
+        with self.transaction() as con:
+            con.execute("DELETE FROM deals WHERE crm = ?", [crm])
+            con.execute("DELETE FROM stage_entries WHERE crm = ?", [crm])
+            if deals:
+                con.executemany(
+                    f"INSERT INTO deals (crm, {', '.join(deal_cols)}) VALUES "
+                    f"({', '.join('?' * (len(deal_cols) + 1))})",
+                    [(crm, *(d.get(c) or None for c in deal_cols)) for d in deals],
+                )
+            if entries:
+                con.executemany(
+                    "INSERT INTO stage_entries VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [(crm, e["deal_id"], e["stage"], e["entered_at"]) for e in entries],
+                )
+
+    def stage_entries(self, crm: str) -> set[tuple[str, str, str]]:
+        """``(deal_id, stage, entered_at)`` of one CRM, as last synced."""
+        rows = self.query(
+            "SELECT deal_id, stage, entered_at FROM stage_entries WHERE crm = ?", [crm]
+        )
+        return {(r[0], r[1], r[2]) for r in rows}
+
+    def deals(self, crm: str) -> dict[str, dict[str, Any]]:
+        """Deal id → its synced row."""
+        cur_rows = self.query("SELECT * FROM deals WHERE crm = ?", [crm])
+        with self._lock:
+            names = [d[0] for d in self._con.execute("SELECT * FROM deals LIMIT 0").description]
+        return {r[1]: dict(zip(names, r, strict=True)) for r in cur_rows}
+
+    def record_sync(
+        self, crm: str, started: datetime, finished: datetime | None, *, deals_fetched: int = 0,
+        events_added: int = 0, requests: int = 0, error: str | None = None,
+    ) -> None:
+        """Log one sync run."""
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [crm, _naive_utc(started), _naive_utc(finished) if finished else None,
+                 deals_fetched, events_added, requests, error],
+            )
+
+    def last_sync(self, crm: str) -> datetime | None:
+        """When the last successful sync of ``crm`` began (None before the first)."""
+        rows = self.query(
+            "SELECT max(started_at) FROM sync_runs WHERE crm = ? AND error IS NULL "
+            "AND finished_at IS NOT NULL", [crm],
+        )
+        value = rows[0][0] if rows else None
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+    # -- watch ----------------------------------------------------------------------------------
+    def save_watch_run(self, at: datetime, dataset: str, findings: Any) -> None:
+        """Record one watch run's findings."""
+        with self.transaction() as con:
+            con.execute("INSERT INTO watch_runs VALUES (?, ?, ?)",
+                        [_naive_utc(at), dataset, json.dumps(findings, ensure_ascii=False)])
+
+    def last_watch_run(self) -> Any | None:
+        """The findings of the previous watch run (None before the first)."""
+        rows = self.query("SELECT findings FROM watch_runs ORDER BY run_at DESC LIMIT 1")
+        return json.loads(rows[0][0]) if rows else None
+
+    def known(self, recipient: str) -> dict[str, tuple[float | None, bool]]:
+        """Finding key → (value when last told, delivered) for one recipient."""
+        rows = self.query(
+            "SELECT key, value, delivered FROM watch_known WHERE recipient = ?", [recipient]
+        )
+        return {r[0]: (r[1], bool(r[2])) for r in rows}
+
+    def remember(
+        self, recipient: str, items: Mapping[str, float | None], at: datetime, delivered: bool
+    ) -> None:
+        """Record findings as told to ``recipient`` (or as the baseline, ``delivered=False``)."""
+        if not items:
+            return
+        with self.transaction() as con:
+            con.executemany(
+                "INSERT OR REPLACE INTO watch_known VALUES (?, ?, ?, ?, ?)",
+                [(recipient, k, v, _naive_utc(at), delivered) for k, v in items.items()],
+            )
+
+
+class EventWriter:
+    """The one thread that writes webhook events: requests queue their events and wait for the
+    commit; the thread writes whatever has queued up in one transaction (group commit)."""
+
+    def __init__(self, store: LiveStore, max_batch: int = 500) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self._queue: queue.Queue[tuple[list[HookEvent], datetime, Future[int]] | None] = (
+            queue.Queue()
+        )
+        self._thread = threading.Thread(target=self._run, name="voronka-event-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, events: Sequence[HookEvent], received_at: datetime) -> Future[int]:
+        """Queue events; the future resolves to how many were new once they are committed."""
+        fut: Future[int] = Future()
+        self._queue.put((list(events), received_at, fut))
+        return fut
+
+    def stop(self) -> None:
+        """Write what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._write(batch)
+            if stop:
+                return
+
+    def _write(self, batch: list[tuple[list[HookEvent], datetime, Future[int]]]) -> None:
+        try:
+            with self.store.transaction() as con:
+                results = []
+                for events, received_at, _ in batch:
+                    new = 0
+                    for e in events:
+                        got = con.execute(
+                            "INSERT INTO hook_events (key, crm, kind, deal_id, pipeline_id, "
+                            "from_stage, to_stage, occurred_at, received_at, payload) "
+                            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING "
+                            "RETURNING key",
+                            [e.key, e.crm, e.kind, e.deal_id, e.pipeline_id, e.from_stage,
+                             e.to_stage, _naive_utc(e.occurred_at), _naive_utc(received_at),
+                             e.payload],
+                        ).fetchall()
+                        new += len(got)
+                    results.append(new)
+        except Exception as exc:  # the whole batch failed: every request answers 5xx
+            for _, _, fut in batch:
+                fut.set_exception(exc)
+            return
+        for (_, _, fut), new in zip(batch, results, strict=True):
+            fut.set_result(new)

@@ -1,0 +1,78 @@
+"""A light start: ``import voronka`` and ``voronka --help`` load neither the report stack, nor the
+statistics, nor the engine; the report imports the audit's result types, not the code computing
+them. Each check runs in a fresh interpreter and reads ``sys.modules`` there (no timing here:
+the times are measured by bench/startup.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+HEAVY = (
+    "plotly", "jinja2", "xlsxwriter",  # the report stack
+    "scipy", "statsmodels",  # statistics
+    "ibis", "duckdb", "pyspark", "pandas", "numpy", "pyarrow",  # the engine and its data
+)
+VORONKA_HEAVY = ("voronka.report", "voronka.engine", "voronka.api", "voronka.io", "voronka.audit.result")
+BUILDERS = (
+    "voronka.audit.anomalies", "voronka.audit.key_stage", "voronka.audit.leaks",
+    "voronka.audit.run", "voronka.audit.forecast", "voronka.audit.sources",
+)
+
+
+def _modules_after(code: str) -> set[str]:
+    """The modules loaded in a fresh interpreter after running ``code``."""
+    probe = (
+        "import sys, json, io, contextlib\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        + "".join(f"    {line}\n" for line in code.splitlines())
+        + "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env=env, check=True, timeout=120)
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import voronka",
+        "import sys\nsys.argv = ['voronka', '--help']\nfrom voronka.cli import main\nmain()",
+        "from voronka.cli import main\nmain(['audit', '--help'])",
+    ],
+    ids=["import voronka", "voronka --help", "voronka audit --help"],
+)
+def test_start_imports_nothing_heavy(code: str) -> None:
+    modules = _modules_after(code)
+    assert "voronka" in modules
+    assert _loaded(modules, HEAVY) == []
+    assert _loaded(modules, VORONKA_HEAVY) == []
+
+
+def test_the_public_names_still_load_on_use() -> None:
+    modules = _modules_after(
+        "import voronka\n"
+        "assert callable(voronka.audit) and callable(voronka.load)\n"
+        "assert voronka.AuditResult.__name__ == 'AuditResult'\n"
+        "import voronka.audit.result\n"
+        "assert callable(voronka.audit), 'a submodule import replaced the function'\n"
+    )
+    assert "voronka.audit.result" in modules
+
+
+def test_the_report_imports_result_types_not_builders() -> None:
+    modules = _modules_after("import voronka.report")
+    assert _loaded(modules, BUILDERS) == []
+    assert _loaded(modules, ("scipy", "statsmodels", "ibis", "duckdb")) == []
