@@ -135,8 +135,9 @@ def test_upload_opens_the_dashboard_with_charts(page: Any, dashboard_url: str) -
     assert width <= 400
 
 
-def test_manager_filter_equals_the_cli(page: Any, dashboard_url: str, demo_folder: Path,
-                                       tmp_path: Path) -> None:
+def test_manager_filter_equals_the_cli(
+    page: Any, dashboard_url: str, demo_folder: Path, tmp_path: Path
+) -> None:
     page.goto(dashboard_url)
     options = page.locator("#f-manager option")
     manager = options.nth(1).get_attribute("value")
@@ -156,12 +157,15 @@ def test_manager_filter_equals_the_cli(page: Any, dashboard_url: str, demo_folde
     assert _funnel_numbers(page) == shown
 
 
-def test_stuck_count_opens_that_many_deals_and_their_csv(page: Any, dashboard_url: str,
-                                                         server: str) -> None:
+def test_stuck_count_opens_that_many_deals_and_their_csv(
+    page: Any, dashboard_url: str, server: str
+) -> None:
     page.goto(dashboard_url)
     links = page.locator("#stuck-drill a[data-count=stuck]")
-    counts = [int(links.nth(i).inner_text().replace("\u00a0", "").replace(" ", ""))
-              for i in range(links.count())]
+    counts = [
+        int(links.nth(i).inner_text().replace("\u00a0", "").replace(" ", ""))
+        for i in range(links.count())
+    ]
     index = max(range(len(counts)), key=lambda i: (0 < counts[i] <= 50, counts[i]))
     expected = counts[index]
     assert 0 < expected <= 50
@@ -187,7 +191,8 @@ def test_comparison_shows_the_previous_period_of_the_cli(
     page.wait_for_selector("#compare-counts")
     then = {
         str(r.get_attribute("data-count")): int(
-            "".join(ch for ch in r.locator("td.then").inner_text() if ch.isdigit()))
+            "".join(ch for ch in r.locator("td.then").inner_text() if ch.isdigit())
+        )
         for r in page.locator("#compare-counts tbody tr").all()
     }
     cli = _cli(demo_folder, tmp_path, "--from", "2025-12-30", "--to", "2026-02-28")
@@ -208,8 +213,9 @@ def test_what_if_plan_moves_the_probability(page: Any, dashboard_url: str) -> No
     assert high_plan < low_plan  # a bigger plan is less likely to be met
 
 
-def test_unknown_headers_go_through_the_mapping_screen(page: Any, server: str,
-                                                       tmp_path: Path) -> None:
+def test_unknown_headers_go_through_the_mapping_screen(
+    page: Any, server: str, tmp_path: Path
+) -> None:
     odd = tmp_path / "odd.csv"
     odd.write_text(ODD, encoding="utf-8")
     page.goto(f"{server}/?lang=ru")
@@ -221,4 +227,8 @@ def test_unknown_headers_go_through_the_mapping_screen(page: Any, server: str,
     page.select_option("#map-entered_at", "Когда")
     page.click("#mapping-save")
     page.wait_for_selector("#funnel-drill")
-    assert _funnel_numbers(page)["new_request"] == 2 if "new_request" in _funnel_numbers(page) else True
+    assert (
+        _funnel_numbers(page)["new_request"] == 2
+        if "new_request" in _funnel_numbers(page)
+        else True
+    )

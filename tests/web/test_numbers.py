@@ -80,6 +80,6 @@ def test_comparison_shows_the_previous_period_of_the_cli(
 @pytest.mark.parametrize(
     "bad", [{"from": "yesterday"}, {"where": "nonsense"}, {"manager": "x", "where": "nope=1"}]
 )
-def test_bad_filters_are_422_with_a_message(client, demo_id, bad) -> None:
+def test_bad_filters_are_400_with_a_message(client, demo_id, bad) -> None:
     r = client.get(f"/api/v1/datasets/{demo_id}/audit", params=bad)
-    assert r.status_code == 422 and r.json()["detail"]
+    assert r.status_code == 400 and r.json()["detail"]

@@ -16,7 +16,22 @@ from voronka.web.datasets import create_dataset, needs_mapping
 from voronka.web.views import Params, query_of, selection_of
 from voronka.web.workspace import Workspace
 
-router = APIRouter(prefix="/api/v1", tags=["v1"])
+
+class ErrorOut(BaseModel):
+    """Why a request could not be served, in plain words."""
+
+    detail: str
+
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["v1"],
+    responses={
+        400: {"model": ErrorOut, "description": "Bad input: the message says what and where."},
+        401: {"model": ErrorOut, "description": "The access token is missing or wrong."},
+        404: {"model": ErrorOut, "description": "No such dataset."},
+    },
+)
 
 
 class DatasetOut(BaseModel):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -124,14 +125,16 @@ def create_app(settings: ServeSettings) -> FastAPI:
     if settings.token:
         app.add_middleware(_TokenCheck, token=settings.token)
 
-    @app.exception_handler(UsageError)
+    inside_data = re.compile(re.escape(str(store.data_dir)) + r"/datasets/[0-9a-f]+/")
+
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: Exception) -> Response:
         describe = getattr(exc, "describe", None)
         message = describe() if callable(describe) else str(exc)
+        message = inside_data.sub("", message)  # the user's file name, not the server's path
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": message}, status_code=422)
-        return PlainTextResponse(message, status_code=422)
+            return JSONResponse({"detail": message}, status_code=400)
+        return PlainTextResponse(message, status_code=400)
 
     @app.exception_handler(LookupError)
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -95,6 +95,7 @@ class Store:
         """Use :meth:`open`."""
         self.data_dir = data_dir
         self._con = con
+        self._closed = False
         self._lock = threading.Lock()
 
     @classmethod
@@ -108,17 +109,25 @@ class Store:
         return cls(folder, con)
 
     def close(self) -> None:
-        """Close the file."""
+        """Release the file (when the server stops); the next call opens it again."""
         with self._lock:
             self._con.close()
+            self._closed = True
+
+    def _live(self) -> duckdb.DuckDBPyConnection:
+        if self._closed:
+            self._con = duckdb.connect(str(self.data_dir / FILE_NAME))
+            self._closed = False
+        return self._con
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """A cursor on the store's file, for another module's own tables."""
-        return self._con.cursor()
+        with self._lock:
+            return self._live().cursor()
 
     def _run(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            cursor = self._con.cursor()
+            cursor = self._live().cursor()
             try:
                 return cursor.execute(sql, list(params)).fetchall()
             finally:
