@@ -59,7 +59,7 @@ def test_api_conforms_to_its_schema(served: tuple[Any, str]) -> None:
             # A schema-valid request may still be refused for its meaning (a file that is not a
             # table, a column the data lacks): 400 with a message, documented in the schema.
             response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
-            seen.setdefault(operation.label, set()).add(response.status_code)
+            seen.setdefault(case.operation.label, set()).add(response.status_code)
 
         check()
     # The real dataset was reached: the audit and a page of deals were served.
