@@ -13,6 +13,8 @@ from voronka.engine.drill import (
     count_deals,
     deal_page,
     filter_log,
+    stuck_deal_values,
+    won_amount_by,
 )
 from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
@@ -27,6 +29,8 @@ __all__ = [
     "count_deals",
     "deal_page",
     "filter_log",
+    "stuck_deal_values",
+    "won_amount_by",
     "LOST_INDEX",
     "MAX_EXAMPLES",
     "MAX_SEGMENT_VALUES",

@@ -14,7 +14,7 @@ number of the audit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ibis
@@ -267,3 +267,62 @@ def column_values(log: EventLog, columns: Sequence[str], *, limit: int = 200) ->
         frame = log.frame(counts.order_by([ibis.desc("n"), "value"]).limit(limit))
         out[column] = [str(v) for v in frame["value"]]
     return out
+
+
+def won_amount_by(log: EventLog, column: str) -> pd.DataFrame:
+    """Per value of the deal column ``column``: ``value`` (text, None for blank) and
+    ``won_amount`` (sum of the won deals' amounts; 0 without amounts)."""
+    table = log.deal_summary()
+    if column not in log.deal_columns():
+        return pd.DataFrame({"value": [], "won_amount": []})
+    amount = (
+        table.amount.cast("float64") if "amount" in log.deal_columns() else ibis.literal(0.0)
+    )
+    won = table.filter(table.outcome == "won").select(
+        value=table[column].cast("string"), amount=amount
+    )
+    frame = log.frame(won.group_by("value").agg(won_amount=won.amount.sum()))
+    frame["won_amount"] = frame["won_amount"].fillna(0.0).astype("float64")
+    return frame
+
+
+def stuck_deal_values(
+    log: EventLog,
+    win_probability: Mapping[int, float],
+    limits: Mapping[int, float],
+    *,
+    limit: int = 50,
+) -> pd.DataFrame:
+    """The stuck open deals (days in stage strictly past the stage's limit) ranked by the revenue
+    a timely action can still save: ``amount × P(won | stage)``, at most ``limit`` rows.
+
+    Columns: ``deal_id``, ``stage_index``, ``days_in_stage``, ``limit_days``, ``manager`` (None
+    when the data has none), ``amount`` (0 when unknown), ``p_won``, ``value``.
+    """
+    table = log.deal_summary()
+    open_ = table.filter((table.outcome == "open") & table.current_stage_index.notnull())
+    k = open_.current_stage_index
+
+    def by_stage(values: Mapping[int, float]) -> ir.FloatingValue:
+        cases = [(k == int(i), float(v)) for i, v in sorted(values.items())]
+        if not cases:
+            return ibis.null("float64")
+        return ibis.cases(*cases, else_=ibis.null("float64")).cast("float64")
+
+    columns = log.deal_columns()
+    amount = open_.amount.cast("float64").fill_null(0.0) if "amount" in columns else ibis.literal(0.0)
+    manager = open_.manager.cast("string") if "manager" in columns else ibis.null("string")
+    chosen = open_.select(
+        "deal_id",
+        stage_index=k.cast("int64"),
+        days_in_stage=open_.days_in_stage,
+        limit_days=by_stage(limits),
+        manager=manager,
+        amount=amount,
+        p_won=by_stage(win_probability).fill_null(0.0),
+    )
+    chosen = chosen.filter(
+        chosen.limit_days.notnull() & (chosen.days_in_stage > chosen.limit_days)
+    ).mutate(value=chosen.amount * chosen.p_won)
+    ordered = chosen.order_by([ibis.desc("value"), ibis.desc("days_in_stage"), "deal_id"])
+    return log.frame(ordered.limit(max(0, min(int(limit), MAX_PAGE))))

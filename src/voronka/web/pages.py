@@ -149,9 +149,15 @@ def _dashboard_context(request: Request, dataset_id: str) -> dict[str, Any]:
 
 @router.get("/d/{dataset_id}", response_class=HTMLResponse)
 def dashboard(request: Request, dataset_id: str) -> HTMLResponse:
-    context = _dashboard_context(request, dataset_id)
     name = "_panel.html.j2" if request.headers.get("hx-request") else "dashboard.html.j2"
-    return _page(name, request, _lang(request), **context)
+    key = (dataset_id, name, _params(request).pairs)
+
+    def build() -> HTMLResponse:
+        context = _dashboard_context(request, dataset_id)
+        return _page(name, request, _lang(request), **context)
+
+    page: HTMLResponse = _ws(request).memo(key, build)
+    return HTMLResponse(page.body, media_type="text/html")
 
 
 def _deal_args(request: Request) -> dict[str, str]:

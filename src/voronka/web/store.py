@@ -8,7 +8,7 @@ API (small on purpose; the live sync adds its own tables to the same file):
   ``delete_dataset(id)``;
 * ``save_mapping(shape, mapping)`` / ``mapping_for(shape)`` — a column mapping (canonical field →
   header) remembered for files of the same *shape* (:func:`shape_key` of their headers);
-* ``save_funnel(dataset_id, toml_text)`` / ``funnel_text(dataset_id)``;
+* ``save_funnel(dataset_id, toml_text)`` / ``funnel_text(dataset_id)`` / ``delete_funnel``;
 * ``save_plan(dataset_id, plan)`` / ``plan_for(dataset_id)``;
 * ``connection()`` — a cursor on the same file for other modules' own tables (their names must
   start with their module's prefix, e.g. ``live_``).
@@ -190,6 +190,10 @@ class Store:
         """The funnel saved for a dataset, or None."""
         rows = self._run("SELECT toml FROM funnels WHERE dataset_id = ?", (dataset_id,))
         return str(rows[0][0]) if rows else None
+
+    def delete_funnel(self, dataset_id: str) -> None:
+        """Forget a dataset's edited funnel (its own file, if any, applies again)."""
+        self._run("DELETE FROM funnels WHERE dataset_id = ?", (dataset_id,))
 
     def save_plan(self, dataset_id: str, plan: Plan) -> None:
         """Keep a dataset's plan."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -98,6 +99,7 @@ class Workspace:
         self._loaded: dict[str, Loaded] = {}
         self._audits: OrderedDict[tuple[object, ...], AuditResult] = OrderedDict()
         self._filtered: OrderedDict[tuple[object, ...], EventLog] = OrderedDict()
+        self._pages: OrderedDict[tuple[object, ...], Any] = OrderedDict()
         self._cache_size = cache_size
         self._seed = seed
 
@@ -155,7 +157,7 @@ class Workspace:
         """Drop a dataset's log and audits (after its mapping or funnel changed)."""
         with self.lock:
             self._loaded.pop(dataset_id, None)
-            for cache in (self._audits, self._filtered):
+            for cache in (self._audits, self._filtered, self._pages):
                 for key in [k for k in cache if k[0] == dataset_id]:
                     del cache[key]
 
@@ -164,6 +166,18 @@ class Workspace:
         cache.move_to_end(key)
         while len(cache) > self._cache_size:
             cache.popitem(last=False)
+
+    def memo(self, key: tuple[object, ...], build: Callable[[], Any]) -> Any:
+        """``build()`` kept under ``key`` (its first item the dataset id), e.g. a rendered panel:
+        an audit does not change until its dataset does."""
+        with self.lock:
+            if key in self._pages:
+                self._pages.move_to_end(key)
+                return self._pages[key]
+        value = build()
+        with self.lock:
+            self._remember(self._pages, key, value)
+        return value
 
     def filtered_log(self, dataset_id: str, flt: DealFilter) -> EventLog:
         """The dataset's log restricted to ``flt`` (kept for the next page of deals)."""
