@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bare_duckdb.py bench/data/1000000 [-o result.json]
 
-One SQL statement over ``DIR/events.csv`` (read with DuckDB's ``read_csv``) that computes what the
+One SQL statement over ``DIR/events.csv`` (read with DuckDB's ``read_csv``; ``DIR/events.parquet``
+with ``read_parquet`` in a folder written with ``generate.py --format parquet``) that computes what the
 funnel section of ``voronka audit`` computes, with the same semantics (PRODUCT.md and
 ``docs/internals.md``):
 
@@ -31,12 +32,12 @@ from typing import Any
 
 import duckdb
 
-SQL = """
+SQL_TEMPLATE = """
 WITH raw AS (
     SELECT "ID сделки" AS deal_id,
            lower(trim("Этап")) AS name,
            try_strptime("Дата перехода", '%d.%m.%Y %H:%M') AS entered_at
-    FROM read_csv($events, delim = ';', header = true, all_varchar = true)
+    FROM {reader}
 ),
 usable AS (
     SELECT DISTINCT r.deal_id, m.stage_index, r.entered_at
@@ -90,6 +91,19 @@ ORDER BY r.stage_index
 """
 
 
+READERS = {
+    "csv": "read_csv($events, delim = ';', header = true, all_varchar = true)",
+    "parquet": "read_parquet($events)",
+}
+"""How the events file is read: DuckDB's own parallel reader for each input format."""
+
+
+def events_file(folder: Path) -> tuple[Path, str]:
+    """``DIR/events.csv`` or, in a folder written with ``--format parquet``, ``events.parquet``."""
+    csv = folder / "events.csv"
+    return (csv, "csv") if csv.exists() else (folder / "events.parquet", "parquet")
+
+
 def stage_map(funnel_path: Path) -> tuple[list[tuple[str, int]], list[str], int]:
     """``(name, stage_index)`` pairs (lost outcomes: -1), stage ids in order, the won index."""
     funnel = tomllib.loads(funnel_path.read_text(encoding="utf-8"))
@@ -114,7 +128,9 @@ def run(folder: Path, *, threads: int | None = None) -> tuple[list[dict[str, Any
     started = time.perf_counter()
     con.execute("CREATE TEMP TABLE stage_map (name VARCHAR, stage_index INTEGER)")
     con.executemany("INSERT INTO stage_map VALUES (?, ?)", pairs)
-    rows = con.execute(SQL, {"events": str(folder / "events.csv"), "won": won}).fetchall()
+    path, fmt = events_file(folder)
+    sql = SQL_TEMPLATE.replace("{reader}", READERS[fmt])
+    rows = con.execute(sql, {"events": str(path), "won": won}).fetchall()
     elapsed = time.perf_counter() - started
     columns = ("stage_index", "reached", "conversion", "n_left", "median_days", "p90_days")
     result = []

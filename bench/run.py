@@ -148,13 +148,15 @@ def machine() -> dict[str, str]:
     }
 
 
-def ensure_data(size: int, data_dir: Path) -> Path:
-    """``bench/data/N``, generated with ``bench/generate.py`` when missing."""
-    folder = data_dir / str(size)
-    if not (folder / "events.csv").exists():
+def ensure_data(size: int, data_dir: Path, fmt: str = "csv") -> Path:
+    """``bench/data/N`` (CSV) or ``bench/data/N-parquet``, generated with ``bench/generate.py``
+    when missing."""
+    folder = data_dir / (str(size) if fmt == "csv" else f"{size}-{fmt}")
+    if not (folder / f"events.{fmt}").exists():
         print(f"generating {size} deals into {folder}", flush=True)
         subprocess.run(
-            [sys.executable, str(BENCH / "generate.py"), "--deals", str(size), "--out", str(folder)],
+            [sys.executable, str(BENCH / "generate.py"), "--deals", str(size), "--out", str(folder),
+             "--format", fmt],
             check=True, cwd=ROOT,
         )
     return folder
@@ -173,13 +175,14 @@ def render(rows: list[dict[str, str]], info: dict[str, str], repeat: int) -> str
         f"Measured {datetime.now():%Y-%m-%d %H:%M} by `bench/run.py` (best of {repeat}; "
         "each run a separate process).",
         "",
-        "| deals | events rows | CSV size | `voronka audit` (s) | peak RSS (MB) | bare DuckDB (s) "
-        "| bare peak RSS (MB) | audit / bare | funnel numbers |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| deals | input | events rows | files size | `voronka audit` (s) | peak RSS (MB) "
+        "| bare DuckDB (s) | bare peak RSS (MB) | audit / bare | funnel numbers |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['deals']} | {r['events']} | {r['size']} | {r['audit_s']} | {r['audit_mb']} "
+            f"| {r['deals']} | {r['input']} | {r['events']} | {r['size']} | {r['audit_s']} "
+            f"| {r['audit_mb']} "
             f"| {r['bare_s']} | {r['bare_mb']} | {r['ratio']} | {r['check']} |"
         )
     lines += ["", "Machine:", ""]
@@ -189,7 +192,7 @@ def render(rows: list[dict[str, str]], info: dict[str, str], repeat: int) -> str
     for r in rows:
         if r["deals"] == "1,000,000":
             met = float(r["ratio"]) <= TARGET_RATIO and float(r["audit_mb"]) < TARGET_RSS_MB
-            lines.append(f"Target met in this run: **{'yes' if met else 'no'}** "
+            lines.append(f"Target met in this run ({r['input']}): **{'yes' if met else 'no'}** "
                          f"({r['ratio']}×, {r['audit_mb']} MB).")
     lines.append(END)
     return "\n".join(lines)
@@ -207,10 +210,44 @@ def write_readme(block: str) -> None:
     README.write_text(text, encoding="utf-8")
 
 
+def _measure(size: int, fmt: str, args: argparse.Namespace) -> dict[str, str]:
+    """Time the audit and the bare query on ``size`` deals in ``fmt``; one row of the table."""
+    folder = ensure_data(size, args.data, fmt)
+    audit_out = args.out / f"audit-{size}-{fmt}.json"
+    bare_out = args.out / f"bare-{size}-{fmt}.json"
+    audit_cmd = [
+        *voronka_command(), "audit", str(folder / f"events.{fmt}"),
+        "--deals", str(folder / f"deals.{fmt}"), "--spend", str(folder / f"spend.{fmt}"),
+        "--funnel", str(folder / "funnel.toml"), "--format", "json", "-o", str(audit_out),
+    ]
+    bare_cmd = [sys.executable, str(BENCH / "bare_duckdb.py"), str(folder), "-o", str(bare_out)]
+    print(f"{size} deals, {fmt}: voronka audit", flush=True)
+    audit = best(audit_cmd, args.repeat)
+    print(f"{size} deals, {fmt}: bare DuckDB query", flush=True)
+    bare = best(bare_cmd, args.repeat)
+    events = json.loads(audit_out.read_text())["data_quality"]["rows_read"]
+    n_events = next((v for k, v in events.items() if Path(k).name.startswith("events")), 0)
+    size_mb = sum(p.stat().st_size for p in folder.glob(f"*.{fmt}")) / 1024**2
+    return {
+        "deals": f"{size:,}",
+        "input": fmt,
+        "events": f"{n_events:,}",
+        "size": f"{size_mb:.0f} MB",
+        "audit_s": f"{audit.seconds:.2f}",
+        "audit_mb": f"{audit.peak_mb:.0f}",
+        "bare_s": f"{bare.seconds:.2f}",
+        "bare_mb": f"{bare.peak_mb:.0f}",
+        "ratio": f"{audit.seconds / bare.seconds:.2f}",
+        "check": compare(audit_out, bare_out),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Generate what is missing, time both sides per size, print and record the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--formats", nargs="+", choices=("csv", "parquet"),
+                        default=["csv", "parquet"], help="input formats to time")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", type=Path, default=BENCH / "data")
     parser.add_argument("--out", type=Path, default=BENCH / "out")
@@ -220,33 +257,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for size in args.sizes:
-        folder = ensure_data(size, args.data)
-        audit_out = args.out / f"audit-{size}.json"
-        bare_out = args.out / f"bare-{size}.json"
-        audit_cmd = [
-            *voronka_command(), "audit", str(folder / "events.csv"),
-            "--deals", str(folder / "deals.csv"), "--spend", str(folder / "spend.csv"),
-            "--funnel", str(folder / "funnel.toml"), "--format", "json", "-o", str(audit_out),
-        ]
-        bare_cmd = [sys.executable, str(BENCH / "bare_duckdb.py"), str(folder), "-o", str(bare_out)]
-        print(f"{size} deals: voronka audit", flush=True)
-        audit = best(audit_cmd, args.repeat)
-        print(f"{size} deals: bare DuckDB query", flush=True)
-        bare = best(bare_cmd, args.repeat)
-        with open(folder / "events.csv", "rb") as fh:
-            events = sum(1 for _ in fh) - 1
-        size_mb = sum(p.stat().st_size for p in folder.glob("*.csv")) / 1024**2
-        rows.append({
-            "deals": f"{size:,}",
-            "events": f"{events:,}",
-            "size": f"{size_mb:.0f} MB",
-            "audit_s": f"{audit.seconds:.2f}",
-            "audit_mb": f"{audit.peak_mb:.0f}",
-            "bare_s": f"{bare.seconds:.2f}",
-            "bare_mb": f"{bare.peak_mb:.0f}",
-            "ratio": f"{audit.seconds / bare.seconds:.2f}",
-            "check": compare(audit_out, bare_out),
-        })
+        for fmt in args.formats:
+            rows.append(_measure(size, fmt, args))
     block = render(rows, machine(), args.repeat)
     print(block)
     if not args.no_readme:

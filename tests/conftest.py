@@ -8,6 +8,22 @@ import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
+NO_PYSPARK = "pyspark is not installed (an optional extra: pip install -e '.[spark]')"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``spark`` are skipped, with the reason, when pyspark is not installed."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        return
+    skip = pytest.mark.skip(reason=NO_PYSPARK)
+    for item in items:
+        if item.get_closest_marker("spark") is not None:
+            item.add_marker(skip)
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

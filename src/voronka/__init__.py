@@ -34,11 +34,12 @@ __all__ = [
     "load",
     "load_funnel",
     "load_template",
+    "what_if",
 ]
 
 
 if TYPE_CHECKING:
-    from voronka.api import audit, load
+    from voronka.api import audit, load, what_if
 else:
 
     def audit(*args: Any, **kwargs: Any) -> Any:
@@ -50,6 +51,12 @@ else:
     def load(*args: Any, **kwargs: Any) -> Any:
         """Read an export onto the engine; see :func:`voronka.api.load` for the arguments."""
         from voronka.api import load as run
+
+        return run(*args, **kwargs)
+
+    def what_if(*args: Any, **kwargs: Any) -> Any:
+        """The forecast with one stage's conversion changed; see :func:`voronka.api.what_if`."""
+        from voronka.api import what_if as run
 
         return run(*args, **kwargs)
 

@@ -10,7 +10,10 @@ from typing import Any
 from voronka.audit import AuditResult
 from voronka.audit.options import AuditOptions
 from voronka.audit.run import run_audit
-from voronka.engine import DealFilter, EventLog, filter_log
+from voronka.audit.what_if import WhatIf
+from voronka.audit.what_if import what_if as _what_if
+from voronka.engine import DealFilter, EventLog, apply_filter
+from voronka.engine.prepare import prepare_inputs
 from voronka.errors import UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
 from voronka.io.inputs import InputSet, open_inputs
@@ -54,14 +57,18 @@ def _funnel_of(inputs: Inputs, funnel: Funnel | PathLike | None) -> Funnel | Pat
     return inputs.funnel_path or inputs.funnel
 
 
-def resolve_funnel(log: EventLog, funnel: Funnel | PathLike | None) -> Funnel:
+def resolve_funnel(
+    log: EventLog, funnel: Funnel | PathLike | None, *, templates: bool = True
+) -> Funnel:
     """The funnel to audit with: the one given, else a built-in template that fits the data's
-    stage names, else one inferred from the order of events (``funnel.origin`` says which)."""
+    stage names (unless ``templates`` is False: a CRM export whose own pipeline has stages the
+    CRM's default lacks), else one inferred from the order of events (``funnel.origin`` says
+    which)."""
     if isinstance(funnel, Funnel):
         return funnel
     if funnel is not None:
         return load_funnel(funnel)
-    template = choose_template(log.stage_name_counts())
+    template = choose_template(log.stage_name_counts()) if templates else None
     if template is not None:
         return template
     return infer_funnel(log.stage_name_stats())
@@ -90,11 +97,19 @@ def load(
     as_of: datetime | date | str | None = None,
     backend: Any = None,
     progress: Progress | None = None,
+    engine: Any = None,
 ) -> EventLog:
     """Read an export and put it on the engine (DuckDB in memory unless ``backend`` is an Ibis
-    connection), with its stages mapped to the funnel (given, a fitting template, or inferred)."""
+    connection), with its stages mapped to the funnel (given, a fitting template, or inferred).
+    With ``engine`` (a connection URL or an Ibis connection), ``events`` and ``deals`` are tables
+    or Parquet folders on it, as in :func:`audit`."""
+    if engine is not None:
+        log, _ = _log_on_engine(engine, events, deals=deals, spend=None, funnel=funnel,
+                                column_map=column_map, strict=strict, as_of=as_of)
+        return log
     inputs = read_inputs(events, deals=deals, column_map=column_map, strict=strict,
                          progress=progress, funnel=_given_path(funnel))
+    inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
     return _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                             backend=backend)
 
@@ -118,7 +133,8 @@ def _log_from_inputs(
         backend=backend,
         as_of=as_of,
     )
-    return log.with_funnel(resolve_funnel(log, funnel))
+    custom = inputs.crm is not None and inputs.funnel is None
+    return log.with_funnel(resolve_funnel(log, funnel, templates=not custom))
 
 
 def audit(
@@ -165,6 +181,7 @@ def audit(
     else:
         inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
                              strict=strict, progress=progress, funnel=_given_path(funnel))
+        inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
         log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                                backend=backend)
         reads, notes = inputs.reads, inputs.limitations
@@ -218,7 +235,7 @@ def audit_log(
     if plan is not None and plan_revenue is not None:
         raise UsageError("give either --plan or --plan-revenue, not both")
     if flt is not None and not flt.empty:
-        log = filter_log(log, flt)
+        log = apply_filter(log, flt)
     options = AuditOptions(
         by=tuple(by) if by else None,
         plan=plan,
@@ -255,3 +272,10 @@ def _log_on_engine(
     )
     log = sources.log(_parse_as_of(as_of))
     return log.with_funnel(resolve_funnel(log, funnel)), sources.reads
+
+
+def what_if(result: AuditResult, *, stage: str, rate: float) -> WhatIf:
+    """The plan forecast of ``result`` if ``stage`` (a stage id of the funnel) converted at
+    ``rate`` (0 … 1): expected wins, their range, the plan probability and revenue, from the same
+    model and seed as the forecast (see :mod:`voronka.audit.what_if`). Fast: no data is read."""
+    return _what_if(result, stage=stage, rate=rate)

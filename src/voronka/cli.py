@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from voronka.errors import InputError, UsageError
 from voronka.i18n import normalize_language, t
+from voronka.outputs import catch_interrupts, interrupted, write_output
 from voronka.text_safety import safe_text
 
 app = typer.Typer(
@@ -115,14 +116,14 @@ def _write_output(content: str | bytes, fmt: str, output: str | None, console: C
         else:
             sys.stdout.write(content if content.endswith("\n") else content + "\n")
         return
-    path = Path(output)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    Console(stderr=True).print(escape(safe_text(t("cli.written", lang, path=str(path)))))
+    path = write_output(output, content, _INPUTS)
+    Console(stderr=True, emoji=False).print(
+        escape(safe_text(t("cli.written", lang, path=str(path))))
+    )
+
+
+_INPUTS: list[str] = []
+"""The input paths of the running command (an output must not overwrite one)."""
 
 
 def _render(result: Any, fmt: str, lang: str, funnel: Any, console: Console) -> str | bytes:
@@ -310,24 +311,43 @@ def pull_command(
         Console().print(escape(safe_text(line)))
 
 
-from voronka.cli_serve import serve_command  # noqa: E402  (registered after the other commands)
+from voronka.cli_live import register as _register_live  # noqa: E402
+
+_register_live(app)  # voronka sync, watch, hooks (docs/live.md)
+
+from voronka.cli_serve import serve_command  # noqa: E402
 
 app.command("serve")(serve_command)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``voronka`` command; returns the exit status."""
+    """Entry point of the ``voronka`` command; returns the exit status (130 after Ctrl-C, with
+    one line and no output written)."""
     args = sys.argv[1:] if argv is None else argv
     lang = None
     if "--lang" in args and args.index("--lang") + 1 < len(args):
         lang = args[args.index("--lang") + 1]
     lang = _lang_of(lang)
+    _INPUTS[:] = [a for a in args if not a.startswith("-") and Path(a).exists()]
+    code = 130
+    with catch_interrupts():
+        try:
+            code = _main(args, lang)
+        except KeyboardInterrupt:
+            code = 130
+    if code == 130 or interrupted():
+        Console(stderr=True, highlight=False, emoji=False).print(t("cli.interrupted", lang))
+        return 130
+    return code
+
+
+def _main(args: list[str], lang: str) -> int:
     try:
         app(args, standalone_mode=False)
     except InputError as exc:
         describe_in = getattr(exc, "describe_in", None)
         message = describe_in(lang) if callable(describe_in) else exc.describe()
-        Console(stderr=True, highlight=False).print(
+        Console(stderr=True, highlight=False, emoji=False).print(
             f"[bold red]{t('cli.error_input', lang)}[/] {escape(safe_text(message))}",
             soft_wrap=True
         )
@@ -337,15 +357,15 @@ def main(argv: list[str] | None = None) -> int:
         if code is None:
             code = getattr(exc, "code", 0)
         return int(code or 0)
-    except typer.Abort:
-        return 1
+    except typer.Abort:  # click turns Ctrl-C into Abort
+        return 130 if interrupted() else 1
     except Exception as exc:  # usage errors of the (vendored) click parser, internal errors
         # typer vendors click, so its usage errors are recognised by shape, not by class.
         show = getattr(exc, "show", None)
         if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
             show()
             return 2
-        Console(stderr=True, highlight=False).print(
+        Console(stderr=True, highlight=False, emoji=False).print(
             f"[bold red]{t('cli.error_internal', lang)}[/] {type(exc).__name__}: {escape(safe_text(exc))}"
         )
         if os.environ.get("VORONKA_DEBUG"):

@@ -17,13 +17,8 @@ import pytest
 from flowgen import Process, generate_history, truth_forward
 from pathsim import sample_exits, simulate_win_times
 
-from voronka.audit.forecast import (
-    backtest_months,
-    build_forecast,
-    forecast_from_moment,
-    future_arrivals,
-    month_middle,
-)
+from voronka.audit.backtest import backtest_months, build_forecast, month_middle
+from voronka.audit.forecast import forecast_from_moment, future_arrivals
 from voronka.audit.hazards import HazardModel, bucket_exposure, fit_hazards
 from voronka.audit.serialize import to_plain
 from voronka.engine import EventLog
@@ -129,13 +124,14 @@ def test_future_arrivals_follow_the_weekday_pattern() -> None:
     is the 16th: expected 4 leads; the Thursday half-day starts the intervals with length 0.5."""
     mondays = [dt.date(2025, 6, 2), dt.date(2025, 6, 9)]
     arrivals = pd.DataFrame({"day": mondays, "stage_index": [0, 0], "deals": [4, 4]})
-    out = future_arrivals(
+    out, model = future_arrivals(
         arrivals,
         arrival_days=14,
         as_of=dt.datetime(2025, 6, 12, 12, 0),
         until=dt.datetime(2025, 6, 17),
         n_stages=3,
     )
+    assert model is None  # no lead model asked for
     assert out.lengths[0] == pytest.approx(0.5)
     assert out.means.sum() == pytest.approx(4.0)
     assert out.means[4] == pytest.approx(4.0)  # Thu½, Fri, Sat, Sun, Mon
@@ -233,12 +229,18 @@ def test_forecast_is_reproducible_with_its_seed(history_log) -> None:  # type: i
 
 
 def test_backtest_is_in_the_json_and_calibrated_on_a_stable_process(history_log) -> None:  # type: ignore[no-untyped-def]
-    """Six backtest months, each forecast from the log truncated at the middle of the month, with
-    the actual wins taken from the full log (pandas); on a stable process the 80% range holds the
-    actual in most months (≥ 4 of 6), and the rows serialise to JSON."""
+    """Twelve backtest months (the default), each forecast from the log truncated at the middle of
+    the month, with the actual wins taken from the full log (pandas); on a stable process the 80%
+    range holds the actual in most months (≥ 8 of 12), the calibration's Wilson interval contains
+    0.8, and the rows serialise to JSON."""
     _, history, log = history_log
     forecast = build_forecast(log, log.funnel, plan=200, plan_revenue=1e7, n_sims=1000)  # type: ignore[arg-type]
-    assert len(forecast.backtest) == 6
+    assert len(forecast.backtest) == 12
+    assert forecast.backtest_status == "ok"
+    cal = forecast.calibration
+    assert cal is not None and cal.months == 12
+    assert cal.coverage_low <= 0.8 <= cal.coverage_high
+    assert cal.brier is not None and cal.brier_naive is not None
     deals = history.deals
     for row in forecast.backtest:
         start = pd.Timestamp(row.month)
@@ -250,9 +252,9 @@ def test_backtest_is_in_the_json_and_calibrated_on_a_stable_process(history_log)
         assert row.as_of == month_middle(row.month, (end - pd.Timedelta(days=1)).date())
         assert row.p10 <= row.expected <= row.p90
         assert row.inside == (row.p10 <= row.actual <= row.p90)
-    assert forecast.backtest_coverage is not None and forecast.backtest_coverage >= 4 / 6
+    assert forecast.backtest_coverage is not None and forecast.backtest_coverage >= 8 / 12
     plain = json.loads(json.dumps(to_plain(forecast)))
-    assert len(plain["backtest"]) == 6
+    assert len(plain["backtest"]) == 12
     assert {"month", "as_of", "expected", "p10", "p90", "actual", "inside"} <= set(
         plain["backtest"][0]
     )
@@ -267,7 +269,7 @@ def test_backtest_on_the_demo_data_is_calibrated() -> None:
     data = generate_demo(20_000, seed=0)
     events = data.events.drop(columns=["entered_at_text"]).dropna(subset=["entered_at"])
     log = EventLog.build(events, data.deals, data.funnel, as_of=data.as_of)
-    forecast = build_forecast(log, data.funnel, plan=150, n_sims=1000)
+    forecast = build_forecast(log, data.funnel, plan=150, n_sims=1000, backtest=6)
     assert len(forecast.backtest) == 6
     assert forecast.backtest_coverage is not None and forecast.backtest_coverage >= 0.6
     deals = data.deals

@@ -21,7 +21,7 @@ from voronka.engine import EventLog
 from voronka.engine.flow import DEFAULT_EDGES, episodes_table
 from voronka.engine.moments import MomentSpec, moment_state, moment_states
 
-KEYS = ["stage_index", "bucket", "to_index", "recent"]
+KEYS = ["stage_index", "bucket", "to_index", "recent", "fresh"]
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,7 @@ def truncated_histogram(log: EventLog, cut: dt.datetime, history_days: int) -> p
     rows["bucket"] = np.searchsorted(DEFAULT_EDGES, rows["days"], side="right") - 1
     rows["bucket"] = rows["bucket"].clip(lower=0)
     rows["recent"] = rows["started_at"] >= pd.Timestamp(cut - dt.timedelta(days=history_days))
+    rows["fresh"] = rows["started_at"] >= pd.Timestamp(cut - dt.timedelta(days=91))
     out = rows.groupby(KEYS, as_index=False).agg(deals=("days", "size"), days_sum=("days", "sum"))
     return out.sort_values(KEYS).reset_index(drop=True)
 

@@ -83,3 +83,29 @@ def test_reverse_funnel_on_the_demo_uses_mature_conversions_and_costs_sources() 
     assert build_reverse_funnel(
         log, data.funnel, period_start=dt.date(2026, 11, 1), period_end=dt.date(2026, 11, 30)
     ) is None
+
+
+def test_reverse_funnel_with_time_by_hand() -> None:
+    """Three stages a → b → won; conversions 0.5 and 0.4; plan 10, 4 won so far, 6 remaining.
+    Open now: 20 at a, 5 at b. Lags (median, p90): a 20 d, b 10 d, 15 days left.
+    P(lag ≤ 15) for b (median 10, p90 20): z = ln 1.5 / (ln 2 / 1.2816) = 0.7497 → 0.7733; for a
+    (median 20, p90 40): z = ln 0.75 / (ln 2 / 1.2816) = −0.5319 → 0.2974.
+    Pipeline wins from b on: 5 × 0.4 × 0.7733 = 1.547; from a on: that + 20 × 0.2 × 0.2974 = 2.736.
+    Still needed at b: (6 − 1.547) / 0.4 = 11.13, by 30 − 10 days; at a: (6 − 2.736) / 0.2 = 16.32,
+    by day 20 − 20 → the period's start: late when as_of is past it."""
+    from voronka.audit.reverse import with_timing
+
+    rows = stage_needs(["a", "b", "won"], 10, [0.5, 0.4], ["mature", "mature"], [50, 25, 10])
+    out = with_timing(
+        rows, won_so_far=4, open_here=[20, 5, 0], lags=[(20.0, 40.0), (10.0, 20.0), (None, None)],
+        period_end=dt.date(2025, 6, 30), as_of=dt.datetime(2025, 6, 16), monthly_flow=[90, 40, 9],
+    )
+    a, b, won = out
+    assert b.pipeline_wins == pytest.approx(1.5466, abs=1e-3)
+    assert a.pipeline_wins == pytest.approx(2.7362, abs=1e-3)
+    assert b.still_needed == pytest.approx((6 - 1.5466) / 0.4, abs=1e-2)
+    assert a.still_needed == pytest.approx((6 - 2.7362) / 0.2, abs=1e-2)
+    assert b.needed_by == dt.date(2025, 6, 21) and not b.late
+    assert a.needed_by == dt.date(2025, 6, 11) and a.late
+    assert (a.in_pipeline, b.in_pipeline) == (25, 5)
+    assert won.still_needed == 6 and a.monthly_flow == 90

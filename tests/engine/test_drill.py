@@ -14,7 +14,7 @@ import pytest
 
 from voronka import api
 from voronka.demo import generate_demo, write_demo
-from voronka.engine import DealFilter, DealSelection, count_deals, deal_page, filter_log
+from voronka.engine import DealFilter, DealSelection, count_deals, deal_page, apply_filter
 from voronka.errors import UsageError
 
 
@@ -35,7 +35,7 @@ def loaded(demo: tuple[Path, pd.DataFrame]) -> tuple[api.Inputs, object]:
 def test_filter_keeps_exactly_the_managers_deals(demo, loaded) -> None:
     _, deals = demo
     manager = deals["Ответственный"].value_counts().index[0]
-    log = filter_log(loaded[1], DealFilter(where=(("manager", manager),)))
+    log = apply_filter(loaded[1], DealFilter(where=(("manager", manager),)))
     oracle = deals[deals["Ответственный"] == manager]
     assert count_deals(log, DealSelection("all")) == len(oracle)
     page = deal_page(log, DealSelection("all"), limit=500)
@@ -50,7 +50,7 @@ def test_filter_by_period_counts_deals_created_on_those_days(loaded) -> None:
     created = pd.to_datetime(everyone["created_at"])
     start, end = created.quantile(0.3).date(), created.quantile(0.6).date()
     oracle = ((created.dt.date >= start) & (created.dt.date <= end)).sum()
-    log = filter_log(loaded[1], DealFilter(created_from=start, created_to=end))
+    log = apply_filter(loaded[1], DealFilter(created_from=start, created_to=end))
     assert count_deals(log, DealSelection("all")) == oracle > 0
 
 
@@ -85,6 +85,6 @@ def test_pages_are_bounded_sorted_and_disjoint(loaded) -> None:
 
 def test_unknown_filter_column_is_a_usage_error(loaded) -> None:
     with pytest.raises(UsageError, match="no deal column"):
-        filter_log(loaded[1], DealFilter(where=(("nope", "x"),)))
+        apply_filter(loaded[1], DealFilter(where=(("nope", "x"),)))
     with pytest.raises(UsageError):
-        filter_log(loaded[1], DealFilter(dt.date(2025, 5, 1), dt.date(2025, 4, 1)))
+        apply_filter(loaded[1], DealFilter(dt.date(2025, 5, 1), dt.date(2025, 4, 1)))

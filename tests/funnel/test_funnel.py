@@ -80,7 +80,7 @@ def test_round_trip_through_toml(tmp_path: Path) -> None:
         ("[[stage]]\nid='a'\n[outcomes]\nwon='b'", "won stage 'b'"),
         ("[[stage]]\nid='a'\nbenchmark=1.5", "not a fraction"),
         ("[[stage]]\nid='a'\nmax_days='x'", "expected a number"),
-        ("[[stage]]\nid='a'\ncolour='red'", "unknown keys"),
+        ("[[stage]]\nid='a'\ncolour='red'", "unknown key"),
         ("[[stage]\nid='a'", "not a valid TOML"),
         ("[[stage]]\nid='a'\naliases=['X']\n[[stage]]\nid='b'\naliases=['x']", "matches both"),
     ],

@@ -1,5 +1,6 @@
-"""Property: whatever cells are broken, rows read = rows used + rows rejected, and every
-rejected row is the one that was broken, with the reason of its first broken column."""
+"""Property: whatever cells are broken, rows read = rows used + rows rejected; a row is rejected
+only when its required id is broken, and a broken optional field (date, amount, status) is nulled
+and reported as a field issue on a row that is kept."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ COLUMNS = ["deal_id", "created_at", "amount", "status"]
 def test_rows_read_equal_used_plus_rejected(broken: list[set[str]], delimiter: str) -> None:
     lines = [delimiter.join(COLUMNS)]
     expected: dict[int, str] = {}
+    fields: dict[tuple[int, str], str] = {}
     for i, cells in enumerate(broken, start=1):
         amount = "1 000,5" if delimiter != "," else "1000.5"
         row = {
@@ -38,8 +40,11 @@ def test_rows_read_equal_used_plus_rejected(broken: list[set[str]], delimiter: s
         }
         for column in cells:
             row[column] = BREAKS[column][0]
-        if cells:
-            expected[i] = next(BREAKS[c][1] for c in COLUMNS if c in cells)
+        if "deal_id" in cells:
+            expected[i] = "missing_value"
+        else:
+            for column in cells:
+                fields[(i, column)] = BREAKS[column][1]
         lines.append(delimiter.join(row[c] for c in COLUMNS))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "deals.csv"
@@ -49,6 +54,11 @@ def test_rows_read_equal_used_plus_rejected(broken: list[set[str]], delimiter: s
     assert result.table.num_rows + result.rejects.num_rows == result.rows_read
     got = {r["row"]: r["reason"] for r in result.rejects.to_pylist()}
     assert got == expected
+    got_fields = {(r["row"], r["column"]): r["reason"] for r in result.field_issues.to_pylist()}
+    assert got_fields == fields
+    kept = dict(zip(result.table.column("_row").to_pylist(), result.table.to_pylist(), strict=True))
+    for (row, column), _reason in fields.items():
+        assert kept[row][column] is None  # the broken field is nulled, the row kept
     assert sorted(result.table.column("_row").to_pylist()) == [
         i for i in range(1, len(broken) + 1) if i not in expected
     ]

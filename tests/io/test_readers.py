@@ -41,13 +41,17 @@ def test_bad_date_in_row_n_is_rejected_with_n(tmp_path: Path) -> None:
     result = read_events(write(tmp_path, text))
     assert result.rows_read == 5
     assert result.table.num_rows + result.rejects.num_rows == result.rows_read
-    assert result.table.column("deal_id").to_pylist() == ["1", "1", "2"]
+    # the bad amount of row 5 is an optional field: nulled and reported, the row kept
+    assert result.table.column("deal_id").to_pylist() == ["1", "1", "2", "4"]
+    assert result.table.column("amount").to_pylist()[-1] is None
     rejects = result.rejects.to_pylist()
+    assert len(rejects) == 1
     assert rejects[0]["row"] == 4
     assert rejects[0]["reason"] == "bad_date"
     assert rejects[0]["column"] == "entered_at"
     assert rejects[0]["value"] == "31.02.2024"
-    assert rejects[1]["row"] == 5 and rejects[1]["reason"] == "bad_number"
+    issues = result.field_issues.to_pylist()
+    assert [(i["row"], i["reason"], i["value"]) for i in issues] == [(5, "bad_number", "abc")]
     assert set(result.rejects.column("reason").to_pylist()) <= set(REJECT_REASONS)
 
 
@@ -166,8 +170,9 @@ def test_multiline_quoted_cells(tmp_path: Path) -> None:
 def test_bad_status_and_bad_month(tmp_path: Path) -> None:
     deals = write(tmp_path, "id,status\n1,won\n2,maybe\n", name="deals.csv")
     result = read_deals(deals)
-    assert result.rejects.to_pylist()[0]["reason"] == "bad_status"
-    assert result.rejects.to_pylist()[0]["row"] == 2
+    assert result.rejects.num_rows == 0  # a bad status is nulled, the deal kept
+    assert result.field_issues.to_pylist()[0]["reason"] == "bad_status"
+    assert result.field_issues.to_pylist()[0]["row"] == 2
     spend = write(tmp_path, "source,month,cost\nvk,2024-13,10\nvk,,5\n", name="spend.csv")
     reasons = [r["reason"] for r in read_spend(spend).rejects.to_pylist()]
     assert reasons == ["bad_month", "missing_value"]

@@ -39,8 +39,7 @@ from voronka.audit.stats import (
     poisson_changepoint,
     wilson_interval,
 )
-from voronka.engine import EventLog
-from voronka.engine.cohorts import lead_volume, stage_cohorts
+from voronka.engine import EventLog, lead_volume, stage_cohorts
 
 DAYS_PER_PERIOD = {"week": 7.0, "month": 365.25 / 12}
 """Days in a period, to express volumes per week or per month."""

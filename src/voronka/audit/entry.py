@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from voronka.engine import EventLog, hygiene
+from voronka.engine import EventLog, entry_violations
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def build_entry_criteria(log: EventLog) -> tuple[EntryCriteria, ...]:
     requires = {i: s.requires for i, s in enumerate(funnel.stages) if s.requires}
     if not requires:
         return ()
-    stage_frame, field_frame = hygiene.entry_violations(log, requires)
+    stage_frame, field_frame = entry_violations(log, requires)
     per_stage = {int(r.stage_index): r for r in stage_frame.itertuples(index=False)}
     out: list[EntryCriteria] = []
     for index, columns in requires.items():

@@ -2,9 +2,12 @@
 
 The forecast is a Monte Carlo (:mod:`voronka.audit.simulate`) from the state of the funnel at
 ``as_of``: every open deal moves on from its current stage with rates that depend on how long it
-has already waited there; new leads arrive until the period ends at the rate of the last eight
-weeks with its weekday pattern; deals already won in the period count. Parker (2017) on Monte Carlo
-sales forecasting; STATISTICS.md ("Probability of the plan").
+has already waited there (recent episodes weighted more, :mod:`voronka.audit.hazards`); new leads
+arrive until the period ends as a negative-binomial model with trend and yearly season expects
+(:mod:`voronka.audit.arrivals`), spread over the days with the weekday pattern of the last eight
+weeks; deals already won in the period count. The rolling backtest of the last twelve months
+(:mod:`voronka.audit.backtest`, where :func:`build_forecast` lives) scores the forecast
+(:mod:`voronka.audit.calibration`) and, when it under-covered, widens the current range. Parker (2017) on Monte Carlo sales forecasting; STATISTICS.md.
 """
 
 from __future__ import annotations
@@ -12,21 +15,31 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from voronka.audit.hazards import FloatArray, hazards_from_episodes, open_state
-from voronka.audit.simulate import Arrivals, simulate_plan
-from voronka.engine.moments import MomentState
-
-if TYPE_CHECKING:
-    from voronka.engine.log import EventLog
-    from voronka.funnel import Funnel
+from voronka.audit.arrivals import LeadOutlook, lead_outlook
+from voronka.audit.calibration import Calibration, stretch
+from voronka.audit.hazards import (
+    FloatArray,
+    HazardCounts,
+    OpenCells,
+    hazards_from_episodes,
+    open_state,
+)
+from voronka.audit.simulate import Arrivals, BigDeals, simulate_plan
+from voronka.engine import MomentState
 
 DAY = dt.timedelta(days=1)
+
+PATTERN_DAYS = 56
+"""Whole days before ``as_of`` the weekday pattern of new leads is read from."""
+
+LEAD_HISTORY_DAYS = 728
+"""Days of lead history the lead model is fitted on (two years, whole weeks)."""
+
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,10 @@ class BacktestMonth:
         revenue_p10: 10th percentile of revenue.
         revenue_p90: 90th percentile of revenue.
         revenue_actual: actual revenue of the month.
+        p50: median of won deals.
+        plan: the plan the month is scored against (the user's, else last month's wins + 10 %).
+        p_plan: the forecast's probability of meeting it.
+        naive_p_plan: the naive forecaster's (last month's wins again, Poisson).
     """
 
     month: dt.date
@@ -81,6 +98,10 @@ class BacktestMonth:
     revenue_p10: float | None = None
     revenue_p90: float | None = None
     revenue_actual: float | None = None
+    p50: float | None = None
+    plan: float | None = None
+    p_plan: float | None = None
+    naive_p_plan: float | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,16 @@ class Forecast:
         expected_new_leads: new leads expected from ``as_of`` to the period's end.
         simulations: number of Monte Carlo runs.
         seed: the random seed (the same seed gives the same numbers).
+        calibration: coverage with its interval, Brier scores and the conformal widening from
+            the backtest (None without backtest months).
+        backtest_status: ``ok``; ``no_closing_dates`` (the data does not say when deals were
+            closed, so a past month cannot be seen as it was: no backtest rather than one that
+            looks ahead); ``no_history`` (no complete month before ``as_of``).
+        widened_by: the factor the range (and ``p_plan``) was stretched by around the median
+            because the backtest under-covered (1: not widened).
+        model_p10: the model's 10th percentile before widening.
+        model_p90: the model's 90th percentile before widening.
+        leads: the lead model behind ``expected_new_leads`` (None: the recent rate as it is).
     """
 
     plan: float | None
@@ -123,6 +154,72 @@ class Forecast:
     expected_new_leads: float = 0.0
     simulations: int = 0
     seed: int = 0
+    calibration: Calibration | None = None
+    backtest_status: str = "ok"
+    widened_by: float = 1.0
+    model_p10: float | None = None
+    model_p90: float | None = None
+    leads: LeadOutlook | None = None
+    inputs: ModelInputs | None = field(
+        default=None, repr=False, compare=False, metadata={"internal": True}
+    )
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """The aggregates the forecast was simulated from, kept for the what-if
+    (:mod:`voronka.audit.what_if`); not part of the JSON contract.
+
+    Attributes:
+        counts: the hazard model's sufficient statistics.
+        cells: the open deals.
+        arrivals: the expected new leads.
+        window_start: start of the counted window, days from ``as_of``.
+        horizon: its end.
+        amount_quantiles: the won-amount distribution (None without amounts).
+        won_so_far: deals won in the period up to ``as_of``.
+        won_amount_so_far: their revenue.
+        n_sims: simulations.
+        seed: the seed.
+        big: the largest open deals, followed one by one with their amounts (None: none).
+    """
+
+    counts: HazardCounts
+    cells: OpenCells
+    arrivals: Arrivals
+    window_start: float
+    horizon: float
+    amount_quantiles: FloatArray | None
+    won_so_far: int
+    won_amount_so_far: float | None
+    n_sims: int
+    seed: int
+    big: BigDeals | None = None
+
+
+def big_deals(largest: pd.DataFrame | None, cells: OpenCells, edges: FloatArray) -> tuple[
+    BigDeals | None, OpenCells
+]:
+    """The largest open deals (engine: ``stage_index``, ``days``, ``amount``) as :class:`BigDeals`,
+    and the open cells without them (each taken out of its stage × days bucket)."""
+    if largest is None or largest.empty:
+        return None, cells
+    stage = largest["stage_index"].to_numpy(dtype=np.int64)
+    age = largest["days"].to_numpy(dtype=np.float64)
+    bucket_of_cell = np.searchsorted(edges, cells.age, side="right") - 1
+    count = cells.count.copy()
+    keep = np.zeros(stage.shape[0], dtype=bool)
+    for i, (k, a) in enumerate(zip(stage, age, strict=True)):
+        b = np.searchsorted(edges, a, side="right") - 1
+        hit = np.flatnonzero((cells.stage == k) & (bucket_of_cell == b) & (count > 0))
+        if hit.size:  # a deal of the histogram: follow it alone instead
+            count[hit[0]] -= 1
+            keep[i] = True
+    if not keep.any():
+        return None, cells
+    big = BigDeals(stage=stage[keep], age=age[keep],
+                   amount=largest["amount"].to_numpy(dtype=np.float64)[keep])
+    return big, OpenCells(stage=cells.stage, age=cells.age, count=count)
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -146,14 +243,21 @@ def future_arrivals(
     as_of: dt.datetime,
     until: dt.datetime,
     n_stages: int,
-) -> Arrivals:
+    outlook: bool = False,
+) -> tuple[Arrivals, LeadOutlook | None]:
     """Expected new leads per calendar day from ``as_of`` to ``until`` (weekday pattern kept).
 
     The rate for weekday *w* is the leads that arrived on weekday *w* in the window divided by the
-    number of weekday-*w* days in it (the window is the ``arrival_days`` whole days before
-    ``as_of``'s date). A part-day at ``as_of`` gets its fraction of the day's rate.
+    number of weekday-*w* days in it (the window is the last ``min(arrival_days, 56)`` whole days
+    before ``as_of``'s date). A part-day at ``as_of`` gets its fraction of the day's rate. With
+    ``outlook``, the level comes from the lead model of :mod:`voronka.audit.arrivals` fitted on all
+    the ``arrival_days`` (trend, season, overdispersion), the pattern from the recent weeks.
     """
+    history = arrivals
+    arrival_days = min(arrival_days, PATTERN_DAYS)
     first_day = as_of.date() - dt.timedelta(days=arrival_days)
+    if len(arrivals):
+        arrivals = arrivals[arrivals["day"] >= first_day]
     window = [first_day + dt.timedelta(days=i) for i in range(arrival_days)]
     days_per_weekday = np.bincount([d.weekday() for d in window], minlength=7)
     leads_per_weekday = np.zeros(7)
@@ -180,13 +284,20 @@ def future_arrivals(
         moment = next_midnight
     if entry.sum() == 0:
         entry[0] = 1.0
-    return Arrivals(
+    out = Arrivals(
         starts=np.array(starts),
         lengths=np.array(lengths),
         means=np.array(means),
         entry_probs=entry / entry.sum(),
         rate_shape=total,
     )
+    model = lead_outlook(history, as_of, out.starts, out.lengths) if outlook and starts else None
+    if model is None or out.means.sum() <= 0:
+        return out, None
+    scaled = out.means * (model.expected / out.means.sum())
+    return dataclasses.replace(
+        out, means=scaled, rate_shape=0.0, log_sd=model.log_sd, dispersion=model.dispersion
+    ), model
 
 
 def _count_quantiles(total: FloatArray) -> tuple[float, float, float]:
@@ -194,36 +305,53 @@ def _count_quantiles(total: FloatArray) -> tuple[float, float, float]:
     return float(q[0]), float(q[1]), float(q[2])
 
 
-def forecast_from_moment(
+@dataclass(frozen=True)
+class Draws:
+    """The simulated outcomes behind a forecast (not part of the contract; for the backtest, the
+    widening and the what-if).
+
+    Attributes:
+        wins: won deals in the period per simulation (the period's wins so far included).
+        revenue: their revenue (None without amounts).
+    """
+
+    wins: FloatArray
+    revenue: FloatArray | None
+    inputs: ModelInputs | None = None
+
+
+def simulate_moment(
     snapshot: MomentState,
     n_stages: int,
     *,
     period_start: dt.date,
     period_end: dt.date,
-    plan: float | None = None,
-    plan_revenue: float | None = None,
     n_sims: int = 2000,
     seed: int = 0,
-) -> Forecast:
-    """The forecast for ``period_start`` … ``period_end`` (inclusive) from one snapshot.
-
-    ``n_stages`` counts the stages of the line up to and including the won stage (the last).
-    Won deals are the snapshot's ``won_in_period`` plus, per simulation, the deals won between
-    ``max(as_of, period_start)`` and the end of ``period_end``. ``p10``/``p90`` of the count are
-    the inverted-CDF quantiles, so the range holds at least 80% of the simulated outcomes.
-    """
+    lead_model: bool = True,
+    largest: pd.DataFrame | None = None,
+) -> tuple[Draws, int, Arrivals, LeadOutlook | None]:
+    """The simulated wins of ``period_start`` … ``period_end`` from one snapshot: the draws, the
+    open deals, the arrivals used and the lead model (see :func:`forecast_from_moment`).
+    ``largest``: the largest open deals with their amounts (``largest_open_deals``), followed one by
+    one in the revenue."""
     as_of = snapshot.as_of
     until = _midnight(period_end) + DAY
     horizon = max(_days(until - as_of), 0.0)
     window_start = max(_days(_midnight(period_start) - as_of), 0.0)
     model = hazards_from_episodes(snapshot.episodes, n_stages, snapshot.edges)
     cells = open_state(snapshot.episodes, n_stages)
-    arrivals = future_arrivals(
+    open_deals = cells.deals
+    if snapshot.amount_quantiles is None:
+        largest = None  # no revenue is simulated: the big deals stay in their cells
+    big, cells = big_deals(largest, cells, np.asarray(snapshot.edges, dtype=np.float64))
+    arrivals, leads = future_arrivals(
         snapshot.arrivals,
         arrival_days=snapshot.arrival_days,
         as_of=as_of,
         until=until,
         n_stages=n_stages,
+        outlook=lead_model,
     )
     quantiles = (
         np.asarray(snapshot.amount_quantiles, dtype=np.float64)
@@ -239,17 +367,44 @@ def forecast_from_moment(
         n_sims=n_sims,
         amount_quantiles=quantiles,
         seed=seed,
+        big=big,
     )
     total = sim.wins.astype(np.float64) + snapshot.won_in_period
-    p10, p50, p90 = _count_quantiles(total)
     revenue = None
     if sim.revenue is not None:
-        so_far = snapshot.won_amount_in_period or 0.0
-        money = sim.revenue + so_far
+        revenue = sim.revenue + (snapshot.won_amount_in_period or 0.0)
+    inputs = ModelInputs(
+        counts=model, cells=cells, arrivals=arrivals, window_start=window_start, horizon=horizon,
+        amount_quantiles=quantiles, won_so_far=snapshot.won_in_period,
+        won_amount_so_far=snapshot.won_amount_in_period, n_sims=n_sims, seed=seed,
+        big=big,
+    )
+    return Draws(total, revenue, inputs), open_deals, arrivals, leads
+
+
+def forecast_from_draws(
+    draws: Draws,
+    *,
+    plan: float | None,
+    plan_revenue: float | None,
+    period_start: dt.date,
+    period_end: dt.date,
+    won_so_far: int,
+    won_amount_so_far: float | None,
+    widen: float = 1.0,
+) -> Forecast:
+    """The :class:`Forecast` numbers of simulated outcomes, the range stretched by ``widen``
+    around its median (:func:`voronka.audit.calibration.stretch`; money alike)."""
+    m10, _, m90 = _count_quantiles(draws.wins)
+    total = stretch(draws.wins, widen)
+    p10, p50, p90 = _count_quantiles(total)
+    revenue = None
+    if draws.revenue is not None:
+        money = stretch(draws.revenue, widen)
         r10, r90 = np.quantile(money, [0.1, 0.9])
         revenue = RevenueForecast(
             plan=plan_revenue,
-            won_so_far=float(so_far),
+            won_so_far=float(won_amount_so_far or 0.0),
             expected=float(money.mean()),
             p10=float(r10),
             p90=float(r90),
@@ -259,131 +414,51 @@ def forecast_from_moment(
         plan=plan,
         period_start=period_start,
         period_end=period_end,
-        won_so_far=snapshot.won_in_period,
+        won_so_far=won_so_far,
         expected=float(total.mean()),
         p10=p10,
         p90=p90,
         p_plan=float(np.mean(total >= plan)) if plan is not None else None,
         p50=p50,
         revenue=revenue,
-        open_deals=cells.deals,
-        expected_new_leads=float(arrivals.means.sum()),
-        simulations=n_sims,
-        seed=seed,
+        simulations=int(total.shape[0]),
+        widened_by=widen,
+        model_p10=m10,
+        model_p90=m90,
     )
 
 
-def backtest_months(as_of: dt.datetime, months: int = 6) -> list[tuple[dt.date, dt.date]]:
-    """The last ``months`` complete calendar months before ``as_of`` (first, last day), oldest
-    first. A month is complete when its last moment is not after ``as_of``."""
-    out: list[tuple[dt.date, dt.date]] = []
-    # The month containing as_of is never complete: it ends after as_of.
-    first, _ = month_bounds(as_of.date())
-    while len(out) < months:
-        first = (first - DAY).replace(day=1)
-        out.append(month_bounds(first))
-    return out[::-1]
-
-
-def month_middle(start: dt.date, end: dt.date) -> dt.datetime:
-    """The middle moment of the days ``start`` … ``end``."""
-    return _midnight(start) + (_midnight(end) + DAY - _midnight(start)) / 2
-
-
-def backtest_row(
+def forecast_from_moment(
     snapshot: MomentState,
     n_stages: int,
     *,
-    month: tuple[dt.date, dt.date],
-    actual: int,
-    actual_revenue: float | None,
-    n_sims: int,
-    seed: int,
-) -> BacktestMonth:
-    """One backtest month: the forecast from ``snapshot`` (taken mid-month) against ``actual``."""
-    f = forecast_from_moment(
-        snapshot, n_stages, period_start=month[0], period_end=month[1], n_sims=n_sims, seed=seed
-    )
-    return BacktestMonth(
-        month=month[0],
-        as_of=snapshot.as_of,
-        won_so_far=f.won_so_far,
-        expected=f.expected,
-        p10=f.p10,
-        p90=f.p90,
-        actual=actual,
-        inside=f.p10 <= actual <= f.p90,
-        revenue_expected=f.revenue.expected if f.revenue else None,
-        revenue_p10=f.revenue.p10 if f.revenue else None,
-        revenue_p90=f.revenue.p90 if f.revenue else None,
-        revenue_actual=actual_revenue,
-    )
-
-
-def coverage(rows: tuple[BacktestMonth, ...]) -> float | None:
-    """Share of backtest months whose actual fell inside the 80% range (None without months)."""
-    return sum(r.inside for r in rows) / len(rows) if rows else None
-
-
-def build_forecast(
-    log: EventLog,
-    funnel: Funnel,
-    *,
+    period_start: dt.date,
+    period_end: dt.date,
     plan: float | None = None,
     plan_revenue: float | None = None,
-    period_start: dt.date | None = None,
-    period_end: dt.date | None = None,
     n_sims: int = 2000,
     seed: int = 0,
-    backtest: int = 6,
+    lead_model: bool = True,
+    widen: float = 1.0,
+    largest: pd.DataFrame | None = None,
 ) -> Forecast:
-    """The ``forecast`` section for ``log``: plan probability and a backtest of ``backtest`` months.
+    """The forecast for ``period_start`` … ``period_end`` (inclusive) from one snapshot.
 
-    The period defaults to the calendar month containing ``log.as_of``. Each backtest month is
-    forecast from the log as it stood in the middle of that month (the engine derives every
-    moment's state in one pass), with half the simulations, and compared with the deals actually
-    won in it.
+    ``n_stages`` counts the stages of the line up to and including the won stage (the last).
+    Won deals are the snapshot's ``won_in_period`` plus, per simulation, the deals won between
+    ``max(as_of, period_start)`` and the end of ``period_end``. ``p10``/``p90`` of the count are
+    the inverted-CDF quantiles, so the range holds at least 80% of the simulated outcomes.
     """
-    from voronka.engine.flow import won_between_many
-    from voronka.engine.moments import MomentSpec, moment_states
-
-    as_of = log.as_of
-    default_start, default_end = month_bounds(as_of.date())
-    start = period_start or default_start
-    end = period_end or (month_bounds(start)[1] if period_start else default_end)
-    n_stages = funnel.won_index + 1
-    months = backtest_months(as_of, backtest)
-    specs = [MomentSpec(as_of, start, end)]
-    specs += [MomentSpec(month_middle(*m), m[0], m[1]) for m in months]
-    snapshots = moment_states(log, specs)
-    actuals = won_between_many(
-        log, [(_midnight(m[0]), _midnight(m[1]) + DAY, as_of) for m in months]
+    draws, open_deals, arrivals, leads = simulate_moment(
+        snapshot, n_stages, period_start=period_start, period_end=period_end, n_sims=n_sims,
+        seed=seed, lead_model=lead_model, largest=largest,
     )
-    result = forecast_from_moment(
-        snapshots[0],
-        n_stages,
-        period_start=start,
-        period_end=end,
-        plan=plan,
-        plan_revenue=plan_revenue,
-        n_sims=n_sims,
-        seed=seed,
+    out = forecast_from_draws(
+        draws, plan=plan, plan_revenue=plan_revenue, period_start=period_start,
+        period_end=period_end, won_so_far=snapshot.won_in_period,
+        won_amount_so_far=snapshot.won_amount_in_period, widen=widen,
     )
-    rows: list[BacktestMonth] = []
-    for i, (month, past, (actual, actual_revenue)) in enumerate(
-        zip(months, snapshots[1:], actuals, strict=True)
-    ):
-        if past.episodes.empty:
-            continue  # no data yet at that time
-        rows.append(
-            backtest_row(
-                past,
-                n_stages,
-                month=month,
-                actual=actual,
-                actual_revenue=actual_revenue,
-                n_sims=max(n_sims // 2, 500),
-                seed=seed + 1 + i,
-            )
-        )
-    return dataclasses.replace(result, backtest=tuple(rows), backtest_coverage=coverage(tuple(rows)))
+    return dataclasses.replace(
+        out, open_deals=open_deals, expected_new_leads=float(arrivals.means.sum()), seed=seed,
+        leads=leads, inputs=draws.inputs,
+    )

@@ -179,14 +179,28 @@ class HazardCounts:
         return rates_of(exits * (self.exits > 0), self.exposure)
 
 
+OLDER_WEIGHT = 0.35
+"""Weight of an episode that began within the history window but before the fresh window (the
+last 91 days by default), against 1 for a fresh one: a two-step exponential decay (half-life
+about 100 days at the older episodes' median age), so the rates follow a drifting conversion
+while still resting on a year of data. Chosen in ``studies/forecast_calibration.py``."""
+
+
 def hazards_from_episodes(
-    episodes: pd.DataFrame, n_stages: int, edges: Sequence[float], *, recent_only: bool = True
+    episodes: pd.DataFrame,
+    n_stages: int,
+    edges: Sequence[float],
+    *,
+    recent_only: bool = True,
+    older_weight: float = OLDER_WEIGHT,
 ) -> HazardCounts:
     """The :class:`HazardCounts` of the engine's episode histogram (see ``MomentState``).
 
     ``episodes`` has ``stage_index``, ``bucket``, ``to_index`` (a later stage, ``-1`` lost,
-    ``-2`` still open), ``recent``, ``deals``, ``days_sum``. Open episodes count in the exposure
-    (censored), not as exits.
+    ``-2`` still open), ``recent``, ``deals``, ``days_sum`` and optionally ``fresh``. Open episodes
+    count in the exposure (censored), not as exits. Episodes that are recent but not fresh count
+    with ``older_weight`` (exits and exposure alike, so the likelihood is weighted and the
+    posterior's spread follows the effective number of episodes).
     """
     n_buckets = len(edges)
     ep = episodes[episodes["recent"]] if recent_only and "recent" in episodes else episodes
@@ -194,8 +208,11 @@ def hazards_from_episodes(
     stage = ep["stage_index"].to_numpy(dtype=np.int64)
     bucket = np.minimum(ep["bucket"].to_numpy(dtype=np.int64), n_buckets - 1)
     to = ep["to_index"].to_numpy(dtype=np.int64)
-    deals = ep["deals"].to_numpy(dtype=np.float64)
-    days = ep["days_sum"].to_numpy(dtype=np.float64)
+    weight = np.ones(len(ep))
+    if "fresh" in ep:
+        weight = np.where(ep["fresh"].to_numpy(dtype=bool), 1.0, older_weight)
+    deals = ep["deals"].to_numpy(dtype=np.float64) * weight
+    days = ep["days_sum"].to_numpy(dtype=np.float64) * weight
     ends = np.zeros((n_stages, n_buckets))
     days_sum = np.zeros((n_stages, n_buckets))
     np.add.at(ends, (stage, bucket), deals)

@@ -1,8 +1,15 @@
 """The ``key_stage`` section: the stage that decides the sales.
 
 The method (``shared/seed``): the key stage is the turning point between a new request and the
-purchase that most fully determines the number of deals. Every intermediate stage *k* is scored by
-the **jump in the probability of winning** on reaching it,
+purchase that most fully determines the number of deals. **The rule** is
+:mod:`voronka.audit.turning_point`: the intermediate stage that adds the most to the out-of-sample
+share of the entry cohorts' wins explained by the count at the stage × the downstream rate, with a
+bootstrap interval; "no clear key stage", two stages within noise, or no intermediate stage are
+said as such. With too few mature cohorts the older rule below picks the stage
+(``method = "win_jump"``), and its numbers are shown as supporting evidence in every case.
+
+The supporting evidence: every intermediate stage *k* is scored by the **jump in the probability of
+winning** on reaching it,
 
     score_k = P(won | reached k) − P(won | reached k−1),
 
@@ -25,6 +32,7 @@ weeks), and R² across managers of won deals on deals reaching the stage.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,8 +40,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from voronka.audit.turning_point import TurningPoint, find_turning_point
+
 if TYPE_CHECKING:
-    from voronka.engine.log import EventLog
+    from voronka.engine import EventLog
     from voronka.funnel import Funnel
 
 MIN_WEEKS = 8
@@ -41,6 +51,9 @@ MIN_WEEKS = 8
 
 MIN_MANAGERS = 3
 """Fewest managers for the R² across managers."""
+
+MIN_WEEKLY_LEADS = 20
+"""Fewest leads a week (median) for weekly cohorts; fewer: monthly."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,20 @@ class KeyStageScore:
         lag_weeks: median weeks from reaching the stage to the win.
         r2_managers: R² across managers of won deals on deals reaching the stage (None with fewer
             than three managers or no manager column).
+        win_jump: ``p_won − p_won_before`` (the older rule's score; ``score`` is the rule's).
+        explained: out-of-sample share of the entry cohorts' variation in wins explained by the
+            count at the stage × the downstream rate (:mod:`voronka.audit.turning_point`).
+        gain: ``explained`` minus the stage before's: what the stage adds (the rule's score).
+        gain_low: 2.5 % point of the gain (Bayesian bootstrap over cohorts).
+        gain_high: 97.5 % point.
+        best_share: share of bootstrap draws in which the stage added the most.
+        candidate: False for the won stage under another name.
+        downstream_rate: won deals per deal reaching the stage (mature cohorts).
+        downstream_low: 10th percentile of that rate over the cohorts (how steady it is).
+        downstream_high: 90th percentile.
+        step_low: 10th percentile over the cohorts of the conversion into the stage.
+        step_high: 90th percentile.
+        days_to_win: the p90 of the days from reaching the stage to the win.
     """
 
     stage: str
@@ -77,6 +104,19 @@ class KeyStageScore:
     r2_weekly: float | None = None
     lag_weeks: int = 0
     r2_managers: float | None = None
+    win_jump: float = 0.0
+    explained: float | None = None
+    gain: float | None = None
+    gain_low: float | None = None
+    gain_high: float | None = None
+    best_share: float | None = None
+    candidate: bool = True
+    downstream_rate: float | None = None
+    downstream_low: float | None = None
+    downstream_high: float | None = None
+    step_low: float | None = None
+    step_high: float | None = None
+    days_to_win: float | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +130,14 @@ class KeyStage:
         rule: the message key of the rule that picked the stage (for the report's "why").
         best_earlier_r2_weekly: the best weekly R² among the stages before the key stage (None
             when none has one): the comparison the method asks for.
+        status: ``clear``, ``close`` (``runner_up`` within noise), ``none`` (no clear key stage:
+            ``reason`` ``volume`` or ``noise``; ``stage`` is then the best candidate, named only
+            as such), ``no_intermediate`` (nothing between the first stage and the won one),
+            ``too_few_cohorts`` (the older rule chose), or ``funnel_file``.
+        runner_up: the stage within noise of the key stage (``close``).
+        reason: why there is no clear key stage.
+        cohorts: mature entry cohorts the rule used.
+        cohort_period: ``week`` or ``month``.
     """
 
     stage: str
@@ -97,6 +145,11 @@ class KeyStage:
     ranking: tuple[KeyStageScore, ...]
     rule: str = "forecast.key_stage.rule"
     best_earlier_r2_weekly: float | None = None
+    status: str = "clear"
+    runner_up: str | None = None
+    reason: str | None = None
+    cohorts: int = 0
+    cohort_period: str = "week"
 
 
 def smoothed_win_probability(won: int, lost: int) -> float:
@@ -166,6 +219,8 @@ def rank_key_stages(
     weekly: pd.DataFrame | None = None,
     days: pd.DataFrame | None = None,
     by_manager: pd.DataFrame | None = None,
+    turning: TurningPoint | None = None,
+    win_days: pd.DataFrame | None = None,
 ) -> KeyStage:
     """The key stage from the engine's aggregates (see the module docstring for the rule).
 
@@ -175,11 +230,17 @@ def rank_key_stages(
         weekly: per ``week`` × ``stage_index``: ``deals`` (``flow.weekly_reach``).
         days: per ``stage_index``: ``median_days`` to the win (``flow.days_to_win``).
         by_manager: per ``segment`` × ``stage_index``: ``reached``, ``won``, ``lost``.
+        turning: the turning point (:func:`voronka.audit.turning_point.find_turning_point`);
+            None: the older rule (the largest jump in P(won | reached)).
+        win_days: per ``stage_index``: ``q90`` days to the win.
     """
     won_index = funnel.won_index
     line = funnel.line
     counts = outcomes.set_index("stage_index")
     lag_days = days.set_index("stage_index")["median_days"] if days is not None else None
+    q90 = win_days.set_index("stage_index")["q90"] if win_days is not None else None
+    share_of = {sh.stage_index: sh for sh in turning.shares} if turning is not None else {}
+    decided = turning is not None and turning.status not in ("too_few_cohorts",)
 
     def count(k: int, column: str) -> int:
         return int(counts[column].get(k, 0)) if column in counts else 0
@@ -192,10 +253,12 @@ def rank_key_stages(
         lag = 0
         if lag_days is not None and k in lag_days.index and pd.notna(lag_days[k]):
             lag = max(0, round(float(lag_days[k]) / 7.0))
+        sh = share_of.get(k)
+        gain = sh.gain if sh is not None else None
         scores.append(
             KeyStageScore(
                 stage=line[k].id,
-                score=p - p_before,
+                score=(gain if gain is not None else 0.0) if decided else p - p_before,
                 p_won=p,
                 p_won_before=p_before,
                 log_odds_ratio=logit(p) - logit(p_before),
@@ -206,37 +269,102 @@ def rank_key_stages(
                 r2_weekly=weekly_r2(weekly, k, won_index, lag) if weekly is not None else None,
                 lag_weeks=lag,
                 r2_managers=managers_r2(by_manager, k),
+                win_jump=p - p_before,
+                explained=sh.explained if sh is not None else None,
+                gain=gain,
+                gain_low=sh.gain_low if sh is not None else None,
+                gain_high=sh.gain_high if sh is not None else None,
+                best_share=sh.best_share if sh is not None else None,
+                candidate=sh.candidate if sh is not None else True,
+                downstream_rate=sh.rate if sh is not None else None,
+                downstream_low=sh.rate_low if sh is not None else None,
+                downstream_high=sh.rate_high if sh is not None else None,
+                step_low=sh.step_low if sh is not None else None,
+                step_high=sh.step_high if sh is not None else None,
+                days_to_win=(
+                    float(q90[k]) if q90 is not None and k in q90.index and pd.notna(q90[k])
+                    else None
+                ),
             )
         )
-    ranking = tuple(sorted(scores, key=lambda s: -s.score))  # stable: earlier stage on a tie
+    ranking = tuple(
+        sorted(scores, key=lambda s: (not s.candidate, -s.score))
+    )  # stable: earlier stage on a tie
+    status = turning.status if turning is not None else "too_few_cohorts"
+    runner_up = reason = None
+    method = "data" if decided else "win_jump"
     if funnel.key_stage is not None:
         stage, method = funnel.key_stage, "funnel_file"
-    elif ranking:
-        stage, method = ranking[0].stage, "data"
-    else:  # a funnel of two stages has no intermediate stage: the first one decides
-        stage, method = line[0].id, "data"
+    elif status == "no_intermediate" or not ranking:
+        stage, method, status = line[0].id, "none", "no_intermediate"
+    elif decided and turning is not None and turning.best is not None:
+        stage = line[turning.best].id
+        runner_up = line[turning.runner_up].id if turning.runner_up is not None else None
+    elif decided and turning is not None:  # no clear key stage: the best candidate, as such
+        stage, method, reason = ranking[0].stage, "none", turning.reason
+    else:
+        stage = ranking[0].stage
     position = funnel.index(stage)
     earlier = [s.r2_weekly for s in scores if funnel.index(s.stage) < position and s.r2_weekly]
+    rule = {
+        "funnel_file": "forecast.key_stage.rule_file",
+        "win_jump": "forecast.key_stage.rule",
+    }.get(method, "plan.key_stage.rule")
     return KeyStage(
         stage=stage,
         method=method,
         ranking=ranking,
-        rule="forecast.key_stage.rule_file" if method == "funnel_file" else "forecast.key_stage.rule",
+        rule=rule,
         best_earlier_r2_weekly=max(earlier) if earlier else None,
+        status=status,
+        runner_up=runner_up,
+        reason=reason,
+        cohorts=turning.cohorts if turning is not None else 0,
+        cohort_period=turning.period if turning is not None else "week",
     )
 
 
-def build_key_stage(log: EventLog, funnel: Funnel) -> KeyStage:
+def turning_point_of(log: EventLog, won_index: int, *, seed: int = 0) -> tuple[
+    TurningPoint, pd.DataFrame
+]:
+    """The turning point of ``log`` and the days-to-win quantiles per stage: weekly entry cohorts
+    (monthly when a week brings fewer than :data:`MIN_WEEKLY_LEADS` leads), mature once the p90 of
+    the days from the first stage to a win has passed since the cohort's end."""
+    from voronka.engine import cohort_reach, days_to_win_quantiles
+
+    win_days = days_to_win_quantiles(log)
+    horizon = 30.0
+    first = win_days[win_days["stage_index"] == 0]
+    if len(first) and pd.notna(first["q90"].iloc[0]):
+        horizon = min(float(first["q90"].iloc[0]), 365.0)
+    period = "week"
+    cohorts = cohort_reach(log, period)
+    leads = cohorts[cohorts["stage_index"] == 0]["reached"]
+    if len(leads) and float(leads.median()) < MIN_WEEKLY_LEADS:
+        period = "month"
+        cohorts = cohort_reach(log, period)
+    length = 7 if period == "week" else 31
+    mature_before = (log.as_of - dt.timedelta(days=horizon + length)).date()
+    turning = find_turning_point(
+        cohorts, won_index, mature_before=mature_before, period=period, seed=seed
+    )
+    return turning, win_days
+
+
+def build_key_stage(log: EventLog, funnel: Funnel, *, seed: int = 0) -> KeyStage:
     """The ``key_stage`` section of ``log`` (a log with ``funnel``)."""
-    from voronka.engine.flow import days_to_win, stage_outcomes, weekly_reach
+    from voronka.engine import days_to_win, stage_outcomes, weekly_reach
 
     by_manager = None
     if "manager" in log.segment_columns():
         by_manager = stage_outcomes(log, by="manager")
+    turning, win_days = turning_point_of(log, funnel.won_index, seed=seed)
     return rank_key_stages(
         funnel,
         stage_outcomes(log),
         weekly=weekly_reach(log),
         days=days_to_win(log),
         by_manager=by_manager,
+        turning=turning,
+        win_days=win_days,
     )

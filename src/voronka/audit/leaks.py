@@ -32,8 +32,7 @@ from voronka.audit.stats import (
     shrink,
     wilson_interval,
 )
-from voronka.engine import EventLog
-from voronka.engine.cohorts import deal_counts, stage_cohorts
+from voronka.engine import EventLog, deal_counts, stage_cohorts
 from voronka.funnel import Funnel, Stage
 
 FDR_LEVEL = 0.05

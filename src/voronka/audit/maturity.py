@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from voronka.audit.stats import wilson_interval
-from voronka.engine import EventLog
-from voronka.engine.cohorts import stage_cohorts, stage_horizons
+from voronka.engine import EventLog, stage_cohorts, stage_horizons
 
 DEFAULT_QUANTILE = 0.9
 """The quantile of time-to-next-stage used as the maturity horizon."""

@@ -18,7 +18,7 @@ from statistics import median
 import pandas as pd
 
 from voronka.audit.statuses import StatusVerdict
-from voronka.engine import EventLog, hygiene
+from voronka.engine import EventLog, open_ages, stage_throughput
 from voronka.funnel import Funnel
 
 FLAG_RATIO = 2.0
@@ -137,5 +137,5 @@ def build_pileups(log: EventLog, statuses: Sequence[StatusVerdict] = ()) -> tupl
     if funnel is None:
         raise RuntimeError("this needs a funnel: build the log with one or call with_funnel")
     return pileups_from_aggregates(
-        funnel, hygiene.stage_throughput(log), hygiene.open_ages(log), statuses
+        funnel, stage_throughput(log), open_ages(log), statuses
     )

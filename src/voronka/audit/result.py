@@ -20,6 +20,7 @@ from voronka.audit.serialize import to_plain
 from voronka.audit.sources import SourceEconomics
 from voronka.audit.statuses import StatusVerdict
 from voronka.audit.stuck import StuckReport
+from voronka.audit.what_if import WhatIf
 
 SCHEMA_VERSION = 1
 
@@ -48,6 +49,9 @@ class AuditResult:
             their cost per source at the current CPL, the conversions used (None without a plan).
         series: funnel-wide settled conversion per period for each step, with intervals and
             p-chart limits (the series the anomaly scan reads; for charts).
+        what_if: the forecast if the costliest funnel-level leaks closed (each stage at its
+            target), from the forecast's own model (:mod:`voronka.audit.what_if`); more with
+            :func:`voronka.what_if`.
     """
 
     as_of: datetime
@@ -67,6 +71,7 @@ class AuditResult:
     maturity: MaturityReport | None = None
     reverse_funnel_detail: ReverseFunnel | None = None
     series: tuple[ConversionSeries, ...] = ()
+    what_if: tuple[WhatIf, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (schema_version 1) as plain data."""

@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from voronka.audit.anomalies import build_anomalies, build_conversion_series
+from voronka.audit.backtest import build_forecast
 from voronka.audit.entry import build_entry_criteria
-from voronka.audit.forecast import build_forecast
 from voronka.audit.funnel_section import build_funnel_report
 from voronka.audit.key_stage import build_key_stage
 from voronka.audit.leaks import build_leaks
@@ -20,9 +20,9 @@ from voronka.audit.reverse import build_reverse_funnel
 from voronka.audit.sources import build_sources
 from voronka.audit.statuses import build_statuses
 from voronka.audit.stuck import build_stuck
-from voronka.engine import EventLog
+from voronka.audit.what_if import leak_what_ifs
+from voronka.engine import EventLog, ReadResult
 from voronka.i18n import normalize_language
-from voronka.io import ReadResult
 
 
 def run_audit(
@@ -42,7 +42,7 @@ def run_audit(
     funnel_report = build_funnel_report(
         funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang
     )
-    quality = build_data_quality(reads, log)
+    quality = build_data_quality(reads, log, lang)
     if notes:
         quality = dataclasses.replace(quality, notes=(*quality.notes, *notes))
     statuses = build_statuses(funnel, lang)
@@ -60,11 +60,13 @@ def run_audit(
             period_start=forecast.period_start, period_end=forecast.period_end,
             maturity=maturity, spend=spend_table,
         )
+    leaks = build_leaks(log, by=options.by, maturity=maturity, lang=lang)
+    line_ids = tuple(s.id for s in funnel.line)
     return AuditResult(
         as_of=log.as_of,
         funnel=funnel_report,
         data_quality=quality,
-        leaks=build_leaks(log, by=options.by, maturity=maturity, lang=lang),
+        leaks=leaks,
         anomalies=build_anomalies(log, by=options.by, maturity=maturity, seed=options.seed),
         sources=build_sources(log, spend_table, seed=options.seed),
         statuses=statuses,
@@ -78,4 +80,5 @@ def run_audit(
         maturity=maturity,
         reverse_funnel_detail=reverse,
         series=build_conversion_series(log, maturity=maturity),
+        what_if=leak_what_ifs(forecast, leaks, line_ids),
     )

@@ -14,7 +14,11 @@ import numpy as np
 def to_plain(value: Any) -> Any:
     """Plain JSON-able data from dataclasses, tuples, numpy scalars, dates; NaN/inf become None."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: to_plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.metadata.get("internal")  # working data kept for the API, not the contract
+        }
     if isinstance(value, Mapping):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

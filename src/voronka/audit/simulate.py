@@ -58,6 +58,11 @@ class Arrivals:
         rate_shape: the number of leads the rate was estimated from: the rate of each simulation
             is drawn from Gamma(rate_shape, 1 / rate_shape) × the estimate (posterior uncertainty
             of a Poisson rate); 0 means no uncertainty.
+        log_sd: with a lead model (:mod:`voronka.audit.arrivals`): the standard deviation of the
+            log of the expected leads (the coefficients' uncertainty); the rate of each simulation
+            is multiplied by a mean-one log-normal of this spread.
+        dispersion: and the variance of a mean-one Gamma factor (negative-binomial
+            overdispersion of the window's leads).
     """
 
     starts: FloatArray
@@ -65,6 +70,39 @@ class Arrivals:
     means: FloatArray
     entry_probs: FloatArray
     rate_shape: float = 0.0
+    log_sd: float = 0.0
+    dispersion: float = 0.0
+
+
+def lead_factors(arrivals: Arrivals, n: int, rng: np.random.Generator) -> FloatArray:
+    """The mean-one factor each simulation multiplies the expected leads by (see
+    :class:`Arrivals`): Gamma(rate_shape) for a Poisson rate estimate, else log-normal(log_sd) ×
+    Gamma(1/dispersion)."""
+    g = np.ones(n)
+    if arrivals.rate_shape > 0:
+        g = rng.gamma(arrivals.rate_shape, 1.0 / arrivals.rate_shape, size=n)
+    if arrivals.log_sd > 0:
+        sd = arrivals.log_sd
+        g = g * np.exp(sd * rng.standard_normal(n) - sd * sd / 2)
+    if arrivals.dispersion > 0:
+        shape = 1.0 / arrivals.dispersion
+        g = g * rng.gamma(shape, 1.0 / shape, size=n)
+    return np.asarray(g, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class BigDeals:
+    """Open deals followed one by one because their known amounts matter (the largest ones).
+
+    Attributes:
+        stage: stage index of each.
+        age: days each has waited in its stage.
+        amount: each one's amount.
+    """
+
+    stage: IntArray
+    age: FloatArray
+    amount: FloatArray
 
 
 @dataclass(frozen=True)
@@ -299,6 +337,7 @@ def simulate_plan(
     amount_quantiles: FloatArray | None = None,
     seed: int = 0,
     parameter_draws: int = 20,
+    big: BigDeals | None = None,
 ) -> Simulation:
     """Monte Carlo of the deals won in ``[window_start, horizon)`` days from now.
 
@@ -307,7 +346,9 @@ def simulate_plan(
     are taken as known. In each simulation the leads' rate is multiplied by ``g`` drawn from
     ``Gamma(rate_shape, 1 / rate_shape)`` (see :class:`Arrivals`); the wins are
     ``Σ_cells Binomial(count, p) + Poisson(g · Σ_i means_i q_i)`` (see the module docstring), and
-    the revenue the sum of as many amounts drawn from ``amount_quantiles``.
+    the revenue the sum of as many amounts drawn from ``amount_quantiles``. ``big`` deals (not in
+    ``cells``) are each won with their own probability and bring their own amount: a month that two
+    large deals decide shows it.
     """
     rng = np.random.default_rng(seed)
     if isinstance(model, HazardCounts):
@@ -318,20 +359,32 @@ def simulate_plan(
         draws = 1
         rates = model.rates[None]
         edges = model.edges
+    n_big = big.amount.shape[0] if big is not None else 0
+    every = cells
+    if big is not None and n_big:
+        every = OpenCells(
+            stage=np.concatenate([cells.stage, big.stage]),
+            age=np.concatenate([cells.age, big.age]),
+            count=np.concatenate([cells.count, np.ones(n_big, dtype=np.int64)]),
+        )
     probs = win_probabilities(
-        rates, edges, cells, arrivals, window_start=window_start, horizon=horizon
+        rates, edges, every, arrivals, window_start=window_start, horizon=horizon
     )
+    n_cells = cells.count.shape[0]
     batch = np.minimum(np.arange(n_sims) * draws // max(n_sims, 1), draws - 1)
-    if arrivals.rate_shape > 0:
-        g = rng.gamma(arrivals.rate_shape, 1.0 / arrivals.rate_shape, size=n_sims)
-    else:
-        g = np.ones(n_sims)
+    g = lead_factors(arrivals, n_sims, rng)
     new_mean = probs.new_leads @ arrivals.means  # (draws,)
     wins = rng.poisson(g * new_mean[batch]).astype(np.int64)
-    if cells.count.shape[0]:
-        p = probs.open_cells[batch]  # (n_sims, cells)
+    if n_cells:
+        p = probs.open_cells[batch][:, :n_cells]  # (n_sims, cells)
         wins += rng.binomial(np.broadcast_to(cells.count, p.shape), p).sum(axis=1)
+    big_money = np.zeros(n_sims)
+    big_wins = np.zeros(n_sims, dtype=np.int64)
+    if big is not None and n_big:
+        won = rng.random((n_sims, n_big)) < probs.open_cells[batch][:, n_cells:]
+        big_wins = won.sum(axis=1).astype(np.int64)
+        big_money = won.astype(np.float64) @ big.amount
     revenue = None
     if amount_quantiles is not None:
-        revenue = sum_of_amounts(wins, amount_quantiles, rng)
-    return Simulation(wins=wins, revenue=revenue)
+        revenue = sum_of_amounts(wins, amount_quantiles, rng) + big_money
+    return Simulation(wins=wins + big_wins, revenue=revenue)

@@ -17,8 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from voronka.audit.stats import economics_intervals, wilson_interval
-from voronka.engine import EventLog
-from voronka.engine.cohorts import deal_counts
+from voronka.engine import EventLog, deal_counts
 
 
 @dataclass(frozen=True)

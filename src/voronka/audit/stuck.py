@@ -9,12 +9,11 @@ no deal of the stage counts as stuck. A deal is stuck when its days in the stage
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
-from voronka.engine import EventLog, hygiene
+from voronka.engine import MAX_STUCK_LIST, EventLog, stuck_by_column, stuck_counts, worst_stuck
 from voronka.funnel import Funnel
 
 MIN_HISTORY = 10
@@ -95,7 +94,7 @@ class StuckReport:
     deals: tuple[StuckDeal, ...] = ()
     by_manager: tuple[StuckManager, ...] = ()
     total_stuck: int = 0
-    list_limit: int = hygiene.MAX_STUCK_LIST
+    list_limit: int = MAX_STUCK_LIST
 
 
 def stuck_limits(
@@ -126,7 +125,7 @@ def build_stuck(
     log: EventLog,
     lang: str | None = None,
     *,
-    list_limit: int = hygiene.MAX_STUCK_LIST,
+    list_limit: int = MAX_STUCK_LIST,
     manager_column: str = "manager",
 ) -> StuckReport:
     """The ``stuck`` section of the log's funnel; key tasks in ``lang`` (default: the funnel's)."""
@@ -135,7 +134,7 @@ def build_stuck(
         raise RuntimeError("this needs a funnel: build the log with one or call with_funnel")
     limits = stuck_limits(funnel, log.time_in_stage())
     by_index = {funnel.index(sid): days for sid, (days, _) in limits.items() if days is not None}
-    counts = hygiene.stuck_counts(log, by_index)
+    counts = stuck_counts(log, by_index)
     stages = tuple(
         StuckStage(
             stage=str(r.stage_id),
@@ -146,7 +145,7 @@ def build_stuck(
         )
         for r in counts.itertuples(index=False)
     )
-    worst = hygiene.worst_stuck(log, by_index, limit=list_limit, columns=(manager_column,))
+    worst = worst_stuck(log, by_index, limit=list_limit, columns=(manager_column,))
     language = lang or funnel.language
     deals = tuple(
         StuckDeal(
@@ -160,7 +159,7 @@ def build_stuck(
         )
         for _, r in worst.iterrows()
     )
-    managers = hygiene.stuck_by_column(log, by_index, manager_column)
+    managers = stuck_by_column(log, by_index, manager_column)
     by_manager = tuple(
         StuckManager(manager=r["value"], open=int(r["open"]), stuck=int(r["stuck"]))
         for _, r in managers.iterrows()
@@ -172,8 +171,3 @@ def build_stuck(
         total_stuck=sum(s.stuck for s in stages),
         list_limit=list_limit,
     )
-
-
-def stuck_per_manager(report: StuckReport) -> Mapping[str | None, int]:
-    """Manager → stuck deals, for the text output (managers without stuck deals left out)."""
-    return {m.manager: m.stuck for m in report.by_manager if m.stuck}

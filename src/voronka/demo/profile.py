@@ -272,11 +272,6 @@ class DemoEffects:
         )
 
     @classmethod
-    def none(cls) -> DemoEffects:
-        """No planted effect, but the natural differences between sources and managers."""
-        return cls()
-
-    @classmethod
     def stable_funnel(cls, *, data_errors: bool = True) -> DemoEffects:
         """A funnel with constant rates and nothing planted: the audit should find nothing."""
         return cls(stable=True, data_errors=data_errors)

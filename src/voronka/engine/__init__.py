@@ -1,7 +1,10 @@
 """The engine: the event log on an Ibis backend and every computation that touches raw rows.
 
-Only this package imports ``ibis``. Its outputs are aggregates (small pandas frames, frozen
-dataclasses); see docs/internals.md.
+Only this package imports ``ibis``. This module is the engine's one public interface: the
+``EventLog`` and the named aggregates (cubes, small frames, frozen dataclasses) listed in
+``__all__`` and documented in docs/internals.md. Code outside the engine imports from here, never
+from a submodule (an import-linter contract in pyproject.toml forbids ``voronka.audit`` doing so);
+the per-deal tables stay private to the engine.
 """
 
 from voronka.engine.drill import (
@@ -12,13 +15,37 @@ from voronka.engine.drill import (
     column_values,
     count_deals,
     deal_page,
-    filter_log,
+    apply_filter,
     stuck_deal_values,
     won_amount_by,
 )
+from voronka.engine.asof import undated_closings
+from voronka.engine.cohorts import deal_counts, lead_volume, stage_cohorts, stage_horizons
+from voronka.engine.cubes import cohort_cube
+from voronka.engine.filtered import filter_log
+from voronka.engine.flow import (
+    days_to_win,
+    stage_outcomes,
+    weekly_reach,
+    won_between,
+    won_between_many,
+)
+from voronka.engine.hygiene import (
+    MAX_STUCK_LIST,
+    entry_violations,
+    open_ages,
+    stage_throughput,
+    stuck_by_column,
+    stuck_counts,
+    worst_stuck,
+)
+from voronka.engine.keystage import cohort_reach, days_to_win_quantiles, largest_open_deals
 from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
+from voronka.engine.moments import MomentSpec, MomentState, moment_state, moment_states
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
 from voronka.engine.summary import LOST_INDEX
+from voronka.io import describe_reject
+from voronka.io.result import ReadResult
 
 __all__ = [
     "MAX_PAGE",
@@ -26,15 +53,43 @@ __all__ = [
     "DealPage",
     "DealSelection",
     "column_values",
+    "apply_filter",
     "count_deals",
     "deal_page",
-    "filter_log",
     "stuck_deal_values",
     "won_amount_by",
     "LOST_INDEX",
     "MAX_EXAMPLES",
     "MAX_SEGMENT_VALUES",
+    "MAX_STUCK_LIST",
     "EventLog",
+    "MomentSpec",
+    "MomentState",
     "QualityCounts",
     "QualityIssueCount",
+    "ReadResult",
+    "describe_reject",
+    "cohort_cube",
+    "cohort_reach",
+    "days_to_win",
+    "days_to_win_quantiles",
+    "deal_counts",
+    "entry_violations",
+    "filter_log",
+    "largest_open_deals",
+    "lead_volume",
+    "moment_state",
+    "moment_states",
+    "open_ages",
+    "stage_cohorts",
+    "stage_horizons",
+    "stage_outcomes",
+    "stage_throughput",
+    "stuck_by_column",
+    "stuck_counts",
+    "undated_closings",
+    "weekly_reach",
+    "won_between",
+    "won_between_many",
+    "worst_stuck",
 ]

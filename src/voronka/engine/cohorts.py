@@ -13,18 +13,14 @@ counting as failures.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from voronka.engine import summary
-from voronka.engine.backend import load_arrow
+from voronka.engine import cubes, summary
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -32,35 +28,14 @@ if TYPE_CHECKING:
 _PERIODS = {"week": "W", "month": "M"}
 
 
-def _as_of_seconds(log: EventLog) -> float:
-    as_of = log.as_of
-    return calendar.timegm(as_of.timetuple()) + as_of.microsecond / 1e6
-
-
 def _transitions(log: EventLog) -> ir.Table:
     """Per deal × stage k of the line (except the won stage) it reached: ``reached_at`` and
-    ``next_at`` (when it reached k+1, null if it has not). Materialised once per log."""
-    return log.materialized("transitions", lambda: _build_transitions(log))
-
-
-def _build_transitions(log: EventLog) -> ir.Table:
+    ``next_at`` (when it reached k+1, null if it has not); a filter of the log's ``reached_at``
+    table, which carries ``next_at``."""
     funnel = log._need_funnel()
     reached = log.reached_at()
-    nxt = reached.select(
-        deal_id=reached.deal_id,
-        next_index=reached.stage_index - 1,
-        next_at=reached.reached_at,
-    )
     base = reached.filter(reached.stage_index < funnel.won_index)
-    joined = base.left_join(
-        nxt, (base.deal_id == nxt.deal_id) & (base.stage_index == nxt.next_index)
-    )
-    return joined.select(
-        deal_id=joined.deal_id,
-        stage_index=joined.stage_index,
-        reached_at=joined.reached_at,
-        next_at=joined.next_at,
-    )
+    return base.select("deal_id", "stage_index", "reached_at", "next_at")
 
 
 def stage_horizons(
@@ -120,66 +95,18 @@ def stage_cohorts(
     """
     funnel = log._need_funnel()
     keys = [k for k, asked in (("segment", by), ("period", period)) if asked is not None]
-    horizon_rows = {
-        int(k): float(v) for k, v in horizons.items() if v is not None and np.isfinite(v)
-    }
-    horizon_table = load_arrow(
-        log.backend,
-        pa.table(
-            {
-                "h_index": pa.array(list(horizon_rows), pa.int64()),
-                "h_seconds": pa.array(
-                    [v * summary.SECONDS_PER_DAY for v in horizon_rows.values()], pa.float64()
-                ),
-            }
-        ),
-        "voronka_horizons",
-    )
-    tr = _transitions(log)
-    deals = log.segmented(by, None)
-    cols: dict[str, ir.Value] = {"deal_id": deals.deal_id, "outcome": deals.outcome}
-    if by is not None:
-        cols["segment"] = deals.segment
-    tr = tr.join(deals.select(**cols), "deal_id")
-    tr = tr.left_join(horizon_table, tr.stage_index == horizon_table.h_index)
-    age = ibis.literal(_as_of_seconds(log)) - summary.epoch_seconds(tr.reached_at)
-    mature = (age >= tr.h_seconds).fill_null(False)
-    moved = tr.next_at.notnull()
-    took = summary.epoch_seconds(tr.next_at) - summary.epoch_seconds(tr.reached_at)
-    in_horizon = (mature & moved & (took <= tr.h_seconds)).fill_null(False)
-    extra: dict[str, ir.Value] = {}
-    if period is not None:
-        if period not in _PERIODS:
-            raise ValueError(f"unknown period {period!r}: week or month")
-        extra["period"] = tr.reached_at.truncate(_PERIODS[period]).date()
-    tr = tr.mutate(
-        _mature=mature.cast("int64"),
-        _moved=moved.cast("int64"),
-        _mature_moved=(mature & moved).cast("int64"),
-        _in_horizon=in_horizon.cast("int64"),
-        _won=(tr.outcome == "won").cast("int64"),
-        _closed=tr.outcome.isin(["won", "lost"]).cast("int64"),
-        **extra,
-    )
-    agg = tr.group_by([*keys, "stage_index"]).agg(
-        reached=tr.count(),
-        moved=tr._moved.sum(),
-        mature=tr._mature.sum(),
-        mature_moved=tr._mature_moved.sum(),
-        moved_in_horizon=tr._in_horizon.sum(),
-        won=tr._won.sum(),
-        closed=tr._closed.sum(),
-    )
-    frame = log.frame(agg)
-    counts = ["reached", "moved", "mature", "mature_moved", "moved_in_horizon", "won", "closed"]
-    for c in counts:
-        frame[c] = frame[c].fillna(0).astype("int64")
-    frame["stage_index"] = frame["stage_index"].astype("int64")
-    frame["stage_id"] = [funnel.stage_ids[i] for i in frame["stage_index"]]
-    if "segment" in frame:
-        frame["segment"] = _nullable(frame["segment"])
-    frame = frame.sort_values([*keys, "stage_index"], key=_sort_key).reset_index(drop=True)
-    return frame[[*keys, "stage_index", "stage_id", *counts]]
+    if cubes.covers(log, by, period):
+        frame = cubes.cut(cubes.cohort_cube(log, horizons), by, period)
+    else:
+        if by is not None:
+            log.segmented(by)  # an unknown column is a usage error
+        flagged = cubes.flagged_transitions(
+            log, horizons, {"segment": by} if by is not None else {}, period
+        )
+        frame = log.frame(
+            flagged.group_by([*keys, "stage_index"]).agg(**cubes.count_aggregates(flagged))
+        )
+    return cubes.finish(frame, keys, funnel.stage_ids)
 
 
 def deal_counts(log: EventLog, columns: Sequence[str] = ()) -> pd.DataFrame:

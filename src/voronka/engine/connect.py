@@ -66,7 +66,10 @@ def connect(url: str) -> BaseBackend:
                 return _spark(url)
             import ibis
 
-            return ibis.connect(url)
+            con = ibis.connect(url)
+            if con.name == "postgres":
+                con.compiler = _postgres_compiler()
+            return con
     except ImportError as exc:
         extra = "spark" if scheme == "pyspark" else "postgres" if scheme.startswith("postgres") else scheme
         raise UsageError(
@@ -96,3 +99,22 @@ def _spark(url: str) -> BaseBackend:
             builder = builder.master(master)
         session = builder.getOrCreate()
     return ibis.pyspark.connect(session)
+
+
+def _postgres_compiler() -> Any:
+    """Ibis's PostgreSQL compiler, plus the casts PostgreSQL lacks that the engine's portable
+    Ibis uses: ``boolean`` → ``bigint`` (PostgreSQL casts a boolean to ``integer`` only) goes
+    through ``integer``. Set on the one connection, not on ibis."""
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.postgres import PostgresCompiler
+
+    class Compiler(PostgresCompiler):  # type: ignore[misc]
+        def visit_Cast(self, op: Any, *, arg: Any, to: Any) -> Any:
+            if op.arg.dtype.is_boolean() and to.is_integer() and not to.is_int32():
+                as_int = sge.Cast(this=arg, to=sge.DataType.build("INT"))
+                return sge.Cast(this=as_int, to=self.type_mapper.from_ibis(to))
+            return super().visit_Cast(op, arg=arg, to=to)
+
+        visit_TryCast = visit_Cast
+
+    return Compiler()

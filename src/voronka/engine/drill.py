@@ -2,7 +2,7 @@
 number of the audit.
 
 * :class:`DealFilter` — deals created in a period and/or with given column values (``--from``,
-  ``--to``, ``--where column=value``); :func:`filter_log` gives the log of those deals only, on the
+  ``--to``, ``--where column=value``); :func:`apply_filter` gives the log of those deals only, on the
   same backend, so every aggregate (and so every section of the audit) describes them alone.
 * :class:`DealSelection` — which deals stand behind one number (reached a stage, lost at it, open
   in it, stuck in it, won …), defined exactly as the aggregates count them, so a page's ``total``
@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from voronka.engine.backend import materialize, scalar
+from voronka.engine.backend import scalar
 from voronka.engine.log import EventLog
 from voronka.engine.summary import COMPUTED_COLUMNS
 from voronka.errors import UsageError
@@ -130,14 +130,13 @@ def _describe(flt: DealFilter) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def filter_log(log: EventLog, flt: DealFilter) -> EventLog:
-    """The log of the deals ``flt`` keeps (same backend, funnel and ``as_of``).
+def apply_filter(log: EventLog, flt: DealFilter) -> EventLog:
+    """The log of the deals ``flt`` keeps (same backend, funnel and ``as_of``), through
+    :func:`voronka.engine.filtered.filter_log`; a filter that keeps no deal is a
+    :class:`UsageError` naming it (an audit of nothing has no numbers to show)."""
+    from voronka.engine.filtered import filter_log
 
-    The deals are chosen on the per-deal summary (created date, column values), then the raw
-    events and deals rows of those deals are kept, and the log is rebuilt from them, so every
-    aggregate counts exactly those deals.
-    """
-    funnel = log.require_funnel()
+    log.require_funnel()
     if flt.empty:
         return log
     if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
@@ -145,32 +144,23 @@ def filter_log(log: EventLog, flt: DealFilter) -> EventLog:
             f"the period starts ({flt.created_from}) after it ends ({flt.created_to})",
             expected="--from on or before --to",
         )
-    table = log.deal_summary()
-    con = log.backend
-    kept = materialize(
-        con, table.filter(_filter_condition(table, flt, log)).select("deal_id"), "voronka_kept"
+    where: dict[str, list[str | None]] = {}
+    for column, value in flt.where:
+        where.setdefault(column, []).append(value)
+    if any(len(v) > 1 for v in where.values()):
+        # Every condition must hold: two values of one column keep nothing.
+        raise UsageError("no deal matches the filter" + _describe(flt),
+                         expected="one value per column")
+    narrowed = filter_log(
+        log,
+        where={c: v[0] for c, v in where.items()},
+        created_from=flt.created_from,
+        created_until=None if flt.created_to is None else flt.created_to + dt.timedelta(days=1),
     )
-    if int(scalar(con, kept.count())) == 0:
-        raise UsageError(
-            "no deal matches the filter" + _describe(flt),
-            expected="another period or value",
-        )
-    events = log.events_table
-    events = materialize(con, events.semi_join(kept, "deal_id"), "voronka_events_kept")
-    deals = log.deals_table
-    deals_rows = None
-    if deals is not None:
-        deals = materialize(con, deals.semi_join(kept, "deal_id"), "voronka_deals_kept")
-        deals_rows = int(scalar(con, deals.count()))
-    filtered = EventLog(
-        con=con,
-        events=events,
-        deals=deals,
-        events_rows=int(scalar(con, events.count())),
-        deals_rows=deals_rows,
-        as_of=log.as_of,
-    )
-    return filtered.with_funnel(funnel)
+    if int(scalar(narrowed.backend, narrowed.deal_summary().count())) == 0:
+        raise UsageError("no deal matches the filter" + _describe(flt),
+                         expected="another period or value")
+    return narrowed
 
 
 def _selected(log: EventLog, selection: DealSelection) -> ir.Table:

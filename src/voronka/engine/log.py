@@ -22,6 +22,7 @@ from ibis.backends import BaseBackend
 
 from voronka.engine import funnel as funnel_aggregates
 from voronka.engine import summary
+from voronka.engine.asof import AsOfCut, cut_at
 from voronka.engine.backend import (
     default_backend,
     latest_timestamp,
@@ -29,6 +30,7 @@ from voronka.engine.backend import (
     materialize,
     to_frame,
 )
+from voronka.engine.memory import release_freed_memory
 from voronka.engine.quality import QualityCounts, compute_quality
 from voronka.errors import InputError, UsageError
 from voronka.funnel import LOST, Funnel, StageNameStats
@@ -111,8 +113,10 @@ class EventLog:
         self._summary: ir.Table | None = None
         self._reached: ir.Table | None = None
         self._memo: dict[str, ir.Table] = {}
+        self._cubes: dict[Any, Any] = {}
         self._segments: list[str] | None = None
         self._quality: QualityCounts | None = None
+        self._cut: AsOfCut | None = None
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -134,12 +138,16 @@ class EventLog:
         ``funnel=None`` defers the stage mapping to :meth:`with_funnel`.
         """
         con = backend if backend is not None else default_backend()
+        release_freed_memory()  # what reading the files left behind, before the backend grows
         events_arrow = _normalize(events, ("deal_id", "stage", "entered_at"), "events")
         deals_arrow = None if deals is None else _normalize(deals, ("deal_id",), "deals")
+        cut: AsOfCut | None = None
         if as_of is None:
             as_of = latest_timestamp(events_arrow, deals_arrow) or dt.datetime(1970, 1, 1)
-        elif isinstance(as_of, pd.Timestamp):
-            as_of = as_of.to_pydatetime()
+        else:
+            if isinstance(as_of, pd.Timestamp):
+                as_of = as_of.to_pydatetime()
+            events_arrow, deals_arrow, cut = cut_at(events_arrow, deals_arrow, as_of)
         log = cls(
             con=con,
             events=load_arrow(con, events_arrow, "voronka_events"),
@@ -148,6 +156,7 @@ class EventLog:
             deals_rows=None if deals_arrow is None else deals_arrow.num_rows,
             as_of=as_of,
         )
+        log._cut = cut
         return log if funnel is None else log.with_funnel(funnel)
 
     def with_funnel(self, funnel: Funnel) -> EventLog:
@@ -166,6 +175,7 @@ class EventLog:
             funnel=funnel,
             name_counts=self.stage_name_counts(),
         )
+        log._cut = self._cut
         index_of = {stage_id: i for i, stage_id in enumerate(funnel.stage_ids)}
         for name in log.stage_name_counts():
             matched = funnel.match(name)
@@ -194,6 +204,7 @@ class EventLog:
             event_attrs=summary.event_attributes(self._events, event_columns),
         )
         log._summary = materialize(self._con, per_deal, "voronka_deal_summary")
+        release_freed_memory()
         return log
 
     # -- what the log is ---------------------------------------------------------------------
@@ -206,6 +217,11 @@ class EventLog:
     def as_of(self) -> dt.datetime:
         """The moment the data describes: given to :meth:`build`, else the latest input time."""
         return self._as_of
+
+    @property
+    def as_of_cut(self) -> AsOfCut | None:
+        """What the cut at a given ``as_of`` set aside (None when ``as_of`` was not given)."""
+        return self._cut
 
     @property
     def funnel(self) -> Funnel | None:
@@ -349,6 +365,13 @@ class EventLog:
         if key not in self._memo:
             self._memo[key] = materialize(self._con, build(), f"voronka_{key}")
         return self._memo[key]
+
+    def cached(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()``'s result (a small aggregate, e.g. a cube), computed once per log and kept in
+        memory: every section that derives its numbers from the same cube shares one query."""
+        if key not in self._cubes:
+            self._cubes[key] = build()
+        return self._cubes[key]
 
     def segmented(self, by: str | None = None, period: str | None = None) -> ir.Table:
         """The deal summary with a ``segment`` column (the ``by`` column) and a ``period`` date

@@ -46,7 +46,7 @@ from voronka.engine.summary import days_between, epoch_seconds
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
 
-KEYS = ["stage_index", "bucket", "to_index", "recent"]
+KEYS = ["stage_index", "bucket", "to_index", "recent", "fresh"]
 """The columns of the episode histogram."""
 
 
@@ -61,8 +61,9 @@ class MomentState:
             ``deals`` (episodes) and ``days_sum`` (their summed length in days). ``to_index`` is
             the stage the frontier moved to, :data:`flow.LOST` or :data:`flow.OPEN`; ``recent``
             says the episode began within the history window (the rates are estimated from
-            recent episodes; every open one is part of the current state). Only stages before
-            the won stage (it is absorbing).
+            recent episodes; every open one is part of the current state); ``fresh`` that it
+            began within the shorter ``fresh_days`` (the rates weight these more). Only stages
+            before the won stage (it is absorbing).
         arrivals: one row per ``day`` (date) × ``stage_index`` (the first stage of the deal's
             path): ``deals`` whose path began that day, for the whole days of the arrival window
             before ``as_of``.
@@ -123,12 +124,14 @@ def episode_histograms(
     cuts: Sequence[dt.datetime],
     *,
     history_days: int = 365,
+    fresh_days: int = 91,
     edges: tuple[float, ...] = DEFAULT_EDGES,
 ) -> list[pd.DataFrame]:
     """The ``episodes`` histogram of :class:`MomentState` at each of ``cuts`` (increasing,
     distinct), in one query (see the module docstring)."""
     won_index = _line_end(log)
     sinces = [c - dt.timedelta(days=history_days) for c in cuts]
+    fresh_sinces = [c - dt.timedelta(days=fresh_days) for c in cuts]
     ep = episodes_table(log, max(log.as_of, cuts[-1]))
     still_open = ep.to_index == OPEN
     ended_by = _count_before(ep.ended_at, cuts, strict=True)  # ended by the moments m ≥ this
@@ -140,6 +143,7 @@ def episode_histograms(
         to_index=done.to_index,
         # recent for the moments m < start_iv; ended by the moments m ≥ end_iv
         start_iv=_count_before(done.started_at, sinces, strict=False),
+        start_fv=_count_before(done.started_at, fresh_sinces, strict=False),
         end_iv=_count_before(done.ended_at, cuts, strict=True),
         days=done.days,
     )
@@ -153,7 +157,11 @@ def episode_histograms(
     )
     span = span.mutate(m=spanned.unnest())
     # Columns, not expressions: each use of an expression repeats it in the SQL.
-    span = span.mutate(cut=_pick(span.m, cuts), since=_pick(span.m, sinces))
+    span = span.mutate(
+        cut=_pick(span.m, cuts),
+        since=_pick(span.m, sinces),
+        fresh_since=_pick(span.m, fresh_sinces),
+    )
     cut, since = span.cut, span.since
     # A deal closed by the moment without a later move was lost or won at its closing then.
     closed = span.closed_at.notnull() & (span.closed_at <= cut)
@@ -170,11 +178,12 @@ def episode_histograms(
         stage_index=span.stage_index,
         to_index=to_index,
         start_iv=(span.started_at >= since).cast("int64"),
+        start_fv=(span.started_at >= span.fresh_since).cast("int64"),
         end_iv=ibis.literal(0, "int64"),
         days=days_between(span.started_at, ended),
     )
     span = span.mutate(bucket=_bucket(span.days, edges))
-    keys = ["m", "stage_index", "bucket", "to_index", "start_iv", "end_iv"]
+    keys = ["m", "stage_index", "bucket", "to_index", "start_iv", "start_fv", "end_iv"]
     both = ibis.union(
         done.group_by(keys).agg(deals=done.count(), days_sum=done.days.sum()),
         span.group_by(keys).agg(deals=span.count(), days_sum=span.days.sum()),
@@ -185,9 +194,12 @@ def episode_histograms(
     done_rows = frame[frame["m"] < 0]
     out: list[pd.DataFrame] = []
     for i in range(len(cuts)):
-        ended = done_rows[done_rows["end_iv"] <= i].assign(recent=done_rows["start_iv"] > i)
+        ended = done_rows[done_rows["end_iv"] <= i]
+        ended = ended.assign(recent=ended["start_iv"] > i, fresh=ended["start_fv"] > i)
         spanning = frame[frame["m"] == i]
-        spanning = spanning.assign(recent=spanning["start_iv"] > 0)
+        spanning = spanning.assign(
+            recent=spanning["start_iv"] > 0, fresh=spanning["start_fv"] > 0
+        )
         parts = pd.concat([ended, spanning], ignore_index=True)
         hist = parts.groupby(KEYS, as_index=False, sort=True)[["deals", "days_sum"]].sum()
         out.append(hist.astype({"stage_index": "int64", "bucket": "int64", "to_index": "int64"}))
@@ -259,6 +271,7 @@ def moment_states(
     history_days: int = 365,
     arrival_days: int = 56,
     edges: tuple[float, ...] = DEFAULT_EDGES,
+    fresh_days: int = 91,
 ) -> list[MomentState]:
     """The :class:`MomentState` of each spec, the log as it stood at the spec's ``as_of``.
 
@@ -272,7 +285,8 @@ def moment_states(
         return []
     cuts = sorted({s.as_of for s in specs})
     histograms = dict(zip(cuts, episode_histograms(log, cuts, history_days=history_days,
-                                                   edges=edges), strict=True))
+                                                   fresh_days=fresh_days, edges=edges),
+                          strict=True))
     arrivals = dict(zip(cuts, _arrivals(log, cuts, arrival_days), strict=True))
     history = dt.timedelta(days=history_days)
     quantiles = dict(

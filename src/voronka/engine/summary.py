@@ -268,7 +268,8 @@ def deal_summary(
 
 def reached_at(stages: ir.Table, line_stages: ir.Table, won_index: int) -> ir.Table:
     """Per deal × stage of the line it reached: ``reached_at``, its earliest entry into that stage
-    or any later stage of the line.
+    or any later stage of the line, and ``next_at``, the ``reached_at`` of the next stage (null
+    when the deal has not reached it): the stage transitions, without a self-join.
 
     ``line_stages`` has one row per stage of the line (``k``: its index). A skipped stage takes the
     time of the next stage the deal did enter: each entered stage ``s`` covers the indices between
@@ -283,9 +284,14 @@ def reached_at(stages: ir.Table, line_stages: ir.Table, won_index: int) -> ir.Ta
         reached_at=line.first_entered_at.min().over(down),
         lower=line.stage_index.lag().over(order).fill_null(-1),
     )
+    # The next span's reach time: the reach time of the stage after this span's top.
+    spans = spans.mutate(next_span_at=spans.reached_at.lead().over(order))
     joined = spans.join(
         line_stages, (line_stages.k <= spans.stage_index) & (line_stages.k > spans.lower)
     )
     return joined.select(
-        deal_id=joined.deal_id, stage_index=joined.k.cast("int64"), reached_at=joined.reached_at
+        deal_id=joined.deal_id,
+        stage_index=joined.k.cast("int64"),
+        reached_at=joined.reached_at,
+        next_at=ibis.ifelse(joined.k < joined.stage_index, joined.reached_at, joined.next_span_at),
     )

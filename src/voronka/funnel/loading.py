@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -9,12 +10,40 @@ from typing import Any
 import tomli_w
 
 from voronka.errors import FunnelError
+from voronka.funnel.matching import normalize_stage_name
 from voronka.funnel.model import Funnel, FunnelOrigin, Stage
 
 _STAGE_KEYS = {
     "id", "name", "aliases", "key_task", "entry", "max_days", "requires", "benchmark",
     "names", "key_tasks",
 }
+_TOP_KEYS = {"name", "language", "key_stage", "stage", "outcomes"}
+_OUTCOME_KEYS = {"won", "lost"}
+
+
+def _unknown(keys: Any, allowed: set[str], where: str, file: str | None) -> None:
+    """A strict schema: an unknown key is an error, with the nearest known key suggested."""
+    unknown = sorted(str(k) for k in set(keys) - allowed)
+    if not unknown:
+        return
+    key = unknown[0]
+    near = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    raise FunnelError(
+        f"{where}: unknown key {key!r}{hint}", file=file, expected=f"keys among {sorted(allowed)}"
+    )
+
+
+def _names(value: Any, where: str, file: str | None) -> tuple[str, ...]:
+    """A list of names (``aliases``, ``requires``, ``lost``): a lone string is a mistake that
+    would otherwise be split into letters."""
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise FunnelError(
+            f"{where} is {value!r}", file=file, expected=f'a list such as {where.split(".")[-1]} = ["…"]'
+        )
+    return tuple(str(v) for v in value)
 
 
 def load_funnel(path: str | Path) -> Funnel:
@@ -37,6 +66,7 @@ def funnel_from_dict(
     template: str | None = None,
 ) -> Funnel:
     """Build a :class:`Funnel` from the parsed TOML structure."""
+    _unknown(data, _TOP_KEYS, "the funnel file", file)
     raw_stages = data.get("stage")
     if not isinstance(raw_stages, list) or not raw_stages:
         raise FunnelError("no [[stage]] tables", file=file, expected="at least one [[stage]]")
@@ -45,12 +75,11 @@ def funnel_from_dict(
         where = f"[[stage]] number {i}"
         if not isinstance(raw, dict):
             raise FunnelError(f"{where} is not a table", file=file)
-        unknown = set(raw) - _STAGE_KEYS
-        if unknown:
-            raise FunnelError(
-                f"{where}: unknown keys {sorted(unknown)}", file=file,
-                expected=f"keys among {sorted(_STAGE_KEYS)}",
-            )
+        _unknown(raw, _STAGE_KEYS, where, file)
+        max_days = _number(raw.get("max_days"), f"{where}.max_days", file)
+        if max_days is not None and max_days <= 0:
+            raise FunnelError(f"{where}.max_days is {max_days:g}", file=file,
+                              expected="a positive number of days")
         name = raw.get("name") or raw.get("id")
         if not name:
             raise FunnelError(f"{where} has neither id nor name", file=file)
@@ -60,11 +89,11 @@ def funnel_from_dict(
                 Stage(
                     id=stage_id,
                     name=str(name),
-                    aliases=tuple(str(a) for a in raw.get("aliases", ())),
+                    aliases=_names(raw.get("aliases"), f"{where}.aliases", file),
                     key_task=raw.get("key_task"),
                     entry=raw.get("entry"),
-                    max_days=_number(raw.get("max_days"), f"{where}.max_days", file),
-                    requires=tuple(str(r) for r in raw.get("requires", ())),
+                    max_days=max_days,
+                    requires=_names(raw.get("requires"), f"{where}.requires", file),
                     benchmark=_number(raw.get("benchmark"), f"{where}.benchmark", file),
                     names=dict(raw.get("names", {})),
                     key_tasks=dict(raw.get("key_tasks", {})),
@@ -73,9 +102,12 @@ def funnel_from_dict(
         except (TypeError, ValueError) as exc:
             raise FunnelError(f"{where}: {exc}", file=file) from None
     outcomes = data.get("outcomes", {}) or {}
+    if not isinstance(outcomes, dict):
+        raise FunnelError("[outcomes] is not a table", file=file, expected="won = … and lost = [...]")
+    _unknown(outcomes, _OUTCOME_KEYS, "[outcomes]", file)
     lost = outcomes.get("lost", ())
-    if isinstance(lost, str):
-        lost = (lost,)
+    lost = (lost,) if isinstance(lost, str) else _names(lost, "[outcomes].lost", file)
+    _contradictions(stages, str(outcomes.get("won", stages[-1].id)), lost, file)
     language = str(data.get("language", "ru"))
     if language not in ("ru", "en"):
         raise FunnelError(f"language {language!r} is not supported", file=file, expected="ru or en")
@@ -123,6 +155,28 @@ def funnel_to_dict(funnel: Funnel) -> dict[str, Any]:
 def save_funnel(funnel: Funnel, path: str | Path) -> None:
     """Write ``funnel`` as a funnel file."""
     Path(path).write_text(tomli_w.dumps(funnel_to_dict(funnel)), encoding="utf-8")
+
+
+def _contradictions(
+    stages: list[Stage], won: str, lost: tuple[str, ...], file: str | None
+) -> None:
+    """A won stage that is the first stage (nothing to convert) or is also listed as lost."""
+    ids = [s.id for s in stages]
+    if len(set(ids)) > 1 and won == ids[0]:
+        raise FunnelError(
+            f"[outcomes].won is the first stage {won!r}: no deal could convert to it",
+            file=file, expected="the success stage, after the stages that lead to it",
+        )
+    won_stage = next((s for s in stages if s.id == won), None)
+    if won_stage is None:
+        return
+    won_names = {normalize_stage_name(n) for n in (won_stage.id, won_stage.name, *won_stage.aliases)}
+    both = [n for n in lost if normalize_stage_name(n) in won_names]
+    if both:
+        raise FunnelError(
+            f"{both[0]!r} is the won stage and is listed as lost in [outcomes].lost",
+            file=file, expected="a lost outcome that is not the won stage",
+        )
 
 
 def _number(value: Any, where: str, file: str | None) -> float | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -160,7 +160,3 @@ class Funnel:
         if key in self._lost_keys:  # type: ignore[attr-defined]
             return LOST
         return None
-
-    def match_all(self, names: Iterable[object]) -> dict[str, str | None]:
-        """:meth:`match` for many names at once: ``{name: stage id | LOST | None}``."""
-        return {str(n): self.match(n) for n in names}

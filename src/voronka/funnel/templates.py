@@ -17,6 +17,10 @@ TEMPLATE_IDS = ("reference", "generic", "amocrm", "bitrix24", "hubspot", "pipedr
 MIN_TEMPLATE_FIT = 0.9
 """Share of events whose stage a template must recognise for it to be chosen."""
 
+MIN_TEMPLATE_STAGES = 3
+"""Distinct stages of a template the data must show for it to be chosen: two names (``First
+contact``, ``Won``) say too little to impose a template's other stages on the data."""
+
 
 @cache
 def load_template(template_id: str) -> Funnel:
@@ -66,9 +70,9 @@ def choose_template(name_counts: Mapping[str, int]) -> Funnel | None:
     """The built-in template that recognises the data, or None when none fits well enough.
 
     A template fits when it matches at least :data:`MIN_TEMPLATE_FIT` of the events and at least
-    two of its stages occur in the data.
+    :data:`MIN_TEMPLATE_STAGES` of its stages occur in the data.
     """
     for fit in rate_templates(name_counts):
-        if fit.event_share >= MIN_TEMPLATE_FIT and fit.stages_matched >= 2:
+        if fit.event_share >= MIN_TEMPLATE_FIT and fit.stages_matched >= MIN_TEMPLATE_STAGES:
             return load_template(fit.template_id)
     return None

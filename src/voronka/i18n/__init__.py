@@ -79,6 +79,35 @@ def has(key: str) -> bool:
     return key in catalogue()
 
 
+def note(key: str, /, **params: Any) -> str:
+    """A note of ``data_quality.notes`` with placeholders: ``key {"param": "value"}``. A note
+    without placeholders is just its key. :func:`note_text` reads both."""
+    import json
+
+    return f"{key} {json.dumps(params, ensure_ascii=False, sort_keys=True)}" if params else key
+
+
+def note_text(text: str, lang: str | None = None) -> str | None:
+    """A note (a message key, or ``key {json params}`` from :func:`note`) in ``lang``; None when
+    it is not a message of the catalogue."""
+    import json
+
+    key, _, rest = text.partition(" ")
+    if not has(key):
+        return None
+    params: dict[str, Any] = {}
+    if rest.startswith("{"):
+        try:
+            loaded = json.loads(rest)
+        except ValueError:
+            return None
+        params = loaded if isinstance(loaded, dict) else {}
+    try:
+        return t(key, lang, **params)
+    except (KeyError, IndexError):
+        return None
+
+
 def plural_ru(n: int, one: str, few: str, many: str) -> str:
     """The Russian plural form for ``n`` (1 сделка, 2 сделки, 5 сделок)."""
     n = abs(n)

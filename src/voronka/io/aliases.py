@@ -109,6 +109,7 @@ OPTIONAL: Mapping[Kind, tuple[str, ...]] = {
 }
 """Canonical columns recognised but not required, per kind."""
 
+_MOJIBAKE = re.compile("\ufffd|Р[\u0400-\u040f\u0450-\u045f°-ї]|С[\u0450-\u045f]|Ð|Ñ")
 _PUNCT = re.compile(r"[\s_\-./,:;()\[\]{}\"'«»#№]+")
 _CURRENCY_TAIL = re.compile(r"(?: (?:руб|р|rub|rur|usd|eur|₽|\$|€|в рублях|in rub))+$")
 
@@ -230,13 +231,18 @@ def match_columns(
     if missing:
         name = missing[0]
         aliases = EXAMPLES.get(name, name)
+        hint = (
+            "; the headers look mis-decoded (a file mixing encodings?): save it as UTF-8"
+            if any(_MOJIBAKE.search(h) for h in headers)
+            else ""
+        )
         raise InputError(
             f"the required column {name!r} is missing",
             file=file,
             column=name,
             expected=(
                 f"a header such as {aliases} (or --map {name.split()[0]}=HEADER); "
-                f"headers found: {_list(headers)}"
+                f"headers found: {_list(headers)}{hint}"
             ),
         )
     extras = tuple(h for h in headers if h not in used)

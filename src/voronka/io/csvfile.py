@@ -99,7 +99,11 @@ class _Counting(io.RawIOBase):
         super().close()
 
 
-def _open_stream(p: Path, total: int, progress: Progress | None, gzipped: bool) -> Any:
+def _open_stream(
+    p: Path, total: int, progress: Progress | None, gzipped: bool, data: bytes | None = None
+) -> Any:
+    if data is not None:  # a file transcoded in memory (mixed encodings): already plain UTF-8
+        return pa.BufferReader(data)
     f: Any = open(p, "rb")  # noqa: SIM115 - closed by pyarrow with the stream
     if progress is not None:
         f = _Counting(f, total, progress)
@@ -115,7 +119,9 @@ def read_csv(
         sample = f.read(SAMPLE_BYTES)
     if not sample.strip():
         raise InputError("the file is empty", file=file, expected="a table with a header row")
-    if b"\x00" in sample[:4096] and not sample.startswith(
+    # A stray NUL byte in a cell is a fault of that cell (rejected by the reader); many NULs
+    # near the start mean a binary file.
+    if sample[:4096].count(b"\x00") > 8 and not sample.startswith(
         (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     ):
         raise InputError(
@@ -124,29 +130,33 @@ def read_csv(
             expected="a CSV (',' ';' or tab separated), XLSX or Parquet file",
         )
     encoding = detect_encoding(sample)
-    text = sample.decode(encoding, errors="replace")
+    data: bytes | None = None
+    if encoding == "cp1251" and _has_utf8_cyrillic(p, gzipped):
+        data, encoding = _transcode_mixed(p, gzipped)
+        sample = data[:SAMPLE_BYTES]
+    text = sample.decode(encoding if data is None else "utf-8", errors="replace")
     delimiter = sniff_delimiter(text)
     first = next(csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter), [])
     headers = dedupe_headers(first)
     leading_blank = len(text) - len(text.lstrip("\r\n"))
     skip = 1 + text[:leading_blank].count("\n")
-    arrow_encoding = "utf8" if encoding in {"utf-8", "utf-8-sig"} else encoding
+    arrow_encoding = "utf8" if encoding in {"utf-8", "utf-8-sig"} or data is not None else encoding
     multiline = _has_multiline_cell(text, delimiter)
 
     def attempt(newlines_in_values: bool) -> pa.Table:
-        nonlocal arrow_encoding, encoding
+        nonlocal arrow_encoding, encoding, data
         try:
             return attempt_once(newlines_in_values)
         except pa.ArrowInvalid as exc:
             # The sample was UTF-8 but a later part of the file is not: a Windows export whose
-            # first megabyte happened to be plain ASCII.
-            if "UTF8" not in str(exc) or arrow_encoding != "utf8":
+            # first megabyte happened to be plain ASCII, or an export appended to in Windows-1251.
+            if "UTF8" not in str(exc) or arrow_encoding != "utf8" or data is not None:
                 raise
-            encoding = arrow_encoding = "cp1251"
+            data, encoding = _transcode_mixed(p, gzipped)
             return attempt_once(newlines_in_values)
 
     def attempt_once(newlines_in_values: bool) -> pa.Table:
-        stream = _open_stream(p, total, progress, gzipped)
+        stream = _open_stream(p, total, progress, gzipped, data)
         try:
             return pacsv.read_csv(
                 stream,
@@ -180,7 +190,9 @@ def read_csv(
         except pa.ArrowInvalid as exc2:
             if "columns" not in str(exc2):
                 raise
-            table, bad_rows = _read_csv_python(p, gzipped, encoding, delimiter, headers, skip)
+            table, bad_rows = _read_csv_python(
+                p, gzipped, encoding, delimiter, headers, skip, data
+            )
     table, rows_read = finish_table(table, extra_rows=len(bad_rows))
     return RawTable(
         file=file,
@@ -203,14 +215,25 @@ def _has_multiline_cell(text: str, delimiter: str) -> bool:
 
 
 def _read_csv_python(
-    p: Path, gzipped: bool, encoding: str, delimiter: str, headers: list[str], skip: int
+    p: Path,
+    gzipped: bool,
+    encoding: str,
+    delimiter: str,
+    headers: list[str],
+    skip: int,
+    data: bytes | None = None,
 ) -> tuple[pa.Table, tuple[int, ...]]:
     """The slow, forgiving path: short lines are padded; long lines are reported as bad rows."""
     width = len(headers)
     columns: list[list[str | None]] = [[] for _ in headers]
     bad: list[int] = []
-    opener = gzip.open if gzipped else open
-    with opener(p, "rt", encoding=encoding, newline="") as f:
+    opener: Any = gzip.open if gzipped else open
+    text_file = (
+        io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
+        if data is not None
+        else opener(p, "rt", encoding=encoding, errors="replace", newline="")
+    )
+    with text_file as f:
         reader = csv.reader(f, delimiter=delimiter)
         for _ in range(skip):
             next(reader, None)
@@ -227,3 +250,44 @@ def _read_csv_python(
                 columns[i].append(value if value != "" else None)
     table = pa.table([pa.array(c, pa.string()) for c in columns], names=headers)
     return table, tuple(bad)
+
+
+MIXED = "utf-8+cp1251"
+"""The ``encoding`` of a file whose lines mix UTF-8 and Windows-1251 (decoded line by line)."""
+
+_UTF8_CYRILLIC = re.compile(rb"[\xd0\xd1][\x80-\xbf][\xd0\xd1][\x80-\xbf]")
+
+
+def _has_utf8_cyrillic(p: Path, gzipped: bool) -> bool:
+    """Whether a file taken for Windows-1251 holds UTF-8 Cyrillic (two letters in a row): in
+    Windows-1251 text that byte pattern ("Р" + a rare sign, twice) practically never occurs."""
+    opener: Any = gzip.open if gzipped else open
+    tail = b""
+    with opener(p, "rb") as f:
+        while chunk := f.read(8 << 20):
+            if _UTF8_CYRILLIC.search(tail + chunk):
+                return True
+            tail = chunk[-3:]
+    return False
+
+
+def _transcode_mixed(p: Path, gzipped: bool) -> tuple[bytes, str]:
+    """The file as UTF-8, decoding each line as UTF-8 when it is valid UTF-8, else as
+    Windows-1251; the encoding is :data:`MIXED` when both kinds of line occur, else ``cp1251``."""
+    opener: Any = gzip.open if gzipped else open
+    with opener(p, "rb") as f:
+        raw = f.read()
+    out: list[bytes] = []
+    utf8 = legacy = 0
+    for line in raw.split(b"\n"):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            out.append(line.decode("cp1251", errors="replace").encode("utf-8"))
+            legacy += 1
+            continue
+        out.append(line)
+        utf8 += bool(max(line, default=0) > 127)
+    if raw.startswith(codecs.BOM_UTF8):
+        out[0] = out[0][len(codecs.BOM_UTF8):]
+    return b"\n".join(out), (MIXED if utf8 and legacy else "cp1251")

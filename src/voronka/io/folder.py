@@ -39,6 +39,7 @@ from typing import Literal
 from voronka.errors import InputError
 from voronka.io.aliases import match_columns
 from voronka.io.exports import ExportFormat, recognize_export
+from voronka.io.layouts.columns import could_be_deal_rows
 from voronka.io.raw import detect_encoding, read_raw, sniff_delimiter
 from voronka.io.result import RawTable
 
@@ -93,6 +94,8 @@ class FolderContents:
         spend: the ad-spend file.
         funnel: the funnel file (TOML).
         exports: CRM deal exports (several: snapshots of one CRM).
+        milestones: without events and exports, the tables of deals: one (a table with one row
+            per deal, :mod:`voronka.io.layouts`) or several (one table per funnel step).
         roles: every table file looked at and the role found for it (``unknown``: not used).
         peeks: the files read to judge them (reused so that nothing is read twice).
     """
@@ -103,6 +106,7 @@ class FolderContents:
     spend: Path | None = None
     funnel: Path | None = None
     exports: tuple[Path, ...] = ()
+    milestones: tuple[Path, ...] = ()
     roles: Mapping[Path, Role] = field(default_factory=dict)
     peeks: Mapping[Path, Peek] = field(default_factory=dict)
 
@@ -200,12 +204,20 @@ def _funnel_file(folder: Path, tomls: Sequence[Path]) -> Path | None:
     )
 
 
-def scan_folder(folder: str | os.PathLike[str], *, need_funnel: bool = True) -> FolderContents:
+def scan_folder(
+    folder: str | os.PathLike[str], *, need_funnel: bool = True, need_deals: bool = True
+) -> FolderContents:
     """Find the events, deals, spend, funnel files and CRM exports of ``folder``.
+
+    Without an events file or a CRM export, the deals tables are the input: one table with a row
+    per deal, or several tables of the same deals, one per funnel step
+    (:attr:`FolderContents.milestones`). Beside an events file, several deals files are
+    ambiguous: the message asks which one (``--deals``).
 
     Args:
         folder: the folder.
         need_funnel: look for a funnel file (False when the user gave ``--funnel``).
+        need_deals: look for a deals file (False when the user gave ``--deals``).
 
     Raises:
         InputError: the folder is missing, holds two files of one role, exports of different CRMs,
@@ -232,15 +244,22 @@ def scan_folder(folder: str | os.PathLike[str], *, need_funnel: bool = True) -> 
     for path, role in roles.items():
         if role != "outside":
             found.setdefault(role, []).append(path)
-    for role in ("events", "deals", "spend"):
-        if len(found.get(role, [])) > 1:
-            raise InputError(
-                f"the folder has several {role} files: {_names(found[role])}",
-                file=str(root),
-                expected=f"one {role} file (move the others out, or name the files in the "
-                "command: voronka audit EVENTS --deals F --spend F)",
-            )
     exports = tuple(found.get("export", []))
+    milestones: tuple[Path, ...] = ()
+    candidates = found.get("deals", [])
+    if not found.get("events") and not exports and candidates and (
+            len(candidates) > 1 or could_be_deal_rows(peeks[candidates[0]].headers)):
+        milestones = tuple(candidates)
+    for role in ("events", "deals", "spend"):
+        if len(found.get(role, [])) > 1 and not (role == "deals" and (milestones or not
+                                                                        need_deals)):
+            which = " or ".join(f"--{role} {root / p.name}" for p in found[role][:3])
+            raise InputError(
+                f"the folder has several {role} files: {_names(found[role])}; which one is it?",
+                file=str(root),
+                expected=f"one {role} file: name it in the command ({which}), or move the "
+                "others out of the folder",
+            )
     crms = sorted({fmt.crm for p in exports if (fmt := peeks[p].export) is not None})
     if len(crms) > 1 and not found.get("events"):
         raise InputError(
@@ -248,7 +267,7 @@ def scan_folder(folder: str | os.PathLike[str], *, need_funnel: bool = True) -> 
             file=str(root),
             expected="exports of one CRM (snapshots taken on different dates)",
         )
-    if not found.get("events") and not exports:
+    if not found.get("events") and not exports and not milestones:
         raise InputError(
             "the folder has no events file and no CRM deal export; found: "
             + describe_roles(roles, tomls),
@@ -259,10 +278,11 @@ def scan_folder(folder: str | os.PathLike[str], *, need_funnel: bool = True) -> 
     return FolderContents(
         folder=root,
         events=_first(found.get("events")),
-        deals=_first(found.get("deals")),
+        deals=_first(found.get("deals")) if need_deals and not milestones else None,
         spend=_first(found.get("spend")),
         funnel=_funnel_file(root, tomls) if need_funnel else None,
         exports=exports,
+        milestones=milestones,
         roles=roles,
         peeks=peeks,
     )

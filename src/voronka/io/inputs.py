@@ -18,19 +18,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from voronka.errors import UsageError
-from voronka.funnel import Funnel, choose_template
-from voronka.io.exports import ExportFormat, ExportRead, read_export
+from voronka.errors import InputError, UsageError
+from voronka.funnel import Funnel
+from voronka.i18n import note
+from voronka.io.crm.profiles import REGISTRY
+from voronka.io.csvfile import MIXED
+from voronka.io.dates import shift_minutes
+from voronka.io.exports import ExportFormat, ExportRead, custom_stages, read_export
 from voronka.io.folder import Peek, peek_table, scan_folder
+from voronka.io.layouts import (
+    DealRowsEvents,
+    are_milestones,
+    deal_rows_events,
+    deals_of,
+    join_milestones,
+    one_row_per_deal,
+    rename_stage_column,
+)
 from voronka.io.readers import read_deals, read_events, read_spend
 from voronka.io.result import Progress, RawTable, ReadResult
 from voronka.io.snapshots import SnapshotSeries, read_snapshots
 
-InputKind = Literal["events", "folder", "export", "snapshots"]
+InputKind = Literal["events", "folder", "export", "snapshots", "milestones"]
 
 FileProgress = Callable[[str, int, int], None]
 """``progress(file, done_bytes, total_bytes)``, called while files are read."""
@@ -74,15 +87,19 @@ class InputSet:
     crm: str | None = None
     limitations: tuple[str, ...] = ()
     earlier: tuple[ReadResult, ...] = field(default=())
+    tables: tuple[ReadResult, ...] = field(default=())
 
     @property
     def reads(self) -> dict[str, ReadResult]:
         """Every file read: ``{"events": …, "deals": …, "spend": …}`` (those present), then
-        ``"snapshot:<file>"`` for the earlier snapshots of a series."""
+        ``"snapshot:<file>"`` for the earlier snapshots of a series, ``"table:<file>"`` for the
+        tables of milestones joined into one."""
         found = {"events": self.events, "deals": self.deals, "spend": self.spend}
         out = {kind: read for kind, read in found.items() if read is not None}
         for read in self.earlier:
             out[f"snapshot:{read.file}"] = read
+        for read in self.tables:
+            out[f"table:{read.file}"] = read
         return out
 
 
@@ -116,12 +133,16 @@ def open_inputs(
         raise UsageError("no input given", expected="an events file, a folder or CRM exports")
     opener = _Opener(column_map or {}, strict, progress)
     if len(items) == 1 and items[0].is_dir():
-        contents = scan_folder(items[0], need_funnel=funnel is None)
-        main = (
-            opener.events_file(contents.events, contents.peeks.get(contents.events))
-            if contents.events is not None
-            else opener.exports(list(contents.exports), contents.peeks)
-        )
+        contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None)
+        if contents.events is not None:
+            main = opener.events_file(contents.events, contents.peeks.get(contents.events))
+        elif contents.exports:
+            main = opener.exports(list(contents.exports), contents.peeks)
+        elif len(contents.milestones) > 1:
+            main = opener.milestones(list(contents.milestones), folder=items[0])
+        else:
+            main = opener.events_file(contents.milestones[0], None)
+
         return opener.finish(
             main, kind="folder",
             deals=deals or contents.deals, spend=spend or contents.spend,
@@ -140,6 +161,10 @@ def open_inputs(
         return opener.finish(main, kind="export" if peek.export else "events", deals=deals,
                              spend=spend, funnel_path=None, funnel_given=funnel is not None)
     not_exports = [p.name for p in items if peeks[p].export is None]
+    if len(not_exports) == len(items):
+        main = opener.milestones(items)
+        return opener.finish(main, kind="milestones", deals=deals, spend=spend, funnel_path=None,
+                             funnel_given=funnel is not None)
     if not_exports:
         raise UsageError(
             f"several inputs are given, but {', '.join(not_exports)} is not a CRM deal export",
@@ -162,6 +187,7 @@ class _Main:
     limitations: tuple[str, ...] = ()
     earlier: tuple[ReadResult, ...] = ()
     history: bool = True
+    tables: tuple[ReadResult, ...] = ()
 
 
 class _Opener:
@@ -181,10 +207,75 @@ class _Opener:
         return lambda done, total: report(name, done, total)
 
     def events_file(self, path: Path, peek: Peek | None) -> _Main:
-        del peek  # an events file is read by the events reader, which checks it fully
-        events = read_events(path, column_map=self.column_map, strict=self.strict,
-                             progress=self.bar(path))
-        return _Main(events=events)
+        """An events file; or a table with one row per deal (the snapshot shape, stage-dated
+        columns, the wide layout: :mod:`voronka.io.layouts`), said in the notes."""
+        try:
+            events = read_events(path, column_map=self.column_map, strict=self.strict,
+                                 progress=self.bar(path))
+        except InputError as exc:
+            if exc.column not in ("stage", "entered_at") or exc.row is not None:
+                raise
+            deals = self._deal_rows(path, peek)
+            if deals is None:
+                raise
+            stage = rename_stage_column(self.column_map, deals.table.column_names)
+            layout = deal_rows_events(deals, stage=stage,
+                                      status="status" if "status" in deals.column_mapping
+                                      else None)
+            if not layout.events.rows_used:
+                raise
+            return _Main(events=layout.events, deals=deals, limitations=_layout_notes(layout),
+                         history=layout.stage_dated)
+        if not one_row_per_deal(events.table.column("deal_id"), min_rows=MIN_SNAPSHOT_ROWS):
+            return _Main(events=events)
+        layout = deal_rows_events(
+            events, stage="stage", status="status" if "status" in events.column_mapping else None,
+            file_date=events.column_mapping.get("entered_at"),
+        )
+        return _Main(events=layout.events, deals=deals_of(events),
+                     limitations=_layout_notes(layout), history=layout.stage_dated)
+
+    def _deal_rows(self, path: Path, peek: Peek | None) -> ReadResult | None:
+        """``path`` read as deals when it has one row per deal and a date column, else None."""
+        try:
+            deals = read_deals(path, column_map=self.column_map, strict=self.strict,
+                               progress=self.bar(path))
+        except InputError:
+            return None
+        del peek
+        if not one_row_per_deal(deals.table.column("deal_id")):
+            return None
+        return deals
+
+    def milestones(self, paths: Sequence[Path], folder: Path | None = None) -> _Main:
+        """Several tables of the same deals, one per funnel step (:mod:`.layouts.milestones`)."""
+        reads = [read_deals(p, column_map=self.column_map, strict=self.strict,
+                            progress=self.bar(p)) for p in paths]
+        if not are_milestones(reads) and folder is not None:
+            which = " or ".join(f"--deals {p}" for p in paths[:3])
+            raise InputError(
+                f"the folder has several deals files and no events file: "
+                f"{', '.join(p.name for p in paths)}; they are not one table per funnel step "
+                "of the same deals, so which one is it?",
+                file=str(folder),
+                expected=f"an events file beside one deals file (name it: {which}), or tables "
+                "of the same deals with a date column each",
+            )
+        if not are_milestones(reads):
+            raise UsageError(
+                f"several inputs are given, but {', '.join(p.name for p in paths)} is not a CRM "
+                "deal export, and the files are not one table per funnel step of the same deals",
+                expected="one events file (with --deals/--spend for the others), a folder, "
+                "several exports of one CRM taken on different dates, or tables of the same "
+                "deals with a date column each (e.g. leads with a first-contact date and closed "
+                "deals with a won date)",
+            )
+        joined = join_milestones(reads)
+        notes = (note("layouts.milestones", files=", ".join(Path(r.file).name
+                                                             for r in joined.tables)),
+                 note("layouts.mapping", mapping=joined.layout.mapping))
+        return _Main(events=joined.events, deals=joined.deals, limitations=notes,
+                     tables=joined.tables)
 
     def exports(self, paths: Sequence[Path], peeks: Mapping[Path, Peek]) -> _Main:
         loaded: dict[str, tuple[RawTable, ExportFormat | None]] = {}
@@ -223,12 +314,24 @@ class _Opener:
         spend_read = (read_spend(spend, progress=self.bar(spend), **kw)  # type: ignore[arg-type]
                       if spend is not None else None)
         limitations = list(main.limitations)
-        if (main.crm is not None and not main.history and main.funnel is None
-                and not funnel_given and funnel_path is None
-                and choose_template(_name_counts(main.events)) is None):
-            limitations.append("exports.limit.stage_order_unknown")
+        if (main.crm is not None and main.funnel is None and not funnel_given
+                and funnel_path is None):
+            # A pipeline of its own: the funnel comes from the export, not the CRM's default.
+            custom = custom_stages(main.crm, _name_counts(main.events))
+            if custom:
+                limitations.append(note("layouts.custom_stages", crm=CRM_TITLES.get(
+                    main.crm, main.crm), stages=", ".join(f"«{s}»" for s in custom[:8])))
+            if not main.history:
+                limitations.append("exports.limit.stage_order_unknown")
+        events_read, deals_read, zoned = _one_time_zone(main.events, deals_read)
+        if zoned:
+            limitations.append("inputs.note.time_zone")
+        reads = [r for r in (events_read, deals_read, spend_read, *main.earlier, *main.tables)
+                 if r is not None]
+        if any(r.encoding == MIXED for r in reads):
+            limitations.append("inputs.note.mixed_encoding")
         return InputSet(
-            events=main.events,
+            events=events_read,
             deals=deals_read,
             spend=spend_read,
             funnel_path=funnel_path,
@@ -237,7 +340,24 @@ class _Opener:
             crm=main.crm,
             limitations=tuple(dict.fromkeys(limitations)),
             earlier=main.earlier,
+            tables=main.tables,
         )
+
+
+CRM_TITLES = {p.id: p.title for p in REGISTRY.values()}
+
+MIN_SNAPSHOT_ROWS = 10
+"""An events file of at least this many rows, one per deal, is read as a snapshot."""
+
+
+def _layout_notes(layout: DealRowsEvents) -> tuple[str, ...]:
+    """The notes of a one-row-per-deal table: which layout, and which column dated what."""
+    if not layout.stage_dated:
+        return (*SNAPSHOT_LIMITS, "layouts.snapshot_file")
+    wide = all(c.role != "stage" or c.header for c in layout.columns) and not any(
+        c.role == "closed" for c in layout.columns) and "stage" not in layout.events.column_mapping
+    key = "layouts.wide" if wide else "layouts.deal_rows"
+    return (key, note("layouts.mapping", mapping=layout.mapping))
 
 
 def export_limitations(export: ExportRead) -> tuple[str, ...]:
@@ -271,3 +391,32 @@ def series_limitations(series: SnapshotSeries) -> tuple[str, ...]:
 def _name_counts(events: ReadResult) -> dict[str, int]:
     counts = events.table.column("stage").value_counts().to_pylist()
     return {str(v["values"]): int(v["counts"]) for v in counts if v["values"] is not None}
+
+
+_DATE_COLUMNS = ("entered_at", "created_at", "closed_at")
+
+
+def _one_time_zone(
+    events: ReadResult, deals: ReadResult | None
+) -> tuple[ReadResult, ReadResult | None, bool]:
+    """The rule for time zones, the same in every file: a timestamp written with an offset is
+    converted to UTC; a naive one is taken to be at the offset most zoned columns of the inputs
+    use (and converted the same way). Without any offset nothing changes (naive is kept as UTC).
+    Returns the reads and whether naive columns were moved."""
+    found = [z for r in (events, deals) if r is not None for z in r.zones.values()]
+    if not found:
+        return events, deals, False
+    offset = max(set(found), key=lambda z: (found.count(z), z == events.zones.get("entered_at")))
+    moved = False
+
+    def normalise(read: ReadResult) -> ReadResult:
+        nonlocal moved
+        table = read.table
+        for name in _DATE_COLUMNS:
+            if name in table.column_names and name not in read.zones and offset:
+                i = table.column_names.index(name)
+                table = table.set_column(i, name, shift_minutes(table.column(name), offset))
+                moved = True
+        return replace(read, table=table) if table is not read.table else read
+
+    return normalise(events), normalise(deals) if deals is not None else None, moved

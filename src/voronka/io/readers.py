@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -22,12 +22,16 @@ import pyarrow.compute as pc
 
 from voronka.errors import InputError
 from voronka.io.aliases import REQUIRED, Kind, match_columns
-from voronka.io.dates import parse_dates
+from voronka.io.checks import Check, finish
+from voronka.io.dates import dominant_offset, parse_dates, shift_minutes, zone_offsets
 from voronka.io.months import parse_months
 from voronka.io.numbers import as_chunked, blank_mask, parse_numbers
 from voronka.io.raw import load_table
-from voronka.io.result import REJECTS_SCHEMA, Progress, RawTable, ReadResult
+from voronka.io.result import Progress, RawTable, ReadResult
 from voronka.io.status import normalize_status
+
+IMPLAUSIBLE = 1e15
+"""Amounts and costs at or above this (a quadrillion) are taken for a broken cell, not money."""
 
 EXPECTED: Mapping[str, str] = {
     "missing_value": "a value: this column is required",
@@ -36,6 +40,9 @@ EXPECTED: Mapping[str, str] = {
     "bad_status": "a status: open/won/lost (в работе/успешно реализовано/закрыто и не реализовано)",
     "bad_month": "a month such as 2024-03, 03.2024 or март 2024",
     "bad_row": "as many fields as the header has",
+    "bad_id": "an id without control characters (no NUL bytes or line breaks)",
+    "not_finite": "a finite number (not inf or nan)",
+    "implausible_number": f"a number below {IMPLAUSIBLE:.0e} in absolute value",
 }
 """What would have been accepted, per reject reason (English; the report translates codes)."""
 
@@ -46,23 +53,17 @@ MESSAGES: Mapping[str, str] = {
     "bad_status": "not a known status word",
     "bad_month": "not a month",
     "bad_row": "the line has more fields than the header",
+    "bad_id": "the id holds control characters",
+    "not_finite": "not a finite number",
+    "implausible_number": "an implausibly large number",
 }
 """The short message stored with each reject, per reason."""
 
 _DATE_COLUMNS = ("entered_at", "created_at", "closed_at")
 _TEXT_COLUMNS = ("stage", "source", "manager", "lost_reason", "campaign")
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 PathLike = str | os.PathLike[str]
-
-
-@dataclass(frozen=True)
-class _Check:
-    """One validation: rows where ``bad`` is true are rejected for ``reason`` in ``header``."""
-
-    bad: np.ndarray
-    header: str
-    reason: str
-    cells: pa.ChunkedArray
 
 
 def read_events(
@@ -142,20 +143,25 @@ def _read(
             file=file,
             expected=f"rows of {kind} under the header",
         )
-    columns, checks = _convert(raw, kind, match.mapping)
+    columns, checks, zones = _convert(raw, kind, match.mapping)
     extras = _extras(raw, match.extras, set(columns))
     table = pa.table({**columns, **extras, "_row": raw.table.column("_row")})
-    return _finish(raw, table, checks, match.mapping, strict)
+    read = finish(raw, table, checks, match.mapping, strict, MESSAGES, EXPECTED)
+    return replace(read, zones=zones) if zones else read
 
 
 def _convert(
     raw: RawTable, kind: Kind, mapping: Mapping[str, str]
-) -> tuple[dict[str, pa.ChunkedArray], list[_Check]]:
+) -> tuple[dict[str, pa.ChunkedArray], list[Check], dict[str, float]]:
     """Canonical columns and their checks, in canonical order (the first fault wins)."""
     table = raw.table
     out: dict[str, pa.ChunkedArray] = {}
-    checks: list[_Check] = []
-    required = REQUIRED[kind]
+    checks: list[Check] = []
+    zones: dict[str, float] = {}
+    required = set(REQUIRED[kind]) | ({"date", "month"} if kind == "spend" else set())
+
+    def add(name: str, bad_mask: np.ndarray, reason: str, cells: pa.ChunkedArray) -> None:
+        checks.append(Check(bad_mask, mapping[name], reason, cells, name, name in required))
 
     def missing(
         name: str, cells: pa.ChunkedArray, parsed: pa.ChunkedArray | None = None
@@ -170,21 +176,22 @@ def _convert(
             if len(suspects) and _is_string(cells):
                 spaces = _np(blank_mask(cells.take(pa.array(suspects))))
                 blank[suspects[spaces]] = True
-        if name in required:
-            checks.append(_Check(blank, mapping[name], "missing_value", cells))
+        if name in REQUIRED[kind]:
+            add(name, blank, "missing_value", cells)
         return blank
 
     def bad(
         name: str, reason: str, cells: pa.ChunkedArray, parsed: pa.ChunkedArray, blank: np.ndarray
     ) -> None:
-        failed = _np(pc.is_null(parsed)) & ~blank
-        checks.append(_Check(failed, mapping[name], reason, cells))
+        add(name, _np(pc.is_null(parsed)) & ~blank, reason, cells)
 
     for name, header in mapping.items():
         cells = table.column(header)
         if name == "deal_id":
             out[name] = clean_ids(cells)
-            missing(name, cells, out[name])
+            blank = _np(pc.is_null(out[name]))  # empty, spaces only, or NaN in a float column
+            add(name, blank, "missing_value", cells)
+            add(name, _np(pc.match_substring_regex(out[name], _CONTROL)) & ~blank, "bad_id", cells)
         elif name in _TEXT_COLUMNS:
             blank = missing(name, cells)
             text = cells if _is_string(cells) else cells.cast(pa.string())
@@ -193,16 +200,31 @@ def _convert(
             parsed = parse_dates(cells)
             blank = missing(name, cells, parsed)
             bad(name, "bad_date", cells, parsed, blank)
+            if name in _DATE_COLUMNS:
+                parsed = _one_zone(name, cells, parsed, zones)
             out[name] = parsed if name != "date" else parsed.cast(pa.date32())
         elif name in ("amount", "cost"):
             parsed = parse_numbers(cells)
+            values = parsed.to_numpy(zero_copy_only=False).astype(np.float64)
+            if pa.types.is_floating(cells.type):  # NaN is how pandas writes an empty cell
+                empty = np.isnan(values) & ~_np(pc.is_null(parsed))
+                if empty.any():
+                    parsed = _null_where(parsed, empty)
             blank = missing(name, cells, parsed)
             bad(name, "bad_number", cells, parsed, blank)
+            with np.errstate(invalid="ignore"):
+                given = ~_np(pc.is_null(parsed))
+                infinite = given & ~np.isfinite(values)
+                huge = given & np.isfinite(values) & (np.abs(values) >= IMPLAUSIBLE)
+            add(name, infinite, "not_finite", cells)
+            add(name, huge, "implausible_number", cells)
+            if infinite.any() or huge.any():
+                parsed = _null_where(parsed, infinite | huge)
             out[name] = parsed
         elif name == "status":
             status, recognised = normalize_status(cells)
             blank = missing(name, cells, status)
-            checks.append(_Check(~_np(recognised) & ~blank, header, "bad_status", cells))
+            add(name, ~_np(recognised) & ~blank, "bad_status", cells)
             out[name] = status
         elif name == "month":
             parsed = parse_months(cells)
@@ -213,15 +235,30 @@ def _convert(
             out[name] = cells
     if kind == "spend":
         out, checks = _spend_columns(raw, mapping, out, checks)
-    return out, checks
+    return out, checks, zones
+
+
+def _one_zone(
+    name: str, cells: pa.ChunkedArray, parsed: pa.ChunkedArray, zones: dict[str, float]
+) -> pa.ChunkedArray:
+    """Timestamps with an offset are already UTC; naive ones in a column that also has offsets
+    are taken to be at the column's most common offset and moved to UTC the same way. The
+    offset is recorded in ``zones`` (for the run-wide rule of :func:`voronka.io.inputs`)."""
+    offsets = zone_offsets(cells)
+    zone = dominant_offset(offsets)
+    if zone is None:
+        return parsed
+    zones[name] = zone
+    naive = np.isnan(offsets) & ~_np(pc.is_null(parsed))
+    return shift_minutes(parsed, zone, naive) if naive.any() else parsed
 
 
 def _spend_columns(
     raw: RawTable,
     mapping: Mapping[str, str],
     out: dict[str, pa.ChunkedArray],
-    checks: list[_Check],
-) -> tuple[dict[str, pa.ChunkedArray], list[_Check]]:
+    checks: list[Check],
+) -> tuple[dict[str, pa.ChunkedArray], list[Check]]:
     """Spend: ``month`` from the month column, else from ``date``; a row needs one of them."""
     n = raw.table.num_rows
     date_col = out.get("date")
@@ -244,7 +281,7 @@ def _spend_columns(
     for name in ("date", "month"):
         if name in mapping:
             blank &= _np(blank_mask(raw.table.column(mapping[name])))
-    checks.insert(2, _Check(blank, header, "missing_value", cells))
+    checks.insert(2, Check(blank, header, "missing_value", cells, "month"))
     null_dates = pa.chunked_array([pa.nulls(n, pa.date32())])
     null_text = pa.chunked_array([pa.nulls(n, pa.string())])
     ordered = {
@@ -264,10 +301,15 @@ def clean_ids(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
     col = as_chunked(values)
     t = col.type
     if pa.types.is_floating(t):
-        numbers = col.to_numpy(zero_copy_only=False)
-        integral = np.isfinite(numbers) & (np.mod(numbers, 1) == 0)
-        if integral[~np.isnan(numbers)].all():
-            return as_chunked(col.cast(pa.int64(), safe=False).cast(pa.string()))
+        # NaN is how pandas writes a missing id into a float column: a missing id, not a deal.
+        numbers = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            absent = np.isnan(numbers)
+            integral = np.isfinite(numbers) & (np.mod(numbers, 1) == 0) & (np.abs(numbers) < 2**63)
+        if integral[~absent].all():
+            whole = np.where(absent, 0, numbers).astype(np.int64)
+            return as_chunked(pa.array(whole, pa.int64(), mask=absent).cast(pa.string()))
+        col = as_chunked(pc.if_else(pa.array(absent), pa.scalar(None, t), col))
     if not _is_string(col):
         col = col.cast(pa.string())
     # A column of plain ASCII ids (the usual case) is returned as it is, told by a byte scan.
@@ -306,92 +348,6 @@ def _extras(raw: RawTable, headers: Sequence[str], taken: set[str]) -> dict[str,
         name = header if header not in taken else f"{header} (file)"
         out[name] = raw.table.column(header)
     return out
-
-
-def _finish(
-    raw: RawTable,
-    table: pa.Table,
-    checks: list[_Check],
-    mapping: Mapping[str, str],
-    strict: bool,
-) -> ReadResult:
-    n = table.num_rows
-    first = np.full(n, -1, dtype=np.int16)
-    for i, check in enumerate(checks):
-        first[(first == -1) & check.bad] = i
-    rejected = first >= 0
-    rows = table.column("_row").to_numpy()
-    if strict and (rejected.any() or raw.bad_rows):
-        _raise_first(raw, checks, first, rows)
-    parts = [_rejects_for(check, i, first, rows) for i, check in enumerate(checks)]
-    if raw.bad_rows:
-        parts.append(_bad_row_rejects(raw.bad_rows))
-    rejects = (
-        pa.concat_tables([p for p in parts if p.num_rows]).sort_by("row")
-        if any(p.num_rows for p in parts)
-        else REJECTS_SCHEMA.empty_table()
-    )
-    accepted = table.filter(pa.array(~rejected)) if rejected.any() else table
-    return ReadResult(
-        file=raw.file,
-        table=accepted,
-        rows_read=raw.rows_read,
-        rejects=rejects,
-        column_mapping=dict(mapping),
-        format=raw.format,
-        encoding=raw.encoding,
-        delimiter=raw.delimiter,
-    )
-
-
-def _rejects_for(check: _Check, index: int, first: np.ndarray, rows: np.ndarray) -> pa.Table:
-    where = np.flatnonzero(first == index)
-    k = len(where)
-    if k == 0:
-        return REJECTS_SCHEMA.empty_table()
-    cells = check.cells.take(pa.array(where))
-    values = cells if _is_string(cells) else cells.cast(pa.string())
-    return pa.table(
-        {
-            "row": pa.array(rows[where], pa.int64()),
-            "column": pa.array([check.header] * k, pa.string()),
-            "reason": pa.array([check.reason] * k, pa.string()),
-            "value": values.cast(pa.string()),
-            "message": pa.array([MESSAGES[check.reason]] * k, pa.string()),
-        },
-        schema=REJECTS_SCHEMA,
-    )
-
-
-def _bad_row_rejects(bad_rows: Sequence[int]) -> pa.Table:
-    k = len(bad_rows)
-    return pa.table(
-        {
-            "row": pa.array(list(bad_rows), pa.int64()),
-            "column": pa.nulls(k, pa.string()),
-            "reason": pa.array(["bad_row"] * k, pa.string()),
-            "value": pa.nulls(k, pa.string()),
-            "message": pa.array([MESSAGES["bad_row"]] * k, pa.string()),
-        },
-        schema=REJECTS_SCHEMA,
-    )
-
-
-def _raise_first(raw: RawTable, checks: list[_Check], first: np.ndarray, rows: np.ndarray) -> None:
-    bad_positions = np.flatnonzero(first >= 0)
-    candidates: list[tuple[int, str, str | None, str | None]] = []
-    if len(bad_positions):
-        pos = int(bad_positions[0])
-        check = checks[int(first[pos])]
-        value = check.cells[pos].as_py()
-        candidates.append(
-            (int(rows[pos]), check.reason, check.header, None if value is None else str(value))
-        )
-    if raw.bad_rows:
-        candidates.append((raw.bad_rows[0], "bad_row", None, None))
-    row, reason, header, value = min(candidates, key=lambda c: c[0])
-    message = MESSAGES[reason] + (f": {value!r}" if value is not None else "")
-    raise InputError(message, file=raw.file, row=row, column=header, expected=EXPECTED[reason])
 
 
 def _np(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:

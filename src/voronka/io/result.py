@@ -13,8 +13,14 @@ from voronka.i18n import t
 Progress = Callable[[int, int], None]
 """``progress(done_bytes, total_bytes)``, called as a file is read."""
 
-REJECT_REASONS = ("missing_value", "bad_date", "bad_number", "bad_status", "bad_month", "bad_row")
-"""Reject reason codes (``bad_row``: a CSV line whose number of fields is wrong)."""
+REJECT_REASONS = (
+    "missing_value", "bad_date", "bad_number", "bad_status", "bad_month", "bad_row", "bad_id",
+    "not_finite", "implausible_number", "after_data_end", "after_close",
+)
+"""Reject reason codes (``bad_row``: a CSV line whose number of fields is wrong; ``bad_id``: an id
+with control characters; ``not_finite``: inf or nan; ``implausible_number``: an amount or cost
+of 1e15 or more; ``after_data_end``: a date beyond the end of the data, an outlier;
+``after_close``: an event after its deal's closing date). The same codes name field issues (a bad optional field, nulled)."""
 
 REJECTS_SCHEMA = pa.schema(
     [
@@ -76,6 +82,10 @@ class ReadResult:
         format: ``"csv"``, ``"xlsx"`` or ``"parquet"``.
         encoding: the text encoding detected, for CSV.
         delimiter: the field separator detected, for CSV.
+        field_issues: faults in optional fields of accepted rows (same columns as ``rejects``):
+            the field was nulled, the row kept.
+        zones: date column → the UTC offset (minutes) most of its values were written with,
+            for columns where some were (their values are converted to UTC).
         reject_totals: rejected rows per reason when ``rejects`` holds only examples (a table
             read and validated by the engine's backend, ``format`` ``"table"``); None when
             ``rejects`` has one record per rejected row.
@@ -89,6 +99,8 @@ class ReadResult:
     format: str = "csv"
     encoding: str | None = None
     delimiter: str | None = None
+    field_issues: pa.Table = field(default_factory=REJECTS_SCHEMA.empty_table)
+    zones: Mapping[str, float] = field(default_factory=dict)
     reject_totals: Mapping[str, int] | None = None
 
     @property

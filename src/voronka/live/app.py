@@ -17,15 +17,20 @@ from voronka.live.sync import Scheduler
 
 
 def create_app(
-    data: str | Path, config: HooksConfig | None = None, *, scheduler: Scheduler | None = None
+    data: str | Path,
+    config: HooksConfig | None = None,
+    *,
+    scheduler: Scheduler | None = None,
+    store: LiveStore | None = None,
 ) -> FastAPI:
     """A FastAPI app serving ``/hooks/*`` and storing into ``<data>/live.duckdb``.
 
     The store is opened when the app starts and closed (checkpointed) when it stops; a
-    ``scheduler`` given is started and stopped with it.
+    ``scheduler`` given is started and stopped with it (webhook triggers nudge it). ``store``:
+    an already opened store of ``data`` (the scheduler's).
     """
     config = config or HooksConfig.from_env()
-    store = LiveStore(data)
+    store = store or LiveStore(data)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -114,7 +114,7 @@ def news(
         if f.kind == "leak" and before is not None and f.value is not None:
             if f.value > before * (1.0 + leak_growth):
                 out.append(News(f, "grew", before))
-        elif f.kind == "plan" and before is not None and f.value is not None:
-            if abs(f.value - before) > plan_points:
-                out.append(News(f, "moved", before))
+        elif (f.kind == "plan" and before is not None and f.value is not None
+              and abs(f.value - before) > plan_points):
+            out.append(News(f, "moved", before))
     return out

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import pyarrow as pa
 
 STORE_FILE = "live.duckdb"
 """The store's file name inside the data folder."""
@@ -122,6 +123,7 @@ class LiveStore:
             self._con.execute(_SCHEMA)
             self._con.execute("CHECKPOINT")
         self._writer: EventWriter | None = None
+        self._writer_lock = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------------------
     @contextmanager
@@ -142,8 +144,14 @@ class LiveStore:
             return self._con.execute(sql, list(params)).fetchall()
 
     def writer(self) -> EventWriter:
-        """The single writer thread of webhook events (started on first use)."""
-        with self._lock:
+        """The single writer thread of webhook events (started on first use).
+
+        Never waits for the store's lock once the writer runs: the receivers call this on the
+        event loop while the writer may be committing."""
+        writer = self._writer
+        if writer is not None:
+            return writer
+        with self._writer_lock:
             if self._writer is None:
                 self._writer = EventWriter(self)
             return self._writer
@@ -236,20 +244,28 @@ class LiveStore:
         """Replace one CRM's deals and stage entries with a pulled folder's rows."""
         deal_cols = ("deal_id", "created_at", "source", "manager", "amount", "status",
                      "closed_at", "lost_reason", "pipeline")
+        deal_table = pa.table({
+            "crm": pa.array([crm] * len(deals), pa.string()),
+            **{c: pa.array([d.get(c) or None for d in deals], pa.string()) for c in deal_cols},
+        })
+        entry_table = pa.table({
+            "crm": pa.array([crm] * len(entries), pa.string()),
+            **{c: pa.array([e[c] for e in entries], pa.string())
+               for c in ("deal_id", "stage", "entered_at")},
+        })
         with self.transaction() as con:
             con.execute("DELETE FROM deals WHERE crm = ?", [crm])
             con.execute("DELETE FROM stage_entries WHERE crm = ?", [crm])
-            if deals:
-                con.executemany(
-                    f"INSERT INTO deals (crm, {', '.join(deal_cols)}) VALUES "
-                    f"({', '.join('?' * (len(deal_cols) + 1))})",
-                    [(crm, *(d.get(c) or None for c in deal_cols)) for d in deals],
-                )
-            if entries:
-                con.executemany(
-                    "INSERT INTO stage_entries VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [(crm, e["deal_id"], e["stage"], e["entered_at"]) for e in entries],
-                )
+            con.register("_pulled_deals", deal_table)
+            con.register("_pulled_entries", entry_table)
+            try:
+                con.execute(f"INSERT INTO deals (crm, {', '.join(deal_cols)}) "
+                            f"SELECT crm, {', '.join(deal_cols)} FROM _pulled_deals")
+                con.execute("INSERT INTO stage_entries SELECT DISTINCT crm, deal_id, stage, "
+                            "entered_at FROM _pulled_entries")
+            finally:
+                con.unregister("_pulled_deals")
+                con.unregister("_pulled_entries")
 
     def stage_entries(self, crm: str) -> set[tuple[str, str, str]]:
         """``(deal_id, stage, entered_at)`` of one CRM, as last synced."""
@@ -363,26 +379,49 @@ class EventWriter:
                 return
 
     def _write(self, batch: list[tuple[list[HookEvent], datetime, Future[int]]]) -> None:
+        # One INSERT ... SELECT of the whole batch (deduplicated here: the first request that
+        # carries a key owns it), one commit.
+        rows: dict[str, tuple[Any, ...]] = {}
+        owner: dict[str, int] = {}
+        for n, (events, received_at, _) in enumerate(batch):
+            for e in events:
+                if e.key not in rows:
+                    owner[e.key] = n
+                    rows[e.key] = (e.key, e.crm, e.kind, e.deal_id, e.pipeline_id, e.from_stage,
+                                   e.to_stage, _naive_utc(e.occurred_at),
+                                   _naive_utc(received_at), e.payload)
         try:
-            with self.store.transaction() as con:
-                results = []
-                for events, received_at, _ in batch:
-                    new = 0
-                    for e in events:
-                        got = con.execute(
-                            "INSERT INTO hook_events (key, crm, kind, deal_id, pipeline_id, "
-                            "from_stage, to_stage, occurred_at, received_at, payload) "
-                            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING "
-                            "RETURNING key",
-                            [e.key, e.crm, e.kind, e.deal_id, e.pipeline_id, e.from_stage,
-                             e.to_stage, _naive_utc(e.occurred_at), _naive_utc(received_at),
-                             e.payload],
+            new_keys: list[tuple[Any, ...]] = []
+            if rows:
+                table = pa.Table.from_pylist(
+                    [dict(zip(_EVENT_COLUMNS, r, strict=True)) for r in rows.values()],
+                    schema=_EVENT_SCHEMA,
+                )
+                with self.store.transaction() as con:
+                    con.register("_hook_batch", table)
+                    try:
+                        new_keys = con.execute(
+                            f"INSERT INTO hook_events ({', '.join(_EVENT_COLUMNS)}) "
+                            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM _hook_batch "
+                            "ON CONFLICT (key) DO NOTHING RETURNING key"
                         ).fetchall()
-                        new += len(got)
-                    results.append(new)
+                    finally:
+                        con.unregister("_hook_batch")
         except Exception as exc:  # the whole batch failed: every request answers 5xx
             for _, _, fut in batch:
                 fut.set_exception(exc)
             return
-        for (_, _, fut), new in zip(batch, results, strict=True):
+        counts = [0] * len(batch)
+        for (key,) in new_keys:
+            counts[owner[key]] += 1
+        for (_, _, fut), new in zip(batch, counts, strict=True):
             fut.set_result(new)
+
+
+_EVENT_COLUMNS = ("key", "crm", "kind", "deal_id", "pipeline_id", "from_stage", "to_stage",
+                  "occurred_at", "received_at", "payload")
+_EVENT_SCHEMA = pa.schema([
+    *((c, pa.string()) for c in _EVENT_COLUMNS[:7]),
+    ("occurred_at", pa.timestamp("us")), ("received_at", pa.timestamp("us")),
+    ("payload", pa.string()),
+])

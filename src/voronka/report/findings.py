@@ -143,6 +143,10 @@ def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
             detail=t("report.finding.forecast.detail_noplan", lang, **params),
         )
     severity: Severity = "alert" if fc.p_plan < 0.5 else "warning" if fc.p_plan < 0.8 else "good"
+    cal = fc.calibration
+    if severity == "good" and (fc.backtest_status != "ok" or cal is None or cal.verdict == "under"):
+        # Never "good" while the backtest says the range misses (or cannot say anything).
+        severity = "warning"
     detail = t("report.finding.forecast.detail", lang, **params)
     revenue = fc.revenue
     if revenue is not None:
@@ -153,14 +157,7 @@ def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
             p10=format_money_short(revenue.p10, lang),
             p90=format_money_short(revenue.p90, lang),
         )
-    if fc.backtest:
-        # The honesty check: how often the 80% range held in past months.
-        detail += " " + t(
-            "forecast.backtest.summary",
-            lang,
-            inside=format_int(sum(m.inside for m in fc.backtest), lang),
-            months=format_int(len(fc.backtest), lang),
-        )
+    detail += forecast_honesty(result, labels) + what_if_words(result, labels)
     return Finding(
         kind="forecast",
         severity=severity,
@@ -169,17 +166,97 @@ def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
     )
 
 
+def what_if_words(result: AuditResult, labels: Labels) -> str:
+    """The audit's what-ifs (the costliest leaks closed) in words, each with a leading space."""
+    lang = labels.lang
+    out = ""
+    for w in getattr(result, "what_if", ()):
+        if abs(w.expected - w.baseline_expected) < 0.5:
+            continue  # the change would not show in this period (deals take longer to win)
+        key = "plan.what_if.sentence" if w.p_plan is not None else "plan.what_if.sentence_noplan"
+        out += " " + t(
+            key,
+            lang,
+            stage=labels.stage(w.stage),
+            rate=format_percent(w.rate, lang, 0),
+            current=format_percent(w.current_rate, lang, 0),
+            expected=format_number(w.expected, lang, 0),
+            baseline=format_number(w.baseline_expected, lang, 0),
+            p=format_percent(w.p_plan, lang, 0),
+            p_base=format_percent(w.baseline_p_plan, lang, 0),
+        )
+    return out
+
+
+def forecast_honesty(result: AuditResult, labels: Labels) -> str:
+    """The backtest in words (coverage with its interval, Brier against the naive forecast, the
+    widening, or why there is no backtest), each sentence with a leading space; "" without."""
+    fc = result.forecast
+    if fc is None:
+        return ""
+    lang = labels.lang
+    if fc.backtest_status in ("no_closing_dates", "no_history"):
+        return " " + t(f"plan.backtest.{fc.backtest_status}", lang)
+    cal = fc.calibration
+    if cal is None:
+        if not fc.backtest:
+            return ""
+        return " " + t(
+            "forecast.backtest.summary",
+            lang,
+            inside=format_int(sum(m.inside for m in fc.backtest), lang),
+            months=format_int(len(fc.backtest), lang),
+        )
+    out = " " + t(
+        "plan.backtest.coverage",
+        lang,
+        months=format_int(cal.months, lang),
+        inside=format_int(cal.inside, lang),
+        coverage=format_percent(cal.coverage, lang, 0),
+        low=format_percent(cal.coverage_low, lang, 0),
+        high=format_percent(cal.coverage_high, lang, 0),
+    )
+    if cal.brier is not None and cal.brier_naive is not None:
+        out += " " + t(
+            "plan.backtest.brier",
+            lang,
+            brier=format_number(cal.brier, lang, 3),
+            naive=format_number(cal.brier_naive, lang, 3),
+        )
+    if fc.widened_by > 1.0:
+        out += " " + t("plan.backtest.widened", lang, factor=format_number(fc.widened_by, lang, 2))
+    if cal.verdict == "under":
+        out += " " + t("plan.backtest.under", lang)
+    return out
+
+
 def _key_stage(result: AuditResult, labels: Labels) -> Finding | None:
     ks = result.key_stage
     if ks is None:
         return None
     lang = labels.lang
+    status = getattr(ks, "status", "clear")
+    if ks.method != "funnel_file" and status in ("none", "no_intermediate"):
+        key = "no_intermediate" if status == "no_intermediate" else f"none_{ks.reason or 'noise'}"
+        return Finding(
+            kind="key_stage",
+            severity="info",
+            headline=t("plan.key_stage.headline_none", lang),
+            detail=t(f"plan.key_stage.{key}", lang),
+        )
     method = "funnel_file" if ks.method == "funnel_file" else "data"
     score = next((r for r in ks.ranking if r.stage == ks.stage), None)
     if score is None:
         detail = t(f"report.finding.key_stage.detail_{method}", lang)
     else:
-        detail = key_stage_why(score, labels)
+        detail = key_stage_evidence(score, labels) or key_stage_why(score, labels)
+        if ks.method == "win_jump":
+            detail += " " + t("plan.key_stage.too_few", lang, cohorts=format_int(ks.cohorts, lang))
+        if ks.runner_up is not None:
+            detail += " " + t(
+                "plan.key_stage.close", lang, stage=labels.stage(ks.stage),
+                other=labels.stage(ks.runner_up),
+            )
         if method == "funnel_file":
             detail = t("forecast.key_stage.rule_file", lang) + " " + detail
         detail += " " + t("report.finding.key_stage.aim", lang)
@@ -189,6 +266,31 @@ def _key_stage(result: AuditResult, labels: Labels) -> Finding | None:
         headline=t("report.finding.key_stage.headline", lang, stage=labels.stage(ks.stage)),
         detail=detail,
         stage=ks.stage,
+    )
+
+
+def key_stage_evidence(score: KeyStageScore, labels: Labels) -> str | None:
+    """The key stage in a head of sales' words: wins per deal reaching it, how steady that is
+    week to week, how much the conversion into it swings (None without the cohort numbers)."""
+    if (
+        score.downstream_rate is None
+        or score.downstream_low is None
+        or score.downstream_high is None
+        or score.step_low is None
+        or score.step_high is None
+    ):
+        return None
+    lang = labels.lang
+    return t(
+        "plan.key_stage.evidence",
+        lang,
+        stage=labels.stage(score.stage),
+        rate=format_number(score.downstream_rate, lang, 2),
+        days=format_number(score.days_to_win, lang, 0) if score.days_to_win is not None else "—",
+        low=format_number(score.downstream_low, lang, 2),
+        high=format_number(score.downstream_high, lang, 2),
+        up_low=format_percent(score.step_low, lang, 0),
+        up_high=format_percent(score.step_high, lang, 0),
     )
 
 
@@ -373,9 +475,11 @@ def _quality(result: AuditResult, labels: Labels) -> Finding | None:
         return None
     lang = labels.lang
     file, count = rejected[0]
+    read = dq.rows_read.get(file) or 0
     return Finding(
         kind="data_quality",
-        severity="info",
+        # A file that lost most of its rows may make every other number wrong: said first.
+        severity="warning" if read and count > read / 2 else "info",
         headline=t("report.finding.quality.headline", lang),
         detail=t(
             f"report.finding.quality.detail.{plural_form(count, lang)}",
@@ -400,6 +504,10 @@ def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     leaks = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)[:MAX_LEAKS]
     anomalies = sorted((a for a in result.anomalies if a.significant), key=anomaly_rank_key)
     out: list[Finding | None] = []
+    quality = _quality(result, labels)
+    if quality is not None and quality.severity == "warning":
+        out.append(quality)
+        quality = None
     out.extend(_leaks(leaks, labels))
     out.append(_forecast(result, labels))
     out.append(_key_stage(result, labels))
@@ -408,5 +516,5 @@ def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     out.extend(_pileups(result, labels))
     out.append(_statuses(result, labels))
     out.append(_entry(result, labels))
-    out.append(_quality(result, labels))
+    out.append(quality)
     return tuple(f for f in out if f is not None)

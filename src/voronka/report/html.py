@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from voronka.i18n import has, t
+from voronka.i18n import note_text, t
 from voronka.report.charts import Chart, build_charts
 from voronka.report.findings import Finding, leak_cost_key, select_findings
 from voronka.report.format import (
@@ -278,7 +278,7 @@ def report_context(
         "origin": origin,
         "summary": _summary(result, code),
         "notes_title": t("exports.notes.title", code),
-        "notes": [t(n, code) for n in result.data_quality.notes if has(n)],
+        "notes": [shown for n in result.data_quality.notes if (shown := note_text(n, code))],
         "findings": findings,
         "sections": _sections(result, labels, charts),
         "charts_json": safe_json({c.id: c.figure for c in charts}),

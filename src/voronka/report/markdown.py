@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from voronka.i18n import has, t
+from voronka.i18n import note_text, t
 from voronka.report.findings import anomaly_rank_key, select_findings
 from voronka.report.format import format_datetime, format_int, format_money
 from voronka.report.names import build_labels
@@ -73,10 +73,10 @@ def render_markdown(
         )
     out += ["", " · ".join(numbers)]
     # What the input cannot give comes first: it limits what every number below means.
-    notes = [n for n in result.data_quality.notes if has(n)]
+    notes = [shown for n in result.data_quality.notes if (shown := note_text(n, code))]
     if notes:
         out += ["", f"> **⚠ {escape_md(t('exports.notes.title', code))}**", ">"]
-        out += [f"> - {escape_md(t(n, code))}" for n in notes]
+        out += [f"> - {escape_md(n)}" for n in notes]
     out += ["", f"## {t('report.findings.title', code)}", ""]
     findings = select_findings(result, labels)
     if findings:

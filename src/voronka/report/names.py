@@ -76,8 +76,3 @@ def build_labels(result: AuditResult, lang: str | None, funnel: Funnel | None) -
             if task:
                 tasks[stage.id] = task
     return Labels(lang=code, stage_names=names, key_tasks=tasks)
-
-
-def report_language(result: AuditResult, lang: str | None) -> str:
-    """The report language: ``lang`` when given, else the result's (funnel file's) language."""
-    return normalize_language(lang or result.language)

@@ -224,10 +224,28 @@ def entry_table(result: AuditResult, labels: Labels) -> Table:
 
 
 def key_stage_table(result: AuditResult, labels: Labels) -> Table:
-    """The key-stage ranking."""
-    cols = [Column("stage"), Column("score", "q")]
+    """The key-stage ranking with its evidence: the share of the cohorts' wins each stage explains
+    and the wins a deal reaching it brings."""
+    cols = [
+        Column("stage"),
+        Column("score", "q"),
+        Column("explained", "percent"),
+        Column("downstream_rate", "q"),
+    ]
     ranking = result.key_stage.ranking if result.key_stage else ()
-    return _table("key_stage", cols, [(labels.stage(r.stage), r.score) for r in ranking])
+    return _table(
+        "key_stage",
+        cols,
+        [
+            (
+                labels.stage(r.stage),
+                r.score,
+                getattr(r, "explained", None),
+                getattr(r, "downstream_rate", None),
+            )
+            for r in ranking
+        ],
+    )
 
 
 def forecast_table(result: AuditResult, labels: Labels) -> Table:
@@ -275,19 +293,29 @@ def backtest_table(result: AuditResult, labels: Labels) -> Table:
         Column("p90", "number"),
         Column("actual", "int"),
         Column("inside", "bool"),
+        Column("p_plan", "percent"),
     ]
     months = result.forecast.backtest if result.forecast else ()
-    rows = [(m.month, m.expected, m.p10, m.p90, m.actual, m.inside) for m in months]
+    rows = [
+        (m.month, m.expected, m.p10, m.p90, m.actual, m.inside, getattr(m, "p_plan", None))
+        for m in months
+    ]
     return _table("backtest", cols, rows)
 
 
 def reverse_table(result: AuditResult, labels: Labels) -> Table:
-    """Deals each stage needs for the plan."""
+    """Deals each stage needs for the plan: in the period, and still by when, beside what the
+    pipeline holds now and the usual monthly flow (every number labelled with what it is)."""
     cols = [
         Column("stage"),
         Column("needed", "int"),
         Column("current_flow", "int"),
         Column("shortfall", "int"),
+        Column("still_needed", "int"),
+        Column("needed_by", "date"),
+        Column("in_pipeline", "int"),
+        Column("pipeline_wins", "number"),
+        Column("monthly_flow", "int"),
     ]
     rows = [
         (
@@ -295,6 +323,11 @@ def reverse_table(result: AuditResult, labels: Labels) -> Table:
             r.needed,
             r.current,
             r.shortfall if r.shortfall is not None and r.shortfall > 0 else None,
+            getattr(r, "still_needed", None),
+            getattr(r, "needed_by", None),
+            getattr(r, "in_pipeline", None),
+            getattr(r, "pipeline_wins", None),
+            getattr(r, "monthly_flow", None),
         )
         for r in result.reverse_funnel or ()
     ]

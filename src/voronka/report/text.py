@@ -22,7 +22,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from voronka.i18n import has, t
+from voronka.i18n import has, note_text, t
 from voronka.report.findings import Finding, anomaly_rank_key, leak_cost_key, select_findings
 from voronka.report.format import (
     format_date,
@@ -389,6 +389,10 @@ def _forecast(result: AuditResult, labels: Labels, width: int) -> list[Renderabl
             (t("report.col.needed", lang), True),
             (t("report.col.current_flow", lang), True),
             (t("report.col.shortfall", lang), True),
+            (t("report.col.still_needed", lang), True),
+            (t("report.col.needed_by", lang), False),
+            (t("report.col.in_pipeline", lang), True),
+            (t("report.col.monthly_flow", lang), True),
         ]
         rows = [
             [
@@ -398,6 +402,10 @@ def _forecast(result: AuditResult, labels: Labels, width: int) -> list[Renderabl
                 format_number(r.shortfall, lang, 0)
                 if r.shortfall is not None and r.shortfall > 0.5
                 else "—",
+                format_number(r.still_needed, lang, 0) if r.still_needed is not None else "—",
+                format_date(r.needed_by, lang) if r.needed_by is not None else "—",
+                format_int(r.in_pipeline, lang) if r.in_pipeline is not None else "—",
+                format_number(r.monthly_flow, lang, 0) if r.monthly_flow is not None else "—",
             ]
             for r in detail.rows
         ]
@@ -443,10 +451,10 @@ def text_renderables(
 
     # What the input cannot give (a snapshot export, a series of snapshots): message keys, shown
     # before anything else because they limit what every number below means.
-    notes = [n for n in result.data_quality.notes if has(n)]
+    notes = [shown for n in result.data_quality.notes if (shown := note_text(n, code))]
     if notes:
         parts.append(Text("⚠ " + t("exports.notes.title", code), style="bold yellow"))
-        parts.extend(_prose(f"• {t(n, code)}", width, "yellow") for n in notes)
+        parts.extend(_prose(f"• {n}", width, "yellow") for n in notes)
         parts.append(Text(""))
 
     parts.append(Text(t("report.findings.title", code), style="bold underline"))

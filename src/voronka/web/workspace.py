@@ -25,7 +25,7 @@ from voronka.engine import (
     DealSelection,
     EventLog,
     deal_page,
-    filter_log,
+    apply_filter,
 )
 from voronka.errors import UsageError
 from voronka.web.store import Dataset, Store, shape_key
@@ -189,7 +189,7 @@ class Workspace:
             if key in self._filtered:
                 self._filtered.move_to_end(key)
                 return self._filtered[key]
-            log = filter_log(loaded.log, flt)
+            log = apply_filter(loaded.log, flt)
             self._remember(self._filtered, key, log)
             return log
 

@@ -42,12 +42,6 @@ def _xlogx(v: FloatArray) -> FloatArray:
     return np.asarray(-special.entr(v), dtype=float)
 
 
-def _bernoulli_ll(x: FloatArray, n: FloatArray) -> FloatArray:
-    """Maximised binomial log-likelihood ``x log(x/n) + (n−x) log(1−x/n)`` (0·log 0 = 0),
-    written as ``x log x + (n−x) log(n−x) − n log n`` to avoid divisions."""
-    return _xlogx(x) + _xlogx(n - x) - _xlogx(n)
-
-
 def _poisson_ll(c: FloatArray, e: FloatArray) -> FloatArray:
     """Maximised Poisson log-likelihood ``c log(c/e) − c`` (0·log 0 = 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from voronka.i18n import t
 from voronka.io.crm.errors import CrmCredentialsInvalid, CrmCredentialsMissing
+from voronka.io.crm.profiles import CRM_IDS, REGISTRY
 
 _SENDABLE = re.compile(r"[\x21-\x7e]+")
 
@@ -69,22 +70,16 @@ def check_permissions(path: Path) -> CredentialsFileWarning | None:
         return CredentialsFileWarning(path, mode)
     return None
 
-CRM_NAMES = ("amocrm", "bitrix24", "hubspot", "pipedrive")
-"""The CRMs ``voronka pull`` knows."""
+CRM_NAMES: tuple[str, ...] = CRM_IDS
+"""The CRMs ``voronka pull`` knows (:mod:`voronka.io.crm.profiles`)."""
 
 CREDENTIAL_KEYS: Mapping[str, tuple[str, ...]] = {
-    "amocrm": ("subdomain", "token", "domain", "base_url"),
-    "bitrix24": ("webhook", "base_url"),
-    "hubspot": ("token", "base_url"),
-    "pipedrive": ("token", "domain", "base_url"),
+    p.id: p.credential_keys for p in REGISTRY.values()
 }
 """Keys each CRM reads; the environment variable of a key is ``VORONKA_<CRM>_<KEY>``."""
 
 REQUIRED_KEYS: Mapping[str, tuple[tuple[str, ...], ...]] = {
-    "amocrm": (("token",), ("subdomain", "base_url")),
-    "bitrix24": (("webhook", "base_url"),),
-    "hubspot": (("token",),),
-    "pipedrive": (("token",),),
+    p.id: p.required_keys for p in REGISTRY.values()
 }
 """Per CRM, groups of keys of which at least one must be given."""
 

@@ -12,14 +12,11 @@ import tomli_w
 
 from voronka.funnel import funnel_to_dict
 from voronka.i18n import t
-from voronka.io.crm.amocrm import AmoCrmConnector
 from voronka.io.crm.base import Connector, stage_owner
-from voronka.io.crm.bitrix24 import Bitrix24Connector
 from voronka.io.crm.credentials import CRM_NAMES, load_credentials
 from voronka.io.crm.errors import CrmError
 from voronka.io.crm.funnels import pipeline_funnels
 from voronka.io.crm.http import Clock, SystemClock
-from voronka.io.crm.hubspot import HubSpotConnector
 from voronka.io.crm.model import (
     ProgressCallback,
     Pulled,
@@ -29,7 +26,7 @@ from voronka.io.crm.model import (
     from_iso,
     to_utc,
 )
-from voronka.io.crm.pipedrive import PipedriveConnector
+from voronka.io.crm.profiles import REGISTRY
 from voronka.io.crm.redact import redact, secrets_of
 from voronka.io.crm.store import (
     STATE_VERSION,
@@ -44,11 +41,9 @@ from voronka.io.crm.store import (
 )
 
 CONNECTORS: Mapping[str, type[Connector]] = {
-    "amocrm": AmoCrmConnector,
-    "bitrix24": Bitrix24Connector,
-    "hubspot": HubSpotConnector,
-    "pipedrive": PipedriveConnector,
+    p.id: p.load_connector() for p in REGISTRY.values()
 }
+"""The pull connector of each CRM (:mod:`voronka.io.crm.profiles`)."""
 
 
 def pull(

@@ -15,7 +15,12 @@ See :mod:`voronka.io.exports.profiles` (headers), :mod:`~voronka.io.exports.conv
 """
 
 from voronka.io.exports.convert import ExportDeals, convert_export
-from voronka.io.exports.outcomes import OUTCOME_STAGES, export_funnel, fitting_funnel
+from voronka.io.exports.outcomes import (
+    OUTCOME_STAGES,
+    custom_stages,
+    export_funnel,
+    fitting_funnel,
+)
 from voronka.io.exports.profiles import (
     CRM_IDS,
     PROFILES,
@@ -43,6 +48,7 @@ __all__ = [
     "ExportRead",
     "HistoryColumn",
     "convert_export",
+    "custom_stages",
     "export_events",
     "export_funnel",
     "fitting_funnel",

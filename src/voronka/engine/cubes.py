@@ -1,0 +1,195 @@
+"""The cohort cube: transition counts per breakdown × segment × entry week × stage, one query.
+
+Leaks, anomalies, maturity and the conversion series all ask for the same counts (stage cohorts,
+:func:`voronka.engine.cohorts.stage_cohorts`) cut differently: funnel-wide or per ``--by`` column,
+per entry week or in total. Asked one by one, each cut is a pass over the per deal × stage table
+joined to the deals. The cube computes every cut at once — for the maturity horizons given, per
+``dim`` (``""`` for funnel-wide, else each segment column of the log) × ``segment`` × ``period``
+(Monday of the week the deal reached the stage) × ``stage_index`` — in one query (a ``UNION ALL``
+of one grouped aggregate per dim over the same flagged rows), and each cut is a sum over it in
+pandas: integer counts, so every number is exactly what the one-by-one query gave.
+
+The cube is kept on the log per horizon set (:meth:`EventLog.cached`); a cut the cube cannot give
+(a ``--by`` column that is not text or yes/no, a monthly period) is computed directly.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from voronka.engine import summary
+from voronka.engine.backend import load_arrow
+
+if TYPE_CHECKING:
+    from voronka.engine.log import EventLog
+
+COUNTS = ("reached", "moved", "mature", "mature_moved", "moved_in_horizon", "won", "closed")
+"""The counts of a stage cohort (see :func:`voronka.engine.cohorts.stage_cohorts`)."""
+
+_PERIODS = {"week": "W", "month": "M"}
+
+
+def finite_horizons(horizons: Mapping[int, float]) -> dict[int, float]:
+    """``horizons`` without the stages whose horizon is missing or not finite."""
+    return {int(k): float(v) for k, v in horizons.items() if v is not None and np.isfinite(v)}
+
+
+def _as_of_seconds(log: EventLog) -> float:
+    as_of = log.as_of
+    return calendar.timegm(as_of.timetuple()) + as_of.microsecond / 1e6
+
+
+def flagged_transitions(
+    log: EventLog,
+    horizons: Mapping[int, float],
+    columns: Mapping[str, str],
+    period: str | None,
+) -> ir.Table:
+    """Per deal × stage of the line before the won stage that it reached: the deal columns
+    ``columns`` (output name → deal column), ``stage_index``, [``period``] and the 0/1 flags
+    ``_moved``, ``_mature``, ``_mature_moved``, ``_in_horizon``, ``_won``, ``_closed``."""
+    funnel = log.require_funnel()
+    horizon_rows = finite_horizons(horizons)
+    horizon_table = load_arrow(
+        log.backend,
+        pa.table(
+            {
+                "h_index": pa.array(list(horizon_rows), pa.int64()),
+                "h_seconds": pa.array(
+                    [v * summary.SECONDS_PER_DAY for v in horizon_rows.values()], pa.float64()
+                ),
+            }
+        ),
+        "voronka_horizons",
+    )
+    reached = log.reached_at()
+    tr = reached.filter(reached.stage_index < funnel.won_index)
+    deals = log.deal_summary()
+    cols: dict[str, ir.Value] = {"deal_id": deals.deal_id, "outcome": deals.outcome}
+    cols.update({name: deals[column] for name, column in columns.items()})
+    tr = tr.join(deals.select(**cols), "deal_id")
+    tr = tr.left_join(horizon_table, tr.stage_index == horizon_table.h_index)
+    age = ibis.literal(_as_of_seconds(log)) - summary.epoch_seconds(tr.reached_at)
+    mature = (age >= tr.h_seconds).fill_null(False)
+    moved = tr.next_at.notnull()
+    took = summary.epoch_seconds(tr.next_at) - summary.epoch_seconds(tr.reached_at)
+    in_horizon = (mature & moved & (took <= tr.h_seconds)).fill_null(False)
+    extra: dict[str, ir.Value] = {}
+    if period is not None:
+        if period not in _PERIODS:
+            raise ValueError(f"unknown period {period!r}: week or month")
+        extra["period"] = tr.reached_at.truncate(_PERIODS[period]).date()
+    return tr.select(
+        *columns,
+        "stage_index",
+        _moved=moved.cast("int64"),
+        _mature=mature.cast("int64"),
+        _mature_moved=(mature & moved).cast("int64"),
+        _in_horizon=in_horizon.cast("int64"),
+        _won=(tr.outcome == "won").cast("int64"),
+        _closed=tr.outcome.isin(["won", "lost"]).cast("int64"),
+        **extra,
+    )
+
+
+def count_aggregates(table: ir.Table) -> dict[str, ir.Value]:
+    """The :data:`COUNTS` of a group of :func:`flagged_transitions` rows."""
+    return {
+        "reached": table.count(),
+        "moved": table._moved.sum(),
+        "mature": table._mature.sum(),
+        "mature_moved": table._mature_moved.sum(),
+        "moved_in_horizon": table._in_horizon.sum(),
+        "won": table._won.sum(),
+        "closed": table._closed.sum(),
+    }
+
+
+def cube_dims(log: EventLog) -> tuple[str, ...]:
+    """The breakdowns the cube covers: ``""`` (funnel-wide) and every segment column."""
+    return ("", *log.segment_columns())
+
+
+def cohort_cube(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
+    """The cohort cube of ``log`` for ``horizons`` (stage index → days), computed once per log
+    and horizon set. Columns: ``dim``, ``segment`` (null for ``dim == ""``), ``period`` (date),
+    ``stage_index``, :data:`COUNTS`. Segment values keep their type (text, or yes/no)."""
+    key = ("cohort_cube", tuple(sorted(finite_horizons(horizons).items())))
+    cube: pd.DataFrame = log.cached(key, lambda: _build_cube(log, horizons))
+    return cube
+
+
+def _build_cube(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
+    dims = [d for d in cube_dims(log) if d]
+    names = {f"s{i}": d for i, d in enumerate(dims)}
+    flagged = flagged_transitions(log, horizons, names, "week")
+    keys = ["dim", "segment", "period", "stage_index"]
+    parts = []
+    for name, dim in [("", ""), *names.items()]:
+        segment = flagged[name].cast("string") if name else ibis.null("string")
+        rows = flagged.mutate(dim=ibis.literal(dim, "string"), segment=segment)
+        parts.append(rows.group_by(keys).agg(**count_aggregates(rows)))
+    frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    for c in COUNTS:
+        frame[c] = frame[c].fillna(0).astype("int64")
+    frame["stage_index"] = frame["stage_index"].astype("int64")
+    deals = log.deal_summary()
+    for dim in dims:
+        if deals[dim].type().is_boolean():
+            rows = frame["dim"] == dim
+            frame.loc[rows, "segment"] = [
+                None if v is None else str(v).lower() == "true" for v in frame.loc[rows, "segment"]
+            ]
+    return frame
+
+
+def cut(cube: pd.DataFrame, by: str | None, period: str | None) -> pd.DataFrame:
+    """The cube summed to ``[segment] × [period] × stage_index`` for breakdown ``by`` (None:
+    funnel-wide) and ``period`` (None or ``"week"``)."""
+    rows = cube[cube["dim"] == (by or "")]
+    keys = [k for k, asked in (("segment", by), ("period", period)) if asked is not None]
+    grouped = rows.groupby([*keys, "stage_index"], dropna=False, sort=False)[list(COUNTS)].sum()
+    return grouped.reset_index()
+
+
+def covers(log: EventLog, by: str | None, period: str | None) -> bool:
+    """Whether :func:`cut` can give this breakdown and period."""
+    return period in (None, "week") and (by is None or by in cube_dims(log))
+
+
+def nullable(values: pd.Series) -> pd.Series:
+    """A key column as ``object`` with ``None`` for null."""
+    return pd.Series(
+        [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values],
+        index=values.index,
+        dtype=object,
+    )
+
+
+def sort_key(values: pd.Series) -> pd.Series:
+    """Sort key that puts None last and compares mixed values as text where needed."""
+    if values.dtype == object:
+        return pd.Series(
+            [(v is None, "" if v is None else str(v)) for v in values], index=values.index
+        )
+    return values
+
+
+def finish(frame: pd.DataFrame, keys: Sequence[str], stage_ids: Sequence[str]) -> pd.DataFrame:
+    """A stage-cohort frame typed, labelled and ordered as :func:`stage_cohorts` returns it."""
+    for c in COUNTS:
+        frame[c] = frame[c].fillna(0).astype("int64")
+    frame["stage_index"] = frame["stage_index"].astype("int64")
+    frame["stage_id"] = [stage_ids[i] for i in frame["stage_index"]]
+    if "segment" in frame:
+        frame["segment"] = nullable(frame["segment"])
+    frame = frame.sort_values([*keys, "stage_index"], key=sort_key).reset_index(drop=True)
+    return frame[[*keys, "stage_index", "stage_id", *COUNTS]]

@@ -1,0 +1,73 @@
+"""The aggregates of the key stage (entry cohorts × stage, how long a win takes) and the largest
+open deals the forecast's revenue follows one by one.
+
+A deal's **entry cohort** is the week (or month) its path began (its reach time of the first stage
+of the line). Per cohort and stage: the deals of the cohort that reached the stage by ``as_of`` and,
+of them, those won. The audit (``voronka.audit.key_stage``) reads only these counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from voronka.engine.flow import _won_time
+from voronka.engine.summary import days_between
+
+if TYPE_CHECKING:
+    from voronka.engine.log import EventLog
+
+PERIODS = {"week": "W", "month": "M"}
+
+
+def cohort_reach(log: EventLog, period: str = "week") -> pd.DataFrame:
+    """Per ``cohort`` (date: Monday of the entry week, or the month's first day) × ``stage_index``:
+    ``reached`` and ``won`` (of them, won). Only deals whose path begins at the first stage."""
+    reached = log.reached_at()
+    starts = reached.filter(reached.stage_index == 0).select(
+        "deal_id", cohort=reached.reached_at.truncate(PERIODS[period]).date()
+    )
+    summary = log.deal_summary().select("deal_id", "outcome")
+    joined = reached.join(starts, "deal_id").join(summary, "deal_id")
+    grouped = joined.group_by(["cohort", "stage_index"]).agg(
+        reached=joined.count(), won=(joined.outcome == "won").cast("int64").sum()
+    )
+    frame = log.frame(grouped)
+    frame["cohort"] = pd.to_datetime(frame["cohort"]).dt.date
+    return frame.sort_values(["cohort", "stage_index"]).reset_index(drop=True)
+
+
+def days_to_win_quantiles(log: EventLog, levels: tuple[float, ...] = (0.5, 0.9)) -> pd.DataFrame:
+    """Per ``stage_index``: the quantiles (``q50``, ``q90`` …) of the days from reaching the stage
+    to the win, over won deals, and ``won`` (how many)."""
+    reached = log.reached_at()
+    summary = log.deal_summary()
+    won = summary.filter(summary.outcome == "won")
+    won = won.select(won.deal_id, won_at=_won_time(won))
+    joined = reached.join(won, "deal_id")
+    joined = joined.mutate(days=days_between(joined.reached_at, joined.won_at))
+    aggs = {f"q{round(q * 100)}": joined.days.quantile(q) for q in levels}
+    grouped = joined.group_by("stage_index").agg(won=joined.count(), **aggs)
+    return log.frame(grouped).sort_values("stage_index").reset_index(drop=True)
+
+
+def largest_open_deals(log: EventLog, as_of: dt.datetime, limit: int = 50) -> pd.DataFrame:
+    """The ``limit`` open deals with the largest amounts as they stood at ``as_of`` (a bounded
+    list, for the forecast's revenue): ``stage_index`` (frontier stage), ``days`` in it, ``amount``.
+    Empty without amounts."""
+    from voronka.engine.flow import OPEN, _amount, episodes_table
+
+    summary = log.deal_summary()
+    amount = _amount(summary)
+    if amount is None:
+        return pd.DataFrame({"stage_index": [], "days": [], "amount": []})
+    ep = episodes_table(log, as_of)
+    ep = ep.filter(ep.to_index == OPEN)
+    amounts = summary.select("deal_id", amount=amount)
+    joined = ep.join(amounts, "deal_id")
+    joined = joined.filter(joined.amount.notnull() & (joined.amount > 0))
+    top = joined.order_by(joined.amount.desc()).limit(limit)
+    frame = log.frame(top.select("stage_index", "days", "amount"))
+    return frame.astype({"stage_index": "int64", "days": "float64", "amount": "float64"})

@@ -1,0 +1,174 @@
+"""Checks on the canonical input tables before they go onto the backend (issue 10, points 3, 7).
+
+* :func:`outlier_fence`: the latest moment the data can describe. One event typed as 2099 must
+  not become the audit's ``as_of``: timestamps beyond a robust upper fence of the events' time
+  distribution (the third quartile plus three interquartile ranges, the range taken as at least
+  30 days), or beyond the export's own date (the file's modification time, plus a day), are
+  outliers. The default ``as_of`` is the latest timestamp at or before the fence; the forecast
+  and any other caller that needs "the end of the data" use the same function.
+* :func:`after_close`: event rows dated more than a day after their deal's closing date
+  (``closed_at`` of the deals table, else the first one on the deal's event rows). A deal cannot
+  reach a stage after it was closed; such rows are left out and reported.
+
+Both work on Arrow columns in a few vectorised passes (no row loops); they return masks and
+moments, and the caller (the API) records what is left out in the data-quality section.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from voronka.io.checks import null_fields, reject_rows
+from voronka.io.inputs import InputSet
+
+MIN_SPREAD = dt.timedelta(days=30)
+"""The interquartile range of the event times is taken as at least this (short exports)."""
+
+FENCE_IQRS = 3.0
+"""How many interquartile ranges above the third quartile a timestamp may lie."""
+
+CLOSE_SLACK = dt.timedelta(days=1)
+"""An event up to this long after the closing date still counts (closing dates without a time)."""
+
+_US = 1_000_000
+
+
+def _micros(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    values = pc.cast(column, pa.timestamp("us")).cast(pa.int64())
+    filled = pc.fill_null(values, np.iinfo(np.int64).min).to_numpy(zero_copy_only=False)
+    return np.asarray(filled, dtype=np.int64)
+
+
+def _from_micros(value: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(value))
+
+
+def outlier_fence(
+    times: pa.ChunkedArray | pa.Array, *, not_after: dt.datetime | None = None
+) -> dt.datetime | None:
+    """The latest credible timestamp of ``times`` (the events' ``entered_at``): Q3 + 3·IQR (IQR at
+    least :data:`MIN_SPREAD`), and at most ``not_after`` (the export's date). None without times.
+    """
+    values = _micros(times)
+    values = values[values != np.iinfo(np.int64).min]
+    if not len(values):
+        return None
+    q1, q3 = np.percentile(values, [25, 75])
+    spread = max(float(q3 - q1), MIN_SPREAD.total_seconds() * _US)
+    fence = _from_micros(int(min(q3 + FENCE_IQRS * spread, 2**62)))
+    if not_after is not None:
+        fence = min(fence, not_after)
+    # Never cut into the bulk of the data: an export date earlier than most events is wrong.
+    return max(fence, _from_micros(int(np.percentile(values, 99))))
+
+
+def after_fence(column: pa.ChunkedArray | pa.Array, fence: dt.datetime) -> np.ndarray:
+    """Rows of a timestamp ``column`` later than ``fence`` (nulls are not)."""
+    return _micros(column) > int((fence - dt.datetime(1970, 1, 1)) / dt.timedelta(microseconds=1))
+
+
+def deal_close_times(events: pa.Table, deals: pa.Table | None) -> pa.Table | None:
+    """Per deal id, its closing date: the deals table's first non-null ``closed_at`` (file
+    order), else the first one on its event rows. None when no input has ``closed_at``."""
+    parts = []
+    for table in (deals, events):
+        if table is None or "closed_at" not in table.column_names:
+            continue
+        part = table.select(["deal_id", "closed_at", "_row"]).filter(
+            pc.is_valid(table.column("closed_at"))
+        )
+        part = part.sort_by("_row").group_by("deal_id", use_threads=False).aggregate(
+            [("closed_at", "first")]
+        )
+        parts.append(part.rename_columns(["deal_id", "closed_at"]))
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    first, second = parts
+    missing = second.join(first.select(["deal_id"]), "deal_id", join_type="left anti")
+    return pa.concat_tables([first, missing.select(["deal_id", "closed_at"])])
+
+
+def after_close(events: pa.Table, deals: pa.Table | None) -> np.ndarray:
+    """Event rows dated more than :data:`CLOSE_SLACK` after their deal's closing date."""
+    closes = deal_close_times(events, deals)
+    n = events.num_rows
+    if closes is None or closes.num_rows == 0 or n == 0:
+        return np.zeros(n, dtype=bool)
+    keyed = events.select(["deal_id", "entered_at"]).append_column(
+        "_pos", pa.array(np.arange(n, dtype=np.int64))
+    )
+    joined = keyed.join(closes, "deal_id", join_type="inner")
+    if joined.num_rows == 0:
+        return np.zeros(n, dtype=bool)
+    slack = int(CLOSE_SLACK / dt.timedelta(microseconds=1))
+    entered = _micros(joined.column("entered_at"))
+    closed = _micros(joined.column("closed_at"))
+    valid = (entered != np.iinfo(np.int64).min) & (closed != np.iinfo(np.int64).min)
+    late = valid & (entered > closed + slack)
+    out = np.zeros(n, dtype=bool)
+    out[joined.column("_pos").to_numpy()[late]] = True
+    return out
+
+
+AFTER_END = "after_data_end"
+AFTER_CLOSE = "after_close"
+MESSAGES = {
+    AFTER_END: "dated after the end of the data (an outlier beyond the other dates or the "
+    "export's date)",
+    AFTER_CLOSE: "an event dated after the deal's closing date",
+}
+"""Reasons and messages of what :func:`prepare_inputs` leaves out (message keys
+``io.reject.<reason>`` say the same in each language)."""
+
+_DEAL_DATES = ("created_at", "closed_at")
+
+
+def export_time(inputs: InputSet) -> dt.datetime | None:
+    """The export's date as the files tell it: the latest modification time of the events and
+    deals files, plus a day (naive UTC); None when a file is not on disk."""
+    times = []
+    for read in (inputs.events, inputs.deals):
+        if read is None:
+            continue
+        try:
+            times.append(Path(read.file).stat().st_mtime)
+        except OSError:
+            return None
+    if not times:
+        return None
+    return dt.datetime(1970, 1, 1) + dt.timedelta(seconds=max(times)) + dt.timedelta(days=1)
+
+
+def prepare_inputs(inputs: InputSet, *, as_of: dt.datetime | None) -> InputSet:
+    """``inputs`` with outlier dates and events after closing left out and reported.
+
+    Without a given ``as_of``: event rows later than :func:`outlier_fence` are rejected
+    (``after_data_end``) and deal dates later than it are nulled (a field issue). Always: event
+    rows after their deal's closing date are rejected (``after_close``).
+    """
+    events, deals = inputs.events, inputs.deals
+    if as_of is None:
+        fence = outlier_fence(events.table.column("entered_at"), not_after=export_time(inputs))
+        if fence is not None:
+            late = after_fence(events.table.column("entered_at"), fence)
+            events = reject_rows(events, late, AFTER_END, "entered_at", MESSAGES[AFTER_END])
+            for name in _DEAL_DATES:
+                if name in events.table.column_names:
+                    bad = after_fence(events.table.column(name), fence)
+                    events = null_fields(events, bad, AFTER_END, name, MESSAGES[AFTER_END])
+                if deals is not None and name in deals.table.column_names:
+                    bad = after_fence(deals.table.column(name), fence)
+                    deals = null_fields(deals, bad, AFTER_END, name, MESSAGES[AFTER_END])
+    late = after_close(events.table, deals.table if deals is not None else None)
+    events = reject_rows(events, late, AFTER_CLOSE, "entered_at", MESSAGES[AFTER_CLOSE])
+    if events is inputs.events and deals is inputs.deals:
+        return inputs
+    return replace(inputs, events=events, deals=deals)

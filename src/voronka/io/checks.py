@@ -1,0 +1,195 @@
+"""Turning a reader's checks into accepted rows, rejected rows and field-level issues.
+
+A check marks cells of one column as faulty for one reason. A fault in a *required* column
+rejects the row (the first fault, in check order, is the reason recorded); a fault in an
+*optional* column (amount, source, status, a date of the deal …) nulls that one field and is
+recorded as a field issue, so the row keeps its required facts and still counts as used.
+In ``strict`` mode the first fault of either kind stops the read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from voronka.errors import InputError
+from voronka.io.numbers import as_chunked
+from voronka.io.result import REJECTS_SCHEMA, RawTable, ReadResult
+
+
+@dataclass(frozen=True)
+class Check:
+    """Rows where ``bad`` is true have a fault ``reason`` in column ``name`` (``header`` in the
+    file); ``required`` faults reject the row, the others null the field."""
+
+    bad: np.ndarray
+    header: str
+    reason: str
+    cells: pa.ChunkedArray
+    name: str = ""
+    required: bool = True
+
+
+def finish(
+    raw: RawTable,
+    table: pa.Table,
+    checks: Sequence[Check],
+    mapping: Mapping[str, str],
+    strict: bool,
+    messages: Mapping[str, str],
+    expected: Mapping[str, str],
+) -> ReadResult:
+    """The :class:`ReadResult` of ``table`` given its ``checks`` (see the module docstring)."""
+    n = table.num_rows
+    first = np.full(n, -1, dtype=np.int16)
+    any_fault = np.full(n, -1, dtype=np.int16)
+    for i, check in enumerate(checks):
+        if check.required:
+            first[(first == -1) & check.bad] = i
+        any_fault[(any_fault == -1) & check.bad] = i
+    rejected = first >= 0
+    rows = table.column("_row").to_numpy()
+    if strict and ((any_fault >= 0).any() or raw.bad_rows):
+        _raise_first(raw, checks, any_fault, rows, messages, expected)
+    parts = [_records(check, np.flatnonzero(first == i), rows, messages)
+             for i, check in enumerate(checks) if check.required]
+    if raw.bad_rows:
+        parts.append(_bad_row_rejects(raw.bad_rows, messages))
+    rejects = _concat(parts)
+    field_parts = []
+    for check in checks:
+        if check.required:
+            continue
+        where = np.flatnonzero(check.bad & ~rejected)
+        if not len(where):
+            continue
+        field_parts.append(_records(check, where, rows, messages))
+        name = check.name
+        if name in table.column_names:
+            mask = np.zeros(n, dtype=bool)
+            mask[where] = True
+            col = table.column(name)
+            nulled = as_chunked(pc.if_else(pa.array(mask), pa.scalar(None, col.type), col))
+            table = table.set_column(table.column_names.index(name), name, nulled)
+    accepted = table.filter(pa.array(~rejected)) if rejected.any() else table
+    return ReadResult(
+        file=raw.file,
+        table=accepted,
+        rows_read=raw.rows_read,
+        rejects=rejects,
+        column_mapping=dict(mapping),
+        format=raw.format,
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        field_issues=_concat(field_parts),
+    )
+
+
+def _concat(parts: list[pa.Table]) -> pa.Table:
+    kept = [p for p in parts if p.num_rows]
+    return pa.concat_tables(kept).sort_by("row") if kept else REJECTS_SCHEMA.empty_table()
+
+
+def _records(
+    check: Check, where: np.ndarray, rows: np.ndarray, messages: Mapping[str, str]
+) -> pa.Table:
+    k = len(where)
+    if k == 0:
+        return REJECTS_SCHEMA.empty_table()
+    cells = check.cells.take(pa.array(where))
+    values = cells if pa.types.is_string(cells.type) else cells.cast(pa.string())
+    return pa.table(
+        {
+            "row": pa.array(rows[where], pa.int64()),
+            "column": pa.array([check.header] * k, pa.string()),
+            "reason": pa.array([check.reason] * k, pa.string()),
+            "value": values.cast(pa.string()),
+            "message": pa.array([messages[check.reason]] * k, pa.string()),
+        },
+        schema=REJECTS_SCHEMA,
+    )
+
+
+def _bad_row_rejects(bad_rows: Sequence[int], messages: Mapping[str, str]) -> pa.Table:
+    k = len(bad_rows)
+    return pa.table(
+        {
+            "row": pa.array(list(bad_rows), pa.int64()),
+            "column": pa.nulls(k, pa.string()),
+            "reason": pa.array(["bad_row"] * k, pa.string()),
+            "value": pa.nulls(k, pa.string()),
+            "message": pa.array([messages["bad_row"]] * k, pa.string()),
+        },
+        schema=REJECTS_SCHEMA,
+    )
+
+
+def _raise_first(
+    raw: RawTable,
+    checks: Sequence[Check],
+    first: np.ndarray,
+    rows: np.ndarray,
+    messages: Mapping[str, str],
+    expected: Mapping[str, str],
+) -> None:
+    bad_positions = np.flatnonzero(first >= 0)
+    candidates: list[tuple[int, str, str | None, str | None]] = []
+    if len(bad_positions):
+        pos = int(bad_positions[0])
+        check = checks[int(first[pos])]
+        value = check.cells[pos].as_py()
+        candidates.append(
+            (int(rows[pos]), check.reason, check.header, None if value is None else str(value))
+        )
+    if raw.bad_rows:
+        candidates.append((raw.bad_rows[0], "bad_row", None, None))
+    row, reason, header, value = min(candidates, key=lambda c: c[0])
+    message = messages[reason] + (f": {_excerpt(value)!r}" if value is not None else "")
+    raise InputError(message, file=raw.file, row=row, column=header, expected=expected[reason])
+
+
+def _excerpt(value: str, limit: int = 60) -> str:
+    """A cell as shown in a message: at most ``limit`` characters."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def reject_rows(read: ReadResult, bad: np.ndarray, reason: str, column: str, message: str) -> ReadResult:
+    """``read`` with the accepted rows where ``bad`` is true moved to its rejects for ``reason``
+    (a check made after reading, e.g. an event dated after its deal was closed)."""
+    if not bad.any():
+        return read
+    table = read.table
+    header = read.column_mapping.get(column, column)
+    check = Check(bad, header, reason, _as_text(table.column(column)), column)
+    rows = table.column("_row").to_numpy()
+    moved = _records(check, np.flatnonzero(bad), rows, {reason: message})
+    return replace(
+        read,
+        table=table.filter(pa.array(~bad)),
+        rejects=_concat([read.rejects, moved]),
+    )
+
+
+def null_fields(read: ReadResult, bad: np.ndarray, reason: str, column: str, message: str) -> ReadResult:
+    """``read`` with ``column`` nulled where ``bad`` is true, recorded as field issues."""
+    if not bad.any():
+        return read
+    table = read.table
+    header = read.column_mapping.get(column, column)
+    col = table.column(column)
+    check = Check(bad, header, reason, _as_text(col), column, required=False)
+    rows = table.column("_row").to_numpy()
+    issues = _records(check, np.flatnonzero(bad), rows, {reason: message})
+    nulled = as_chunked(pc.if_else(pa.array(bad), pa.scalar(None, col.type), col))
+    table = table.set_column(table.column_names.index(column), column, nulled)
+    return replace(read, table=table, field_issues=_concat([read.field_issues, issues]))
+
+
+def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_timestamp(col.type):
+        return as_chunked(pc.strftime(col, format="%Y-%m-%d %H:%M:%S"))
+    return col if pa.types.is_string(col.type) else col.cast(pa.string())

@@ -1,0 +1,123 @@
+"""Writing the command line's outputs safely, and noticing Ctrl-C (issue 10, points 17, 18).
+
+* :func:`write_output`: a report is written to a temporary file next to the target and renamed
+  over it once complete, so a kill or a full disk mid-write leaves the previous report intact. A
+  target that is a folder, one of the inputs, or cannot be created is refused with a clear
+  :class:`~voronka.errors.UsageError` (exit status 2), as is a device that cannot take the bytes
+  (``/dev/full``).
+* :func:`catch_interrupts`: Ctrl-C sets a flag and raises :class:`KeyboardInterrupt`; even when a
+  library swallows the exception, the command exits with status 130 and writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from voronka.errors import UsageError
+
+_interrupted = threading.Event()
+
+
+def interrupted() -> bool:
+    """Whether Ctrl-C was pressed since :func:`catch_interrupts` was entered."""
+    return _interrupted.is_set()
+
+
+@contextlib.contextmanager
+def catch_interrupts() -> Iterator[None]:
+    """Within the block, Ctrl-C (SIGINT) is remembered and raised as KeyboardInterrupt."""
+    _interrupted.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        _interrupted.set()
+        raise KeyboardInterrupt
+
+    previous: Callable[..., Any] | int | None = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_target(output: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]]) -> Path:
+    """The output path, refused when it is a folder or one of the ``inputs`` (a file, or a file
+    inside an input folder)."""
+    path = Path(output)
+    if path.is_dir():
+        raise UsageError(f"the output {str(path)!r} is a folder", expected="a file name for -o")
+    for given in inputs:
+        source = Path(given)
+        if _same_file(path, source) or (
+            source.is_dir() and path.exists() and path.resolve().parent == source.resolve()
+            and path.suffix.lower() in {".csv", ".xlsx", ".xls", ".parquet", ".gz", ".toml"}
+        ):
+            raise UsageError(
+                f"the output {str(path)!r} is one of the inputs; it would be overwritten",
+                expected="another file name for -o",
+            )
+    return path
+
+
+def write_output(
+    output: str | os.PathLike[str],
+    content: str | bytes,
+    inputs: Sequence[str | os.PathLike[str]] = (),
+) -> Path:
+    """Write ``content`` to ``output`` atomically (temporary file + rename); see the module
+    docstring for what is refused."""
+    path = check_target(output, inputs)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if path.exists() and not path.is_file():  # a device or a pipe: written in place
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise UsageError(f"cannot write the output {str(path)!r}: {_why(exc)}") from None
+        return path
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create the folder {str(parent)!r} for the output: {_why(exc)}",
+            expected="a path in a folder that exists or can be created",
+        ) from None
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if interrupted():
+            raise KeyboardInterrupt
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise UsageError(f"cannot write the output {str(path)!r}: {_why(exc)}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return path
