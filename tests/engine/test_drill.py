@@ -14,7 +14,7 @@ import pytest
 
 from voronka import api
 from voronka.demo import generate_demo, write_demo
-from voronka.engine import DealFilter, DealSelection, count_deals, deal_page, apply_filter
+from voronka.engine import DealFilter, DealSelection, apply_filter, count_deals, deal_page
 from voronka.errors import UsageError
 
 

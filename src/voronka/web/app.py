@@ -165,9 +165,11 @@ def create_app(settings: ServeSettings) -> FastAPI:
     from voronka.web.pages import router as pages_router
     from voronka.web.pages_funnel import router as funnel_router
     from voronka.web.pages_team import router as team_router
+    from voronka.web.pages_whatif import router as whatif_router
 
     app.include_router(api_router)
     app.include_router(pages_router)
     app.include_router(team_router)
     app.include_router(funnel_router)
+    app.include_router(whatif_router)
     return app

@@ -24,8 +24,8 @@ from voronka.engine import (
     DealPage,
     DealSelection,
     EventLog,
-    deal_page,
     apply_filter,
+    deal_page,
 )
 from voronka.errors import UsageError
 from voronka.web.store import Dataset, Store, shape_key
