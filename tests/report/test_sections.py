@@ -39,3 +39,18 @@ def test_sections_are_collapsible_and_registered_once(result: AuditResult) -> No
     assert len(ids) == len(set(ids))
     html = str(render(result, "html", lang="ru"))
     assert html.count("<details open>") == html.count('<section id="') - 1  # findings stay open
+
+
+def test_no_command_line_flags_in_text_for_people(
+    result: AuditResult, empty_result: AuditResult
+) -> None:
+    """A head of sales reads the report, not the CLI's help: no ``--plan`` and the like."""
+    import re
+
+    flag = re.compile(r"(?<![\w-])--[a-z]")
+    for res in (result, empty_result):
+        for lang in ("ru", "en"):
+            md = str(render(res, "md", lang=lang))
+            assert not flag.search(md), flag.search(md)
+            text = str(render(res, "text", lang=lang))
+            assert not flag.search(text), flag.search(text)
