@@ -241,7 +241,7 @@ def test_what_if_slider_moves_the_plan_probability_up(page: Any, dashboard_url: 
     page.goto(f"{base}/whatif?lang=ru&plan=7&stage=sent_to_work")
     card = page.locator("#w-p-plan")
     baseline = float(card.get_attribute("data-baseline"))
-    assert float(card.get_attribute("data-p-plan")) == pytest.approx(baseline)
+    assert float(card.get_attribute("data-p-plan")) == pytest.approx(baseline, abs=0.02)
     page.fill("#w-rate", "100")
     page.dispatch_event("#w-rate", "change")
     page.wait_for_function(

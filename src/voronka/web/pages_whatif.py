@@ -31,6 +31,11 @@ def _context(request: Request, dataset_id: str) -> dict[str, object]:
     changed = None
     if result.forecast is not None and stage and rate is not None:
         changed = api.what_if(result, stage=stage, rate=rate)
+        if not rate_text:
+            # The slider starts at the model's own rate (its share of exits that moved on), so
+            # the first view is the forecast itself.
+            rate = changed.current_rate
+            changed = api.what_if(result, stage=stage, rate=rate)
     return {"dataset": ws.load(dataset_id).dataset, "result": result, "stages": stages,
             "stage": stage, "rate": rate, "current": current, "changed": changed,
             "params": params, "back": params.url(f"/d/{dataset_id}")}
