@@ -99,7 +99,7 @@ def sync_command(
     finally:
         store.close()
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(2)  # a CRM error is an input error, as for `voronka pull`
 
 
 def watch_command(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from leakgen import chain_log, demo, stable
 
-from voronka.audit.leaks import build_leaks, stage_hint
-from voronka.demo import ManagerLeak
+from voronka.audit.leaks import Leak, build_leaks, stage_hint
+from voronka.demo import DemoEffects, ManagerLeak
 from voronka.funnel import Stage, load_template
 from voronka.i18n import t
 
@@ -15,18 +15,39 @@ STAGES = ["request", "reached", "proposal", "paid"]
 
 def test_method_example_puts_the_stage_after_reached_on_top() -> None:
     """The method's example: 1000 requests, 900 reached by phone, 30 proposals (10 paid).
-    Hand computation: value of a proposal = 10/30 × 1000; reached→proposal loses 870 deals
-    = 290 000, request→reached loses 100 × (10/900 × 1000) ≈ 1 111."""
+    No benchmark and no history to set a target (one month of deals): nothing is priced as lost,
+    and the table is ordered by the revenue that drops out. Hand computation: value of a proposal
+    = 10/30 × 1000; reached→proposal drops 870 deals = 290 000, request→reached drops 100 ×
+    (10/900 × 1000) ≈ 1 111."""
     log = chain_log([1000, 900, 30, 10], stage_ids=STAGES)
     leaks = build_leaks(log, by=())
     top = leaks[0]
     assert (top.stage, top.next_stage, top.segment) == ("reached", "proposal", None)
-    assert top.lost_deals == 870
-    assert top.lost_revenue == pytest.approx(870 * 10 / 30 * 1000)
+    assert top.dropped == pytest.approx(870)
+    assert top.dropped_revenue == pytest.approx(870 * 10 / 30 * 1000)
+    assert top.target_source == "history" and top.lost_deals == 0
     first = next(x for x in leaks if x.stage == "request")
-    assert first.lost_revenue == pytest.approx(100 * 10 / 900 * 1000)
+    assert first.dropped_revenue == pytest.approx(100 * 10 / 900 * 1000)
     assert top.conversion == pytest.approx(30 / 900)
     assert top.key_task == "task of reached" and top.hint is not None
+
+
+def test_method_example_with_benchmarks_prices_the_right_step_first() -> None:
+    """The same example with attainable targets (95% reached, 30% of them get a proposal): the
+    price is n × (target − conversion) × value: reached→proposal 900 × (0.3 − 30/900) × 10/30 ×
+    1000 = 80 000 against request→reached 1000 × 0.05 × 10/900 × 1000 ≈ 556."""
+    log = chain_log(
+        [1000, 900, 30, 10], stage_ids=STAGES, benchmarks={"request": 0.95, "reached": 0.3}
+    )
+    leaks = build_leaks(log, by=())
+    top = leaks[0]
+    assert top.stage == "reached" and top.target_source == "benchmark"
+    assert top.lost_deals == pytest.approx(900 * (0.3 - 30 / 900))
+    assert top.lost_revenue == pytest.approx(900 * (0.3 - 30 / 900) * 10 / 30 * 1000)
+    second = next(x for x in leaks if x.stage == "request")
+    assert second.lost_revenue == pytest.approx(1000 * 0.05 * 10 / 900 * 1000)
+    assert top.lost_revenue_ci is not None
+    assert top.lost_revenue_ci[0] <= top.lost_revenue <= top.lost_revenue_ci[1]
 
 
 def test_benchmark_shortfall_and_significance() -> None:
@@ -39,6 +60,46 @@ def test_benchmark_shortfall_and_significance() -> None:
     log = chain_log([1000, 590, 250, 100], stage_ids=STAGES, benchmarks={"request": 0.6})
     leak = next(x for x in build_leaks(log, by=()) if x.stage == "request")
     assert not leak.significant and leak.lost_deals == pytest.approx(10)
+
+
+def _check_prices(leaks: tuple[Leak, ...]) -> None:
+    """The one-price invariants on every row of a leaks table."""
+    assert leaks
+    stage_ids = set()
+    for leak in leaks:
+        assert leak.expected is not None and 0 < leak.expected < 1
+        assert leak.conversion is not None
+        assert leak.lost_deals == pytest.approx(leak.n * max(0.0, leak.expected - leak.conversion))
+        if leak.lost_revenue is not None:
+            assert leak.value_per_deal is not None
+            assert leak.lost_revenue == pytest.approx(leak.lost_deals * leak.value_per_deal)
+        if leak.segment is None:
+            stage_ids.add(leak.stage)
+            assert leak.target_source in ("benchmark", "history") and leak.parent is None
+        else:
+            assert leak.target_source == "peers" and leak.parent == leak.stage
+            assert leak.parent in stage_ids  # nested under its stage row, which comes first
+            if not leak.significant:
+                assert leak.lost_revenue is None
+
+
+def test_one_price_on_the_demo() -> None:
+    """Demo story (planted manager and source effects): every row obeys the price."""
+    _, log = demo(12000, 0, DemoEffects.default())
+    leaks = build_leaks(log, all_segments=True)
+    _check_prices(leaks)
+    stages = [x for x in leaks if x.segment is None]
+    assert len(stages) == 10 and leaks[0].segment is None
+    money = [x.lost_revenue or 0.0 for x in stages]
+    assert money == sorted(money, reverse=True)
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_one_price_on_generated_worlds(seed: int) -> None:
+    """Generated stable worlds with one planted manager leak: the same invariants."""
+    effects = stable(manager_leaks=(ManagerLeak("Попова Елена", "qualified", 0.7),))
+    _, log = demo(6000, seed, effects)
+    _check_prices(build_leaks(log, all_segments=True))
 
 
 def test_planted_manager_leak_is_the_top_segment_leak() -> None:
@@ -60,9 +121,11 @@ def test_planted_manager_leak_is_the_top_segment_leak() -> None:
 def test_stable_funnel_has_no_significant_segment_leak(seed: int) -> None:
     """No planted effect: no segment leak survives BH at 5% (over three seeds)."""
     _, log = demo(8000, seed, stable())
-    leaks = build_leaks(log)
-    assert any(x.segment is not None for x in leaks)  # segments were tested and listed
+    leaks = build_leaks(log, all_segments=True)
+    assert any(x.segment is not None for x in leaks)  # segments were tested
     assert not [x for x in leaks if x.segment is not None and x.significant]
+    assert all(x.lost_revenue is None for x in leaks if x.segment is not None)
+    assert all(x.segment is None for x in build_leaks(log))  # and not listed by default
 
 
 def test_a_manager_with_a_handful_of_deals_is_never_the_top_leak() -> None:
@@ -85,10 +148,11 @@ def test_a_manager_with_a_handful_of_deals_is_never_the_top_leak() -> None:
         stage_ids=STAGES,
         extra={"manager": [managers[i] for i in ids]},
     )
-    leaks = [x for x in build_leaks(log, by=("manager",)) if x.stage == "request" and x.segment]
+    every = build_leaks(log, by=("manager",), all_segments=True)
+    leaks = [x for x in every if x.stage == "request" and x.segment]
     assert leaks[0].segment is not None and leaks[0].segment.value == "weak"
     tiny = next((x for x in leaks if x.segment is not None and x.segment.value == "tiny"), None)
-    assert tiny is not None and tiny.conversion == 0.0
+    assert tiny is not None and tiny.raw_conversion == 0.0
     assert tiny.shrunk_conversion is not None and tiny.shrunk_conversion > 0.3
     assert not tiny.significant and tiny.lost_deals < leaks[0].lost_deals / 20
 

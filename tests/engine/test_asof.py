@@ -111,3 +111,28 @@ def test_an_as_of_after_the_data_changes_nothing(demo) -> None:  # type: ignore[
     info = log.as_of_cut
     assert info is not None
     assert info.events_set_aside == info.deals_after == info.closings_undone == 0
+
+
+def test_as_of_cuts_tables_on_the_backend_too(demo) -> None:  # type: ignore[no-untyped-def]
+    """``--engine``: the same cut as Ibis expressions over backend tables gives the same totals
+    and the same counts of what was set aside."""
+    import ibis
+    import pyarrow as pa
+
+    from voronka.engine.backend import quiet_driver
+    from voronka.engine.sources import open_sources
+
+    events, deals, funnel = demo
+    con = ibis.duckdb.connect()
+    ev_cols = ["deal_id", "stage", "entered_at"]
+    de_cols = ["deal_id", "created_at", "status", "closed_at", "amount"]
+    with quiet_driver():
+        con.create_table("ev", pa.Table.from_pandas(events[ev_cols], preserve_index=False))
+        con.create_table("de", pa.Table.from_pandas(deals[de_cols], preserve_index=False))
+    on_backend = open_sources(con, "ev", deals="de").log(AS_OF).with_funnel(funnel)
+    arrow = EventLog.build(events[["deal_id", "stage", "entered_at"]],
+                           deals[["deal_id", "created_at", "status", "closed_at", "amount"]],
+                           funnel, as_of=AS_OF)
+    pd.testing.assert_frame_equal(on_backend.reach(), arrow.reach())
+    pd.testing.assert_frame_equal(on_backend.outcomes(), arrow.outcomes())
+    assert on_backend.as_of_cut == arrow.as_of_cut

@@ -183,3 +183,25 @@ def test_bad_watch_toml_is_a_clear_input_error(tmp_path: Path, text: str, says: 
     message = str(info.value)
     assert says in message and str(path) in message
     assert "hunter2" not in message
+
+
+def test_first_run_report_writes_stdout_json_and_markdown(tmp_path: Path) -> None:
+    cfg = parse_watch_config({
+        "first_run": "report", "markdown": {"dir": "digests"},
+        "recipient": [{"name": "head team", "language": "en",
+                       "channels": ["stdout", "json", "markdown"]}],
+    })
+    store = LiveStore(tmp_path / "d")
+    out = io.StringIO()
+    report = run_watch(cfg, store, dataset="x", base=tmp_path,
+                       now=datetime(2025, 6, 2, 9, 30, tzinfo=UTC),
+                       channels=Channels(cfg, out=out, base=tmp_path),
+                       audit=lambda *_: result(leaks=[(None, 30.0)]))
+    assert [d.status for d in report.deliveries] == ["sent", "sent", "sent"]
+    text, line = out.getvalue().split("\n# ")[0], out.getvalue().strip().splitlines()[-1]
+    assert "new leak “Новая” → “Звонок”" in text
+    assert json.loads(line)["news"][0]["key"] == "leak:new>call:all"
+    files = list((tmp_path / "digests").glob("*.md"))
+    assert [f.name for f in files] == ["2025-06-02T0930-head_team.md"]
+    assert files[0].read_text(encoding="utf-8") == report.digests[0].text
+    store.close()

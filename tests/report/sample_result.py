@@ -16,6 +16,7 @@ from voronka.audit.forecast import BacktestMonth, Forecast, RevenueForecast
 from voronka.audit.funnel_result import FunnelReport, StageReport
 from voronka.audit.key_stage import KeyStage, KeyStageScore
 from voronka.audit.leaks import Leak
+from voronka.audit.lost_reasons import LostReason
 from voronka.audit.pileups import Pileup
 from voronka.audit.quality_result import DataQuality, QualityIssue
 from voronka.audit.reverse import LeadCost, ReverseFunnel, ReverseFunnelRow
@@ -178,8 +179,21 @@ def make_result(language: str = "ru") -> AuditResult:
             SourceEconomics(
                 "Яндекс.Директ", 600, 450_000.0, 750.0, 70, 10_500_000.0, 6428.57, 22.33, 0.1167
             ),
-            SourceEconomics("Авито", 400, 120_000.0, 300.0, 40, 5_200_000.0, 3000.0, 42.33, 0.1),
+            SourceEconomics(
+                "Авито", 400, 120_000.0, 300.0, 40, 5_200_000.0, 3000.0, 42.33, 0.1,
+                campaigns=(
+                    SourceEconomics(
+                        "Авито", 250, 70_000.0, 280.0, 30, 4_000_000.0, 2333.33, 56.14, 0.12,
+                        campaign=IMG_XSS,
+                    ),
+                ),
+            ),
             SourceEconomics(IMG_XSS, 200, None, None, 10, 2_645_678.5, None, None, 0.05),
+        ),
+        lost_reasons=(
+            LostReason("new", "Не дозвонились", 120, 0.6, 0.75, 0.55, 0.001, 0.004, True),
+            LostReason("new", None, 80, 0.4, 0.25, 0.45, 0.001, 0.004, True),
+            LostReason("meeting", SCRIPT_XSS, 30, 1.0, 1.0, 1.0, None, None, False),
         ),
         statuses=(
             StatusVerdict("new", "Новая заявка", "result", "Причастие: результат", None),

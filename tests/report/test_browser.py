@@ -228,3 +228,15 @@ def test_screenshot_of_the_first_screen(opened: Any) -> None:
     for card in (".card-plan", ".card-leak"):
         assert page.locator(card).is_visible()
         assert (page.locator(card).bounding_box() or {"y": 1e9})["y"] < 900
+
+
+def test_headline_names_the_first_row_of_the_leaks_table(opened: Any) -> None:
+    """The biggest leak is one thing: the first finding's headline names the step in the first
+    row of the leaks table (read from the page, as a person would)."""
+    page, _variant, _lang, _events = opened
+    first_row = page.locator("table.table-leaks tbody tr").first
+    step = first_row.locator("td").first.inner_text().strip()
+    first = page.locator("#findings .finding").first
+    assert "finding-kind-leak" in (first.get_attribute("class") or "")
+    headline = first.locator(".headline").inner_text()
+    assert step and step in headline, (step, headline)

@@ -18,6 +18,8 @@ EXPECTED_EN = [
     "Leaks",
     "Anomalies",
     "Sources",
+    "Campaigns",
+    "Lost reasons",
     "Stage names",
     "Stuck deals",
     "Stuck deal list",
@@ -55,12 +57,15 @@ def test_every_table_sheet_freezes_its_header_and_filters(result: AuditResult) -
 def test_funnel_sheet_has_typed_cells_and_a_native_chart(result: AuditResult) -> None:
     ws = _book(result, "en")["Funnel"]
     header = [c.value for c in ws[1]]
-    assert header[:5] == ["Stage", "Reached", "Conversion", "Interval, low", "Interval, high"]
+    assert header[:7] == [
+        "Stage", "Reached", "Conversion", "Interval, low", "Interval, high", "Raw conversion",
+        "Still open, young",
+    ]
     first = ws[2]
     assert first[1].value == 1200 and first[1].number_format == "#,##0"
     assert first[2].value == 0.75 and first[2].number_format == "0.0%"
     assert first[3].value == 0.725 and first[3].number_format == "0.0%"
-    assert first[5].number_format == "0.0"  # days
+    assert first[7].number_format == "0.0"  # days
     charts = ws._charts
     assert len(charts) == 1
     assert charts[0].tagname == "barChart"
@@ -70,9 +75,10 @@ def test_money_dates_and_booleans(result: AuditResult) -> None:
     book = _book(result, "ru")
     leaks = book["Утечки"]
     assert leaks["C2"].value == 900 and leaks["C2"].number_format == "#,##0"  # n
-    assert leaks["E2"].value == 0.467 and leaks["F2"].value == 0.533  # interval, split
+    assert leaks["D2"].value == 0.5 and leaks["F2"].value == 0.6  # conversion, target
+    assert leaks["H2"].value == 90  # whole deals
     assert leaks["I2"].value == 2_160_000.0 and leaks["I2"].number_format == "#,##0"
-    assert leaks["J2"].value == "да"
+    assert leaks["N2"].value == "да"
     anomalies = book["Аномалии"]
     assert anomalies["D2"].is_date and anomalies["D2"].number_format == "dd.mm.yyyy"
     assert anomalies["E2"].value == 0.52 and anomalies["E2"].number_format == "0.0%"

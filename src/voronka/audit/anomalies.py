@@ -10,9 +10,12 @@ Series scanned (docs/methods.md):
 * **volume** — leads created per period, funnel-wide and per source, with the partial first and
   last periods weighted by their length.
 
-Each series gets one likelihood-ratio change-point scan (binomial or Poisson) with a permutation
-p-value that accounts for the scan; Benjamini–Hochberg controls the false discovery rate across
-every series scanned. Only significant shifts are reported.
+Each series gets one scan for a lasting shift on what a null model with trend, yearly season (13+
+months) and overdispersion does not explain (:func:`voronka.audit.stats.glm_scan.model_scan`);
+Benjamini–Hochberg controls the false discovery rate across every series scanned. Only
+significant shifts at least :data:`MIN_CONVERSION_POINTS` points and :data:`MIN_RELATIVE` of the
+level (conversion) or :data:`MIN_VOLUME_RELATIVE` (volume) are reported, each with the money it
+moved and its series for a chart.
 
 The funnel-wide conversion series themselves are returned too (:func:`build_conversion_series`,
 one :class:`ConversionSeries` per step, with Wilson intervals and p-chart limits per period), so
@@ -22,7 +25,7 @@ that a report can draw conversion over time with the shifts marked.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -32,17 +35,25 @@ from scipy import stats as sstats
 from voronka.audit.common import Segment
 from voronka.audit.leaks import FDR_LEVEL, default_breakdowns
 from voronka.audit.maturity import MaturityReport, build_maturity
-from voronka.audit.stats import (
-    ChangePoint,
-    benjamini_hochberg,
-    binomial_changepoint,
-    poisson_changepoint,
-    wilson_interval,
-)
+from voronka.audit.censored import step_rates
+from voronka.audit.stats import benjamini_hochberg, wilson_interval
+from voronka.audit.stats.glm_scan import ModelScan, model_scan
 from voronka.engine import EventLog, lead_volume, stage_cohorts
 
 DAYS_PER_PERIOD = {"week": 7.0, "month": 365.25 / 12}
 """Days in a period, to express volumes per week or per month."""
+
+SEGMENT_MIN_FACTOR = 3
+"""A segment's conversion series needs this many times ``min_trials`` settled deals."""
+
+MIN_CONVERSION_POINTS = 0.02
+"""Smallest conversion shift reported, in absolute terms (2 points)."""
+
+MIN_RELATIVE = 0.10
+"""Smallest conversion shift reported, relative to the expected level (10%)."""
+
+MIN_VOLUME_RELATIVE = 0.15
+"""Smallest lead-volume shift reported, relative to the expected level (15%)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,13 @@ class Anomaly:
         p_value: the scan's p-value before the FDR adjustment.
         n_before: settled deals (conversion) or leads (volume) before ``since``.
         n_after: the same from ``since`` on.
+        money: revenue the shift moved so far: the change in deals (conversion: × deals after;
+            volume: × leads after) × the value of a deal at the next stage (of a lead).
+        periods: the series' periods (for the anomaly's chart).
+        observed: the observed level per period (rate, or leads per ``period``).
+        expected: the null model's level per period (trend and season, no shift).
+        dispersion: the overdispersion ``φ`` of the null model.
+        seasonal: whether the null model had a yearly season.
     """
 
     stage: str
@@ -80,6 +98,12 @@ class Anomaly:
     p_value: float | None = None
     n_before: int = 0
     n_after: int = 0
+    money: float | None = None
+    periods: tuple[date, ...] = ()
+    observed: tuple[float | None, ...] = ()
+    expected: tuple[float | None, ...] = ()
+    dispersion: float | None = None
+    seasonal: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +116,7 @@ class _Series:
     periods: list[date]
     successes: np.ndarray  # conversion: settled deals that moved on; volume: leads
     trials: np.ndarray  # conversion: settled deals; volume: exposure days
+    totals: np.ndarray | None = None  # volume per source: every source's leads in the period
 
 
 def _groups(frame: pd.DataFrame, by: str | None) -> dict[str | None, pd.DataFrame]:
@@ -173,6 +198,9 @@ def _volume_series(log: EventLog, by: str | None, min_per_period: float) -> list
     weekly = lead_volume(log, by=by, period="week")
     monthly = lead_volume(log, by=by, period="month")
     monthly_groups = _groups(monthly, by)
+    totals = {
+        name: frame.groupby("period")["leads"].sum() for name, frame in (("week", weekly), ("month", monthly))
+    }
     out: list[_Series] = []
     for value, rows in _groups(weekly, by).items():
         if by is not None and value is None:
@@ -191,17 +219,41 @@ def _volume_series(log: EventLog, by: str | None, min_per_period: float) -> list
                 periods=list(chosen["period"]),
                 successes=chosen["leads"].to_numpy(dtype=np.int64),
                 trials=chosen["exposure_days"].to_numpy(dtype=float),
+                totals=None
+                if by is None
+                else totals[period].reindex(list(chosen["period"])).fillna(0).to_numpy(float),
             )
         )
     return out
 
 
-def _scan(series: _Series, simulations: int, seed: int) -> ChangePoint | None:
-    if series.kind == "conversion":
-        return binomial_changepoint(
-            series.successes, series.trials, simulations=simulations, seed=seed
-        )
-    return poisson_changepoint(series.successes, series.trials, simulations=simulations, seed=seed)
+def _big_enough(s: _Series, scan: ModelScan) -> bool:
+    before, after = scan.before, scan.after
+    if s.kind == "volume":
+        return before > 0 and abs(after / before - 1) >= MIN_VOLUME_RELATIVE
+    return abs(after - before) >= MIN_CONVERSION_POINTS and (
+        before <= 0 or abs(after / before - 1) >= MIN_RELATIVE
+    )
+
+
+def _share_as_volume(scan: ModelScan, s: _Series) -> ModelScan:
+    """A share-of-leads scan in leads per day: shares × all leads / exposure days."""
+    assert s.totals is not None
+    after = slice(scan.index, None)
+    per_day = float(s.totals[after].sum() / max(float(s.trials[after].sum()), 1e-9))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        daily = np.where(s.trials > 0, s.totals / s.trials, np.nan)
+    return replace(
+        scan,
+        before=scan.before * per_day,
+        after=scan.after * per_day,
+        expected=scan.expected * daily,
+        fitted=scan.fitted * daily,
+    )
+
+
+def _optional_levels(values: np.ndarray, scale: float) -> tuple[float | None, ...]:
+    return tuple(None if not np.isfinite(v) else float(v * scale) for v in values)
 
 
 def build_anomalies(
@@ -218,13 +270,14 @@ def build_anomalies(
 
     ``by``: breakdown columns (None: :func:`~voronka.audit.leaks.default_breakdowns`); volume
     series are scanned funnel-wide and per ``source`` when the log has one. ``simulations``
-    permutations per series (seeded from ``seed``, so a run is reproducible). A conversion series
-    needs ``min_trials`` mature deals in all; a series averaging fewer than ``min_per_period``
-    deals (or leads) a week is scanned by month. Sorted by q-value, then by size of the shift.
+    draws per series for the scan's p-value (seeded from ``seed``). A conversion series needs
+    ``min_trials`` settled deals in all; a series averaging fewer than ``min_per_period`` deals (or
+    leads) a week is scanned by month. Sorted by money moved, then by q-value.
     """
     if log.funnel is None:
         raise ValueError("build_anomalies needs a log with a funnel")
     maturity = maturity or build_maturity(log)
+    rates = step_rates(log, maturity)[None]
     breakdowns = default_breakdowns(log) if by is None else tuple(by)
     horizons = maturity.horizons(settled=True)
     weekly = {c: stage_cohorts(log, horizons, by=c, period="week") for c in breakdowns}
@@ -236,54 +289,70 @@ def build_anomalies(
         overall = stage_cohorts(log, horizons, period="week")
     series = _conversion_series(maturity, overall, None, min_per_period, min_trials)
     for column in breakdowns:
+        # Segments need more deals: a thin series has no power and only adds to the FDR's count.
         series.extend(
-            _conversion_series(maturity, weekly[column], column, min_per_period, min_trials)
+            _conversion_series(
+                maturity, weekly[column], column, min_per_period, SEGMENT_MIN_FACTOR * min_trials
+            )
         )
     volume_by: list[str | None] = [None]
     if "source" in log.segment_columns():
         volume_by.append("source")
     for volume_column in volume_by:
         series.extend(_volume_series(log, volume_column, min_per_period))
-    found: list[tuple[_Series, ChangePoint]] = []
+    found: list[tuple[_Series, ModelScan]] = []
     for i, s in enumerate(series):
-        cp = _scan(s, simulations, seed + i)
-        if cp is not None:
-            found.append((s, cp))
-    q_values = benjamini_hochberg([cp.p_value for _, cp in found])
+        # A source's volume is scanned as its share of all leads: growth and season are common.
+        share = s.totals is not None
+        scan = model_scan(s.successes, s.totals if share else s.trials, s.periods,
+                          kind="share" if share else s.kind, simulations=simulations, seed=seed + i)
+        if scan is not None:
+            found.append((s, scan))
+    q_values = benjamini_hochberg([scan.p_value for _, scan in found])
+    stage_index = {st.stage: k for k, st in enumerate(maturity.stages)}
     out: list[Anomaly] = []
-    for (s, cp), q in zip(found, q_values, strict=True):
-        if not q <= FDR_LEVEL:
+    for (s, scan), q in zip(found, q_values, strict=True):
+        if not q <= FDR_LEVEL or not _big_enough(s, scan):
             continue
         scale = DAYS_PER_PERIOD[s.period] if s.kind == "volume" else 1.0
-        n_before = (
-            s.successes[: cp.index].sum() if s.kind == "volume" else s.trials[: cp.index].sum()
-        )
-        n_after = (
-            s.successes[cp.index :].sum() if s.kind == "volume" else s.trials[cp.index :].sum()
-        )
+        after = slice(scan.index, None)
+        if s.totals is not None:
+            scan = _share_as_volume(scan, s)
+        n_before = s.successes[: scan.index].sum() if s.kind == "volume" else s.trials[: scan.index].sum()
+        n_after = s.successes[after].sum() if s.kind == "volume" else s.trials[after].sum()
+        exposure_after = float(np.sum(s.trials[after]))
+        if s.kind == "volume":
+            value = rates.value(0)
+        else:
+            value = rates.value(stage_index[s.stage] + 1)
+        money = None if value is None else (scan.after - scan.before) * exposure_after * value
+        with np.errstate(divide="ignore", invalid="ignore"):
+            observed = np.where(s.trials > 0, s.successes / s.trials, np.nan)
         out.append(
             Anomaly(
                 stage=s.stage,
                 next_stage=s.next_stage,
                 segment=s.segment,
-                direction=cp.direction,
-                since=s.periods[cp.index],
-                before=cp.before * scale,
-                after=cp.after * scale,
+                direction="up" if scan.after > scan.before else "down",
+                since=s.periods[scan.index],
+                before=scan.before * scale,
+                after=scan.after * scale,
                 q_value=float(q),
                 significant=True,
                 kind=s.kind,
                 period=s.period,
-                p_value=cp.p_value,
+                p_value=scan.p_value,
                 n_before=int(n_before),
                 n_after=int(n_after),
+                money=money,
+                periods=tuple(s.periods),
+                observed=_optional_levels(observed, scale),
+                expected=_optional_levels(scan.expected, scale),
+                dispersion=scan.dispersion,
+                seasonal=scan.seasonal,
             )
         )
-
-    def size(a: Anomaly) -> float:
-        return float(abs(np.log((a.after + 1e-9) / (a.before + 1e-9))))
-
-    return tuple(sorted(out, key=lambda a: (a.q_value, -size(a))))
+    return tuple(sorted(out, key=lambda a: (-abs(a.money or 0.0), a.q_value)))
 
 
 ALARM_SIGMAS = 3.0

@@ -13,13 +13,18 @@ class StageReport:
         id: stage id.
         name: stage display name (funnel language).
         reached: deals that entered this stage or any later one.
-        conversion: ``reached[next] / reached[this]``; None for the last stage or when nothing reached.
-        conversion_ci: Wilson 95% interval of ``conversion``, None where it is None.
+        conversion: the share of deals that reached the stage which move on to the next, open
+            deals accounted for (Aalen–Johansen, docs/methods.md) when the audit computed it, else
+            ``reached[next] / reached[this]``; None for the last stage or when nothing reached.
+        conversion_ci: 95% interval of ``conversion``, None where it is None.
         median_days: median days a deal spent in the stage before its next event (deals that left).
         p90_days: 90th percentile of the same.
         open: open deals whose current stage is this one.
         lost_here: lost deals whose last stage was this one.
         left: deals that left the stage (the n behind ``median_days`` and ``p90_days``).
+        raw_conversion: ``reached[next] / reached[this]``: open deals counted as not converted.
+        immature_share: share of the deals that reached the stage still open and younger than
+            the step's settled horizon (what ``conversion`` corrects for).
     """
 
     id: str
@@ -32,6 +37,8 @@ class StageReport:
     open: int
     lost_here: int = 0
     left: int = 0
+    raw_conversion: float | None = None
+    immature_share: float | None = None
 
 
 @dataclass(frozen=True)

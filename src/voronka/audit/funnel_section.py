@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from voronka.audit.funnel_result import FunnelReport, StageReport
+from voronka.audit.stats.competing import CumulativeIncidence
 from voronka.funnel import Funnel
 
 
@@ -26,12 +28,15 @@ def build_funnel_report(
     *,
     lang: str | None = None,
     won_amount: float | None = None,
+    censored: Sequence[CumulativeIncidence] | None = None,
 ) -> FunnelReport:
     """The funnel section: per stage reached, conversion to the next stage with its Wilson 95%
     interval (Brown, Cai & DasGupta 2001), median and p90 days in stage, open deals.
 
     ``reach``, ``outcomes`` and ``time_in_stage`` are the engine's funnel-wide aggregates
-    (no ``segment``/``period`` columns).
+    (no ``segment``/``period`` columns). ``censored``: per step, the censoring-aware conversion
+    (:func:`voronka.audit.censored.step_rates`); given, it is the stage's ``conversion`` and the
+    naive rate goes to ``raw_conversion``.
     """
     reach_by_stage = reach.set_index("stage_id")
     tis = time_in_stage.set_index("stage_id") if len(time_in_stage) else time_in_stage
@@ -41,15 +46,20 @@ def build_funnel_report(
         row = reach_by_stage.loc[stage.id] if stage.id in reach_by_stage.index else None
         reached = int(row["reached"]) if row is not None else 0
         conversion: float | None = None
+        raw: float | None = None
+        immature: float | None = None
         interval: tuple[float, float] | None = None
         if i + 1 < len(line) and reached > 0:
             nxt = line[i + 1].id
             reached_next = (
                 int(reach_by_stage.loc[nxt, "reached"]) if nxt in reach_by_stage.index else 0
             )
-            conversion = reached_next / reached
+            conversion = raw = reached_next / reached
             lo, hi = proportion_confint(reached_next, reached, alpha=0.05, method="wilson")
             interval = (float(lo), float(hi))
+            if censored is not None and i < len(censored) and censored[i].conversion is not None:
+                conversion, interval = censored[i].conversion, censored[i].ci
+                immature = censored[i].immature / censored[i].n if censored[i].n else None
         median = p90 = None
         left = 0
         if len(tis) and stage.id in tis.index:
@@ -68,6 +78,8 @@ def build_funnel_report(
                 open=int(row["open_here"]) if row is not None else 0,
                 lost_here=int(row["lost_here"]) if row is not None else 0,
                 left=left,
+                raw_conversion=raw,
+                immature_share=immature,
             )
         )
     totals = outcomes.iloc[0] if len(outcomes) else None

@@ -1,18 +1,22 @@
-"""The ``leaks`` section: stages (and segments) that lose deals, ranked by money lost.
+"""The ``leaks`` section: one price for a leak, used by the table, the headline and every format.
 
-Two kinds of leak, in one list sorted most costly first:
+For every step k → k+1 (docs/methods.md, "Leaks"):
 
-* **funnel level** — per step k → k+1: the mature deals that stopped at k (or, with a benchmark,
-  the shortfall against it), each worth ``P(won | reached k+1) × average won amount`` (the
-  probability as the product of the mature conversions from k+1 on);
-  ``significant`` when the mature conversion is below the benchmark beyond chance (one-sided
-  exact binomial test, Benjamini–Hochberg across the stages with a benchmark).
-* **segment level** — per breakdown column (``source``, ``manager`` …), value and step: the
-  segment's conversion, shrunk toward the pooled rate by an empirical-Bayes beta-binomial prior,
-  against the rest of the funnel; the shortfall ``(rest − shrunk) × n`` in deals and money;
-  ``significant`` under BH FDR 5% across every segment × step tested (one-sided Fisher test).
+* ``conversion`` — the censoring-aware conversion (:mod:`voronka.audit.censored`; the shrunk,
+  adjusted one for a segment row); ``raw_conversion`` the naive moved / reached;
+* ``expected`` — an attainable, stated target (``target_source``): the funnel file's
+  ``benchmark``; else ``history``, the best rolling quarter of mature monthly cohorts, shrunk by a
+  beta-binomial prior fitted to the months (``peers`` for a segment: its peers' rates on its own mix);
+* ``lost_deals = n × max(0, expected − conversion)`` with ``n`` the deals that reached k;
+* ``lost_revenue = lost_deals × value_per_deal``, the value of one more deal reaching k+1 on the
+  same population, and ``lost_revenue_ci`` from the uncertainty of all three;
+* ``dropped = n × (1 − conversion)`` deals that drop out at the step (the method's own view), with
+  ``dropped_revenue`` at stake — shown beside the price, never mixed into it.
 
-Every rate is the *mature* conversion (:mod:`voronka.audit.maturity`).
+Stage rows come significant first, then most costly first (then by revenue dropped), so the
+first row is the biggest leak the report's headline names; each is followed by its
+segment rows (``parent`` = the stage id), which are slices of it and never added to it. Segment
+rows are listed only when significant (:mod:`voronka.audit.leak_segments`).
 """
 
 from __future__ import annotations
@@ -23,17 +27,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats
 
+from voronka.audit.censored import StepRates, conversion_draws, step_rates
 from voronka.audit.common import Segment
+from voronka.audit.leak_hints import stage_hint
 from voronka.audit.maturity import MaturityReport, build_maturity
-from voronka.audit.stats import (
-    benjamini_hochberg,
-    fit_beta_prior,
-    segment_vs_rest_pvalue,
-    shrink,
-    wilson_interval,
-)
-from voronka.engine import EventLog, deal_counts, stage_cohorts
-from voronka.funnel import Funnel, Stage
+from voronka.audit.stats import benjamini_hochberg, fit_beta_prior
+from voronka.engine import EventLog, stage_cohorts
+from voronka.funnel import Funnel
+
+__all__ = ["DEFAULT_BY", "FDR_LEVEL", "Leak", "build_leaks", "default_breakdowns", "stage_hint"]
 
 FDR_LEVEL = 0.05
 """False discovery rate at which a leak is called significant."""
@@ -41,32 +43,50 @@ FDR_LEVEL = 0.05
 DEFAULT_BY = ("source", "manager")
 """Breakdowns used when the user names none (those present in the data)."""
 
+WINDOW_MONTHS = 3
+"""Months in a rolling window of the ``history`` target."""
+
+MIN_WINDOW_DEALS = 30
+"""Mature deals a window needs to count for the ``history`` target."""
+
+DRAWS = 2000
+"""Posterior draws behind ``lost_revenue_ci``."""
+
 
 @dataclass(frozen=True)
 class Leak:
-    """A stage (optionally within a segment) that converts worse than it should.
+    """A step (optionally within a segment) priced against an attainable target.
 
     Attributes:
-        stage: stage id.
-        next_stage: id of the stage after it.
-        segment: None for the funnel as a whole, else the slice.
-        conversion: the (mature) conversion observed.
-        expected: the conversion expected (benchmark, or the rest of the funnel for a segment).
-        lost_deals: deals lost at the stage (or the shortfall against ``expected``).
-        lost_revenue: ``lost_deals`` × P(won | reached next stage) × average won amount.
-        significant: below ``expected`` beyond chance (FDR-controlled for segments).
-        n: mature deals that reached the stage (in the segment): the rate's denominator.
-        moved: of those, deals that reached the next stage.
-        conversion_ci: Wilson 95% interval of ``conversion``.
-        shrunk_conversion: segment leaks: the empirical-Bayes (shrunk) conversion that the
-            shortfall is computed from; None for funnel-level leaks.
-        shrunk_ci: 95% posterior interval of ``shrunk_conversion``.
-        raw_conversion: conversion over every deal that reached the stage, young ones included.
-        p_value: one-sided p-value of "converts below ``expected``" (None when not tested).
+        stage: stage id (k).
+        next_stage: id of the stage after it (k+1).
+        segment: None for the stage row, else the slice.
+        conversion: the estimate priced: censoring-aware (stage), shrunk and adjusted (segment).
+        expected: the target rate, strictly between 0 and 1.
+        lost_deals: ``n × max(0, expected − conversion)``.
+        lost_revenue: ``lost_deals × value_per_deal`` (None without amounts, and for a segment
+            row that is not significant).
+        significant: below ``expected`` beyond chance (Benjamini–Hochberg, 5%).
+        n: deals that reached the stage (in the segment).
+        moved: of those, deals that reached the next stage so far.
+        conversion_ci: 95% interval of ``conversion``.
+        shrunk_conversion: segment rows: the shrunk conversion (= ``conversion``).
+        shrunk_ci: segment rows: its 95% posterior interval.
+        raw_conversion: ``moved / n``: young open deals counted as not converted.
+        p_value: one-sided p-value of "converts below ``expected``".
         q_value: Benjamini–Hochberg adjusted ``p_value``.
-        key_task: the stage's key task (funnel file, in the audit's language), when known.
+        key_task: the stage's key task, when known.
         hint: message key (``leaks.hint.*``) of what to check at such a stage.
-        value_per_deal: the money one more deal reaching the next stage is worth.
+        value_per_deal: what one more deal reaching the next stage is worth on this population.
+        target_source: ``benchmark``, ``history`` or ``peers``.
+        lost_revenue_ci: 95% interval of ``lost_revenue``.
+        parent: segment rows: the stage id of their stage row (None for a stage row).
+        dropped: ``n × (1 − conversion)``: deals that drop out at the step.
+        dropped_revenue: ``dropped × value_per_deal``: the revenue at stake in them.
+        immature_share: share of ``n`` still open and younger than the settled horizon.
+        cause: segment rows: ``lead_quality`` (the gap is mostly the mix of leads it was given)
+            or ``execution`` (it remains among comparable leads).
+        raw_gap: segment rows: its raw rate minus everyone else's, before adjustment.
     """
 
     stage: str
@@ -88,226 +108,126 @@ class Leak:
     key_task: str | None = None
     hint: str | None = None
     value_per_deal: float | None = None
+    target_source: str | None = None
+    lost_revenue_ci: tuple[float, float] | None = None
+    parent: str | None = None
+    dropped: float | None = None
+    dropped_revenue: float | None = None
+    immature_share: float | None = None
+    cause: str | None = None
+    raw_gap: float | None = None
 
 
-# Keywords (in stage id, names and key task; lower case, ru stems and en words) → hint key.
-# Order matters: the first rule that matches wins ("meeting held" is about what follows it).
-_HINT_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("after_meeting", ("meeting_held", "held", "состоял", "проведен", "проведён")),
-    ("meeting", ("meeting", "встреч", "demo", "демо", "presentation", "презентац")),
-    ("proposal", ("proposal", "offer", "quote", "предложен", "кп", "design", "макет", "проект")),
-    ("payment", ("invoice", "contract", "payment", "prepay", "счет", "счёт", "договор", "оплат")),
-    ("fulfilment", ("production", "deliver", "work", "производ", "реализ", "отгруз", "работ")),
-    (
-        "calls",
-        (
-            "new",
-            "request",
-            "lead",
-            "qualif",
-            "contact",
-            "call",
-            "нов",
-            "заявк",
-            "лид",
-            "квалиф",
-            "звон",
-            "контакт",
-        ),
-    ),
-)
+@dataclass(frozen=True)
+class _Target:
+    rate: float
+    source: str
+    p_value: float
+    alpha: float = 0.0  # Beta posterior of the target (history): for the interval
+    beta: float = 0.0
 
 
-_REFERENCE_HINTS = {
-    "new_request": "calls",
-    "qualified": "calls",
-    "meeting_scheduled": "meeting",
-    "meeting_held": "after_meeting",
-    "sent_to_work": "proposal",
-    "design_approved": "payment",
-    "invoice_sent": "payment",
-    "prepayment_received": "fulfilment",
-    "in_production": "fulfilment",
-    "delivered": "payment",
-}
-"""Hints for the stages of the method's reference funnel, by stage id (from their key tasks)."""
+def _history_target(monthly: np.ndarray, fallback: float) -> _Target:
+    """Best rolling quarter of mature monthly cohorts (rows: x, n), shrunk; its one-sided p-value
+    against the other months (Bonferroni over the windows)."""
+    x, n = monthly[:, 0], monthly[:, 1]
+    keep = n > 0
+    x, n = x[keep], n[keep]
+    if len(x) < WINDOW_MONTHS + 1:
+        return _Target(fallback, "history", 1.0, fallback * 100, (1 - fallback) * 100)
+    prior = fit_beta_prior(x, n)
+    kernel = np.ones(WINDOW_MONTHS)
+    wx = np.convolve(x, kernel, "valid")
+    wn = np.convolve(n, kernel, "valid")
+    ok = wn >= MIN_WINDOW_DEALS
+    if not ok.any():
+        return _Target(fallback, "history", 1.0, fallback * 100, (1 - fallback) * 100)
+    # A window of three months carries three months' worth of prior weight (pooled months).
+    a = prior.alpha * WINDOW_MONTHS
+    b = prior.beta * WINDOW_MONTHS
+    shrunk = np.where(ok, (wx + a) / (wn + a + b), -1.0)
+    best = int(np.argmax(shrunk))
+    rest_x, rest_n = x.sum() - wx[best], n.sum() - wn[best]
+    p = 1.0
+    if rest_n > 0:
+        table = [[int(wx[best]), int(wn[best] - wx[best])], [int(rest_x), int(rest_n - rest_x)]]
+        p = float(stats.fisher_exact(table, alternative="greater").pvalue)
+    p = min(1.0, p * int(ok.sum()))
+    return _Target(float(shrunk[best]), "history", p, float(wx[best] + a),
+                   float(wn[best] - wx[best] + b))
 
 
-def stage_hint(stage: Stage) -> str:
-    """The message key of what to check when ``stage`` converts badly (``leaks.hint.<kind>``).
-
-    The reference funnel's stages have fixed hints; other stages are judged by keywords in
-    their id and names first, then their aliases and key task: a calling stage points at call recordings
-    and the script, a meeting stage at no-shows and reminders, a proposal stage at the proposal.
-    """
-    if stage.id in _REFERENCE_HINTS:
-        return f"leaks.hint.{_REFERENCE_HINTS[stage.id]}"
-    text = " ".join(
-        [
-            stage.id,
-            stage.name,
-            *stage.aliases,
-            *stage.names.values(),
-            stage.key_task or "",
-            *stage.key_tasks.values(),
-        ]
-    ).lower()
-    head = " ".join([stage.id, stage.name, *stage.names.values()]).lower()
-    for kind, words in _HINT_RULES:
-        if any(w in head for w in words):
-            return f"leaks.hint.{kind}"
-    for kind, words in _HINT_RULES:
-        if any(w in text for w in words):
-            return f"leaks.hint.{kind}"
-    return "leaks.hint.generic"
-
-
-def _stage_values(log: EventLog, funnel: Funnel, maturity: MaturityReport) -> list[float | None]:
-    """Money per deal reaching each stage of the line: P(won | reached it) × mean won amount.
-
-    P(won | reached stage j) is the product of the mature conversions from j to the won stage
-    (the raw conversion where a step has no mature deal), so open deals neither count as won nor
-    as lost. The mean won amount is over won deals with an amount.
-    """
-    counts = deal_counts(log)
-    won_rows = counts[counts["outcome"] == "won"]
-    amount_n = int(won_rows["amount_n"].sum())
-    if not amount_n:
-        return [None] * (funnel.won_index + 1)
-    mean_amount = float(won_rows["amount_sum"].sum() / amount_n)
-    values: list[float | None] = [mean_amount]
-    p_won: float | None = 1.0
-    for step in reversed(maturity.stages):
-        rate = step.conversion if step.conversion is not None else step.raw_conversion
-        p_won = None if p_won is None or rate is None else p_won * rate
-        values.append(None if p_won is None else p_won * mean_amount)
-    return values[::-1]
-
-
-def _ci(x: int, n: int) -> tuple[float, float] | None:
-    return wilson_interval(x, n) if n > 0 else None
-
-
-def _funnel_leaks(
-    funnel: Funnel,
-    maturity: MaturityReport,
-    values: list[float | None],
-    lang: str,
+def _stage_rows(
+    log: EventLog, funnel: Funnel, maturity: MaturityReport, rates: StepRates, lang: str
 ) -> list[Leak]:
-    leaks: list[Leak] = []
+    monthly = stage_cohorts(log, maturity.horizons(), period="month")
+    rng = np.random.default_rng(0)
+    rows: list[Leak] = []
     p_values: list[float] = []
     for k, m in enumerate(maturity.stages):
         stage = funnel.stages[k]
-        expected = stage.benchmark
-        n, moved = m.mature, m.mature_moved
-        p = float("nan")
-        if expected is None:
-            lost = float(n - moved)
+        step = rates.steps[k]
+        conv = step.conversion
+        n = m.reached
+        value = rates.value(k + 1)
+        if conv is None or n == 0:
+            rows.append(Leak(m.stage, m.next_stage, None, None, None, 0.0, None, False, n=n,
+                             moved=m.moved, raw_conversion=m.raw_conversion,
+                             key_task=stage.key_task_in(lang), hint=stage_hint(stage)))
+            p_values.append(float("nan"))
+            continue
+        if stage.benchmark is not None and 0 < stage.benchmark < 1:
+            ne = max(step.n_effective, 1.0)
+            p = float(stats.binom.cdf(round(conv * ne), round(ne), stage.benchmark))
+            target = _Target(stage.benchmark, "benchmark", p)
         else:
-            lost = max(0.0, expected * n - moved)
-            if n > 0:
-                p = float(stats.binom.cdf(moved, n, expected))
-        p_values.append(p)
-        value = values[k + 1]
-        leaks.append(
+            months = monthly[monthly["stage_index"] == k].sort_values("period")
+            counts = months[["mature_moved", "mature"]].to_numpy(dtype=float)
+            target = _history_target(counts, conv)
+        expected = float(np.clip(target.rate, 1e-6, 1 - 1e-6))
+        lost = n * max(0.0, expected - conv)
+        dropped = n * (1 - conv)
+        ci = None
+        if value is not None:
+            draws_c = conversion_draws(step, rng, DRAWS)
+            draws_t = (
+                rng.beta(target.alpha, target.beta, DRAWS)
+                if target.source == "history" and target.alpha > 0 and target.beta > 0
+                else np.full(DRAWS, expected)
+            )
+            money = n * np.maximum(0.0, draws_t - draws_c) * rates.value_draws(k + 1, rng, DRAWS)
+            ci = (float(np.quantile(money, 0.025)), float(np.quantile(money, 0.975)))
+        rows.append(
             Leak(
-                stage=m.stage,
-                next_stage=m.next_stage,
-                segment=None,
-                conversion=m.conversion,
-                expected=expected,
-                lost_deals=lost,
-                lost_revenue=None if value is None else lost * value,
-                significant=False,
-                n=n,
-                moved=moved,
-                conversion_ci=_ci(moved, n),
-                raw_conversion=m.raw_conversion,
-                key_task=stage.key_task_in(lang),
-                hint=stage_hint(stage),
-                value_per_deal=value,
+                stage=m.stage, next_stage=m.next_stage, segment=None, conversion=conv,
+                expected=expected, lost_deals=lost,
+                lost_revenue=None if value is None else lost * value, significant=False,
+                n=n, moved=m.moved, conversion_ci=step.ci, raw_conversion=m.raw_conversion,
+                key_task=stage.key_task_in(lang), hint=stage_hint(stage), value_per_deal=value,
+                target_source=target.source, lost_revenue_ci=ci, dropped=dropped,
+                dropped_revenue=None if value is None else dropped * value,
+                immature_share=step.immature / n if n else None,
             )
         )
+        p_values.append(target.p_value)
     q = benjamini_hochberg(p_values)
     out = []
-    for leak, p, qv in zip(leaks, p_values, q, strict=True):
+    for leak, p, qv in zip(rows, p_values, q, strict=True):
         tested = bool(np.isfinite(p))
-        out.append(
-            replace(
-                leak,
-                p_value=float(p) if tested else None,
-                q_value=float(qv) if tested else None,
-                significant=tested
-                and qv <= FDR_LEVEL
-                and leak.conversion is not None
-                and leak.expected is not None
-                and leak.conversion < leak.expected,
-            )
+        significant = (
+            tested and qv <= FDR_LEVEL and leak.lost_deals > 0 and leak.conversion is not None
         )
+        out.append(replace(leak, p_value=p if tested else None,
+                           q_value=float(qv) if tested else None, significant=significant))
     return out
 
 
-def _segment_candidates(
-    log: EventLog,
-    funnel: Funnel,
-    maturity: MaturityReport,
-    by: str,
-    values: list[float | None],
-    lang: str,
-) -> tuple[list[Leak], list[float]]:
-    """Every segment × step of one breakdown with its one-sided p-value (before BH)."""
-    frame = stage_cohorts(log, maturity.horizons(), by=by)
-    leaks: list[Leak] = []
-    p_values: list[float] = []
-    for k, m in enumerate(maturity.stages):
-        rows = frame[frame["stage_index"] == k]
-        rows = rows[rows["mature"] > 0]
-        if len(rows) < 2:
-            continue
-        x = rows["mature_moved"].to_numpy(dtype=float)
-        n = rows["mature"].to_numpy(dtype=float)
-        total_x, total_n = x.sum(), n.sum()
-        rest_x, rest_n = total_x - x, total_n - n
-        named = np.array([s is not None for s in rows["segment"]])
-        prior = fit_beta_prior(x[named], n[named]) if named.any() else fit_beta_prior(x, n)
-        shrunk = shrink(x, n, prior)
-        p = segment_vs_rest_pvalue(x, n, rest_x, rest_n, alternative="less")
-        stage = funnel.stages[k]
-        value = values[k + 1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            expected = np.where(rest_n > 0, rest_x / rest_n, np.nan)
-        for i, segment in enumerate(rows["segment"]):
-            if not np.isfinite(p[i]):
-                continue
-            shortfall = max(0.0, float((expected[i] - shrunk.rate[i]) * n[i]))
-            leaks.append(
-                Leak(
-                    stage=m.stage,
-                    next_stage=m.next_stage,
-                    segment=Segment(by=by, value=None if segment is None else str(segment)),
-                    conversion=float(x[i] / n[i]),
-                    expected=float(expected[i]),
-                    lost_deals=shortfall,
-                    lost_revenue=None if value is None else shortfall * value,
-                    significant=False,
-                    n=int(n[i]),
-                    moved=int(x[i]),
-                    conversion_ci=_ci(int(x[i]), int(n[i])),
-                    shrunk_conversion=float(shrunk.rate[i]),
-                    shrunk_ci=(float(shrunk.low[i]), float(shrunk.high[i])),
-                    p_value=float(p[i]),
-                    key_task=stage.key_task_in(lang),
-                    hint=stage_hint(stage),
-                    value_per_deal=value,
-                )
-            )
-            p_values.append(float(p[i]))
-    return leaks, p_values
-
-
-def _cost(leak: Leak) -> tuple[float, float]:
+def stage_cost_key(leak: Leak) -> tuple[bool, float, float, float]:
+    """Sort key of the rows: significant first, then lost revenue (lost deals without amounts),
+    then revenue dropped."""
     money = leak.lost_revenue if leak.lost_revenue is not None else -1.0
-    return (-money, -leak.lost_deals)
+    drop = leak.dropped_revenue if leak.dropped_revenue is not None else (leak.dropped or 0.0)
+    return (not leak.significant, -money, -leak.lost_deals, -drop)
 
 
 def default_breakdowns(log: EventLog) -> tuple[str, ...]:
@@ -322,36 +242,29 @@ def build_leaks(
     by: Sequence[str] | None = None,
     maturity: MaturityReport | None = None,
     lang: str | None = None,
+    all_segments: bool = False,
 ) -> tuple[Leak, ...]:
-    """The leaks section of ``log`` (a log with its funnel): funnel-level and segment leaks.
+    """The leaks section of ``log`` (a log with its funnel): stage rows, each followed by its
+    significant segment rows (``all_segments``: every segment row tested, money only on the
+    significant ones).
 
     ``by``: breakdown columns (None: :func:`default_breakdowns`). ``maturity``: a precomputed
-    :func:`~voronka.audit.maturity.build_maturity` (computed when None). ``lang`` picks the key
-    task's language (default: the funnel's). Segment steps where the segment's shrunk conversion
-    is not below the rest are tested (they count in the FDR) but not listed.
+    :func:`~voronka.audit.maturity.build_maturity`. ``lang`` picks the key task's language.
     """
+    from voronka.audit.leak_segments import segment_rows
+
     funnel = log.funnel
     if funnel is None:
         raise ValueError("build_leaks needs a log with a funnel")
     lang = lang or funnel.language
     maturity = maturity or build_maturity(log)
-    values = _stage_values(log, funnel, maturity)
-    leaks = _funnel_leaks(funnel, maturity, values, lang)
+    rates = step_rates(log, maturity)[None]
+    stage_rows = sorted(_stage_rows(log, funnel, maturity, rates, lang), key=stage_cost_key)
     breakdowns = default_breakdowns(log) if by is None else tuple(by)
-    segment_leaks: list[Leak] = []
-    p_values: list[float] = []
-    for column in breakdowns:
-        found, ps = _segment_candidates(log, funnel, maturity, column, values, lang)
-        segment_leaks.extend(found)
-        p_values.extend(ps)
-    q = benjamini_hochberg(p_values)
-    for leak, qv in zip(segment_leaks, q, strict=True):
-        below = (
-            leak.shrunk_conversion is not None
-            and leak.expected is not None
-            and leak.shrunk_conversion < leak.expected
-        )
-        if not below and not qv <= FDR_LEVEL:
-            continue
-        leaks.append(replace(leak, q_value=float(qv), significant=bool(qv <= FDR_LEVEL)))
-    return tuple(sorted(leaks, key=_cost))
+    segments = segment_rows(log, funnel, maturity, breakdowns, lang)
+    out: list[Leak] = []
+    for row in stage_rows:
+        out.append(row)
+        mine = [s for s in segments if s.parent == row.stage and (all_segments or s.significant)]
+        out.extend(sorted(mine, key=stage_cost_key))
+    return tuple(out)

@@ -12,6 +12,7 @@ from voronka.audit.forecast import Forecast
 from voronka.audit.funnel_result import FunnelReport
 from voronka.audit.key_stage import KeyStage
 from voronka.audit.leaks import Leak
+from voronka.audit.lost_reasons import LostReason
 from voronka.audit.maturity import MaturityReport
 from voronka.audit.pileups import Pileup
 from voronka.audit.quality_result import DataQuality
@@ -49,6 +50,7 @@ class AuditResult:
             their cost per source at the current CPL, the conversions used (None without a plan).
         series: funnel-wide settled conversion per period for each step, with intervals and
             p-chart limits (the series the anomaly scan reads; for charts).
+        lost_reasons: why deals were lost, per stage, with significant recent changes.
         what_if: the forecast if the costliest funnel-level leaks closed (each stage at its
             target), from the forecast's own model (:mod:`voronka.audit.what_if`); more with
             :func:`voronka.what_if`.
@@ -71,6 +73,7 @@ class AuditResult:
     maturity: MaturityReport | None = None
     reverse_funnel_detail: ReverseFunnel | None = None
     series: tuple[ConversionSeries, ...] = ()
+    lost_reasons: tuple[LostReason, ...] = ()
     what_if: tuple[WhatIf, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

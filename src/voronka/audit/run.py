@@ -6,11 +6,13 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from voronka.audit.anomalies import build_anomalies, build_conversion_series
+from voronka.audit.censored import step_rates
 from voronka.audit.backtest import build_forecast
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.funnel_section import build_funnel_report
 from voronka.audit.key_stage import build_key_stage
 from voronka.audit.leaks import build_leaks
+from voronka.audit.lost_reasons import build_lost_reasons
 from voronka.audit.maturity import build_maturity
 from voronka.audit.options import AuditOptions
 from voronka.audit.pileups import build_pileups
@@ -39,14 +41,16 @@ def run_audit(
     options = options or AuditOptions()
     funnel = log.require_funnel()
     lang = normalize_language(options.language or funnel.language)
+    maturity = build_maturity(log)
+    rates = step_rates(log, maturity)[None]
     funnel_report = build_funnel_report(
-        funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang
+        funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang,
+        censored=rates.steps,
     )
     quality = build_data_quality(reads, log, lang)
     if notes:
         quality = dataclasses.replace(quality, notes=(*quality.notes, *notes))
     statuses = build_statuses(funnel, lang)
-    maturity = build_maturity(log)
     spend = reads.get("spend")
     spend_table = spend.table if spend is not None else None
     forecast = build_forecast(
@@ -80,5 +84,6 @@ def run_audit(
         maturity=maturity,
         reverse_funnel_detail=reverse,
         series=build_conversion_series(log, maturity=maturity),
+        lost_reasons=build_lost_reasons(log),
         what_if=leak_what_ifs(forecast, leaks, line_ids),
     )

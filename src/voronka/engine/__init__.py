@@ -41,6 +41,7 @@ from voronka.engine.hygiene import (
 )
 from voronka.engine.keystage import cohort_reach, days_to_win_quantiles, largest_open_deals
 from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
+from voronka.engine.outcomes import lost_reason_counts, step_outcomes, stratified_cohorts
 from voronka.engine.moments import MomentSpec, MomentState, moment_state, moment_states
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
 from voronka.engine.summary import LOST_INDEX
@@ -78,6 +79,9 @@ __all__ = [
     "filter_log",
     "largest_open_deals",
     "lead_volume",
+    "lost_reason_counts",
+    "step_outcomes",
+    "stratified_cohorts",
     "moment_state",
     "moment_states",
     "open_ages",

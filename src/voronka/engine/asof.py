@@ -23,8 +23,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
+from ibis.backends import BaseBackend
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -184,3 +187,92 @@ def undated_closings(log: EventLog) -> tuple[int, int]:
     )
     row = frame.iloc[0]
     return int(row["closed"] or 0), int(row["undated"] or 0)
+
+
+def cut_tables(
+    con: BaseBackend, events: ir.Table, deals: ir.Table | None, as_of: dt.datetime
+) -> tuple[ir.Table, ir.Table | None, AsOfCut]:
+    """:func:`cut_at` for tables that live on the backend (``--engine``): the same rules as Ibis
+    expressions, the counts from one small aggregate per table; no row leaves the backend."""
+    from voronka.engine.backend import to_frame
+
+    cut = ibis.literal(as_of, "timestamp")
+
+    def after(table: ir.Table, column: str) -> ir.BooleanValue | None:
+        if column not in table.columns or not table[column].type().is_timestamp():
+            return None
+        return (table[column] > cut).fill_null(False)
+
+    late_event = after(events, "entered_at")
+    zero = ibis.literal(False)
+    late_event = late_event if late_event is not None else zero
+    moving = events.filter(late_event).select("deal_id").distinct()
+    counts = to_frame(con, events.aggregate(n=late_event.cast("int64").sum()))
+    events_after = int(counts["n"].iloc[0] or 0)
+    kept_events = events.filter(~late_event)
+
+    deals_after = closings_undone = unknown = 0
+    later: ir.Table | None = None
+    if deals is not None:
+        late_deal = after(deals, "created_at")
+        if late_deal is not None:
+            later = deals.filter(late_deal).select("deal_id").distinct()
+            deals = deals.filter(~late_deal)
+            deals_after = int(
+                to_frame(con, later.aggregate(n=later.count()))["n"].iloc[0] or 0
+            )
+        deals, closings_undone, unknown = _reopen_table(con, deals, moving, cut)
+    late_created = after(kept_events, "created_at")
+    if late_created is not None:
+        extra = kept_events.filter(late_created).select("deal_id").distinct()
+        later = extra if later is None else ibis.union(later, extra, distinct=True)
+    of_later = 0
+    if later is not None:
+        hit = kept_events.deal_id.isin(later.deal_id)
+        of_later = int(
+            to_frame(con, kept_events.aggregate(n=hit.cast("int64").sum()))["n"].iloc[0] or 0
+        )
+        kept_events = kept_events.filter(~hit)
+    if deals is None:
+        kept_events, closings_undone, unknown = _reopen_table(con, kept_events, moving, cut)
+    return kept_events, deals, AsOfCut(
+        as_of=as_of,
+        events_after=events_after,
+        deals_after=deals_after,
+        events_of_later_deals=of_later,
+        closings_undone=closings_undone,
+        closing_date_unknown=unknown,
+    )
+
+
+def _reopen_table(
+    con: BaseBackend, table: ir.Table, moving: ir.Table, cut: ir.TimestampValue
+) -> tuple[ir.Table, int, int]:
+    """:func:`_reopen` as Ibis expressions."""
+    from voronka.engine.backend import to_frame
+
+    reopen: ir.BooleanValue = ibis.literal(False)
+    if "closed_at" in table.columns and table.closed_at.type().is_timestamp():
+        reopen = (table.closed_at > cut).fill_null(False)
+    undated: ir.BooleanValue = ibis.literal(False)
+    if "status" in table.columns:
+        closed = table.status.cast("string").lower().isin(["won", "lost"]).fill_null(False)
+        no_date = table.closed_at.isnull() if "closed_at" in table.columns else ibis.literal(True)
+        went_on = table.deal_id.isin(moving.deal_id)
+        undated = closed & no_date
+        reopen = reopen | (undated & went_on)
+        undated = undated & ~went_on
+    frame = to_frame(
+        con,
+        table.aggregate(
+            reopened=table.deal_id.nunique(where=reopen),
+            unknown=table.deal_id.nunique(where=undated),
+        ),
+    )
+    changes = {
+        name: ibis.ifelse(reopen, ibis.null(table[name].type()), table[name])
+        for name in _CLEARED_ON_REOPEN
+        if name in table.columns
+    }
+    out = table.mutate(**changes) if changes else table
+    return out, int(frame["reopened"].iloc[0] or 0), int(frame["unknown"].iloc[0] or 0)

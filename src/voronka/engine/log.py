@@ -97,8 +97,10 @@ class EventLog:
         as_of: dt.datetime,
         funnel: Funnel | None = None,
         name_counts: dict[str, int] | None = None,
+        as_of_cut: AsOfCut | None = None,
     ) -> None:
-        """Use :meth:`build`; this constructor wires already-loaded tables together."""
+        """Use :meth:`build`; this constructor wires already-loaded tables together
+        (``as_of_cut``: what an explicit ``as_of`` set aside, when the tables were cut)."""
         self._con = con
         self._events = events
         self._deals = deals
@@ -116,7 +118,7 @@ class EventLog:
         self._cubes: dict[Any, Any] = {}
         self._segments: list[str] | None = None
         self._quality: QualityCounts | None = None
-        self._cut: AsOfCut | None = None
+        self._cut: AsOfCut | None = as_of_cut
 
     # -- construction ------------------------------------------------------------------------
     @classmethod

@@ -26,6 +26,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
+from voronka.engine.asof import cut_tables
 from voronka.engine.backend import quiet_driver, to_frame
 from voronka.engine.log import EventLog
 from voronka.errors import InputError, UsageError
@@ -62,8 +63,15 @@ class Sources:
         """The event log over these tables (``as_of``: default the latest timestamp in them)."""
         if as_of is None:
             as_of = _latest(self.con, self.events, self.deals) or dt.datetime(1970, 1, 1)
-        return EventLog(con=self.con, events=self.events, deals=self.deals,
-                        events_rows=self.events_rows, deals_rows=self.deals_rows, as_of=as_of)
+            return EventLog(con=self.con, events=self.events, deals=self.deals,
+                            events_rows=self.events_rows, deals_rows=self.deals_rows, as_of=as_of)
+        # A given as_of means "as of": later events, deals and closings set aside (asof.py).
+        events, deals, cut = cut_tables(self.con, self.events, self.deals, as_of)
+        return EventLog(con=self.con, events=events, deals=deals,
+                        events_rows=self.events_rows - cut.events_set_aside,
+                        deals_rows=None if self.deals_rows is None
+                        else self.deals_rows - cut.deals_after,
+                        as_of=as_of, as_of_cut=cut)
 
 
 def is_path(source: str) -> bool:

@@ -34,6 +34,9 @@ import duckdb
 import pyarrow as pa
 
 STORE_FILE = "live.duckdb"
+
+SMALL_BATCH = 8
+"""Up to this many events a commit are inserted row by row; more through one Arrow table."""
 """The store's file name inside the data folder."""
 
 EventKind = Literal["stage", "trigger"]
@@ -120,6 +123,9 @@ class LiveStore:
         self._lock = threading.RLock()
         self._con = duckdb.connect(str(p))
         with self._lock:
+            # One thread: the store's statements are small and many; the threads DuckDB would
+            # start for each cost more CPU than they save (measured in bench/load_webhooks.py).
+            self._con.execute("SET threads = 1")
             self._con.execute(_SCHEMA)
             self._con.execute("CHECKPOINT")
         self._writer: EventWriter | None = None
@@ -392,7 +398,16 @@ class EventWriter:
                                    _naive_utc(received_at), e.payload)
         try:
             new_keys: list[tuple[Any, ...]] = []
-            if rows:
+            insert = (f"INSERT INTO hook_events ({', '.join(_EVENT_COLUMNS)}) ")
+            if 0 < len(rows) <= SMALL_BATCH:
+                # A few rows: plain statements cost less than registering an Arrow table.
+                with self.store.transaction() as con:
+                    for row in rows.values():
+                        new_keys += con.execute(
+                            insert + f"VALUES ({', '.join('?' * len(_EVENT_COLUMNS))}) "
+                            "ON CONFLICT (key) DO NOTHING RETURNING key", list(row),
+                        ).fetchall()
+            elif rows:
                 table = pa.Table.from_pylist(
                     [dict(zip(_EVENT_COLUMNS, r, strict=True)) for r in rows.values()],
                     schema=_EVENT_SCHEMA,
@@ -401,8 +416,7 @@ class EventWriter:
                     con.register("_hook_batch", table)
                     try:
                         new_keys = con.execute(
-                            f"INSERT INTO hook_events ({', '.join(_EVENT_COLUMNS)}) "
-                            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM _hook_batch "
+                            insert + f"SELECT {', '.join(_EVENT_COLUMNS)} FROM _hook_batch "
                             "ON CONFLICT (key) DO NOTHING RETURNING key"
                         ).fetchall()
                     finally:

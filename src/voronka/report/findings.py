@@ -495,13 +495,15 @@ def _quality(result: AuditResult, labels: Labels) -> Finding | None:
 def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     """The findings to lead the report with, most important first.
 
-    What costs money comes first, the most costly first: the :data:`MAX_LEAKS` costliest
-    significant leaks, so the first screen says where the money leaks and how much. Then whether
+    What costs money comes first: the first :data:`MAX_LEAKS` significant rows of the leaks table
+    in its order (the audit ranks them; its first row is the headline), so the first screen says
+    where the money leaks and how much. Then whether
     the plan will be met, the key stage with why, significant anomalies, stuck deals (per stage and
     per manager), pile-ups, process-named stages with their renames, entry-criteria violations and
     rejected input rows. Only significant leaks and anomalies are named.
     """
-    leaks = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)[:MAX_LEAKS]
+    # In the leaks table's order: its first row is the biggest leak, and the first finding.
+    leaks = [lk for lk in result.leaks if lk.significant][:MAX_LEAKS]
     anomalies = sorted((a for a in result.anomalies if a.significant), key=anomaly_rank_key)
     out: list[Finding | None] = []
     quality = _quality(result, labels)

@@ -18,7 +18,7 @@ import jinja2
 
 from voronka.i18n import note_text, t
 from voronka.report.charts import Chart, build_charts
-from voronka.report.findings import Finding, leak_cost_key, select_findings
+from voronka.report.findings import Finding, forecast_honesty, select_findings
 from voronka.report.format import (
     format_datetime,
     format_int,
@@ -150,7 +150,7 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
     )
     fc = result.forecast
     params: dict[str, dict[str, Any]] = {"key_stage": key_params or {}}
-    notes: dict[str, str | None] = {"forecast": _coverage(result, lang)}
+    notes: dict[str, str | None] = {"forecast": _coverage(result, labels)}
     if fc is not None:
         params["forecast"] = {
             "start": format_cell(fc.period_start, "date", lang),
@@ -180,15 +180,21 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
     return out
 
 
-def _coverage(result: AuditResult, lang: str) -> str | None:
-    """The backtest's coverage in words, when the forecast was backtested."""
+def _coverage(result: AuditResult, labels: Labels) -> str | None:
+    """The backtest in words: coverage with its interval, Brier scores, the widening, or why the
+    forecast could not be backtested (the findings' wording)."""
     fc = result.forecast
-    if fc is None or fc.backtest_coverage is None:
+    if fc is None:
+        return None
+    words = forecast_honesty(result, labels).strip()
+    if words:
+        return words
+    if fc.backtest_coverage is None:
         return None
     return t(
         "report.forecast.backtest_coverage",
-        lang,
-        share=format_percent(fc.backtest_coverage, lang, 0),
+        labels.lang,
+        share=format_percent(fc.backtest_coverage, labels.lang, 0),
     )
 
 
@@ -232,7 +238,7 @@ def _summary(result: AuditResult, lang: str) -> list[tuple[str, str, str]]:
                 format_money_short(fr.won_amount, lang),
             )
         )
-    costly = sorted((lk for lk in result.leaks if lk.significant), key=leak_cost_key)
+    costly = [lk for lk in result.leaks[:1] if lk.significant]  # the leaks table's first row
     if costly and costly[0].lost_revenue is not None:
         cards.append(
             (

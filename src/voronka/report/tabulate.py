@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from voronka.i18n import has, t
-from voronka.report.findings import leak_cost_key
 from voronka.report.format import (
     format_date,
     format_int,
@@ -30,12 +29,15 @@ def _table(name: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) 
 
 
 def funnel_table(result: AuditResult, labels: Labels) -> Table:
-    """Stages in funnel order: reach, conversion with interval, time in stage, open and lost."""
+    """Stages in funnel order: reach, conversion (open deals accounted for) with interval, the raw
+    rate and the share of young open deals beside it, time in stage, open and lost."""
     cols = [
         Column("stage"),
         Column("reached", "int"),
         Column("conversion", "percent"),
         Column("conversion_ci", "interval"),
+        Column("raw_conversion", "percent"),
+        Column("immature_share", "percent"),
         Column("median_days", "days"),
         Column("p90_days", "days"),
         Column("open", "int"),
@@ -47,6 +49,8 @@ def funnel_table(result: AuditResult, labels: Labels) -> Table:
             s.reached,
             s.conversion,
             s.conversion_ci,
+            s.raw_conversion,
+            s.immature_share,
             s.median_days,
             s.p90_days,
             s.open,
@@ -58,32 +62,46 @@ def funnel_table(result: AuditResult, labels: Labels) -> Table:
 
 
 def leaks_table(result: AuditResult, labels: Labels) -> Table:
-    """Every leak, the most costly first."""
+    """Every leak in the audit's order: stage rows, each followed by its segment rows (marked
+    "↳", nested, never added to it). Money is the one price; ``dropped`` is the method's view."""
     cols = [
         Column("step"),
         Column("segment"),
         Column("n", "int"),
         Column("conversion", "percent"),
-        Column("conversion_ci", "interval"),
+        Column("raw_conversion", "percent"),
         Column("expected", "percent"),
-        Column("lost_deals", "number"),
+        Column("target_source"),
+        Column("lost_deals", "int"),
         Column("lost_revenue", "money"),
+        Column("lost_revenue_ci", "text"),
+        Column("dropped", "int"),
+        Column("dropped_revenue", "money"),
+        Column("cause"),
         Column("significant", "bool"),
     ]
-    rows = [
-        (
-            labels.step(lk.stage, lk.next_stage),
-            labels.segment(lk.segment),
-            lk.n or None,
-            lk.conversion,
-            lk.conversion_ci,
-            lk.expected,
-            lk.lost_deals,
-            lk.lost_revenue,
-            lk.significant,
+    lang = labels.lang
+    rows = []
+    for lk in result.leaks:
+        ci = lk.lost_revenue_ci
+        rows.append(
+            (
+                labels.step(lk.stage, lk.next_stage) if lk.segment is None else "↳",
+                labels.segment(lk.segment),
+                lk.n or None,
+                lk.conversion,
+                lk.raw_conversion,
+                lk.expected,
+                t(f"report.target.{lk.target_source}", lang) if lk.target_source else None,
+                round(lk.lost_deals),
+                lk.lost_revenue,
+                None if ci is None else f"{format_money(ci[0], lang)} – {format_money(ci[1], lang)}",
+                None if lk.dropped is None else round(lk.dropped),
+                lk.dropped_revenue,
+                t(f"report.cause.{lk.cause}", lang) if lk.cause else None,
+                lk.significant,
+            )
         )
-        for lk in sorted(result.leaks, key=leak_cost_key)
-    ]
     return _table("leaks", cols, rows)
 
 
@@ -116,6 +134,57 @@ def anomalies_table(result: AuditResult, labels: Labels) -> Table:
             )
         )
     return _table("anomalies", cols, rows)
+
+
+def lost_reasons_table(result: AuditResult, labels: Labels) -> Table:
+    """Lost reasons per stage where deals were lost: deals, share, recent vs before, change."""
+    cols = [
+        Column("stage"),
+        Column("lost_reason"),
+        Column("lost_deals_count", "int"),
+        Column("share", "percent"),
+        Column("share_before", "percent"),
+        Column("share_recent", "percent"),
+        Column("q_value", "q"),
+        Column("significant", "bool"),
+    ]
+    none = t("report.lost_reason.none", labels.lang)
+    rows = [
+        (
+            labels.stage(r.stage) if r.stage else none,
+            r.reason if r.reason is not None else none,
+            r.deals,
+            r.share,
+            r.share_before,
+            r.share_recent,
+            r.q_value,
+            r.significant,
+        )
+        for r in result.lost_reasons
+    ]
+    return _table("lost_reasons", cols, rows)
+
+
+def campaigns_table(result: AuditResult, labels: Labels) -> Table:
+    """Per-campaign economics of the sources whose deals name campaigns."""
+    cols = [
+        Column("source"),
+        Column("campaign"),
+        Column("leads", "int"),
+        Column("spend", "money"),
+        Column("cpl", "money"),
+        Column("won", "int"),
+        Column("win_rate", "percent"),
+        Column("revenue", "money"),
+        Column("cac", "money"),
+        Column("romi", "romi"),
+    ]
+    rows = [
+        (s.source, c.campaign, c.leads, c.spend, c.cpl, c.won, c.win_rate, c.revenue, c.cac, c.romi)
+        for s in result.sources
+        for c in s.campaigns
+    ]
+    return _table("campaigns", cols, rows)
 
 
 def sources_table(result: AuditResult, labels: Labels) -> Table:

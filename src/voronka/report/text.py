@@ -23,7 +23,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from voronka.i18n import has, note_text, t
-from voronka.report.findings import Finding, anomaly_rank_key, leak_cost_key, select_findings
+from voronka.report.findings import Finding, anomaly_rank_key, select_findings
 from voronka.report.format import (
     format_date,
     format_datetime,
@@ -37,6 +37,8 @@ from voronka.report.format import (
     format_signed_percent,
 )
 from voronka.report.names import Labels, build_labels
+from voronka.report.tables import Table, format_cell
+from voronka.report.tabulate import campaigns_table, lost_reasons_table
 from voronka.report.words import anomaly_sentence, reverse_sentence
 from voronka.text_safety import Safe
 
@@ -174,19 +176,21 @@ def _leaks(result: AuditResult, labels: Labels, wide: bool) -> RichTable | None:
         (t("report.col.lost_revenue", lang), True),
     ]
     rows = []
-    for lk in sorted(result.leaks, key=leak_cost_key):
+    for lk in result.leaks:
         # A mark instead of a "significant" column: at 80 columns the column would push the
-        # table past the edge.
-        what = ("✱ " if lk.significant else "") + labels.step(lk.stage, lk.next_stage)
-        if lk.segment is not None:
-            what += f" — {labels.segment(lk.segment)}"
+        # table past the edge. Segment rows are nested under their stage row ("↳").
+        mark = "✱ " if lk.significant else ""
+        if lk.segment is None:
+            what = mark + labels.step(lk.stage, lk.next_stage)
+        else:
+            what = f"  ↳ {mark}{labels.segment(lk.segment)}"
         rows.append(
             [
                 what,
                 format_int(lk.n, lang) if lk.n else None,
                 format_percent(lk.conversion, lang),
                 format_percent(lk.expected, lang),
-                format_int(lk.lost_deals, lang),
+                format_int(round(lk.lost_deals), lang),
                 _money(lk.lost_revenue, lang, wide),
             ]
         )
@@ -243,6 +247,19 @@ def _sources(result: AuditResult, labels: Labels, wide: bool) -> RichTable | Non
         for s in result.sources
     ]
     return _table(t("report.section.sources.title", lang), cols, rows, min_text=12)
+
+
+def _plain(table: Table, key: str, labels: Labels) -> RichTable | None:
+    """A section's table as it is (every column formatted by its kind), None when empty."""
+    if not table.rows:
+        return None
+    lang = labels.lang
+    cols: list[Spec] = [(c.header(lang), c.numeric) for c in table.columns]
+    rows = [
+        [format_cell(v, c.kind, lang) for v, c in zip(row, table.columns, strict=True)]
+        for row in table.rows
+    ]
+    return _table(t(f"report.section.{key}.title", lang), cols, rows, min_text=12)
 
 
 def _statuses(result: AuditResult, labels: Labels) -> RichTable | None:
@@ -470,6 +487,8 @@ def text_renderables(
         parts += [leaks, Text("")]
     parts.extend(_anomalies(result, labels, width))
     parts.append(_sources(result, labels, wide))
+    parts.append(_plain(campaigns_table(result, labels), "campaigns", labels))
+    parts.append(_plain(lost_reasons_table(result, labels), "lost_reasons", labels))
     parts.extend(_stuck(result, labels))
     parts.append(_pileups(result, labels))
     parts.append(_statuses(result, labels))

@@ -24,12 +24,14 @@ from voronka.report.tables import Column, Kind, Shown, Table
 from voronka.report.tabulate import (
     anomalies_table,
     backtest_table,
+    campaigns_table,
     entry_table,
     files_table,
     funnel_table,
     issues_table,
     key_stage_table,
     leaks_table,
+    lost_reasons_table,
     pileups_table,
     reverse_table,
     sources_table,
@@ -267,6 +269,8 @@ def render_xlsx(
     w.table(title("leaks"), leaks_table(result, labels))
     w.table(title("anomalies"), anomalies_table(result, labels))
     w.table(title("sources"), sources_table(result, labels))
+    w.table(title("campaigns"), campaigns_table(result, labels))
+    w.table(title("lost_reasons"), lost_reasons_table(result, labels))
     w.table(title("statuses"), statuses_table(result, labels))
     w.table(title("stuck"), stuck_stages_table(result, labels))
     w.table(t("report.sheet.stuck_deals", code), stuck_deals_table(result, labels))

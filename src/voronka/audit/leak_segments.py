@@ -1,0 +1,146 @@
+"""Segment rows of the leaks table: each segment against its peers on its own mix of leads.
+
+For every breakdown (``manager``, ``source`` …) and step, mature deals are counted per segment ×
+stratum (:func:`voronka.engine.outcomes.stratified_cohorts`): the quarter the deals reached the
+step, and for breakdowns other than ``source`` also the source. The segment's gap to its peers
+within strata is tested (Mantel–Haenszel) and shrunk across the breakdown's segments
+(:mod:`voronka.audit.stats.adjusted`). The row's ``expected`` is the peers' rate on the segment's
+mix, ``conversion`` the shrunk rate ``expected + shrunk gap``. Benjamini–Hochberg runs over every
+segment × step tested; a row that is not significant carries no money.
+
+The ``cause``: a segment whose raw gap (against everyone else, no strata) is more than twice its
+adjusted gap was mostly given worse leads (``lead_quality``); otherwise the gap remains among
+comparable leads (``execution``). Sources are judged by their leads (``lead_quality``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from voronka.audit.censored import StepRates, step_rates
+from voronka.audit.common import Segment
+from voronka.audit.leak_hints import stage_hint
+from voronka.audit.leaks import DRAWS, FDR_LEVEL, Leak
+from voronka.audit.maturity import MaturityReport
+from voronka.audit.stats import benjamini_hochberg
+from voronka.audit.stats.adjusted import StratifiedGap, shrink_gaps, stratified_gap
+from voronka.engine import EventLog, stratified_cohorts
+from voronka.funnel import Funnel
+
+
+def _label(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _gaps(frame: pd.DataFrame, column: str, k: int) -> list[tuple[str | None, StratifiedGap]]:
+    rows = frame[frame["stage_index"] == k]
+    if rows.empty:
+        return []
+    strata = [c for c in rows.columns if c not in (column, "stage_index", "mature", "mature_moved")]
+    key = ["|".join(str(v) for v in values) for values in zip(*(rows[c] for c in strata), strict=True)]
+    keyed = rows.assign(_stratum=key)
+    totals = keyed.groupby("_stratum")[["mature", "mature_moved"]].sum()
+    out = []
+    labels = keyed[column].map(lambda v: "\x00" if v is None else str(v))
+    for label, seg in keyed.groupby(labels, sort=True):
+        if label == "\x00":
+            continue
+        t = totals.loc[seg["_stratum"]]
+        x = seg["mature_moved"].to_numpy(float)
+        n = seg["mature"].to_numpy(float)
+        y = t["mature_moved"].to_numpy(float) - x
+        m = t["mature"].to_numpy(float) - n
+        gap = stratified_gap(x, n, y, m)
+        if gap is not None and gap.n > 0:
+            out.append((str(label), gap))
+    return out
+
+
+def _reached(rates: StepRates | None, k: int) -> int:
+    return 0 if rates is None else rates.steps[k].n
+
+
+def segment_rows(
+    log: EventLog,
+    funnel: Funnel,
+    maturity: MaturityReport,
+    breakdowns: Sequence[str],
+    lang: str,
+) -> list[Leak]:
+    """Every segment × step tested, with q-values; money only on the significant rows."""
+    rng = np.random.default_rng(1)
+    rows: list[Leak] = []
+    p_values: list[float] = []
+    present = set(log.segment_columns())
+    for column in breakdowns:
+        strata = [] if column == "source" or "source" not in present else ["source"]
+        frame = stratified_cohorts(log, maturity.horizons(), [column, *strata])
+        rates = step_rates(log, maturity, by=column)
+        for k, m in enumerate(maturity.stages):
+            gaps = _gaps(frame, column, k)
+            if len(gaps) < 2:
+                continue
+            shrunk = shrink_gaps([g.gap for _, g in gaps], [g.se for _, g in gaps])
+            stage = funnel.stages[k]
+            for i, (label, g) in enumerate(gaps):
+                seg_rates = rates.get(label)
+                n = _reached(seg_rates, k)
+                expected = float(np.clip(g.expected / g.n, 1e-6, 1 - 1e-6))
+                conv = float(np.clip(expected + shrunk.gap[i], 0.0, 1.0))
+                low = float(np.clip(expected + shrunk.low[i], 0.0, 1.0))
+                high = float(np.clip(expected + shrunk.high[i], 0.0, 1.0))
+                value = seg_rates.value(k + 1) if seg_rates is not None else None
+                cause = "lead_quality"
+                if column != "source" and not (g.raw_gap < 0 and g.gap > g.raw_gap / 2):
+                    cause = "execution"
+                step = seg_rates.steps[k] if seg_rates is not None else None
+                rows.append(
+                    Leak(
+                        stage=m.stage, next_stage=m.next_stage, segment=Segment(column, label),
+                        conversion=conv, expected=expected,
+                        lost_deals=n * max(0.0, expected - conv), lost_revenue=None,
+                        significant=False, n=n,
+                        moved=0 if seg_rates is None else _moved(seg_rates, k),
+                        conversion_ci=(low, high), shrunk_conversion=conv, shrunk_ci=(low, high),
+                        raw_conversion=g.observed / g.n, p_value=g.p_value,
+                        key_task=stage.key_task_in(lang), hint=stage_hint(stage),
+                        value_per_deal=value, target_source="peers", parent=m.stage,
+                        dropped=n * (1 - conv),
+                        dropped_revenue=None if value is None else n * (1 - conv) * value,
+                        immature_share=(step.immature / step.n) if step and step.n else None,
+                        cause=cause, raw_gap=g.raw_gap,
+                    )
+                )
+                p_values.append(g.p_value)
+                rows[-1] = _priced(rows[-1], shrunk.gap[i], shrunk.sd[i], seg_rates, k, rng)
+    q = benjamini_hochberg(p_values)
+    out = []
+    for row, qv in zip(rows, q, strict=True):
+        significant = bool(qv <= FDR_LEVEL and row.lost_deals > 0)
+        out.append(
+            Leak(**{**row.__dict__, "q_value": float(qv), "significant": significant,
+                    "lost_revenue": row.lost_revenue if significant else None,
+                    "lost_revenue_ci": row.lost_revenue_ci if significant else None})
+        )
+    return out
+
+
+def _moved(rates: StepRates, k: int) -> int:
+    return int(round((rates.steps[k + 1].n if k + 1 < len(rates.steps) else 0)))
+
+
+def _priced(
+    row: Leak, gap: float, sd: float, rates: StepRates | None, k: int, rng: np.random.Generator
+) -> Leak:
+    """The row with ``lost_revenue`` and its interval (gap ~ Normal(shrunk, posterior sd))."""
+    if row.value_per_deal is None or rates is None:
+        return row
+    money = row.lost_deals * row.value_per_deal
+    draws = row.n * np.maximum(0.0, -rng.normal(gap, sd, DRAWS)) * rates.value_draws(
+        k + 1, rng, DRAWS
+    )
+    ci = (float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975)))
+    return Leak(**{**row.__dict__, "lost_revenue": money, "lost_revenue_ci": ci})

@@ -1,0 +1,156 @@
+"""Aggregates for the censoring-aware statistics: step outcomes by age, stratified cohorts, lost
+reasons.
+
+Every function returns a small pandas frame of counts; the raw rows stay on the backend.
+
+* :func:`step_outcomes` — per [segment] × step k → k+1 × whole days since the deal reached k:
+  how many deals moved on that day, were lost that day, or are still open at that age (censored).
+  The input of the Aalen–Johansen estimator (``voronka.audit.stats.competing``).
+* :func:`stratified_cohorts` — mature transition counts per step × several deal columns × quarter
+  of reaching the step: the strata of the adjusted (Mantel–Haenszel) segment comparisons.
+* :func:`lost_reason_counts` — lost deals per furthest stage × reason × month lost.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from voronka.engine import summary
+from voronka.engine.backend import load_arrow
+from voronka.engine.cohorts import _nullable, _transitions
+
+if TYPE_CHECKING:
+    from voronka.engine.log import EventLog
+
+def _as_of_seconds(log: EventLog) -> float:
+    as_of = log.as_of
+    return calendar.timegm(as_of.timetuple()) + as_of.microsecond / 1e6
+
+
+MAX_AGE_DAYS = 730
+"""Ages (days) at or beyond which outcomes are pooled in the last bucket."""
+
+
+def step_outcomes(log: EventLog, *, by: str | None = None) -> pd.DataFrame:
+    """Per [segment] × stage k of the line (before the won stage) × age: outcome counts.
+
+    For each deal that reached k (entered it or a later stage): ``moved`` at the age (whole days
+    from reaching k) when it reached k+1; else ``lost`` at the age it was closed as lost; else
+    ``open`` at its age at ``as_of`` (censored). Ages are floored to days, capped at
+    :data:`MAX_AGE_DAYS`. Columns: [``segment``], ``stage_index``, ``age``, ``moved``, ``lost``,
+    ``open``. Only rows with a deal are returned.
+    """
+    tr = _transitions(log)
+    deals = log.segmented(by, None)
+    cols = {"deal_id": deals.deal_id, "outcome": deals.outcome, "closed_at": deals.closed_at}
+    if by is not None:
+        cols["segment"] = deals.segment
+    tr = tr.join(deals.select(**cols), "deal_id")
+    moved = tr.next_at.notnull()
+    lost = (~moved) & (tr.outcome == "lost")
+    start = summary.epoch_seconds(tr.reached_at)
+    end = ibis.cases(
+        (moved, summary.epoch_seconds(tr.next_at)),
+        (lost, ibis.coalesce(summary.epoch_seconds(tr.closed_at), ibis.literal(_as_of_seconds(log)))),
+        else_=ibis.literal(_as_of_seconds(log)),
+    )
+    days = ((end - start) / summary.SECONDS_PER_DAY).floor()
+    age = ibis.greatest(ibis.least(days, MAX_AGE_DAYS), 0).cast("int64")
+    keys = ["segment"] if by is not None else []
+    tr = tr.mutate(
+        age=age,
+        _moved=moved.cast("int64"),
+        _lost=lost.cast("int64"),
+        _open=((~moved) & (~lost)).cast("int64"),
+    )
+    agg = tr.group_by([*keys, "stage_index", "age"]).agg(
+        moved=tr._moved.sum(), lost=tr._lost.sum(), open=tr._open.sum()
+    )
+    frame = log.frame(agg)
+    for c in ("stage_index", "age", "moved", "lost", "open"):
+        frame[c] = frame[c].fillna(0).astype("int64")
+    if by is not None:
+        frame["segment"] = _nullable(frame["segment"])
+    return frame.sort_values([*keys, "stage_index", "age"], key=_key).reset_index(drop=True)
+
+
+def _key(values: pd.Series) -> pd.Series:
+    if values.dtype == object:
+        return pd.Series([(v is None, "" if v is None else str(v)) for v in values], index=values.index)
+    return values
+
+
+def stratified_cohorts(
+    log: EventLog, horizons: Mapping[int, float], columns: Sequence[str]
+) -> pd.DataFrame:
+    """Mature transition counts per step × ``columns`` × quarter of reaching the step.
+
+    A deal is mature for step k once it reached k at least ``horizons[k]`` days before ``as_of``
+    (as in :func:`voronka.engine.cohorts.stage_cohorts`). Columns: each of ``columns`` (text,
+    None for blank), ``quarter`` (first day of the quarter the deal reached k), ``stage_index``,
+    ``mature``, ``mature_moved``. Only strata with a mature deal are returned.
+    """
+    rows = {int(k): float(v) for k, v in horizons.items() if v is not None and np.isfinite(v)}
+    table = load_arrow(
+        log.backend,
+        pa.table(
+            {
+                "h_index": pa.array(list(rows), pa.int64()),
+                "h_seconds": pa.array(
+                    [v * summary.SECONDS_PER_DAY for v in rows.values()], pa.float64()
+                ),
+            }
+        ),
+        "voronka_strata_horizons",
+    )
+    tr = _transitions(log)
+    deals = log.deal_summary()
+    tr = tr.join(deals.select("deal_id", *columns), "deal_id")
+    tr = tr.join(table, tr.stage_index == table.h_index)
+    age = ibis.literal(_as_of_seconds(log)) - summary.epoch_seconds(tr.reached_at)
+    tr = tr.filter(age >= tr.h_seconds)
+    tr = tr.mutate(
+        quarter=tr.reached_at.truncate("Q").date(),
+        _moved=tr.next_at.notnull().cast("int64"),
+        **{c: tr[c].cast("string") for c in columns},
+    )
+    agg = tr.group_by([*columns, "quarter", "stage_index"]).agg(
+        mature=tr.count(), mature_moved=tr._moved.sum()
+    )
+    frame = log.frame(agg)
+    for c in ("stage_index", "mature", "mature_moved"):
+        frame[c] = frame[c].fillna(0).astype("int64")
+    for c in columns:
+        frame[c] = _nullable(frame[c])
+    return frame.sort_values([*columns, "quarter", "stage_index"], key=_key).reset_index(drop=True)
+
+
+def lost_reason_counts(log: EventLog, column: str = "lost_reason") -> pd.DataFrame:
+    """Lost deals per furthest stage of the line × reason × month closed.
+
+    Columns: ``stage_index`` (furthest stage reached; -1 for none), ``reason`` (text, None when
+    blank), ``month`` (first day of the month the deal was closed; None when unknown), ``deals``.
+    Empty when the deals have no ``column``.
+    """
+    if column not in log.deal_columns():
+        return pd.DataFrame(columns=["stage_index", "reason", "month", "deals"])
+    deals = log.deal_summary()
+    lost = deals.filter(deals.outcome == "lost")
+    reason = lost[column].cast("string").strip()
+    lost = lost.mutate(
+        stage_index=lost.max_stage_index.fill_null(-1).cast("int64"),
+        reason=ibis.ifelse(reason == "", ibis.null("string"), reason),
+        month=lost.closed_at.truncate("M").date(),
+    )
+    frame = log.frame(lost.group_by(["stage_index", "reason", "month"]).agg(deals=lost.count()))
+    frame["deals"] = frame["deals"].astype("int64")
+    frame["stage_index"] = frame["stage_index"].astype("int64")
+    frame["reason"] = _nullable(frame["reason"])
+    return frame.sort_values(["stage_index", "reason", "month"], key=_key).reset_index(drop=True)
