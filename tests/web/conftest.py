@@ -6,18 +6,11 @@ real uvicorn server on 127.0.0.1.
 
 from __future__ import annotations
 
-import io
-import warnings
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-with warnings.catch_warnings():
-    # starlette 1.x asks for httpx2, which is not packaged here; httpx works the same for tests.
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from web_helpers import TestClient, zip_folder
 
 from voronka.demo import generate_demo, write_demo
 from voronka.web import ServeSettings, create_app
@@ -31,16 +24,6 @@ def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo-export")
     write_demo(generate_demo(DEMO_DEALS, seed=5, months=14, end_day=15), folder)
     return folder
-
-
-def zip_folder(folder: Path) -> bytes:
-    """A ZIP of ``folder``'s files, as a user would upload it."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for path in sorted(folder.iterdir()):
-            if path.is_file():
-                zf.write(path, f"export/{path.name}")
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="session")

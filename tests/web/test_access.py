@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from web_helpers import TestClient
 
-from conftest import TestClient
 from voronka.cli import main
 from voronka.errors import UsageError
 from voronka.web import ServeSettings, create_app

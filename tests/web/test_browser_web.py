@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 import uvicorn
+from web_helpers import zip_folder
 
-from conftest import zip_folder
 from voronka.cli import main
 from voronka.web import ServeSettings, create_app
 

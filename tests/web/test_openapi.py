@@ -11,8 +11,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
+from web_helpers import TestClient
 
-from conftest import TestClient
 from voronka.web import ServeSettings, create_app
 
 TINY = (
