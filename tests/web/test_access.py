@@ -106,3 +106,11 @@ def test_text_from_the_data_is_escaped(tmp_path: Path) -> None:
         assert r.status_code == 200
         assert "<script>alert(1)</script>" not in r.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+
+
+def test_a_file_with_a_lone_carriage_return_is_a_clear_400(tmp_path: Path) -> None:
+    """Found by schemathesis: ``0\\r0`` made the CSV reader raise csv.Error (a 500)."""
+    app = create_app(ServeSettings(data_dir=tmp_path))
+    with TestClient(app) as c:
+        r = c.post("/api/v1/datasets", files={"file": ("file", b"0\r0")})
+        assert r.status_code == 400 and "header" in r.json()["detail"]
