@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,10 @@ from voronka.audit.what_if import WhatIf
 from voronka.audit.what_if import what_if as _what_if
 from voronka.engine import DealFilter, EventLog, apply_filter
 from voronka.engine.prepare import prepare_inputs
-from voronka.errors import UsageError
+from voronka.errors import InputError, UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
 from voronka.io.inputs import InputSet, open_inputs
+from voronka.io.readers import KEEP_COLUMNS
 from voronka.io.result import ReadResult
 
 Progress = Callable[[str, int, int], None]
@@ -80,11 +81,17 @@ def _parse_as_of(as_of: datetime | date | str | None) -> datetime | None:
     if isinstance(as_of, date):
         return datetime(as_of.year, as_of.month, as_of.day)
     try:
-        return datetime.fromisoformat(as_of)
+        parsed = datetime.fromisoformat(as_of)
     except ValueError:
         raise UsageError(
             f"--as-of {as_of!r} is not a date", expected="an ISO date such as 2025-06-30"
         ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    if not datetime(1971, 1, 1) <= parsed <= datetime(2200, 1, 1):
+        raise UsageError(f"--as-of {as_of!r} is out of range",
+                         expected="a date between 1971 and 2200, within the data")
+    return parsed
 
 
 def load(
@@ -134,7 +141,15 @@ def _log_from_inputs(
         as_of=as_of,
     )
     custom = inputs.crm is not None and inputs.funnel is None
-    return log.with_funnel(resolve_funnel(log, funnel, templates=not custom))
+    log = log.with_funnel(resolve_funnel(log, funnel, templates=not custom))
+    if not any(index >= 0 for index in log.stage_mapping.values()):
+        names = ", ".join(repr(n) for n in list(log.stage_name_counts())[:5])
+        raise InputError(
+            f"no event has a stage of the funnel (stages in the file: {names})",
+            file=inputs.events.file,
+            expected="stage names of the funnel file, or --funnel with these stages",
+        )
+    return log
 
 
 def audit(
@@ -174,13 +189,20 @@ def audit(
     """
     if plan is not None and plan_revenue is not None:
         raise UsageError("give either --plan or --plan-revenue, not both")
+    for option, value in (("--plan", plan), ("--plan-revenue", plan_revenue)):
+        if value is not None and not (0 < value < 1e15):
+            raise UsageError(f"{option} {value:g} is not a plan", expected="a positive number")
     notes: tuple[str, ...] = ()
     if engine is not None:
         log, reads = _log_on_engine(engine, events, deals=deals, spend=spend, funnel=funnel,
                                     column_map=column_map, strict=strict, as_of=as_of)
     else:
-        inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
-                             strict=strict, progress=progress, funnel=_given_path(funnel))
+        token = KEEP_COLUMNS.set(tuple(by or ()))
+        try:
+            inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
+                                 strict=strict, progress=progress, funnel=_given_path(funnel))
+        finally:
+            KEEP_COLUMNS.reset(token)
         inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
         log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                                backend=backend)

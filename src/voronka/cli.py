@@ -18,7 +18,7 @@ from rich.markup import escape
 
 from voronka.errors import InputError, UsageError
 from voronka.i18n import normalize_language, t
-from voronka.outputs import catch_interrupts, interrupted, write_output
+from voronka.outputs import catch_interrupts, interrupted, read_name_list, write_output
 from voronka.text_safety import safe_text
 
 app = typer.Typer(
@@ -208,6 +208,10 @@ def demo_command(
     from voronka.demo import generate_demo, write_demo
 
     language = normalize_language(lang or "ru")
+    if deals < 10:
+        raise UsageError(f"--deals {deals} is too few for a demo", expected="10 deals or more")
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise UsageError(f"{str(folder)!r} is a file, not a folder", expected="a folder for the demo")
     console = Console()
     console.print(t("cli.demo_generating", language, deals=deals, folder=str(folder)))
     files = write_demo(generate_demo(deals, seed=seed, months=DEMO_MONTHS, end_day=15), folder)
@@ -243,11 +247,7 @@ def lint_stages_command(
         raise UsageError(f"--format {fmt!r} is not supported here", expected="text or json")
     all_names = list(names or [])
     if file is not None:
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"cannot read the file: {exc.strerror}", file=str(file)) from None
-        all_names += [line.strip() for line in text.splitlines() if line.strip()]
+        all_names += read_name_list(file)
     loaded = load_funnel(funnel) if funnel is not None else None
     if not all_names and loaded is None:
         raise UsageError("no stage names given", expected="names, --file F or --funnel F")
@@ -343,7 +343,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(args: list[str], lang: str) -> int:
     try:
-        app(args, standalone_mode=False)
+        returned = app(args, standalone_mode=False)
+        if returned == 130:  # click's answer to a KeyboardInterrupt without standalone mode
+            return 130
     except InputError as exc:
         describe_in = getattr(exc, "describe_in", None)
         message = describe_in(lang) if callable(describe_in) else exc.describe()
@@ -357,8 +359,16 @@ def _main(args: list[str], lang: str) -> int:
         if code is None:
             code = getattr(exc, "code", 0)
         return int(code or 0)
-    except typer.Abort:  # click turns Ctrl-C into Abort
-        return 130 if interrupted() else 1
+    except typer.Abort as exc:  # click turns Ctrl-C (and a stray EOFError) into Abort
+        if interrupted():
+            return 130
+        if isinstance(exc.__context__, EOFError):  # a compressed file cut short
+            Console(stderr=True, highlight=False, emoji=False).print(
+                f"[bold red]{t('cli.error_input', lang)}[/] {escape(str(exc.__context__))}"
+                " (a truncated .gz file?)"
+            )
+            return 2
+        return 1
     except Exception as exc:  # usage errors of the (vendored) click parser, internal errors
         # typer vendors click, so its usage errors are recognised by shape, not by class.
         show = getattr(exc, "show", None)

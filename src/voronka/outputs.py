@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from voronka.errors import UsageError
+from voronka.errors import InputError, UsageError
 
 _interrupted = threading.Event()
 
@@ -121,3 +121,34 @@ def write_output(
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
     return path
+
+
+NAME_LIST_BYTES = 1 << 20
+"""The most ``lint-stages --file`` reads: a list of stage names is a few kilobytes."""
+
+
+def read_name_list(path: str | os.PathLike[str]) -> list[str]:
+    """The names of a ``lint-stages --file`` list, one a line (UTF-8 or Windows-1251).
+
+    Raises:
+        InputError: the file is missing, not a regular file (``/dev/zero``), binary or too big.
+    """
+    file = str(path)
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("the file does not exist or is not a regular file", file=file)
+    try:
+        with open(p, "rb") as f:
+            data = f.read(NAME_LIST_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {_why(exc)}", file=file) from None
+    if len(data) > NAME_LIST_BYTES:
+        raise InputError("the file is too big for a list of stage names", file=file,
+                         expected="one stage name a line, under 1 MB")
+    if b"\x00" in data:
+        raise InputError("the file is not text", file=file, expected="one stage name a line")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1251", errors="replace")
+    return [line.strip() for line in text.splitlines() if line.strip()]

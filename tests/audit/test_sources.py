@@ -84,3 +84,26 @@ def test_no_spend_table_at_all() -> None:
     rows = build_sources(log, None)
     assert rows and all(r.spend is None and r.romi is None and r.cpl is None for r in rows)
     assert sum(r.leads for r in rows) == 5000
+
+
+def test_final_win_rate_accounts_for_open_deals() -> None:
+    """Five months of history (many leads still open): the raw win rate won / leads is far below
+    the generator's true P(won | lead); the censoring-aware one is close to it for every source."""
+    from truth import true_step_rates
+
+    from voronka.demo import generate_demo
+    from voronka.engine import EventLog
+
+    effects = DemoEffects.stable_funnel(data_errors=False)
+    data = generate_demo(6000, seed=7, months=5, effects=effects)
+    log = EventLog.build(
+        data.events.drop(columns=["entered_at_text"]), data.deals, data.funnel, as_of=data.as_of
+    )
+    truth = float(np.prod(list(true_step_rates(data).values())))
+    rows = build_sources(log)
+    assert rows
+    for r in rows:
+        assert r.final_win_rate is not None and r.win_rate is not None and r.open_share is not None
+        assert r.win_rate < truth * 0.8  # raw: young leads count as losses
+        assert abs(r.final_win_rate - truth) < max(0.35 * truth, 3 * np.sqrt(truth / r.leads))
+        assert r.expected_won == pytest.approx(r.leads * r.final_win_rate)

@@ -129,3 +129,18 @@ def test_leak_without_expected_rate_is_still_worded(result: AuditResult) -> None
     one = dataclasses.replace(result, leaks=(leak,))
     detail = select_findings(one, build_labels(one, "en", None))[0].detail
     assert detail.startswith("Conversion 50.0%; 90 deals lost.")
+
+
+def test_segment_leak_says_lead_quality_or_execution() -> None:
+    """A manager's shortfall that remains on comparable leads reads as sales execution."""
+    from sample_result import make_result
+
+    from voronka.audit import Segment
+    from voronka.i18n import t
+
+    result = make_result()
+    leak = Leak("new", "qualified", Segment("manager", "A"), 0.3, 0.5, 20.0, 1000.0, True,
+                cause="execution", parent="new")
+    result = dataclasses.replace(result, leaks=(leak,))
+    findings = select_findings(result, build_labels(result, "en", None))
+    assert t("leaks.cause.execution", "en") in findings[0].detail

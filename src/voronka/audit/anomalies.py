@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sstats
 
+from voronka.audit.censored import step_rates
 from voronka.audit.common import Segment
 from voronka.audit.leaks import FDR_LEVEL, default_breakdowns
 from voronka.audit.maturity import MaturityReport, build_maturity
-from voronka.audit.censored import step_rates
 from voronka.audit.stats import benjamini_hochberg, wilson_interval
 from voronka.audit.stats.glm_scan import ModelScan, model_scan
 from voronka.engine import EventLog, lead_volume, stage_cohorts
@@ -304,7 +304,8 @@ def build_anomalies(
     for i, s in enumerate(series):
         # A source's volume is scanned as its share of all leads: growth and season are common.
         share = s.totals is not None
-        scan = model_scan(s.successes, s.totals if share else s.trials, s.periods,
+        trials = s.totals if s.totals is not None else s.trials
+        scan = model_scan(s.successes, trials, s.periods,
                           kind="share" if share else s.kind, simulations=simulations, seed=seed + i)
         if scan is not None:
             found.append((s, scan))
@@ -321,10 +322,8 @@ def build_anomalies(
         n_before = s.successes[: scan.index].sum() if s.kind == "volume" else s.trials[: scan.index].sum()
         n_after = s.successes[after].sum() if s.kind == "volume" else s.trials[after].sum()
         exposure_after = float(np.sum(s.trials[after]))
-        if s.kind == "volume":
-            value = rates.value(0)
-        else:
-            value = rates.value(stage_index[s.stage] + 1)
+        # A lead is worth P(won | lead) × amount; a deal moving on, the value at the next stage.
+        value = rates.value(0 if s.kind == "volume" else stage_index[s.stage] + 1)
         money = None if value is None else (scan.after - scan.before) * exposure_after * value
         with np.errstate(divide="ignore", invalid="ignore"):
             observed = np.where(s.trials > 0, s.successes / s.trials, np.nan)

@@ -14,6 +14,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from voronka.audit.maturity import MaturityReport
 from voronka.audit.stats.competing import CumulativeIncidence, aalen_johansen
@@ -71,10 +72,15 @@ def conversion_draws(step: CumulativeIncidence, rng: np.random.Generator, size: 
     return rng.beta(step.conversion * n + 0.5, (1 - step.conversion) * n + 0.5, size)
 
 
-def _amounts(counts, key: Hashable | None, column: str | None) -> tuple[float | None, float, int]:  # type: ignore[no-untyped-def]
+def _amounts(
+    counts: pd.DataFrame, key: Hashable | None, column: str | None
+) -> tuple[float | None, float, int]:
+    if "amount_n" not in counts:
+        return None, 0.0, 0
     won = counts[counts["outcome"] == "won"]
     if column is not None:
-        won = won[[(None if v is None else str(v)) == key for v in won[column]]]
+        mask = np.array([(None if v is None else str(v)) == key for v in won[column]], dtype=bool)
+        won = won.loc[mask]
     n = int(won["amount_n"].sum())
     if n == 0:
         return None, 0.0, 0
@@ -105,7 +111,7 @@ def step_rates(
     return out
 
 
-def _by_segment(frame):  # type: ignore[no-untyped-def]
+def _by_segment(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
     labels = frame["segment"].map(lambda v: "\x00" if v is None else str(v))
     return [
         (None if label == "\x00" else label, rows) for label, rows in frame.groupby(labels, sort=False)

@@ -43,7 +43,7 @@ def _gaps(frame: pd.DataFrame, column: str, k: int) -> list[tuple[str | None, St
     key = ["|".join(str(v) for v in values) for values in zip(*(rows[c] for c in strata), strict=True)]
     keyed = rows.assign(_stratum=key)
     totals = keyed.groupby("_stratum")[["mature", "mature_moved"]].sum()
-    out = []
+    out: list[tuple[str | None, StratifiedGap]] = []
     labels = keyed[column].map(lambda v: "\x00" if v is None else str(v))
     for label, seg in keyed.groupby(labels, sort=True):
         if label == "\x00":
@@ -129,7 +129,7 @@ def segment_rows(
 
 
 def _moved(rates: StepRates, k: int) -> int:
-    return int(round((rates.steps[k + 1].n if k + 1 < len(rates.steps) else 0)))
+    return int(round(rates.steps[k + 1].n if k + 1 < len(rates.steps) else 0))
 
 
 def _priced(

@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from voronka.audit.anomalies import build_anomalies, build_conversion_series
-from voronka.audit.censored import step_rates
 from voronka.audit.backtest import build_forecast
+from voronka.audit.censored import step_rates
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.funnel_section import build_funnel_report
 from voronka.audit.key_stage import build_key_stage

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from voronka.audit.censored import step_rates
+from voronka.audit.maturity import build_maturity
 from voronka.audit.stats import economics_intervals, wilson_interval
 from voronka.engine import EventLog, deal_counts
 
@@ -42,6 +44,12 @@ class SourceEconomics:
         reached: stage id → leads of the source that reached the stage.
         conversion: stage id → ``reached / leads``.
         campaigns: the source's campaigns (same fields), when the deals name campaigns.
+        open_share: share of the leads still open (their outcome is not known yet).
+        expected_won: leads × P(won | lead) with open deals accounted for (the product of the
+            source's censoring-aware step conversions, docs/methods.md); ``won`` is the raw count.
+        final_win_rate: ``expected_won / leads``: the win rate once every open lead is decided.
+        final_cac: ``spend / expected_won``.
+        final_romi: ``(expected_won × mean won amount − spend) / spend``.
     """
 
     source: str
@@ -61,6 +69,11 @@ class SourceEconomics:
     reached: Mapping[str, int] = field(default_factory=dict)
     conversion: Mapping[str, float] = field(default_factory=dict)
     campaigns: tuple[SourceEconomics, ...] = ()
+    open_share: float | None = None
+    expected_won: float | None = None
+    final_win_rate: float | None = None
+    final_cac: float | None = None
+    final_romi: float | None = None
 
 
 def _key(values: pd.Series) -> pd.Series:
@@ -245,7 +258,39 @@ def build_sources(
             rows = [
                 _with_campaigns(r, [c for c in camp_rows if c.source == r.source]) for r in rows
             ]
-    return tuple(_rank(rows))
+    return tuple(_rank(_with_final(log, rows, counts)))
+
+
+def _with_final(
+    log: EventLog, rows: list[SourceEconomics], counts: pd.DataFrame
+) -> list[SourceEconomics]:
+    """Each source with its censoring-aware win rate, CAC and ROMI beside the raw ones."""
+    maturity = build_maturity(log)
+    rates = step_rates(log, maturity, by="source")
+    open_deals = counts[counts["outcome"] == "open"].groupby("source")["deals"].sum()
+    out = []
+    for r in rows:
+        src = rates.get(r.source)
+        p = src.p_won(0) if src is not None else None
+        if p is None or r.leads == 0:
+            out.append(r)
+            continue
+        expected = r.leads * p
+        mean = src.mean_amount if src is not None else None
+        spent = r.spend
+        out.append(
+            replace(
+                r,
+                open_share=float(open_deals.get(r.source, 0)) / r.leads,
+                expected_won=expected,
+                final_win_rate=p,
+                final_cac=spent / expected if spent is not None and expected > 0 else None,
+                final_romi=(expected * mean - spent) / spent
+                if spent is not None and spent > 0 and mean is not None
+                else None,
+            )
+        )
+    return out
 
 
 def _with_campaigns(row: SourceEconomics, campaigns: list[SourceEconomics]) -> SourceEconomics:

@@ -41,8 +41,8 @@ from voronka.engine.hygiene import (
 )
 from voronka.engine.keystage import cohort_reach, days_to_win_quantiles, largest_open_deals
 from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
-from voronka.engine.outcomes import lost_reason_counts, step_outcomes, stratified_cohorts
 from voronka.engine.moments import MomentSpec, MomentState, moment_state, moment_states
+from voronka.engine.outcomes import lost_reason_counts, step_outcomes, stratified_cohorts
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
 from voronka.engine.summary import LOST_INDEX
 from voronka.io import describe_reject

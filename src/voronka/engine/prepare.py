@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from voronka.errors import InputError, UsageError
 from voronka.io.checks import null_fields, reject_rows
 from voronka.io.inputs import InputSet
 
@@ -155,6 +156,19 @@ def prepare_inputs(inputs: InputSet, *, as_of: dt.datetime | None) -> InputSet:
     rows after their deal's closing date are rejected (``after_close``).
     """
     events, deals = inputs.events, inputs.deals
+    entered = events.table.column("entered_at")
+    if events.table.num_rows == 0 or entered.null_count == len(entered):
+        raise InputError(
+            "no event can be used: every row was rejected",
+            file=events.file,
+            expected="rows with a deal id, a stage and a date (see the reasons with --strict)",
+        )
+    first = pc.min(entered).as_py()
+    if as_of is not None and first is not None and as_of < first:
+        raise UsageError(
+            f"--as-of {as_of:%Y-%m-%d} is before the first event ({first:%Y-%m-%d})",
+            expected="a moment within the data",
+        )
     if as_of is None:
         fence = outlier_fence(events.table.column("entered_at"), not_after=export_time(inputs))
         if fence is not None:

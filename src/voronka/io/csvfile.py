@@ -131,7 +131,16 @@ def read_csv(
         )
     encoding = detect_encoding(sample)
     data: bytes | None = None
-    if encoding == "cp1251" and _has_utf8_cyrillic(p, gzipped):
+    if b"\r" in sample and b"\n" not in sample and len(sample) < total + 1:
+        # Old Mac line endings (CR only): read as lines ending in LF.
+        opener: Any = gzip.open if gzipped else open
+        with opener(p, "rb") as f:
+            data = f.read().replace(b"\r", b"\n")
+        sample = data[:SAMPLE_BYTES]
+        if encoding not in ("utf-8", "utf-8-sig"):
+            data = data.decode(encoding, errors="replace").encode("utf-8")
+            sample = data[:SAMPLE_BYTES]
+    if data is None and encoding == "cp1251" and _has_utf8_cyrillic(p, gzipped):
         data, encoding = _transcode_mixed(p, gzipped)
         sample = data[:SAMPLE_BYTES]
     text = sample.decode(encoding if data is None else "utf-8", errors="replace")

@@ -17,6 +17,7 @@ them into ``data_quality.notes`` and the report prints them.
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -153,7 +154,7 @@ def open_inputs(
             "a folder must be the only input",
             expected="voronka audit DIR, or voronka audit FILE [FILE ...]",
         )
-    peeks = {p: peek_table(p) for p in items}
+    peeks = {p: _peek(p) for p in items}
     if len(items) == 1:
         peek = peeks[items[0]]
         main = (opener.exports(items, peeks) if peek.export is not None
@@ -420,3 +421,12 @@ def _one_time_zone(
         return replace(read, table=table) if table is not read.table else read
 
     return normalise(events), normalise(deals) if deals is not None else None, moved
+
+
+def _peek(path: Path) -> Peek:
+    """:func:`peek_table`, with a compressed file cut short named as an input error."""
+    try:
+        return peek_table(path)
+    except (EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read the file: {exc} (a truncated .gz file?)",
+                         file=str(path)) from None

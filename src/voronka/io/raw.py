@@ -9,7 +9,9 @@ ones as ``bad_row``.
 
 from __future__ import annotations
 
+import csv
 import os
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -99,7 +101,8 @@ def load_table(
             raw = read_csv(p, file, total, progress, gzipped=head.startswith(_MAGIC_GZIP))
     except InputError:
         raise
-    except (pa.ArrowException, CalamineError, OSError, ValueError, UnicodeError, EOFError) as exc:
+    except (pa.ArrowException, CalamineError, OSError, ValueError, UnicodeError, EOFError,
+            csv.Error, zlib.error) as exc:
         raise InputError(
             f"cannot read the file as a table: {exc}",
             file=file,

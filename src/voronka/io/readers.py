@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 
 import numpy as np
@@ -342,9 +343,20 @@ def _plain_ascii(chunk: pa.Array) -> bool:
     return bool((lengths > 0).all()) and printable and not bool((data == 0x2E).any())
 
 
+MAX_EXTRA_COLUMNS = 64
+"""Columns a file may carry beyond the canonical ones (kept for ``--by`` and entry criteria); the
+rest of a very wide export is left out, so 10,000 custom fields cannot exhaust the engine."""
+
+KEEP_COLUMNS: ContextVar[tuple[str, ...]] = ContextVar("KEEP_COLUMNS", default=())
+"""Extra columns to keep whatever the cap (the ``--by`` columns of the running audit)."""
+
+
 def _extras(raw: RawTable, headers: Sequence[str], taken: set[str]) -> dict[str, pa.ChunkedArray]:
+    wanted = set(KEEP_COLUMNS.get())
+    kept = [h for h in headers if h in wanted]
+    kept += [h for h in headers if h not in wanted][: max(0, MAX_EXTRA_COLUMNS - len(kept))]
     out: dict[str, pa.ChunkedArray] = {}
-    for header in headers:
+    for header in sorted(kept, key=list(headers).index):
         name = header if header not in taken else f"{header} (file)"
         out[name] = raw.table.column(header)
     return out

@@ -92,6 +92,9 @@ def _leak(leak: Leak, labels: Labels, *, advise: bool = True) -> Finding:
     detail = t(f"report.finding.leak.{detail_key}", lang, **params)
     if leak.lost_revenue is not None:
         detail += " " + t("report.finding.leak.money", lang, **params)
+    if leak.segment is not None and leak.cause in ("lead_quality", "execution"):
+        # Whether the gap is the leads the segment was given or the way it works them.
+        detail += " " + t(f"leaks.cause.{leak.cause}", lang)
     if advise:
         # The funnel's key task in the report's language beats the audit's (audit's language).
         task = labels.key_tasks.get(leak.stage) or leak.key_task

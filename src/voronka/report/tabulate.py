@@ -199,9 +199,15 @@ def sources_table(result: AuditResult, labels: Labels) -> Table:
         Column("revenue", "money"),
         Column("cac", "money"),
         Column("romi", "romi"),
+        Column("open_share", "percent"),
+        Column("final_win_rate", "percent"),
+        Column("final_romi", "romi"),
     ]
     rows = [
-        (s.source, s.leads, s.spend, s.cpl, s.won, s.win_rate, s.revenue, s.cac, s.romi)
+        (
+            s.source, s.leads, s.spend, s.cpl, s.won, s.win_rate, s.revenue, s.cac, s.romi,
+            s.open_share, s.final_win_rate, s.final_romi,
+        )
         for s in result.sources
     ]
     return _table("sources", cols, rows)

@@ -16,7 +16,7 @@ def test_mantel_haenszel_statistic_equals_statsmodels() -> None:
     y, m = np.array([50, 80, 20]), np.array([100, 120, 50])
     gap = stratified_gap(x, n, y, m)
     assert gap is not None
-    tables = [np.array([[xi, ni - xi], [yi, mi - yi]]) for xi, ni, yi, mi in zip(x, n, y, m)]
+    tables = [np.array([[xi, ni - xi], [yi, mi - yi]]) for xi, ni, yi, mi in zip(x, n, y, m, strict=True)]
     st = StratifiedTable(tables).test_null_odds(correction=True)
     from scipy import stats
 

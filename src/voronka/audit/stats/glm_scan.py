@@ -28,8 +28,8 @@ from datetime import date
 
 import numpy as np
 import statsmodels.api as sm
-from scipy import stats
 from numpy.typing import ArrayLike, NDArray
+from scipy import stats
 
 FloatArray = NDArray[np.float64]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from voronka.report.charts.anomaly_series import anomaly_series_chart
 from voronka.report.charts.base import Chart
 from voronka.report.charts.funnel import flow_chart, funnel_conversion_chart, funnel_reach_chart
 from voronka.report.charts.growth import anomalies_chart, sources_chart
@@ -27,6 +28,7 @@ def build_charts(result: AuditResult, labels: Labels, funnel: Funnel | None) -> 
         flow_chart(result, labels),
         series_chart(result, labels),
         anomalies_chart(result, labels),
+        anomaly_series_chart(result, labels),
         sources_chart(result, labels),
         stuck_chart(result, labels),
         time_chart(result, labels),
