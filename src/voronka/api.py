@@ -12,7 +12,7 @@ from voronka.audit.options import AuditOptions
 from voronka.audit.run import run_audit
 from voronka.audit.what_if import WhatIf
 from voronka.audit.what_if import what_if as _what_if
-from voronka.engine import EventLog
+from voronka.engine import DealFilter, EventLog, apply_filter
 from voronka.engine.prepare import prepare_inputs
 from voronka.errors import InputError, UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
@@ -121,6 +121,16 @@ def load(
                             backend=backend)
 
 
+def log_of(
+    inputs: Inputs, funnel: Funnel | PathLike | None = None, *,
+    as_of: datetime | date | str | None = None, backend: Any = None,
+) -> EventLog:
+    """The event log of read ``inputs`` on the engine, stages mapped to the funnel (given, the
+    folder's, a fitting template, or inferred)."""
+    return _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
+                            backend=backend)
+
+
 def _log_from_inputs(
     inputs: Inputs, funnel: Funnel | PathLike | None, *, as_of: datetime | None, backend: Any
 ) -> EventLog:
@@ -161,6 +171,9 @@ def audit(
     progress: Progress | None = None,
     seed: int = 0,
     engine: Any = None,
+    created_from: date | str | None = None,
+    created_to: date | str | None = None,
+    where: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
 ) -> AuditResult:
     """Audit an export: read the files, aggregate in the engine, compute every section.
 
@@ -168,6 +181,9 @@ def audit(
     ``postgres://user:password@host/db``, ``pyspark://``, or an Ibis connection), ``events``,
     ``deals`` and ``spend`` are table names or Parquet folders on that engine, read and
     validated there (docs/scale.md).
+
+    ``created_from`` / ``created_to`` / ``where`` audit only the deals created in that period
+    (days inclusive) whose columns have the given values (:func:`deal_filter`).
 
     Returns the :class:`~voronka.audit.AuditResult`; ``result.to_dict()`` is the JSON contract.
     """
@@ -191,6 +207,57 @@ def audit(
         log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                                backend=backend)
         reads, notes = inputs.reads, inputs.limitations
+    return audit_log(
+        log, reads, notes=notes, flt=deal_filter(created_from, created_to, where), by=by,
+        plan=plan, plan_revenue=plan_revenue, plan_from=plan_from, plan_until=plan_until,
+        lang=lang, seed=seed,
+    )
+
+
+def _parse_day(value: date | str | None, option: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not a date", expected="YYYY-MM-DD") from None
+
+
+def deal_filter(
+    created_from: date | str | None = None,
+    created_to: date | str | None = None,
+    where: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+) -> DealFilter:
+    """The :class:`~voronka.engine.DealFilter` of a period (ISO dates) and column values."""
+    pairs = list(where.items()) if isinstance(where, Mapping) else list(where or [])
+    return DealFilter(
+        created_from=_parse_day(created_from, "--from"),
+        created_to=_parse_day(created_to, "--to"),
+        where=tuple((str(c), str(v)) for c, v in pairs),
+    )
+
+
+def audit_log(
+    log: EventLog,
+    reads: Mapping[str, ReadResult],
+    *,
+    notes: Sequence[str] = (),
+    flt: DealFilter | None = None,
+    by: Sequence[str] | None = None,
+    plan: float | None = None,
+    plan_revenue: float | None = None,
+    plan_from: date | None = None,
+    plan_until: date | None = None,
+    lang: str | None = None,
+    seed: int = 0,
+) -> AuditResult:
+    """The audit of an already loaded ``log`` (with its funnel) and the ``reads`` that made it,
+    restricted to the deals ``flt`` keeps — what :func:`audit` does after reading; the web server
+    keeps the log between requests. ``notes``: what the inputs cannot give."""
+    if plan is not None and plan_revenue is not None:
+        raise UsageError("give either --plan or --plan-revenue, not both")
+    if flt is not None and not flt.empty:
+        log = apply_filter(log, flt)
     options = AuditOptions(
         by=tuple(by) if by else None,
         plan=plan,
@@ -200,7 +267,7 @@ def audit(
         language=lang,
         seed=seed,
     )
-    return run_audit(log, reads, options=options, notes=notes)
+    return run_audit(log, reads, options=options, notes=tuple(notes))
 
 
 def _log_on_engine(

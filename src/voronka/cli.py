@@ -52,6 +52,17 @@ def _parse_map(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+def _parse_pairs(pairs: list[str] | None, option: str) -> list[tuple[str, str]]:
+    out = []
+    for pair in pairs or []:
+        column, sep, value = pair.partition("=")
+        if not sep or not column.strip():
+            raise UsageError(f"{option} {pair!r} is not of the form column=value",
+                             expected=f"e.g. {option} manager='Анна Смирнова'")
+        out.append((column.strip(), value.strip()))
+    return out
+
+
 def _parse_date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -138,6 +149,9 @@ def audit_command(
     plan_from: Annotated[str | None, typer.Option("--plan-from", help="Plan period start.")] = None,
     plan_until: Annotated[str | None, typer.Option("--plan-until", help="Plan period end.")] = None,
     map_: Annotated[list[str] | None, typer.Option("--map", help="canonical=header (repeat).")] = None,
+    created_from: Annotated[str | None, typer.Option("--from", help="Deals created from.")] = None,
+    created_to: Annotated[str | None, typer.Option("--to", help="Deals created until.")] = None,
+    where: Annotated[list[str] | None, typer.Option("--where", help="column=value (repeat).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad row.")] = False,
     lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json, html, xlsx or md.")] = "text",
@@ -165,7 +179,8 @@ def audit_command(
             strict=strict, as_of=as_of, by=by, plan=plan, plan_revenue=plan_revenue,
             plan_from=_parse_date(plan_from, "--plan-from"),
             plan_until=_parse_date(plan_until, "--plan-until"),
-            lang=lang, progress=progress, engine=engine,
+            lang=lang, progress=progress, engine=engine, created_from=created_from,
+            created_to=created_to, where=_parse_pairs(where, "--where"),
         )
     language = normalize_language(lang or result.language)
     content = _render(result, fmt, language, None, console)
@@ -299,6 +314,10 @@ def pull_command(
 from voronka.cli_live import register as _register_live  # noqa: E402
 
 _register_live(app)  # voronka sync, watch, hooks (docs/live.md)
+
+from voronka.cli_serve import serve_command  # noqa: E402
+
+app.command("serve")(serve_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,18 @@ from a submodule (an import-linter contract in pyproject.toml forbids ``voronka.
 the per-deal tables stay private to the engine.
 """
 
+from voronka.engine.drill import (
+    MAX_PAGE,
+    DealFilter,
+    DealPage,
+    DealSelection,
+    column_values,
+    count_deals,
+    deal_page,
+    apply_filter,
+    stuck_deal_values,
+    won_amount_by,
+)
 from voronka.engine.asof import undated_closings
 from voronka.engine.cohorts import deal_counts, lead_volume, stage_cohorts, stage_horizons
 from voronka.engine.cubes import cohort_cube
@@ -37,6 +49,16 @@ from voronka.io import describe_reject
 from voronka.io.result import ReadResult
 
 __all__ = [
+    "MAX_PAGE",
+    "DealFilter",
+    "DealPage",
+    "DealSelection",
+    "column_values",
+    "apply_filter",
+    "count_deals",
+    "deal_page",
+    "stuck_deal_values",
+    "won_amount_by",
     "LOST_INDEX",
     "MAX_EXAMPLES",
     "MAX_SEGMENT_VALUES",

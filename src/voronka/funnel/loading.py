@@ -17,7 +17,9 @@ _STAGE_KEYS = {
     "id", "name", "aliases", "key_task", "entry", "max_days", "requires", "benchmark",
     "names", "key_tasks",
 }
-_TOP_KEYS = {"name", "language", "key_stage", "stage", "outcomes"}
+_TOP_KEYS = {"name", "language", "key_stage", "stage", "outcomes", "deal_url"}
+# ``deal_url`` ("https://….amocrm.ru/leads/detail/{deal_id}") is the CRM link of a deal, read by the
+# web dashboard's deal lists; the audit does not use it.
 _OUTCOME_KEYS = {"won", "lost"}
 
 

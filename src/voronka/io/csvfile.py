@@ -145,7 +145,14 @@ def read_csv(
         sample = data[:SAMPLE_BYTES]
     text = sample.decode(encoding if data is None else "utf-8", errors="replace")
     delimiter = sniff_delimiter(text)
-    first = next(csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter), [])
+    try:
+        first = next(csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a lone carriage return inside the header line
+        raise InputError(
+            f"the header line cannot be read: {exc}",
+            file=file,
+            expected="a CSV (',' ';' or tab separated), XLSX or Parquet file with a header row",
+        ) from None
     headers = dedupe_headers(first)
     leading_blank = len(text) - len(text.lstrip("\r\n"))
     skip = 1 + text[:leading_blank].count("\n")

@@ -27,26 +27,8 @@ from voronka.report.format import (
     separators,
 )
 from voronka.report.names import Labels, build_labels
+from voronka.report.sections import SECTIONS
 from voronka.report.tables import Table, format_cell, sort_value
-from voronka.report.tabulate import (
-    anomalies_table,
-    backtest_table,
-    campaigns_table,
-    entry_table,
-    files_table,
-    forecast_table,
-    funnel_table,
-    issues_table,
-    key_stage_table,
-    leaks_table,
-    lost_reasons_table,
-    pileups_table,
-    reverse_table,
-    sources_table,
-    statuses_table,
-    stuck_deals_table,
-    stuck_stages_table,
-)
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -167,48 +149,34 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
         else None
     )
     fc = result.forecast
-    out = [
-        section("funnel", "funnel", funnel_table(result, labels)),
-        section("flow", "flow"),
-        section("leaks", "leaks", leaks_table(result, labels)),
-        section("anomalies", "anomalies", anomalies_table(result, labels)),
-        section("sources", "sources", sources_table(result, labels)),
-        section("campaigns", "campaigns", campaigns_table(result, labels)),
-        section("lost_reasons", "lost_reasons", lost_reasons_table(result, labels)),
-        section("statuses", "statuses", statuses_table(result, labels)),
-        section(
-            "stuck", "stuck", stuck_stages_table(result, labels), stuck_deals_table(result, labels)
-        ),
-        section("time", "time", pileups_table(result, labels)),
-        section("entry", "entry", entry_table(result, labels)),
-    ]
-    if key_params is not None:
-        out.append(section("key_stage", "key_stage", key_stage_table(result, labels), **key_params))
+    params: dict[str, dict[str, Any]] = {"key_stage": key_params or {}}
+    notes: dict[str, str | None] = {"forecast": _coverage(result, labels)}
     if fc is not None:
-        out.append(
-            section(
-                "forecast",
-                "forecast",
-                forecast_table(result, labels),
-                backtest_table(result, labels),
-                note=_coverage(result, labels),
-                start=format_cell(fc.period_start, "date", lang),
-                end=format_cell(fc.period_end, "date", lang),
+        params["forecast"] = {
+            "start": format_cell(fc.period_start, "date", lang),
+            "end": format_cell(fc.period_end, "date", lang),
+        }
+    out = []
+    for spec in SECTIONS:
+        if spec.shown(result):
+            out.append(
+                section(
+                    spec.id,
+                    spec.id,
+                    *spec.make_tables(result, labels),
+                    note=notes.get(spec.id),
+                    **params.get(spec.id, {}),
+                )
             )
-        )
-        out.append(section("reverse", "reverse", reverse_table(result, labels)))
-    else:
-        out.append(
-            Section(
-                id="forecast",
-                title=t("report.section.forecast.title", lang),
-                intro="",
-                note=t("report.section.forecast.none", lang),
+        elif spec.id == "forecast":
+            out.append(
+                Section(
+                    id="forecast",
+                    title=t("report.section.forecast.title", lang),
+                    intro="",
+                    note=t("report.section.forecast.none", lang),
+                )
             )
-        )
-    out.append(
-        section("quality", "quality", files_table(result, labels), issues_table(result, labels))
-    )
     return out
 
 
@@ -290,10 +258,11 @@ def _summary(result: AuditResult, lang: str) -> list[tuple[str, str, str]]:
     return cards
 
 
-def render_html(
+def report_context(
     result: AuditResult, *, lang: str | None = None, funnel: Funnel | None = None
-) -> str:
-    """The HTML report of ``result`` in ``lang`` (default: the result's language)."""
+) -> dict[str, Any]:
+    """Everything the report's templates need (``report.html.j2`` and its body,
+    ``_report_body.html.j2``, which the web dashboard includes too), assets excepted."""
     labels = build_labels(result, lang, funnel)
     code = labels.lang
     charts = build_charts(result, labels, funnel)
@@ -306,26 +275,45 @@ def render_html(
         else ""
     )
     thousands, decimal = separators(code)
+    return {
+        "lang": code,
+        "t": lambda key, **params: t(key, code, **params),
+        "title": t("report.title", code),
+        "funnel_name": fr.name,
+        "as_of": t("report.as_of", code, date=format_datetime(result.as_of, code)),
+        "origin": origin,
+        "summary": _summary(result, code),
+        "notes_title": t("exports.notes.title", code),
+        "notes": [shown for n in result.data_quality.notes if (shown := note_text(n, code))],
+        "findings": findings,
+        "sections": _sections(result, labels, charts),
+        "charts_json": safe_json({c.id: c.figure for c in charts}),
+        "decimal": decimal,
+        "thousands": thousands,
+    }
+
+
+def report_asset(name: str) -> str:
+    """A file of the report's templates folder (``report.css``, ``report.js``) as text."""
+    return _asset(name)
+
+
+def report_templates() -> jinja2.BaseLoader:
+    """The loader of the report's templates (for an environment that includes them)."""
+    return jinja2.PackageLoader("voronka.report", "templates")
+
+
+def render_html(
+    result: AuditResult, *, lang: str | None = None, funnel: Funnel | None = None
+) -> str:
+    """The HTML report of ``result`` in ``lang`` (default: the result's language)."""
     return (
         _environment()
         .get_template("report.html.j2")
         .render(
-            lang=code,
-            t=lambda key, **params: t(key, code, **params),
-            title=t("report.title", code),
-            funnel_name=fr.name,
-            as_of=t("report.as_of", code, date=format_datetime(result.as_of, code)),
-            origin=origin,
-            summary=_summary(result, code),
-            notes_title=t("exports.notes.title", code),
-            notes=[shown for n in result.data_quality.notes if (shown := note_text(n, code))],
-            findings=findings,
-            sections=_sections(result, labels, charts),
-            charts_json=safe_json({c.id: c.figure for c in charts}),
+            **report_context(result, lang=lang, funnel=funnel),
             css=_asset("report.css"),
             app_js=_asset("report.js"),
             plotly_js=plotly_js(),
-            decimal=decimal,
-            thousands=thousands,
         )
     )

@@ -13,21 +13,8 @@ from voronka.i18n import note_text, t
 from voronka.report.findings import anomaly_rank_key, select_findings
 from voronka.report.format import format_datetime, format_int, format_money
 from voronka.report.names import build_labels
+from voronka.report.sections import SECTIONS
 from voronka.report.tables import Table, format_cell
-from voronka.report.tabulate import (
-    backtest_table,
-    campaigns_table,
-    forecast_table,
-    funnel_table,
-    leaks_table,
-    lost_reasons_table,
-    pileups_table,
-    reverse_table,
-    sources_table,
-    statuses_table,
-    stuck_managers_table,
-    stuck_stages_table,
-)
 from voronka.report.words import anomaly_sentence, reverse_sentence
 from voronka.text_safety import safe_text
 
@@ -109,18 +96,15 @@ def render_markdown(
             out.append("")
             out.extend(lines)
 
-    section("funnel", funnel_table(result, labels))
-    section("leaks", leaks_table(result, labels))
-    section("anomalies", lines=tuple(f"- {escape_md(anomaly_sentence(a, labels))}" for a in shifts))
-    section("sources", sources_table(result, labels))
-    section("campaigns", campaigns_table(result, labels))
-    section("lost_reasons", lost_reasons_table(result, labels))
-    section("statuses", statuses_table(result, labels))
-    section("stuck", stuck_stages_table(result, labels), stuck_managers_table(result, labels))
-    section("time", pileups_table(result, labels))
-    section("forecast", forecast_table(result, labels), backtest_table(result, labels))
     reverse = reverse_sentence(result, labels)
-    section(
-        "reverse", reverse_table(result, labels), lines=(escape_md(reverse),) if reverse else ()
-    )
+    lines = {
+        "anomalies": tuple(f"- {escape_md(anomaly_sentence(a, labels))}" for a in shifts),
+        "reverse": (escape_md(reverse),) if reverse else (),
+    }
+    for spec in SECTIONS:
+        if spec.shown(result):
+            section(spec.id, *spec.make_tables(result, labels), lines=lines.get(spec.id, ()))
+        elif spec.id == "forecast":
+            out.extend(["", f"## {t('report.section.forecast.title', code)}", ""])
+            out.append(escape_md(t("report.section.forecast.none", code)))
     return safe_text("\n".join(out), multiline=True) + "\n"

@@ -6,8 +6,8 @@
     var holder = document.getElementById("voronka-charts");
     if (!holder || typeof Plotly === "undefined") { return; }
     var figures = JSON.parse(holder.textContent);
-    var config = { displaylogo: false, responsive: true, showLink: false,
-                   modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"] };
+    // The toolbar speaks English only and its tools are not for a head of sales: hidden.
+    var config = { displaylogo: false, responsive: true, showLink: false, displayModeBar: false };
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var fig = figures[el.getAttribute("data-chart")];
       if (fig) { Plotly.newPlot(el, fig.data, fig.layout, config); }
@@ -61,8 +61,15 @@
     initTables();
     drawCharts();
     window.addEventListener("beforeprint", resizeCharts);
+    // A chart drawn inside a closed section has no width: redraw it when the section opens.
+    document.querySelectorAll("details").forEach(function (d) {
+      d.addEventListener("toggle", function () { if (d.open) { resizeCharts(); } });
+    });
     window.addEventListener("afterprint", resizeCharts);
   }
+
+  // The web dashboard redraws after replacing part of its page.
+  window.voronkaDraw = function () { initTables(); drawCharts(); };
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

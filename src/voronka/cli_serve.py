@@ -1,0 +1,68 @@
+"""``voronka serve``: the audit as a dashboard and a REST API in the browser (uvicorn)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from voronka.errors import UsageError
+
+
+def default_data_dir() -> Path:
+    """The user's data folder for voronka (platformdirs: ``~/.local/share/voronka`` on Linux)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("voronka", appauthor=False))
+
+
+def serve_command(
+    path: Annotated[Path | None, typer.Argument(help="An export (file or folder) to open.")] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    data: Annotated[Path | None, typer.Option("--data", help="Folder for the store.")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="Access token (or VORONKA_TOKEN).",
+                                              envvar="VORONKA_TOKEN")] = None,
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help="Upload limit, MB.")] = 200,
+    lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
+) -> None:
+    """Open the audit in the browser: filters, period comparison, the deals behind every number.
+
+    Listening beyond this machine (--host 0.0.0.0) needs an access token.
+    """
+    from voronka.i18n import normalize_language
+    from voronka.web import ServeSettings, check_settings, create_app
+
+    settings = ServeSettings(
+        data_dir=(data or default_data_dir()).resolve(), host=host, token=token or None,
+        max_upload_bytes=max_upload_mb * 1024 * 1024,
+        lang=normalize_language(lang or os.environ.get("VORONKA_LANG") or os.environ.get("LANG")),
+    )
+    check_settings(settings)  # before anything is created: exit 2 with the reason
+    if not 0 < port < 65536:
+        raise UsageError(f"--port {port} is not a port", expected="1 to 65535")
+    app = create_app(settings)
+    if path is not None:
+        _add_path(app, path)
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _add_path(app: object, path: Path) -> None:
+    """Copy a local export into the store as a dataset (so the dashboard opens on it)."""
+    import shutil
+
+    from voronka.errors import InputError
+
+    store = app.state.store  # type: ignore[attr-defined]
+    if not path.exists():
+        raise InputError("the export does not exist", file=str(path))
+    dataset_id, folder = store.new_dataset_folder()
+    if path.is_dir():
+        shutil.copytree(path, folder, dirs_exist_ok=True)
+    else:
+        shutil.copy2(path, folder / path.name)
+    store.add_dataset(dataset_id, path.name, folder)
