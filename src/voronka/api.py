@@ -258,6 +258,12 @@ def audit_log(
         raise UsageError("give either --plan or --plan-revenue, not both")
     if flt is not None and not flt.empty:
         log = apply_filter(log, flt)
+    for column in by or ():
+        if column not in log.deal_columns():
+            raise UsageError(
+                f"there is no deal column {column!r} to break the funnel down by",
+                column=column, expected=", ".join(log.segment_columns()) or "a deal column",
+            )
     options = AuditOptions(
         by=tuple(by) if by else None,
         plan=plan,
