@@ -7,21 +7,21 @@ from a submodule (an import-linter contract in pyproject.toml forbids ``voronka.
 the per-deal tables stay private to the engine.
 """
 
+from voronka.engine.asof import undated_closings
+from voronka.engine.cohorts import deal_counts, lead_volume, stage_cohorts, stage_horizons
+from voronka.engine.cubes import cohort_cube
 from voronka.engine.drill import (
     MAX_PAGE,
     DealFilter,
     DealPage,
     DealSelection,
+    apply_filter,
     column_values,
     count_deals,
     deal_page,
-    apply_filter,
     stuck_deal_values,
     won_amount_by,
 )
-from voronka.engine.asof import undated_closings
-from voronka.engine.cohorts import deal_counts, lead_volume, stage_cohorts, stage_horizons
-from voronka.engine.cubes import cohort_cube
 from voronka.engine.filtered import filter_log
 from voronka.engine.flow import (
     days_to_win,
