@@ -8,10 +8,13 @@
 writes ``tests/engine/data/demo_audit_before.json``: the whole ``AuditResult.to_dict()`` of the demo
 export (:func:`voronka.demo.generate_demo`, 2,000 deals, seed 0, the CLI demo's 19 months, a plan),
 read from CSV, with the temporary folder's path replaced by ``<DIR>``. The fixture in the repository
-was produced by this script on the commit named in its ``_produced_by`` field, before the engine
-was changed (issue 11); ``test_demo_audit_unchanged.py`` compares today's audit with it. When a
-statistics change (issues 12, 13) deliberately changes numbers, regenerate it from the commit
-before the engine change merged with that statistics change, never from the engine change itself.
+was produced by this script on the commit named in its ``_produced_by`` field;
+``test_demo_audit_unchanged.py`` compares today's audit with it. The before/after proof of issue 11:
+the fixture made from ``b80c2d3`` (main just before the engine changes) equalled the audit of the
+engine branch merged with that commit (branch ``h-engine-perf``, commit ``f2da862`` and the fixture
+commit after it). Since then it is a regression guard: when a statistics change (issues 12, 13)
+deliberately changes numbers, regenerate it from main's code *before* that change is merged on top
+of an engine change, so that an engine change never rewrites its own reference.
 """
 
 from __future__ import annotations
