@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from voronka.engine import MAX_PAGE
 from voronka.web.datasets import create_dataset, needs_mapping
 from voronka.web.views import Params, query_of, selection_of
-from voronka.web.workspace import Workspace
+from voronka.web.workspace import UnknownDataset, Workspace
 
 
 class ErrorOut(BaseModel):
@@ -65,7 +65,7 @@ def _ws(request: Request) -> Workspace:
 
 def _dataset(ws: Workspace, dataset_id: str) -> None:
     if ws.store.dataset(dataset_id) is None:
-        raise LookupError(dataset_id)
+        raise UnknownDataset(dataset_id)
 
 
 FilterFrom = Annotated[str | None, Query(alias="from", description="First day (YYYY-MM-DD).")]

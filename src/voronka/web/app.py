@@ -20,7 +20,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from voronka.errors import InputError, UsageError
 from voronka.web.store import Store
-from voronka.web.workspace import Workspace
+from voronka.web.workspace import UnknownDataset, Workspace
 
 TOKEN_COOKIE = "voronka_token"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -136,7 +136,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             return JSONResponse({"detail": message}, status_code=400)
         return PlainTextResponse(message, status_code=400)
 
-    @app.exception_handler(LookupError)
+    @app.exception_handler(UnknownDataset)
     async def not_found(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": "no such dataset"}, status_code=404)
 

@@ -10,7 +10,7 @@ from voronka.errors import InputError
 from voronka.io.aliases import REQUIRED, canonical_columns, match_columns, normalize_header
 from voronka.web.store import Dataset, Store, shape_key
 from voronka.web.uploads import safe_name, store_upload
-from voronka.web.workspace import Workspace, data_files
+from voronka.web.workspace import UnknownDataset, Workspace, data_files
 
 CANONICAL_FIELDS: tuple[str, ...] = canonical_columns("events")
 """The fields the mapping screen offers, required first (``deal_id``, ``stage``,
@@ -79,7 +79,7 @@ def apply_mapping(ws: Workspace, dataset_id: str, mapping: dict[str, str]) -> No
     load the dataset with it (an :class:`InputError` names what is still missing)."""
     dataset = ws.store.dataset(dataset_id)
     if dataset is None:
-        raise LookupError(dataset_id)
+        raise UnknownDataset(dataset_id)
     headers, _, _ = preview(dataset.folder)
     unknown = [h for h in mapping.values() if h not in headers]
     if unknown or any(f not in CANONICAL_FIELDS for f in mapping):

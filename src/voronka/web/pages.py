@@ -28,7 +28,7 @@ from voronka.web.datasets import (
     preview,
 )
 from voronka.web.views import SELECTION_PARAMS, Params, query_of, selection_of
-from voronka.web.workspace import Workspace
+from voronka.web.workspace import UnknownDataset, Workspace
 
 router = APIRouter(include_in_schema=False)
 PAGE_ROWS = 50
@@ -101,7 +101,7 @@ def mapping_page(request: Request, dataset_id: str) -> HTMLResponse:
     ws = _ws(request)
     dataset = ws.store.dataset(dataset_id)
     if dataset is None:
-        raise LookupError(dataset_id)
+        raise UnknownDataset(dataset_id)
     headers, rows, guess = preview(dataset.folder)
     return _page("mapping.html.j2", request, _lang(request), dataset=dataset, headers=headers,
                  rows=rows, guess=guess, fields=CANONICAL_FIELDS)

@@ -89,6 +89,10 @@ def dataset_source(folder: Path) -> Path:
     return parents.pop() if len(parents) == 1 else folder
 
 
+class UnknownDataset(LookupError):
+    """No dataset has this id."""
+
+
 class Workspace:
     """Loaded datasets and a bounded cache of audits (see the module docstring)."""
 
@@ -114,13 +118,13 @@ class Workspace:
         return self.store.mapping_for(shape_key(headers))
 
     def load(self, dataset_id: str) -> Loaded:
-        """The dataset on the engine (read once); :class:`LookupError` when unknown."""
+        """The dataset on the engine (read once); :class:`UnknownDataset` when unknown."""
         with self.lock:
             if dataset_id in self._loaded:
                 return self._loaded[dataset_id]
             dataset = self.store.dataset(dataset_id)
             if dataset is None:
-                raise LookupError(dataset_id)
+                raise UnknownDataset(dataset_id)
             funnel_text = self.store.funnel_text(dataset_id)
             funnel: Any = None
             if funnel_text is not None:
