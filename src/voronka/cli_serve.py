@@ -27,10 +27,22 @@ def serve_command(
                                               envvar="VORONKA_TOKEN")] = None,
     max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help="Upload limit, MB.")] = 200,
     lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
+    hooks: Annotated[bool, typer.Option(
+        "--hooks", help="Also receive CRM webhooks under /hooks/ (secrets from VORONKA_HOOK_*).",
+    )] = False,
+    sync: Annotated[list[str] | None, typer.Option(
+        "--sync", help="Also sync this CRM on a schedule (repeatable).")] = None,
+    every: Annotated[float, typer.Option("--every", help="Sync interval, minutes.")] = 15.0,
+    config: Annotated[Path | None, typer.Option("--config", help="CRM credentials file.")] = None,
+    watch: Annotated[Path | None, typer.Option(
+        "--watch", help="Also run voronka watch with this watch.toml on a schedule.")] = None,
+    watch_every: Annotated[float, typer.Option(
+        "--watch-every", help="Watch interval, minutes.")] = 60.0,
 ) -> None:
     """Open the audit in the browser: filters, period comparison, the deals behind every number.
 
-    Listening beyond this machine (--host 0.0.0.0) needs an access token.
+    Listening beyond this machine (--host 0.0.0.0) needs an access token. With --hooks, --sync
+    or --watch the same process keeps the data current and sends digests (docs/live.md).
     """
     from voronka.i18n import normalize_language
     from voronka.web import ServeSettings, check_settings, create_app
@@ -39,8 +51,15 @@ def serve_command(
         data_dir=(data or default_data_dir()).resolve(), host=host, token=token or None,
         max_upload_bytes=max_upload_mb * 1024 * 1024,
         lang=normalize_language(lang or os.environ.get("VORONKA_LANG") or os.environ.get("LANG")),
+        hooks=hooks, sync_crms=tuple(sync or ()), sync_every=every, credentials=config,
+        watch_config=watch, watch_every=watch_every,
     )
     check_settings(settings)  # before anything is created: exit 2 with the reason
+    from voronka.io.crm import CRM_NAMES
+
+    for crm in settings.sync_crms:
+        if crm not in CRM_NAMES:
+            raise UsageError(f"unknown CRM {crm!r}", expected=", ".join(CRM_NAMES))
     if not 0 < port < 65536:
         raise UsageError(f"--port {port} is not a port", expected="1 to 65535")
     app = create_app(settings)

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -46,6 +47,17 @@ class ServeSettings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     lang: str = "ru"
     cache_size: int = 64
+    hooks: bool = False
+    sync_crms: tuple[str, ...] = ()
+    sync_every: float = 15.0
+    credentials: Path | None = None
+    watch_config: Path | None = None
+    watch_every: float = 60.0
+
+    @property
+    def live(self) -> bool:
+        """Whether the server also runs the live features (receivers, sync, watch)."""
+        return self.hooks or bool(self.sync_crms) or self.watch_config is not None
 
 
 def is_loopback(host: str) -> bool:
@@ -80,6 +92,10 @@ class _TokenCheck(BaseHTTPMiddleware):
         return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path.startswith(HOOKS_PREFIX + "/"):
+            # The CRMs cannot send the dashboard's token: each receiver checks its own secret
+            # (signature, application token or basic auth; docs/live.md).
+            return await call_next(request)
         header = request.headers.get("authorization", "")
         bearer = header[7:] if header.lower().startswith("bearer ") else None
         query = request.query_params.get("token")
@@ -96,6 +112,35 @@ class _TokenCheck(BaseHTTPMiddleware):
         )
 
 
+HOOKS_PREFIX = "/hooks"
+"""Where the webhook receivers are mounted when ``serve`` runs them."""
+
+
+def _live_parts(settings: ServeSettings) -> tuple[Any, Any]:
+    """The live store and scheduler of ``settings`` (``(None, None)`` when not asked for)."""
+    if not settings.live:
+        return None, None
+    from voronka.live.store import LiveStore
+    from voronka.live.sync import Scheduler, sync_scheduler
+
+    live_store = LiveStore(settings.data_dir)
+    scheduler: Scheduler | None = None
+    if settings.sync_crms:
+        scheduler = sync_scheduler(live_store, settings.data_dir, list(settings.sync_crms),
+                                   settings.sync_every, config=settings.credentials)
+    watch_file = settings.watch_config
+    if watch_file is not None:
+        from voronka.live.watch import run_watch
+        from voronka.live.watchconfig import load_watch_config
+
+        watch_config = load_watch_config(watch_file)
+        scheduler = scheduler or Scheduler()
+        scheduler.add("watch", settings.watch_every * 60, lambda: run_watch(
+            watch_config, live_store, data=settings.data_dir, base=watch_file.parent),
+            first_in=60)
+    return live_store, scheduler
+
+
 def _static(name: str) -> bytes:
     return resources.files("voronka.web").joinpath("static", name).read_bytes()
 
@@ -104,11 +149,20 @@ def create_app(settings: ServeSettings) -> FastAPI:
     """A new app serving ``settings.data_dir`` (see the module docstring)."""
     check_settings(settings)
     store = Store.open(settings.data_dir)
+    live_store, scheduler = _live_parts(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        store.close()
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            if live_store is not None:
+                live_store.close()
+            store.close()
 
     app = FastAPI(
         title="voronka",
@@ -172,4 +226,13 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.include_router(team_router)
     app.include_router(funnel_router)
     app.include_router(whatif_router)
+    if settings.hooks:
+        from voronka.live.receivers import HooksConfig
+        from voronka.live.receivers import router as hooks_router
+
+        on_trigger = scheduler.nudge if scheduler is not None else None
+        app.include_router(hooks_router(live_store, HooksConfig.from_env(), on_trigger=on_trigger,
+                                        prefix=HOOKS_PREFIX), include_in_schema=False)
+    app.state.live_store = live_store
+    app.state.scheduler = scheduler
     return app
