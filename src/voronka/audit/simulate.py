@@ -21,6 +21,7 @@ draws of the rates from their posterior, one per batch of simulations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -338,6 +339,7 @@ def simulate_plan(
     seed: int = 0,
     parameter_draws: int = 20,
     big: BigDeals | None = None,
+    adjust: Callable[[FloatArray], FloatArray] | None = None,
 ) -> Simulation:
     """Monte Carlo of the deals won in ``[window_start, horizon)`` days from now.
 
@@ -348,7 +350,9 @@ def simulate_plan(
     ``Σ_cells Binomial(count, p) + Poisson(g · Σ_i means_i q_i)`` (see the module docstring), and
     the revenue the sum of as many amounts drawn from ``amount_quantiles``. ``big`` deals (not in
     ``cells``) are each won with their own probability and bring their own amount: a month that two
-    large deals decide shows it.
+    large deals decide shows it. ``adjust`` changes the drawn rates (shape ``(draws, stages,
+    buckets, stages + 1)``) before they are used: a what-if that keeps every random number of
+    the forecast (common random numbers), so the difference is the change alone.
     """
     rng = np.random.default_rng(seed)
     if isinstance(model, HazardCounts):
@@ -359,6 +363,8 @@ def simulate_plan(
         draws = 1
         rates = model.rates[None]
         edges = model.edges
+    if adjust is not None:
+        rates = adjust(rates)
     n_big = big.amount.shape[0] if big is not None else 0
     every = cells
     if big is not None and n_big:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from voronka.audit.hazards import HazardCounts
+from voronka.audit.hazards import FloatArray, HazardCounts
 from voronka.audit.simulate import simulate_plan
 from voronka.errors import UsageError
 
@@ -89,6 +89,24 @@ def with_conversion(counts: HazardCounts, k: int, rate: float) -> HazardCounts:
     return dataclasses.replace(counts, exits=exits)
 
 
+def with_rate(rates: FloatArray, k: int, factor: float) -> FloatArray:
+    """Drawn hazard ``rates`` (``(..., stages, buckets, stages + 1)``) with stage ``k``'s rates of
+    moving on multiplied by ``factor`` and its rate of being lost taking the rest of the same total
+    (capped so that no rate is negative): where deals of stage ``k`` go changes, not how long they
+    stay. Applied to the forecast's own posterior draws, so every random number is shared."""
+    out = np.array(rates, dtype=np.float64, copy=True)
+    stage = out[..., k, :, :]
+    total = stage.sum(axis=-1)
+    forward = stage[..., :-1] * factor
+    moved = forward.sum(axis=-1)
+    over = moved > total
+    scale = np.where(over, total / np.maximum(moved, 1e-300), 1.0)
+    forward = forward * scale[..., None]
+    out[..., k, :, :-1] = forward
+    out[..., k, :, -1] = np.maximum(total - forward.sum(axis=-1), 0.0)
+    return out
+
+
 def _forecast_of(source: AuditResult | Forecast) -> Forecast:
     from voronka.audit.forecast import Forecast
 
@@ -121,11 +139,16 @@ def what_if(
             expected=", ".join(ids[:-1]),
         )
     k = ids.index(stage)
-    changed = with_conversion(inputs.counts, k, rate)
+    current = current_conversion(inputs.counts, k)
+    if current <= 0:
+        raise UsageError(
+            f"no deal has moved on from stage {k} in the model's history: its rate cannot be scaled"
+        )
     sim = simulate_plan(
-        changed, inputs.cells, inputs.arrivals, window_start=inputs.window_start,
+        inputs.counts, inputs.cells, inputs.arrivals, window_start=inputs.window_start,
         horizon=inputs.horizon, n_sims=inputs.n_sims, amount_quantiles=inputs.amount_quantiles,
         seed=inputs.seed, big=inputs.big,
+        adjust=lambda rates: with_rate(rates, k, rate / current),
     )
     from voronka.audit.forecast import Draws
 
