@@ -41,9 +41,10 @@ RENAMED = "meeting_scheduled"
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for this module (closed before the web tests start their own: two
+    sync Playwright instances cannot run at once)."""
     executable = shutil.which("chromium") or CHROMIUM
     if not Path(executable).exists():
         pytest.fail("Chromium is not installed: apt-get install -y chromium")

@@ -236,17 +236,20 @@ def test_unknown_headers_go_through_the_mapping_screen(
 
 def test_what_if_slider_moves_the_plan_probability_up(page: Any, dashboard_url: str) -> None:
     base = dashboard_url.split("?")[0]
-    # A stage late in the funnel: its conversion shows in this month's wins (an earlier one's
+    # The last stage before the won one: its conversion shows in this month's wins (an earlier one's
     # leads would mostly win after the plan period).
-    page.goto(f"{base}/whatif?lang=ru&plan=7&stage=sent_to_work")
+    page.goto(f"{base}/whatif?lang=ru&plan=7&stage=delivered")
     card = page.locator("#w-p-plan")
     baseline = float(card.get_attribute("data-baseline"))
     assert float(card.get_attribute("data-p-plan")) == pytest.approx(baseline, abs=0.02)
     page.fill("#w-rate", "100")
     page.dispatch_event("#w-rate", "change")
-    page.wait_for_function(
-        "p => document.querySelector('#w-p-plan').dataset.pPlan != p", arg=str(baseline)
-    )
-    raised = float(page.locator("#w-p-plan").get_attribute("data-p-plan"))
-    assert raised > baseline  # every deal moving on from the stage helps the plan
+    # The panel is re-rendered for the new rate (the what-if shares the forecast's random numbers,
+    # so the probability may stay put when the plan is already safe or out of reach).
+    page.wait_for_function("() => document.querySelector('#w-p-plan').dataset.rate == '1.0'")
+    card = page.locator("#w-p-plan")
+    raised = float(card.get_attribute("data-p-plan"))
+    assert float(card.get_attribute("data-expected")) > float(
+        card.get_attribute("data-baseline-expected"))  # every deal moving on helps
+    assert raised >= baseline
     assert "rate=100" in page.url  # the slider lives in the address too
