@@ -3,6 +3,8 @@ a timely action can still save), under the dashboard's filters."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -13,13 +15,18 @@ from voronka.web.views import query_of
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/d/{dataset_id}/managers", response_class=HTMLResponse)
-def managers(request: Request, dataset_id: str) -> HTMLResponse:
+def _audited(request: Request, dataset_id: str) -> tuple[Any, Any, str, Any, Any]:
+    """The workspace, the view's parameters, language and query, and the filtered audit."""
     ws = _ws(request)
     params = _params(request)
     lang = _lang(request, params)
     query = query_of(params, lang)
-    result = ws.audit(dataset_id, query)
+    return ws, params, lang, query, ws.audit(dataset_id, query)
+
+
+@router.get("/d/{dataset_id}/managers", response_class=HTMLResponse)
+def managers(request: Request, dataset_id: str) -> HTMLResponse:
+    ws, params, lang, query, result = _audited(request, dataset_id)
     with ws.lock:
         scores = build_scorecards(ws.filtered_log(dataset_id, query.flt), result)
     return _page("managers.html.j2", request, lang, dataset=ws.load(dataset_id).dataset,
@@ -31,11 +38,7 @@ def managers(request: Request, dataset_id: str) -> HTMLResponse:
 
 @router.get("/d/{dataset_id}/today", response_class=HTMLResponse)
 def today(request: Request, dataset_id: str) -> HTMLResponse:
-    ws = _ws(request)
-    params = _params(request)
-    lang = _lang(request, params)
-    query = query_of(params, lang)
-    result = ws.audit(dataset_id, query)
+    ws, params, lang, query, result = _audited(request, dataset_id)
     with ws.lock:
         deals = build_today(ws.filtered_log(dataset_id, query.flt), result, lang=lang)
     return _page("today.html.j2", request, lang, dataset=ws.load(dataset_id).dataset,
