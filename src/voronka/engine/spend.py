@@ -73,7 +73,8 @@ def spend_totals(spend: Any) -> SpendTotals:
         summed = con.sql(
             f'SELECT CAST("source" AS VARCHAR) AS source, CAST({campaign} AS VARCHAR) AS '
             f'campaign, {month} AS month, sum(CAST("cost" AS DOUBLE)) AS cost FROM spend_rows '
-            "WHERE cost IS NOT NULL AND isfinite(CAST(cost AS DOUBLE)) GROUP BY ALL ORDER BY ALL").fetchall()
+            "WHERE cost IS NOT NULL AND isfinite(CAST(cost AS DOUBLE)) "
+            "GROUP BY ALL ORDER BY ALL").fetchall()
     finally:
         con.close()
     keyed: dict[tuple[str | None, str | None, dt.date | None], float] = {}
