@@ -133,33 +133,69 @@ def _hypergeom_tail(
     return np.asarray(np.clip(out, 0.0, 1.0), dtype=float)
 
 
-def fisher_exact(table: ArrayLike, alternative: str = "two-sided") -> float:
-    """The p-value of ``scipy.stats.fisher_exact(table, alternative)`` for a 2 × 2 table.
+def _binary_search(pmf: Any, d: float, lo: int, hi: int) -> int:
+    """scipy's ``_binary_search_for_binom_tst``: ``i`` in ``lo … hi`` with ``a(i) ≤ d < a(i+1)``
+    for the increasing ``a`` (here ``pmf`` on one side of the mode)."""
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        value = pmf(mid)
+        if value < d:
+            lo = mid + 1
+        elif value > d:
+            hi = mid - 1
+        else:
+            return mid
+    return lo if pmf(lo) <= d else lo - 1
 
-    Two-sided: the probability of the tables (same margins) no more likely than the observed one,
-    with scipy's relative tolerance ``1 + 1e-14``, summed over the support (scipy sums the same
-    terms by tails)."""
+
+def fisher_exact(table: ArrayLike, alternative: str = "two-sided") -> float:
+    """The p-value of ``scipy.stats.fisher_exact(table, alternative)`` for a 2 × 2 table, by
+    scipy's own algorithm (two-sided: the tail beyond the observed table plus the tail on the
+    other side of the mode where tables are no more likely, found by binary search; relative
+    tolerance ``1 + 1e-14``)."""
     c = np.asarray(table, dtype=np.int64)
     if _hypergeom_pmf is None:  # pragma: no cover
         return float(_scipy_stats().fisher_exact(c, alternative).pvalue)
     if 0 in c.sum(axis=0) or 0 in c.sum(axis=1):
         return 1.0
-    n1 = float(c[0, 0] + c[0, 1])
-    n2 = float(c[1, 0] + c[1, 1])
-    n = float(c[0, 0] + c[1, 0])
+    n1 = int(c[0, 0] + c[0, 1])
+    n2 = int(c[1, 0] + c[1, 1])
+    n = int(c[0, 0] + c[1, 0])
+    total = n1 + n2
+
+    def pmf(x: float) -> float:
+        return float(_hypergeom_tail_pmf(x, total, n1, n))
+
     if alternative == "less":
-        p = float(hypergeom_cdf(c[0, 0], n1 + n2, n1, n))
+        p = float(hypergeom_cdf(c[0, 0], total, n1, n))
     elif alternative == "greater":
-        p = float(hypergeom_cdf(c[0, 1], n1 + n2, n1, float(c[0, 1] + c[1, 1])))
+        p = float(hypergeom_cdf(c[0, 1], total, n1, int(c[0, 1] + c[1, 1])))
     elif alternative == "two-sided":
-        support = np.arange(max(0.0, n - n2), min(n1, n) + 1)
-        pmf = np.asarray(_hypergeom_pmf(support, n1, n, n1 + n2), dtype=float)
-        observed = float(_hypergeom_pmf(float(c[0, 0]), n1, n, n1 + n2))
-        mode = float(int((n + 1) * (n1 + 1) / (n1 + n2 + 2)))
-        at_mode = float(_hypergeom_pmf(mode, n1, n, n1 + n2))
-        if abs(observed - at_mode) / max(observed, at_mode) <= 1e-14:
-            return 1.0  # the observed table is the most likely one
-        p = float(np.sum(pmf[pmf <= observed * (1 + 1e-14)]))
+        mode = int((n + 1) * (n1 + 1) / (total + 2))
+        exact = pmf(int(c[0, 0]))
+        at_mode = pmf(mode)
+        gamma = 1 + 1e-14
+        if abs(exact - at_mode) / max(exact, at_mode) <= 1e-14:
+            return 1.0
+        if c[0, 0] < mode:
+            lower = float(hypergeom_cdf(c[0, 0], total, n1, n))
+            if pmf(n) > exact * gamma:
+                return min(lower, 1.0)
+            guess = _binary_search(lambda x: -pmf(x), -exact * gamma, mode, n)
+            p = lower + float(hypergeom_sf(guess, total, n1, n))
+        else:
+            upper = float(hypergeom_sf(c[0, 0] - 1, total, n1, n))
+            if pmf(0) > exact * gamma:
+                return min(upper, 1.0)
+            guess = _binary_search(pmf, exact * gamma, 0, mode)
+            p = upper + float(hypergeom_cdf(guess, total, n1, n))
     else:
         raise ValueError(f"alternative must be 'two-sided', 'less' or 'greater', got {alternative!r}")
     return min(p, 1.0)
+
+
+def _hypergeom_tail_pmf(k: float, total: float, good: float, draws: float) -> float:
+    """``scipy.stats.hypergeom.pmf``: 0 outside the support."""
+    if k < max(0, draws - (total - good)) or k > min(good, draws):
+        return 0.0
+    return float(_hypergeom_pmf(float(k), float(good), float(draws), float(total)))
