@@ -23,7 +23,7 @@ from voronka.audit.sources import build_sources
 from voronka.audit.statuses import build_statuses
 from voronka.audit.stuck import build_stuck
 from voronka.audit.what_if import leak_what_ifs
-from voronka.engine import EventLog, ReadResult
+from voronka.engine import EventLog, ReadResult, spend_totals
 from voronka.i18n import normalize_language
 
 
@@ -52,7 +52,7 @@ def run_audit(
         quality = dataclasses.replace(quality, notes=(*quality.notes, *notes))
     statuses = build_statuses(funnel, lang)
     spend = reads.get("spend")
-    spend_table = spend.table if spend is not None else None
+    spend_table = spend_totals(spend.table) if spend is not None else None  # summed by the engine
     forecast = build_forecast(
         log, funnel, plan=options.plan, plan_revenue=options.plan_revenue,
         period_start=options.plan_from, period_end=options.plan_until, seed=options.seed,

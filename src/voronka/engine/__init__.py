@@ -23,6 +23,7 @@ from voronka.engine.drill import (
     won_amount_by,
 )
 from voronka.engine.filtered import filter_log
+from voronka.engine.spend import SpendTotals, spend_key, spend_totals
 from voronka.engine.flow import (
     days_to_win,
     stage_outcomes,
@@ -49,6 +50,9 @@ from voronka.io import describe_reject
 from voronka.io.result import ReadResult
 
 __all__ = [
+    "SpendTotals",
+    "spend_key",
+    "spend_totals",
     "MAX_PAGE",
     "DealFilter",
     "DealPage",
