@@ -10,6 +10,9 @@ Tables:
 - ``sync_runs``: every sync, with its counts, error and time.
 - ``watch_runs`` and ``watch_known``: the findings of each ``voronka watch`` run, and per recipient
   what was already delivered (or recorded as the baseline), so that nothing is sent twice.
+- ``watch_absent``: per recipient, findings told before and missing from the latest runs (how
+  many in a row); one missing from enough runs is *closed*: forgotten from ``watch_known`` so that
+  it is told again (as reopened) when it comes back.
 
 One process owns the file (DuckDB allows one writer process). Inside it every statement goes
 through one connection behind a lock, and webhook writes go through :class:`EventWriter`, a single
@@ -67,6 +70,10 @@ CREATE TABLE IF NOT EXISTS watch_runs (
 CREATE TABLE IF NOT EXISTS watch_known (
     recipient VARCHAR NOT NULL, key VARCHAR NOT NULL, value DOUBLE, told_at TIMESTAMP NOT NULL,
     delivered BOOLEAN NOT NULL, PRIMARY KEY (recipient, key)
+);
+CREATE TABLE IF NOT EXISTS watch_absent (
+    recipient VARCHAR NOT NULL, key VARCHAR NOT NULL, misses INTEGER NOT NULL,
+    closed BOOLEAN NOT NULL, PRIMARY KEY (recipient, key)
 );
 """
 
@@ -338,6 +345,56 @@ class LiveStore:
                 "INSERT OR REPLACE INTO watch_known VALUES (?, ?, ?, ?, ?)",
                 [(recipient, k, v, _naive_utc(at), delivered) for k, v in items.items()],
             )
+
+
+    def track_absence(
+        self, recipient: str, present: Iterable[str], close_after: int, ignore: Iterable[str] = ()
+    ) -> set[str]:
+        """Count, for ``recipient``, the known findings missing from this run (``present`` are the
+        keys of the run); one missing from ``close_after`` runs in a row is closed (forgotten
+        from what the recipient was told). A known key present again starts its count anew.
+        Returns the keys this call closed."""
+        here = set(present)
+        skip = set(ignore)
+        closed: set[str] = set()
+        with self.transaction() as con:
+            known = [r[0] for r in con.execute(
+                "SELECT key FROM watch_known WHERE recipient = ?", [recipient]).fetchall()]
+            misses = dict(con.execute(
+                "SELECT key, misses FROM watch_absent WHERE recipient = ? AND NOT closed",
+                [recipient]).fetchall())
+            for key in known:
+                if key in skip:
+                    continue
+                if key in here:
+                    if key in misses:
+                        con.execute("DELETE FROM watch_absent WHERE recipient = ? AND key = ?",
+                                    [recipient, key])
+                    continue
+                count = int(misses.get(key, 0)) + 1
+                shut = count >= close_after
+                con.execute("INSERT OR REPLACE INTO watch_absent VALUES (?, ?, ?, ?)",
+                            [recipient, key, count, shut])
+                if shut:
+                    con.execute("DELETE FROM watch_known WHERE recipient = ? AND key = ?",
+                                [recipient, key])
+                    closed.add(key)
+        return closed
+
+    def closed_findings(self, recipient: str) -> set[str]:
+        """Findings of ``recipient`` closed (missing long enough) and not back since."""
+        rows = self.query("SELECT key FROM watch_absent WHERE recipient = ? AND closed",
+                          [recipient])
+        return {r[0] for r in rows}
+
+    def reopened(self, recipient: str, keys: Iterable[str]) -> None:
+        """Closed findings told again: they are open (known) once more."""
+        keys = list(keys)
+        if not keys:
+            return
+        with self.transaction() as con:
+            con.executemany("DELETE FROM watch_absent WHERE recipient = ? AND key = ?",
+                            [(recipient, k) for k in keys])
 
 
 class EventWriter:
