@@ -235,7 +235,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--dup-every", type=int, default=20)
-    ap.add_argument("--no-readme", action="store_true")
+    ap.add_argument("--readme", action="store_true",
+                    help="write the table into bench/README.md (section 'Webhook receivers')")
+    ap.add_argument("--http", default="auto", help="uvicorn's HTTP parser: auto, h11, httptools")
+    ap.add_argument("--loop", default="auto", help="uvicorn's event loop: auto, asyncio, uvloop")
     args = ap.parse_args()
     if args.rate * args.seconds > 100_000:
         sys.exit("bounded: at most 100,000 requests a run")
@@ -249,7 +252,7 @@ def main() -> None:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "voronka.live.app:app_from_env",
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-             "--no-access-log"], env=env)
+             "--no-access-log", "--http", args.http, "--loop", args.loop], env=env)
         try:
             deadline = time.monotonic() + 120
             while True:
@@ -311,7 +314,7 @@ def main() -> None:
         print(f"{k:<{width}}  {v}")
     if lost:
         print("LOST:", sorted(lost)[:10])
-    if not args.no_readme:
+    if args.readme:
         write_readme(rows)
     if lost:
         sys.exit(1)

@@ -8,6 +8,10 @@ Tables:
   payload only names the deal: it is pulled by the next incremental sync, ``pulled_at`` says when).
 - ``deals`` and ``stage_entries``: the CRM's truth as the last sync pulled it.
 - ``sync_runs``: every sync, with its counts, error and time.
+- ``deleted_deals``: deals the CRM deleted (a delete webhook confirmed by the API, or a sync that
+  saw them gone): removed from ``deals``, ``stage_entries`` and the pulled folder, so the audit
+  no longer counts them; a deal that comes back (restored) is taken off the list.
+- ``live_marks``: when periodic checks last ran (e.g. Bitrix24's list of deal ids).
 - ``watch_runs`` and ``watch_known``: the findings of each ``voronka watch`` run, and per recipient
   what was already delivered (or recorded as the baseline), so that nothing is sent twice.
 - ``watch_absent``: per recipient, findings told before and missing from the latest runs (how
@@ -42,7 +46,7 @@ SMALL_BATCH = 8
 """Up to this many events a commit are inserted row by row; more through one Arrow table."""
 """The store's file name inside the data folder."""
 
-EventKind = Literal["stage", "trigger"]
+EventKind = Literal["stage", "trigger", "delete"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hook_events (
@@ -71,6 +75,13 @@ CREATE TABLE IF NOT EXISTS watch_known (
     recipient VARCHAR NOT NULL, key VARCHAR NOT NULL, value DOUBLE, told_at TIMESTAMP NOT NULL,
     delivered BOOLEAN NOT NULL, PRIMARY KEY (recipient, key)
 );
+CREATE TABLE IF NOT EXISTS deleted_deals (
+    crm VARCHAR NOT NULL, deal_id VARCHAR NOT NULL, deleted_at TIMESTAMP NOT NULL,
+    how VARCHAR NOT NULL, PRIMARY KEY (crm, deal_id)
+);
+CREATE TABLE IF NOT EXISTS live_marks (
+    crm VARCHAR NOT NULL, name VARCHAR NOT NULL, ran_at TIMESTAMP NOT NULL, PRIMARY KEY (crm, name)
+);
 CREATE TABLE IF NOT EXISTS watch_absent (
     recipient VARCHAR NOT NULL, key VARCHAR NOT NULL, misses INTEGER NOT NULL,
     closed BOOLEAN NOT NULL, PRIMARY KEY (recipient, key)
@@ -85,7 +96,8 @@ class HookEvent:
     Attributes:
         key: the event's identity (``crm:account:…``); a retry or a duplicate has the same key.
         crm: ``amocrm``, ``bitrix24``, ``hubspot`` or ``pipedrive``.
-        kind: ``stage`` (the payload names the stage entered) or ``trigger`` (pull the deal).
+        kind: ``stage`` (the payload names the stage entered), ``trigger`` (pull the deal) or
+            ``delete`` (the CRM says the deal was deleted; pulled to confirm).
         deal_id: the CRM's deal id.
         occurred_at: when the change happened in the CRM (UTC; the receipt time when the payload
             carries none).
@@ -279,6 +291,72 @@ class LiveStore:
             finally:
                 con.unregister("_pulled_deals")
                 con.unregister("_pulled_entries")
+
+    def replace_deal(
+        self, crm: str, deal: Mapping[str, str], entries: Sequence[Mapping[str, str]]
+    ) -> None:
+        """Replace one deal's row and stage entries (a single-deal pull)."""
+        cols = ("deal_id", "created_at", "source", "manager", "amount", "status", "closed_at",
+                "lost_reason", "pipeline")
+        with self.transaction() as con:
+            con.execute("DELETE FROM deals WHERE crm = ? AND deal_id = ?", [crm, deal["deal_id"]])
+            con.execute("DELETE FROM stage_entries WHERE crm = ? AND deal_id = ?",
+                        [crm, deal["deal_id"]])
+            con.execute(f"INSERT INTO deals (crm, {', '.join(cols)}) VALUES "
+                        f"(?, {', '.join('?' * len(cols))})",
+                        [crm, *(deal.get(c) or None for c in cols)])
+            rows = {(e["stage"], e["entered_at"]) for e in entries}
+            if rows:
+                con.executemany("INSERT INTO stage_entries VALUES (?, ?, ?, ?)",
+                                [(crm, deal["deal_id"], s, at) for s, at in sorted(rows)])
+
+    def mark_deleted(self, crm: str, deal_ids: Iterable[str], at: datetime, how: str) -> int:
+        """Record deals as deleted in the CRM (``how``: ``webhook`` or ``sync``) and drop their
+        rows; returns how many were given."""
+        ids = sorted(set(deal_ids))
+        if not ids:
+            return 0
+        with self.transaction() as con:
+            con.executemany(
+                "INSERT INTO deleted_deals VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(crm, i, _naive_utc(at), how) for i in ids])
+            for table in ("deals", "stage_entries"):
+                con.executemany(f"DELETE FROM {table} WHERE crm = ? AND deal_id = ?",
+                                [(crm, i) for i in ids])
+        return len(ids)
+
+    def unmark_deleted(self, crm: str, deal_ids: Iterable[str]) -> None:
+        """Deals the CRM has again (restored)."""
+        ids = sorted(set(deal_ids))
+        if ids:
+            with self.transaction() as con:
+                con.executemany("DELETE FROM deleted_deals WHERE crm = ? AND deal_id = ?",
+                                [(crm, i) for i in ids])
+
+    def deleted(self, crm: str) -> set[str]:
+        """Deals of ``crm`` known to be deleted."""
+        return {r[0] for r in self.query(
+            "SELECT deal_id FROM deleted_deals WHERE crm = ?", [crm])}
+
+    def mark_deal_pulled(self, crm: str, deal_id: str, at: datetime) -> int:
+        """Mark the webhook events of one deal as pulled (a single-deal pull covered them)."""
+        with self.transaction() as con:
+            n = con.execute(
+                "UPDATE hook_events SET pulled_at = ? WHERE crm = ? AND deal_id = ? "
+                "AND pulled_at IS NULL RETURNING key", [_naive_utc(at), crm, deal_id],
+            ).fetchall()
+        return len(n)
+
+    def mark_time(self, crm: str, name: str) -> datetime | None:
+        """When the check ``name`` of ``crm`` last ran (None: never)."""
+        rows = self.query("SELECT ran_at FROM live_marks WHERE crm = ? AND name = ?", [crm, name])
+        return rows[0][0].replace(tzinfo=UTC) if rows else None
+
+    def set_mark(self, crm: str, name: str, at: datetime) -> None:
+        """Record that the check ``name`` of ``crm`` ran at ``at``."""
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO live_marks VALUES (?, ?, ?)",
+                        [crm, name, _naive_utc(at)])
 
     def stage_entries(self, crm: str) -> set[tuple[str, str, str]]:
         """``(deal_id, stage, entered_at)`` of one CRM, as last synced."""
