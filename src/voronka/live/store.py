@@ -19,18 +19,18 @@ Tables:
   it is told again (as reopened) when it comes back.
 
 One process owns the file (DuckDB allows one writer process). Inside it every statement goes
-through one connection behind a lock, and webhook writes go through :class:`EventWriter`, a single
-writer thread that commits each batch before the receivers answer 2xx: DuckDB writes the commit to
-its write-ahead log, so an acknowledged event survives the process being killed.
+through one connection behind a lock, and webhook writes go through
+:class:`~voronka.live.writer.EventWriter`, a single writer thread that makes each batch durable
+(an fsync'ed journal next to the file) before the receivers answer 2xx and folds the journal into
+``hook_events`` in bulk; a journal left by a killed process is folded in when the store opens, so
+an acknowledged event survives the process being killed.
 """
 
 from __future__ import annotations
 
 import json
-import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,10 +40,10 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
+from voronka.live.writer import EventWriter, recover
+
 STORE_FILE = "live.duckdb"
 
-SMALL_BATCH = 8
-"""Up to this many events a commit are inserted row by row; more through one Arrow table."""
 """The store's file name inside the data folder."""
 
 EventKind = Literal["stage", "trigger", "delete"]
@@ -147,6 +147,8 @@ class LiveStore:
             self._con.execute("SET threads = 1")
             self._con.execute(_SCHEMA)
             self._con.execute("CHECKPOINT")
+        self.journal = p.parent / (p.stem + ".journal")
+        recover(self, self.journal)
         self._writer: EventWriter | None = None
         self._writer_lock = threading.Lock()
 
@@ -164,7 +166,9 @@ class LiveStore:
             self._con.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Rows of a read query."""
+        """Rows of a read query (of every acknowledged webhook event too)."""
+        if "hook_events" in sql:
+            self._fold_events()
         with self._lock:
             return self._con.execute(sql, list(params)).fetchall()
 
@@ -178,8 +182,14 @@ class LiveStore:
             return writer
         with self._writer_lock:
             if self._writer is None:
-                self._writer = EventWriter(self)
+                self._writer = EventWriter(self, self.journal)
             return self._writer
+
+    def _fold_events(self) -> None:
+        """Bring the journaled (acknowledged) webhook events into ``hook_events``."""
+        writer = self._writer
+        if writer is not None:
+            writer.flush()
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the database file."""
@@ -200,6 +210,12 @@ class LiveStore:
     # -- webhook events -------------------------------------------------------------------------
     def add_events(self, events: Iterable[HookEvent], received_at: datetime | None = None) -> int:
         """Store events once each, committed before return; returns how many were new."""
+        if self._writer is not None:  # the receivers' path: its memory of keys stays whole
+            writer = self._writer
+            fut = writer.submit(list(events), received_at or datetime.now(UTC))
+            new = fut.result(timeout=60)
+            self._fold_events()
+            return new
         rows = [
             (e.key, e.crm, e.kind, e.deal_id, e.pipeline_id, e.from_stage, e.to_stage,
              _naive_utc(e.occurred_at), _naive_utc(received_at or datetime.now(UTC)), e.payload)
@@ -254,6 +270,7 @@ class LiveStore:
 
     def mark_pulled(self, crm: str, started_before: datetime, at: datetime) -> int:
         """Mark the events received before a sync began as pulled by it; returns how many."""
+        self._fold_events()
         with self.transaction() as con:
             n = con.execute(
                 "UPDATE hook_events SET pulled_at = ? WHERE crm = ? AND pulled_at IS NULL "
@@ -340,6 +357,7 @@ class LiveStore:
 
     def mark_deal_pulled(self, crm: str, deal_id: str, at: datetime) -> int:
         """Mark the webhook events of one deal as pulled (a single-deal pull covered them)."""
+        self._fold_events()
         with self.transaction() as con:
             n = con.execute(
                 "UPDATE hook_events SET pulled_at = ? WHERE crm = ? AND deal_id = ? "
@@ -473,104 +491,3 @@ class LiveStore:
         with self.transaction() as con:
             con.executemany("DELETE FROM watch_absent WHERE recipient = ? AND key = ?",
                             [(recipient, k) for k in keys])
-
-
-class EventWriter:
-    """The one thread that writes webhook events: requests queue their events and wait for the
-    commit; the thread writes whatever has queued up in one transaction (group commit)."""
-
-    def __init__(self, store: LiveStore, max_batch: int = 500) -> None:
-        self.store = store
-        self.max_batch = max_batch
-        self._queue: queue.Queue[tuple[list[HookEvent], datetime, Future[int]] | None] = (
-            queue.Queue()
-        )
-        self._thread = threading.Thread(target=self._run, name="voronka-event-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, events: Sequence[HookEvent], received_at: datetime) -> Future[int]:
-        """Queue events; the future resolves to how many were new once they are committed."""
-        fut: Future[int] = Future()
-        self._queue.put((list(events), received_at, fut))
-        return fut
-
-    def stop(self) -> None:
-        """Write what is queued, then stop the thread."""
-        self._queue.put(None)
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch = [item]
-            stop = False
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
-            self._write(batch)
-            if stop:
-                return
-
-    def _write(self, batch: list[tuple[list[HookEvent], datetime, Future[int]]]) -> None:
-        # One INSERT ... SELECT of the whole batch (deduplicated here: the first request that
-        # carries a key owns it), one commit.
-        rows: dict[str, tuple[Any, ...]] = {}
-        owner: dict[str, int] = {}
-        for n, (events, received_at, _) in enumerate(batch):
-            for e in events:
-                if e.key not in rows:
-                    owner[e.key] = n
-                    rows[e.key] = (e.key, e.crm, e.kind, e.deal_id, e.pipeline_id, e.from_stage,
-                                   e.to_stage, _naive_utc(e.occurred_at),
-                                   _naive_utc(received_at), e.payload)
-        try:
-            new_keys: list[tuple[Any, ...]] = []
-            insert = (f"INSERT INTO hook_events ({', '.join(_EVENT_COLUMNS)}) ")
-            if 0 < len(rows) <= SMALL_BATCH:
-                # A few rows: plain statements cost less than registering an Arrow table.
-                with self.store.transaction() as con:
-                    for row in rows.values():
-                        new_keys += con.execute(
-                            insert + f"VALUES ({', '.join('?' * len(_EVENT_COLUMNS))}) "
-                            "ON CONFLICT (key) DO NOTHING RETURNING key", list(row),
-                        ).fetchall()
-            elif rows:
-                table = pa.Table.from_pylist(
-                    [dict(zip(_EVENT_COLUMNS, r, strict=True)) for r in rows.values()],
-                    schema=_EVENT_SCHEMA,
-                )
-                with self.store.transaction() as con:
-                    con.register("_hook_batch", table)
-                    try:
-                        new_keys = con.execute(
-                            insert + f"SELECT {', '.join(_EVENT_COLUMNS)} FROM _hook_batch "
-                            "ON CONFLICT (key) DO NOTHING RETURNING key"
-                        ).fetchall()
-                    finally:
-                        con.unregister("_hook_batch")
-        except Exception as exc:  # the whole batch failed: every request answers 5xx
-            for _, _, fut in batch:
-                fut.set_exception(exc)
-            return
-        counts = [0] * len(batch)
-        for (key,) in new_keys:
-            counts[owner[key]] += 1
-        for (_, _, fut), new in zip(batch, counts, strict=True):
-            fut.set_result(new)
-
-
-_EVENT_COLUMNS = ("key", "crm", "kind", "deal_id", "pipeline_id", "from_stage", "to_stage",
-                  "occurred_at", "received_at", "payload")
-_EVENT_SCHEMA = pa.schema([
-    *((c, pa.string()) for c in _EVENT_COLUMNS[:7]),
-    ("occurred_at", pa.timestamp("us")), ("received_at", pa.timestamp("us")),
-    ("payload", pa.string()),
-])
