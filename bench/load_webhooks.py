@@ -7,10 +7,11 @@ flight), the four CRMs' documented bodies in turn, every ``--dup-every``-th one 
 earlier one (a CRM's retry). Then it stops the server cleanly, opens the store and checks that
 every acknowledged (2xx) event is stored, exactly once, and nothing else.
 
-    .venv/bin/python bench/load_webhooks.py                    # 200/s for 60 s
-    .venv/bin/python bench/load_webhooks.py --rate 50 --seconds 5 --no-readme
+    .venv/bin/python bench/load_webhooks.py --readme           # 200/s for 60 s, table → README
+    .venv/bin/python bench/load_webhooks.py --rate 50 --seconds 5
 
-Prints the numbers and writes them into bench/README.md (section "Webhook receivers").
+Prints the table and one summary line (``RESULT ...``); with ``--readme`` also writes the table
+into bench/README.md (section "Webhook receivers"). Exits 1 when an acknowledged event was lost.
 """
 
 from __future__ import annotations
@@ -312,6 +313,12 @@ def main() -> None:
     width = max(map(len, rows))
     for k, v in rows.items():
         print(f"{k:<{width}}  {v}")
+    print(f"RESULT webhooks {args.rate:g}/s x {args.seconds:g} s: "
+          f"{n_ok}/{result['total']} acknowledged, sustained "
+          f"{n_ok / result['elapsed']:.0f}/s, lost {len(lost)}, "  # type: ignore[operator]
+          f"p99 ack {pct(ms, .99):.0f} ms from due / {pct(sv, .99):.0f} ms from send, "
+          f"server CPU {1000 * server_cpu / max(1, len(lat)):.2f} ms/request, "
+          f"load {load_before[0]:.1f}->{load_after[0]:.1f}")
     if lost:
         print("LOST:", sorted(lost)[:10])
     if args.readme:
