@@ -219,3 +219,22 @@ def test_delete_notifications_are_stored_once_and_ask_for_the_deal(
     assert [(e.kind, e.deal_id) for e in store.events(crm)] == [("delete", deal)]
     assert asked == [(crm, [deal]), (crm, [deal])]
     store.close()
+
+
+@pytest.mark.parametrize("world", ["bitrix24"], indirect=True)
+def test_a_real_webhook_through_the_receiver_pulls_its_deal(world: World) -> None:
+    w = world
+    w.clock.jump(600)
+    deal = open_deal(w.fake)
+    move_on(w.fake, deal, w.clock.now())
+    app = FastAPI()
+    app.include_router(router(w.store, config(), on_trigger=w.sched.nudge))
+    with TestClient(app) as client:
+        answer = client.post("/hooks/bitrix24", content=form(bitrix24_update(deal=deal)),
+                             headers=FORM)
+    assert answer.status_code == 200 and answer.json()["new"] == 1
+    assert w.store.pending_deals(w.crm) == [str(deal)]
+    assert w.sched.run_due() == [f"deals:{w.crm}"]
+    assert w.store.pending_deals(w.crm) == []
+    assert w.store.stage_entries(w.crm) == w.fake.expected_events()
+    assert w.folder_events() == w.fake.expected_events()
