@@ -238,3 +238,23 @@ def test_a_real_webhook_through_the_receiver_pulls_its_deal(world: World) -> Non
     assert w.store.pending_deals(w.crm) == []
     assert w.store.stage_entries(w.crm) == w.fake.expected_events()
     assert w.folder_events() == w.fake.expected_events()
+
+
+@pytest.mark.parametrize("world", ["hubspot"], indirect=True)
+def test_the_running_scheduler_wakes_for_a_trigger(world: World) -> None:
+    import threading
+
+    w = world
+    deal = open_deal(w.fake)
+    move_on(w.fake, deal, w.clock.now())
+    ran = threading.Event()
+    job = w.sched.jobs[f"deals:{w.crm}"]
+    pull = job.run
+    job.run = lambda: (pull(), ran.set())
+    w.sched.start(tick=3600)  # without the wake-up it would look again only in an hour
+    try:
+        w.sched.nudge(w.crm, [str(deal)])
+        assert ran.wait(60)
+    finally:
+        w.sched.stop()
+    assert w.store.stage_entries(w.crm) == w.fake.expected_events()
