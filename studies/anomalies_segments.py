@@ -12,7 +12,9 @@ week (multiplied by exp(N(0, 0.08²)) per week and step). Three kinds of world:
 * **null** — nothing planted: every significant anomaly or segment leak is a false alarm;
 * **step** — one source's first-call conversion ×1.25 or ×0.75 (alternating) from month 11: found
   when an anomaly of that source and step is significant, in the right direction, with ``since``
-  within four weeks of the true date;
+  within four weeks of the true date; in the same world another source's lead volume steps ×1.25
+  or ×0.75 (the opposite direction) on the same date: found when a significant volume anomaly of
+  that source is in the right direction with ``since`` within four weeks;
 * **manager** — one manager converts the qualification step at ×0.7: found when that manager ×
   step is a significant segment row; covered when the row's shrunk-shortfall interval (in rate
   points, ``expected − conversion``) contains the true gap (``p × 0.3`` at the funnel's rate).
@@ -33,7 +35,7 @@ import numpy as np
 from voronka.audit.anomalies import build_anomalies
 from voronka.audit.leaks import build_leaks
 from voronka.audit.maturity import build_maturity
-from voronka.demo import ConversionShift, DemoEffects, ManagerLeak, generate_demo
+from voronka.demo import ConversionShift, DemoEffects, ManagerLeak, VolumeShift, generate_demo
 from voronka.demo import generate as sim
 from voronka.engine import EventLog
 
@@ -76,7 +78,8 @@ def world(seed: int, effects: DemoEffects) -> EventLog:
 
 def run(worlds: int, simulations: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {k: [] for k in (
-        "null_anomalies", "null_segments", "step_found", "manager_found", "manager_covered",
+        "null_anomalies", "null_volume", "null_conversion", "null_segments", "step_found",
+        "volume_found", "step_other", "manager_found", "manager_covered",
         "manager_gap", "manager_est",
     )}
     start = date(2025, 5, 1)
@@ -88,20 +91,40 @@ def run(worlds: int, simulations: int) -> dict[str, list[float]]:
         anomalies = build_anomalies(log, maturity=maturity, simulations=simulations, seed=seed)
         leaks = build_leaks(log, maturity=maturity)
         out["null_anomalies"].append(len(anomalies))
+        out["null_volume"].append(sum(1 for a in anomalies if a.kind == "volume"))
+        out["null_conversion"].append(sum(1 for a in anomalies if a.kind != "volume"))
         out["null_segments"].append(sum(1 for x in leaks if x.segment is not None and x.significant))
 
         source = SOURCES[i % len(SOURCES)]
         factor = 1.25 if i % 2 == 0 else 0.75
         shift = ConversionShift(source, "new_request", shift_date, factor)
-        log = world(seed, DemoEffects(stable=True, data_errors=False, conversion_shifts=(shift,)))
-        found = build_anomalies(log, simulations=simulations, seed=seed)
-        hit = any(
-            a.kind == "conversion" and a.segment is not None and a.segment.value == source
+        v_source = SOURCES[(i + 1) % len(SOURCES)]
+        v_factor = 0.75 if factor > 1 else 1.25
+        v_shift = VolumeShift(v_source, shift_date, v_factor)
+        log = world(seed, DemoEffects(stable=True, data_errors=False, conversion_shifts=(shift,),
+                                      volume_shifts=(v_shift,)))
+        found = [a for a in build_anomalies(log, simulations=simulations, seed=seed) if a.significant]
+        planted = [
+            a for a in found
+            if a.kind == "conversion" and a.segment is not None and a.segment.value == source
             and a.stage == "new_request" and a.direction == ("up" if factor > 1 else "down")
             and abs((a.since - shift_date).days) <= 28
-            for a in found
-        )
+        ]
+        v_planted = [
+            a for a in found
+            if a.kind == "volume" and a.segment is not None and a.segment.value == v_source
+            and a.direction == ("up" if v_factor > 1 else "down")
+            and abs((a.since - shift_date).days) <= 28
+        ]
+        hit, v_hit = bool(planted), bool(v_planted)
         out["step_found"].append(float(hit))
+        out["volume_found"].append(float(v_hit))
+        # Alarms that are neither planted step (e.g. the other sources' share of leads moves
+        # when one source's volume steps; the funnel-wide series move with the planted ones).
+        out["step_other"].append(sum(
+            1 for a in found if all(a is not b for b in (*planted, *v_planted))
+            and not (a.segment is None)
+        ))
 
         manager = MANAGERS[i % len(MANAGERS)]
         log = world(seed, DemoEffects(stable=True, data_errors=False,
@@ -120,8 +143,10 @@ def run(worlds: int, simulations: int) -> dict[str, list[float]]:
         out["manager_covered"].append(float(gap_ci[0] <= true_gap <= gap_ci[1]))
         out["manager_gap"].append(true_gap)
         out["manager_est"].append(row.expected - (row.conversion or 0.0))
-        print(f"world {i}: null anomalies {out['null_anomalies'][-1]}, null segment leaks "
-              f"{out['null_segments'][-1]}, step found {hit}, manager found {row.significant} "
+        print(f"world {i}: null anomalies {out['null_anomalies'][-1]} (volume "
+              f"{out['null_volume'][-1]}), null segment leaks "
+              f"{out['null_segments'][-1]}, step found {hit}, volume step found {v_hit}, other "
+              f"segment alarms {out['step_other'][-1]}, manager found {row.significant} "
               f"gap {out['manager_est'][-1]:.3f} [{gap_ci[0]:.3f}, {gap_ci[1]:.3f}] truth "
               f"{true_gap:.3f}", flush=True)
     _ = start
@@ -141,9 +166,15 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| significant anomalies per null world (mean; max) | {np.mean(r['null_anomalies']):.2f}; "
           f"{max(r['null_anomalies'])} | ≤ 0.2; ≤ 2 |")
+    print(f"| of which volume; conversion (mean; max) | {np.mean(r['null_volume']):.2f}; "
+          f"{max(r['null_volume'])} / {np.mean(r['null_conversion']):.2f}; "
+          f"{max(r['null_conversion'])} | — |")
     print(f"| significant segment leaks per null world (mean; max) | {np.mean(r['null_segments']):.2f}; "
           f"{max(r['null_segments'])} | ≤ 0.2; ≤ 2 |")
     print(f"| ±25% source step found within 4 weeks | {np.mean(r['step_found']):.0%} | ≥ 80% |")
+    print(f"| ±25% source volume step found within 4 weeks | {np.mean(r['volume_found']):.0%} | — |")
+    print(f"| other segment alarms per step world (mean; max) | {np.mean(r['step_other']):.2f}; "
+          f"{max(r['step_other'])} | — |")
     print(f"| manager ×0.7 shortfall significant | {np.mean(r['manager_found']):.0%} | — |")
     print(f"| manager shortfall interval covers the truth | {np.mean(r['manager_covered']):.0%} | ≥ 80% |")
     print(f"| manager gap: mean estimate vs truth | {np.mean(r['manager_est']):.3f} vs "
