@@ -194,7 +194,7 @@ def campaigns_table(result: AuditResult, labels: Labels) -> Table:
 
 
 def sources_table(result: AuditResult, labels: Labels) -> Table:
-    """Traffic-source economics."""
+    """Traffic-source economics, in the audit's rank (by ``romi_low``, shown last)."""
     cols = [
         Column("source"),
         Column("leads", "int"),
@@ -208,11 +208,12 @@ def sources_table(result: AuditResult, labels: Labels) -> Table:
         Column("open_share", "percent"),
         Column("final_win_rate", "percent"),
         Column("final_romi", "romi"),
+        Column("romi_low", "romi"),
     ]
     rows = [
         (
             s.source, s.leads, s.spend, s.cpl, s.won, s.win_rate, s.revenue, s.cac, s.romi,
-            s.open_share, s.final_win_rate, s.final_romi,
+            s.open_share, s.final_win_rate, s.final_romi, s.romi_low,
         )
         for s in result.sources
     ]
