@@ -127,7 +127,7 @@ def run(worlds: int, simulations: int) -> dict[str, list[float]]:
         # when one source's volume steps; the funnel-wide series move with the planted ones).
         out["step_other"].append(sum(
             1 for a in found if all(a is not b for b in (*planted, *v_planted))
-            and not (a.segment is None)
+            and a.segment is not None
         ))
 
         manager = MANAGERS[i % len(MANAGERS)]

@@ -21,8 +21,8 @@ from voronka.text_safety import safe_text
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
     from voronka.audit.anomalies import Anomaly
-    from voronka.report.names import Labels
     from voronka.funnel import Funnel
+    from voronka.report.names import Labels
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
