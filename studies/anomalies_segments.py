@@ -17,7 +17,8 @@ week (multiplied by exp(N(0, 0.08²)) per week and step). Three kinds of world:
   that source is in the right direction with ``since`` within four weeks;
 * **manager** — one manager converts the qualification step at ×0.7: found when that manager ×
   step is a significant segment row; covered when the row's shrunk-shortfall interval (in rate
-  points, ``expected − conversion``) contains the true gap (``p × 0.3`` at the funnel's rate).
+  points, ``peers_expected − conversion``: the gap to the peers, before the row's price is capped to
+  its stage's) contains the true gap (``p × 0.3`` at the funnel's rate).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def run(worlds: int, simulations: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {k: [] for k in (
         "null_anomalies", "null_volume", "null_conversion", "null_segments", "step_found",
         "volume_found", "volume_any", "step_other", "manager_found", "manager_covered",
-        "manager_gap", "manager_est",
+        "manager_gap", "manager_est", "manager_capped",
     )}
     start = date(2025, 5, 1)
     shift_date = date(2026, 3, 1)
@@ -141,12 +142,15 @@ def run(worlds: int, simulations: int) -> dict[str, list[float]]:
         # True gap: the manager's rate is 0.7 × the others' (0.60 base, wobble averages out).
         true_gap = sim.BASE_CONVERSION["qualified"] * 0.3
         low, high = row.shrunk_ci or (np.nan, np.nan)
-        assert row.expected is not None
-        gap_ci = (row.expected - high, row.expected - low)
+        # The gap to the peers (before a cap to the stage's price lowers ``expected``).
+        peers = row.peers_expected if row.peers_expected is not None else row.expected
+        assert peers is not None
+        gap_ci = (peers - high, peers - low)
         out["manager_found"].append(float(row.significant))
         out["manager_covered"].append(float(gap_ci[0] <= true_gap <= gap_ci[1]))
         out["manager_gap"].append(true_gap)
-        out["manager_est"].append(row.expected - (row.conversion or 0.0))
+        out["manager_est"].append(peers - (row.conversion or 0.0))
+        out["manager_capped"].append(float(row.capped))
         print(f"world {i}: null anomalies {out['null_anomalies'][-1]} (volume "
               f"{out['null_volume'][-1]}), null segment leaks "
               f"{out['null_segments'][-1]}, step found {hit}, volume step found {v_hit}, other "
@@ -183,6 +187,7 @@ def main() -> None:
           f"{max(r['step_other'])} | — |")
     print(f"| manager ×0.7 shortfall significant | {np.mean(r['manager_found']):.0%} | — |")
     print(f"| manager shortfall interval covers the truth | {np.mean(r['manager_covered']):.0%} | ≥ 80% |")
+    print(f"| manager row capped to its stage's price | {np.mean(r['manager_capped']):.0%} | — |")
     print(f"| manager gap: mean estimate vs truth | {np.mean(r['manager_est']):.3f} vs "
           f"{np.mean(r['manager_gap']):.3f} | — |")
     print(f"\n({time.time() - t0:.0f} s)", file=sys.stderr)
