@@ -77,7 +77,7 @@ def run_audit(
         stuck=build_stuck(log, lang),
         pileups=build_pileups(log, statuses),
         entry_criteria=build_entry_criteria(log),
-        key_stage=build_key_stage(log, funnel),
+        key_stage=build_key_stage(log, funnel, maturity=maturity),
         forecast=forecast,
         reverse_funnel=reverse.rows if reverse is not None else None,
         language=lang,
