@@ -93,3 +93,8 @@ def source_drills(result: AuditResult) -> tuple[SourceDrill, ...]:
         for s in result.sources
         if s.source is not None
     )
+
+
+def drill_context(result: AuditResult) -> dict[str, tuple[LeakDrill, ...] | tuple[SourceDrill, ...]]:
+    """The leak and source rows with their selections, for a page's template."""
+    return {"leak_drills": leak_drills(result), "source_drills": source_drills(result)}

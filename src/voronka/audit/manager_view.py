@@ -17,14 +17,16 @@ of leads), their stuck deals and their share of the forecast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from voronka.audit.forecast_split import ForecastShare, ForecastSplit
 from voronka.audit.leak_segments import _gaps
+from voronka.audit.leaks import FDR_LEVEL
 from voronka.audit.result import AuditResult
+from voronka.audit.stats import benjamini_hochberg
 from voronka.audit.stats.adjusted import shrink_gaps
 from voronka.audit.stats.intervals import wilson_interval
 from voronka.engine import (
@@ -55,6 +57,10 @@ class FairGap:
         gap: the shrunk gap (adjusted − expected).
         raw_gap: the manager's rate minus everyone else's, without strata.
         p_value: one-sided Mantel–Haenszel p-value of "converts worse than the peers".
+        q_value: Benjamini–Hochberg adjusted ``p_value`` over every manager × step.
+        verdict: ``below`` (worse than the peers beyond chance: ``q_value`` ≤ 5%, as the leaks
+            table calls a segment row significant), ``above`` (the same test on the deals that did
+            not move on: better than the peers beyond chance) or ``in_line``.
     """
 
     mature: int
@@ -66,6 +72,23 @@ class FairGap:
     gap: float
     raw_gap: float
     p_value: float
+    q_value: float = 1.0
+    verdict: str = "in_line"
+
+
+def _with_verdicts(
+    gaps: dict[tuple[str, int], FairGap], p_better: dict[tuple[str, int], float]
+) -> dict[tuple[str, int], FairGap]:
+    keys = list(gaps)
+    if not keys:
+        return gaps
+    worse = benjamini_hochberg([gaps[k].p_value for k in keys])
+    better = benjamini_hochberg([p_better.get(k, 1.0) for k in keys])
+    out = {}
+    for key, q_low, q_high in zip(keys, worse, better, strict=True):
+        verdict = "below" if q_low <= FDR_LEVEL else "above" if q_high <= FDR_LEVEL else "in_line"
+        out[key] = replace(gaps[key], q_value=float(q_low), verdict=verdict)
+    return out
 
 
 @dataclass(frozen=True)
@@ -114,6 +137,7 @@ class ManagerView:
     Attributes:
         manager: the manager.
         deals: their deals.
+        won: their won deals.
         stages: their funnel, stage by stage (the line up to the won stage).
         steps: each step against the team.
         stuck: their stuck deals in all.
@@ -123,6 +147,7 @@ class ManagerView:
 
     manager: str
     deals: int
+    won: int
     stages: tuple[ManagerStage, ...]
     steps: tuple[ManagerStep, ...]
     stuck: int
@@ -137,8 +162,13 @@ def _fair_gaps(log: EventLog, result: AuditResult) -> dict[tuple[str, int], Fair
         return {}
     strata = ["source"] if "source" in log.deal_columns() else []
     frame = stratified_cohorts(log, maturity.horizons(), [MANAGER, *strata])
+    # "Better than the peers" is "worse at dropping out": the same test on the deals that did
+    # not move on.
+    flipped = frame.assign(mature_moved=frame["mature"] - frame["mature_moved"])
     out: dict[tuple[str, int], FairGap] = {}
+    p_better: dict[tuple[str, int], float] = {}
     for k in range(len(maturity.stages)):
+        p_better.update({(str(label), k): g.p_value for label, g in _gaps(flipped, MANAGER, k)})
         gaps = _gaps(frame, MANAGER, k)
         if len(gaps) < 2:
             continue
@@ -152,7 +182,7 @@ def _fair_gaps(log: EventLog, result: AuditResult) -> dict[tuple[str, int], Fair
                 high=float(np.clip(expected + shrunk.high[i], 0.0, 1.0)),
                 gap=float(shrunk.gap[i]), raw_gap=g.raw_gap, p_value=g.p_value,
             )
-    return out
+    return _with_verdicts(out, p_better)
 
 
 def team_steps(log: EventLog, result: AuditResult) -> dict[str, tuple[ManagerStep, ...]]:
@@ -228,6 +258,7 @@ def manager_view(
     return ManagerView(
         manager=manager,
         deals=count_deals(mine, DealSelection("all")),
+        won=count_deals(mine, DealSelection("won")),
         stages=stages,
         steps=steps.get(manager, ()),
         stuck=sum(s.stuck for s in stages),
