@@ -146,7 +146,8 @@ def adjusted_win_rates(
     totals = keyed.groupby("_stratum")[["won", "closed"]].sum()
     team = float(frame["won"].sum()) / max(float(frame["closed"].sum()), 1.0)
     gaps = []
-    for label, rows in keyed.groupby(keyed[column].map(lambda v: "\x00" if v is None else str(v))):
+    labels = keyed[column].map(lambda v: "\x00" if v is None or pd.isna(v) else str(v))
+    for label, rows in keyed.groupby(labels):
         if label == "\x00":
             continue
         t = totals.loc[rows["_stratum"]]
