@@ -91,7 +91,7 @@ def split_forecast(log: EventLog, forecast: Forecast, column: str = "manager") -
     counts = inputs.counts
     edges = np.asarray(counts.edges, dtype=np.float64)
     n_stages = counts.exits.shape[0]
-    frame = open_cells_by(log, column, edges)
+    frame = open_cells_by(log, column, tuple(float(e) for e in edges))
     frame = frame[frame["stage_index"] < n_stages - 1]
     cells = OpenCells(
         stage=frame["stage_index"].to_numpy(dtype=np.int64),
