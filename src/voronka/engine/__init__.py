@@ -46,6 +46,7 @@ from voronka.engine.moments import MomentSpec, MomentState, moment_state, moment
 from voronka.engine.outcomes import lost_reason_counts, step_outcomes, stratified_cohorts
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
 from voronka.engine.summary import LOST_INDEX
+from voronka.engine.team import closed_strata, open_cells_by, won_by
 from voronka.io import describe_reject
 from voronka.io.result import ReadResult
 
@@ -100,4 +101,7 @@ __all__ = [
     "won_between",
     "won_between_many",
     "worst_stuck",
+    "closed_strata",
+    "open_cells_by",
+    "won_by",
 ]
