@@ -210,7 +210,11 @@ def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:
 def scalar(con: BaseBackend, expr: ir.Scalar) -> Any:
     """A scalar expression's value as a Python object (None for null)."""
     with quiet_driver():
-        value = con.to_pyarrow(expr)
+        if con.name == "duckdb":
+            column = _run_arrow(con, expr.as_table()).column(0)
+            value = column[0] if len(column) else None
+        else:
+            value = con.to_pyarrow(expr)
     return value.as_py() if isinstance(value, pa.Scalar) else value
 
 
