@@ -121,7 +121,7 @@ def run_audit(
             period_start=forecast.period_start, period_end=forecast.period_end,
             maturity=maturity, spend=spend_table,
         )
-        parts["reverse_funnel"] = reverse.rows
+        parts["reverse_funnel"] = reverse.rows if reverse is not None else None
         parts["reverse_funnel_detail"] = reverse
     leaks = None
     if "leaks" in wanted:
