@@ -19,7 +19,7 @@ from rich.markup import escape
 from voronka.errors import InputError, UsageError
 from voronka.i18n import normalize_language, t
 from voronka.outputs import catch_interrupts, interrupted, read_name_list, write_output
-from voronka.text_safety import safe_text
+from voronka.text_safety import json_text, safe_text
 
 app = typer.Typer(
     name="voronka",
@@ -237,8 +237,6 @@ def lint_stages_command(
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Judge stage names: a result ("Встреча назначена") or a process ("Думают"), with a rename."""
-    import json
-
     from voronka.funnel import load_funnel
     from voronka.lang import lint_stage_names
     from voronka.lang.render import render_lint_text
@@ -255,7 +253,7 @@ def lint_stages_command(
     verdicts = lint_stage_names(all_names, funnel=cast(Any, loaded))  # each name's language is detected
     if fmt == "json":
         payload = [v.to_dict(language) for v in verdicts]
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_text(payload, indent=2) + "\n")
     else:
         console = Console()
         text = render_lint_text(verdicts, language, width=console.width, color=console.is_terminal)
