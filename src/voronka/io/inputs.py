@@ -16,6 +16,7 @@ them into ``data_quality.notes`` and the report prints them.
 
 from __future__ import annotations
 
+import gzip
 import os
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +31,8 @@ from voronka.io.crm.profiles import REGISTRY
 from voronka.io.csvfile import MIXED
 from voronka.io.dates import shift_minutes
 from voronka.io.exports import ExportFormat, ExportRead, custom_stages, read_export
-from voronka.io.folder import Peek, peek_table, scan_folder
+from voronka.io.folder import Peek, peek_table, scan_folder, unreadable_reason
+from voronka.io.unreadable import with_unreadable
 from voronka.io.layouts import (
     DealRowsEvents,
     are_milestones,
@@ -134,7 +136,8 @@ def open_inputs(
         raise UsageError("no input given", expected="an events file, a folder or CRM exports")
     opener = _Opener(column_map or {}, strict, progress)
     if len(items) == 1 and items[0].is_dir():
-        contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None)
+        contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None,
+                               strict=strict)
         if contents.events is not None:
             main = opener.events_file(contents.events, contents.peeks.get(contents.events))
         elif contents.exports:
@@ -144,11 +147,11 @@ def open_inputs(
         else:
             main = opener.events_file(contents.milestones[0], None)
 
-        return opener.finish(
+        return with_unreadable(opener.finish(
             main, kind="folder",
             deals=deals or contents.deals, spend=spend or contents.spend,
             funnel_path=contents.funnel, funnel_given=funnel is not None,
-        )
+        ), contents.unreadable)
     if any(p.is_dir() for p in items):
         raise UsageError(
             "a folder must be the only input",
@@ -424,9 +427,14 @@ def _one_time_zone(
 
 
 def _peek(path: Path) -> Peek:
-    """:func:`peek_table`, with a compressed file cut short named as an input error."""
+    """:func:`peek_table`, with a compressed file cut short or a file that cannot be opened
+    named as an input error."""
     try:
         return peek_table(path)
-    except (EOFError, zlib.error) as exc:
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"cannot read the file: {exc} (a truncated .gz file?)",
                          file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"the file cannot be read: {unreadable_reason(exc)}", file=str(path),
+                         expected="a file the user running voronka may read (check its "
+                         "permissions)") from None

@@ -90,8 +90,13 @@ def load_table(
     total = p.stat().st_size
     if total == 0:
         raise InputError("the file is empty", file=file, expected="a table with a header row")
-    with open(p, "rb") as f:
-        head = f.read(8)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise InputError(f"the file cannot be read: {(exc.strerror or type(exc).__name__).lower()}",
+                         file=file, expected="a file the user running voronka may read (check "
+                         "its permissions)") from None
     try:
         if head.startswith(_MAGIC_PARQUET):
             raw = _read_parquet(p, file)
