@@ -18,7 +18,8 @@ nothing else fits): a folder handed over may point anywhere on the machine.
 
 A funnel file is a ``*.toml``: ``funnel.toml`` (or ``воронка.toml``) when there is one, else the
 only TOML file. Two files of the same role, exports of different CRMs, or several TOML files none
-of which is named ``funnel`` are ambiguous: an :class:`~voronka.errors.InputError` lists what was
+of which is named ``funnel`` are ambiguous (without a TOML file, the one ``*.json`` that is the
+CRM's stage list as its API returns it gives the funnel: :mod:`voronka.io.exports.pipeline_file`): an :class:`~voronka.errors.InputError` lists what was
 found. So is a folder with neither an events file nor a CRM export. Several exports of one CRM
 are a series of snapshots (:mod:`voronka.io.snapshots`).
 """
@@ -194,6 +195,15 @@ def role_by_content(peek: Peek) -> Role:
     return "unknown"
 
 
+def _stage_list(jsons: Sequence[Path]) -> Path | None:
+    """Without a funnel file: the one JSON file of the folder that is a CRM's stage list
+    (:mod:`voronka.io.exports.pipeline_file`), which gives the pipeline's real order."""
+    from voronka.io.exports.pipeline_file import is_pipeline_file
+
+    found = [p for p in jsons if is_pipeline_file(p)]
+    return found[0] if len(found) == 1 else None
+
+
 def _funnel_file(folder: Path, tomls: Sequence[Path]) -> Path | None:
     if not tomls:
         return None
@@ -240,6 +250,7 @@ def scan_folder(
     files, outside = _entries(root)
     tables = [p for p in files if p.name.lower().endswith(TABLE_SUFFIXES)]
     tomls = [p for p in files if p.suffix.lower() == ".toml"]
+    stage_lists = [p for p in files if p.suffix.lower() == ".json"]
     roles: dict[Path, Role] = dict.fromkeys(outside, "outside")
     peeks: dict[Path, Peek] = {}
     unreadable: list[tuple[Path, str]] = []
@@ -304,7 +315,7 @@ def scan_folder(
         events=_first(found.get("events")),
         deals=_first(found.get("deals")) if need_deals and not milestones else None,
         spend=_first(found.get("spend")),
-        funnel=_funnel_file(root, tomls) if need_funnel else None,
+        funnel=(_funnel_file(root, tomls) or _stage_list(stage_lists)) if need_funnel else None,
         exports=exports,
         milestones=milestones,
         roles=roles,
