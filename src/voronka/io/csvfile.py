@@ -8,6 +8,7 @@ import csv
 import gzip
 import io
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,10 @@ def sniff_delimiter(text: str) -> str:
     sample = "\n".join(lines[:200])
     best, best_score = ",", (-1.0, 0)
     for delimiter in DELIMITERS:
-        rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        except csv.Error:  # e.g. a 10,000-column header is one field too long for this separator
+            continue
         if not rows:
             continue
         width = len(rows[0])
@@ -113,7 +117,8 @@ def _open_stream(
 
 
 def read_csv(
-    p: Path, file: str, total: int, progress: Progress | None, *, gzipped: bool
+    p: Path, file: str, total: int, progress: Progress | None, *, gzipped: bool,
+    columns: Callable[[Sequence[str]], Sequence[str] | None] | None = None,
 ) -> RawTable:
     with gzip.open(p, "rb") if gzipped else open(p, "rb") as f:
         sample = f.read(SAMPLE_BYTES)
@@ -154,6 +159,9 @@ def read_csv(
             expected="a CSV (',' ';' or tab separated), XLSX or Parquet file with a header row",
         ) from None
     headers = dedupe_headers(first)
+    # Only the columns the reader uses (a very wide file: the rest is never converted).
+    keep = list(columns(headers) or ()) if columns is not None else []
+    keep = keep if keep and len(keep) < len(headers) else []
     leading_blank = len(text) - len(text.lstrip("\r\n"))
     skip = 1 + text[:leading_blank].count("\n")
     arrow_encoding = "utf8" if encoding in {"utf-8", "utf-8-sig"} or data is not None else encoding
@@ -186,7 +194,8 @@ def read_csv(
                     delimiter=delimiter, newlines_in_values=newlines_in_values
                 ),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={h: pa.string() for h in headers},
+                    column_types={h: pa.string() for h in (keep or headers)},
+                    include_columns=keep,
                     strings_can_be_null=True,
                     null_values=[""],
                     quoted_strings_can_be_null=True,
@@ -209,7 +218,9 @@ def read_csv(
             table, bad_rows = _read_csv_python(
                 p, gzipped, encoding, delimiter, headers, skip, data
             )
-    table, rows_read = finish_table(table, extra_rows=len(bad_rows))
+            if keep:
+                table = table.select(keep)
+    table, rows_read = finish_table(table, extra_rows=len(bad_rows), drop_empty=not keep)
     return RawTable(
         file=file,
         table=table,

@@ -32,7 +32,6 @@ from voronka.io.csvfile import MIXED
 from voronka.io.dates import shift_minutes
 from voronka.io.exports import ExportFormat, ExportRead, custom_stages, read_export
 from voronka.io.folder import Peek, peek_table, scan_folder, unreadable_reason
-from voronka.io.unreadable import with_unreadable
 from voronka.io.layouts import (
     DealRowsEvents,
     are_milestones,
@@ -42,6 +41,7 @@ from voronka.io.layouts import (
     one_row_per_deal,
     rename_stage_column,
 )
+from voronka.io.left_out import column_notes, with_unreadable
 from voronka.io.readers import read_deals, read_events, read_spend
 from voronka.io.result import Progress, RawTable, ReadResult
 from voronka.io.snapshots import SnapshotSeries, read_snapshots
@@ -334,6 +334,7 @@ class _Opener:
                  if r is not None]
         if any(r.encoding == MIXED for r in reads):
             limitations.append("inputs.note.mixed_encoding")
+        limitations += column_notes(reads)
         return InputSet(
             events=events_read,
             deals=deals_read,

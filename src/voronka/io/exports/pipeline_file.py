@@ -56,7 +56,7 @@ def read_funnel_file(
         FunnelError: the file is not a funnel file nor a stage list voronka knows.
     """
     if Path(path).suffix.lower() not in PIPELINE_FILE_SUFFIXES:
-        return load_funnel(path)
+        return load_funnel(Path(path))
     pipelines = read_pipeline_file(path)
     counts = name_counts() if callable(name_counts) else (name_counts or {})
     return choose_pipeline(pipelines, counts)
