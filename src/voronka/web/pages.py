@@ -28,7 +28,7 @@ from voronka.web.datasets import (
     preview,
 )
 from voronka.web.views import SELECTION_PARAMS, Params, query_of, selection_of
-from voronka.web.workspace import UnknownDataset, Workspace
+from voronka.web.workspace import NothingToCompare, UnknownDataset, Workspace
 
 router = APIRouter(include_in_schema=False)
 PAGE_ROWS = 50
@@ -127,10 +127,13 @@ def _dashboard_context(request: Request, dataset_id: str) -> dict[str, Any]:
     with ws.lock:
         log = loaded.log
         choices = column_values(log, [c for c in log.segment_columns()][:8], limit=60)
-    comparison = None
+    comparison = nothing_to_compare = None
     cmp_kind = params.get("cmp")
     if cmp_kind in ("previous", "year") and query.flt.created_from and query.flt.created_to:
-        comparison = ws.compare(dataset_id, query, cmp_kind)
+        try:
+            comparison = ws.compare(dataset_id, query, cmp_kind)
+        except NothingToCompare as nothing:
+            nothing_to_compare = nothing.message(lang)
     base = params.without("cmp")
     report = report_context(result, lang=lang)
     return {
@@ -139,6 +142,7 @@ def _dashboard_context(request: Request, dataset_id: str) -> dict[str, Any]:
         "result": result,
         "choices": choices,
         "comparison": comparison,
+        "nothing_to_compare": nothing_to_compare,
         "stage_names": {s.id: s.name for s in result.funnel.stages},
         "deals_url": lambda **kw: base.url(f"/d/{dataset_id}/deals", **kw),
         "report_html": Markup(_env().get_template("_report_body.html.j2").render(**report)),
