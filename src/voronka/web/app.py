@@ -158,6 +158,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         try:
             yield
         finally:
+            app.state.pull_jobs.close()
             if scheduler is not None:
                 scheduler.stop()
             if live_store is not None:
@@ -218,6 +219,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
     from voronka.web.api_routes import router as api_router
     from voronka.web.pages import router as pages_router
     from voronka.web.pages_funnel import router as funnel_router
+    from voronka.web.pages_pull import pull_jobs_for
+    from voronka.web.pages_pull import router as pull_router
     from voronka.web.pages_team import router as team_router
     from voronka.web.pages_whatif import router as whatif_router
 
@@ -226,6 +229,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.include_router(team_router)
     app.include_router(funnel_router)
     app.include_router(whatif_router)
+    app.include_router(pull_router)
+    app.state.pull_jobs = pull_jobs_for(app)
     if settings.hooks:
         from voronka.live.receivers import HooksConfig
         from voronka.live.receivers import router as hooks_router
