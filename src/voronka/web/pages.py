@@ -155,6 +155,12 @@ def _dashboard_context(request: Request, dataset_id: str) -> dict[str, Any]:
 def dashboard(request: Request, dataset_id: str) -> HTMLResponse:
     name = "_panel.html.j2" if request.headers.get("hx-request") else "dashboard.html.j2"
     key = (dataset_id, name, _params(request).pairs)
+    if name == "dashboard.html.j2" and not _ws(request).has_audit(
+        dataset_id, query_of(_params(request), _lang(request))
+    ):
+        from voronka.web.loading import loading_page
+
+        return loading_page(request, dataset_id)  # at once; the panel follows via htmx
 
     def build() -> HTMLResponse:
         context = _dashboard_context(request, dataset_id)

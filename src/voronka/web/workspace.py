@@ -255,6 +255,15 @@ class Workspace:
             self._remember(self._audits, key, result)
             return result
 
+    def has_audit(self, dataset_id: str, query: Query) -> bool:
+        """Whether the audit of ``query`` is at hand (a page can then show it at once). Read
+        without the engine lock, so it answers while another audit is being computed."""
+        return (dataset_id, query.key()) in self._audits
+
+    def peek(self, key: tuple[object, ...]) -> Any:
+        """What :meth:`memo` keeps under ``key``, or None; without waiting for the engine lock."""
+        return self._pages.get(key)
+
     def deals(
         self, dataset_id: str, query: Query, selection: DealSelection, **page: Any
     ) -> DealPage:
