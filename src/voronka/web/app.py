@@ -219,6 +219,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     from voronka.web.api_routes import router as api_router
     from voronka.web.pages import router as pages_router
     from voronka.web.pages_funnel import router as funnel_router
+    from voronka.web.pages_funnel_form import router as funnel_form_router
     from voronka.web.pages_pull import pull_jobs_for
     from voronka.web.pages_pull import router as pull_router
     from voronka.web.pages_team import router as team_router
@@ -227,6 +228,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.include_router(api_router)
     app.include_router(pages_router)
     app.include_router(team_router)
+    app.include_router(funnel_form_router)
     app.include_router(funnel_router)
     app.include_router(whatif_router)
     app.include_router(pull_router)
