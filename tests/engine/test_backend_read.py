@@ -224,3 +224,12 @@ def test_the_audit_is_the_same_either_way(tmp_path: Path) -> None:
     slow = api.read_inputs(files.events, deals=files.deals, backend_reader=False)
     assert fast.events.rows_rejected == slow.events.rows_rejected >= 2
     assert results[0] == results[1]
+
+
+def test_rows_handed_over_out_of_order_are_put_back_in_file_order() -> None:
+    from voronka.engine.read_checks import _in_file_order
+
+    table = pa.table({"deal_id": ["c", "a", "b"], "_row": pa.array([3, 1, 2], pa.int64())})
+    assert _in_file_order(table).column("deal_id").to_pylist() == ["a", "b", "c"]
+    ordered = table.sort_by("_row")
+    assert _in_file_order(ordered) is ordered

@@ -339,8 +339,8 @@ class Validation:
         issues = [self._records(f"_bad{i} AND _first IS NULL", None, [(i, checks[i])])
                   for i in optional]
         names = ", ".join(ident(n) for n in plan.values)
-        table = con.sql(f"SELECT {names}, _row FROM checked WHERE _first IS NULL"
-                        ).to_arrow_table()
+        table = _in_file_order(con.sql(f"SELECT {names}, _row FROM checked WHERE _first IS NULL"
+                                       ).to_arrow_table())
         return ReadResult(
             file=self.file, table=table, rows_read=rows_read, rejects=rejects,
             column_mapping=mapping, format=self.raw.format, encoding=self.raw.encoding,
@@ -383,6 +383,15 @@ class Validation:
                                             else "")
         raise InputError(message, file=self.file, row=row, column=check.header,
                          expected=EXPECTED[check.reason])
+
+
+def _in_file_order(table: pa.Table) -> pa.Table:
+    """``table`` sorted by ``_row`` when a parallel scan handed its rows over out of order (a
+    linear check; the sort only when needed)."""
+    rows = table.column("_row").to_numpy()
+    if len(rows) < 2 or bool((rows[1:] > rows[:-1]).all()):
+        return table
+    return table.take(pc.sort_indices(table.column("_row")))
 
 
 def _in(values: list[str]) -> str:
