@@ -25,13 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats
 
 from voronka.audit.censored import StepRates, conversion_draws, step_rates
 from voronka.audit.common import Segment
 from voronka.audit.leak_hints import stage_hint
 from voronka.audit.maturity import MaturityReport, build_maturity
-from voronka.audit.stats import benjamini_hochberg, fit_beta_prior
+from voronka.audit.stats import benjamini_hochberg, dist, fit_beta_prior
 from voronka.engine import EventLog, stage_cohorts
 from voronka.funnel import Funnel
 
@@ -158,7 +157,7 @@ def _history_target(monthly: np.ndarray, fallback: float) -> _Target:
     p = 1.0
     if rest_n > 0:
         table = [[int(wx[best]), int(wn[best] - wx[best])], [int(rest_x), int(rest_n - rest_x)]]
-        p = float(stats.fisher_exact(table, alternative="greater").pvalue)
+        p = dist.fisher_exact(table, alternative="greater")
     p = min(1.0, p * int(ok.sum()))
     return _Target(float(shrunk[best]), "history", p, float(wx[best] + a),
                    float(wn[best] - wx[best] + b))
@@ -185,7 +184,7 @@ def _stage_rows(
             continue
         if stage.benchmark is not None and 0 < stage.benchmark < 1:
             ne = max(step.n_effective, 1.0)
-            p = float(stats.binom.cdf(round(conv * ne), round(ne), stage.benchmark))
+            p = dist.binom_cdf(round(conv * ne), round(ne), stage.benchmark)
             target = _Target(stage.benchmark, "benchmark", p)
         else:
             months = monthly[monthly["stage_index"] == k].sort_values("period")

@@ -23,7 +23,7 @@ from voronka.audit.censored import step_rates
 from voronka.audit.maturity import build_maturity
 from voronka.audit.source_rank import shrunk_romi
 from voronka.audit.stats import economics_intervals, wilson_interval
-from voronka.engine import EventLog, deal_counts
+from voronka.engine import EventLog, SpendTotals, deal_counts, spend_key, spend_totals
 
 
 @dataclass(frozen=True)
@@ -83,23 +83,6 @@ class SourceEconomics:
     final_romi: float | None = None
     romi_shrunk: float | None = None
     romi_low: float | None = None
-
-
-def _key(values: pd.Series) -> pd.Series:
-    """Matching key for names across the deals and the spend file: trimmed, case-folded."""
-    return values.map(lambda v: None if v is None or v != v else str(v).strip().casefold())
-
-
-def _spend_frame(spend: pa.Table | pd.DataFrame | None) -> pd.DataFrame | None:
-    if spend is None:
-        return None
-    frame = spend.to_pandas() if isinstance(spend, pa.Table) else spend.copy()
-    if "campaign" not in frame:
-        frame["campaign"] = None
-    frame = frame.astype({"cost": "float64"})
-    frame["source_key"] = _key(frame["source"].astype(object))
-    frame["campaign_key"] = _key(frame["campaign"].astype(object))
-    return frame
 
 
 def _group_figures(counts: pd.DataFrame, keys: list[str], won_index: int) -> pd.DataFrame:
@@ -210,20 +193,20 @@ def _rank(rows: list[SourceEconomics]) -> list[SourceEconomics]:
     return sorted(rows, key=key)
 
 
-def _spend_for(figures: pd.DataFrame, spend: pd.DataFrame | None, keys: list[str]) -> pd.Series:
-    """Spend per group of ``figures`` (NaN where the spend file has no row for it)."""
-    if spend is None:
-        return pd.Series(np.nan, index=figures.index)
-    spend_keys = [f"{k}_key" for k in keys]
-    totals = spend.groupby(spend_keys, dropna=False)["cost"].sum(min_count=1)
-    left = pd.DataFrame({f"{k}_key": _key(figures[k].astype(object)) for k in keys})
-    merged = left.merge(totals.rename("cost").reset_index(), on=spend_keys, how="left")
-    return pd.Series(merged["cost"].to_numpy(dtype=float), index=figures.index)
+def _spend_for(figures: pd.DataFrame, spend: SpendTotals, keys: list[str]) -> pd.Series:
+    """Spend per group of ``figures`` (NaN where the spend file has no row for it), from the
+    engine's totals."""
+    sources = figures["source"].map(spend_key)
+    campaigns = figures["campaign"].map(spend_key) if "campaign" in keys else None
+    costs = [spend.total(s, campaigns.iloc[i] if campaigns is not None else ...)
+             for i, s in enumerate(sources)]
+    return pd.Series([np.nan if c is None else c for c in costs], index=figures.index,
+                     dtype=float)
 
 
 def build_sources(
     log: EventLog,
-    spend: pa.Table | pd.DataFrame | None = None,
+    spend: SpendTotals | pa.Table | pd.DataFrame | None = None,
     *,
     seed: int = 0,
 ) -> tuple[SourceEconomics, ...]:
@@ -243,7 +226,7 @@ def build_sources(
         return ()
     has_amount = "amount" in columns
     stage_ids = funnel.stage_ids[: funnel.won_index + 1]
-    spend_frame = _spend_frame(spend)
+    spend_frame = spend_totals(spend) if spend is not None else None
     counts = deal_counts(log, ["source"])
     counts = counts[counts["source"].notna()]
     figures = _group_figures(counts, ["source"], funnel.won_index)
