@@ -131,7 +131,9 @@ def segment_rows(
 
 
 def _moved(rates: StepRates, k: int) -> int:
-    return int(round(rates.steps[k + 1].n if k + 1 < len(rates.steps) else 0))
+    """Deals of the segment that reached k and then k+1 (the won stage too: its own step has no
+    entry in ``rates``)."""
+    return rates.steps[k].moved
 
 
 def _priced(
