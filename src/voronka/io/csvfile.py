@@ -8,6 +8,7 @@ import csv
 import gzip
 import io
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,10 @@ def sniff_delimiter(text: str) -> str:
     sample = "\n".join(lines[:200])
     best, best_score = ",", (-1.0, 0)
     for delimiter in DELIMITERS:
-        rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        except csv.Error:  # e.g. a 10,000-column header is one field too long for this separator
+            continue
         if not rows:
             continue
         width = len(rows[0])
@@ -189,10 +193,14 @@ def sniff_csv(p: Path, file: str, total: int, *, gzipped: bool) -> Sniffed:
 
 
 def read_csv(
-    p: Path, file: str, total: int, progress: Progress | None, *, gzipped: bool
+    p: Path, file: str, total: int, progress: Progress | None, *, gzipped: bool,
+    columns: Callable[[Sequence[str]], Sequence[str] | None] | None = None,
 ) -> RawTable:
     sniffed = sniff_csv(p, file, total, gzipped=gzipped)
     encoding, delimiter, headers = sniffed.encoding, sniffed.delimiter, sniffed.headers
+    # Only the columns the reader uses (a very wide file: the rest is never converted).
+    keep = list(columns(headers) or ()) if columns is not None else []
+    keep = keep if keep and len(keep) < len(headers) else []
     skip, data, multiline = sniffed.skip, sniffed.data, sniffed.multiline
     arrow_encoding = "utf8" if encoding in {"utf-8", "utf-8-sig"} or data is not None else encoding
 
@@ -223,7 +231,8 @@ def read_csv(
                     delimiter=delimiter, newlines_in_values=newlines_in_values
                 ),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={h: pa.string() for h in headers},
+                    column_types={h: pa.string() for h in (keep or headers)},
+                    include_columns=keep,
                     strings_can_be_null=True,
                     null_values=[""],
                     quoted_strings_can_be_null=True,
@@ -246,7 +255,9 @@ def read_csv(
             table, bad_rows = _read_csv_python(
                 p, gzipped, encoding, delimiter, headers, skip, data
             )
-    table, rows_read = finish_table(table, extra_rows=len(bad_rows))
+            if keep:
+                table = table.select(keep)
+    table, rows_read = finish_table(table, extra_rows=len(bad_rows), drop_empty=not keep)
     return RawTable(
         file=file,
         table=table,

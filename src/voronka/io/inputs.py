@@ -16,6 +16,7 @@ them into ``data_quality.notes`` and the report prints them.
 
 from __future__ import annotations
 
+import gzip
 import os
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +31,7 @@ from voronka.io.crm.profiles import REGISTRY
 from voronka.io.csvfile import MIXED
 from voronka.io.dates import shift_minutes
 from voronka.io.exports import ExportFormat, ExportRead, custom_stages, read_export
-from voronka.io.folder import Peek, peek_table, scan_folder
+from voronka.io.folder import Peek, peek_table, scan_folder, unreadable_reason
 from voronka.io.layouts import (
     DealRowsEvents,
     are_milestones,
@@ -40,6 +41,7 @@ from voronka.io.layouts import (
     one_row_per_deal,
     rename_stage_column,
 )
+from voronka.io.left_out import column_notes, with_unreadable
 from voronka.io.readers import read_deals, read_events, read_spend
 from voronka.io.result import Progress, RawTable, ReadResult
 from voronka.io.snapshots import SnapshotSeries, read_snapshots
@@ -140,7 +142,8 @@ def open_inputs(
         raise UsageError("no input given", expected="an events file, a folder or CRM exports")
     opener = _Opener(column_map or {}, strict, progress, fast)
     if len(items) == 1 and items[0].is_dir():
-        contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None)
+        contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None,
+                               strict=strict)
         if contents.events is not None:
             main = opener.events_file(contents.events, contents.peeks.get(contents.events))
         elif contents.exports:
@@ -150,11 +153,11 @@ def open_inputs(
         else:
             main = opener.events_file(contents.milestones[0], None)
 
-        return opener.finish(
+        return with_unreadable(opener.finish(
             main, kind="folder",
             deals=deals or contents.deals, spend=spend or contents.spend,
             funnel_path=contents.funnel, funnel_given=funnel is not None,
-        )
+        ), contents.unreadable)
     if any(p.is_dir() for p in items):
         raise UsageError(
             "a folder must be the only input",
@@ -348,6 +351,7 @@ class _Opener:
                  if r is not None]
         if any(r.encoding == MIXED for r in reads):
             limitations.append("inputs.note.mixed_encoding")
+        limitations += column_notes(reads)
         return InputSet(
             events=events_read,
             deals=deals_read,
@@ -441,9 +445,14 @@ def _one_time_zone(
 
 
 def _peek(path: Path) -> Peek:
-    """:func:`peek_table`, with a compressed file cut short named as an input error."""
+    """:func:`peek_table`, with a compressed file cut short or a file that cannot be opened
+    named as an input error."""
     try:
         return peek_table(path)
-    except (EOFError, zlib.error) as exc:
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"cannot read the file: {exc} (a truncated .gz file?)",
                          file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"the file cannot be read: {unreadable_reason(exc)}", file=str(path),
+                         expected="a file the user running voronka may read (check its "
+                         "permissions)") from None

@@ -136,7 +136,18 @@ def _read(
             return False
         return True
 
-    raw = load_table(path, progress=progress, choose_sheet=fits)
+    seen: list[str] = []
+
+    def used(headers: Sequence[str]) -> Sequence[str] | None:
+        """The headers the reader uses: canonical ones and the extra columns kept."""
+        seen[:] = headers
+        try:
+            found = match_columns(headers, kind, column_map=column_map, file=file)
+        except InputError:
+            return None  # read it all: the message below names what is missing
+        return [*found.mapping.values(), *kept_extras(found.extras)]
+
+    raw = load_table(path, progress=progress, choose_sheet=fits, columns=used)
     match = match_columns(raw.headers, kind, column_map=column_map, file=file)
     if raw.rows_read == 0:
         raise no_rows(file, kind)
@@ -144,7 +155,9 @@ def _read(
     extras = _extras(raw, match.extras, set(columns))
     table = pa.table({**columns, **extras, "_row": raw.table.column("_row")})
     read = finish(raw, table, checks, match.mapping, strict, MESSAGES, EXPECTED)
-    return replace(read, zones=zones) if zones else read
+    total = max(len(seen), len(raw.headers))
+    used_headers = (*match.mapping.values(), *kept_extras(match.extras))
+    return replace(read, zones=zones, columns_total=total, columns_used=used_headers)
 
 
 def _convert(
@@ -347,15 +360,20 @@ KEEP_COLUMNS: ContextVar[tuple[str, ...]] = ContextVar("KEEP_COLUMNS", default=(
 """Extra columns to keep whatever the cap (the ``--by`` columns of the running audit)."""
 
 
-def extra_columns(headers: Sequence[str], taken: set[str]) -> list[tuple[str, str]]:
-    """``(name, header)`` of the extra columns kept, in file order: the ``--by`` columns of the
-    running audit, then the others up to :data:`MAX_EXTRA_COLUMNS`; a header that is also a
-    canonical name taken gets `` (file)``."""
+def kept_extras(headers: Sequence[str]) -> list[str]:
+    """The extra (not canonical) headers kept, in file order: the ``--by`` ones, then the first
+    up to :data:`MAX_EXTRA_COLUMNS`."""
     wanted = set(KEEP_COLUMNS.get())
     kept = [h for h in headers if h in wanted]
     kept += [h for h in headers if h not in wanted][: max(0, MAX_EXTRA_COLUMNS - len(kept))]
+    return sorted(kept, key=list(headers).index)
+
+
+def extra_columns(headers: Sequence[str], taken: set[str]) -> list[tuple[str, str]]:
+    """``(name, header)`` of the extra columns kept (:func:`kept_extras`); a header that is also a
+    canonical name taken gets `` (file)``."""
     return [(header if header not in taken else f"{header} (file)", header)
-            for header in sorted(kept, key=list(headers).index)]
+            for header in kept_extras(headers)]
 
 
 def _extras(raw: RawTable, headers: Sequence[str], taken: set[str]) -> dict[str, pa.ChunkedArray]:
