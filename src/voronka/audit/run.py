@@ -30,7 +30,7 @@ from voronka.audit.sources import build_sources
 from voronka.audit.statuses import build_statuses
 from voronka.audit.stuck import build_stuck
 from voronka.audit.what_if import leak_what_ifs
-from voronka.engine import EventLog, ReadResult
+from voronka.engine import EventLog, ReadResult, spend_totals
 from voronka.i18n import normalize_language
 
 SECTIONS = (
@@ -107,7 +107,7 @@ def run_audit(
     if "statuses" in wanted:
         parts["statuses"] = statuses
     spend = reads.get("spend")
-    spend_table = spend.table if spend is not None else None
+    spend_table = spend_totals(spend.table) if spend is not None else None  # summed by the engine
     forecast = None
     if "forecast" in wanted:
         forecast = build_forecast(
@@ -140,7 +140,7 @@ def run_audit(
     if "entry_criteria" in wanted:
         parts["entry_criteria"] = build_entry_criteria(log)
     if "key_stage" in wanted:
-        parts["key_stage"] = build_key_stage(log, funnel)
+        parts["key_stage"] = build_key_stage(log, funnel, maturity=maturity)
     if "series" in wanted:
         parts["series"] = build_conversion_series(log, maturity=maturity)
     if "lost_reasons" in wanted:
