@@ -14,8 +14,11 @@ from voronka.audit.what_if import WhatIf
 from voronka.audit.what_if import what_if as _what_if
 from voronka.engine import DealFilter, EventLog, apply_filter
 from voronka.engine.prepare import prepare_inputs
+from voronka.engine.read import read_fast
 from voronka.errors import InputError, UsageError
-from voronka.funnel import Funnel, choose_template, infer_funnel, load_funnel
+from voronka.funnel import Funnel, choose_template, infer_funnel
+from voronka.i18n import note
+from voronka.io.exports.pipeline_file import read_funnel_file
 from voronka.io.inputs import InputSet, open_inputs
 from voronka.io.readers import KEEP_COLUMNS
 from voronka.io.result import ReadResult
@@ -39,12 +42,16 @@ def read_inputs(
     strict: bool = False,
     progress: Progress | None = None,
     funnel: PathLike | None = None,
+    backend_reader: bool = True,
 ) -> Inputs:
     """Read the inputs (lenient unless ``strict``): an events file, a folder, or one or more CRM
     exports (see :func:`voronka.io.inputs.open_inputs`; ``funnel``: the funnel file the user
-    gave, so that none is looked for in a folder)."""
+    gave, so that none is looked for in a folder). Events and deals files that DuckDB can read
+    with the readers' exact result are read and validated by DuckDB
+    (:mod:`voronka.engine.read`) unless ``backend_reader`` is False."""
     return open_inputs(events, deals=deals, spend=spend, funnel=funnel, column_map=column_map,
-                       strict=strict, progress=progress)
+                       strict=strict, progress=progress,
+                       fast=read_fast if backend_reader else None)
 
 
 def _given_path(funnel: Funnel | PathLike | None) -> PathLike | None:
@@ -67,12 +74,39 @@ def resolve_funnel(
     which)."""
     if isinstance(funnel, Funnel):
         return funnel
-    if funnel is not None:
-        return load_funnel(funnel)
+    if funnel is not None:  # a funnel file (TOML) or the CRM's stage list (JSON)
+        return read_funnel_file(funnel, log.stage_name_counts)
     template = choose_template(log.stage_name_counts()) if templates else None
     if template is not None:
         return template
     return infer_funnel(log.stage_name_stats())
+
+
+def order_notes(log: EventLog, notes: Sequence[str] = ()) -> tuple[str, ...]:
+    """When the funnel's order was inferred from the data: the order used and how far the data
+    bears it out — deals that entered two or more open stages, and how many of them move against
+    the order (a backward move). A snapshot (one stage per deal) cannot check it: the note says
+    so and how to give the real order (the CRM's stage list, ``--funnel``)."""
+    funnel = log.funnel
+    if funnel is None or funnel.origin != "inferred" or funnel.won_index < 2:
+        return ()  # one open stage before the won one: there is no order to infer
+    order = " → ".join(s.name for s in funnel.line)
+    stages = log.deal_stages()
+    line = stages.filter(stages.stage_index >= 0)
+    per = line.group_by("deal_id").agg(
+        open=(line.stage_index < funnel.won_index).cast("int64").sum(),
+        back=line.n_backward.sum(),
+    )
+    counts = log.frame(per.aggregate(checked=(per.open > 1).cast("int64").sum(),
+                                     against=(per.back > 0).cast("int64").sum())).iloc[0]
+    checked, against = int(counts["checked"] or 0), int(counts["against"] or 0)
+    if checked == 0:
+        if "exports.limit.stage_order_unknown" in notes:
+            return (note("inputs2.order_unchecked_export", order=order),)
+        return (note("inputs2.order_unchecked", order=order),)
+    share = f"{100 * against / checked:.1f} %"
+    return (note("inputs2.order_inferred", order=order, against=against, checked=checked,
+                 share=share),)
 
 
 def _parse_as_of(as_of: datetime | date | str | None) -> datetime | None:
@@ -206,7 +240,7 @@ def audit(
         inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
         log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                                backend=backend)
-        reads, notes = inputs.reads, inputs.limitations
+        reads, notes = inputs.reads, (*inputs.limitations, *order_notes(log, inputs.limitations))
     return audit_log(
         log, reads, notes=notes, flt=deal_filter(created_from, created_to, where), by=by,
         plan=plan, plan_revenue=plan_revenue, plan_from=plan_from, plan_until=plan_until,

@@ -19,7 +19,7 @@ from rich.markup import escape
 from voronka.errors import InputError, UsageError
 from voronka.i18n import normalize_language, t
 from voronka.outputs import catch_interrupts, interrupted, read_name_list, write_output
-from voronka.text_safety import safe_text
+from voronka.text_safety import json_text, safe_text
 
 app = typer.Typer(
     name="voronka",
@@ -141,7 +141,7 @@ def audit_command(
         help="The events file (or a folder, or CRM exports).", show_default=False)] = None,
     deals: Annotated[str | None, typer.Option("--deals", help="Deals file (one row a deal).")] = None,
     spend: Annotated[str | None, typer.Option("--spend", help="Ad-spend file.")] = None,
-    funnel: Annotated[Path | None, typer.Option("--funnel", help="Funnel file (TOML).")] = None,
+    funnel: Annotated[Path | None, typer.Option("--funnel", help="Funnel file (TOML), or the CRM's stage list (JSON of its API).")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The moment the data describes.")] = None,
     by: Annotated[list[str] | None, typer.Option("--by", help="Breakdown column (repeat).")] = None,
     plan: Annotated[float | None, typer.Option("--plan", help="Won deals wanted.")] = None,
@@ -232,14 +232,14 @@ def demo_command(
 def lint_stages_command(
     names: Annotated[list[str] | None, typer.Argument(help="Stage names to judge.")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="A file with one name per line.")] = None,
-    funnel: Annotated[Path | None, typer.Option("--funnel", help="Judge a funnel file's stages.")] = None,
+    funnel: Annotated[Path | None, typer.Option(
+        "--funnel", help="Judge a funnel file's stages (TOML, or the CRM's stage list in JSON)."
+    )] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Judge stage names: a result ("Встреча назначена") or a process ("Думают"), with a rename."""
-    import json
-
-    from voronka.funnel import load_funnel
+    from voronka.io.exports.pipeline_file import read_funnel_file
     from voronka.lang import lint_stage_names
     from voronka.lang.render import render_lint_text
 
@@ -248,14 +248,14 @@ def lint_stages_command(
     all_names = list(names or [])
     if file is not None:
         all_names += read_name_list(file)
-    loaded = load_funnel(funnel) if funnel is not None else None
+    loaded = read_funnel_file(funnel) if funnel is not None else None
     if not all_names and loaded is None:
         raise UsageError("no stage names given", expected="names, --file F or --funnel F")
     language = _lang_of(lang)
     verdicts = lint_stage_names(all_names, funnel=cast(Any, loaded))  # each name's language is detected
     if fmt == "json":
         payload = [v.to_dict(language) for v in verdicts]
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_text(payload, indent=2) + "\n")
     else:
         console = Console()
         text = render_lint_text(verdicts, language, width=console.width, color=console.is_terminal)

@@ -41,6 +41,21 @@ def safe_text(text: Any, *, multiline: bool = False) -> str:
     return pattern.sub(_shown, value) if pattern.search(value) else value
 
 
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}]")
+
+
+def json_text(value: Any, **kwargs: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, **kwargs)`` with DEL, the C1 controls and the bidi
+    marks written as ``\\uXXXX`` escapes too: JSON allows them raw, but a terminal obeys them
+    (``\\x9b`` starts an escape sequence, ``\\u202e`` reverses what follows). Only these
+    characters are escaped (C0 controls already are); other text stays readable (Cyrillic …).
+    A JSON parser reads the same value back."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, **kwargs)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def is_safe(text: str, *, multiline: bool = True) -> bool:
     """Whether ``text`` holds no character :func:`safe_text` would replace."""
     return (_UNSAFE if multiline else _UNSAFE_LINE).search(text) is None

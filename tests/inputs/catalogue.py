@@ -9,40 +9,16 @@ planted. ``test_catalogue.py`` runs every case through the command line.
 from __future__ import annotations
 
 import gzip
-import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from catalogue_b import CASES_B
+from catalogue_case import Build, Case
 from inputs_world import FUNNEL, World, make_world, write_rows
-
-Build = Callable[[Path], list[str]]
-
-
-@dataclass(frozen=True)
-class Case:
-    """One hostile input.
-
-    Attributes:
-        id: a short name.
-        build: writes the files into a folder and returns the command line (after ``voronka``).
-        code: the exit status expected (0 or 2; 130 for an interruption).
-        says: fragments the message must hold (stderr for an error; the JSON text when 0).
-        issues: data-quality issue kind → count expected (exit 0 only).
-        rejected: input file name → rows rejected expected (exit 0 only).
-    """
-
-    id: str
-    build: Build
-    code: int
-    says: tuple[str, ...] = ()
-    issues: dict[str, int] = field(default_factory=dict)
-    rejected: dict[str, int] = field(default_factory=dict)
-
 
 _WORLD = make_world(n=40, seed=3)
 
@@ -398,9 +374,4 @@ CASES: list[Case] = [
     Case("demo-dir-is-file", _make_dir_file, 2, ("taken",)),
 ]
 
-if os.geteuid() != 0:  # root reads any file, so the case only means something for a user
-    def _unreadable(folder: Path) -> list[str]:
-        p = world().write(folder)
-        p["deals"].chmod(0)
-        return ["audit", str(folder), "--lang", "en"]
-    CASES.append(Case("unreadable-in-folder", _unreadable, 2, ("deals.csv",)))
+CASES += CASES_B

@@ -7,17 +7,11 @@ screen), a C1 control or a right-to-left override reaches every printed output o
 
 from __future__ import annotations
 
-import csv
 import re
-from pathlib import Path
 
-import pytest
-
-from voronka.cli import main
 from voronka.text_safety import excerpt, safe_text
 
 EVIL = "Won\x1b]0;PWNED\x07\x1b[2J\u202eevil\x9b31m\x00"
-DATA = EVIL.rstrip("\x00")  # a NUL byte makes the file binary, refused before any name is read
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -33,49 +27,5 @@ def test_safe_text_shows_every_control_character() -> None:
     assert len(excerpt("z" * 500)) == 40 and not RAW.search(excerpt(EVIL * 3))
 
 
-def _events(path: Path) -> Path:
-    rows = []
-    for i in range(40):
-        rows.append((f"d{i}", "Lead", f"2025-01-{1 + i % 20:02d}"))
-        if i % 2 == 0:
-            rows.append((f"d{i}", "Meeting\x1b[2J", f"2025-02-{1 + i % 20:02d}"))
-        if i % 4 == 0:
-            rows.append((f"d{i}", DATA, f"2025-03-{1 + i % 20:02d}"))
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["deal_id", "stage", "entered_at"])
-        w.writerows(rows)
-    return path
-
-
-@pytest.mark.parametrize("fmt", ["text", "md"])
-def test_the_report_shows_no_raw_control_character(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
-) -> None:
-    events = _events(tmp_path / "events.csv")
-    args = ["audit", str(events), "--lang", "en", "--format", fmt]
-    if fmt != "text":
-        args += ["-o", "-"]
-    assert main(args) == 0
-    out = capsys.readouterr()
-    assert not RAW.search(out.out), repr(RAW.search(out.out))
-    assert not RAW.search(out.err)
-    assert "\\x1b" in out.out  # the name is there, visibly
-
-
-def test_an_error_naming_a_hostile_file_shows_no_raw_control_character(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    bad = tmp_path / "ev\x1b]0;PWNED\x07\u202e.csv"
-    bad.write_text("deal_id,stage\n1,A\x1b[2J\n", encoding="utf-8")
-    assert main(["audit", str(bad), "--lang", "en"]) == 2
-    err = capsys.readouterr().err
-    assert not RAW.search(err)
-    assert "\\x1b" in err
-
-
-def test_lint_stages_shows_no_raw_control_character(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["lint-stages", "Думают\x1b]0;x\x07", "Meeting\u202e", "--lang", "ru"]) == 0
-    out = capsys.readouterr().out
-    assert not RAW.search(out)
-    assert "\\x1b" in out and "\\u202e" in out
+# The report (text, Markdown), an error naming a hostile file and lint-stages (text and JSON) are
+# rows of the hostile-input catalogue: tests/inputs/catalogue_b.py (``escape-codes-*``).

@@ -8,8 +8,7 @@ the per-deal tables stay private to the engine.
 """
 
 from voronka.engine.asof import undated_closings
-from voronka.engine.cohorts import deal_counts, lead_volume, stage_cohorts, stage_horizons
-from voronka.engine.cubes import cohort_cube
+from voronka.engine.cohorts import cohort_cube, stage_cohorts, stage_horizons
 from voronka.engine.drill import (
     MAX_PAGE,
     DealFilter,
@@ -44,11 +43,17 @@ from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
 from voronka.engine.moments import MomentSpec, MomentState, moment_state, moment_states
 from voronka.engine.outcomes import lost_reason_counts, step_outcomes, stratified_cohorts
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
+from voronka.engine.spend import SpendTotals, spend_key, spend_totals
 from voronka.engine.summary import LOST_INDEX
+from voronka.engine.team import closed_strata, open_cells_by, won_by
+from voronka.engine.volumes import deal_counts, lead_volume
 from voronka.io import describe_reject
 from voronka.io.result import ReadResult
 
 __all__ = [
+    "SpendTotals",
+    "spend_key",
+    "spend_totals",
     "MAX_PAGE",
     "DealFilter",
     "DealPage",
@@ -96,4 +101,7 @@ __all__ = [
     "won_between",
     "won_between_many",
     "worst_stuck",
+    "closed_strata",
+    "open_cells_by",
+    "won_by",
 ]

@@ -18,7 +18,8 @@ nothing else fits): a folder handed over may point anywhere on the machine.
 
 A funnel file is a ``*.toml``: ``funnel.toml`` (or ``воронка.toml``) when there is one, else the
 only TOML file. Two files of the same role, exports of different CRMs, or several TOML files none
-of which is named ``funnel`` are ambiguous: an :class:`~voronka.errors.InputError` lists what was
+of which is named ``funnel`` are ambiguous (without a TOML file, the one ``*.json`` that is the
+CRM's stage list as its API returns it gives the funnel: :mod:`voronka.io.exports.pipeline_file`): an :class:`~voronka.errors.InputError` lists what was
 found. So is a folder with neither an events file nor a CRM export. Several exports of one CRM
 are a series of snapshots (:mod:`voronka.io.snapshots`).
 """
@@ -43,7 +44,7 @@ from voronka.io.layouts.columns import could_be_deal_rows
 from voronka.io.raw import detect_encoding, read_raw, sniff_delimiter
 from voronka.io.result import RawTable
 
-Role = Literal["events", "deals", "spend", "export", "unknown", "outside"]
+Role = Literal["events", "deals", "spend", "export", "unknown", "outside", "unreadable"]
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".gz")
 """File endings of the tables a folder may hold."""
@@ -96,8 +97,10 @@ class FolderContents:
         exports: CRM deal exports (several: snapshots of one CRM).
         milestones: without events and exports, the tables of deals: one (a table with one row
             per deal, :mod:`voronka.io.layouts`) or several (one table per funnel step).
-        roles: every table file looked at and the role found for it (``unknown``: not used).
+        roles: every table file looked at and the role found for it (``unknown``: not used;
+            ``unreadable``: the system refused to open it, e.g. no permission).
         peeks: the files read to judge them (reused so that nothing is read twice).
+        unreadable: the table files that could not be opened and why (left out, reported).
     """
 
     folder: Path
@@ -109,6 +112,12 @@ class FolderContents:
     milestones: tuple[Path, ...] = ()
     roles: Mapping[Path, Role] = field(default_factory=dict)
     peeks: Mapping[Path, Peek] = field(default_factory=dict)
+    unreadable: tuple[tuple[Path, str], ...] = ()
+
+
+def unreadable_reason(exc: OSError) -> str:
+    """``permission denied`` … : why a file cannot be opened, in a few words (no path)."""
+    return (exc.strerror or type(exc).__name__).lower()
 
 
 def peek_table(path: str | os.PathLike[str]) -> Peek:
@@ -186,6 +195,15 @@ def role_by_content(peek: Peek) -> Role:
     return "unknown"
 
 
+def _stage_list(jsons: Sequence[Path]) -> Path | None:
+    """Without a funnel file: the one JSON file of the folder that is a CRM's stage list
+    (:mod:`voronka.io.exports.pipeline_file`), which gives the pipeline's real order."""
+    from voronka.io.exports.pipeline_file import is_pipeline_file
+
+    found = [p for p in jsons if is_pipeline_file(p)]
+    return found[0] if len(found) == 1 else None
+
+
 def _funnel_file(folder: Path, tomls: Sequence[Path]) -> Path | None:
     if not tomls:
         return None
@@ -205,7 +223,8 @@ def _funnel_file(folder: Path, tomls: Sequence[Path]) -> Path | None:
 
 
 def scan_folder(
-    folder: str | os.PathLike[str], *, need_funnel: bool = True, need_deals: bool = True
+    folder: str | os.PathLike[str], *, need_funnel: bool = True, need_deals: bool = True,
+    strict: bool = False,
 ) -> FolderContents:
     """Find the events, deals, spend, funnel files and CRM exports of ``folder``.
 
@@ -218,6 +237,8 @@ def scan_folder(
         folder: the folder.
         need_funnel: look for a funnel file (False when the user gave ``--funnel``).
         need_deals: look for a deals file (False when the user gave ``--deals``).
+        strict: a table file that cannot be opened (no permission …) stops the run; otherwise it
+            is left out and listed in :attr:`FolderContents.unreadable`.
 
     Raises:
         InputError: the folder is missing, holds two files of one role, exports of different CRMs,
@@ -229,11 +250,25 @@ def scan_folder(
     files, outside = _entries(root)
     tables = [p for p in files if p.name.lower().endswith(TABLE_SUFFIXES)]
     tomls = [p for p in files if p.suffix.lower() == ".toml"]
+    stage_lists = [p for p in files if p.suffix.lower() == ".json"]
     roles: dict[Path, Role] = dict.fromkeys(outside, "outside")
     peeks: dict[Path, Peek] = {}
+    unreadable: list[tuple[Path, str]] = []
     for path in tables:
         try:
             peek = peek_table(path)
+        except gzip.BadGzipFile:
+            roles[path] = "unknown"
+            continue
+        except OSError as exc:
+            if strict:
+                raise InputError(f"the file cannot be read: {unreadable_reason(exc)}",
+                                 file=str(path), expected="a file the user running voronka may "
+                                 "read (check its permissions), or move it out of the folder"
+                                 ) from None
+            roles[path] = "unreadable"
+            unreadable.append((path, unreadable_reason(exc)))
+            continue
         except InputError:
             roles[path] = "unknown"
             continue
@@ -280,11 +315,12 @@ def scan_folder(
         events=_first(found.get("events")),
         deals=_first(found.get("deals")) if need_deals and not milestones else None,
         spend=_first(found.get("spend")),
-        funnel=_funnel_file(root, tomls) if need_funnel else None,
+        funnel=(_funnel_file(root, tomls) or _stage_list(stage_lists)) if need_funnel else None,
         exports=exports,
         milestones=milestones,
         roles=roles,
         peeks=peeks,
+        unreadable=tuple(unreadable),
     )
 
 
@@ -316,7 +352,8 @@ def describe_roles(roles: Mapping[Path, Role], tomls: Sequence[Path] = ()) -> st
     from voronka.text_safety import safe_text
 
     shown = {"unknown": "not a table voronka knows", "export": "CRM export",
-             "outside": "a link to a file outside the folder: not followed"}
+             "outside": "a link to a file outside the folder: not followed",
+             "unreadable": "cannot be read: no permission or a system error"}
     parts = [f"{safe_text(p.name)} ({shown.get(r, r)})" for p, r in roles.items()]
     parts += [f"{safe_text(p.name)} (TOML)" for p in tomls]
     return ", ".join(parts) or "no table files"

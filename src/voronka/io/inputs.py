@@ -16,6 +16,7 @@ them into ``data_quality.notes`` and the report prints them.
 
 from __future__ import annotations
 
+import gzip
 import os
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +31,7 @@ from voronka.io.crm.profiles import REGISTRY
 from voronka.io.csvfile import MIXED
 from voronka.io.dates import shift_minutes
 from voronka.io.exports import ExportFormat, ExportRead, custom_stages, read_export
-from voronka.io.folder import Peek, peek_table, scan_folder
+from voronka.io.folder import Peek, peek_table, scan_folder, unreadable_reason
 from voronka.io.layouts import (
     DealRowsEvents,
     are_milestones,
@@ -40,6 +41,7 @@ from voronka.io.layouts import (
     one_row_per_deal,
     rename_stage_column,
 )
+from voronka.io.left_out import column_notes, with_unreadable
 from voronka.io.readers import read_deals, read_events, read_spend
 from voronka.io.result import Progress, RawTable, ReadResult
 from voronka.io.snapshots import SnapshotSeries, read_snapshots
@@ -50,6 +52,10 @@ FileProgress = Callable[[str, int, int], None]
 """``progress(file, done_bytes, total_bytes)``, called while files are read."""
 
 PathLike = str | os.PathLike[str]
+
+FastReader = Callable[..., ReadResult | None]
+"""``fast(path, kind, column_map=…, strict=…, progress=…)``: the file read by the engine's
+backend (``voronka.engine.read.read_fast``), or None when the Python readers must read it."""
 
 SNAPSHOT_LIMITS = (
     "exports.limit.snapshot",
@@ -113,6 +119,7 @@ def open_inputs(
     column_map: Mapping[str, str] | None = None,
     strict: bool = False,
     progress: FileProgress | None = None,
+    fast: FastReader | None = None,
 ) -> InputSet:
     """Read what the user gave: an events file, a folder, or one or more CRM exports.
 
@@ -124,6 +131,7 @@ def open_inputs(
         column_map: ``--map`` entries.
         strict: stop at the first bad row.
         progress: ``progress(file, done_bytes, total_bytes)`` while reading.
+        fast: a reader tried first for an events file and a deals file (:data:`FastReader`).
 
     Raises:
         UsageError: several inputs that are not exports of one CRM, or a folder among several.
@@ -132,9 +140,10 @@ def open_inputs(
     items = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
     if not items:
         raise UsageError("no input given", expected="an events file, a folder or CRM exports")
-    opener = _Opener(column_map or {}, strict, progress)
+    opener = _Opener(column_map or {}, strict, progress, fast)
     if len(items) == 1 and items[0].is_dir():
-        contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None)
+        contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None,
+                               strict=strict)
         if contents.events is not None:
             main = opener.events_file(contents.events, contents.peeks.get(contents.events))
         elif contents.exports:
@@ -144,11 +153,11 @@ def open_inputs(
         else:
             main = opener.events_file(contents.milestones[0], None)
 
-        return opener.finish(
+        return with_unreadable(opener.finish(
             main, kind="folder",
             deals=deals or contents.deals, spend=spend or contents.spend,
             funnel_path=contents.funnel, funnel_given=funnel is not None,
-        )
+        ), contents.unreadable)
     if any(p.is_dir() for p in items):
         raise UsageError(
             "a folder must be the only input",
@@ -195,11 +204,24 @@ class _Opener:
     """Reads files with the options of one run."""
 
     def __init__(
-        self, column_map: Mapping[str, str], strict: bool, progress: FileProgress | None
+        self, column_map: Mapping[str, str], strict: bool, progress: FileProgress | None,
+        fast: FastReader | None = None,
     ) -> None:
         self.column_map = dict(column_map)
         self.strict = strict
         self.progress = progress
+        self.fast = fast
+
+    def read(self, path: PathLike, kind: str) -> ReadResult:
+        """An events or deals file: by the fast reader when it takes it, else in Python."""
+        if self.fast is not None:
+            read = self.fast(path, kind, column_map=self.column_map, strict=self.strict,
+                             progress=self.bar(path))
+            if read is not None:
+                return read
+        reader = read_events if kind == "events" else read_deals
+        return reader(path, column_map=self.column_map, strict=self.strict,
+                      progress=self.bar(path))
 
     def bar(self, path: PathLike) -> Progress | None:
         if self.progress is None:
@@ -211,8 +233,7 @@ class _Opener:
         """An events file; or a table with one row per deal (the snapshot shape, stage-dated
         columns, the wide layout: :mod:`voronka.io.layouts`), said in the notes."""
         try:
-            events = read_events(path, column_map=self.column_map, strict=self.strict,
-                                 progress=self.bar(path))
+            events = self.read(path, "events")
         except InputError as exc:
             if exc.column not in ("stage", "entered_at") or exc.row is not None:
                 raise
@@ -310,8 +331,7 @@ class _Opener:
         funnel_given: bool,
     ) -> InputSet:
         kw = {"column_map": self.column_map, "strict": self.strict}
-        deals_read = (read_deals(deals, progress=self.bar(deals), **kw)  # type: ignore[arg-type]
-                      if deals is not None else main.deals)
+        deals_read = self.read(deals, "deals") if deals is not None else main.deals
         spend_read = (read_spend(spend, progress=self.bar(spend), **kw)  # type: ignore[arg-type]
                       if spend is not None else None)
         limitations = list(main.limitations)
@@ -331,6 +351,7 @@ class _Opener:
                  if r is not None]
         if any(r.encoding == MIXED for r in reads):
             limitations.append("inputs.note.mixed_encoding")
+        limitations += column_notes(reads)
         return InputSet(
             events=events_read,
             deals=deals_read,
@@ -424,9 +445,14 @@ def _one_time_zone(
 
 
 def _peek(path: Path) -> Peek:
-    """:func:`peek_table`, with a compressed file cut short named as an input error."""
+    """:func:`peek_table`, with a compressed file cut short or a file that cannot be opened
+    named as an input error."""
     try:
         return peek_table(path)
-    except (EOFError, zlib.error) as exc:
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"cannot read the file: {exc} (a truncated .gz file?)",
                          file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"the file cannot be read: {unreadable_reason(exc)}", file=str(path),
+                         expected="a file the user running voronka may read (check its "
+                         "permissions)") from None

@@ -86,6 +86,9 @@ class ReadResult:
             the field was nulled, the row kept.
         zones: date column → the UTC offset (minutes) most of its values were written with,
             for columns where some were (their values are converted to UTC).
+        columns_total: the file's columns (None when not counted); with ``columns_used``, the
+            headers read (canonical and kept extra columns), says how many were left out
+            (a very wide file: :data:`voronka.io.readers.MAX_EXTRA_COLUMNS`).
         reject_totals: rejected rows per reason when ``rejects`` holds only examples (a table
             read and validated by the engine's backend, ``format`` ``"table"``); None when
             ``rejects`` has one record per rejected row.
@@ -102,6 +105,8 @@ class ReadResult:
     field_issues: pa.Table = field(default_factory=REJECTS_SCHEMA.empty_table)
     zones: Mapping[str, float] = field(default_factory=dict)
     reject_totals: Mapping[str, int] | None = None
+    columns_total: int | None = None
+    columns_used: tuple[str, ...] = ()
 
     @property
     def rows_used(self) -> int:

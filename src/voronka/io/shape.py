@@ -22,14 +22,18 @@ def dedupe_headers(headers: Sequence[str]) -> list[str]:
     return out
 
 
-def finish_table(table: pa.Table, *, extra_rows: int = 0) -> tuple[pa.Table, int]:
+def finish_table(
+    table: pa.Table, *, extra_rows: int = 0, drop_empty: bool = True
+) -> tuple[pa.Table, int]:
     """Add ``_row`` and drop wholly empty rows (they are not data and are not counted).
 
     ``extra_rows`` are placeholder rows (bad lines) that count as read though they are dropped.
+    ``drop_empty=False`` keeps them: a table read with only some of its columns cannot tell an
+    empty row from one whose cells are all in the columns left out, so every row counts.
     """
     n = table.num_rows
     table = table.append_column("_row", pa.array(np.arange(1, n + 1, dtype=np.int64)))
-    if n == 0 or table.num_columns == 1:
+    if n == 0 or table.num_columns == 1 or not drop_empty:
         return table, n
     # Null bitmaps only: cheap on millions of rows (a cell of spaces makes a row non-empty).
     empty = None
