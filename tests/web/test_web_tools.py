@@ -112,3 +112,31 @@ def test_the_russian_web_pages_have_no_english_words(client, demo_id, demo_folde
         if left:
             english[path] = left
     assert english == {}, english
+
+
+def test_the_loading_page_does_not_wait_for_another_requests_audit(client, demo_id) -> None:
+    """While another request holds the engine (an audit being computed), a page of a new filter
+    still comes back with its loading section: it is answered before the engine is released."""
+    import threading
+
+    ws = client.app.state.workspace
+    first = client.get(f"/d/{demo_id}", params={"from": "2025-05-01", "lang": "ru"})
+    assert 'id="panel-loading"' in first.text  # the dataset is loaded, its filter choices kept
+    held, release, released = threading.Event(), threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with ws.lock:
+            held.set()
+            release.wait(120)
+        released.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(30)
+    try:
+        shell = client.get(f"/d/{demo_id}", params={"from": "2025-06-01", "lang": "ru"})
+        answered_while_held = not released.is_set()
+    finally:
+        release.set()
+        holder.join()
+    assert answered_while_held and 'id="panel-loading"' in shell.text
