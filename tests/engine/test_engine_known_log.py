@@ -5,7 +5,8 @@ Funnel: new(0) → qualified(1) → meeting(2) → proposal(3) → won(4); "Clos
 * A: new 1/1 09:00, qualified 1/2, proposal 1/5 (skips meeting), won 1/8. created 1/1 10:00, so
   its first event is before creation. Duplicated in the deals table (second row ignored).
 * B: new 1/1, meeting 1/3 (skips qualified), qualified 1/4 (backward), meeting 1/6, lost 1/7.
-* C: new 1/2 twice (a duplicate), "Thinking it over" 1/3 (unknown), qualified 1/10; status won.
+* C: new 1/2 twice (a duplicate), "Thinking it over" 1/3 (unknown), qualified 1/10; status won
+  (won without an event of the won stage).
 * D: new 1/3; status lost.
 * E: new 1/9 09:00, qualified 1/9 21:00; open.
 * F: only in the deals table. G: only a lost event 1/4, not in the deals table.
@@ -177,7 +178,12 @@ def test_quality_counts_by_hand(log: EventLog) -> None:
     assert (q.deal_without_events.count, q.deal_without_events.examples) == (1, ("F",))
     assert (q.event_without_deal.count, q.event_without_deal.examples) == (1, ("G",))
     assert (q.duplicate_deal.count, q.duplicate_deal.examples) == (1, ("7",))
-    assert [i.excluded for i in q.issues] == [True, True, False, False, False, False, True]
+    # C is won by its status but its events stop at qualified: won counts it, reached[won] not.
+    assert (q.won_without_won_stage.count, q.won_without_won_stage.examples) == (1, ("C",))
+    won = int(log.outcomes()["won"].iloc[0])
+    reached_won = int(log.reach().set_index("stage_id").loc["won", "reached"])
+    assert won - reached_won == q.won_without_won_stage.count
+    assert [i.excluded for i in q.issues] == [True, True, False, False, False, False, True, False]
 
 
 def test_open_deal_days_in_stage(log: EventLog) -> None:

@@ -64,6 +64,9 @@ class QualityCounts:
             the funnel).
         event_without_deal: flagged: a deal with events but absent from the deals table.
         duplicate_deal: excluded: a deals-table row repeating an earlier row's ``deal_id``.
+        won_without_won_stage: flagged: a deal won by its status whose events never reach the
+            won stage (it counts as won, but not in the won stage's "reached": the two numbers
+            differ by exactly this count).
     """
 
     events_read: int
@@ -77,6 +80,9 @@ class QualityCounts:
     deal_without_events: QualityIssueCount
     event_without_deal: QualityIssueCount
     duplicate_deal: QualityIssueCount
+    won_without_won_stage: QualityIssueCount = QualityIssueCount(
+        "won_without_won_stage", 0, (), "deals", "events", False
+    )
 
     @property
     def events_rejected(self) -> int:
@@ -101,6 +107,7 @@ class QualityCounts:
             self.deal_without_events,
             self.event_without_deal,
             self.duplicate_deal,
+            self.won_without_won_stage,
         )
 
 
@@ -211,6 +218,7 @@ def compute_quality(log: EventLog) -> QualityCounts:
         )
 
     return QualityCounts(
+        won_without_won_stage=_won_without_won_stage(log),
         events_read=log.events_rows,
         events_used=usable,
         deals_read=log.deals_rows,
@@ -222,6 +230,21 @@ def compute_quality(log: EventLog) -> QualityCounts:
         deal_without_events=without_events,
         event_without_deal=without_deal,
         duplicate_deal=duplicate_deal,
+    )
+
+
+def _won_without_won_stage(log: EventLog) -> QualityIssueCount:
+    """Deals won by their status whose events never reach the won stage."""
+    table = log.deal_summary()
+    won_index = len(log.require_funnel().line) - 1
+    found = table.filter(
+        (table.outcome == "won")
+        & (table.max_stage_index.isnull() | (table.max_stage_index < won_index))
+    )
+    count = int(scalar(log.backend, found.count()))
+    return QualityIssueCount(
+        "won_without_won_stage", count, _examples(log, found.deal_id) if count else (),
+        "deals", "events", False,
     )
 
 
