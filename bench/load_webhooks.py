@@ -7,10 +7,11 @@ flight), the four CRMs' documented bodies in turn, every ``--dup-every``-th one 
 earlier one (a CRM's retry). Then it stops the server cleanly, opens the store and checks that
 every acknowledged (2xx) event is stored, exactly once, and nothing else.
 
-    .venv/bin/python bench/load_webhooks.py                    # 200/s for 60 s
-    .venv/bin/python bench/load_webhooks.py --rate 50 --seconds 5 --no-readme
+    .venv/bin/python bench/load_webhooks.py --readme           # 200/s for 60 s, table → README
+    .venv/bin/python bench/load_webhooks.py --rate 50 --seconds 5
 
-Prints the numbers and writes them into bench/README.md (section "Webhook receivers").
+Prints the table and one summary line (``RESULT ...``); with ``--readme`` also writes the table
+into bench/README.md (section "Webhook receivers"). Exits 1 when an acknowledged event was lost.
 """
 
 from __future__ import annotations
@@ -235,7 +236,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--dup-every", type=int, default=20)
-    ap.add_argument("--no-readme", action="store_true")
+    ap.add_argument("--readme", action="store_true",
+                    help="write the table into bench/README.md (section 'Webhook receivers')")
+    ap.add_argument("--http", default="auto", help="uvicorn's HTTP parser: auto, h11, httptools")
+    ap.add_argument("--loop", default="auto", help="uvicorn's event loop: auto, asyncio, uvloop")
     args = ap.parse_args()
     if args.rate * args.seconds > 100_000:
         sys.exit("bounded: at most 100,000 requests a run")
@@ -249,7 +253,7 @@ def main() -> None:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "voronka.live.app:app_from_env",
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-             "--no-access-log"], env=env)
+             "--no-access-log", "--http", args.http, "--loop", args.loop], env=env)
         try:
             deadline = time.monotonic() + 120
             while True:
@@ -309,9 +313,15 @@ def main() -> None:
     width = max(map(len, rows))
     for k, v in rows.items():
         print(f"{k:<{width}}  {v}")
+    print(f"RESULT webhooks {args.rate:g}/s x {args.seconds:g} s: "
+          f"{n_ok}/{result['total']} acknowledged, sustained "
+          f"{n_ok / result['elapsed']:.0f}/s, lost {len(lost)}, "  # type: ignore[operator]
+          f"p99 ack {pct(ms, .99):.0f} ms from due / {pct(sv, .99):.0f} ms from send, "
+          f"server CPU {1000 * server_cpu / max(1, len(lat)):.2f} ms/request, "
+          f"load {load_before[0]:.1f}->{load_after[0]:.1f}")
     if lost:
         print("LOST:", sorted(lost)[:10])
-    if not args.no_readme:
+    if args.readme:
         write_readme(rows)
     if lost:
         sys.exit(1)

@@ -21,6 +21,15 @@ from voronka.audit.key_stage import build_key_stage
 from voronka.engine import EventLog
 
 
+def truth_p_won(world: World, k: int) -> float:
+    """The generator's P(won | reached stage k): the product of the base conversions from k on
+    (the swings and drifts are symmetric on the logit scale around them)."""
+    p = 1.0
+    for c in world.conversion[k:]:
+        p *= c
+    return p
+
+
 def run(n_worlds: int = 21) -> None:
     t0 = time.time()
     found = close = 0
@@ -35,7 +44,10 @@ def run(n_worlds: int = 21) -> None:
         hit = ks.stage == funnel.line[key].id and ks.status in ("clear", "close")
         found += hit
         close += ks.status == "close"
-        rows.append((i, funnel.line[key].id, ks.stage, ks.status, ks.runner_up))
+        planted = next(r for r in ks.ranking if r.stage == funnel.line[key].id)
+        rows.append((i, funnel.line[key].id, ks.stage, ks.status, ks.runner_up,
+                     f"{planted.p_won:.3f}", f"{planted.p_won_before:.3f}",
+                     f"{truth_p_won(world, key):.3f}", f"{truth_p_won(world, key - 1):.3f}"))
     nulls = 0
     n_null = max(n_worlds // 2, 5)
     for i in range(n_null):
@@ -45,8 +57,15 @@ def run(n_worlds: int = 21) -> None:
         log = EventLog.build(events, deals, funnel, as_of=world.as_of)
         ks = build_key_stage(log, funnel, seed=i)
         nulls += ks.status in ("clear", "close")
+    print("world", "planted", "found", "status", "runner_up", "p_won", "p_won_before",
+          "true_p_won", "true_p_won_before", sep="\t")
     for row in rows:
         print(*row, sep="\t")
+    err = [abs(float(r[5]) - float(r[7])) for r in rows] + [
+        abs(float(r[6]) - float(r[8])) for r in rows
+    ]
+    print(f"P(won | reached) of the planted stage and the one before vs the truth: mean error "
+          f"{sum(err) / len(err):.3f}, worst {max(err):.3f}")
     print(f"planted key stage found: {found}/{n_worlds} ({found / n_worlds:.0%}); "
           f"of them or missed, 'close' (two named): {close}")
     print(f"null worlds with a key stage claimed (false alarms): {nulls}/{n_null}")

@@ -14,6 +14,7 @@ from voronka.audit.what_if import WhatIf
 from voronka.audit.what_if import what_if as _what_if
 from voronka.engine import DealFilter, EventLog, apply_filter
 from voronka.engine.prepare import prepare_inputs
+from voronka.engine.read import read_fast
 from voronka.errors import InputError, UsageError
 from voronka.funnel import Funnel, choose_template, infer_funnel
 from voronka.i18n import note
@@ -41,12 +42,16 @@ def read_inputs(
     strict: bool = False,
     progress: Progress | None = None,
     funnel: PathLike | None = None,
+    backend_reader: bool = True,
 ) -> Inputs:
     """Read the inputs (lenient unless ``strict``): an events file, a folder, or one or more CRM
     exports (see :func:`voronka.io.inputs.open_inputs`; ``funnel``: the funnel file the user
-    gave, so that none is looked for in a folder)."""
+    gave, so that none is looked for in a folder). Events and deals files that DuckDB can read
+    with the readers' exact result are read and validated by DuckDB
+    (:mod:`voronka.engine.read`) unless ``backend_reader`` is False."""
     return open_inputs(events, deals=deals, spend=spend, funnel=funnel, column_map=column_map,
-                       strict=strict, progress=progress)
+                       strict=strict, progress=progress,
+                       fast=read_fast if backend_reader else None)
 
 
 def _given_path(funnel: Funnel | PathLike | None) -> PathLike | None:

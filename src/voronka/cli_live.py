@@ -150,10 +150,8 @@ def hooks_command(
     """
     import uvicorn
 
-    from voronka.live.app import create_app
+    from voronka.live.app import create_app, live_parts
     from voronka.live.receivers import HooksConfig
-    from voronka.live.store import LiveStore
-    from voronka.live.sync import Scheduler, sync_scheduler
 
     language = _lang(lang)
     crms = list(sync or [])
@@ -162,19 +160,10 @@ def hooks_command(
     err = Console(stderr=True, highlight=False)
     if not hooks.enabled():
         err.print(t("live.hooks.none_enabled", language))
-    store = LiveStore(data)
-    scheduler: Scheduler | None = None
-    if crms:
-        scheduler = sync_scheduler(store, data, crms, every, config=config)
-    if watch is not None:
-        from voronka.live.watch import run_watch
-        from voronka.live.watchconfig import load_watch_config
-
-        watch_config = load_watch_config(watch)
-        scheduler = scheduler or Scheduler()
-        scheduler.add("watch", watch_every * 60, lambda: run_watch(
-            watch_config, store, data=data, base=watch.parent), first_in=60)
-    app = create_app(data, hooks, scheduler=scheduler, store=store)
+    parts = live_parts(data, sync_crms=crms, sync_every=every, credentials=config, watch=watch,
+                       watch_every=watch_every)
+    store = parts.store
+    app = create_app(data, hooks, parts=parts)
     err.print(t("live.hooks.serving", language, host=host, port=port,
                 crms=", ".join(hooks.enabled()) or "—", path=str(store.path)))
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

@@ -6,7 +6,8 @@ import pytest
 from leakgen import chain_log, demo, stable
 
 from voronka.audit.leaks import Leak, build_leaks, stage_hint
-from voronka.demo import DemoEffects, ManagerLeak
+from voronka.demo import DemoEffects, ManagerLeak, generate_demo
+from voronka.engine import EventLog
 from voronka.funnel import Stage, load_template
 from voronka.i18n import t
 
@@ -81,6 +82,24 @@ def _check_prices(leaks: tuple[Leak, ...]) -> None:
             assert leak.parent in stage_ids  # nested under its stage row, which comes first
             if not leak.significant:
                 assert leak.lost_revenue is None
+    _check_bounded_by_parent(leaks)
+
+
+def _check_bounded_by_parent(leaks: tuple[Leak, ...]) -> None:
+    """The invariant of docs/methods.md: for every stage row and breakdown, the significant
+    segment rows together lose at most the stage row's deals and revenue."""
+    parents = {x.stage: x for x in leaks if x.segment is None}
+    totals: dict[tuple[str, str], list[float]] = {}
+    for x in leaks:
+        if x.segment is not None and x.significant:
+            t = totals.setdefault((x.stage, x.segment.by), [0.0, 0.0])
+            t[0] += x.lost_deals
+            t[1] += x.lost_revenue or 0.0
+    for (stage, _), (deals, money) in totals.items():
+        parent = parents[stage]
+        assert deals <= parent.lost_deals * (1 + 1e-9) + 1e-9
+        if parent.lost_revenue is not None:
+            assert money <= parent.lost_revenue * (1 + 1e-9) + 1e-6
 
 
 def test_one_price_on_the_demo() -> None:
@@ -100,6 +119,53 @@ def test_one_price_on_generated_worlds(seed: int) -> None:
     effects = stable(manager_leaks=(ManagerLeak("Попова Елена", "qualified", 0.7),))
     _, log = demo(6000, seed, effects)
     _check_prices(build_leaks(log, all_segments=True))
+
+
+def test_segments_never_price_more_than_their_stage() -> None:
+    """A stage that meets its target (benchmark 0.5, 55% move on) with one manager well below
+    the others: the manager's row is significant but the stage loses nothing, so the row is
+    capped at 0 (``capped``, ``peers_expected`` keeps the peers' rate). With a stricter
+    benchmark (0.6) the stage loses 50 deals and the manager's 100+ deals against peers are
+    scaled down to them (to the stage's deals or revenue, whichever binds first)."""
+    n = 1000
+    # manager "weak" (first 200 deals by id order below) converts 25%, the others 62.5%.
+    managers = ["weak" if i % 5 == 0 else "ok" if i % 2 else "fine" for i in range(n)]
+    weak = [i for i in range(n) if managers[i] == "weak"]
+    others = [i for i in range(n) if managers[i] != "weak"]
+    moved = weak[:50] + others[:500]
+    ids = [*moved, *[i for i in range(n) if i not in set(moved)]]
+    for benchmark, parent_lost in ((0.5, 0.0), (0.6, 50.0)):
+        log = chain_log(
+            [n, len(moved), len(moved) // 2, len(moved) // 4], stage_ids=STAGES,
+            benchmarks={"request": benchmark}, extra={"manager": [managers[i] for i in ids]},
+        )
+        leaks = build_leaks(log, by=("manager",))
+        parent = next(x for x in leaks if x.stage == "request" and x.segment is None)
+        assert parent.lost_deals == pytest.approx(parent_lost)
+        row = next(x for x in leaks if x.segment is not None and x.segment.value == "weak")
+        assert row.significant and row.capped
+        assert row.peers_expected is not None and row.peers_expected > 0.6
+        if parent_lost == 0:
+            assert row.lost_deals == 0 and row.lost_revenue == 0
+        else:  # the tighter of the two bounds (deals, revenue) is reached exactly
+            assert row.lost_revenue is not None and parent.lost_revenue is not None
+            assert max(row.lost_deals / parent.lost_deals,
+                       row.lost_revenue / parent.lost_revenue) == pytest.approx(1.0)
+        assert row.lost_deals == pytest.approx(row.n * (row.expected - row.conversion))
+        _check_prices(leaks)
+
+
+def test_demo_segments_within_their_stage() -> None:
+    """The CLI demo (19 months, 2 000 deals): its cold-calls row at `qualified` once priced
+    627 000 under a stage losing nothing; now every breakdown is within its stage (the larger
+    demo and generated worlds: ``test_one_price_on_*``)."""
+    data = generate_demo(2000, seed=0, months=19, end_day=15)
+    log = EventLog.build(data.events.drop(columns=["entered_at_text"]), data.deals,
+                         data.funnel, as_of=data.as_of)
+    leaks = build_leaks(log, all_segments=True)
+    _check_prices(leaks)
+    capped = [x for x in leaks if x.capped]
+    assert capped and all(x.segment is not None and x.significant for x in capped)
 
 
 def test_planted_manager_leak_is_the_top_segment_leak() -> None:

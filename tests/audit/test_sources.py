@@ -49,14 +49,14 @@ def test_source_figures_equal_pandas() -> None:
 
 def test_sources_without_spend_have_null_costs_and_rank_last() -> None:
     """SEO and referrals have no spend rows: spend, CPL, CAC, ROMI are None, not 0; sources
-    with spend come first, by ROMI, best first."""
+    with spend come first, by the lower bound of shrunk ROMI, best first."""
     data, log = demo(5000, 2, EFFECTS)
     rows = build_sources(log, data.spend)
     free = [r for r in rows if r.spend is None]
     assert {r.source for r in free} == {"SEO", "Рекомендации"}
     assert all(r.cpl is None and r.cac is None and r.romi is None for r in free)
     assert all(r.revenue is not None and r.revenue > 0 for r in free)
-    paid = [r.romi for r in rows if r.romi is not None]
+    paid = [r.romi_low for r in rows if r.romi is not None]
     assert rows[: len(paid)] == tuple(r for r in rows if r.romi is not None)
     assert paid == sorted(paid, reverse=True)
 
@@ -107,3 +107,66 @@ def test_final_win_rate_accounts_for_open_deals() -> None:
         assert r.win_rate < truth * 0.8  # raw: young leads count as losses
         assert abs(r.final_win_rate - truth) < max(0.35 * truth, 3 * np.sqrt(truth / r.leads))
         assert r.expected_won == pytest.approx(r.leads * r.final_win_rate)
+
+
+def test_tiny_source_with_a_lucky_win_does_not_rank_first() -> None:
+    """Planted world: the demo's sources plus "Lucky" — 4 leads, one of them won with a
+    2 000 000 deal (about 7× the mean won amount), bought at the paid sources' average cost per
+    lead. Its raw ROMI (about 170) ranks it first by far; shrunk toward the sources' pooled win
+    rate and amount and read at its 10 % lower bound it is not first, and the well-measured
+    source that is first keeps (within 25 %) its own final ROMI as the shrunk point figure."""
+    from voronka.engine import EventLog
+
+    data, _ = demo(5000, 2, EFFECTS)
+    deals, events = data.deals.copy(), data.events.drop(columns=["entered_at_text"])
+    won = deals[deals["status"] == "won"].iloc[0]
+    lost = deals[deals["status"] == "lost"].iloc[:3]
+    picked = pd.concat([won.to_frame().T, lost])
+    new_ids = {old: f"L{i}" for i, old in enumerate(picked["deal_id"])}
+    lucky = picked.assign(deal_id=picked["deal_id"].map(new_ids), source="Lucky", campaign=None)
+    lucky.loc[lucky["status"] == "won", "amount"] = 2_000_000.0
+    lucky_events = events[events["deal_id"].isin(list(new_ids))].assign(
+        deal_id=lambda e: e["deal_id"].map(new_ids)
+    )
+    deals = pd.concat([deals, lucky.astype(deals.dtypes.to_dict())], ignore_index=True)
+    events = pd.concat([events, lucky_events], ignore_index=True)
+    paid = data.spend.groupby("source")["cost"].sum()
+    leads = data.deals.groupby("source").size().reindex(paid.index)
+    cpl = float(paid.sum() / leads.sum())
+    spend = pd.concat([data.spend, pd.DataFrame(
+        {"source": ["Lucky"], "campaign": [None], "month": [data.spend["month"].iloc[0]],
+         "cost": [4 * cpl]})], ignore_index=True)
+    log = EventLog.build(events, deals, data.funnel, as_of=data.as_of)
+    rows = build_sources(log, spend)
+    lucky_row = next(r for r in rows if r.source == "Lucky")
+    assert lucky_row.leads == 4 and lucky_row.won == 1
+    assert lucky_row.romi is not None and lucky_row.romi > 100  # raw ROMI: first by far
+    assert max(r.romi for r in rows if r.romi is not None) == lucky_row.romi
+    assert lucky_row.romi_shrunk is not None and lucky_row.romi_shrunk < lucky_row.romi / 10
+    assert lucky_row.romi_low is not None and lucky_row.romi_low < lucky_row.romi_shrunk
+    top = rows[0]
+    assert top.source != "Lucky" and top.leads > 400
+    assert top.final_romi is not None and top.romi_shrunk is not None
+    assert abs(top.romi_shrunk / top.final_romi - 1) < 0.25
+    ranked = [r.romi_low for r in rows if r.romi_low is not None]
+    assert ranked == sorted(ranked, reverse=True)
+
+
+def test_shrunk_romi_by_hand() -> None:
+    """Equal amounts everywhere (no spread: amounts pooled); the win rate shrunk with the fitted
+    beta prior: (x + α)/(n + α + β), by hand from fit_beta_prior; the lower bound is below."""
+    from voronka.audit.source_rank import shrunk_romi
+    from voronka.audit.stats import fit_beta_prior
+
+    leads = np.array([1000.0, 800.0, 5.0])
+    won = np.array([100.0, 40.0, 3.0])
+    spend = np.array([50_000.0, 40_000.0, 250.0])
+    got = shrunk_romi(leads, won, [1000.0] * 3, [100.0] * 3, [100, 40, 3], spend)
+    prior = fit_beta_prior(won, leads)
+    p = (won + prior.alpha) / (leads + prior.alpha + prior.beta)
+    assert got.point == pytest.approx((leads * p * 1000.0 - spend) / spend, rel=1e-3)
+    assert np.all(got.low < got.point)
+    # the tiny source (raw 60 %) is pulled well toward the pooled ~8 %, the big one barely
+    assert p[2] < 0.45 and abs(p[0] - 0.1) < 0.01
+    nan = shrunk_romi(leads, won, [1000.0] * 3, [100.0] * 3, [100, 40, 3], [np.nan, 0.0, 250.0])
+    assert np.isnan(nan.point[0]) and np.isnan(nan.point[1]) and np.isfinite(nan.low[2])

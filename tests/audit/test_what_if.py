@@ -7,6 +7,7 @@ rate gives more wins and a lower one fewer; the changed model's stage converts a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -15,7 +16,7 @@ from flowgen import Process, generate_history
 
 from voronka.audit.backtest import build_forecast
 from voronka.audit.hazards import HazardCounts
-from voronka.audit.what_if import current_conversion, what_if, with_conversion
+from voronka.audit.what_if import current_conversion, what_if, with_rate
 from voronka.engine import EventLog
 from voronka.errors import UsageError
 
@@ -57,7 +58,7 @@ def test_the_changed_stage_converts_at_the_asked_rate_and_keeps_its_timing() -> 
     exits[0, 1] = [0, 2, 1, 7]  # bucket 1: 3 moved on (one skipped), 7 lost
     counts = HazardCounts(exits=exits, exposure=np.ones((3, 2)), edges=np.array([0.0, 5.0]))
     assert current_conversion(counts, 0) == pytest.approx(9 / 20)
-    changed = with_conversion(counts, 0, 0.6)
+    changed = dataclasses.replace(counts, exits=with_rate(counts.exits, 0, 0.6 / (9 / 20)))
     assert current_conversion(changed, 0) == pytest.approx(0.6)
     assert changed.exits[0].sum(axis=1) == pytest.approx(exits[0].sum(axis=1))  # same timing
     assert changed.exits[0, 1, 1] / changed.exits[0, 1, 2] == pytest.approx(2.0)  # split kept
@@ -96,8 +97,6 @@ def test_small_changes_move_the_forecast_monotonically_with_shared_random_number
 
 
 def test_with_rate_keeps_each_bucket_total_and_scales_moving_on() -> None:
-    from voronka.audit.what_if import with_rate
-
     rates = np.zeros((2, 3, 2, 4))  # draws × stages × buckets × destinations
     rates[:, 0, 0] = [0, 0.3, 0.1, 0.2]
     rates[:, 0, 1] = [0, 0.5, 0.0, 0.1]

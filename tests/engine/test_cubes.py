@@ -1,4 +1,4 @@
-"""The cohort cube (``voronka.engine.cubes``): every cut equals the direct per-cut query.
+"""The cohort cube (``voronka.engine.cohorts``): every cut equals the direct per-cut query.
 
 DuckDB only: the cube is backend-neutral Ibis, and the Spark suite already runs the cube path
 through ``test_modules_on_backends.py::test_stage_cohorts`` against the pandas oracle.
@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from conftest import random_log
-from voronka.engine import EventLog, cohorts, cubes
+from voronka.engine import EventLog, cohorts
 from voronka.funnel import Funnel
 
 HORIZONS = {0: 3.0, 1: 5.5, 2: float("nan"), 3: 9.0}
@@ -28,17 +28,17 @@ def log(funnel: Funnel) -> EventLog:
 def _direct(log: EventLog, by: str | None, period: str | None) -> object:
     """The cut as one query of its own (the path the cube replaced)."""
     keys = [k for k, asked in (("segment", by), ("period", period)) if asked is not None]
-    flagged = cubes.flagged_transitions(log, HORIZONS, {"segment": by} if by else {}, period)
-    frame = log.frame(flagged.group_by([*keys, "stage_index"]).agg(**cubes.count_aggregates(flagged)))
-    return cubes.finish(frame, keys, log.require_funnel().stage_ids)
+    flagged = cohorts.flagged_transitions(log, HORIZONS, {"segment": by} if by else {}, period)
+    frame = log.frame(flagged.group_by([*keys, "stage_index"]).agg(**cohorts.count_aggregates(flagged)))
+    return cohorts.finish(frame, keys, log.require_funnel().stage_ids)
 
 
 def test_the_cube_covers_every_segment_column_and_the_funnel(log: EventLog) -> None:
-    assert set(cubes.cube_dims(log)) == {"", "source", "manager", "hot"}
-    cube = cubes.cohort_cube(log, HORIZONS)
+    assert set(cohorts.cube_dims(log)) == {"", "source", "manager", "hot"}
+    cube = cohorts.cohort_cube(log, HORIZONS)
     assert set(cube["dim"]) == {"", "source", "manager", "hot"}
     assert cube["reached"].min() >= 1
-    assert cubes.cohort_cube(log, dict(HORIZONS)) is cube  # one query per horizon set
+    assert cohorts.cohort_cube(log, dict(HORIZONS)) is cube  # one query per horizon set
 
 
 @pytest.mark.parametrize("by", [None, "source", "manager", "hot"])
@@ -53,7 +53,7 @@ def test_every_cut_equals_the_direct_query(log: EventLog, by: str | None, period
 
 
 def test_a_monthly_cut_is_computed_directly(log: EventLog) -> None:
-    assert not cubes.covers(log, "source", "month")
+    assert not cohorts.covers(log, "source", "month")
     got = cohorts.stage_cohorts(log, HORIZONS, by="source", period="month")
     weekly = cohorts.stage_cohorts(log, HORIZONS, by="source", period="week")
     assert got["reached"].sum() == weekly["reached"].sum()

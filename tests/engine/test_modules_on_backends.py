@@ -1,6 +1,6 @@
 """The engine's aggregate modules (cohorts, hygiene, flow, moments) on DuckDB and on PySpark.
 
-Every public function of ``voronka.engine.cohorts``, ``hygiene`` and ``flow`` (and the forecast's
+Every public function of ``voronka.engine.cohorts``, ``volumes``, ``hygiene`` and ``flow`` (and the forecast's
 ``moments.moment_states``) runs on each ``backend`` over two small logs:
 
 * ``demo``: the demo company (400 deals over six months, deals table with amounts, closing times,
@@ -36,7 +36,7 @@ import pytest
 
 from conftest import LOST_NAME, STAGE_NAMES, UNKNOWN_NAME, frame, random_log
 from voronka.demo import generate_demo
-from voronka.engine import EventLog, cohorts, flow, hygiene
+from voronka.engine import EventLog, cohorts, flow, hygiene, volumes
 from voronka.engine.moments import MomentSpec, moment_states
 from voronka.funnel import LOST, Funnel, Stage
 
@@ -388,8 +388,8 @@ def test_stage_cohorts(log: EventLog, ref: EventLog, case: Case, variant: str) -
 def test_deal_counts(log: EventLog, ref: EventLog, case: Case) -> None:
     """Deals per segment × furthest stage × outcome with amount count/sum/sum of squares,
     against a pandas group-by of the per-deal facts (amounts zero without an amount column)."""
-    got = cohorts.deal_counts(log, [case.segment])
-    assert_same_rows(got, cohorts.deal_counts(ref, [case.segment]))
+    got = volumes.deal_counts(log, [case.segment])
+    assert_same_rows(got, volumes.deal_counts(ref, [case.segment]))
     expected: dict[tuple[object, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for deal in case.facts.deals.to_dict("records"):
         top = _none(deal["max_stage_index"])
@@ -414,8 +414,8 @@ def test_lead_volume(log: EventLog, ref: EventLog, case: Case, by: bool, period:
     """Deals created per [segment] × period with zeros kept and each period's exposure (days
     between the first creation and ``as_of``), against a calendar walk in Python."""
     column = case.segment if by else None
-    got = cohorts.lead_volume(log, by=column, period=period)
-    assert_same_rows(got, cohorts.lead_volume(ref, by=column, period=period))
+    got = volumes.lead_volume(log, by=column, period=period)
+    assert_same_rows(got, volumes.lead_volume(ref, by=column, period=period))
     deals = case.facts.deals
     created = list(deals["created_at"])
     start, end = min(created), case.facts.as_of

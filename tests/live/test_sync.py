@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crm_fakes import FAKES, FakeClock, FakeCrm, make_deals
+from crm_fakes import FakeClock, FakeCrm, make_deals
+from live_fakes import LIVE_FAKES as FAKES
 from pytest_httpserver import HTTPServer
 
 from voronka.live.channels import Channels
@@ -86,7 +87,7 @@ def test_an_hour_of_sync_and_watch_ends_with_the_store_equal_to_the_crm(
     store.close()
 
 
-def test_webhook_triggers_bring_the_sync_forward_and_are_marked_pulled(
+def test_without_a_single_deal_job_a_trigger_brings_the_sync_forward(
     httpserver: HTTPServer, tmp_path: Path
 ) -> None:
     clock = FakeClock()
@@ -94,9 +95,10 @@ def test_webhook_triggers_bring_the_sync_forward_and_are_marked_pulled(
     httpserver.expect_request(re.compile(".*")).respond_with_handler(fake.handle)
     data = tmp_path / "data"
     store = LiveStore(data)
-    sched = sync_scheduler(store, data, ["bitrix24"], every_minutes=60, clock=clock,
-                           credentials=fake.credentials(httpserver.url_for("/")),
-                           env={"XDG_CONFIG_HOME": str(tmp_path)})
+    sched = Scheduler(clock)
+    sched.add("sync:bitrix24", 3600, lambda: sync_once(
+        store, data, "bitrix24", clock=clock, credentials=fake.credentials(httpserver.url_for("/")),
+        env={"XDG_CONFIG_HOME": str(tmp_path)}))
     sched.run_due()  # the first full sync
     assert store.pending_deals("bitrix24") == []
     clock.jump(600)

@@ -241,3 +241,29 @@ def test_headline_names_the_first_row_of_the_leaks_table(opened: Any) -> None:
     assert "finding-kind-leak" in (first.get_attribute("class") or "")
     headline = first.locator(".headline").inner_text()
     assert step and step in headline, (step, headline)
+
+
+def test_leaks_table_shows_ten_rows_then_show_all(opened: Any) -> None:
+    """The demo's leaks table (more than ten rows) shows its ten costliest rows (a stage's
+    segment rows kept with it) and hides the rest in a closed "show all" that opens on a click;
+    the fixture (four rows) shows everything and has no such control."""
+    page, variant, lang, _ = opened
+    more = page.locator("details.show-all")
+    visible = page.locator("table.table-leaks:not(.table-more) tbody tr")
+    if variant == "fixture":
+        assert more.count() == 0 and visible.count() == 4
+        return
+    assert more.count() == 1
+    shown = visible.count()
+    assert shown >= 10
+    assert visible.nth(shown - 1).is_visible()
+    hidden = page.locator("table.table-more tbody tr")
+    assert hidden.count() > 0 and not hidden.first.is_visible()
+    assert hidden.first.locator("td").first.inner_text().strip() != "↳"
+    summary = more.locator("summary")
+    total = str(shown + hidden.count())
+    assert total in summary.inner_text()
+    assert ("показать все" if lang == "ru" else "show all") in summary.inner_text()
+    summary.click()
+    hidden.first.wait_for(state="visible", timeout=5_000)
+    assert hidden.nth(hidden.count() - 1).is_visible()

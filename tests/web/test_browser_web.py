@@ -253,3 +253,35 @@ def test_what_if_slider_moves_the_plan_probability_up(page: Any, dashboard_url: 
         card.get_attribute("data-baseline-expected"))  # every deal moving on helps
     assert raised >= baseline
     assert "rate=100" in page.url  # the slider lives in the address too
+
+
+def test_manager_page_at_1440_and_390_without_sideways_scroll(
+    page: Any, dashboard_url: str
+) -> None:
+    """Dashboard → managers → the first manager's page: screenshots at 1440 and 390 px, the page
+    itself never wider than the window (wide tables scroll in their own box); a click on a count
+    of the manager's funnel lists exactly that many deals."""
+    page.goto(dashboard_url)
+    page.click("#to-managers")
+    page.wait_for_selector("#managers")
+    page.click("#managers a.to-manager >> nth=0")
+    page.wait_for_selector("#manager-steps")
+    manager_url = page.url
+    ARTIFACTS.mkdir(exist_ok=True)
+    widths = {}
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(manager_url)
+        page.wait_for_selector("#manager-steps")
+        page.screenshot(path=str(ARTIFACTS / f"web-manager-{width}.png"), full_page=True)
+        widths[width] = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+    page.set_viewport_size({"width": 1440, "height": 900})
+    for width, (scroll, client) in widths.items():
+        assert scroll <= client, (width, scroll, client)
+    link = page.locator("#manager-funnel a[data-count=lost_here]").first
+    shown = int("".join(ch for ch in link.inner_text() if ch.isdigit()))
+    link.click()
+    page.wait_for_selector("#deals-total")
+    assert int(page.locator("#deals-total").get_attribute("data-total")) == shown

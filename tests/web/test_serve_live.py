@@ -53,7 +53,7 @@ def test_serve_without_live_options_mounts_no_receivers(tmp_path: Path) -> None:
 def test_serve_runs_the_sync_scheduler_with_the_app(tmp_path: Path) -> None:
     app = create_app(ServeSettings(data_dir=tmp_path, sync_crms=("amocrm",), sync_every=30.0))
     scheduler = app.state.scheduler
-    assert [job["job"] for job in scheduler.status()] == ["sync:amocrm"]
+    assert [job["job"] for job in scheduler.status()] == ["sync:amocrm", "deals:amocrm"]
     with TestClient(app):
         assert scheduler._thread is not None  # started with the app
     assert scheduler._stop.is_set()  # stopped with it

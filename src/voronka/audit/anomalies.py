@@ -30,13 +30,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sstats
 
 from voronka.audit.censored import step_rates
 from voronka.audit.common import Segment
 from voronka.audit.leaks import FDR_LEVEL, default_breakdowns
 from voronka.audit.maturity import MaturityReport, build_maturity
-from voronka.audit.stats import benjamini_hochberg, wilson_interval
+from voronka.audit.stats import benjamini_hochberg, dist, wilson_interval
 from voronka.audit.stats.glm_scan import ModelScan, model_scan
 from voronka.engine import EventLog, lead_volume, stage_cohorts
 
@@ -376,10 +375,10 @@ def p_chart_limits(
     n = np.asarray(trials, dtype=float)
     total = n.sum()
     centre = float(x.sum() / total) if total > 0 else float("nan")
-    alpha = float(sstats.norm.cdf(-sigmas))
+    alpha = float(dist.norm_cdf(-sigmas))
     with np.errstate(divide="ignore", invalid="ignore"):
-        low = sstats.binom.ppf(alpha, n, centre) / n
-        high = sstats.binom.ppf(1 - alpha, n, centre) / n
+        low = dist.binom_ppf(alpha, n, centre) / n
+        high = dist.binom_ppf(1 - alpha, n, centre) / n
     empty = n <= 0
     return centre, np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 

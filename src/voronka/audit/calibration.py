@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from voronka.audit.stats import dist
 from voronka.audit.stats.intervals import wilson_interval
 
 LEVEL = 0.8
@@ -98,7 +98,7 @@ def stretch(samples: np.ndarray, factor: float) -> np.ndarray:
 
 def naive_p_plan(last_month: int, plan: float) -> float:
     """P(wins ≥ plan) for the naive forecaster: this month's wins ~ Poisson(last month's)."""
-    return float(stats.poisson.sf(math.ceil(plan) - 1, max(last_month, 1e-9)))
+    return dist.poisson_sf(math.ceil(plan) - 1, max(last_month, 1e-9))
 
 
 def backtest_plan(plan: float | None, last_month: int) -> float:

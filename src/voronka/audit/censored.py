@@ -93,16 +93,24 @@ def step_rates(
     log: EventLog, maturity: MaturityReport, *, by: str | None = None
 ) -> dict[object, StepRates]:
     """Population → its :class:`StepRates`: ``{None: …}`` funnel-wide, or one per value of
-    ``by`` (None for blank)."""
-    settled = [s.settled_days for s in maturity.stages]
+    ``by`` (None for blank). Computed once per log, settled horizons and ``by`` (several sections
+    read the same rates; the result is immutable)."""
+    settled = tuple(s.settled_days for s in maturity.stages)
+    return dict(log.cached(("step_rates", settled, by), lambda: _step_rates(log, settled, by)))
+
+
+def _step_rates(
+    log: EventLog, settled: tuple[float | None, ...], by: str | None
+) -> dict[object, StepRates]:
     frame = step_outcomes(log, by=by)
     counts = deal_counts(log, [by] if by is not None else [])
     groups = [(None, frame)] if by is None else _by_segment(frame)
     out: dict[object, StepRates] = {}
     for key, rows in groups:
+        by_stage = {int(k): r for k, r in rows.groupby("stage_index", sort=False)}
         steps = []
-        for k in range(len(maturity.stages)):
-            r = rows[rows["stage_index"] == k]
+        for k in range(len(settled)):
+            r = by_stage.get(k, rows.iloc[:0])
             steps.append(
                 aalen_johansen(r["age"], r["moved"], r["lost"], r["open"], settled=settled[k])
             )

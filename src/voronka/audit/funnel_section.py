@@ -6,9 +6,9 @@ import math
 from collections.abc import Sequence
 
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from voronka.audit.funnel_result import FunnelReport, StageReport
+from voronka.audit.stats import wilson_interval
 from voronka.audit.stats.competing import CumulativeIncidence
 from voronka.funnel import Funnel
 
@@ -55,7 +55,7 @@ def build_funnel_report(
                 int(reach_by_stage.loc[nxt, "reached"]) if nxt in reach_by_stage.index else 0
             )
             conversion = raw = reached_next / reached
-            lo, hi = proportion_confint(reached_next, reached, alpha=0.05, method="wilson")
+            lo, hi = wilson_interval(reached_next, reached)
             interval = (float(lo), float(hi))
             if censored is not None and i < len(censored) and censored[i].conversion is not None:
                 conversion, interval = censored[i].conversion, censored[i].ci

@@ -13,8 +13,11 @@ winning** on reaching it,
 
     score_k = P(won | reached k) − P(won | reached k−1),
 
-with ``P(won | reached k) = (won_k + ½) / (won_k + lost_k + 1)`` over the closed deals that
-reached *k* (Jeffreys-smoothed). Since ``P(won | reached k−1) = c · P(won | reached k)`` with ``c``
+with ``P(won | reached k)`` censoring-aware: the product of the Aalen–Johansen conversions from
+*k* to the won stage (:mod:`voronka.audit.censored`, the funnel table's estimator: open deals are
+censored at their age, not counted as lost nor left out); without them (``rank_key_stages`` called
+on counts alone) ``(won_k + ½) / (won_k + lost_k + 1)`` over the closed deals (Jeffreys-smoothed),
+which is biased toward the deals that close fast. Since ``P(won | reached k−1) = c · P(won | reached k)`` with ``c``
 the conversion into *k*, the score is ``P(won | reached k) × (1 − c)``: high for a stage after
 which deals are mostly won, reached through a step most deals fail — the turning point. A stage
 after which winning is already near-certain scores little (its ``1 − c`` is small), and so does an
@@ -43,6 +46,9 @@ import pandas as pd
 from voronka.audit.turning_point import TurningPoint, find_turning_point
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from voronka.audit.maturity import MaturityReport
     from voronka.engine import EventLog
     from voronka.funnel import Funnel
 
@@ -64,10 +70,12 @@ class KeyStageScore:
         stage: stage id.
         score: the jump in the probability of winning on reaching the stage (higher = more
             decisive): ``p_won − p_won_before``.
-        p_won: P(won | reached this stage), closed deals, smoothed.
-        p_won_before: P(won | reached the previous stage).
+        p_won: P(won | reached this stage), open deals accounted for (Aalen–Johansen; the
+            closed deals' smoothed rate when the audit has only counts).
+        p_won_before: P(won | reached the previous stage), the same way.
         log_odds_ratio: ``logit p_won − logit p_won_before`` (the jump on the odds scale).
-        more_won_than_lost: a closed deal that reached the stage was won more often than lost.
+        more_won_than_lost: a deal that reaches the stage is more likely won than lost
+            (``p_won > ½``; on counts alone: more closed deals won than lost).
         reached: deals that reached the stage.
         won: of them, won.
         lost: of them, lost.
@@ -158,8 +166,16 @@ def smoothed_win_probability(won: int, lost: int) -> float:
 
 
 def logit(p: float) -> float:
-    """``log(p / (1 − p))``."""
+    """``log(p / (1 − p))`` (``p`` kept within [1e-6, 1 − 1e-6])."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1.0 - p))
+
+
+def _p_won(p_won: Mapping[int, float] | None, k: int, won: int, lost: int) -> float:
+    """The censoring-aware ``P(won | reached k)`` where given, else the closed deals' smoothed."""
+    if p_won is not None and k in p_won:
+        return float(p_won[k])
+    return smoothed_win_probability(won, lost)
 
 
 def r_squared(x: np.ndarray, y: np.ndarray) -> float | None:
@@ -221,6 +237,7 @@ def rank_key_stages(
     by_manager: pd.DataFrame | None = None,
     turning: TurningPoint | None = None,
     win_days: pd.DataFrame | None = None,
+    p_won: Mapping[int, float] | None = None,
 ) -> KeyStage:
     """The key stage from the engine's aggregates (see the module docstring for the rule).
 
@@ -233,6 +250,9 @@ def rank_key_stages(
         turning: the turning point (:func:`voronka.audit.turning_point.find_turning_point`);
             None: the older rule (the largest jump in P(won | reached)).
         win_days: per ``stage_index``: ``q90`` days to the win.
+        p_won: per ``stage_index``: the censoring-aware ``P(won | reached)`` (the product of the
+            Aalen–Johansen conversions from the stage on, :mod:`voronka.audit.censored`); where
+            missing, the closed deals' smoothed rate.
     """
     won_index = funnel.won_index
     line = funnel.line
@@ -248,8 +268,8 @@ def rank_key_stages(
     scores: list[KeyStageScore] = []
     for k in range(1, won_index):
         won, lost = count(k, "won"), count(k, "lost")
-        p = smoothed_win_probability(won, lost)
-        p_before = smoothed_win_probability(count(k - 1, "won"), count(k - 1, "lost"))
+        p = _p_won(p_won, k, won, lost)
+        p_before = _p_won(p_won, k - 1, count(k - 1, "won"), count(k - 1, "lost"))
         lag = 0
         if lag_days is not None and k in lag_days.index and pd.notna(lag_days[k]):
             lag = max(0, round(float(lag_days[k]) / 7.0))
@@ -262,7 +282,7 @@ def rank_key_stages(
                 p_won=p,
                 p_won_before=p_before,
                 log_odds_ratio=logit(p) - logit(p_before),
-                more_won_than_lost=won > lost,
+                more_won_than_lost=p > 0.5 if p_won is not None and k in p_won else won > lost,
                 reached=count(k, "reached"),
                 won=won,
                 lost=lost,
@@ -351,8 +371,27 @@ def turning_point_of(log: EventLog, won_index: int, *, seed: int = 0) -> tuple[
     return turning, win_days
 
 
-def build_key_stage(log: EventLog, funnel: Funnel, *, seed: int = 0) -> KeyStage:
-    """The ``key_stage`` section of ``log`` (a log with ``funnel``)."""
+def censored_p_won(log: EventLog, maturity: MaturityReport | None = None) -> dict[int, float]:
+    """Stage index → ``P(won | reached)`` with open deals accounted for: the product of the
+    Aalen–Johansen conversions from the stage to the won stage (the funnel table's estimator,
+    :func:`voronka.audit.censored.step_rates`)."""
+    from voronka.audit.censored import step_rates
+    from voronka.audit.maturity import build_maturity
+
+    rates = step_rates(log, maturity or build_maturity(log))[None]
+    out: dict[int, float] = {}
+    for k in range(len(rates.steps) + 1):
+        p = rates.p_won(k)
+        if p is not None:
+            out[k] = p
+    return out
+
+
+def build_key_stage(
+    log: EventLog, funnel: Funnel, *, seed: int = 0, maturity: MaturityReport | None = None
+) -> KeyStage:
+    """The ``key_stage`` section of ``log`` (a log with ``funnel``); ``maturity``: a precomputed
+    :func:`~voronka.audit.maturity.build_maturity` (for the censoring-aware ``P(won | reached)``)."""
     from voronka.engine import days_to_win, stage_outcomes, weekly_reach
 
     by_manager = None
@@ -367,4 +406,5 @@ def build_key_stage(log: EventLog, funnel: Funnel, *, seed: int = 0) -> KeyStage
         by_manager=by_manager,
         turning=turning,
         win_days=win_days,
+        p_won=censored_p_won(log, maturity),
     )

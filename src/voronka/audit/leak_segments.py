@@ -41,19 +41,21 @@ def _gaps(frame: pd.DataFrame, column: str, k: int) -> list[tuple[str | None, St
         return []
     strata = [c for c in rows.columns if c not in (column, "stage_index", "mature", "mature_moved")]
     key = ["|".join(str(v) for v in values) for values in zip(*(rows[c] for c in strata), strict=True)]
-    keyed = rows.assign(_stratum=key)
-    totals = keyed.groupby("_stratum")[["mature", "mature_moved"]].sum()
+    stratum, _ = pd.factorize(pd.Series(key, dtype=object))
+    moved = rows["mature_moved"].to_numpy(float)
+    mature = rows["mature"].to_numpy(float)
+    # Whole-deal counts: these sums are exact in any order.
+    total_moved = np.bincount(stratum, weights=moved)[stratum]
+    total_mature = np.bincount(stratum, weights=mature)[stratum]
+    labels = np.array(["\x00" if v is None else str(v) for v in rows[column]], dtype=object)
+    codes, uniques = pd.factorize(labels, sort=True)
     out: list[tuple[str | None, StratifiedGap]] = []
-    labels = keyed[column].map(lambda v: "\x00" if v is None else str(v))
-    for label, seg in keyed.groupby(labels, sort=True):
+    for i, label in enumerate(uniques):
         if label == "\x00":
             continue
-        t = totals.loc[seg["_stratum"]]
-        x = seg["mature_moved"].to_numpy(float)
-        n = seg["mature"].to_numpy(float)
-        y = t["mature_moved"].to_numpy(float) - x
-        m = t["mature"].to_numpy(float) - n
-        gap = stratified_gap(x, n, y, m)
+        seg = np.flatnonzero(codes == i)  # the segment's rows, in the frame's order
+        x, n = moved[seg], mature[seg]
+        gap = stratified_gap(x, n, total_moved[seg] - x, total_mature[seg] - n)
         if gap is not None and gap.n > 0:
             out.append((str(label), gap))
     return out
@@ -129,7 +131,9 @@ def segment_rows(
 
 
 def _moved(rates: StepRates, k: int) -> int:
-    return int(round(rates.steps[k + 1].n if k + 1 < len(rates.steps) else 0))
+    """Deals of the segment that reached k and then k+1 (the won stage too: its own step has no
+    entry in ``rates``)."""
+    return rates.steps[k].moved
 
 
 def _priced(

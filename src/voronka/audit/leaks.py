@@ -25,13 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats
 
 from voronka.audit.censored import StepRates, conversion_draws, step_rates
 from voronka.audit.common import Segment
 from voronka.audit.leak_hints import stage_hint
 from voronka.audit.maturity import MaturityReport, build_maturity
-from voronka.audit.stats import benjamini_hochberg, fit_beta_prior
+from voronka.audit.stats import benjamini_hochberg, dist, fit_beta_prior
 from voronka.engine import EventLog, stage_cohorts
 from voronka.funnel import Funnel
 
@@ -87,6 +86,11 @@ class Leak:
         cause: segment rows: ``lead_quality`` (the gap is mostly the mix of leads it was given)
             or ``execution`` (it remains among comparable leads).
         raw_gap: segment rows: its raw rate minus everyone else's, before adjustment.
+        capped: segment rows: the significant rows of its breakdown together priced more than
+            their stage row, so their price was scaled down to the stage's (``expected`` lowered
+            toward ``conversion`` by the same factor; ``peers_expected`` keeps the peers' rate).
+        peers_expected: segment rows: the peers' rate on the segment's mix (= ``expected``
+            unless ``capped``).
     """
 
     stage: str
@@ -116,6 +120,8 @@ class Leak:
     immature_share: float | None = None
     cause: str | None = None
     raw_gap: float | None = None
+    capped: bool = False
+    peers_expected: float | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,7 @@ def _history_target(monthly: np.ndarray, fallback: float) -> _Target:
     p = 1.0
     if rest_n > 0:
         table = [[int(wx[best]), int(wn[best] - wx[best])], [int(rest_x), int(rest_n - rest_x)]]
-        p = float(stats.fisher_exact(table, alternative="greater").pvalue)
+        p = dist.fisher_exact(table, alternative="greater")
     p = min(1.0, p * int(ok.sum()))
     return _Target(float(shrunk[best]), "history", p, float(wx[best] + a),
                    float(wn[best] - wx[best] + b))
@@ -178,7 +184,7 @@ def _stage_rows(
             continue
         if stage.benchmark is not None and 0 < stage.benchmark < 1:
             ne = max(step.n_effective, 1.0)
-            p = float(stats.binom.cdf(round(conv * ne), round(ne), stage.benchmark))
+            p = dist.binom_cdf(round(conv * ne), round(ne), stage.benchmark)
             target = _Target(stage.benchmark, "benchmark", p)
         else:
             months = monthly[monthly["stage_index"] == k].sort_values("period")
@@ -265,6 +271,49 @@ def build_leaks(
     out: list[Leak] = []
     for row in stage_rows:
         out.append(row)
-        mine = [s for s in segments if s.parent == row.stage and (all_segments or s.significant)]
+        mine = cap_to_parent(row, [s for s in segments if s.parent == row.stage])
+        mine = [s for s in mine if all_segments or s.significant]
         out.extend(sorted(mine, key=stage_cost_key))
     return tuple(out)
+
+
+def cap_to_parent(parent: Leak, children: Sequence[Leak]) -> list[Leak]:
+    """``children`` (segment rows of ``parent``) with the significant ones of each breakdown
+    priced at most what their stage row is: a breakdown partitions the stage's deals, so its
+    segments together never lose more deals, nor more revenue, than the stage as a whole.
+
+    When they would, every significant row of that breakdown is scaled by the same factor
+    ``f = min(parent.lost_deals / Σ lost_deals, parent.lost_revenue / Σ lost_revenue)`` (< 1):
+    ``lost_deals``, ``lost_revenue`` and its interval × f, and ``expected`` moved to
+    ``conversion + f × (expected − conversion)`` so that the one price
+    ``lost_deals = n × max(0, expected − conversion)`` still holds; ``capped`` says so and
+    ``peers_expected`` keeps the peers' rate. Different breakdowns (source, manager) slice the
+    same deals and are capped separately.
+    """
+    out = [replace(c, peers_expected=c.expected) for c in children]
+    for by in sorted({c.segment.by for c in out if c.segment is not None}):
+        idx = [i for i, c in enumerate(out)
+               if c.segment is not None and c.segment.by == by and c.significant]
+        deals = sum(out[i].lost_deals for i in idx)
+        money = sum(out[i].lost_revenue or 0.0 for i in idx)
+        factor = 1.0
+        if deals > parent.lost_deals:
+            factor = parent.lost_deals / deals
+        if parent.lost_revenue is not None and money > parent.lost_revenue:
+            factor = min(factor, parent.lost_revenue / money)
+        if factor >= 1.0:
+            continue
+        for i in idx:
+            c = out[i]
+            assert c.expected is not None and c.conversion is not None
+            expected = c.conversion + factor * (c.expected - c.conversion)
+            ci = c.lost_revenue_ci
+            out[i] = replace(
+                c,
+                expected=float(np.clip(expected, 1e-6, 1 - 1e-6)),
+                lost_deals=c.lost_deals * factor,
+                lost_revenue=None if c.lost_revenue is None else c.lost_revenue * factor,
+                lost_revenue_ci=None if ci is None else (ci[0] * factor, ci[1] * factor),
+                capped=True,
+            )
+    return out

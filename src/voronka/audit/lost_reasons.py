@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from scipy import stats
 
-from voronka.audit.stats import benjamini_hochberg
+from voronka.audit.stats import benjamini_hochberg, dist
 from voronka.engine import EventLog, lost_reason_counts
 
 RECENT_MONTHS = 3
@@ -90,7 +89,7 @@ def build_lost_reasons(log: EventLog, column: str = "lost_reason") -> tuple[Lost
             p = float("nan")
             if recent_total and before_total:
                 table = [[recent, recent_total - recent], [before, before_total - before]]
-                p = float(stats.fisher_exact(table).pvalue)
+                p = dist.fisher_exact(table)
             rows.append(
                 LostReason(
                     stage=funnel.stage_ids[int(k)] if int(k) >= 0 else None,

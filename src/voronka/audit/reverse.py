@@ -16,12 +16,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+
+from voronka.engine import SpendTotals, spend_key, spend_totals
 
 if TYPE_CHECKING:
     from voronka.audit.maturity import MaturityReport
@@ -222,27 +224,28 @@ def with_timing(
     return tuple(out)
 
 
-def _key(name: object) -> str:
-    return str(name).strip().casefold()
-
-
 def lead_costs(
-    leads_needed: float, leads_by_source: pd.DataFrame, spend: pd.DataFrame | None
+    leads_needed: float,
+    leads_by_source: pd.DataFrame,
+    spend: SpendTotals | pa.Table | pd.DataFrame | None,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> tuple[LeadCost, ...]:
     """Split ``leads_needed`` over sources by their share of ``leads_by_source`` (``source``,
-    ``leads``) and cost each at ``spend / leads`` (``spend``: ``source``, ``cost``, summed over
-    the same months; names matched trimmed and case-folded)."""
+    ``leads``) and cost each at ``spend / leads`` (``spend``: the engine's totals, or a table of
+    ``source``, ``cost`` and ``month`` it sums; months ``start`` ≤ month < ``end``; names
+    matched trimmed and case-folded)."""
     total = float(leads_by_source["leads"].sum())
     if total <= 0:
         return ()
-    cost_by_key: dict[str, float] = {}
-    if spend is not None and len(spend):
-        for source, cost in zip(spend["source"], spend["cost"], strict=True):
-            cost_by_key[_key(source)] = cost_by_key.get(_key(source), 0.0) + float(cost)
+    cost_by_key: Mapping[str | None, float] = {}
+    if spend is not None:
+        cost_by_key = spend_totals(spend).by_source(start=start, end=end)
     out = []
     for source, leads in zip(leads_by_source["source"], leads_by_source["leads"], strict=True):
         share = float(leads) / total
-        spent = cost_by_key.get(_key(source))
+        spent = cost_by_key.get(spend_key(source))
         cpl = spent / float(leads) if spent is not None and leads else None
         out.append(
             LeadCost(
@@ -275,7 +278,7 @@ def build_reverse_funnel(
     period_start: dt.date,
     period_end: dt.date,
     maturity: MaturityReport | None = None,
-    spend: pa.Table | pd.DataFrame | None = None,
+    spend: SpendTotals | pa.Table | pd.DataFrame | None = None,
 ) -> ReverseFunnel | None:
     """The reverse funnel for the plan (``plan`` won deals, or ``plan_revenue`` divided by the
     average won amount); None without a plan or when neither gives a number of deals."""
@@ -318,12 +321,7 @@ def build_reverse_funnel(
         leads = chosen.groupby("segment", dropna=False)["deals"].sum().reset_index()
         leads = leads.rename(columns={"segment": "source", "deals": "leads"})
         leads = leads[leads["source"].notna()]
-        spend_frame = None
-        if spend is not None:
-            frame = spend.to_pandas() if isinstance(spend, pa.Table) else spend
-            months = pd.to_datetime(frame["month"]).dt.date
-            spend_frame = frame[(months >= start) & (months < end)]
-        costs = lead_costs(rows[0].needed, leads, spend_frame)
+        costs = lead_costs(rows[0].needed, leads, spend, start=start, end=end)
     known = [c.cost for c in costs if c.cost is not None]
     kinds_used = set(kinds)
     return ReverseFunnel(

@@ -3,8 +3,16 @@
 * **Scorecards**: per manager — deals, won, lost, open, stuck, won revenue, the win rate of their
   closed deals (won / (won + lost)) raw and shrunk toward the team's by empirical-Bayes
   beta-binomial shrinkage (:mod:`voronka.audit.stats.shrinkage`, Robinson 2015), so a manager with
-  five closed deals is not ranked first on luck. The league table is ordered by the shrunk rate.
-  Not adjusted for the mix of sources each manager got (a stated limitation).
+  five closed deals is not ranked first on luck.
+* **Adjusted for the lead mix** (:func:`adjusted_win_rates`): a manager given worse leads wins
+  less without selling worse. Each manager's closed deals are compared with everyone else's
+  within strata of source × quarter created (Mantel–Haenszel,
+  :func:`voronka.audit.stats.adjusted.stratified_gap`): the gap is the manager's win rate minus
+  the peers' rates on the manager's own mix; the gaps are shrunk across the managers
+  (:func:`voronka.audit.stats.adjusted.shrink_gaps`) and put on the team's footing,
+  ``adjusted = team rate + shrunk gap``, so the managers are compared as if they had all been
+  given the team's leads. The league table is ordered by the adjusted rate (by the shrunk one
+  when the data has no source).
 * **Today's list**: the stuck open deals ranked by the revenue a timely action can still save,
   ``amount × P(won | stage)``, where ``P(won | stage)`` is the share of the deals that reached the
   stage which went on to be won (``reached[won] / reached[stage]`` of the funnel section), each
@@ -16,12 +24,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from voronka.audit.result import AuditResult
+from voronka.audit.stats.adjusted import shrink_gaps, stratified_gap
 from voronka.audit.stats.shrinkage import fit_beta_prior, shrink
-from voronka.engine import EventLog, stuck_deal_values, won_amount_by
+from voronka.engine import EventLog, closed_strata, stuck_deal_values, won_amount_by
 
 MANAGER_COLUMN = "manager"
+MIX_COLUMNS = ("source",)
+"""The deal columns whose mix a manager's rate is adjusted for (with the quarter created)."""
+
+
+@dataclass(frozen=True)
+class AdjustedRate:
+    """One manager's win rate against the peers on the manager's own mix of leads.
+
+    Attributes:
+        closed: the manager's closed deals in strata the peers also have.
+        expected: the peers' win rate on the manager's mix (``Σ n_s · y_s/m_s / Σ n_s``).
+        gap: the manager's rate minus ``expected`` (Mantel–Haenszel strata, not shrunk).
+        raw_gap: the manager's rate minus everyone else's pooled rate (no strata).
+        p_value: one-sided Mantel–Haenszel p-value of "wins less than the peers".
+        rate: team rate + the shrunk gap: the rate on the team's mix.
+        low: low end of its 95% posterior interval.
+        high: high end of it.
+    """
+
+    closed: int
+    expected: float
+    gap: float
+    raw_gap: float
+    p_value: float
+    rate: float
+    low: float
+    high: float
 
 
 @dataclass(frozen=True)
@@ -40,6 +77,8 @@ class ManagerScore:
         win_rate_shrunk: the same shrunk toward the team (posterior mean).
         win_rate_low: low end of its 95% credible interval.
         win_rate_high: high end of it.
+        adjusted: the win rate adjusted for the lead mix (None without a source or without
+            peers to compare with).
     """
 
     manager: str | None
@@ -53,6 +92,7 @@ class ManagerScore:
     win_rate_shrunk: float
     win_rate_low: float
     win_rate_high: float
+    adjusted: AdjustedRate | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +129,51 @@ def win_probability(result: AuditResult) -> dict[str, float]:
     return {s.id: (min(1.0, won / s.reached) if s.reached else 0.0) for s in stages}
 
 
+def adjusted_win_rates(
+    frame: pd.DataFrame, column: str = MANAGER_COLUMN
+) -> dict[str, AdjustedRate]:
+    """Manager → :class:`AdjustedRate`, from closed deals per ``column`` × strata (the other key
+    columns of ``frame``; :func:`voronka.engine.closed_strata`) with ``won`` and ``closed``.
+
+    Deals without a manager count among the peers but get no rate; managers whose closed deals
+    share no stratum with the peers are left out. Empty with fewer than two managers.
+    """
+    strata = [c for c in frame.columns if c not in (column, "won", "closed")]
+    if frame.empty:
+        return {}
+    key = ["|".join(str(v) for v in row) for row in zip(*(frame[c] for c in strata), strict=True)]
+    keyed = frame.assign(_stratum=key if strata else "")
+    totals = keyed.groupby("_stratum")[["won", "closed"]].sum()
+    team = float(frame["won"].sum()) / max(float(frame["closed"].sum()), 1.0)
+    gaps = []
+    labels = keyed[column].map(lambda v: "\x00" if v is None or pd.isna(v) else str(v))
+    for label, rows in keyed.groupby(labels):
+        if label == "\x00":
+            continue
+        t = totals.loc[rows["_stratum"]]
+        x = rows["won"].to_numpy(float)
+        n = rows["closed"].to_numpy(float)
+        gap = stratified_gap(x, n, t["won"].to_numpy(float) - x, t["closed"].to_numpy(float) - n)
+        if gap is not None and gap.n > 0:
+            gaps.append((str(label), gap))
+    if len(gaps) < 2:
+        return {}
+    shrunk = shrink_gaps([g.gap for _, g in gaps], [g.se for _, g in gaps])
+    out = {}
+    for i, (label, g) in enumerate(gaps):
+        out[label] = AdjustedRate(
+            closed=int(g.n),
+            expected=g.expected / g.n,
+            gap=g.gap,
+            raw_gap=g.raw_gap,
+            p_value=g.p_value,
+            rate=float(np.clip(team + shrunk.gap[i], 0.0, 1.0)),
+            low=float(np.clip(team + shrunk.low[i], 0.0, 1.0)),
+            high=float(np.clip(team + shrunk.high[i], 0.0, 1.0)),
+        )
+    return out
+
+
 def build_scorecards(log: EventLog, result: AuditResult) -> tuple[ManagerScore, ...]:
     """The league table (empty when the deals name no manager)."""
     if MANAGER_COLUMN not in log.deal_columns():
@@ -99,6 +184,9 @@ def build_scorecards(log: EventLog, result: AuditResult) -> tuple[ManagerScore, 
         for r in won_amount_by(log, MANAGER_COLUMN).itertuples(index=False)
     }
     stuck = {m.manager: m.stuck for m in result.stuck.by_manager}
+    adjusted: dict[str, AdjustedRate] = {}
+    if any(c in log.deal_columns() for c in MIX_COLUMNS):
+        adjusted = adjusted_win_rates(closed_strata(log, MANAGER_COLUMN, MIX_COLUMNS))
     won = frame["won"].to_numpy(dtype=float)
     closed = won + frame["lost"].to_numpy(dtype=float)
     if closed.sum() > 0:
@@ -122,9 +210,16 @@ def build_scorecards(log: EventLog, result: AuditResult) -> tuple[ManagerScore, 
                 win_rate_shrunk=float(shrunk[i]),
                 win_rate_low=float(low[i]),
                 win_rate_high=float(high[i]),
+                adjusted=None if manager is None else adjusted.get(manager),
             )
         )
-    return tuple(sorted(out, key=lambda s: (-np.nan_to_num(s.win_rate_shrunk), -s.won)))
+    return tuple(sorted(out, key=_rank))
+
+
+def _rank(s: ManagerScore) -> tuple[float, float, int]:
+    """Adjusted rate first (unknown last), then the shrunk rate, then wins."""
+    adjusted = -s.adjusted.rate if s.adjusted is not None else 1.0
+    return (adjusted, -float(np.nan_to_num(s.win_rate_shrunk)), -s.won)
 
 
 def build_today(

@@ -3,8 +3,11 @@
 Per source (and per campaign where the deals have one): leads, spend, CPL, won, revenue (sum of
 won amounts), CAC, ROMI = (revenue − spend) / spend, win rate with its Wilson interval, and the
 share of leads that reached each stage. Sources without spend keep null cost figures (not zero).
-Sources are ranked by ROMI, with a simulated interval and the probability that the source pays off
-(:func:`voronka.audit.stats.economics_intervals`); sources without spend follow, by revenue.
+ROMI has a simulated interval and the probability that the source pays off
+(:func:`voronka.audit.stats.economics_intervals`). Sources with spend are ranked by ``romi_low``, the
+10 % lower bound of ROMI shrunk toward the sources' pooled win rate and amount
+(:mod:`voronka.audit.source_rank`), so a small source's lucky deal does not put it first; sources
+without spend follow, by revenue.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import pyarrow as pa
 
 from voronka.audit.censored import step_rates
 from voronka.audit.maturity import build_maturity
+from voronka.audit.source_rank import shrunk_romi
 from voronka.audit.stats import economics_intervals, wilson_interval
-from voronka.engine import EventLog, deal_counts
+from voronka.engine import EventLog, SpendTotals, deal_counts, spend_key, spend_totals
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class SourceEconomics:
         final_win_rate: ``expected_won / leads``: the win rate once every open lead is decided.
         final_cac: ``spend / expected_won``.
         final_romi: ``(expected_won × mean won amount − spend) / spend``.
+        romi_shrunk: ROMI with the win rate (censoring-aware) and the mean won amount shrunk
+            toward all sources' (campaigns': toward all campaigns').
+        romi_low: the 10 % quantile of that shrunk ROMI's posterior: the rank's measure.
     """
 
     source: str
@@ -74,23 +81,8 @@ class SourceEconomics:
     final_win_rate: float | None = None
     final_cac: float | None = None
     final_romi: float | None = None
-
-
-def _key(values: pd.Series) -> pd.Series:
-    """Matching key for names across the deals and the spend file: trimmed, case-folded."""
-    return values.map(lambda v: None if v is None or v != v else str(v).strip().casefold())
-
-
-def _spend_frame(spend: pa.Table | pd.DataFrame | None) -> pd.DataFrame | None:
-    if spend is None:
-        return None
-    frame = spend.to_pandas() if isinstance(spend, pa.Table) else spend.copy()
-    if "campaign" not in frame:
-        frame["campaign"] = None
-    frame = frame.astype({"cost": "float64"})
-    frame["source_key"] = _key(frame["source"].astype(object))
-    frame["campaign_key"] = _key(frame["campaign"].astype(object))
-    return frame
+    romi_shrunk: float | None = None
+    romi_low: float | None = None
 
 
 def _group_figures(counts: pd.DataFrame, keys: list[str], won_index: int) -> pd.DataFrame:
@@ -186,9 +178,12 @@ def _pair(bounds: tuple[np.ndarray, np.ndarray], i: int) -> tuple[float, float] 
 
 
 def _rank(rows: list[SourceEconomics]) -> list[SourceEconomics]:
-    """ROMI first (best first), then sources without spend by revenue, then the rest."""
+    """Lower bound of shrunk ROMI first (best first; raw ROMI where it cannot be shrunk), then sources without
+    spend by revenue, then the rest."""
 
     def key(r: SourceEconomics) -> tuple[int, float, str]:
+        if r.romi_low is not None:
+            return (0, -r.romi_low, r.source)
         if r.romi is not None:
             return (0, -r.romi, r.source)
         if r.revenue is not None:
@@ -198,20 +193,20 @@ def _rank(rows: list[SourceEconomics]) -> list[SourceEconomics]:
     return sorted(rows, key=key)
 
 
-def _spend_for(figures: pd.DataFrame, spend: pd.DataFrame | None, keys: list[str]) -> pd.Series:
-    """Spend per group of ``figures`` (NaN where the spend file has no row for it)."""
-    if spend is None:
-        return pd.Series(np.nan, index=figures.index)
-    spend_keys = [f"{k}_key" for k in keys]
-    totals = spend.groupby(spend_keys, dropna=False)["cost"].sum(min_count=1)
-    left = pd.DataFrame({f"{k}_key": _key(figures[k].astype(object)) for k in keys})
-    merged = left.merge(totals.rename("cost").reset_index(), on=spend_keys, how="left")
-    return pd.Series(merged["cost"].to_numpy(dtype=float), index=figures.index)
+def _spend_for(figures: pd.DataFrame, spend: SpendTotals, keys: list[str]) -> pd.Series:
+    """Spend per group of ``figures`` (NaN where the spend file has no row for it), from the
+    engine's totals."""
+    sources = figures["source"].map(spend_key)
+    campaigns = figures["campaign"].map(spend_key) if "campaign" in keys else None
+    costs = [spend.total(s, campaigns.iloc[i] if campaigns is not None else ...)
+             for i, s in enumerate(sources)]
+    return pd.Series([np.nan if c is None else c for c in costs], index=figures.index,
+                     dtype=float)
 
 
 def build_sources(
     log: EventLog,
-    spend: pa.Table | pd.DataFrame | None = None,
+    spend: SpendTotals | pa.Table | pd.DataFrame | None = None,
     *,
     seed: int = 0,
 ) -> tuple[SourceEconomics, ...]:
@@ -231,7 +226,7 @@ def build_sources(
         return ()
     has_amount = "amount" in columns
     stage_ids = funnel.stage_ids[: funnel.won_index + 1]
-    spend_frame = _spend_frame(spend)
+    spend_frame = spend_totals(spend) if spend is not None else None
     counts = deal_counts(log, ["source"])
     counts = counts[counts["source"].notna()]
     figures = _group_figures(counts, ["source"], funnel.won_index)
@@ -255,10 +250,31 @@ def build_sources(
                 else None
             )
             camp_rows = _rows(cfig, cspend, stage_ids, has_amount, seed + 1, campaign=True)
+            camp_rows = _with_shrunk(camp_rows, cfig)
             rows = [
                 _with_campaigns(r, [c for c in camp_rows if c.source == r.source]) for r in rows
             ]
-    return tuple(_rank(_with_final(log, rows, counts)))
+    return tuple(_rank(_with_shrunk(_with_final(log, rows, counts), figures)))
+
+
+def _with_shrunk(rows: list[SourceEconomics], figures: pd.DataFrame) -> list[SourceEconomics]:
+    """Rows (in ``figures`` order) with ``romi_shrunk`` and ``romi_low``: wins are the censoring-aware expected
+    ones where known, amounts the won amounts of ``figures``."""
+    k = figures["won_amount_n"].to_numpy(dtype=float)
+    total = figures["revenue"].to_numpy(dtype=float)
+    square = figures["revenue_sq"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(k > 0, total / k, np.nan)
+        sd = np.where(k > 1, np.sqrt(np.maximum(square - k * mean**2, 0) / (k - 1)), np.nan)
+    won = [r.expected_won if r.expected_won is not None else r.won for r in rows]
+    spend = [np.nan if r.spend is None else r.spend for r in rows]
+    shrunk = shrunk_romi([r.leads for r in rows], won, mean, sd, k, spend)
+    return [
+        replace(r, romi_shrunk=float(v), romi_low=float(lo))
+        if np.isfinite(v) and np.isfinite(lo) and r.romi is not None
+        else r
+        for r, v, lo in zip(rows, shrunk.point, shrunk.low, strict=True)
+    ]
 
 
 def _with_final(

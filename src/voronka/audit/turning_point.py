@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from voronka.audit.stats import dist
 
 MIN_COHORTS = 8
 """Fewest mature cohorts for the turning point (fewer: the audit says so)."""
@@ -179,7 +180,7 @@ def find_turning_point(
     # Pearson dispersion of the wins given the count at k: 1 when the downstream rate is steady.
     z2 = err / np.maximum(chance, 0.25)
     dispersion = z2.mean(axis=0)
-    steady_p = stats.chi2.sf(z2.sum(axis=0), max(c - 1, 1))
+    steady_p = dist.chi2_sf(z2.sum(axis=0), max(c - 1, 1))
     undecided = dispersion - 1.0
     total_won = w.sum()
     candidates = np.zeros(won_index, dtype=bool)

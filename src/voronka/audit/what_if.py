@@ -14,7 +14,6 @@ A pure function of the aggregates kept with the forecast (:class:`voronka.audit.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -68,25 +67,6 @@ def current_conversion(counts: HazardCounts, k: int) -> float:
     exits = counts.exits[k]
     total = float(exits.sum())
     return float(exits[:, :-1].sum()) / total if total > 0 else 0.0
-
-
-def with_conversion(counts: HazardCounts, k: int, rate: float) -> HazardCounts:
-    """``counts`` with stage ``k`` converting at ``rate`` (see the module docstring)."""
-    c = current_conversion(counts, k)
-    if c <= 0:
-        raise UsageError(
-            f"no deal has moved on from stage {k} in the model's history: its rate cannot be scaled"
-        )
-    exits = counts.exits.copy()
-    stage = exits[k]
-    total = stage.sum(axis=1)  # per bucket
-    forward = stage[:, :-1] * (rate / c)
-    moved = forward.sum(axis=1)
-    over = moved > total  # a bucket where moving on alone exceeds its exits: scale down to total
-    forward[over] *= (total[over] / np.maximum(moved[over], 1e-12))[:, None]
-    exits[k, :, :-1] = forward
-    exits[k, :, -1] = np.maximum(total - forward.sum(axis=1), 0.0)
-    return dataclasses.replace(counts, exits=exits)
 
 
 def with_rate(rates: FloatArray, k: int, factor: float) -> FloatArray:

@@ -8,8 +8,7 @@ the per-deal tables stay private to the engine.
 """
 
 from voronka.engine.asof import undated_closings
-from voronka.engine.cohorts import deal_counts, lead_volume, stage_cohorts, stage_horizons
-from voronka.engine.cubes import cohort_cube
+from voronka.engine.cohorts import cohort_cube, stage_cohorts, stage_horizons
 from voronka.engine.drill import (
     MAX_PAGE,
     DealFilter,
@@ -23,6 +22,7 @@ from voronka.engine.drill import (
     won_amount_by,
 )
 from voronka.engine.filtered import filter_log
+from voronka.engine.spend import SpendTotals, spend_key, spend_totals
 from voronka.engine.flow import (
     days_to_win,
     stage_outcomes,
@@ -45,10 +45,15 @@ from voronka.engine.moments import MomentSpec, MomentState, moment_state, moment
 from voronka.engine.outcomes import lost_reason_counts, step_outcomes, stratified_cohorts
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
 from voronka.engine.summary import LOST_INDEX
+from voronka.engine.team import closed_strata, open_cells_by, won_by
+from voronka.engine.volumes import deal_counts, lead_volume
 from voronka.io import describe_reject
 from voronka.io.result import ReadResult
 
 __all__ = [
+    "SpendTotals",
+    "spend_key",
+    "spend_totals",
     "MAX_PAGE",
     "DealFilter",
     "DealPage",
@@ -96,4 +101,7 @@ __all__ = [
     "won_between",
     "won_between_many",
     "worst_stuck",
+    "closed_strata",
+    "open_cells_by",
+    "won_by",
 ]

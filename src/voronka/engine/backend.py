@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import tempfile
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -47,15 +52,48 @@ def materialize(con: BaseBackend, expr: ir.Table, prefix: str = "voronka") -> ir
         if con.name == "pyspark":
             return expr.cache()
         name = ibis.util.gen_name(prefix)
+        if con.name == "duckdb":
+            return _create_temp_duckdb(con, name, expr)
         try:
             return con.create_table(name, expr, temp=True)
         except NotImplementedError:
             return con.create_table(name, expr)
 
 
+def _create_temp_duckdb(con: BaseBackend, name: str, expr: ir.Table) -> ir.Table:
+    """``CREATE TEMP TABLE`` of ``expr``'s schema filled by its :func:`compiled_sql` (what
+    ``create_table(temp=True)`` does, without compiling a shape twice)."""
+    import sqlglot as sg
+    import sqlglot.expressions as sge
+
+    dialect = con.dialect
+    table = sge.table_(name, catalog="temp", db="main", quoted=True)
+    create = sge.Create(
+        kind="TABLE",
+        this=sge.Schema(this=table, expressions=expr.schema().to_sqlglot_column_defs(dialect)),
+        properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
+    )
+    columns = ", ".join(sg.to_identifier(c, quoted=True).sql(dialect) for c in expr.columns)
+    con._run_pre_execute_hooks(expr)
+    duck: Any = con
+    duck.con.execute(create.sql(dialect))
+    duck.con.execute(f"INSERT INTO {table.sql(dialect)} ({columns}) {compiled_sql(con, expr)}")
+    return con.table(name, database=("temp", "main"))
+
+
+DUCKDB_MEMORY_LIMIT = "600MB"
+"""The default DuckDB connection's memory limit. DuckDB's own default (80 % of RAM) lets its
+buffers grow on top of the Arrow input the process already holds: at 1,000,000 deals the peak
+was 2.0 GB; with 400–600 MB DuckDB spills what does not fit to a temporary directory and the peak
+fell to 1.3–1.5 GB at about the same speed (bench/README.md)."""
+
+
 def default_backend() -> BaseBackend:
-    """A fresh in-memory DuckDB connection, the engine's default backend."""
-    return ibis.duckdb.connect()
+    """A fresh in-memory DuckDB connection, the engine's default backend, with
+    :data:`DUCKDB_MEMORY_LIMIT` and its spill files in the system's temporary directory (DuckDB
+    would otherwise write them under the current directory)."""
+    spill = Path(tempfile.gettempdir()) / f"voronka-duckdb-{os.getpid()}"
+    return ibis.duckdb.connect(memory_limit=DUCKDB_MEMORY_LIMIT, temp_directory=str(spill))
 
 
 def load_arrow(con: BaseBackend, table: pa.Table, prefix: str) -> ir.Table:
@@ -87,6 +125,74 @@ def _is_ordered(expr: ir.Table) -> bool:
     return isinstance(op, ops.Sort)
 
 
+_SQL_CACHE: OrderedDict[Any, str] = OrderedDict()
+_SQL_CACHE_SIZE = 1024
+_SQL_LOCK = threading.Lock()
+_SLOT = "__voronka_table_{}__"
+
+
+def _shape(expr: ir.Table) -> tuple[Any, dict[str, str]]:
+    """``expr``'s operation with every table it reads renamed to a numbered placeholder (schema and
+    namespace kept), and placeholder → real name. Two queries that differ only in the tables they
+    read (the same aggregate of another log, or of a filtered one) have equal shapes."""
+    import ibis.expr.operations as ops
+
+    op = expr.op()
+    leaves = op.find((ops.DatabaseTable, ops.InMemoryTable))
+    mapping: dict[Any, Any] = {}
+    names: dict[str, str] = {}
+    for i, leaf in enumerate(leaves):
+        slot = _SLOT.format(i)
+        namespace = leaf.namespace if isinstance(leaf, ops.DatabaseTable) else ops.Namespace()
+        mapping[leaf] = ops.UnboundTable(name=slot, schema=leaf.schema, namespace=namespace)
+        names[slot] = leaf.name
+    return op.replace(mapping), names
+
+
+def compiled_sql(con: BaseBackend, expr: ir.Table) -> str:
+    """The SQL of ``expr`` on a SQL backend, compiled once per query shape (see :func:`_shape`).
+
+    Ibis compiles an expression in Python through many graph rewrites, which costs more than
+    DuckDB takes to run most of the engine's aggregates; the engine asks the same few dozen
+    shapes of every log (and of every filtered log), so each shape is compiled once per process
+    and the table names are put in its SQL.
+    """
+    import sqlglot as sg
+
+    shape, names = _shape(expr)
+    key = (con.name, shape)
+    with _SQL_LOCK:
+        sql = _SQL_CACHE.get(key)
+        if sql is not None:
+            _SQL_CACHE.move_to_end(key)
+    if sql is None:
+        sql = con.compile(shape.to_expr())
+        with _SQL_LOCK:
+            _SQL_CACHE[key] = sql
+            while len(_SQL_CACHE) > _SQL_CACHE_SIZE:
+                _SQL_CACHE.popitem(last=False)
+    dialect = con.dialect
+    for slot, name in names.items():
+        sql = sql.replace(
+            sg.to_identifier(slot, quoted=True).sql(dialect),
+            sg.to_identifier(name, quoted=True).sql(dialect),
+        )
+    return sql
+
+
+def _run_arrow(con: BaseBackend, expr: ir.Table) -> pa.Table:
+    """``expr`` executed on ``con`` as Arrow; on DuckDB through :func:`compiled_sql`."""
+    if con.name != "duckdb":
+        return con.to_pyarrow(expr)
+    from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+    table_expr = expr.as_table()
+    con._run_pre_execute_hooks(table_expr)  # registers the in-memory tables it reads
+    duck: Any = con
+    arrow = duck.con.sql(compiled_sql(con, table_expr)).to_arrow_table()
+    return table_expr.__pyarrow_result__(arrow, data_mapper=DuckDBPyArrowData)
+
+
 def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:
     """A small aggregate ``expr`` executed on ``con`` as a pandas frame.
 
@@ -96,7 +202,7 @@ def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:
     return groups in any order, and the audit's seeded Monte Carlo must see the same input twice.
     """
     with quiet_driver():
-        arrow = con.to_pyarrow(expr)
+        arrow = _run_arrow(con, expr)
     if arrow.num_rows > 1 and not _is_ordered(expr):
         # A column type Arrow cannot sort (lists, structs): keep the backend's order.
         with contextlib.suppress(pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
@@ -117,7 +223,11 @@ def to_frame(con: BaseBackend, expr: ir.Table) -> pd.DataFrame:
 def scalar(con: BaseBackend, expr: ir.Scalar) -> Any:
     """A scalar expression's value as a Python object (None for null)."""
     with quiet_driver():
-        value = con.to_pyarrow(expr)
+        if con.name == "duckdb":
+            column = _run_arrow(con, expr.as_table()).column(0)
+            value = column[0] if len(column) else None
+        else:
+            value = con.to_pyarrow(expr)
     return value.as_py() if isinstance(value, pa.Scalar) else value
 
 

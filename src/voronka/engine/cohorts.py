@@ -1,38 +1,192 @@
-"""Stage cohorts for mature conversion, and per-segment deal counts for leaks and sources.
-
-Every function takes an :class:`~voronka.engine.EventLog` with a funnel and returns a small
-pandas frame: one row per [segment] × [period] × stage at most. The per deal × stage
-``reached_at`` table of the log is joined to itself (stage k with stage k+1) on the backend; only
-the grouped counts come back.
+"""Stage cohorts: the cohort cube and every cut of it, and the maturity horizons.
 
 Mature conversion (docs/methods.md): a deal that reached stage k at ``reached_at`` is *mature*
 for the step k → k+1 once ``as_of − reached_at ≥ horizon[k]``, the historic p90 of the days from
 reaching k to reaching k+1 among deals that did. Recent deals are left out of the rate instead of
 counting as failures.
+
+**The cohort cube.** Leaks, anomalies, maturity and the conversion series all ask for the same
+counts (:func:`stage_cohorts`) cut differently: funnel-wide or per ``--by`` column, per entry week
+or in total. The cube computes every cut at once — for the maturity horizons given, per ``dim``
+(``""`` for funnel-wide, else each segment column of the log) × ``segment`` × ``period`` (Monday
+of the week the deal reached the stage) × ``stage_index`` — in one query (a ``UNION ALL`` of one
+grouped aggregate per dim over the same flagged rows of the log's ``reached_at`` table, which
+carries ``next_at``: no self-join), and each cut is a sum over it in pandas: integer counts, so
+every number is exactly what a query per cut gives. The cube is kept on the log per horizon set
+(:meth:`EventLog.cached`); a cut the cube cannot give (a ``--by`` column that is not text or
+yes/no, a monthly period) is computed directly from the same flagged rows.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from voronka.engine import cubes, summary
+from voronka.engine import summary
+from voronka.engine.backend import load_arrow
+from voronka.engine.frames import nullable, sort_key
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
 
+COUNTS = ("reached", "moved", "mature", "mature_moved", "moved_in_horizon", "won", "closed")
+"""The counts of a stage cohort (see :func:`stage_cohorts`)."""
+
 _PERIODS = {"week": "W", "month": "M"}
+
+
+def finite_horizons(horizons: Mapping[int, float]) -> dict[int, float]:
+    """``horizons`` without the stages whose horizon is missing or not finite."""
+    return {int(k): float(v) for k, v in horizons.items() if v is not None and np.isfinite(v)}
+
+
+def _as_of_seconds(log: EventLog) -> float:
+    as_of = log.as_of
+    return calendar.timegm(as_of.timetuple()) + as_of.microsecond / 1e6
+
+
+def flagged_transitions(
+    log: EventLog,
+    horizons: Mapping[int, float],
+    columns: Mapping[str, str],
+    period: str | None,
+) -> ir.Table:
+    """Per deal × stage of the line before the won stage that it reached: the deal columns
+    ``columns`` (output name → deal column), ``stage_index``, [``period``] and the 0/1 flags
+    ``_moved``, ``_mature``, ``_mature_moved``, ``_in_horizon``, ``_won``, ``_closed``."""
+    funnel = log.require_funnel()
+    horizon_rows = finite_horizons(horizons)
+    horizon_table = load_arrow(
+        log.backend,
+        pa.table(
+            {
+                "h_index": pa.array(list(horizon_rows), pa.int64()),
+                "h_seconds": pa.array(
+                    [v * summary.SECONDS_PER_DAY for v in horizon_rows.values()], pa.float64()
+                ),
+            }
+        ),
+        "voronka_horizons",
+    )
+    reached = log.reached_at()
+    tr = reached.filter(reached.stage_index < funnel.won_index)
+    deals = log.deal_summary()
+    cols: dict[str, ir.Value] = {"deal_id": deals.deal_id, "outcome": deals.outcome}
+    cols.update({name: deals[column] for name, column in columns.items()})
+    tr = tr.join(deals.select(**cols), "deal_id")
+    tr = tr.left_join(horizon_table, tr.stage_index == horizon_table.h_index)
+    age = ibis.literal(_as_of_seconds(log)) - summary.epoch_seconds(tr.reached_at)
+    mature = (age >= tr.h_seconds).fill_null(False)
+    moved = tr.next_at.notnull()
+    took = summary.epoch_seconds(tr.next_at) - summary.epoch_seconds(tr.reached_at)
+    in_horizon = (mature & moved & (took <= tr.h_seconds)).fill_null(False)
+    extra: dict[str, ir.Value] = {}
+    if period is not None:
+        if period not in _PERIODS:
+            raise ValueError(f"unknown period {period!r}: week or month")
+        extra["period"] = tr.reached_at.truncate(_PERIODS[period]).date()
+    return tr.select(
+        *columns,
+        "stage_index",
+        _moved=moved.cast("int64"),
+        _mature=mature.cast("int64"),
+        _mature_moved=(mature & moved).cast("int64"),
+        _in_horizon=in_horizon.cast("int64"),
+        _won=(tr.outcome == "won").cast("int64"),
+        _closed=tr.outcome.isin(["won", "lost"]).cast("int64"),
+        **extra,
+    )
+
+
+def count_aggregates(table: ir.Table) -> dict[str, ir.Value]:
+    """The :data:`COUNTS` of a group of :func:`flagged_transitions` rows."""
+    return {
+        "reached": table.count(),
+        "moved": table._moved.sum(),
+        "mature": table._mature.sum(),
+        "mature_moved": table._mature_moved.sum(),
+        "moved_in_horizon": table._in_horizon.sum(),
+        "won": table._won.sum(),
+        "closed": table._closed.sum(),
+    }
+
+
+def cube_dims(log: EventLog) -> tuple[str, ...]:
+    """The breakdowns the cube covers: ``""`` (funnel-wide) and every segment column."""
+    return ("", *log.segment_columns())
+
+
+def cohort_cube(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
+    """The cohort cube of ``log`` for ``horizons`` (stage index → days), computed once per log
+    and horizon set. Columns: ``dim``, ``segment`` (null for ``dim == ""``), ``period`` (date),
+    ``stage_index``, :data:`COUNTS`. Segment values keep their type (text, or yes/no)."""
+    key = ("cohort_cube", tuple(sorted(finite_horizons(horizons).items())))
+    cube: pd.DataFrame = log.cached(key, lambda: _build_cube(log, horizons))
+    return cube
+
+
+def _build_cube(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
+    dims = [d for d in cube_dims(log) if d]
+    names = {f"s{i}": d for i, d in enumerate(dims)}
+    flagged = flagged_transitions(log, horizons, names, "week")
+    keys = ["dim", "segment", "period", "stage_index"]
+    parts = []
+    for name, dim in [("", ""), *names.items()]:
+        segment = flagged[name].cast("string") if name else ibis.null("string")
+        rows = flagged.mutate(dim=ibis.literal(dim, "string"), segment=segment)
+        parts.append(rows.group_by(keys).agg(**count_aggregates(rows)))
+    frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    for c in COUNTS:
+        frame[c] = frame[c].fillna(0).astype("int64")
+    frame["stage_index"] = frame["stage_index"].astype("int64")
+    deals = log.deal_summary()
+    for dim in dims:
+        if deals[dim].type().is_boolean():
+            rows = frame["dim"] == dim
+            frame.loc[rows, "segment"] = [
+                None if v is None else str(v).lower() == "true" for v in frame.loc[rows, "segment"]
+            ]
+    return frame
+
+
+def cut(cube: pd.DataFrame, by: str | None, period: str | None) -> pd.DataFrame:
+    """The cube summed to ``[segment] × [period] × stage_index`` for breakdown ``by`` (None:
+    funnel-wide) and ``period`` (None or ``"week"``)."""
+    rows = cube[cube["dim"] == (by or "")]
+    keys = [k for k, asked in (("segment", by), ("period", period)) if asked is not None]
+    grouped = rows.groupby([*keys, "stage_index"], dropna=False, sort=False)[list(COUNTS)].sum()
+    return grouped.reset_index()
+
+
+def covers(log: EventLog, by: str | None, period: str | None) -> bool:
+    """Whether :func:`cut` can give this breakdown and period."""
+    return period in (None, "week") and (by is None or by in cube_dims(log))
+
+
+def finish(frame: pd.DataFrame, keys: Sequence[str], stage_ids: Sequence[str]) -> pd.DataFrame:
+    """A stage-cohort frame typed, labelled and ordered as :func:`stage_cohorts` returns it."""
+    for c in COUNTS:
+        frame[c] = frame[c].fillna(0).astype("int64")
+    frame["stage_index"] = frame["stage_index"].astype("int64")
+    frame["stage_id"] = [stage_ids[i] for i in frame["stage_index"]]
+    if "segment" in frame:
+        frame["segment"] = nullable(frame["segment"])
+    frame = frame.sort_values([*keys, "stage_index"], key=sort_key).reset_index(drop=True)
+    return frame[[*keys, "stage_index", "stage_id", *COUNTS]]
 
 
 def _transitions(log: EventLog) -> ir.Table:
     """Per deal × stage k of the line (except the won stage) it reached: ``reached_at`` and
     ``next_at`` (when it reached k+1, null if it has not); a filter of the log's ``reached_at``
     table, which carries ``next_at``."""
-    funnel = log._need_funnel()
+    funnel = log.require_funnel()
     reached = log.reached_at()
     base = reached.filter(reached.stage_index < funnel.won_index)
     return base.select("deal_id", "stage_index", "reached_at", "next_at")
@@ -48,7 +202,7 @@ def stage_horizons(
     reaching the next one, among those deals; NaN when none moved), ``settled_days`` (the same at
     ``settled_quantile``: by then almost every deal that will move on has). Every stage is present.
     """
-    funnel = log._need_funnel()
+    funnel = log.require_funnel()
     tr = _transitions(log)
     moved = tr.filter(tr.next_at.notnull())
     days = summary.days_between(moved.reached_at, moved.next_at)
@@ -93,113 +247,17 @@ def stage_cohorts(
     ``moved_in_horizon`` (mature and moved on within the horizon), ``won`` / ``closed`` (deals
     that reached the stage and are won / won or lost). Only groups with deals are returned.
     """
-    funnel = log._need_funnel()
+    funnel = log.require_funnel()
     keys = [k for k, asked in (("segment", by), ("period", period)) if asked is not None]
-    if cubes.covers(log, by, period):
-        frame = cubes.cut(cubes.cohort_cube(log, horizons), by, period)
+    if covers(log, by, period):
+        frame = cut(cohort_cube(log, horizons), by, period)
     else:
         if by is not None:
             log.segmented(by)  # an unknown column is a usage error
-        flagged = cubes.flagged_transitions(
+        flagged = flagged_transitions(
             log, horizons, {"segment": by} if by is not None else {}, period
         )
         frame = log.frame(
-            flagged.group_by([*keys, "stage_index"]).agg(**cubes.count_aggregates(flagged))
+            flagged.group_by([*keys, "stage_index"]).agg(**count_aggregates(flagged))
         )
-    return cubes.finish(frame, keys, funnel.stage_ids)
-
-
-def deal_counts(log: EventLog, columns: Sequence[str] = ()) -> pd.DataFrame:
-    """Deals per group of ``columns`` × furthest stage × outcome, with their won amounts.
-
-    Columns: each of ``columns``, ``max_stage_index`` (the furthest stage of the line reached,
-    -1 for none), ``outcome``, ``deals``, ``amount_n`` / ``amount_sum`` / ``amount_sumsq`` (count,
-    sum and sum of squares of non-null amounts; zero when the log has no ``amount`` column).
-    Everything a source's economics and reach need, in a few hundred rows.
-    """
-    table = log.deal_summary()
-    known = set(log.deal_columns())
-    missing = [c for c in columns if c not in known]
-    if missing:
-        raise KeyError(f"no deal column {missing[0]!r}")
-    grouped = table.mutate(max_stage=table.max_stage_index.fill_null(-1).cast("int64"))
-    amount_aggs: dict[str, ir.Value] = {}
-    if "amount" in known:
-        amount = grouped.amount.cast("float64")
-        amount_aggs = {
-            "amount_n": amount.count(),
-            "amount_sum": amount.sum(),
-            "amount_sumsq": (amount * amount).sum(),
-        }
-    expr = grouped.group_by([*columns, "max_stage", "outcome"]).agg(
-        deals=grouped.count(), **amount_aggs
-    )
-    frame = log.frame(expr).rename(columns={"max_stage": "max_stage_index"})
-    frame["deals"] = frame["deals"].astype("int64")
-    for c in ("amount_n", "amount_sum", "amount_sumsq"):
-        frame[c] = frame[c].fillna(0).astype("float64") if c in frame else 0.0
-    frame["amount_n"] = frame["amount_n"].astype("int64")
-    for c in columns:
-        frame[c] = _nullable(frame[c])
-    return frame.sort_values([*columns, "max_stage_index", "outcome"], key=_sort_key).reset_index(
-        drop=True
-    )
-
-
-def _nullable(values: pd.Series) -> pd.Series:
-    """A key column as ``object`` with ``None`` for null."""
-    return pd.Series(
-        [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values],
-        index=values.index,
-        dtype=object,
-    )
-
-
-def _sort_key(values: pd.Series) -> pd.Series:
-    """Sort key that puts None last and compares mixed values as text where needed."""
-    if values.dtype == object:
-        return pd.Series(
-            [(v is None, "" if v is None else str(v)) for v in values], index=values.index
-        )
-    return values
-
-
-def lead_volume(log: EventLog, *, by: str | None = None, period: str = "week") -> pd.DataFrame:
-    """Deals created per [segment] × period, every period of the data present (zeros kept).
-
-    Columns: [``segment``], ``period`` (Monday of the week or first of the month, a date),
-    ``leads``, ``exposure_days`` (days of the period between the first deal's creation and
-    ``as_of``: the first and the last period are usually partial). Periods with no exposure are
-    left out.
-    """
-    if period not in _PERIODS:
-        raise ValueError(f"unknown period {period!r}: week or month")
-    table = log.segmented(by, period)
-    keys = ["segment"] if by is not None else []
-    counts = log.frame(table.group_by([*keys, "period"]).agg(leads=table.count()))
-    first = log.frame(table.aggregate(first=table.created_at.min()))["first"].iloc[0]
-    if counts.empty or first is None or pd.isna(first):
-        return pd.DataFrame(columns=[*keys, "period", "leads", "exposure_days"])
-    start = pd.Timestamp(first)
-    end = pd.Timestamp(log.as_of)
-    freq = "W-MON" if period == "week" else "MS"
-    first_period = start.normalize() - (
-        pd.Timedelta(days=start.day_of_week)
-        if period == "week"
-        else pd.Timedelta(days=start.day - 1)
-    )
-    starts = pd.date_range(first_period, end, freq=freq)
-    nxt = starts + (pd.DateOffset(weeks=1) if period == "week" else pd.DateOffset(months=1))
-    exposure = (
-        np.minimum(nxt.to_numpy(), end.to_numpy()) - np.maximum(starts.to_numpy(), start.to_numpy())
-    ) / np.timedelta64(1, "D")
-    grid = pd.DataFrame({"period": [d.date() for d in starts], "exposure_days": exposure})
-    grid = grid[grid["exposure_days"] > 0]
-    if keys:
-        counts["segment"] = _nullable(counts["segment"])
-        segments = pd.DataFrame({"segment": pd.unique(counts["segment"])})
-        grid = segments.merge(grid, how="cross")
-    out = grid.merge(counts, on=[*keys, "period"], how="left")
-    out["leads"] = out["leads"].fillna(0).astype("int64")
-    out = out.sort_values([*keys, "period"], key=_sort_key).reset_index(drop=True)
-    return out[[*keys, "period", "leads", "exposure_days"]]
+    return finish(frame, keys, funnel.stage_ids)

@@ -29,8 +29,10 @@ from voronka.errors import UsageError
 MAX_PAGE = 500
 """The largest page :func:`deal_page` returns."""
 
-SELECTION_KINDS = ("all", "won", "lost", "open", "reached", "lost_here", "open_here", "stuck")
-"""What a :class:`DealSelection` can ask for (the last four need a stage)."""
+SELECTION_KINDS = (
+    "all", "won", "lost", "open", "reached", "lost_here", "open_here", "stuck", "stopped",
+)
+"""What a :class:`DealSelection` can ask for (the last five need a stage)."""
 
 
 
@@ -68,7 +70,9 @@ class DealSelection:
         kind: one of :data:`SELECTION_KINDS`: ``all`` deals, ``won``/``lost``/``open`` ones,
             deals that ``reached`` a stage (entered it or a later stage of the line), deals
             ``lost_here`` (lost, latest stage this one), ``open_here`` (open, now in this stage),
-            ``stuck`` (open, in this stage longer than ``limit_days``).
+            ``stuck`` (open, in this stage longer than ``limit_days``), ``stopped`` (reached this
+            stage of the line before the won stage but not the next one: the deals behind a
+            leak's step).
         stage_index: the stage, for the last four kinds.
         limit_days: the stage's time limit, for ``stuck``.
         where: extra ``(column, value)`` pairs (a source's wins: ``won`` with source = X).
@@ -183,6 +187,11 @@ def _selected(log: EventLog, selection: DealSelection) -> ir.Table:
                 stages = log.deal_stages()
                 entered = stages.filter(stages.stage_index == k).select("deal_id")
                 table = table.semi_join(entered, "deal_id")
+        elif kind == "stopped":
+            if k >= funnel.won_index:
+                raise UsageError(f"{kind!r} needs a stage before the won stage",
+                                 expected="a stage of the line before won")
+            condition = condition & (table.max_stage_index == k).fill_null(False)
         elif kind == "lost_here":
             condition = condition & (table.outcome == "lost") & here.fill_null(False)
         elif kind == "open_here":

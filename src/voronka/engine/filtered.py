@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import ibis
 import ibis.expr.types as ir
 
-from voronka.engine.backend import scalar
+from voronka.engine.backend import materialize, scalar
 from voronka.errors import UsageError
 
 if TYPE_CHECKING:
@@ -62,17 +62,24 @@ def filter_log(
     if created_until is not None:
         conditions.append(deals.created_at < _moment(created_until))
     chosen = deals.filter(*conditions) if conditions else deals
-    ids = chosen.select("deal_id")
-    events = log.events_table.semi_join(ids, "deal_id")
-    deals_table = log.deals_table
-    kept_deals = None if deals_table is None else deals_table.semi_join(ids, "deal_id")
     con = log.backend
+    # The chosen rows are stored once: every later query reads them instead of repeating the
+    # semi-join, and its shape no longer holds the filter's values, so the SQL compiled for the
+    # previous filter serves (voronka.engine.backend.compiled_sql).
+    ids = materialize(con, chosen.select("deal_id"), "voronka_filter_ids")
+    events = materialize(con, log.events_table.semi_join(ids, "deal_id"), "voronka_filter_events")
+    deals_table = log.deals_table
+    kept_deals = (
+        None
+        if deals_table is None
+        else materialize(con, deals_table.semi_join(ids, "deal_id"), "voronka_filter_deals")
+    )
     narrowed = type(log)(
         con=con,
         events=events,
         deals=kept_deals,
-        events_rows=int(scalar(con, events.count())),
-        deals_rows=None if kept_deals is None else int(scalar(con, kept_deals.count())),
+        events_rows=int(scalar(con, events.count().name("n"))),
+        deals_rows=None if kept_deals is None else int(scalar(con, kept_deals.count().name("n"))),
         as_of=log.as_of,
     )
     return narrowed.with_funnel(funnel)

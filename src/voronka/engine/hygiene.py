@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
+
+from voronka.engine.backend import load_arrow
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -113,18 +116,30 @@ def _bucket_bounds() -> list[tuple[str, float, float | None]]:
     return out
 
 
-def _limit_expr(stage_index: ir.IntegerValue, limits: Mapping[int, float]) -> ir.FloatingValue:
-    """The limit of each row's stage (null where the stage has none)."""
-    cases = [(stage_index == int(k), float(v)) for k, v in sorted(limits.items())]
-    if not cases:
-        return ibis.null("float64")
-    return ibis.cases(*cases, else_=ibis.null("float64")).cast("float64")
+def _with_limits(log: EventLog, table: ir.Table, limits: Mapping[int, float]) -> ir.Table:
+    """``table`` (deals with ``current_stage_index``) with ``limit_days``, the limit of each
+    deal's stage (null where the stage has none). The limits are a small joined table rather
+    than literals in the query, so that the query's shape (and its compiled SQL, cached by
+    :func:`voronka.engine.backend.compiled_sql`) is the same whatever the limits are."""
+    rows = {int(k): float(v) for k, v in sorted(limits.items())}
+    table_of_limits = load_arrow(
+        log.backend,
+        pa.table(
+            {
+                "l_index": pa.array(list(rows), pa.int64()),
+                "l_days": pa.array(list(rows.values()), pa.float64()),
+            }
+        ),
+        "voronka_limits",
+    )
+    joined = table.left_join(
+        table_of_limits, table.current_stage_index.cast("int64") == table_of_limits.l_index
+    )
+    return joined.mutate(limit_days=joined.l_days).drop("l_index", "l_days")
 
 
 def _stuck_deals(log: EventLog, limits: Mapping[int, float]) -> ir.Table:
-    open_ = _open_deals(log)
-    limit = _limit_expr(open_.current_stage_index, limits)
-    open_ = open_.mutate(limit_days=limit)
+    open_ = _with_limits(log, _open_deals(log), limits)
     return open_.filter(open_.limit_days.notnull() & (open_.days_in_stage > open_.limit_days))
 
 
@@ -163,9 +178,8 @@ def stuck_by_column(log: EventLog, limits: Mapping[int, float], column: str) -> 
     most stuck first (``value`` None for a blank). Empty when the column does not exist."""
     if column not in log.deal_columns():
         return pd.DataFrame({"value": [], "open": [], "stuck": []})
-    open_ = _open_deals(log)
-    limit = _limit_expr(open_.current_stage_index, limits)
-    is_stuck = limit.notnull() & (open_.days_in_stage > limit)
+    open_ = _with_limits(log, _open_deals(log), limits)
+    is_stuck = open_.limit_days.notnull() & (open_.days_in_stage > open_.limit_days)
     grouped = open_.group_by(value=_as_text(open_[column])).agg(
         open=open_.count(), stuck=open_.count(where=is_stuck)
     )

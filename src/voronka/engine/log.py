@@ -13,15 +13,13 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 
 from voronka.engine import funnel as funnel_aggregates
-from voronka.engine import summary
+from voronka.engine import segments, stage_names, summary
 from voronka.engine.asof import AsOfCut, cut_at
 from voronka.engine.backend import (
     default_backend,
@@ -32,45 +30,13 @@ from voronka.engine.backend import (
 )
 from voronka.engine.memory import release_freed_memory
 from voronka.engine.quality import QualityCounts, compute_quality
-from voronka.errors import InputError, UsageError
+from voronka.engine.segments import MAX_SEGMENT_VALUES
+from voronka.engine.tables import canonical_table
 from voronka.funnel import LOST, Funnel, StageNameStats
 
-MAX_SEGMENT_VALUES = 200
-"""A deal column with more distinct values than this is not offered for ``--by`` (an id, a name)."""
-
-_NOT_SEGMENTS = {"deal_id", "status", "lost_reason", "created_at", "closed_at", "amount", "_row"}
 _EVENT_BASE = ("deal_id", "stage", "entered_at", "_row")
-_PERIODS = {"week": "W", "month": "M"}
 
-
-def _normalize(table: Any, required: tuple[str, ...], what: str) -> pa.Table:
-    """An Arrow table with ``deal_id`` as text, naive-UTC timestamps and a ``_row`` column."""
-    if isinstance(table, pd.DataFrame):
-        table = pa.Table.from_pandas(table, preserve_index=False)
-    if not isinstance(table, pa.Table):
-        raise TypeError(f"the {what} must be a pyarrow.Table or a pandas.DataFrame")
-    for name in required:
-        if name not in table.column_names:
-            raise InputError(
-                f"the {what} table has no column {name!r}",
-                column=name,
-                expected=", ".join(required),
-            )
-    if "_row" not in table.column_names:
-        table = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
-    for i, field in enumerate(table.schema):
-        column = table.column(i)
-        if field.name == "deal_id" and not pa.types.is_string(field.type):
-            table = table.set_column(i, field.name, pc.cast(column, pa.string()))
-        elif field.name == "_row" and field.type != pa.int64():
-            table = table.set_column(i, field.name, pc.cast(column, pa.int64()))
-        elif pa.types.is_null(field.type):
-            # An all-empty column has no type; backends need one.
-            table = table.set_column(i, field.name, pc.cast(column, pa.string()))
-        elif pa.types.is_timestamp(field.type) and (field.type.tz or field.type.unit != "us"):
-            # The contract is naive UTC in microseconds; a zoned column is shifted to UTC.
-            table = table.set_column(i, field.name, pc.cast(column, pa.timestamp("us")))
-    return table
+__all__ = ["MAX_SEGMENT_VALUES", "EventLog"]
 
 
 class EventLog:
@@ -141,8 +107,8 @@ class EventLog:
         """
         con = backend if backend is not None else default_backend()
         release_freed_memory()  # what reading the files left behind, before the backend grows
-        events_arrow = _normalize(events, ("deal_id", "stage", "entered_at"), "events")
-        deals_arrow = None if deals is None else _normalize(deals, ("deal_id",), "deals")
+        events_arrow = canonical_table(events, ("deal_id", "stage", "entered_at"), "events")
+        deals_arrow = None if deals is None else canonical_table(deals, ("deal_id",), "deals")
         cut: AsOfCut | None = None
         if as_of is None:
             as_of = latest_timestamp(events_arrow, deals_arrow) or dt.datetime(1970, 1, 1)
@@ -238,68 +204,23 @@ class EventLog:
     def stage_name_counts(self) -> dict[str, int]:
         """Event rows per distinct stage name as written in the data (null names left out)."""
         if self._name_counts is None:
-            named = self._events.filter(self._events.stage.notnull())
-            frame = to_frame(self._con, named.group_by("stage").agg(n=named.count()))
-            self._name_counts = {
-                str(s): int(n)
-                for s, n in sorted(
-                    zip(frame["stage"], frame["n"], strict=True), key=lambda x: -x[1]
-                )
-            }
+            self._name_counts = stage_names.name_counts(self._con, self._events)
         return dict(self._name_counts)
 
     def stage_name_stats(self) -> list[StageNameStats]:
         """Per distinct stage name: deals, mean relative position, terminal share (duplicates
         merged), for :func:`voronka.funnel.infer_funnel`. Most deals first."""
-        ev = self._events.filter(self._events.stage.notnull())
-        dedup = ev.group_by(["deal_id", "stage", "entered_at"]).agg(_row=ev._row.min())
-        order = ibis.window(group_by=dedup.deal_id, order_by=[dedup.entered_at, dedup._row])
-        whole = ibis.window(group_by=dedup.deal_id)
-        ranked = dedup.mutate(pos=ibis.row_number().over(order), n=dedup.count().over(whole))
-        relative = ibis.ifelse(ranked.n > 1, ranked.pos / (ranked.n - 1), 0.0)
-        last = ranked.pos == ranked.n - 1
-        stats = ranked.group_by("stage").agg(
-            deals=ranked.deal_id.nunique(),
-            mean_position=relative.mean(),
-            terminal_deals=ranked.deal_id.nunique(where=last),
-        )
-        frame = to_frame(self._con, stats)
-        out = [
-            StageNameStats(
-                name=str(row.stage),
-                deals=int(row.deals),
-                mean_position=float(row.mean_position),
-                terminal_share=float(row.terminal_deals) / int(row.deals),
-            )
-            for row in frame.itertuples()
-        ]
-        return sorted(out, key=lambda s: (-s.deals, s.name))
+        return stage_names.name_stats(self._con, self._events)
 
     def deal_columns(self) -> list[str]:
         """Every attribute column of the deal summary (deals table first, then event rows)."""
-        table = self.deal_summary()
-        computed = set(summary.COMPUTED_COLUMNS)
-        return [c for c in table.columns if c not in computed]
+        return segments.deal_columns(self.deal_summary())
 
     def segment_columns(self) -> list[str]:
         """Deal columns usable for ``--by``: text or yes/no columns with 1 to
         :data:`MAX_SEGMENT_VALUES` distinct values (not ids, status, lost reason, dates, amount)."""
         if self._segments is None:
-            table = self.deal_summary()
-            candidates = [
-                c
-                for c in self.deal_columns()
-                if c not in _NOT_SEGMENTS
-                and (table[c].type().is_string() or table[c].type().is_boolean())
-            ]
-            self._segments = []
-            if candidates:
-                counts = to_frame(
-                    self._con, table.aggregate(**{c: table[c].nunique() for c in candidates})
-                )
-                self._segments = [
-                    c for c in candidates if 1 <= int(counts[c].iloc[0]) <= MAX_SEGMENT_VALUES
-                ]
+            self._segments = segments.segment_columns(self._con, self.deal_summary())
         return list(self._segments)
 
     # -- per-deal tables, for engine modules ---------------------------------------------------
@@ -378,21 +299,7 @@ class EventLog:
     def segmented(self, by: str | None = None, period: str | None = None) -> ir.Table:
         """The deal summary with a ``segment`` column (the ``by`` column) and a ``period`` date
         column (Monday of the creation week, or the first day of its month), as asked."""
-        table = self.deal_summary()
-        extra: dict[str, ir.Value] = {}
-        if by is not None:
-            if by not in self.deal_columns():
-                raise UsageError(
-                    f"there is no deal column {by!r} to break the funnel down by",
-                    column=by,
-                    expected=", ".join(self.segment_columns()) or "a deal column",
-                )
-            extra["segment"] = table[by]
-        if period is not None:
-            if period not in _PERIODS:
-                raise UsageError(f"unknown period {period!r}", expected="week or month")
-            extra["period"] = table.created_at.truncate(_PERIODS[period]).date()
-        return table.mutate(**extra) if extra else table
+        return segments.segmented(self, by, period)
 
     # -- aggregates --------------------------------------------------------------------------
     def reach(self, by: str | None = None, period: str | None = None) -> pd.DataFrame:

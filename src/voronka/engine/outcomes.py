@@ -24,7 +24,8 @@ import pyarrow as pa
 
 from voronka.engine import summary
 from voronka.engine.backend import load_arrow
-from voronka.engine.cohorts import _nullable, _transitions
+from voronka.engine.cohorts import _transitions
+from voronka.engine.frames import nullable as _nullable
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog

@@ -9,6 +9,7 @@ import gzip
 import io
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,10 +117,36 @@ def _open_stream(
     return pa.PythonFile(f, mode="r")
 
 
-def read_csv(
-    p: Path, file: str, total: int, progress: Progress | None, *, gzipped: bool,
-    columns: Callable[[Sequence[str]], Sequence[str] | None] | None = None,
-) -> RawTable:
+@dataclass(frozen=True)
+class Sniffed:
+    """What the first megabyte of a CSV file tells (:func:`sniff_csv`).
+
+    Attributes:
+        encoding: the text encoding detected (``utf-8``, ``utf-8-sig``, ``cp1251``, :data:`MIXED` …).
+        delimiter: the field separator.
+        headers: the header line's cells, made unique (:func:`~voronka.io.shape.dedupe_headers`).
+        header_cells: the header line's cells as written.
+        skip: lines before the data (the header and blank lines above it).
+        data: the whole file transcoded to UTF-8 in memory (CR-only line ends, mixed or
+            Windows-1251 lines), else None (the file is read as it is).
+        multiline: a quoted cell of the sample spans lines.
+    """
+
+    encoding: str
+    delimiter: str
+    headers: list[str]
+    header_cells: list[str]
+    skip: int
+    data: bytes | None
+    multiline: bool
+
+
+def sniff_csv(p: Path, file: str, total: int, *, gzipped: bool) -> Sniffed:
+    """Encoding, delimiter and header of the CSV file ``p`` from its first megabyte.
+
+    Raises:
+        InputError: an empty or binary file, or a header line that cannot be read.
+    """
     with gzip.open(p, "rb") if gzipped else open(p, "rb") as f:
         sample = f.read(SAMPLE_BYTES)
     if not sample.strip():
@@ -159,13 +186,23 @@ def read_csv(
             expected="a CSV (',' ';' or tab separated), XLSX or Parquet file with a header row",
         ) from None
     headers = dedupe_headers(first)
+    leading_blank = len(text) - len(text.lstrip("\r\n"))
+    skip = 1 + text[:leading_blank].count("\n")
+    multiline = _has_multiline_cell(text, delimiter)
+    return Sniffed(encoding, delimiter, headers, first, skip, data, multiline)
+
+
+def read_csv(
+    p: Path, file: str, total: int, progress: Progress | None, *, gzipped: bool,
+    columns: Callable[[Sequence[str]], Sequence[str] | None] | None = None,
+) -> RawTable:
+    sniffed = sniff_csv(p, file, total, gzipped=gzipped)
+    encoding, delimiter, headers = sniffed.encoding, sniffed.delimiter, sniffed.headers
+    skip, data, multiline = sniffed.skip, sniffed.data, sniffed.multiline
     # Only the columns the reader uses (a very wide file: the rest is never converted).
     keep = list(columns(headers) or ()) if columns is not None else []
     keep = keep if keep and len(keep) < len(headers) else []
-    leading_blank = len(text) - len(text.lstrip("\r\n"))
-    skip = 1 + text[:leading_blank].count("\n")
     arrow_encoding = "utf8" if encoding in {"utf-8", "utf-8-sig"} or data is not None else encoding
-    multiline = _has_multiline_cell(text, delimiter)
 
     def attempt(newlines_in_values: bool) -> pa.Table:
         nonlocal arrow_encoding, encoding, data

@@ -53,6 +53,10 @@ FileProgress = Callable[[str, int, int], None]
 
 PathLike = str | os.PathLike[str]
 
+FastReader = Callable[..., ReadResult | None]
+"""``fast(path, kind, column_map=…, strict=…, progress=…)``: the file read by the engine's
+backend (``voronka.engine.read.read_fast``), or None when the Python readers must read it."""
+
 SNAPSHOT_LIMITS = (
     "exports.limit.snapshot",
     "exports.limit.no_time_in_stage",
@@ -115,6 +119,7 @@ def open_inputs(
     column_map: Mapping[str, str] | None = None,
     strict: bool = False,
     progress: FileProgress | None = None,
+    fast: FastReader | None = None,
 ) -> InputSet:
     """Read what the user gave: an events file, a folder, or one or more CRM exports.
 
@@ -126,6 +131,7 @@ def open_inputs(
         column_map: ``--map`` entries.
         strict: stop at the first bad row.
         progress: ``progress(file, done_bytes, total_bytes)`` while reading.
+        fast: a reader tried first for an events file and a deals file (:data:`FastReader`).
 
     Raises:
         UsageError: several inputs that are not exports of one CRM, or a folder among several.
@@ -134,7 +140,7 @@ def open_inputs(
     items = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
     if not items:
         raise UsageError("no input given", expected="an events file, a folder or CRM exports")
-    opener = _Opener(column_map or {}, strict, progress)
+    opener = _Opener(column_map or {}, strict, progress, fast)
     if len(items) == 1 and items[0].is_dir():
         contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None,
                                strict=strict)
@@ -198,11 +204,24 @@ class _Opener:
     """Reads files with the options of one run."""
 
     def __init__(
-        self, column_map: Mapping[str, str], strict: bool, progress: FileProgress | None
+        self, column_map: Mapping[str, str], strict: bool, progress: FileProgress | None,
+        fast: FastReader | None = None,
     ) -> None:
         self.column_map = dict(column_map)
         self.strict = strict
         self.progress = progress
+        self.fast = fast
+
+    def read(self, path: PathLike, kind: str) -> ReadResult:
+        """An events or deals file: by the fast reader when it takes it, else in Python."""
+        if self.fast is not None:
+            read = self.fast(path, kind, column_map=self.column_map, strict=self.strict,
+                             progress=self.bar(path))
+            if read is not None:
+                return read
+        reader = read_events if kind == "events" else read_deals
+        return reader(path, column_map=self.column_map, strict=self.strict,
+                      progress=self.bar(path))
 
     def bar(self, path: PathLike) -> Progress | None:
         if self.progress is None:
@@ -214,8 +233,7 @@ class _Opener:
         """An events file; or a table with one row per deal (the snapshot shape, stage-dated
         columns, the wide layout: :mod:`voronka.io.layouts`), said in the notes."""
         try:
-            events = read_events(path, column_map=self.column_map, strict=self.strict,
-                                 progress=self.bar(path))
+            events = self.read(path, "events")
         except InputError as exc:
             if exc.column not in ("stage", "entered_at") or exc.row is not None:
                 raise
@@ -313,8 +331,7 @@ class _Opener:
         funnel_given: bool,
     ) -> InputSet:
         kw = {"column_map": self.column_map, "strict": self.strict}
-        deals_read = (read_deals(deals, progress=self.bar(deals), **kw)  # type: ignore[arg-type]
-                      if deals is not None else main.deals)
+        deals_read = self.read(deals, "deals") if deals is not None else main.deals
         spend_read = (read_spend(spend, progress=self.bar(spend), **kw)  # type: ignore[arg-type]
                       if spend is not None else None)
         limitations = list(main.limitations)

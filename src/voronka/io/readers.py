@@ -60,9 +60,9 @@ MESSAGES: Mapping[str, str] = {
 }
 """The short message stored with each reject, per reason."""
 
-_DATE_COLUMNS = ("entered_at", "created_at", "closed_at")
-_TEXT_COLUMNS = ("stage", "source", "manager", "lost_reason", "campaign")
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+DATE_COLUMNS = ("entered_at", "created_at", "closed_at")
+TEXT_COLUMNS = ("stage", "source", "manager", "lost_reason", "campaign")
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 PathLike = str | os.PathLike[str]
 
@@ -150,11 +150,7 @@ def _read(
     raw = load_table(path, progress=progress, choose_sheet=fits, columns=used)
     match = match_columns(raw.headers, kind, column_map=column_map, file=file)
     if raw.rows_read == 0:
-        raise InputError(
-            "the file has a header but no data rows",
-            file=file,
-            expected=f"rows of {kind} under the header",
-        )
+        raise no_rows(file, kind)
     columns, checks, zones = _convert(raw, kind, match.mapping)
     extras = _extras(raw, match.extras, set(columns))
     table = pa.table({**columns, **extras, "_row": raw.table.column("_row")})
@@ -205,16 +201,16 @@ def _convert(
             out[name] = clean_ids(cells)
             blank = _np(pc.is_null(out[name]))  # empty, spaces only, or NaN in a float column
             add(name, blank, "missing_value", cells)
-            add(name, _np(pc.match_substring_regex(out[name], _CONTROL)) & ~blank, "bad_id", cells)
-        elif name in _TEXT_COLUMNS:
+            add(name, _np(pc.match_substring_regex(out[name], CONTROL)) & ~blank, "bad_id", cells)
+        elif name in TEXT_COLUMNS:
             blank = missing(name, cells)
             text = cells if _is_string(cells) else cells.cast(pa.string())
             out[name] = _null_where(text, blank) if blank.any() else text
-        elif name in _DATE_COLUMNS or name == "date":
+        elif name in DATE_COLUMNS or name == "date":
             parsed = parse_dates(cells)
             blank = missing(name, cells, parsed)
             bad(name, "bad_date", cells, parsed, blank)
-            if name in _DATE_COLUMNS:
+            if name in DATE_COLUMNS:
                 parsed = _one_zone(name, cells, parsed, zones)
             out[name] = parsed if name != "date" else parsed.cast(pa.date32())
         elif name in ("amount", "cost"):
@@ -364,21 +360,30 @@ KEEP_COLUMNS: ContextVar[tuple[str, ...]] = ContextVar("KEEP_COLUMNS", default=(
 """Extra columns to keep whatever the cap (the ``--by`` columns of the running audit)."""
 
 
-def kept_extras(headers: Sequence[str]) -> list[str]:
-    """The extra (not canonical) headers kept, in file order: the ``--by`` ones, then the first
-    up to :data:`MAX_EXTRA_COLUMNS`."""
+def extra_columns(headers: Sequence[str], taken: set[str]) -> list[tuple[str, str]]:
+    """``(name, header)`` of the extra columns kept, in file order: the ``--by`` columns of the
+    running audit, then the others up to :data:`MAX_EXTRA_COLUMNS`; a header that is also a
+    canonical name taken gets `` (file)``."""
     wanted = set(KEEP_COLUMNS.get())
     kept = [h for h in headers if h in wanted]
     kept += [h for h in headers if h not in wanted][: max(0, MAX_EXTRA_COLUMNS - len(kept))]
-    return sorted(kept, key=list(headers).index)
+    return [(header if header not in taken else f"{header} (file)", header)
+            for header in sorted(kept, key=list(headers).index)]
 
 
 def _extras(raw: RawTable, headers: Sequence[str], taken: set[str]) -> dict[str, pa.ChunkedArray]:
-    out: dict[str, pa.ChunkedArray] = {}
-    for header in kept_extras(headers):
-        name = header if header not in taken else f"{header} (file)"
-        out[name] = raw.table.column(header)
-    return out
+    return {name: raw.table.column(header) for name, header in extra_columns(headers, taken)}
+
+
+def no_rows(file: str, kind: Kind) -> InputError:
+    """The error of a file with a header and no data rows."""
+    return InputError("the file has a header but no data rows", file=file,
+                      expected=f"rows of {kind} under the header")
+
+
+def kept_extras(headers: Sequence[str]) -> list[str]:
+    """The extra (not canonical) headers kept, in file order (see :func:`extra_columns`)."""
+    return [header for _, header in extra_columns(headers, set())]
 
 
 def _np(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:

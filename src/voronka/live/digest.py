@@ -82,7 +82,8 @@ def _line(n: News, names: Mapping[str, str], lang: str) -> str:
         if n.reason == "grew":
             return t("live.digest.leak_grew", lang, step=step, segment=_segment(row, lang),
                      before=format_number(n.before, lang), deals=deals, money=money)
-        return t("live.digest.leak_new", lang, step=step, segment=_segment(row, lang),
+        key = "live.digest.leak_reopened" if n.reason == "reopened" else "live.digest.leak_new"
+        return t(key, lang, step=step, segment=_segment(row, lang),
                  deals=deals, money=money, conversion=_pct(row.get("conversion"), lang),
                  expected=_pct(row.get("expected"), lang))
     if f.kind == "anomaly":

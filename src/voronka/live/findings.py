@@ -37,11 +37,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class News:
-    """A finding to tell, and why: ``new``, ``grew`` (leak) or ``moved`` (plan), with the value
-    the recipient was told before (None when new)."""
+    """A finding to tell, and why: ``new``, ``reopened`` (told before, then closed: missing from
+    enough runs in a row, and back), ``grew`` (leak) or ``moved`` (plan), with the value the
+    recipient was told before (None when new or reopened)."""
 
     finding: Finding
-    reason: Literal["new", "grew", "moved"]
+    reason: Literal["new", "reopened", "grew", "moved"]
     before: float | None = None
 
 
@@ -103,12 +104,14 @@ def news(
     *,
     leak_growth: float,
     plan_points: float,
+    closed: frozenset[str] | set[str] = frozenset(),
 ) -> list[News]:
-    """What of ``findings`` is new to a recipient who was told ``known`` (key → (value, _))."""
+    """What of ``findings`` is new to a recipient who was told ``known`` (key → (value, _));
+    ``closed``: keys told before and since closed (a finding among them is ``reopened``)."""
     out: list[News] = []
     for f in findings:
         if f.key not in known:
-            out.append(News(f, "new"))
+            out.append(News(f, "reopened" if f.key in closed else "new"))
             continue
         before = known[f.key][0]
         if f.kind == "leak" and before is not None and f.value is not None:

@@ -2,10 +2,12 @@
 
 | CRM | body | becomes |
 |---|---|---|
-| amoCRM | form ``leads[status][i][id, status_id, old_status_id, pipeline_id, last_modified]`` | a stage event with from and to; ``leads[add|update|…]`` a trigger |
-| Bitrix24 | form ``event=ONCRMDEAL…``, ``data[FIELDS][ID]``, ``ts`` | a trigger (the body names only the deal) |
-| HubSpot | JSON array of ``deal.propertyChange`` / ``object.propertyChange`` events | ``dealstage``: a stage event with only the new stage; any other property a trigger |
-| Pipedrive | JSON v2 ``meta``, ``data``, ``previous`` | ``previous.stage_id``: a stage event with from and to; ``previous.status``: won/lost; else a trigger |
+| amoCRM | form ``leads[status][i][id, status_id, old_status_id, pipeline_id, last_modified]`` | a stage event with from and to; ``leads[delete]`` a delete; ``leads[add|update|…]`` a trigger |
+| Bitrix24 | form ``event=ONCRMDEAL…``, ``data[FIELDS][ID]``, ``ts`` | ``ONCRMDEALDELETE`` a delete; else a trigger (the body names only the deal) |
+| HubSpot | JSON array of ``deal.propertyChange`` / ``object.propertyChange`` / ``deal.deletion`` events | ``dealstage``: a stage event with only the new stage; a deletion a delete; anything else a trigger |
+| Pipedrive | JSON v2 ``meta``, ``data``, ``previous`` (v1 only ``deleted.deal``) | ``previous.stage_id``: a stage event with from and to; ``previous.status``: won/lost; action ``delete`` a delete; else a trigger |
+
+A trigger or a delete makes the scheduler pull that one deal at once (:mod:`voronka.live.deals`).
 
 A body that cannot be read raises :class:`Malformed` (the receiver answers 400).
 """
@@ -19,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from voronka.live.store import HookEvent
+from voronka.live.store import EventKind, HookEvent
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 
@@ -110,7 +112,8 @@ def amocrm_events(form: Mapping[str, Any], received: datetime) -> list[HookEvent
                                      _dump(lead)))
             else:
                 key = f"amocrm:{account_id}:{deal}:{action}@{stamp}"
-                out.append(HookEvent(key, "amocrm", "trigger", deal, at,
+                kind: EventKind = "delete" if action == "delete" else "trigger"
+                out.append(HookEvent(key, "amocrm", kind, deal, at,
                                      str(lead.get("pipeline_id") or "") or None,
                                      payload=_dump(lead)))
     return out
@@ -137,7 +140,8 @@ def bitrix24_events(form: Mapping[str, Any], received: datetime) -> list[HookEve
     portal = auth.get("member_id") or auth.get("domain") or ""
     key = f"bitrix24:{portal}:{event}:{deal}@{form.get('ts') or at.isoformat()}"
     safe = {"event": event, "data": data, "ts": form.get("ts"), "domain": auth.get("domain")}
-    return [HookEvent(key, "bitrix24", "trigger", deal, at, payload=_dump(safe))]
+    kind: EventKind = "delete" if event == "ONCRMDEALDELETE" else "trigger"
+    return [HookEvent(key, "bitrix24", kind, deal, at, payload=_dump(safe))]
 
 
 # -- HubSpot --------------------------------------------------------------------------------------
@@ -164,6 +168,8 @@ def hubspot_events(body: Any, received: datetime) -> list[HookEvent]:
             to = _need(ev, "propertyValue", where)
             out.append(HookEvent(key, "hubspot", "stage", deal, at, to_stage=to,
                                  payload=_dump(payload)))
+        elif kind.endswith(".deletion"):
+            out.append(HookEvent(key, "hubspot", "delete", deal, at, payload=_dump(payload)))
         else:
             out.append(HookEvent(key, "hubspot", "trigger", deal, at, payload=_dump(payload)))
     return out
@@ -183,6 +189,8 @@ def pipedrive_events(body: Any, received: datetime) -> list[HookEvent]:
     if not isinstance(body, dict) or not isinstance(body.get("meta"), dict):
         raise Malformed("pipedrive: no meta object")
     meta = body["meta"]
+    if str(body.get("event", "")) == "deleted.deal":
+        return _pipedrive_v1_deleted(body, meta, received)
     if str(meta.get("entity", "")) != "deal":
         return []
     if str(meta.get("version", "2.0")) != "2.0":
@@ -211,6 +219,18 @@ def pipedrive_events(body: Any, received: datetime) -> list[HookEvent]:
         out.append(HookEvent(f"{base}:status", "pipedrive", "stage", deal, at, pipeline,
                              str(old) if old is not None else None, status, payload))
     if not out:
-        out.append(HookEvent(f"{base}:{action}", "pipedrive", "trigger", deal, at, pipeline,
+        kind: EventKind = "delete" if action == "delete" else "trigger"
+        out.append(HookEvent(f"{base}:{action}", "pipedrive", kind, deal, at, pipeline,
                              payload=payload))
     return out
+
+
+def _pipedrive_v1_deleted(body: Mapping[str, Any], meta: Mapping[str, Any],
+                          received: datetime) -> list[HookEvent]:
+    """A webhooks v1 ``deleted.deal`` (``meta.id`` is the deal, ``previous`` its last state)."""
+    deal = _need(meta, "id", "pipedrive meta")
+    stamp = meta.get("timestamp_micro") or meta.get("timestamp")
+    at = _unix(meta["timestamp"], "pipedrive meta.timestamp") if meta.get("timestamp") else received
+    key = f"pipedrive:{meta.get('company_id', '')}:v1:deleted.deal:{deal}@{stamp or at.isoformat()}"
+    safe = {"event": "deleted.deal", "meta": {k: v for k, v in meta.items() if k != "retry"}}
+    return [HookEvent(key, "pipedrive", "delete", deal, at, payload=_dump(safe))]

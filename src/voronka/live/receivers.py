@@ -180,8 +180,8 @@ def router(
     Args:
         store: where events are committed (one per process; its writer thread serialises).
         config: secrets and settings (:meth:`HooksConfig.from_env`).
-        on_trigger: called with ``(crm, deal_ids)`` after trigger events are stored (a scheduler
-            uses it to pull those deals soon).
+        on_trigger: called with ``(crm, deal_ids)`` after trigger or delete events are stored
+            (a scheduler pulls those deals right away).
         prefix: the path prefix of the receivers.
     """
     api = APIRouter(prefix=prefix)
@@ -212,7 +212,7 @@ def router(
         if events:
             fut = store.writer().submit(events, received)
             new = await asyncio.wrap_future(fut)
-        triggers = sorted({e.deal_id for e in events if e.kind == "trigger"})
+        triggers = sorted({e.deal_id for e in events if e.kind in ("trigger", "delete")})
         if triggers and on_trigger is not None:
             on_trigger(crm, triggers)
         return _reply(200, received=len(events), new=new)

@@ -8,22 +8,28 @@ Tables:
   payload only names the deal: it is pulled by the next incremental sync, ``pulled_at`` says when).
 - ``deals`` and ``stage_entries``: the CRM's truth as the last sync pulled it.
 - ``sync_runs``: every sync, with its counts, error and time.
+- ``deleted_deals``: deals the CRM deleted (a delete webhook confirmed by the API, or a sync that
+  saw them gone): removed from ``deals``, ``stage_entries`` and the pulled folder, so the audit
+  no longer counts them; a deal that comes back (restored) is taken off the list.
+- ``live_marks``: when periodic checks last ran (e.g. Bitrix24's list of deal ids).
 - ``watch_runs`` and ``watch_known``: the findings of each ``voronka watch`` run, and per recipient
   what was already delivered (or recorded as the baseline), so that nothing is sent twice.
+- ``watch_absent``: per recipient, findings told before and missing from the latest runs (how
+  many in a row); one missing from enough runs is *closed*: forgotten from ``watch_known`` so that
+  it is told again (as reopened) when it comes back.
 
 One process owns the file (DuckDB allows one writer process). Inside it every statement goes
-through one connection behind a lock, and webhook writes go through :class:`EventWriter`, a single
-writer thread that commits each batch before the receivers answer 2xx: DuckDB writes the commit to
-its write-ahead log, so an acknowledged event survives the process being killed.
+through one connection behind a lock, and webhook writes go through
+:class:`~voronka.live.writer.EventWriter`, a single writer thread that makes each batch durable
+(an fsync'ed journal next to the file) before the receivers answer 2xx and folds the journal into
+``hook_events`` in bulk; a journal left by a killed process is folded in when the store opens, so
+an acknowledged event survives the process being killed.
 """
 
 from __future__ import annotations
 
-import json
-import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,13 +39,14 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
+from voronka.live.watchmemory import WatchMemory
+from voronka.live.writer import EventWriter, recover
+
 STORE_FILE = "live.duckdb"
 
-SMALL_BATCH = 8
-"""Up to this many events a commit are inserted row by row; more through one Arrow table."""
 """The store's file name inside the data folder."""
 
-EventKind = Literal["stage", "trigger"]
+EventKind = Literal["stage", "trigger", "delete"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hook_events (
@@ -68,6 +75,17 @@ CREATE TABLE IF NOT EXISTS watch_known (
     recipient VARCHAR NOT NULL, key VARCHAR NOT NULL, value DOUBLE, told_at TIMESTAMP NOT NULL,
     delivered BOOLEAN NOT NULL, PRIMARY KEY (recipient, key)
 );
+CREATE TABLE IF NOT EXISTS deleted_deals (
+    crm VARCHAR NOT NULL, deal_id VARCHAR NOT NULL, deleted_at TIMESTAMP NOT NULL,
+    how VARCHAR NOT NULL, PRIMARY KEY (crm, deal_id)
+);
+CREATE TABLE IF NOT EXISTS live_marks (
+    crm VARCHAR NOT NULL, name VARCHAR NOT NULL, ran_at TIMESTAMP NOT NULL, PRIMARY KEY (crm, name)
+);
+CREATE TABLE IF NOT EXISTS watch_absent (
+    recipient VARCHAR NOT NULL, key VARCHAR NOT NULL, misses INTEGER NOT NULL,
+    closed BOOLEAN NOT NULL, PRIMARY KEY (recipient, key)
+);
 """
 
 
@@ -78,7 +96,8 @@ class HookEvent:
     Attributes:
         key: the event's identity (``crm:account:…``); a retry or a duplicate has the same key.
         crm: ``amocrm``, ``bitrix24``, ``hubspot`` or ``pipedrive``.
-        kind: ``stage`` (the payload names the stage entered) or ``trigger`` (pull the deal).
+        kind: ``stage`` (the payload names the stage entered), ``trigger`` (pull the deal) or
+            ``delete`` (the CRM says the deal was deleted; pulled to confirm).
         deal_id: the CRM's deal id.
         occurred_at: when the change happened in the CRM (UTC; the receipt time when the payload
             carries none).
@@ -106,7 +125,7 @@ def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-class LiveStore:
+class LiveStore(WatchMemory):
     """The DuckDB file of the live features (see the module docstring).
 
     Args:
@@ -128,6 +147,8 @@ class LiveStore:
             self._con.execute("SET threads = 1")
             self._con.execute(_SCHEMA)
             self._con.execute("CHECKPOINT")
+        self.journal = p.parent / (p.stem + ".journal")
+        recover(self, self.journal)
         self._writer: EventWriter | None = None
         self._writer_lock = threading.Lock()
 
@@ -145,7 +166,9 @@ class LiveStore:
             self._con.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Rows of a read query."""
+        """Rows of a read query (of every acknowledged webhook event too)."""
+        if "hook_events" in sql:
+            self._fold_events()
         with self._lock:
             return self._con.execute(sql, list(params)).fetchall()
 
@@ -159,8 +182,14 @@ class LiveStore:
             return writer
         with self._writer_lock:
             if self._writer is None:
-                self._writer = EventWriter(self)
+                self._writer = EventWriter(self, self.journal)
             return self._writer
+
+    def _fold_events(self) -> None:
+        """Bring the journaled (acknowledged) webhook events into ``hook_events``."""
+        writer = self._writer
+        if writer is not None:
+            writer.flush()
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the database file."""
@@ -181,6 +210,12 @@ class LiveStore:
     # -- webhook events -------------------------------------------------------------------------
     def add_events(self, events: Iterable[HookEvent], received_at: datetime | None = None) -> int:
         """Store events once each, committed before return; returns how many were new."""
+        if self._writer is not None:  # the receivers' path: its memory of keys stays whole
+            writer = self._writer
+            fut = writer.submit(list(events), received_at or datetime.now(UTC))
+            new = fut.result(timeout=60)
+            self._fold_events()
+            return new
         rows = [
             (e.key, e.crm, e.kind, e.deal_id, e.pipeline_id, e.from_stage, e.to_stage,
              _naive_utc(e.occurred_at), _naive_utc(received_at or datetime.now(UTC)), e.payload)
@@ -235,6 +270,7 @@ class LiveStore:
 
     def mark_pulled(self, crm: str, started_before: datetime, at: datetime) -> int:
         """Mark the events received before a sync began as pulled by it; returns how many."""
+        self._fold_events()
         with self.transaction() as con:
             n = con.execute(
                 "UPDATE hook_events SET pulled_at = ? WHERE crm = ? AND pulled_at IS NULL "
@@ -273,6 +309,73 @@ class LiveStore:
                 con.unregister("_pulled_deals")
                 con.unregister("_pulled_entries")
 
+    def replace_deal(
+        self, crm: str, deal: Mapping[str, str], entries: Sequence[Mapping[str, str]]
+    ) -> None:
+        """Replace one deal's row and stage entries (a single-deal pull)."""
+        cols = ("deal_id", "created_at", "source", "manager", "amount", "status", "closed_at",
+                "lost_reason", "pipeline")
+        with self.transaction() as con:
+            con.execute("DELETE FROM deals WHERE crm = ? AND deal_id = ?", [crm, deal["deal_id"]])
+            con.execute("DELETE FROM stage_entries WHERE crm = ? AND deal_id = ?",
+                        [crm, deal["deal_id"]])
+            con.execute(f"INSERT INTO deals (crm, {', '.join(cols)}) VALUES "
+                        f"(?, {', '.join('?' * len(cols))})",
+                        [crm, *(deal.get(c) or None for c in cols)])
+            rows = {(e["stage"], e["entered_at"]) for e in entries}
+            if rows:
+                con.executemany("INSERT INTO stage_entries VALUES (?, ?, ?, ?)",
+                                [(crm, deal["deal_id"], s, at) for s, at in sorted(rows)])
+
+    def mark_deleted(self, crm: str, deal_ids: Iterable[str], at: datetime, how: str) -> int:
+        """Record deals as deleted in the CRM (``how``: ``webhook`` or ``sync``) and drop their
+        rows; returns how many were given."""
+        ids = sorted(set(deal_ids))
+        if not ids:
+            return 0
+        with self.transaction() as con:
+            con.executemany(
+                "INSERT INTO deleted_deals VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(crm, i, _naive_utc(at), how) for i in ids])
+            for table in ("deals", "stage_entries"):
+                con.executemany(f"DELETE FROM {table} WHERE crm = ? AND deal_id = ?",
+                                [(crm, i) for i in ids])
+        return len(ids)
+
+    def unmark_deleted(self, crm: str, deal_ids: Iterable[str]) -> None:
+        """Deals the CRM has again (restored)."""
+        ids = sorted(set(deal_ids))
+        if ids:
+            with self.transaction() as con:
+                con.executemany("DELETE FROM deleted_deals WHERE crm = ? AND deal_id = ?",
+                                [(crm, i) for i in ids])
+
+    def deleted(self, crm: str) -> set[str]:
+        """Deals of ``crm`` known to be deleted."""
+        return {r[0] for r in self.query(
+            "SELECT deal_id FROM deleted_deals WHERE crm = ?", [crm])}
+
+    def mark_deal_pulled(self, crm: str, deal_id: str, at: datetime) -> int:
+        """Mark the webhook events of one deal as pulled (a single-deal pull covered them)."""
+        self._fold_events()
+        with self.transaction() as con:
+            n = con.execute(
+                "UPDATE hook_events SET pulled_at = ? WHERE crm = ? AND deal_id = ? "
+                "AND pulled_at IS NULL RETURNING key", [_naive_utc(at), crm, deal_id],
+            ).fetchall()
+        return len(n)
+
+    def mark_time(self, crm: str, name: str) -> datetime | None:
+        """When the check ``name`` of ``crm`` last ran (None: never)."""
+        rows = self.query("SELECT ran_at FROM live_marks WHERE crm = ? AND name = ?", [crm, name])
+        return rows[0][0].replace(tzinfo=UTC) if rows else None
+
+    def set_mark(self, crm: str, name: str, at: datetime) -> None:
+        """Record that the check ``name`` of ``crm`` ran at ``at``."""
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO live_marks VALUES (?, ?, ?)",
+                        [crm, name, _naive_utc(at)])
+
     def stage_entries(self, crm: str) -> set[tuple[str, str, str]]:
         """``(deal_id, stage, entered_at)`` of one CRM, as last synced."""
         rows = self.query(
@@ -307,135 +410,3 @@ class LiveStore:
         )
         value = rows[0][0] if rows else None
         return value.replace(tzinfo=UTC) if value is not None else None
-
-    # -- watch ----------------------------------------------------------------------------------
-    def save_watch_run(self, at: datetime, dataset: str, findings: Any) -> None:
-        """Record one watch run's findings."""
-        with self.transaction() as con:
-            con.execute("INSERT INTO watch_runs VALUES (?, ?, ?)",
-                        [_naive_utc(at), dataset, json.dumps(findings, ensure_ascii=False)])
-
-    def last_watch_run(self) -> Any | None:
-        """The findings of the previous watch run (None before the first)."""
-        rows = self.query("SELECT findings FROM watch_runs ORDER BY run_at DESC LIMIT 1")
-        return json.loads(rows[0][0]) if rows else None
-
-    def known(self, recipient: str) -> dict[str, tuple[float | None, bool]]:
-        """Finding key → (value when last told, delivered) for one recipient."""
-        rows = self.query(
-            "SELECT key, value, delivered FROM watch_known WHERE recipient = ?", [recipient]
-        )
-        return {r[0]: (r[1], bool(r[2])) for r in rows}
-
-    def remember(
-        self, recipient: str, items: Mapping[str, float | None], at: datetime, delivered: bool
-    ) -> None:
-        """Record findings as told to ``recipient`` (or as the baseline, ``delivered=False``)."""
-        if not items:
-            return
-        with self.transaction() as con:
-            con.executemany(
-                "INSERT OR REPLACE INTO watch_known VALUES (?, ?, ?, ?, ?)",
-                [(recipient, k, v, _naive_utc(at), delivered) for k, v in items.items()],
-            )
-
-
-class EventWriter:
-    """The one thread that writes webhook events: requests queue their events and wait for the
-    commit; the thread writes whatever has queued up in one transaction (group commit)."""
-
-    def __init__(self, store: LiveStore, max_batch: int = 500) -> None:
-        self.store = store
-        self.max_batch = max_batch
-        self._queue: queue.Queue[tuple[list[HookEvent], datetime, Future[int]] | None] = (
-            queue.Queue()
-        )
-        self._thread = threading.Thread(target=self._run, name="voronka-event-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, events: Sequence[HookEvent], received_at: datetime) -> Future[int]:
-        """Queue events; the future resolves to how many were new once they are committed."""
-        fut: Future[int] = Future()
-        self._queue.put((list(events), received_at, fut))
-        return fut
-
-    def stop(self) -> None:
-        """Write what is queued, then stop the thread."""
-        self._queue.put(None)
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch = [item]
-            stop = False
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
-            self._write(batch)
-            if stop:
-                return
-
-    def _write(self, batch: list[tuple[list[HookEvent], datetime, Future[int]]]) -> None:
-        # One INSERT ... SELECT of the whole batch (deduplicated here: the first request that
-        # carries a key owns it), one commit.
-        rows: dict[str, tuple[Any, ...]] = {}
-        owner: dict[str, int] = {}
-        for n, (events, received_at, _) in enumerate(batch):
-            for e in events:
-                if e.key not in rows:
-                    owner[e.key] = n
-                    rows[e.key] = (e.key, e.crm, e.kind, e.deal_id, e.pipeline_id, e.from_stage,
-                                   e.to_stage, _naive_utc(e.occurred_at),
-                                   _naive_utc(received_at), e.payload)
-        try:
-            new_keys: list[tuple[Any, ...]] = []
-            insert = (f"INSERT INTO hook_events ({', '.join(_EVENT_COLUMNS)}) ")
-            if 0 < len(rows) <= SMALL_BATCH:
-                # A few rows: plain statements cost less than registering an Arrow table.
-                with self.store.transaction() as con:
-                    for row in rows.values():
-                        new_keys += con.execute(
-                            insert + f"VALUES ({', '.join('?' * len(_EVENT_COLUMNS))}) "
-                            "ON CONFLICT (key) DO NOTHING RETURNING key", list(row),
-                        ).fetchall()
-            elif rows:
-                table = pa.Table.from_pylist(
-                    [dict(zip(_EVENT_COLUMNS, r, strict=True)) for r in rows.values()],
-                    schema=_EVENT_SCHEMA,
-                )
-                with self.store.transaction() as con:
-                    con.register("_hook_batch", table)
-                    try:
-                        new_keys = con.execute(
-                            insert + f"SELECT {', '.join(_EVENT_COLUMNS)} FROM _hook_batch "
-                            "ON CONFLICT (key) DO NOTHING RETURNING key"
-                        ).fetchall()
-                    finally:
-                        con.unregister("_hook_batch")
-        except Exception as exc:  # the whole batch failed: every request answers 5xx
-            for _, _, fut in batch:
-                fut.set_exception(exc)
-            return
-        counts = [0] * len(batch)
-        for (key,) in new_keys:
-            counts[owner[key]] += 1
-        for (_, _, fut), new in zip(batch, counts, strict=True):
-            fut.set_result(new)
-
-
-_EVENT_COLUMNS = ("key", "crm", "kind", "deal_id", "pipeline_id", "from_stage", "to_stage",
-                  "occurred_at", "received_at", "payload")
-_EVENT_SCHEMA = pa.schema([
-    *((c, pa.string()) for c in _EVENT_COLUMNS[:7]),
-    ("occurred_at", pa.timestamp("us")), ("received_at", pa.timestamp("us")),
-    ("payload", pa.string()),
-])

@@ -14,6 +14,7 @@ began are marked as pulled. A sync that fails (network, a spent daily budget) is
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,8 +24,9 @@ from typing import Any
 
 import httpx
 
-from voronka.io.crm import Clock, CrmError, PullProgress, SystemClock, pull
+from voronka.io.crm import Clock, CrmError, PullProgress, SystemClock, load_credentials, pull
 from voronka.io.crm.store import read_csv_rows
+from voronka.live.deals import DealSync, gone_since, prune_folder, remove_deals
 from voronka.live.store import LiveStore
 
 log = logging.getLogger("voronka.live.sync")
@@ -93,6 +95,8 @@ def sync_once(
         store.record_sync(crm, started, clock.now(), error=message)
         log.warning("sync %s failed: %s", crm, message)
         return SyncResult(crm, started, clock.now(), error=message)
+    _deletions(store, folder, crm, started, clock, client,
+               load_credentials(crm, given=credentials, config=config, env=env))
     before = len(store.stage_entries(crm))
     deals = read_csv_rows(folder / "deals.csv")
     entries = read_csv_rows(folder / "events.csv")
@@ -106,6 +110,25 @@ def sync_once(
         events_added=len(entries) - before, deals_total=len(deals), events_total=len(entries),
         triggers_done=done, requests=summary.requests,
     )
+
+
+def _deletions(store: LiveStore, folder: Path, crm: str, started: datetime, clock: Clock,
+               client: httpx.Client | None, credentials: Mapping[str, str]) -> None:
+    """After a pull: deals deleted before and pulled again are back (restored); deals the CRM
+    says it deleted since the previous sync are removed; and nothing of a deleted deal stays in
+    the folder (a pull may bring back its old stage events)."""
+    in_folder = {d["deal_id"] for d in read_csv_rows(folder / "deals.csv")}
+    # A deleted deal was pruned from the folder when it was marked: there again, it was pulled.
+    store.unmark_deleted(crm, store.deleted(crm) & in_folder)
+    try:
+        gone = gone_since(crm, in_folder | set(store.deals(crm)), store, store.last_sync(crm),
+                          now=started, clock=clock, credentials=credentials, client=client)
+    except CrmError as exc:  # the pull itself worked: the check runs again next time
+        log.warning("sync %s: the check for deleted deals failed: %s", crm, exc)
+        gone = None
+    if gone:
+        remove_deals(store, folder, crm, gone, started, "sync")
+    prune_folder(folder, store.deleted(crm))
 
 
 @dataclass
@@ -126,7 +149,8 @@ class Scheduler:
 
     Args:
         clock: monotonic time and sleep (the real clock, or a test's simulated one).
-        nudge_delay: how soon a webhook trigger brings a sync forward (seconds).
+        nudge_delay: how soon a webhook trigger brings a CRM's sync forward when there is no
+            single-deal job for that CRM (seconds).
         keep_results: results kept per job (for progress and tests).
     """
 
@@ -134,10 +158,12 @@ class Scheduler:
                  keep_results: int = 50) -> None:
         self.clock = clock or SystemClock()
         self.jobs: dict[str, Job] = {}
+        self.deal_queues: dict[str, DealSync] = {}
         self.nudge_delay = nudge_delay
         self.keep_results = keep_results
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def add(self, name: str, every_seconds: float, run: Callable[[], Any], *,
@@ -150,13 +176,26 @@ class Scheduler:
             self.jobs[name] = job
         return job
 
+    def add_deal_queue(self, crm: str, queue: DealSync) -> Job:
+        """Add the ``deals:<crm>`` job: idle until :meth:`nudge` queues deals, then due at once."""
+        self.deal_queues[crm] = queue
+        job = self.add(f"deals:{crm}", math.inf, queue.run, first_in=math.inf)
+        return job
+
     def nudge(self, crm: str, deal_ids: list[str] | None = None) -> None:
-        """Bring the sync of ``crm`` forward to within :attr:`nudge_delay` (a webhook named deals
-        whose payload does not say what changed)."""
+        """A webhook named deals whose payload does not say what changed (or that were deleted):
+        pull those deals now (the ``deals:<crm>`` job), or, for a CRM without one, bring its
+        sync forward to within :attr:`nudge_delay`."""
+        queue = self.deal_queues.get(crm)
         with self._lock:
-            job = self.jobs.get(f"sync:{crm}")
-            if job is not None:
-                job.next_at = min(job.next_at, self.clock.monotonic() + self.nudge_delay)
+            if queue is not None and deal_ids:
+                queue.add(deal_ids)
+                self.jobs[f"deals:{crm}"].next_at = self.clock.monotonic()
+            else:
+                job = self.jobs.get(f"sync:{crm}")
+                if job is not None:
+                    job.next_at = min(job.next_at, self.clock.monotonic() + self.nudge_delay)
+        self._wake.set()
 
     def run_due(self) -> list[str]:
         """Run every job that is due (in name order); returns their names."""
@@ -175,7 +214,13 @@ class Scheduler:
             job.runs += 1
             job.results = [*job.results, result][-self.keep_results:]
             with self._lock:
-                job.next_at = max(job.next_at + job.every, self.clock.monotonic())
+                if job.name.startswith("deals:"):
+                    # Idle again, unless deals were queued (or left queued by a failure).
+                    queue = self.deal_queues[job.name.removeprefix("deals:")]
+                    again = self.clock.monotonic() + (30.0 if job.last_error else 0.0)
+                    job.next_at = again if queue.pending() else math.inf
+                else:
+                    job.next_at = max(job.next_at + job.every, self.clock.monotonic())
             ran.append(job.name)
         return ran
 
@@ -185,7 +230,7 @@ class Scheduler:
             if not self.jobs:
                 return 3600.0
             nxt = min(j.next_at for j in self.jobs.values())
-        return max(0.0, nxt - self.clock.monotonic())
+        return min(3600.0, max(0.0, nxt - self.clock.monotonic()))
 
     def run_until(self, seconds: float) -> None:
         """Run jobs in the foreground for ``seconds`` of the scheduler's clock (sleeping on it
@@ -207,7 +252,8 @@ class Scheduler:
         def loop() -> None:
             while not self._stop.is_set():
                 self.run_due()
-                self._stop.wait(min(tick, self.seconds_to_next()) or 0.01)
+                self._wake.wait(min(tick, self.seconds_to_next()) or 0.01)
+                self._wake.clear()
 
         self._thread = threading.Thread(target=loop, name="voronka-scheduler", daemon=True)
         self._thread.start()
@@ -215,6 +261,7 @@ class Scheduler:
     def stop(self) -> None:
         """Stop the background thread (a running job finishes first)."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=600)
             self._thread = None
@@ -223,7 +270,8 @@ class Scheduler:
         """Each job's name, runs, seconds to its next run and last error (for progress)."""
         now = self.clock.monotonic()
         with self._lock:
-            return [{"job": j.name, "runs": j.runs, "next_in": max(0.0, j.next_at - now),
+            return [{"job": j.name, "runs": j.runs,
+                     "next_in": max(0.0, j.next_at - now) if math.isfinite(j.next_at) else None,
                      "last_error": j.last_error} for j in self.jobs.values()]
 
 
@@ -237,11 +285,14 @@ def sync_scheduler(
     scheduler: Scheduler | None = None,
     **pull_options: Any,
 ) -> Scheduler:
-    """A scheduler (new, or the one given) with a ``sync:<crm>`` job per CRM."""
+    """A scheduler (new, or the one given) with, per CRM, a ``sync:<crm>`` job and the
+    ``deals:<crm>`` job that pulls the deals webhooks name."""
     sched = scheduler or Scheduler(clock)
     for crm in crms:
         def job(crm: str = crm) -> SyncResult:
             return sync_once(store, data, crm, clock=sched.clock, **pull_options)
 
         sched.add(f"sync:{crm}", every_minutes * 60, job)
+        sched.add_deal_queue(crm, DealSync(store, pulled_folder(data, crm), crm,
+                                           clock=sched.clock, **pull_options))
     return sched

@@ -153,8 +153,13 @@ def _deliver(
     if BASELINE_KEY not in known and config.first_run == "baseline":
         store.remember(who, {**{f.key: f.value for f in mine}, BASELINE_KEY: None}, now, False)
         return Delivery(r.name, channel, "baseline", len(mine)), None
+    # A finding told before and missing from enough runs in a row is closed (forgotten), so
+    # that it is told again when it reopens; one present in every run stays told once.
+    store.track_absence(who, (f.key for f in mine), config.thresholds.close_after_runs,
+                        ignore=(BASELINE_KEY,))
+    known = store.known(who)
     fresh = news(mine, known, leak_growth=config.thresholds.leak_growth,
-                 plan_points=config.thresholds.plan_points)
+                 plan_points=config.thresholds.plan_points, closed=store.closed_findings(who))
     if not fresh:
         store.remember(who, {BASELINE_KEY: None}, now, False)
         return Delivery(r.name, channel, "nothing"), None
@@ -173,4 +178,5 @@ def _deliver(
         return Delivery(r.name, channel, "failed", len(fresh), str(exc)), None
     store.remember(who, {**{n.finding.key: n.finding.value for n in fresh}, BASELINE_KEY: None},
                    now, True)
+    store.reopened(who, (n.finding.key for n in fresh if n.reason == "reopened"))
     return Delivery(r.name, channel, "sent", len(fresh)), digest

@@ -51,11 +51,15 @@ class Thresholds(_Strict):
         leak_growth: a leak already told is told again when its lost deals grew by this fraction.
         plan_points: the plan's probability is told when it moved by more than this many points.
         max_stuck_listed: stuck deals listed in one digest (the rest are counted).
+        close_after_runs: a finding told before is *closed* once it is missing (resolved, or no
+            longer significant) from this many runs in a row; when it comes back it is told
+            again, as reopened. A finding present in every run is told once.
     """
 
     leak_growth: float = Field(default=0.25, gt=0)
     plan_points: float = Field(default=10.0, gt=0, le=100)
     max_stuck_listed: int = Field(default=20, ge=1)
+    close_after_runs: int = Field(default=2, ge=1)
 
 
 class QuietHours(_Strict):

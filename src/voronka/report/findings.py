@@ -92,6 +92,8 @@ def _leak(leak: Leak, labels: Labels, *, advise: bool = True) -> Finding:
     detail = t(f"report.finding.leak.{detail_key}", lang, **params)
     if leak.lost_revenue is not None:
         detail += " " + t("report.finding.leak.money", lang, **params)
+    if leak.capped and leak.peers_expected is not None:
+        detail += " " + t("leaks.capped", lang, peers=format_percent(leak.peers_expected, lang))
     if leak.segment is not None and leak.cause in ("lead_quality", "execution"):
         # Whether the gap is the leads the segment was given or the way it works them.
         detail += " " + t(f"leaks.cause.{leak.cause}", lang)

@@ -65,6 +65,24 @@ class TableView:
     name: str
     headers: list[tuple[str, bool]]
     rows: list[list[Cell]]
+    more: list[list[Cell]] = field(default_factory=list)
+
+
+LEAKS_SHOWN = 10
+"""Rows of the leaks table shown before "show all" (the rest behind a ``<details>``)."""
+
+NESTED = "↳"
+"""First cell of a segment row of the leaks table (nested under its stage row)."""
+
+
+def split_leaks(view: TableView, shown: int = LEAKS_SHOWN) -> TableView:
+    """The leaks table's first ``shown`` rows in the audit's order (most costly first), extended
+    to the end of a stage's group so a segment row is never cut from its stage row; the rest go to
+    ``more`` (rendered behind "show all")."""
+    cut = min(shown, len(view.rows))
+    while cut < len(view.rows) and view.rows[cut][0].text == NESTED:
+        cut += 1
+    return TableView(view.name, view.headers, view.rows[:cut], view.rows[cut:])
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,7 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
         sid: str, key: str, *tables: Table, note: str | None = None, **params: Any
     ) -> Section:
         views = [table_view(tb, lang) for tb in tables if tb.rows]
+        views = [split_leaks(v) if v.name == "leaks" else v for v in views]
         ids = by_section.get(sid, [])
         if not views and not ids and note is None:
             note = t("report.empty", lang)

@@ -15,12 +15,14 @@ from voronka.report.format import format_datetime, format_int, format_money
 from voronka.report.names import build_labels
 from voronka.report.sections import SECTIONS
 from voronka.report.tables import Table, format_cell
-from voronka.report.words import anomaly_sentence, reverse_sentence
+from voronka.report.words import anomaly_sentence, anomaly_series, reverse_sentence
 from voronka.text_safety import safe_text
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
+    from voronka.audit.anomalies import Anomaly
     from voronka.funnel import Funnel
+    from voronka.report.names import Labels
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
@@ -98,7 +100,7 @@ def render_markdown(
 
     reverse = reverse_sentence(result, labels)
     lines = {
-        "anomalies": tuple(f"- {escape_md(anomaly_sentence(a, labels))}" for a in shifts),
+        "anomalies": tuple(_anomaly_line(a, labels) for a in shifts),
         "reverse": (escape_md(reverse),) if reverse else (),
     }
     for spec in SECTIONS:
@@ -108,3 +110,13 @@ def render_markdown(
             out.extend(["", f"## {t('report.section.forecast.title', code)}", ""])
             out.append(escape_md(t("report.section.forecast.none", code)))
     return safe_text("\n".join(out), multiline=True) + "\n"
+
+
+def _anomaly_line(anomaly: Anomaly, labels: Labels) -> str:
+    """A list item: the shift in words, then its series (a sparkline in code, and its words)."""
+    line = f"- {escape_md(anomaly_sentence(anomaly, labels))}"
+    series = anomaly_series(anomaly, labels)
+    if series is not None:
+        spark, words = series
+        line += f"  \n  `{spark}` {escape_md(words)}"  # a hard break inside the list item
+    return line

@@ -92,7 +92,7 @@ def leaks_table(result: AuditResult, labels: Labels) -> Table:
                 lk.conversion,
                 lk.raw_conversion,
                 lk.expected,
-                t(f"report.target.{lk.target_source}", lang) if lk.target_source else None,
+                _target(lk.target_source, lk.capped, lang),
                 round(lk.lost_deals),
                 lk.lost_revenue,
                 None if ci is None else f"{format_money(ci[0], lang)} – {format_money(ci[1], lang)}",
@@ -103,6 +103,12 @@ def leaks_table(result: AuditResult, labels: Labels) -> Table:
             )
         )
     return _table("leaks", cols, rows)
+
+
+def _target(source: str | None, capped: bool, lang: str) -> str | None:
+    if not source:
+        return None
+    return t("report.target.peers_capped" if capped else f"report.target.{source}", lang)
 
 
 def anomalies_table(result: AuditResult, labels: Labels) -> Table:
@@ -188,7 +194,7 @@ def campaigns_table(result: AuditResult, labels: Labels) -> Table:
 
 
 def sources_table(result: AuditResult, labels: Labels) -> Table:
-    """Traffic-source economics."""
+    """Traffic-source economics, in the audit's rank (by ``romi_low``, shown last)."""
     cols = [
         Column("source"),
         Column("leads", "int"),
@@ -202,11 +208,12 @@ def sources_table(result: AuditResult, labels: Labels) -> Table:
         Column("open_share", "percent"),
         Column("final_win_rate", "percent"),
         Column("final_romi", "romi"),
+        Column("romi_low", "romi"),
     ]
     rows = [
         (
             s.source, s.leads, s.spend, s.cpl, s.won, s.win_rate, s.revenue, s.cac, s.romi,
-            s.open_share, s.final_win_rate, s.final_romi,
+            s.open_share, s.final_win_rate, s.final_romi, s.romi_low,
         )
         for s in result.sources
     ]

@@ -39,7 +39,7 @@ from voronka.report.format import (
 from voronka.report.names import Labels, build_labels
 from voronka.report.tables import Table, format_cell
 from voronka.report.tabulate import campaigns_table, lost_reasons_table
-from voronka.report.words import anomaly_sentence, reverse_sentence
+from voronka.report.words import anomaly_sentence, anomaly_series, reverse_sentence
 from voronka.text_safety import Safe
 
 if TYPE_CHECKING:
@@ -214,6 +214,11 @@ def _anomalies(result: AuditResult, labels: Labels, width: int) -> list[Renderab
         text = Text(mark, style="green" if a.direction == "up" else "red")
         text.append(line[1:])
         out.append(text)
+        series = anomaly_series(a, labels)
+        if series is not None:
+            spark, words = series
+            out.append(Text("  " + spark, style="cyan", no_wrap=True, overflow="crop"))
+            out.append(Text(_wrap("  " + words, width, "  "), style="dim"))
     if len(shifts) > MAX_ROWS:
         out.append(
             Text(t("report.text.more", lang, count=format_int(len(shifts) - MAX_ROWS, lang)))

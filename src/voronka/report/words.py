@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from voronka.i18n import has, t
@@ -61,6 +62,82 @@ def anomaly_sentence(anomaly: Anomaly, labels: Labels) -> str:
     params = anomaly_params(anomaly, labels)
     params["headline"] = anomaly_headline(anomaly, labels)
     return t("report.anomaly.line", labels.lang, **params)
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+"""Eight levels of a sparkline, lowest first."""
+
+SHIFT_MARK = "│"
+"""Put in a sparkline before the first period of the new level."""
+
+MAX_SPARK = 40
+"""Periods drawn at most (the latest, keeping a few before the shift)."""
+
+
+def sparkline(
+    values: Sequence[float | None], mark_at: int | None = None
+) -> tuple[str, float | None, float | None]:
+    """``values`` as one character each (``SPARK``, scaled from their minimum to their maximum; a
+    blank for a missing value), with ``SHIFT_MARK`` before index ``mark_at``; and that min, max."""
+    known = [v for v in values if v is not None and v == v]
+    if not known:
+        return "", None, None
+    low, high = min(known), max(known)
+    chars = []
+    for i, v in enumerate(values):
+        if i == mark_at:
+            chars.append(SHIFT_MARK)
+        if v is None or v != v:
+            chars.append(" ")
+        elif high == low:
+            chars.append(SPARK[3])
+        else:
+            chars.append(SPARK[min(7, int((v - low) / (high - low) * 8))])
+    return "".join(chars), low, high
+
+
+def anomaly_series(anomaly: Anomaly, labels: Labels) -> tuple[str, str] | None:
+    """The shift's series as ``(sparkline, words)``: the observed level per period (up to
+    ``MAX_SPARK`` latest periods) with the shift marked, and in words the periods drawn, the
+    lowest and highest level, and how many deals (leads) stand behind the levels before and
+    after. None when the audit kept no series for it."""
+    periods, observed = list(anomaly.periods), list(anomaly.observed)
+    if not periods or len(periods) != len(observed):
+        return None
+    lang = labels.lang
+    at = next((i for i, p in enumerate(periods) if p >= anomaly.since), None)
+    start = max(0, len(periods) - MAX_SPARK)
+    if at is not None and at - start < 4:
+        start = max(0, at - 4)
+    end = min(len(periods), start + MAX_SPARK)
+    spark, low, high = sparkline(
+        observed[start:end], None if at is None or not start <= at < end else at - start
+    )
+    if not spark or low is None or high is None:
+        return None
+    volume = is_volume(anomaly)
+    if volume:
+        unit = t(f"report.per.{'month' if anomaly.period == 'month' else 'week'}", lang)
+        low_text = f"{format_number(low, lang, 1)} {unit}"
+        high_text = f"{format_number(high, lang, 1)} {unit}"
+    else:
+        low_text, high_text = format_percent(low, lang), format_percent(high, lang)
+    word = "lead" if volume else "deal"
+    words = t(
+        "report.anomaly.series",
+        lang,
+        first=format_date(periods[start], lang),
+        last=format_date(periods[end - 1], lang),
+        low=low_text,
+        high=high_text,
+        mark=SHIFT_MARK,
+        since=format_date(anomaly.since, lang),
+        n_before=format_int(anomaly.n_before, lang),
+        before_word=plural(word, anomaly.n_before, lang),
+        n_after=format_int(anomaly.n_after, lang),
+        after_word=plural(word, anomaly.n_after, lang),
+    )
+    return spark, words
 
 
 def reverse_sentence(result: AuditResult, labels: Labels) -> str:

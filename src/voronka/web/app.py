@@ -116,29 +116,15 @@ HOOKS_PREFIX = "/hooks"
 """Where the webhook receivers are mounted when ``serve`` runs them."""
 
 
-def _live_parts(settings: ServeSettings) -> tuple[Any, Any]:
-    """The live store and scheduler of ``settings`` (``(None, None)`` when not asked for)."""
+def _live_parts(settings: ServeSettings) -> Any:
+    """The live store and scheduler of ``settings`` (None when not asked for)."""
     if not settings.live:
-        return None, None
-    from voronka.live.store import LiveStore
-    from voronka.live.sync import Scheduler, sync_scheduler
+        return None
+    from voronka.live.app import live_parts
 
-    live_store = LiveStore(settings.data_dir)
-    scheduler: Scheduler | None = None
-    if settings.sync_crms:
-        scheduler = sync_scheduler(live_store, settings.data_dir, list(settings.sync_crms),
-                                   settings.sync_every, config=settings.credentials)
-    watch_file = settings.watch_config
-    if watch_file is not None:
-        from voronka.live.watch import run_watch
-        from voronka.live.watchconfig import load_watch_config
-
-        watch_config = load_watch_config(watch_file)
-        scheduler = scheduler or Scheduler()
-        scheduler.add("watch", settings.watch_every * 60, lambda: run_watch(
-            watch_config, live_store, data=settings.data_dir, base=watch_file.parent),
-            first_in=60)
-    return live_store, scheduler
+    return live_parts(settings.data_dir, sync_crms=settings.sync_crms,
+                      sync_every=settings.sync_every, credentials=settings.credentials,
+                      watch=settings.watch_config, watch_every=settings.watch_every)
 
 
 def _static(name: str) -> bytes:
@@ -149,19 +135,17 @@ def create_app(settings: ServeSettings) -> FastAPI:
     """A new app serving ``settings.data_dir`` (see the module docstring)."""
     check_settings(settings)
     store = Store.open(settings.data_dir)
-    live_store, scheduler = _live_parts(settings)
+    live = _live_parts(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if scheduler is not None:
-            scheduler.start()
         try:
-            yield
+            if live is None:
+                yield
+            else:
+                async with live.lifespan():  # the live app's own (voronka.live.app)
+                    yield
         finally:
-            if scheduler is not None:
-                scheduler.stop()
-            if live_store is not None:
-                live_store.close()
             store.close()
 
     app = FastAPI(
@@ -227,12 +211,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.include_router(funnel_router)
     app.include_router(whatif_router)
     if settings.hooks:
-        from voronka.live.receivers import HooksConfig
-        from voronka.live.receivers import router as hooks_router
-
-        on_trigger = scheduler.nudge if scheduler is not None else None
-        app.include_router(hooks_router(live_store, HooksConfig.from_env(), on_trigger=on_trigger,
-                                        prefix=HOOKS_PREFIX), include_in_schema=False)
-    app.state.live_store = live_store
-    app.state.scheduler = scheduler
+        live.mount(app, prefix=HOOKS_PREFIX, include_in_schema=False)
+    app.state.live_store = live.store if live is not None else None
+    app.state.scheduler = live.scheduler if live is not None else None
     return app

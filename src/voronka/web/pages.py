@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from markupsafe import Markup
 
+from voronka.audit.drill_links import drill_context
 from voronka.engine import MAX_PAGE, column_values
 from voronka.errors import InputError
 from voronka.i18n import t
@@ -144,6 +145,7 @@ def _dashboard_context(request: Request, dataset_id: str) -> dict[str, Any]:
         "report_html": Markup(_env().get_template("_report_body.html.j2").render(**report)),
         "charts_json": Markup(report["charts_json"]),
         "where": [v for v in params.all("where")],
+        **drill_context(result),
     }
 
 

@@ -8,7 +8,9 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special, stats
+from scipy import special
+
+from voronka.audit.stats import dist
 
 FloatArray = NDArray[np.float64]
 
@@ -113,7 +115,7 @@ def _scan_p_value(
         done += size
     if exceed > 0:
         return (1 + exceed) / (simulations + 1)
-    bound = splits * float(stats.chi2.sf(observed, 1))
+    bound = splits * float(dist.chi2_sf(observed, 1))
     return min(1 / (simulations + 1), bound)
 
 

@@ -6,7 +6,8 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+
+from voronka.audit.stats import dist
 
 FloatArray = NDArray[np.float64]
 
@@ -39,9 +40,9 @@ def segment_vs_rest_pvalue(
     total = n + m
     good = x + y
     if alternative == "less":
-        p = stats.hypergeom.cdf(x, total, good, n)
+        p = dist.hypergeom_cdf(x, total, good, n)
     elif alternative == "greater":
-        p = stats.hypergeom.sf(x - 1, total, good, n)
+        p = dist.hypergeom_sf(x - 1, total, good, n)
     else:
         raise ValueError(f"alternative must be 'less' or 'greater', got {alternative!r}")
     p = np.where((n > 0) & (m > 0), np.clip(p, 0.0, 1.0), np.nan)

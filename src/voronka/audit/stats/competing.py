@@ -34,6 +34,7 @@ class CumulativeIncidence:
         n_effective: deals whose outcome is known plus, for each open one, the share of the
             eventual outcomes that happen by its age (what the estimate is "worth" in deals).
         immature: deals still open and younger than the settled horizon (censored).
+        moved: deals that moved on so far.
     """
 
     conversion: float | None
@@ -41,6 +42,7 @@ class CumulativeIncidence:
     n: int
     n_effective: float
     immature: int
+    moved: int = 0
 
 
 def aalen_johansen(
@@ -65,6 +67,7 @@ def aalen_johansen(
     d2 = np.asarray(lost, dtype=float).copy()
     c = np.asarray(open_, dtype=float).copy()
     n = int(round(d1.sum() + d2.sum() + c.sum()))
+    moved_so_far = int(round(d1.sum()))
     if n == 0:
         return CumulativeIncidence(None, None, 0, 0.0, 0)
     if settled is not None and np.isfinite(settled):
@@ -91,4 +94,5 @@ def aalen_johansen(
         n=n,
         n_effective=n_eff,
         immature=int(round(c.sum())),
+        moved=moved_so_far,
     )

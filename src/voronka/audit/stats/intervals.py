@@ -7,7 +7,8 @@ from typing import overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+
+from voronka.audit.stats import dist
 
 FloatArray = NDArray[np.float64]
 
@@ -45,7 +46,7 @@ def wilson_interval(
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     x = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = float(dist.norm_ppf(0.5 + confidence / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         p = x / n
         denom = 1 + z**2 / n

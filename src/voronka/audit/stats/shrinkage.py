@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special, stats
+from scipy import optimize, special
+
+from voronka.audit.stats import dist
 
 FloatArray = NDArray[np.float64]
 
@@ -125,6 +127,6 @@ def shrink(
     tail = (1 - confidence) / 2
     return ShrunkRates(
         rate=np.asarray(a / (a + b), dtype=float),
-        low=np.asarray(stats.beta.ppf(tail, a, b), dtype=float),
-        high=np.asarray(stats.beta.ppf(1 - tail, a, b), dtype=float),
+        low=dist.beta_ppf(tail, a, b),
+        high=dist.beta_ppf(1 - tail, a, b),
     )

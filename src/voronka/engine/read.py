@@ -1,0 +1,539 @@
+"""Events and deals files read and validated by DuckDB itself (issue 11, point 2).
+
+A plain UTF-8 CSV file (the delimiter, header and encoding found by :func:`voronka.io.csvfile.
+sniff_csv`, every column as text) or a Parquet file of text and integer columns is read with
+DuckDB's own reader into an in-memory table, and its rows are parsed and checked in SQL: the same
+canonical columns, reject reasons, row numbers, examples and field issues as the Python readers
+(:mod:`voronka.io.readers`), so the :class:`~voronka.io.result.ReadResult` is equal, column for
+column. Rows read = used + rejected.
+
+SQL parses the plain forms (a date in the column's one template such as ``31.03.2024 14:05``, a
+decimal such as ``1234.5``, a printable ASCII id, a non-blank text); every other distinct value of
+a column is handed to the readers' own functions (:mod:`voronka.io.leftovers`), and their verdict
+is joined back. The rule for which files go this way (:func:`read_fast` returns None for the
+others, which the Python readers read):
+
+* events and deals files (spend files are a few hundred rows);
+* CSV: not compressed, UTF-8 (with or without BOM) throughout, every line with the header's
+  number of fields (else DuckDB stops and the Python reader pads short lines and reports long
+  ones), a header on one line; Parquet: text columns, integer amounts;
+* no date column with ``/`` dates (day or month first is decided from the column) or written
+  time zones, and no leftover value whose reading could depend on the rest of its column;
+* at most :data:`MAX_LEFTOVERS` distinct leftover values per column.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from voronka.errors import InputError
+from voronka.io.aliases import REQUIRED, Kind, match_columns
+from voronka.io.checks import _excerpt
+from voronka.io.csvfile import sniff_csv
+from voronka.io.dates import _TEMPLATES
+from voronka.io.leftovers import blanks, date_values, number_values
+from voronka.io.readers import (
+    CONTROL,
+    DATE_COLUMNS,
+    EXPECTED,
+    IMPLAUSIBLE,
+    MESSAGES,
+    TEXT_COLUMNS,
+    clean_ids,
+    extra_columns,
+    no_rows,
+)
+from voronka.io.result import REJECTS_SCHEMA, Progress, ReadResult
+from voronka.io.status import normalize_status
+
+FAST_KINDS = ("events", "deals")
+"""The kinds of file read this way."""
+
+MAX_LEFTOVERS = 200_000
+"""Distinct values of a column that SQL does not parse, at most, handed to the readers."""
+
+MAX_STATUS_WORDS = 500
+"""Distinct words of a status column, at most (each is looked up by the readers)."""
+
+_PLAIN_ID = r"[\x21-\x2d\x2f-\x7e]+"
+_NOT_SPACE = (r"[^\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}"
+              r"\x{202f}\x{205f}\x{3000}\x{feff}]")
+"""A character outside a superset of what the readers take for a space: a text holding one is
+not blank."""
+_PLAIN_NUMBER = r"-?[0-9]+(\.[0-9]+)?"
+_INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER",
+                  "USMALLINT", "UTINYINT")
+
+PathLike = str | os.PathLike[str]
+
+
+class _Fallback(Exception):
+    """The file cannot be read here with a guarantee of the readers' result."""
+
+
+def read_fast(
+    path: PathLike,
+    kind: Kind,
+    *,
+    column_map: Mapping[str, str] | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ReadResult | None:
+    """``path`` read and validated by DuckDB, equal to :func:`voronka.io.readers.read_events`
+    (``read_deals``); None when the file is not one for this way (module docstring).
+
+    Raises:
+        InputError: what the readers raise: a required column missing, no data rows, or
+            (``strict``) the first bad row, naming file, row and column.
+    """
+    if kind not in FAST_KINDS:
+        return None
+    p = Path(path)
+    try:
+        if not p.is_file() or p.stat().st_size == 0:
+            return None
+        with open(p, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return None
+    con = duckdb.connect()
+    con.sql("SET enable_progress_bar = false")
+    try:
+        if head.startswith(b"PAR1"):
+            raw = _load_parquet(con, p)
+        elif head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x1f\x8b")):
+            return None
+        else:
+            raw = _load_csv(p, str(path))
+        read = _Validation(con, raw, str(path), kind, column_map or {}, strict).run()
+    except (_Fallback, duckdb.Error):
+        return None
+    finally:
+        con.close()
+    if progress is not None:
+        size = p.stat().st_size
+        progress(size, size)
+    return read
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """The file as DuckDB reads it: ``source`` (SQL of a subquery) gives ``_row`` and columns
+    ``c0`` … in file order, wholly empty rows left out (they keep their numbers, as in
+    :func:`voronka.io.shape.finish_table`); ``sample`` the same columns, unnumbered (cheap to
+    read the first rows of)."""
+
+    source: str
+    sample: str
+    headers: list[str]
+    types: list[str]
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _not_empty(names: list[str]) -> str:
+    return "NOT (" + (" AND ".join(f"{n} IS NULL" for n in names) or "false") + ")"
+
+
+def _load_csv(p: Path, file: str) -> _Raw:
+    try:
+        sniffed = sniff_csv(p, file, p.stat().st_size, gzipped=False)
+    except InputError:
+        raise _Fallback from None  # the readers say what is wrong
+    if (sniffed.encoding not in ("utf-8", "utf-8-sig") or sniffed.data is not None
+            or any("\n" in h or "\r" in h for h in sniffed.header_cells)):
+        raise _Fallback
+    names = [f"c{i}" for i in range(len(sniffed.headers))]
+    columns = "{" + ", ".join(f"{_q(n)}: 'VARCHAR'" for n in names) + "}"
+    reader = (f"read_csv({_q(str(p))}, delim={_q(sniffed.delimiter)}, header=false, "
+              f"skip={sniffed.skip}, quote='\"', escape='\"', columns={columns}, "
+              "auto_detect=false, strict_mode=true, null_padding=false, encoding='utf-8', "
+              "max_line_size=67108864)")
+    source = (f"(SELECT * FROM (SELECT row_number() OVER () AS _row, * FROM {reader}) "
+              f"WHERE {_not_empty(names)})")
+    return _Raw(source, reader, sniffed.headers, ["VARCHAR"] * len(names), "csv",
+                sniffed.encoding, sniffed.delimiter)
+
+
+def _load_parquet(con: duckdb.DuckDBPyConnection, p: Path) -> _Raw:
+    from voronka.io.shape import dedupe_headers
+
+    described = con.sql(f"DESCRIBE SELECT * FROM read_parquet({_q(str(p))})").fetchall()
+    headers = [str(r[0]) for r in described]
+    types = [str(r[1]) for r in described]
+    if dedupe_headers(headers) != headers or any(
+            t != "VARCHAR" and t not in _INTEGER_TYPES for t in types):
+        raise _Fallback
+    names = [f"c{i}" for i in range(len(headers))]
+    select = ", ".join(
+        (f"NULLIF({_ident(h)}, '')" if t == "VARCHAR" else f"CAST({_ident(h)} AS BIGINT)")
+        + f" AS {n}" for h, t, n in zip(headers, types, names, strict=True))
+    reader = f"read_parquet({_q(str(p))}, file_row_number=true)"
+    sample = f"(SELECT {select} FROM {reader})"
+    source = (f"(SELECT * FROM (SELECT file_row_number + 1 AS _row, {select} FROM {reader}) "
+              f"WHERE {_not_empty(names)})")
+    del con
+    return _Raw(source, sample, headers,
+                ["VARCHAR" if t == "VARCHAR" else "BIGINT" for t in types], "parquet")
+
+
+@dataclass
+class _Check:
+    """Rows where ``bad`` (SQL over table ``parsed``) holds have ``reason`` in ``header``."""
+
+    bad: str
+    header: str
+    reason: str
+    raw: str
+    required: bool
+
+
+@dataclass
+class _Plan:
+    """``stage1``: columns of table ``parsed`` (over ``src``); ``verdicts`` update it; ``values``
+    (the output columns) and ``checks`` are SQL over ``parsed``."""
+
+    stage1: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+    checks: list[_Check] = field(default_factory=list)
+    raws: dict[str, str] = field(default_factory=dict)
+    later: list[Any] = field(default_factory=list)
+
+
+class _Validation:
+    """The checks of :func:`voronka.io.readers._convert`, as SQL: table ``parsed`` holds each
+    column's raw text and its plain-form reading; the leftover values get the readers' verdict
+    (an ``UPDATE`` of the few rows holding them); table ``checked`` holds the output columns,
+    the first required fault of each row (``_first``), its first fault of any kind (``_any``),
+    and the optional faults (``_badN``)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, raw: _Raw, file: str, kind: Kind,
+                 column_map: Mapping[str, str], strict: bool) -> None:
+        self.con, self.raw, self.file, self.kind = con, raw, file, kind
+        self.column_map, self.strict = column_map, strict
+        self.plan = _Plan()
+        self.required = set(REQUIRED[kind])
+
+    def run(self) -> ReadResult:
+        raw = self.raw
+        match = match_columns(raw.headers, self.kind, column_map=self.column_map, file=self.file)
+        position = {h: i for i, h in enumerate(raw.headers)}
+        for name, header in match.mapping.items():
+            i = position[header]
+            self._column(name, header, f"src.c{i}", raw.types[i])
+        for name, header in extra_columns(match.extras, set(self.plan.values)):
+            alias = self._stage1(f"src.c{position[header]}")
+            self.plan.values[name] = alias
+        stage1 = ", ".join(["src._row AS _row"]
+                           + [f"{v} AS {a}" for a, v in self.plan.stage1.items()])
+        self.con.sql(f"CREATE TABLE parsed AS SELECT {stage1} FROM {raw.source} AS src")
+        rows_read = int(self.con.sql("SELECT count(*) FROM parsed").fetchall()[0][0])
+        if rows_read == 0:
+            raise no_rows(self.file, self.kind)
+        for step in self.plan.later:
+            step()
+        return self._finish(rows_read, dict(match.mapping))
+
+    # -- columns ---------------------------------------------------------------------------
+    def _stage1(self, expr: str) -> str:
+        alias = f"__s{len(self.plan.stage1)}"
+        self.plan.stage1[alias] = expr
+        return alias
+
+    def _check(self, name: str, header: str, reason: str, bad: str) -> None:
+        self.plan.checks.append(_Check(bad, header, reason, self.plan.raws[header],
+                                       name in self.required))
+
+    def _verdict(self, raw: str, pending: str, judge: Any) -> None:
+        """After ``parsed`` is made: the distinct values of ``raw`` where ``pending`` holds go to
+        ``judge`` (values → table of ``k`` and columns named as the ``parsed`` columns to set)."""
+
+        def step() -> None:
+            query = (f"SELECT DISTINCT {raw} AS k FROM parsed WHERE {raw} IS NOT NULL AND "
+                     f"{pending} LIMIT {MAX_LEFTOVERS + 1}")
+            values = self.con.sql(query).to_arrow_table().column("k")
+            if len(values) > MAX_LEFTOVERS:
+                raise _Fallback
+            if not len(values):
+                return
+            table: pa.Table = judge(values.combine_chunks().cast(pa.string()))
+            if not table.num_rows:
+                return
+            name = f"verdict{id(table)}"
+            self.con.register(name, table)
+            sets = ", ".join(f"{c} = m.{c}" for c in table.column_names if c != "k")
+            self.con.sql(f"UPDATE parsed SET {sets} FROM {name} AS m "
+                         f"WHERE parsed.{raw} = m.k AND {pending}")
+            self.con.unregister(name)
+
+        self.plan.later.append(step)
+
+    def _column(self, name: str, header: str, col: str, kind: str) -> None:
+        if kind != "VARCHAR" and name not in ("amount", "cost"):
+            raise _Fallback
+        raw = self._stage1(col if kind == "VARCHAR" else f"CAST({col} AS VARCHAR)")
+        self.plan.raws[header] = raw
+        if name == "deal_id":
+            self._deal_id(name, header, col, raw)
+        elif name in TEXT_COLUMNS:
+            self._text(name, header, col, raw)
+        elif name in DATE_COLUMNS:
+            self._date(name, header, col, raw)
+        elif name in ("amount", "cost"):
+            self._number(name, header, col, raw, kind)
+        elif name == "status":
+            self._status(name, header, col, raw)
+        elif name in ("date", "month"):
+            raise _Fallback
+        else:
+            self.plan.values[name] = raw
+
+    def _deal_id(self, name: str, header: str, col: str, raw: str) -> None:
+        value = self._stage1(f"(CASE WHEN regexp_full_match({col}, '{_PLAIN_ID}') THEN {col} "
+                             "END)")
+        bad = self._stage1("false")
+        pending = f"(parsed.{raw} IS NOT NULL AND parsed.{value} IS NULL)"
+
+        def judge(values: pa.Array) -> pa.Table:
+            cleaned = clean_ids(values).combine_chunks()
+            flags = pc.fill_null(pc.match_substring_regex(cleaned, CONTROL), False)
+            return pa.table({"k": values, value: cleaned, bad: flags})
+
+        self._verdict(raw, pending, judge)
+        self.plan.values[name] = value
+        self._check(name, header, "missing_value", f"({value} IS NULL)")
+        self._check(name, header, "bad_id", bad)
+
+    def _text(self, name: str, header: str, col: str, raw: str) -> None:
+        blank = self._stage1(f"({col} IS NULL)")
+        pending = "parsed." + self._stage1(
+            f"NOT coalesce(regexp_matches({col}, '{_NOT_SPACE}'), true)")
+
+        def judge(values: pa.Array) -> pa.Table:
+            spaces = values.filter(pa.array(blanks(values)))
+            return pa.table({"k": spaces, blank: pa.array([True] * len(spaces))})
+
+        self._verdict(raw, pending, judge)
+        self.plan.values[name] = f"(CASE WHEN {blank} THEN NULL ELSE {raw} END)"
+        if name in self.required:
+            self._check(name, header, "missing_value", blank)
+
+    def _parsed(self, name: str, header: str, raw: str, value: str, reason: str,
+                judge: Any) -> str:
+        """A column read by ``value`` (SQL, null when not plain) and ``judge`` for the rest;
+        the SQL of its blank cells."""
+        blank = self._stage1("false")
+        value = self._stage1(value)
+        pending = f"(parsed.{raw} IS NOT NULL AND parsed.{value} IS NULL)"
+
+        def verdict(values: pa.Array) -> pa.Table:
+            read = judge(values)
+            return pa.table({"k": values, value: read,
+                             blank: blanks(values) & _mask(pc.is_null(read))})
+
+        self._verdict(raw, pending, verdict)
+        empty = f"({raw} IS NULL OR {blank})"
+        if name in self.required:
+            self._check(name, header, "missing_value", empty)
+        self._check(name, header, reason, f"({value} IS NULL AND NOT {empty})")
+        return value
+
+    def _date(self, name: str, header: str, col: str, raw: str) -> None:
+        template = self._template(col)
+        fast = "NULL::TIMESTAMP" if template is None else _template_sql(col, template)[1]
+
+        def judge(values: pa.Array) -> pa.Array:
+            if any("/" in v for v in values.to_pylist()):
+                raise _Fallback
+            parsed, exact = date_values(values)
+            if not exact:
+                raise _Fallback
+            return parsed
+
+        self.plan.values[name] = self._parsed(name, header, raw, fast, "bad_date", judge)
+
+    def _template(self, col: str) -> str | None:
+        """The template most of a sample of ``col`` fits (four-digit year, no zone, no ``/``)."""
+        sample = [r[0] for r in self.con.sql(
+            f"SELECT {col} FROM {self.raw.sample} AS src WHERE {col} IS NOT NULL LIMIT 2000"
+        ).fetchall()]
+        best, best_count = None, 0
+        for template in _TEMPLATES:
+            if "/" in template or "Z" in template or "UTC" in template or "YYYY" not in template:
+                continue
+            pattern = re.compile(_template_regex(template))
+            count = sum(1 for v in sample if pattern.fullmatch(v))
+            if count > best_count:
+                best, best_count = template, count
+        return best
+
+    def _number(self, name: str, header: str, col: str, raw: str, kind: str) -> None:
+        if kind != "VARCHAR":
+            fast = f"CAST({col} AS DOUBLE)"
+        else:
+            fast = (f"(CASE WHEN regexp_full_match({col}, '{_PLAIN_NUMBER}') "
+                    f"THEN CAST({col} AS DOUBLE) END)")
+
+        def judge(values: pa.Array) -> pa.Array:
+            return number_values(values).combine_chunks()
+
+        v = self._parsed(name, header, raw, fast, "bad_number", judge)
+        infinite = f"({v} IS NOT NULL AND NOT isfinite({v}))"
+        huge = f"({v} IS NOT NULL AND isfinite({v}) AND abs({v}) >= {IMPLAUSIBLE!r})"
+        self._check(name, header, "not_finite", infinite)
+        self._check(name, header, "implausible_number", huge)
+        self.plan.values[name] = f"(CASE WHEN {infinite} OR {huge} THEN NULL ELSE {v} END)"
+
+    def _status(self, name: str, header: str, col: str, raw: str) -> None:
+        """Status words are few: each distinct one is looked up by the readers, and the
+        answers become ``CASE`` expressions of the output (set once ``parsed`` is made)."""
+        del col
+        blank = _Check("false", header, "missing_value", raw, name in self.required)
+        bad = _Check("false", header, "bad_status", raw, name in self.required)
+        if name in self.required:
+            self.plan.checks.append(blank)
+        self.plan.checks.append(bad)
+        self.plan.values[name] = "NULL::VARCHAR"
+
+        def step() -> None:
+            words = self.con.sql(f"SELECT DISTINCT {raw} FROM parsed WHERE {raw} IS NOT NULL "
+                                 f"LIMIT {MAX_STATUS_WORDS + 1}").to_arrow_table().column(0)
+            values = words.combine_chunks().cast(pa.string())
+            texts = values.to_pylist()
+            if len(texts) > MAX_STATUS_WORDS or any("\x00" in w for w in texts):
+                raise _Fallback
+            status, recognised = normalize_status(values)
+            empty = blanks(values) & _mask(pc.is_null(status))
+            meaning = dict(zip(texts, status.to_pylist(), strict=True))
+            cases = " ".join(f"WHEN {_q(v)} THEN {_q(m)}" for v, m in meaning.items() if m)
+            unknown = [v for v, ok in zip(texts, recognised.to_pylist(), strict=True) if not ok]
+            spaces = [v for v, e in zip(texts, empty, strict=True) if e]
+            if cases:
+                self.plan.values[name] = f"(CASE {raw} {cases} END)"
+            blank.bad = f"({raw} IS NULL" + (f" OR {raw} IN ({_in(spaces)})" if spaces else
+                                             "") + ")"
+            if unknown:
+                bad.bad = f"(coalesce({raw} IN ({_in(unknown)}), false) AND NOT {blank.bad})"
+
+        self.plan.later.append(step)
+
+    # -- rows ------------------------------------------------------------------------------
+    def _finish(self, rows_read: int, mapping: dict[str, str]) -> ReadResult:
+        plan, con = self.plan, self.con
+        checks = plan.checks
+        required = [i for i, c in enumerate(checks) if c.required]
+        optional = [i for i, c in enumerate(checks) if not c.required]
+
+        def first_of(indices: list[int]) -> str:
+            if not indices:
+                return "NULL::INTEGER"
+            return "CASE " + " ".join(f"WHEN {checks[i].bad} THEN {i}" for i in indices) + " END"
+
+        final = ", ".join(f"{v} AS {_ident(n)}" for n, v in plan.values.items())
+        stage2 = ", ".join(
+            ["_row", final, f"{first_of(required)} AS _first",
+             f"{first_of(list(range(len(checks))))} AS _any"]
+            + list(plan.raws.values())
+            + [f"coalesce({checks[i].bad}, false) AS _bad{i}" for i in optional])
+        con.sql(f"CREATE VIEW checked AS SELECT {stage2} FROM parsed")
+        if self.strict:
+            self._raise_first()
+        rejects = self._records("_first IS NOT NULL", "_first", [(i, checks[i]) for i in required])
+        issues = [self._records(f"_bad{i} AND _first IS NULL", None, [(i, checks[i])])
+                  for i in optional]
+        names = ", ".join(_ident(n) for n in plan.values)
+        table = con.sql(f"SELECT {names}, _row FROM checked WHERE _first IS NULL"
+                        ).to_arrow_table()
+        return ReadResult(
+            file=self.file, table=table, rows_read=rows_read, rejects=rejects,
+            column_mapping=mapping, format=self.raw.format, encoding=self.raw.encoding,
+            delimiter=self.raw.delimiter, field_issues=_sorted(issues),
+        )
+
+    def _records(self, where: str, which: str | None, checks: list[tuple[int, _Check]]
+                 ) -> pa.Table:
+        """Reject or field-issue records of the rows ``where`` holds (``which``: the column
+        telling the check of each row; None for one check)."""
+        if not checks:
+            return REJECTS_SCHEMA.empty_table()
+
+        def pick(part: Any) -> str:
+            if which is None:
+                return str(part(checks[0][1]))
+            return ("CASE " + which + " " + " ".join(f"WHEN {i} THEN {part(c)}"
+                                                     for i, c in checks) + " END")
+
+        header = pick(lambda c: _q(c.header))
+        reason = pick(lambda c: _q(c.reason))
+        value = pick(lambda c: c.raw)
+        message = pick(lambda c: _q(MESSAGES[c.reason]))
+        out = self.con.sql(
+            f"SELECT _row AS row, {header} AS \"column\", {reason} AS reason, "
+            f"{value} AS value, {message} AS message FROM checked WHERE {where} ORDER BY _row"
+        ).to_arrow_table()
+        return out.cast(REJECTS_SCHEMA)
+
+    def _raise_first(self) -> None:
+        found = self.con.sql("SELECT _row, _any FROM checked WHERE _any IS NOT NULL "
+                             "ORDER BY _row LIMIT 1").fetchall()
+        if not found:
+            return
+        row, index = int(found[0][0]), int(found[0][1])
+        check = self.plan.checks[index]
+        cell: Any = self.con.sql(f"SELECT {check.raw} FROM checked WHERE _row = {row}"
+                                 ).fetchall()[0][0]
+        message = MESSAGES[check.reason] + (f": {_excerpt(str(cell))!r}" if cell is not None
+                                            else "")
+        raise InputError(message, file=self.file, row=row, column=check.header,
+                         expected=EXPECTED[check.reason])
+
+
+def _in(values: list[str]) -> str:
+    return ", ".join(_q(v) for v in values)
+
+
+def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _sorted(parts: list[pa.Table]) -> pa.Table:
+    kept = [p for p in parts if p.num_rows]
+    return pa.concat_tables(kept).sort_by("row") if kept else REJECTS_SCHEMA.empty_table()
+
+
+def _template_regex(template: str) -> str:
+    return "".join(r"\d" if ch in "YMDhms" else re.escape(ch) for ch in template)
+
+
+def _template_sql(col: str, template: str) -> tuple[str, str]:
+    """``(gate, value)``: SQL that a value has exactly ``template``'s shape (digits where it has
+    letters) and names a valid moment, and that moment (as :func:`voronka.io.dates.
+    _apply_template`: DuckDB's ``strptime`` rejects a day, hour, minute or second out of range
+    as the template does; year 0 is refused as there)."""
+    fmt = template
+    for letters, code in (("YYYY", "%Y"), ("MM", "%m"), ("DD", "%d"), ("hh", "%H"),
+                          ("mm", "%M"), ("ss", "%S")):
+        fmt = fmt.replace(letters, code)
+    shape = f"regexp_full_match({col}, {_q(_template_regex(template))})"
+    year = f"substr({col}, {template.index('YYYY') + 1}, 4) <> '0000'"
+    value = f"(CASE WHEN {shape} AND {year} THEN try_strptime({col}, {_q(fmt)}) END)"
+    return f"({value} IS NOT NULL)", value

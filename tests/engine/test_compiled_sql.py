@@ -1,0 +1,51 @@
+"""Each query shape is compiled once (``voronka.engine.backend.compiled_sql``): a query that differs
+only in the tables it reads reuses the SQL with its own tables put in, and gives its own rows."""
+
+from __future__ import annotations
+
+import ibis
+import pyarrow as pa
+
+from voronka.engine import backend
+
+
+def _counts(con: ibis.BaseBackend, values: list[str]) -> ibis.Table:
+    table = backend.load_arrow(con, pa.table({"k": pa.array(values, pa.string())}), "t")
+    return table.group_by("k").agg(n=table.count())
+
+
+def test_a_recurring_shape_is_compiled_once_and_reads_its_own_tables() -> None:
+    con = ibis.duckdb.connect()
+    compiled: list[str] = []
+    original = con.compile
+
+    def counting(expr: object, **kwargs: object) -> str:
+        sql = original(expr, **kwargs)
+        compiled.append(sql)
+        return sql
+
+    con.compile = counting  # type: ignore[method-assign]
+    first = backend.to_frame(con, _counts(con, ["a", "b", "b"]))
+    stored = backend.materialize(con, _counts(con, ["c"]))
+    second = backend.to_frame(con, _counts(con, ["x", "x", "y", "x"]))
+    assert first.to_dict("list") == {"k": ["a", "b"], "n": [1, 2]}
+    assert second.to_dict("list") == {"k": ["x", "y"], "n": [3, 1]}
+    assert backend.to_frame(con, stored).to_dict("list") == {"k": ["c"], "n": [1]}
+    # The group-by shape was compiled once; the stored table's own select is a second shape.
+    assert sum("GROUP BY" in sql for sql in compiled) <= 1
+    assert backend.scalar(con, _counts(con, ["p", "q"]).count().name("n")) == 2
+
+
+def test_a_different_shape_or_literal_is_compiled_again() -> None:
+    con = ibis.duckdb.connect()
+    table = backend.load_arrow(con, pa.table({"v": pa.array([1, 2, 3], pa.int64())}), "t")
+    above_one = backend.to_frame(con, table.filter(table.v > 1).select("v"))
+    above_two = backend.to_frame(con, table.filter(table.v > 2).select("v"))
+    assert above_one["v"].tolist() == [2, 3]
+    assert above_two["v"].tolist() == [3]
+
+
+def test_the_default_backend_bounds_duckdb_memory() -> None:
+    con = backend.default_backend()
+    limit = con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit.endswith("MiB") and float(limit.split()[0]) < 1024
