@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from voronka.audit import AuditResult
 from voronka.i18n import t
-from voronka.report import render
+from voronka.report import render, render_text
 from voronka.report.names import build_labels
 from voronka.report.sections import SECTIONS, shown_sections
 
@@ -54,3 +54,52 @@ def test_no_command_line_flags_in_text_for_people(
             assert not flag.search(md), flag.search(md)
             text = str(render(res, "text", lang=lang))
             assert not flag.search(text), flag.search(text)
+
+
+def _xlsx_sheets(data: bytes) -> list[str]:
+    import io
+
+    from openpyxl import load_workbook
+
+    return list(load_workbook(io.BytesIO(data), read_only=True).sheetnames)
+
+
+def test_every_registered_section_appears_in_every_format(result: AuditResult) -> None:
+    """Terminal, Markdown, HTML and XLSX all iterate the registry: a section with tables is in
+    each of them under its title (XLSX: a sheet of that name); the flow section, a chart without
+    a table, is in HTML only (the funnel table carries its numbers elsewhere)."""
+    from voronka.report.xlsx import sheet_name
+
+    assert result.forecast is not None and result.key_stage is not None
+    for lang in ("ru", "en"):
+        labels = build_labels(result, lang, None)
+        text = render_text(result, lang=lang, width=120)
+        md = str(render(result, "md", lang=lang))
+        html = str(render(result, "html", lang=lang))
+        sheets = _xlsx_sheets(bytes(render(result, "xlsx", lang=lang)))
+        checked = []
+        for spec in SECTIONS:
+            title = t(f"report.section.{spec.id}.title", lang)
+            if not spec.tables:
+                assert f'<section id="{spec.id}"' in html, spec.id
+                continue
+            if not (spec.shown(result) and any(tb.rows for tb in spec.make_tables(result, labels))):
+                continue
+            checked.append(spec.id)
+            assert title in text, (lang, spec.id)
+            assert f"## {title}" in md, (lang, spec.id)
+            assert f'<section id="{spec.id}"' in html, (lang, spec.id)
+            assert sheet_name(title, set()) in sheets, (lang, spec.id, sheets)
+        assert len(checked) == len([s for s in SECTIONS if s.tables]), checked
+
+
+def test_the_terminal_shows_the_sections_it_used_to_leave_out(result: AuditResult) -> None:
+    """Entry criteria, key stage, forecast measures and data quality reach the terminal, in the
+    registry's order."""
+    text = render_text(result, lang="ru", width=120)
+    titles = [t(f"report.section.{s}.title", "ru") for s in ("entry", "key_stage", "forecast",
+                                                             "quality")]
+    places = [text.rfind(title) for title in titles]  # the findings may name a section first
+    assert all(p >= 0 for p in places) and places == sorted(places), places
+    assert t("report.sheet.stuck_managers", "ru") in _xlsx_sheets(
+        bytes(render(result, "xlsx", lang="ru")))

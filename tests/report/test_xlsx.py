@@ -22,8 +22,9 @@ EXPECTED_EN = [
     "Lost reasons",
     "Stage names",
     "Stuck deals",
+    "Stuck by manager",  # the registry's per-manager table, now in XLSX too
     "Stuck deal list",
-    "Pile-ups",
+    "Time in stage and pile-ups",
     "Entry criteria",
     "Key stage",
     "Plan forecast",

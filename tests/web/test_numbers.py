@@ -57,7 +57,7 @@ def test_stuck_count_opens_exactly_its_deals_and_exports_them(client, demo_id) -
     exported = client.get(f"/d/{demo_id}/deals.csv", params=args)
     rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
     assert sorted(r["deal_id"] for r in rows) == sorted(r["deal_id"] for r in page["rows"])
-    html = client.get(f"/d/{demo_id}", params={}).text
+    html = client.get(f"/d/{demo_id}", params={}, headers={"HX-Request": "true"}).text
     assert f'href="/d/{demo_id}/deals?sel=stuck&amp;stage={stage["stage"]}"' in html
 
 
@@ -73,7 +73,7 @@ def test_comparison_shows_the_previous_period_of_the_cli(
     reached = {s["id"]: s["reached"] for s in before["funnel"]["stages"]}
     for step in comparison["steps"]:
         assert step["previous_reached"] == reached[step["stage"]]
-    page = client.get(f"/d/{demo_id}", params=params).text
+    page = client.get(f"/d/{demo_id}", params=params, headers={"HX-Request": "true"}).text
     assert 'id="compare-steps"' in page
 
 

@@ -146,7 +146,9 @@ def lead_outlook(
     per_day = np.exp(xf @ beta) / 7.0  # the model's leads per day at each interval
     mu = per_day * weights
     expected = float(mu.sum())
-    if expected <= 0:
+    if not np.isfinite(expected) or expected**2 <= 0:
+        # A trend fitted on a short, old window can extrapolate to nothing (underflow) or to
+        # overflow by the forecast's window: the model then has no outlook to give.
         return None
     gradient = (mu[:, None] * xf).sum(axis=0) / expected  # d log(Σμ) / dβ
     log_var = float(gradient @ cov @ gradient)

@@ -22,7 +22,6 @@ from voronka.engine.drill import (
     won_amount_by,
 )
 from voronka.engine.filtered import filter_log
-from voronka.engine.spend import SpendTotals, spend_key, spend_totals
 from voronka.engine.flow import (
     days_to_win,
     stage_outcomes,
@@ -44,6 +43,7 @@ from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
 from voronka.engine.moments import MomentSpec, MomentState, moment_state, moment_states
 from voronka.engine.outcomes import lost_reason_counts, step_outcomes, stratified_cohorts
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
+from voronka.engine.spend import SpendTotals, spend_key, spend_totals
 from voronka.engine.summary import LOST_INDEX
 from voronka.engine.team import closed_strata, open_cells_by, won_by
 from voronka.engine.volumes import deal_counts, lead_volume

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import ibis
 import pandas as pd
 
-from voronka.engine.cohorts import _nullable
 from voronka.engine.flow import OPEN, _bucket, _won_time, episodes_table
+from voronka.engine.frames import nullable as _nullable
 from voronka.engine.log import EventLog
 
 

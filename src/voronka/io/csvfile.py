@@ -198,6 +198,9 @@ def read_csv(
 ) -> RawTable:
     sniffed = sniff_csv(p, file, total, gzipped=gzipped)
     encoding, delimiter, headers = sniffed.encoding, sniffed.delimiter, sniffed.headers
+    # Only the columns the reader uses (a very wide file: the rest is never converted).
+    keep = list(columns(headers) or ()) if columns is not None else []
+    keep = keep if keep and len(keep) < len(headers) else []
     skip, data, multiline = sniffed.skip, sniffed.data, sniffed.multiline
     # Only the columns the reader uses (a very wide file: the rest is never converted).
     keep = list(columns(headers) or ()) if columns is not None else []

@@ -360,15 +360,20 @@ KEEP_COLUMNS: ContextVar[tuple[str, ...]] = ContextVar("KEEP_COLUMNS", default=(
 """Extra columns to keep whatever the cap (the ``--by`` columns of the running audit)."""
 
 
-def extra_columns(headers: Sequence[str], taken: set[str]) -> list[tuple[str, str]]:
-    """``(name, header)`` of the extra columns kept, in file order: the ``--by`` columns of the
-    running audit, then the others up to :data:`MAX_EXTRA_COLUMNS`; a header that is also a
-    canonical name taken gets `` (file)``."""
+def kept_extras(headers: Sequence[str]) -> list[str]:
+    """The extra (not canonical) headers kept, in file order: the ``--by`` ones, then the first
+    up to :data:`MAX_EXTRA_COLUMNS`."""
     wanted = set(KEEP_COLUMNS.get())
     kept = [h for h in headers if h in wanted]
     kept += [h for h in headers if h not in wanted][: max(0, MAX_EXTRA_COLUMNS - len(kept))]
+    return sorted(kept, key=list(headers).index)
+
+
+def extra_columns(headers: Sequence[str], taken: set[str]) -> list[tuple[str, str]]:
+    """``(name, header)`` of the extra columns kept (:func:`kept_extras`); a header that is also a
+    canonical name taken gets `` (file)``."""
     return [(header if header not in taken else f"{header} (file)", header)
-            for header in sorted(kept, key=list(headers).index)]
+            for header in kept_extras(headers)]
 
 
 def _extras(raw: RawTable, headers: Sequence[str], taken: set[str]) -> dict[str, pa.ChunkedArray]:
@@ -379,11 +384,6 @@ def no_rows(file: str, kind: Kind) -> InputError:
     """The error of a file with a header and no data rows."""
     return InputError("the file has a header but no data rows", file=file,
                       expected=f"rows of {kind} under the header")
-
-
-def kept_extras(headers: Sequence[str]) -> list[str]:
-    """The extra (not canonical) headers kept, in file order (see :func:`extra_columns`)."""
-    return [header for _, header in extra_columns(headers, set())]
 
 
 def _np(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:

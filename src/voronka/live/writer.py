@@ -22,6 +22,7 @@ count would say 1).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import threading
@@ -36,6 +37,8 @@ import pyarrow as pa
 
 if TYPE_CHECKING:
     from voronka.live.store import HookEvent, LiveStore
+
+log = logging.getLogger("voronka.live.hooks")
 
 JOURNAL_FILE = "live.journal"
 """The journal's file name, next to the store's."""
@@ -245,6 +248,8 @@ class EventWriter:
             self._fh.flush()
             os.fsync(self._fh.fileno())
         except Exception as exc:  # the journal keeps them; the next fold tries again
+            log.warning("could not fold %d journaled webhook events into the store (kept in %s, "
+                        "tried again): %s", len(self._pending), self.journal, exc)
             return exc
         self._pending = []
         return None

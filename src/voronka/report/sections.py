@@ -1,7 +1,9 @@
 """The section registry: the one ordered list of the report's sections and their tables.
 
-Markdown, HTML and the web dashboard iterate :data:`SECTIONS` (XLSX and the terminal keep their
-own layouts of the same tables for now), so a section registered here appears in each of them.
+Every format iterates :data:`SECTIONS` — the terminal, Markdown, HTML, XLSX and the web
+dashboard — so a section registered here appears in each of them (the terminal and XLSX keep
+their own layout of some sections, e.g. the terminal's compact funnel with bars; a section
+without a layout of its own shows its registered tables as they are).
 A section's content functions stay where they are (``tabulate.py``); the registry only names
 them. Adding a section = one :class:`SectionSpec` line here plus its ``report.section.<key>``
 messages.

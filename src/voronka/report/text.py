@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -37,8 +37,16 @@ from voronka.report.format import (
     format_signed_percent,
 )
 from voronka.report.names import Labels, build_labels
+from voronka.report.sections import SECTIONS, SectionSpec
 from voronka.report.tables import Table, format_cell
-from voronka.report.tabulate import campaigns_table, lost_reasons_table
+from voronka.report.tabulate import (
+    backtest_table,
+    forecast_table,
+    issues_table,
+    pileups_table,
+    stuck_deals_table,
+    stuck_managers_table,
+)
 from voronka.report.words import anomaly_sentence, anomaly_series, reverse_sentence
 from voronka.text_safety import Safe
 
@@ -254,8 +262,9 @@ def _sources(result: AuditResult, labels: Labels, wide: bool) -> RichTable | Non
     return _table(t("report.section.sources.title", lang), cols, rows, min_text=12)
 
 
-def _plain(table: Table, key: str, labels: Labels) -> RichTable | None:
-    """A section's table as it is (every column formatted by its kind), None when empty."""
+def _plain(table: Table, key: str, labels: Labels, title: str | None = None) -> RichTable | None:
+    """A section's table as it is (every column formatted by its kind), None when empty;
+    titled by the section ``key`` unless ``title`` is given."""
     if not table.rows:
         return None
     lang = labels.lang
@@ -264,7 +273,7 @@ def _plain(table: Table, key: str, labels: Labels) -> RichTable | None:
         [format_cell(v, c.kind, lang) for v, c in zip(row, table.columns, strict=True)]
         for row in table.rows
     ]
-    return _table(t(f"report.section.{key}.title", lang), cols, rows, min_text=12)
+    return _table(title or t(f"report.section.{key}.title", lang), cols, rows, min_text=12)
 
 
 def _statuses(result: AuditResult, labels: Labels) -> RichTable | None:
@@ -379,12 +388,13 @@ def _pileups(result: AuditResult, labels: Labels) -> RichTable | None:
     return _table(t("report.text.pileups", lang), cols, rows)
 
 
-def _forecast(result: AuditResult, labels: Labels, width: int) -> list[RenderableType]:
+def _forecast(result: AuditResult, labels: Labels) -> list[RenderableType]:
     fc = result.forecast
     if fc is None:
         return []
     lang = labels.lang
-    out: list[RenderableType] = []
+    summary = _plain(forecast_table(result, labels), "forecast", labels)
+    out: list[RenderableType] = [summary] if summary is not None else []
     if fc.backtest:
         cols: list[Spec] = [
             (t("report.col.month", lang), True),
@@ -404,9 +414,15 @@ def _forecast(result: AuditResult, labels: Labels, width: int) -> list[Renderabl
             for m in fc.backtest
         ]
         out.append(_table(t("forecast.backtest.title", lang), cols, rows))
+    return out
+
+
+def _reverse(result: AuditResult, labels: Labels, width: int) -> list[RenderableType]:
+    lang = labels.lang
+    out: list[RenderableType] = []
     detail = result.reverse_funnel_detail
-    if detail is not None and detail.rows:
-        cols = [
+    if result.forecast is not None and detail is not None and detail.rows:
+        cols: list[Spec] = [
             (t("report.col.stage", lang), False),
             (t("report.col.needed", lang), True),
             (t("report.col.current_flow", lang), True),
@@ -436,6 +452,78 @@ def _forecast(result: AuditResult, labels: Labels, width: int) -> list[Renderabl
     return out
 
 
+_SUBTITLES = {
+    stuck_managers_table: "report.text.stuck_by_manager",
+    stuck_deals_table: "report.text.stuck_worst",
+    pileups_table: "report.text.pileups",
+    backtest_table: "forecast.backtest.title",
+    issues_table: "report.sheet.issues",
+}
+"""Titles of the tables that are not a section's first (the first has the section's title)."""
+
+
+def _tables(spec: SectionSpec, result: AuditResult, labels: Labels) -> list[RenderableType]:
+    """A section's registered tables as they are (the default layout)."""
+    out: list[RenderableType] = []
+    for i, (make, table) in enumerate(
+        zip(spec.tables, spec.make_tables(result, labels), strict=True)
+    ):
+        title = t(_SUBTITLES[make], labels.lang) if i and make in _SUBTITLES else None
+        shown = _plain(table, spec.id, labels, title)
+        if shown is not None:
+            out.append(shown)
+    return out
+
+
+def _custom(
+    spec: SectionSpec, result: AuditResult, labels: Labels, width: int
+) -> list[RenderableType | None] | None:
+    """The terminal's own layout of a section (None: the registered tables as they are)."""
+    wide = width >= WIDE
+    layouts: dict[str, Callable[[], list[RenderableType | None]]] = {
+        "funnel": lambda: [_funnel(result, labels, wide)],
+        "flow": lambda: [],  # a chart: the funnel table above says it in numbers
+        "leaks": lambda: [_leaks(result, labels, wide), Text("")],
+        "anomalies": lambda: list(_anomalies(result, labels, width)),
+        "sources": lambda: [_sources(result, labels, wide)],
+        "statuses": lambda: [_statuses(result, labels)],
+        "stuck": lambda: list(_stuck(result, labels)),
+        "time": lambda: [_pileups(result, labels)],
+        "forecast": lambda: list(_forecast(result, labels)),
+        "reverse": lambda: list(_reverse(result, labels, width)),
+    }
+    make = layouts.get(spec.id)
+    return make() if make is not None else None
+
+
+def _title_of(part: RenderableType) -> str | None:
+    if isinstance(part, RichTable) and part.title is not None:
+        return part.title.plain if isinstance(part.title, Text) else str(part.title)
+    if isinstance(part, Group) and part.renderables:
+        return _title_of(part.renderables[0])
+    return part.plain if isinstance(part, Text) else None
+
+
+def _section(
+    spec: SectionSpec, result: AuditResult, labels: Labels, width: int
+) -> list[RenderableType]:
+    """One registered section in the terminal: its own layout, or its tables when that layout
+    has nothing to show although the tables have rows (every stage name a result, no significant
+    shift); headed by the section's title when no table carries it."""
+    if not spec.shown(result):
+        return []
+    custom = _custom(spec, result, labels, width)
+    parts = [p for p in custom if p is not None] if custom is not None else []
+    if not any(not isinstance(p, Text) or p.plain for p in parts) and spec.id != "flow":
+        parts = _tables(spec, result, labels)
+    if not parts:
+        return []
+    title = t(f"report.section.{spec.id}.title", labels.lang)
+    if not any(_title_of(p) == title for p in parts):
+        parts.insert(0, Text(title, style="bold underline"))
+    return parts
+
+
 def _month(day: object, lang: str) -> str:
     text = format_date(day, lang)  # type: ignore[arg-type]
     return text[3:] if lang == "ru" else text.split(" ", 1)[1]
@@ -451,7 +539,6 @@ def text_renderables(
     what the input cannot give, findings, then the compact tables."""
     labels = build_labels(result, lang, funnel)
     code = labels.lang
-    wide = width >= WIDE
     fr = result.funnel
     header = Text()
     header.append(t("report.title", code), style="bold")
@@ -486,18 +573,8 @@ def text_renderables(
     else:
         parts.append(Text(t("report.findings.none", code)))
     parts.append(Text(""))
-    parts.append(_funnel(result, labels, wide))
-    leaks = _leaks(result, labels, wide)
-    if leaks is not None:
-        parts += [leaks, Text("")]
-    parts.extend(_anomalies(result, labels, width))
-    parts.append(_sources(result, labels, wide))
-    parts.append(_plain(campaigns_table(result, labels), "campaigns", labels))
-    parts.append(_plain(lost_reasons_table(result, labels), "lost_reasons", labels))
-    parts.extend(_stuck(result, labels))
-    parts.append(_pileups(result, labels))
-    parts.append(_statuses(result, labels))
-    parts.extend(_forecast(result, labels, width))
+    for spec in SECTIONS:
+        parts.extend(_section(spec, result, labels, width))
     return [p for p in parts if p is not None]
 
 

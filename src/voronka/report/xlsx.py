@@ -20,24 +20,15 @@ from voronka.i18n import t
 from voronka.report.findings import select_findings
 from voronka.report.format import format_datetime
 from voronka.report.names import Labels, build_labels
+from voronka.report.sections import SECTIONS
 from voronka.report.tables import Column, Kind, Shown, Table
 from voronka.report.tabulate import (
-    anomalies_table,
     backtest_table,
-    campaigns_table,
-    entry_table,
-    files_table,
+    forecast_table,
     funnel_table,
     issues_table,
-    key_stage_table,
-    leaks_table,
-    lost_reasons_table,
-    pileups_table,
-    reverse_table,
-    sources_table,
-    statuses_table,
     stuck_deals_table,
-    stuck_stages_table,
+    stuck_managers_table,
 )
 
 if TYPE_CHECKING:
@@ -248,6 +239,17 @@ def _forecast(w: _Writer, result: AuditResult, labels: Labels) -> None:
     sheet.autofilter(0, 0, len(rows), 1)
 
 
+_SHEETS = {
+    stuck_managers_table: "report.sheet.stuck_managers",
+    stuck_deals_table: "report.sheet.stuck_deals",
+    backtest_table: "report.sheet.backtest",
+    issues_table: "report.sheet.issues",
+}
+"""Sheet titles of the tables that are not a section's first (the first has the section's
+title). The sections come from the registry (:mod:`voronka.report.sections`); a section with no
+table (the flow chart) has no sheet, its numbers being the funnel sheet's."""
+
+
 def render_xlsx(
     result: AuditResult, *, lang: str | None = None, funnel: Funnel | None = None
 ) -> bytes:
@@ -264,23 +266,17 @@ def render_xlsx(
         return t(f"report.section.{key}.title", code)
 
     _summary(w, result, labels)
-    funnel_sheet = w.table(title("funnel"), funnel_table(result, labels))
-    _funnel_chart(w, funnel_sheet, result, labels)
-    w.table(title("leaks"), leaks_table(result, labels))
-    w.table(title("anomalies"), anomalies_table(result, labels))
-    w.table(title("sources"), sources_table(result, labels))
-    w.table(title("campaigns"), campaigns_table(result, labels))
-    w.table(title("lost_reasons"), lost_reasons_table(result, labels))
-    w.table(title("statuses"), statuses_table(result, labels))
-    w.table(title("stuck"), stuck_stages_table(result, labels))
-    w.table(t("report.sheet.stuck_deals", code), stuck_deals_table(result, labels))
-    w.table(t("report.sheet.pileups", code), pileups_table(result, labels))
-    w.table(title("entry"), entry_table(result, labels))
-    w.table(title("key_stage"), key_stage_table(result, labels))
-    _forecast(w, result, labels)
-    w.table(t("report.sheet.backtest", code), backtest_table(result, labels))
-    w.table(title("reverse"), reverse_table(result, labels))
-    w.table(title("quality"), files_table(result, labels))
-    w.table(t("report.sheet.issues", code), issues_table(result, labels))
+    for spec in SECTIONS:
+        if spec.id == "forecast":
+            _forecast(w, result, labels)  # measures as numbers, a sheet even without a plan
+        for i, (make, table) in enumerate(
+            zip(spec.tables, spec.make_tables(result, labels), strict=True)
+        ):
+            if make is forecast_table:
+                continue
+            sheet_title = t(_SHEETS[make], code) if i and make in _SHEETS else title(spec.id)
+            sheet = w.table(sheet_title, table)
+            if make is funnel_table:
+                _funnel_chart(w, sheet, result, labels)
     book.close()
     return buffer.getvalue()

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from voronka.engine import MAX_PAGE
 from voronka.web.datasets import create_dataset, needs_mapping
 from voronka.web.views import Params, query_of, selection_of
-from voronka.web.workspace import UnknownDataset, Workspace
+from voronka.web.workspace import NothingToCompare, UnknownDataset, Workspace
 
 
 class ErrorOut(BaseModel):
@@ -172,13 +172,20 @@ def compare(
     source: str | None = None,
     manager: str | None = None,
     where: Where = None,
+    lang: Annotated[str, Query(pattern="^(ru|en)$")] = "ru",
 ) -> dict[str, Any]:
     """The period ``from``–``to`` against the previous period or a year earlier: each step's
-    conversion change with its 95% interval and whether it is beyond noise."""
+    conversion change with its 95% interval and whether it is beyond noise. When the earlier
+    period holds no deal: ``nothing_to_compare`` true, a ``message`` in ``lang``, no steps."""
     ws = _ws(request)
     _dataset(ws, dataset_id)
-    result = ws.compare(dataset_id, query_of(_params(request)), cmp)
+    query = query_of(_params(request))
+    try:
+        result = ws.compare(dataset_id, query, cmp)
+    except NothingToCompare as nothing:
+        return nothing.to_dict(query.lang)
     out: dict[str, Any] = _jsonable(dataclasses.asdict(result))
+    out["nothing_to_compare"] = False
     return out
 
 

@@ -146,6 +146,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 async with live.lifespan():  # the live app's own (voronka.live.app)
                     yield
         finally:
+            app.state.pull_jobs.close()
             store.close()
 
     app = FastAPI(
@@ -202,14 +203,20 @@ def create_app(settings: ServeSettings) -> FastAPI:
     from voronka.web.api_routes import router as api_router
     from voronka.web.pages import router as pages_router
     from voronka.web.pages_funnel import router as funnel_router
+    from voronka.web.pages_funnel_form import router as funnel_form_router
+    from voronka.web.pages_pull import pull_jobs_for
+    from voronka.web.pages_pull import router as pull_router
     from voronka.web.pages_team import router as team_router
     from voronka.web.pages_whatif import router as whatif_router
 
     app.include_router(api_router)
     app.include_router(pages_router)
     app.include_router(team_router)
+    app.include_router(funnel_form_router)
     app.include_router(funnel_router)
     app.include_router(whatif_router)
+    app.include_router(pull_router)
+    app.state.pull_jobs = pull_jobs_for(app)
     if settings.hooks:
         live.mount(app, prefix=HOOKS_PREFIX, include_in_schema=False)
     app.state.live_store = live.store if live is not None else None

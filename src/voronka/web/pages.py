@@ -29,7 +29,7 @@ from voronka.web.datasets import (
     preview,
 )
 from voronka.web.views import SELECTION_PARAMS, Params, query_of, selection_of
-from voronka.web.workspace import UnknownDataset, Workspace
+from voronka.web.workspace import NothingToCompare, UnknownDataset, Workspace
 
 router = APIRouter(include_in_schema=False)
 PAGE_ROWS = 50
@@ -128,10 +128,13 @@ def _dashboard_context(request: Request, dataset_id: str) -> dict[str, Any]:
     with ws.lock:
         log = loaded.log
         choices = column_values(log, [c for c in log.segment_columns()][:8], limit=60)
-    comparison = None
+    comparison = nothing_to_compare = None
     cmp_kind = params.get("cmp")
     if cmp_kind in ("previous", "year") and query.flt.created_from and query.flt.created_to:
-        comparison = ws.compare(dataset_id, query, cmp_kind)
+        try:
+            comparison = ws.compare(dataset_id, query, cmp_kind)
+        except NothingToCompare as nothing:
+            nothing_to_compare = nothing.message(lang)
     base = params.without("cmp")
     report = report_context(result, lang=lang)
     return {
@@ -140,6 +143,7 @@ def _dashboard_context(request: Request, dataset_id: str) -> dict[str, Any]:
         "result": result,
         "choices": choices,
         "comparison": comparison,
+        "nothing_to_compare": nothing_to_compare,
         "stage_names": {s.id: s.name for s in result.funnel.stages},
         "deals_url": lambda **kw: base.url(f"/d/{dataset_id}/deals", **kw),
         "report_html": Markup(_env().get_template("_report_body.html.j2").render(**report)),
@@ -153,6 +157,12 @@ def _dashboard_context(request: Request, dataset_id: str) -> dict[str, Any]:
 def dashboard(request: Request, dataset_id: str) -> HTMLResponse:
     name = "_panel.html.j2" if request.headers.get("hx-request") else "dashboard.html.j2"
     key = (dataset_id, name, _params(request).pairs)
+    if name == "dashboard.html.j2" and not _ws(request).has_audit(
+        dataset_id, query_of(_params(request), _lang(request))
+    ):
+        from voronka.web.loading import loading_page
+
+        return loading_page(request, dataset_id)  # at once; the panel follows via htmx
 
     def build() -> HTMLResponse:
         context = _dashboard_context(request, dataset_id)

@@ -93,6 +93,38 @@ class UnknownDataset(LookupError):
     """No dataset has this id."""
 
 
+class NothingToCompare(Exception):
+    """The period compared with holds no deal (the current one does): not an error of the
+    request, a fact the page and the API state in words."""
+
+    def __init__(self, kind: str, current: tuple[date, date], previous: tuple[date, date]) -> None:
+        super().__init__(f"no deal in {previous[0]} to {previous[1]}")
+        self.kind = kind
+        self.current = current
+        self.previous = previous
+
+    def message(self, lang: str) -> str:
+        """What the page says, in ``lang``."""
+        from voronka.i18n import t
+
+        return t(f"web.compare.nothing.{self.kind}", lang, start=self.previous[0].isoformat(),
+                 end=self.previous[1].isoformat())
+
+    def to_dict(self, lang: str) -> dict[str, object]:
+        """The API's answer: the periods, ``nothing_to_compare`` and the message."""
+        return {
+            "kind": self.kind,
+            "current_from": self.current[0].isoformat(),
+            "current_to": self.current[1].isoformat(),
+            "previous_from": self.previous[0].isoformat(),
+            "previous_to": self.previous[1].isoformat(),
+            "nothing_to_compare": True,
+            "message": self.message(lang),
+            "counts": [],
+            "steps": [],
+        }
+
+
 class Workspace:
     """Loaded datasets and a bounded cache of audits (see the module docstring)."""
 
@@ -223,6 +255,15 @@ class Workspace:
             self._remember(self._audits, key, result)
             return result
 
+    def has_audit(self, dataset_id: str, query: Query) -> bool:
+        """Whether the audit of ``query`` is at hand (a page can then show it at once). Read
+        without the engine lock, so it answers while another audit is being computed."""
+        return (dataset_id, query.key()) in self._audits
+
+    def peek(self, key: tuple[object, ...]) -> Any:
+        """What :meth:`memo` keeps under ``key``, or None; without waiting for the engine lock."""
+        return self._pages.get(key)
+
     def deals(
         self, dataset_id: str, query: Query, selection: DealSelection, **page: Any
     ) -> DealPage:
@@ -231,14 +272,19 @@ class Workspace:
             return deal_page(self.filtered_log(dataset_id, query.flt), selection, **page)
 
     def compare(self, dataset_id: str, query: Query, kind: str) -> PeriodComparison:
-        """The query's period against the previous one (or a year earlier)."""
+        """The query's period against the previous one (or a year earlier);
+        :class:`NothingToCompare` when that one holds no deal."""
         start, end = query.flt.created_from, query.flt.created_to
         if start is None or end is None:
             raise UsageError("a comparison needs a period", expected="from and to dates")
         before = previous_period(start, end, kind)
         prior = replace(query, flt=replace(query.flt, created_from=before[0], created_to=before[1]))
         now = self.audit(dataset_id, query)
-        then = self.audit(dataset_id, prior)
+        try:
+            then = self.audit(dataset_id, prior)
+        except UsageError:
+            # The current period, with the same conditions, has deals: the earlier one has none.
+            raise NothingToCompare(kind, (start, end), before) from None
         return compare_funnels(
             now.funnel, then.funnel, kind=kind, current_period=(start, end), previous_period=before
         )
