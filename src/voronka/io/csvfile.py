@@ -278,7 +278,10 @@ def _has_multiline_cell(text: str, delimiter: str) -> bool:
         return False
     lines = text.splitlines(keepends=True)[:-1]
     records = csv.reader(io.StringIO("".join(lines)), delimiter=delimiter)
-    return any("\n" in cell or "\r" in cell for record in records for cell in record)
+    try:
+        return any("\n" in cell or "\r" in cell for record in records for cell in record)
+    except csv.Error:  # a binary file or a lone carriage return: the tolerant mode decides
+        return True
 
 
 def _read_csv_python(

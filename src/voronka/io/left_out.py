@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import os
 from collections.abc import Mapping, Sequence
@@ -74,6 +75,6 @@ def drops_columns(path: str | os.PathLike[str], kind: str,
         else:
             headers = sniff_csv(p, str(p), p.stat().st_size, gzipped=False).headers
         found = match_columns(headers, kind, column_map=column_map, file=str(p))  # type: ignore[arg-type]
-    except (InputError, OSError, ValueError):
-        return False
+    except (InputError, OSError, ValueError, UnicodeError, EOFError, csv.Error):
+        return False  # the reader reads it and says what is wrong
     return len(found.extras) > len(kept_extras(found.extras))
