@@ -4,6 +4,7 @@ sections not asked for keep their empty defaults."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from voronka.demo import generate_demo, write_demo
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, object]:
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     folder = tmp_path_factory.mktemp("demo")
     files = write_demo(generate_demo(300, seed=3, months=6, end_day=15), folder, fmt="csv")
     inputs = api.read_inputs(files.events, deals=files.deals, spend=files.spend,
@@ -23,11 +24,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, object]:
 
 
 def test_the_first_screen_equals_those_sections_of_the_whole_audit(
-    loaded: tuple[object, object],
+    loaded: tuple[Any, Any],
 ) -> None:
     log, inputs = loaded
-    whole = run_audit(log, inputs.reads)  # type: ignore[arg-type, attr-defined]
-    part = run_audit(log, inputs.reads, sections=FIRST_SCREEN)  # type: ignore[arg-type, attr-defined]
+    whole = run_audit(log, inputs.reads)
+    part = run_audit(log, inputs.reads, sections=FIRST_SCREEN)
     assert whole.leaks and whole.forecast is not None and whole.key_stage is not None
     for name in ("funnel", "data_quality", "maturity", *FIRST_SCREEN):
         assert getattr(part, name) == getattr(whole, name), name
@@ -38,13 +39,13 @@ def test_the_first_screen_equals_those_sections_of_the_whole_audit(
     assert part.forecast is None and part.anomalies == ()
 
 
-def test_a_section_brings_what_it_is_derived_from(loaded: tuple[object, object]) -> None:
+def test_a_section_brings_what_it_is_derived_from(loaded: tuple[Any, Any]) -> None:
     log, inputs = loaded
-    part = run_audit(log, inputs.reads, sections=["what_if"])  # type: ignore[arg-type, attr-defined]
+    part = run_audit(log, inputs.reads, sections=["what_if"])
     assert part.forecast is not None and part.leaks
 
 
-def test_an_unknown_section_is_refused(loaded: tuple[object, object]) -> None:
+def test_an_unknown_section_is_refused(loaded: tuple[Any, Any]) -> None:
     log, inputs = loaded
     with pytest.raises(ValueError, match="forcast"):
-        run_audit(log, inputs.reads, sections=["forcast"])  # type: ignore[arg-type, attr-defined]
+        run_audit(log, inputs.reads, sections=["forcast"])

@@ -20,11 +20,11 @@ def test_a_recurring_shape_is_compiled_once_and_reads_its_own_tables() -> None:
     original = con.compile
 
     def counting(expr: object, **kwargs: object) -> str:
-        sql = original(expr, **kwargs)
+        sql = str(original(expr, **kwargs))
         compiled.append(sql)
         return sql
 
-    con.compile = counting  # type: ignore[method-assign]
+    con.compile = counting
     first = backend.to_frame(con, _counts(con, ["a", "b", "b"]))
     stored = backend.materialize(con, _counts(con, ["c"]))
     second = backend.to_frame(con, _counts(con, ["x", "x", "y", "x"]))

@@ -243,6 +243,37 @@ def test_headline_names_the_first_row_of_the_leaks_table(opened: Any) -> None:
     assert step and step in headline, (step, headline)
 
 
+@pytest.mark.parametrize("variant,lang", VARIANTS, ids=[f"{v}-{lang}" for v, lang in VARIANTS])
+def test_no_sideways_scrolling_at_390_px(
+    browser: Any, reports: dict[tuple[str, str], Path], variant: str, lang: str
+) -> None:
+    """On a 390-px phone the page itself never scrolls sideways (wide tables scroll in their
+    own box), neither when opened there nor after the window narrows to it."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=3)
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        "file://") else route.abort())
+    page = context.new_page()
+    page.goto(reports[(variant, lang)].as_uri())
+    page.wait_for_function("() => [...document.querySelectorAll('[data-chart]')]"
+                           ".every(el => el.querySelector('svg.main-svg'))", timeout=30_000)
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+    context.close()
+    wide = browser.new_context(viewport={"width": 1280, "height": 900})
+    wide.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        "file://") else route.abort())
+    page = wide.new_page()
+    page.goto(reports[(variant, lang)].as_uri())
+    page.wait_for_function("() => [...document.querySelectorAll('[data-chart]')]"
+                           ".every(el => el.querySelector('svg.main-svg'))", timeout=30_000)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(400)  # plotly's responsive redraw runs on the resize event
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+    wide.close()
+
+
 def test_leaks_table_shows_ten_rows_then_show_all(opened: Any) -> None:
     """The demo's leaks table (more than ten rows) shows its ten costliest rows (a stage's
     segment rows kept with it) and hides the rest in a closed "show all" that opens on a click;

@@ -83,3 +83,60 @@ def test_an_uncomputed_filter_sends_the_page_at_once_and_the_panel_follows(
     english = client.get(f"/d/{demo_id}", params={"source": "Рекомендации", "lang": "en",
                                                   "from": "2025-06-01"})
     assert 'id="panel-loading"' in english.text and t("web.loading", "en") in english.text
+
+
+def test_the_russian_web_pages_have_no_english_words(client, demo_id, demo_folder) -> None:
+    """The same scan as the Russian report's (tests/report/test_russian_words.py) over the web
+    pages: no Latin-letter word but the data's own and a short allow-list."""
+    import html as html_lib
+    import re
+
+    word = re.compile(r"[A-Za-z][A-Za-z'’]*")
+    allowed = {"voronka", "CRM", "Excel", "ROMI", "CAC", "q", "RU", "EN", "CSV", "XLSX", "ZIP",
+               "amoCRM", "HubSpot", "Pipedrive", "TOML", "VORONKA", "AMOCRM", "TOKEN", "SUBDOMAIN",
+               "DOMAIN", "BASE", "URL", "API", "mycompany",
+               "demo", "zip", "export"}  # the upload: demo.zip holding export/…
+    for path in demo_folder.iterdir():
+        allowed |= set(word.findall(path.name))
+        allowed |= set(word.findall(path.read_text(encoding="utf-8-sig", errors="replace")))
+    pages = {
+        "/": {}, f"/d/{demo_id}": HX, f"/d/{demo_id}/managers": {}, f"/d/{demo_id}/today": {},
+        f"/d/{demo_id}/funnel/form": {}, "/pull": {},
+    }
+    english = {}
+    for path, headers in pages.items():
+        page = client.get(path, params={"lang": "ru"}, headers=headers).text
+        page = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", page)
+        shown = html_lib.unescape(re.sub(r"(?s)<[^>]+>", " ", page))
+        left = sorted(set(word.findall(shown)) - allowed)
+        if left:
+            english[path] = left
+    assert english == {}, english
+
+
+def test_the_loading_page_does_not_wait_for_another_requests_audit(client, demo_id) -> None:
+    """While another request holds the engine (an audit being computed), a page of a new filter
+    still comes back with its loading section: it is answered before the engine is released."""
+    import threading
+
+    ws = client.app.state.workspace
+    first = client.get(f"/d/{demo_id}", params={"from": "2025-05-01", "lang": "ru"})
+    assert 'id="panel-loading"' in first.text  # the dataset is loaded, its filter choices kept
+    held, release, released = threading.Event(), threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with ws.lock:
+            held.set()
+            release.wait(120)
+        released.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(30)
+    try:
+        shell = client.get(f"/d/{demo_id}", params={"from": "2025-06-01", "lang": "ru"})
+        answered_while_held = not released.is_set()
+    finally:
+        release.set()
+        holder.join()
+    assert answered_while_held and 'id="panel-loading"' in shell.text

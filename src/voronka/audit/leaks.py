@@ -305,7 +305,8 @@ def cap_to_parent(parent: Leak, children: Sequence[Leak]) -> list[Leak]:
             continue
         for i in idx:
             c = out[i]
-            assert c.expected is not None and c.conversion is not None
+            if c.expected is None or c.conversion is None:  # not priced: nothing to scale
+                continue
             expected = c.conversion + factor * (c.expected - c.conversion)
             ci = c.lost_revenue_ci
             out[i] = replace(

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from voronka.audit.quality_result import DataQuality, QualityIssue
 from voronka.engine import EventLog, ReadResult, describe_reject
-from voronka.i18n import has
+from voronka.i18n import has, t
 from voronka.text_safety import excerpt
 
 MAX_EXAMPLES = 5
@@ -37,9 +37,10 @@ def _reject_example(row: int, column: str | None, value: str | None, reason: str
         cell = excerpt(value) if value not in (None, "") else ""
         return describe_reject({"row": row, "column": column, "value": cell, "reason": reason},
                                lang)
+    where = t("report.example.row", lang, n=row)
     if value not in (None, ""):
-        return f"row {row}, {column}: {excerpt(value)!r}"
-    return f"row {row}, {column}"
+        return f"{where}, {column}: {excerpt(value)!r}"
+    return f"{where}, {column}"
 
 
 def _counts(table: pa.Table) -> dict[str, int]:
@@ -73,11 +74,14 @@ def _issues(
     return issues
 
 
-def _example(kind: str, unit: str, example: str) -> str:
-    """An engine example in words: backward moves are named by deal id, other row kinds by row."""
+def _example(kind: str, unit: str, example: str, lang: str | None = None) -> str:
+    """An engine example in words, in ``lang``: backward moves are named by deal id, other row
+    kinds by row."""
     if kind == "backward_move":
-        return f"deal {example}"
-    return f"row {example}" if unit == "rows" and kind != "unknown_stage" else example
+        return t("report.example.deal", lang, id=example)
+    if unit == "rows" and kind != "unknown_stage":
+        return t("report.example.row", lang, n=example)
+    return example
 
 
 def _cut_issues(log: EventLog, file_of: Mapping[str, str | None]) -> list[QualityIssue]:
@@ -136,7 +140,7 @@ def build_data_quality(
                 kind=issue.kind,
                 count=issue.count,
                 examples=tuple(
-                    _example(issue.kind, issue.unit, e)
+                    _example(issue.kind, issue.unit, e, lang)
                     for e in issue.examples
                 ),
                 file=file_of.get(issue.file),

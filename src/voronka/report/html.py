@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from voronka.i18n import note_text, t
+from voronka.i18n import has, note_text, t
 from voronka.report.charts import Chart, build_charts
 from voronka.report.findings import Finding, forecast_honesty, select_findings
 from voronka.report.format import (
@@ -161,7 +161,7 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
         {
             "stage": labels.stage(ks.stage),
             "method": t(f"report.key_stage.method.{ks.method}", lang)
-            if ks.method in ("data", "funnel_file")
+            if has(f"report.key_stage.method.{ks.method}")
             else ks.method,
         }
         if ks

@@ -42,7 +42,7 @@ def loading_page(request: Request, dataset_id: str) -> HTMLResponse:
     lang = _lang(request, params)
     return _page(
         "dashboard.html.j2", request, lang,
-        dataset=ws.load(dataset_id).dataset,
+        dataset=ws.loaded_now(dataset_id).dataset,
         params=params,
         choices=filter_choices(request, dataset_id),
         where=list(params.all("where")),

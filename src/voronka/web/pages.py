@@ -146,7 +146,9 @@ def _dashboard_context(request: Request, dataset_id: str) -> dict[str, Any]:
         "nothing_to_compare": nothing_to_compare,
         "stage_names": {s.id: s.name for s in result.funnel.stages},
         "deals_url": lambda **kw: base.url(f"/d/{dataset_id}/deals", **kw),
-        "report_html": Markup(_env().get_template("_report_body.html.j2").render(**report)),
+        # The user's file names, not the server's folders (as in error messages).
+        "report_html": Markup(_env().get_template("_report_body.html.j2").render(**report)
+                              .replace(f"{loaded.dataset.folder}/", "")),
         "charts_json": Markup(report["charts_json"]),
         "where": [v for v in params.all("where")],
         **drill_context(result),

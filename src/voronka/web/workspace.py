@@ -260,6 +260,12 @@ class Workspace:
         without the engine lock, so it answers while another audit is being computed."""
         return (dataset_id, query.key()) in self._audits
 
+    def loaded_now(self, dataset_id: str) -> Loaded:
+        """The dataset on the engine: without waiting for the engine lock when it is loaded
+        already (a page that shows no number need not wait for another request's audit)."""
+        found = self._loaded.get(dataset_id)
+        return found if found is not None else self.load(dataset_id)
+
     def peek(self, key: tuple[object, ...]) -> Any:
         """What :meth:`memo` keeps under ``key``, or None; without waiting for the engine lock."""
         return self._pages.get(key)

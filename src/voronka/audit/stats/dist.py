@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 try:  # the routines scipy.stats' binom, beta and hypergeom call (SciPy ≥ 1.11)
-    from scipy.special._ufuncs import (  # type: ignore[attr-defined]
+    from scipy.special._ufuncs import (
         _beta_ppf,
         _binom_cdf,
         _binom_ppf,

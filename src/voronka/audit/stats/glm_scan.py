@@ -72,11 +72,13 @@ two cycles absorbs the very steps the scan looks for (measured: a ×0.75 step va
 def _new_year_share(days: FloatArray) -> FloatArray:
     """Share of each period's days in the New Year holidays (31 December – 8 January)."""
     step = int(np.median(np.diff(days))) if len(days) > 1 else 7
-    out = np.zeros(len(days))
-    for i, first in enumerate(days.astype(int)):
-        span = [date.fromordinal(first + j) for j in range(step)]
-        out[i] = sum((d.month == 1 and d.day <= 8) or (d.month == 12 and d.day == 31) for d in span)
-    return out / step
+    ordinals = days.astype(np.int64)[:, None] + np.arange(step)[None, :]  # (T, step)
+    calendar = (ordinals - date(1970, 1, 1).toordinal()).astype("datetime64[D]")
+    first_of_month = calendar.astype("datetime64[M]")
+    month = first_of_month.astype(np.int64) % 12 + 1
+    day = (calendar - first_of_month.astype("datetime64[D]")).astype(np.int64) + 1
+    holiday = ((month == 1) & (day <= 8)) | ((month == 12) & (day == 31))
+    return np.asarray(holiday.sum(axis=1) / step, dtype=np.float64)
 
 
 def _design(days: FloatArray, kind: str) -> tuple[FloatArray, bool]:
@@ -208,12 +210,15 @@ def model_scan(
     t_len = len(y)
     splits = np.arange(min_side, t_len - min_side + 1)
     c = (np.arange(t_len)[None, :] >= splits[:, None]).astype(float)  # (S, T)
-    xtwx_inv = np.linalg.pinv(x.T @ (w[:, None] * x))
-    proj = np.eye(t_len) - (w[:, None] * x) @ xtwx_inv @ x.T  # r = proj · e, e ~ N(0, φW)
-    cw = c @ proj  # score of each split as a linear map of e
+    wx = w[:, None] * x
+    xtwx_inv = np.linalg.pinv(x.T @ wx)
+    # The score of each split as a linear map of e (r = proj · e, proj = I − WX(XᵀWX)⁻¹Xᵀ,
+    # e ~ N(0, φW)): cw = c · proj, with c · WX the sums of WX's rows from each split on.
+    tail_wx = np.cumsum(wx[::-1], axis=0)[::-1][splits]  # (S, p)
+    cw = c - tail_wx @ xtwx_inv @ x.T
     var = phi * np.einsum("st,t,st->s", cw, w, cw)
     sd = np.sqrt(np.maximum(var, 1e-12))
-    z = (c @ resid) / sd
+    z = np.cumsum(resid[::-1])[::-1][splits] / sd  # c · resid
     best = int(np.argmax(np.abs(z)))
     stat = float(abs(z[best]))
     rng = np.random.default_rng(seed)
@@ -223,7 +228,7 @@ def model_scan(
         e = rng.standard_normal((size, t_len)) * np.sqrt(phi * w)[None, :]
         # e @ cw.T without the (T × S) product: proj·e = e − WX(XᵀWX)⁻¹Xᵀe, then the score of
         # each split is a sum from the split on (a reversed cumulative sum), O(T·p) per draw.
-        r = e - ((e @ x) @ xtwx_inv.T) @ (w[:, None] * x).T
+        r = e - ((e @ x) @ xtwx_inv.T) @ wx.T
         tail = np.cumsum(r[:, ::-1], axis=1)[:, ::-1]
         sims = np.abs(tail[:, splits] / sd[None, :]).max(axis=1)
         exceed += int(np.sum(sims >= stat))
