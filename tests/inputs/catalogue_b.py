@@ -212,17 +212,54 @@ def refuse_open(name: str) -> Any:
     return patch
 
 
+def _interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while the inputs are read."""
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("voronka.api.open_inputs", interrupted)
+
+
+def _interrupted(folder: Path) -> list[str]:
+    paths = make_world(n=20, seed=3).write(folder)
+    return ["audit", str(paths["events"]), "--lang", "en", "-o", str(folder / "r.json"),
+            "--format", "json"]
+
+
+def _custom_export(folder: Path) -> list[str]:
+    from test_stage_order import _amo_export
+
+    return ["audit", str(_amo_export(folder / "amocrm_export.csv")), *JSON_OUT]
+
+
+def _custom_export_with_stage_list(folder: Path) -> list[str]:
+    from test_stage_order import _amo_export, _amo_pipelines
+
+    (folder / "crm").mkdir()
+    _amo_export(folder / "crm" / "amocrm_export.csv")
+    _amo_pipelines(folder / "crm" / "pipelines.json")
+    return ["audit", str(folder / "crm"), *JSON_OUT]
+
+
+def _custom_export_bad_stage_list(folder: Path) -> list[str]:
+    from test_stage_order import _amo_export
+
+    (folder / "stages.json").write_text('{"data": [{"id": 1, "name": "x"}]}', encoding="utf-8")
+    return ["audit", str(_amo_export(folder / "amocrm_export.csv")), "--funnel",
+            str(folder / "stages.json"), "--lang", "en"]
+
+
 _CFG = {"XDG_CONFIG_HOME": "{folder}/cfg"}
 
 CASES_B: list[Case] = [
     # layouts (points 9 and 11)
-    Case("layout-deal-rows-mapped", _maven_mapped, 0, ("layouts.deal_rows", "engage_date")),
+    Case("layout-deal-rows-mapped", _maven_mapped, 0, ("layouts.deal_rows", "engage_date"), full=True),
     Case("layout-snapshot-events", _snapshot_events, 0, ("layouts.snapshot_file",),
-         rejected={"events.csv": 0}),
+         rejected={"events.csv": 0}, full=True),
     Case("layout-date-column-per-stage", _wide_dates, 0,
-         ("layouts.wide", "Meeting ← meeting_date", "Won ← won_date"), rejected={"deals.csv": 0}),
+         ("layouts.wide", "Meeting ← meeting_date", "Won ← won_date"), rejected={"deals.csv": 0}, full=True),
     Case("layout-milestone-files", _milestone_files, 0,
-         ("layouts.milestones", "First contact ← first_contact_date")),
+         ("layouts.milestones", "First contact ← first_contact_date"), full=True),
     Case("layout-milestone-folder", _milestone_folder, 0, ("layouts.mapping",)),
     Case("layout-two-deals-files", _two_deals_files, 2,
          ("several deals files", "which one", "--deals")),
@@ -230,7 +267,7 @@ CASES_B: list[Case] = [
     Case("escape-codes-report-text", _evil_report("text"), 0, ("\\x1b",), raw_free=True),
     Case("escape-codes-report-md", _evil_report("md"), 0, ("\\x1b",), raw_free=True),
     Case("escape-codes-report-json", _evil_report("json"), 0, ("\\u202e", "\\u009b"),
-         raw_free=True),
+         raw_free=True, full=True),
     Case("escape-codes-file-name", _evil_file_name, 2, ("\\x1b",), raw_free=True),
     Case("escape-codes-lint", lambda f: ["lint-stages", "Думают\x1b]0;x\x07", "Meeting\u202e",
                                          "--lang", "ru"], 0, ("\\x1b", "\\u202e"), raw_free=True),
@@ -259,10 +296,23 @@ CASES_B: list[Case] = [
     Case("credentials-file-open", _open_credentials, 2, ("chmod 600", "640"),
          not_says=("pat-eu1-abcdef",), server=401,
          env={"VORONKA_HUBSPOT_BASE_URL": "{server}", **_CFG}),
+    Case("pull-token-cyrillic", _pull("hubspot"), 2, ("cannot be sent",),
+         not_says=("токен",), env={"VORONKA_HUBSPOT_TOKEN": "токен-кириллицей",
+                                  "VORONKA_HUBSPOT_BASE_URL": "http://127.0.0.1:9/", **_CFG}),
+    # custom pipelines of CRM exports (point 10)
+    Case("export-custom-stages", _custom_export, 0,
+         ("layouts.custom_stages", "inputs2.order_unchecked_export", "Замер на объекте"),
+         {"unknown_stage": 0}, {"amocrm_export.csv": 0}, full=True),
+    Case("export-custom-stages-with-stage-list", _custom_export_with_stage_list, 0,
+         (), {"unknown_stage": 0}, {"amocrm_export.csv": 0}, not_says=("order_unchecked",)),
+    Case("export-custom-stages-bad-stage-list", _custom_export_bad_stage_list, 2,
+         ("stages.json", "not a stage list")),
+    # Ctrl-C (point 18)
+    Case("interrupted", _interrupted, 130, ("Interrupted (Ctrl-C)",), patch=_interrupt),
     # an unreadable file in a folder (point 17), as any user
     Case("unreadable-in-folder", lambda f: _with_backup(f, *JSON_OUT), 0,
          ("inputs2.unreadable_files", "leads_backup.csv (permission denied)"),
-         patch=refuse_open("leads_backup.csv")),
+         patch=refuse_open("leads_backup.csv"), full=True),
     Case("unreadable-in-folder-strict", lambda f: _with_backup(f, "--strict", "--lang", "en"), 2,
          ("leads_backup.csv", "cannot be read: permission denied"),
          patch=refuse_open("leads_backup.csv")),

@@ -34,6 +34,9 @@ class Case:
             request: address, headers, body), or None for no server.
         patch: applied with pytest's ``monkeypatch`` before the run (e.g. a file that cannot be
             opened, whoever runs the tests).
+        full: an audit in JSON that succeeds also runs every statistics section (``run_audit``);
+            the other such rows stop after the data-quality section, which holds everything the
+            row asserts (see ``test_catalogue.py``). One row per family of quirks is full.
     """
 
     id: str
@@ -49,3 +52,4 @@ class Case:
     env: Mapping[str, str] = field(default_factory=dict)
     server: int | None = None
     patch: Callable[[Any], None] | None = None
+    full: bool = False

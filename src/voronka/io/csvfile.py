@@ -202,6 +202,9 @@ def read_csv(
     keep = list(columns(headers) or ()) if columns is not None else []
     keep = keep if keep and len(keep) < len(headers) else []
     skip, data, multiline = sniffed.skip, sniffed.data, sniffed.multiline
+    # Only the columns the reader uses (a very wide file: the rest is never converted).
+    keep = list(columns(headers) or ()) if columns is not None else []
+    keep = keep if keep and len(keep) < len(headers) else []
     arrow_encoding = "utf8" if encoding in {"utf-8", "utf-8-sig"} or data is not None else encoding
 
     def attempt(newlines_in_values: bool) -> pa.Table:
@@ -275,7 +278,10 @@ def _has_multiline_cell(text: str, delimiter: str) -> bool:
         return False
     lines = text.splitlines(keepends=True)[:-1]
     records = csv.reader(io.StringIO("".join(lines)), delimiter=delimiter)
-    return any("\n" in cell or "\r" in cell for record in records for cell in record)
+    try:
+        return any("\n" in cell or "\r" in cell for record in records for cell in record)
+    except csv.Error:  # a binary file or a lone carriage return: the tolerant mode decides
+        return True
 
 
 def _read_csv_python(

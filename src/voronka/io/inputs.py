@@ -41,7 +41,7 @@ from voronka.io.layouts import (
     one_row_per_deal,
     rename_stage_column,
 )
-from voronka.io.left_out import column_notes, with_unreadable
+from voronka.io.left_out import column_notes, drops_columns, with_unreadable
 from voronka.io.readers import read_deals, read_events, read_spend
 from voronka.io.result import Progress, RawTable, ReadResult
 from voronka.io.snapshots import SnapshotSeries, read_snapshots
@@ -213,8 +213,9 @@ class _Opener:
         self.fast = fast
 
     def read(self, path: PathLike, kind: str) -> ReadResult:
-        """An events or deals file: by the fast reader when it takes it, else in Python."""
-        if self.fast is not None:
+        """An events or deals file: by the fast reader when it takes it, else in Python (also a
+        very wide file, whose unused columns the Python readers never convert)."""
+        if self.fast is not None and not drops_columns(path, kind, self.column_map):
             read = self.fast(path, kind, column_map=self.column_map, strict=self.strict,
                              progress=self.bar(path))
             if read is not None:

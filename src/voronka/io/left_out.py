@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from voronka.errors import InputError
 from voronka.i18n import note
 from voronka.io.result import ReadResult
 from voronka.text_safety import safe_text
@@ -48,3 +51,30 @@ def column_notes(reads: Sequence[ReadResult]) -> list[str]:
                         total=total, dropped=total - len(used), used_count=len(used),
                         used=shown + (f" (+{more})" if more > 0 else "")))
     return out
+
+
+def drops_columns(path: str | os.PathLike[str], kind: str,
+                  column_map: Mapping[str, str] | None = None) -> bool:
+    """Whether reading ``path`` as ``kind`` (events, deals) leaves columns out: more extra
+    columns than :data:`voronka.io.readers.MAX_EXTRA_COLUMNS` (a very wide export). Read from the
+    header only; False when the header cannot be read (the reader then says why)."""
+    import pyarrow.parquet as pq
+
+    from voronka.io.aliases import match_columns
+    from voronka.io.csvfile import sniff_csv
+    from voronka.io.readers import kept_extras
+
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(4)
+        if head == b"PAR1":
+            headers = list(pq.read_schema(p).names)
+        elif head.startswith((b"PK", b"\xd0\xcf", b"\x1f\x8b")):
+            return False
+        else:
+            headers = sniff_csv(p, str(p), p.stat().st_size, gzipped=False).headers
+        found = match_columns(headers, kind, column_map=column_map, file=str(p))  # type: ignore[arg-type]
+    except (InputError, OSError, ValueError, UnicodeError, EOFError, csv.Error):
+        return False  # the reader reads it and says what is wrong
+    return len(found.extras) > len(kept_extras(found.extras))
