@@ -100,7 +100,9 @@ def compare(audit_json: Path, bare_json: Path) -> str:
         if a["reached"] != b["reached"]:
             diffs.append(f"{stage_id} reached {a['reached']} vs {b['reached']}")
         for key in ("conversion", "median_days", "p90_days"):
-            x, y = a.get(key), b.get(key)
+            # The audit's headline conversion is censoring-aware (open deals counted by
+            # Aalen–Johansen); the bare query's is the plain reach ratio, the audit's raw_conversion.
+            x, y = a.get("raw_conversion", a.get(key)) if key == "conversion" else a.get(key), b.get(key)
             if (x is None) != (y is None) or (x is not None and abs(x - y) > 1e-6 * max(1, abs(y))):
                 diffs.append(f"{stage_id} {key} {x} vs {y}")
     return "equal" if not diffs else "; ".join(diffs[:5])

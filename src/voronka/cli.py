@@ -320,6 +320,23 @@ from voronka.cli_serve import serve_command  # noqa: E402
 app.command("serve")(serve_command)
 
 
+def _input_paths(args: list[str]) -> list[str]:
+    """The existing paths named on the command line, except the output's own (``-o``/``--output``):
+    re-running into an existing report overwrites it; naming an input as the output is refused."""
+    out: list[str] = []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a in ("-o", "--output"):
+            skip = True
+            continue
+        if not a.startswith("-") and Path(a).exists():
+            out.append(a)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``voronka`` command; returns the exit status (130 after Ctrl-C, with
     one line and no output written)."""
@@ -328,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--lang" in args and args.index("--lang") + 1 < len(args):
         lang = args[args.index("--lang") + 1]
     lang = _lang_of(lang)
-    _INPUTS[:] = [a for a in args if not a.startswith("-") and Path(a).exists()]
+    _INPUTS[:] = _input_paths(args)
     code = 130
     with catch_interrupts():
         try:

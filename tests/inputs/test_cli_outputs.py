@@ -88,3 +88,22 @@ def test_map_to_a_missing_header_names_that_header(
                  "--lang", "en"])
     _, err = capsys.readouterr()
     assert code == 2 and "'Этап'" in err and "--map" in err
+
+
+def test_running_again_overwrites_the_previous_report_but_never_an_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A weekly re-run writes over last week's report (the output's own path is not an input);
+    naming an input file as the output is still refused with exit 2."""
+    paths = make_world(n=20).write(tmp_path)
+    report = tmp_path / "r.json"
+    for _ in range(2):
+        code = main(["audit", str(paths["events"]), "--lang", "en", "-o", str(report),
+                     "--format", "json"])
+        assert code == 0, capsys.readouterr().err
+    assert report.stat().st_size > 0
+    before = paths["events"].read_bytes()
+    code = main(["audit", str(paths["events"]), "--lang", "en", "--output", str(paths["events"]),
+                 "--format", "json"])
+    assert code == 2 and "one of the inputs" in capsys.readouterr().err
+    assert paths["events"].read_bytes() == before
