@@ -365,7 +365,12 @@ def _main(args: list[str], lang: str) -> int:
             return 130
     except InputError as exc:
         describe_in = getattr(exc, "describe_in", None)
-        message = describe_in(lang) if callable(describe_in) else exc.describe()
+        if callable(describe_in):
+            message = describe_in(lang)
+        else:
+            from voronka.io.result import describe_error  # only on the error path (light start)
+
+            message = describe_error(exc, lang)
         Console(stderr=True, highlight=False, emoji=False).print(
             f"[bold red]{t('cli.error_input', lang)}[/] {escape(safe_text(message))}",
             soft_wrap=True

@@ -24,6 +24,9 @@ class InputError(VoronkaError):
         row: 1-based data row number (the header is row 0), when one row is at fault.
         column: the column (as written in the file) at fault, when one is.
         expected: what would have been accepted, e.g. "a date such as 2024-03-31 or 31.03.2024".
+        reason: the reject reason of a bad row in strict mode (``bad_date`` …), so that the message
+            can be given in the user's language (``voronka.io.describe_error``).
+        value: the offending cell, with ``reason``.
     """
 
     message: str
@@ -31,6 +34,8 @@ class InputError(VoronkaError):
     row: int | None = None
     column: str | None = None
     expected: str | None = None
+    reason: str | None = None
+    value: str | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.describe())

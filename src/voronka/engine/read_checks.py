@@ -382,7 +382,8 @@ class Validation:
         message = MESSAGES[check.reason] + (f": {_excerpt(str(cell))!r}" if cell is not None
                                             else "")
         raise InputError(message, file=self.file, row=row, column=check.header,
-                         expected=EXPECTED[check.reason])
+                         expected=EXPECTED[check.reason], reason=check.reason,
+                         value=None if cell is None else str(cell))
 
 
 def _in_file_order(table: pa.Table) -> pa.Table:

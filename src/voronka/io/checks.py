@@ -149,7 +149,8 @@ def _raise_first(
         candidates.append((raw.bad_rows[0], "bad_row", None, None))
     row, reason, header, value = min(candidates, key=lambda c: c[0])
     message = messages[reason] + (f": {_excerpt(value)!r}" if value is not None else "")
-    raise InputError(message, file=raw.file, row=row, column=header, expected=expected[reason])
+    raise InputError(message, file=raw.file, row=row, column=header, expected=expected[reason],
+                     reason=reason, value=value)
 
 
 def _excerpt(value: str, limit: int = 60) -> str:

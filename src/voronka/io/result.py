@@ -8,7 +8,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from voronka.i18n import t
+from voronka.errors import InputError
+from voronka.i18n import has, t
+from voronka.text_safety import excerpt
 
 Progress = Callable[[int, int], None]
 """``progress(done_bytes, total_bytes)``, called as a file is read."""
@@ -142,3 +144,52 @@ def describe_reject(reject: Mapping[str, Any], lang: str | None = None) -> str:
         column=reject.get("column") or "",
     )
     return f"{where}: {what}"
+
+
+_MESSAGE_KEYS = {
+    "the file does not exist or is not a file": "errors.msg.not_a_file",
+    "the file does not exist or is not a regular file": "errors.msg.not_regular",
+    "the file is empty": "errors.msg.empty",
+    "the file has a header but no data rows": "errors.msg.no_rows",
+    "the file is not text": "errors.msg.not_text",
+    "the funnel file does not exist": "errors.msg.funnel_missing",
+    "the funnel has no stages": "errors.msg.no_stages",
+    "the folder does not exist": "errors.msg.folder_missing",
+    "no deal matches the filter": "errors.msg.no_match",
+    "the plan must be a positive number of deals": "errors.msg.plan_positive",
+    "give either --plan or --plan-revenue, not both": "errors.msg.plan_both",
+    "no input given": "errors.msg.no_input",
+    "give the events: a file, a folder or CRM exports": "errors.msg.events_needed",
+    "the export does not exist": "errors.msg.export_missing",
+    "the ZIP file is damaged": "errors.msg.zip_damaged",
+    "the export has a header but no deals": "errors.msg.export_no_deals",
+}
+"""The most common input-error messages, translated whole (others keep their English text)."""
+
+
+def describe_error(exc: InputError, lang: str | None = None) -> str:
+    """An input error in ``lang``: the frame (file, row, column, what was expected) always, and a
+    strict-mode bad row's reason in the catalogue's words; other messages keep their text."""
+    from voronka.i18n import normalize_language
+
+    if normalize_language(lang) == "en":
+        return exc.describe()
+    where = []
+    if exc.file:
+        where.append(t("errors.where.file", lang, file=exc.file))
+    reason_key = f"io.reject.{exc.reason}" if exc.reason else None
+    if reason_key and has(reason_key) and exc.row is not None:
+        where.append(t("errors.where.row", lang, row=exc.row))
+        cell = excerpt(exc.value) if exc.value not in (None, "") else ""
+        what = t(reason_key, lang, value=cell, column=exc.column or "")
+        return ", ".join(where) + ": " + what
+    if exc.row is not None:
+        where.append(t("errors.where.row", lang, row=exc.row))
+    if exc.column:
+        where.append(t("errors.where.column", lang, column=exc.column))
+    key = _MESSAGE_KEYS.get(exc.message)
+    message = t(key, lang) if key else exc.message
+    text = (", ".join(where) + ": " if where else "") + message
+    if exc.expected:
+        text += " " + t("errors.where.expected", lang, expected=exc.expected)
+    return text
