@@ -3,8 +3,11 @@ only in the tables it reads reuses the SQL with its own tables put in, and gives
 
 from __future__ import annotations
 
+import os
+
 import ibis
 import pyarrow as pa
+import pytest
 
 from voronka.engine import backend
 
@@ -49,3 +52,20 @@ def test_the_default_backend_bounds_duckdb_memory() -> None:
     con = backend.default_backend()
     limit = con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
     assert limit.endswith("MiB") and float(limit.split()[0]) < 1024
+
+
+def test_a_large_log_gets_room_and_the_user_may_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """600 MB up to 3M event rows; 200 bytes a row beyond (5M deals failed at 600 MB: operators
+    that cannot spill); never above 80 % of RAM; VORONKA_DUCKDB_MEMORY overrides."""
+    monkeypatch.delenv("VORONKA_DUCKDB_MEMORY", raising=False)
+    assert backend.duckdb_memory_limit(None) == "600MB"
+    assert backend.duckdb_memory_limit(1_000_000) == "600MB"
+    ram_mb = (os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) >> 20
+    big = int(backend.duckdb_memory_limit(15_000_000).removesuffix("MB"))
+    assert big == min(15_000_000 * 200 >> 20, max(600, int(ram_mb * 0.8)))
+    huge = int(backend.duckdb_memory_limit(10**12).removesuffix("MB"))
+    assert huge <= max(600, ram_mb * 0.8)
+    monkeypatch.setenv("VORONKA_DUCKDB_MEMORY", "3GB")
+    con = backend.default_backend(10)
+    limit = con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit.endswith("GiB") and 2.5 < float(limit.split()[0]) < 3.0

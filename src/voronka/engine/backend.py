@@ -82,18 +82,39 @@ def _create_temp_duckdb(con: BaseBackend, name: str, expr: ir.Table) -> ir.Table
 
 
 DUCKDB_MEMORY_LIMIT = "600MB"
-"""The default DuckDB connection's memory limit. DuckDB's own default (80 % of RAM) lets its
-buffers grow on top of the Arrow input the process already holds: at 1,000,000 deals the peak
-was 2.0 GB; with 400–600 MB DuckDB spills what does not fit to a temporary directory and the peak
-fell to 1.3–1.5 GB at about the same speed (bench/README.md)."""
+"""The default DuckDB connection's memory limit for logs up to 3 million event rows. DuckDB's own
+default (80 % of RAM) lets its buffers grow on top of the Arrow input the process already holds: at
+1,000,000 deals the peak was 2.0 GB; with 400–600 MB DuckDB spills what does not fit to a temporary
+directory and the peak fell to 1.3–1.5 GB at about the same speed (bench/README.md). Some operators
+cannot spill, so a larger log gets :data:`BYTES_PER_EVENT_ROW` per event row (5,000,000 deals failed
+with an out-of-memory error at 600 MB); ``VORONKA_DUCKDB_MEMORY`` (e.g. ``4GB``) overrides both."""
+
+BYTES_PER_EVENT_ROW = 200
+"""DuckDB memory allowed per event row above the 600 MB floor (capped at 80 % of RAM)."""
 
 
-def default_backend() -> BaseBackend:
-    """A fresh in-memory DuckDB connection, the engine's default backend, with
-    :data:`DUCKDB_MEMORY_LIMIT` and its spill files in the system's temporary directory (DuckDB
+def duckdb_memory_limit(event_rows: int | None = None) -> str:
+    """The memory limit of the default DuckDB connection for a log of ``event_rows`` rows."""
+    given = os.environ.get("VORONKA_DUCKDB_MEMORY", "").strip()
+    if given:
+        return given
+    floor = 600 << 20
+    want = max(floor, (event_rows or 0) * BYTES_PER_EVENT_ROW)
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        want = min(want, max(floor, int(ram * 0.8)))
+    except (ValueError, OSError, AttributeError):
+        pass
+    return f"{want >> 20}MB"
+
+
+def default_backend(event_rows: int | None = None) -> BaseBackend:
+    """A fresh in-memory DuckDB connection, the engine's default backend, with the memory limit of
+    :func:`duckdb_memory_limit` and its spill files in the system's temporary directory (DuckDB
     would otherwise write them under the current directory)."""
     spill = Path(tempfile.gettempdir()) / f"voronka-duckdb-{os.getpid()}"
-    return ibis.duckdb.connect(memory_limit=DUCKDB_MEMORY_LIMIT, temp_directory=str(spill))
+    return ibis.duckdb.connect(memory_limit=duckdb_memory_limit(event_rows),
+                               temp_directory=str(spill))
 
 
 def load_arrow(con: BaseBackend, table: pa.Table, prefix: str) -> ir.Table:

@@ -105,7 +105,7 @@ class EventLog:
         deal's first event. ``as_of`` defaults to the latest timestamp in the inputs.
         ``funnel=None`` defers the stage mapping to :meth:`with_funnel`.
         """
-        con = backend if backend is not None else default_backend()
+        con = backend if backend is not None else default_backend(getattr(events, "num_rows", None))
         release_freed_memory()  # what reading the files left behind, before the backend grows
         events_arrow = canonical_table(events, ("deal_id", "stage", "entered_at"), "events")
         deals_arrow = None if deals is None else canonical_table(deals, ("deal_id",), "deals")
