@@ -128,3 +128,19 @@ def test_new_year_share_counts_the_holiday_days() -> None:
                     for d in (s + timedelta(days=j) for j in range(step))) / step for s in starts]
         assert got.tolist() == want
         assert max(want) > 0
+
+
+def test_a_diverging_fit_means_no_scan_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thin filtered series whose fit diverges (exp overflow: NaN weights) is not tested
+    (None), instead of a LinAlgError from the least-squares solve failing a whole web request
+    (seen in bench/load_serve.py on a 100k-deal dataset)."""
+    y = np.random.default_rng(3).poisson(20, 78).astype(float)
+    assert model_scan(y, np.full(78, 7.0), WEEKS, kind="volume", simulations=19) is not None
+    real = np.linalg.lstsq
+
+    def overflowing(a, b, rcond=None):  # type: ignore[no-untyped-def]
+        params = real(a, b, rcond=rcond)
+        return (params[0] * 1e308, *params[1:])
+
+    monkeypatch.setattr(np.linalg, "lstsq", overflowing)
+    assert model_scan(y, np.full(78, 7.0), WEEKS, kind="volume", simulations=19) is None

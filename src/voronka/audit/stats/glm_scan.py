@@ -146,6 +146,9 @@ def _irls(
         w, deriv = weights_and_deriv(mu)
         z = lin_pred + deriv * (endog - mu) - offset
         half = np.sqrt(w)
+        if not (np.isfinite(half).all() and np.isfinite(z).all()):
+            # The fit diverged (an exp overflowed on a thin, near-separated series): no model.
+            raise np.linalg.LinAlgError("the GLM fit diverged")
         params = np.linalg.lstsq(half[:, None] * x, half * z, rcond=-1)[0]
         lin_pred = x @ params + offset
         mu = np.exp(lin_pred) if kind == "volume" else 1.0 / (1.0 + np.exp(-lin_pred))
@@ -174,6 +177,27 @@ def _fit(
 
 
 def model_scan(
+    successes: ArrayLike,
+    trials: ArrayLike,
+    periods: list[date],
+    *,
+    kind: str,
+    min_side: int = 3,
+    simulations: int = 999,
+    seed: int = 0,
+) -> ModelScan | None:
+    """Scan a ``volume`` (counts, exposure), ``conversion`` (successes, trials) or ``share``
+    (a part's counts of a total: binomial, like a conversion) series; None when it is too short
+    (fewer than ``2·min_side`` periods or more parameters than periods/2) or its model cannot be
+    fitted (the fit diverges: a thin filtered series; such a series is not tested)."""
+    try:
+        return _model_scan(successes, trials, periods, kind=kind, min_side=min_side,
+                           simulations=simulations, seed=seed)
+    except np.linalg.LinAlgError:
+        return None
+
+
+def _model_scan(
     successes: ArrayLike,
     trials: ArrayLike,
     periods: list[date],
