@@ -190,26 +190,6 @@ def model_scan(
     (a part's counts of a total: binomial, like a conversion) series; None when it is too short
     (fewer than ``2·min_side`` periods or more parameters than periods/2) or its model cannot be
     fitted (the fit diverges: a thin filtered series; such a series is not tested)."""
-    try:
-        return _model_scan(successes, trials, periods, kind=kind, min_side=min_side,
-                           simulations=simulations, seed=seed)
-    except np.linalg.LinAlgError:
-        return None
-
-
-def _model_scan(
-    successes: ArrayLike,
-    trials: ArrayLike,
-    periods: list[date],
-    *,
-    kind: str,
-    min_side: int = 3,
-    simulations: int = 999,
-    seed: int = 0,
-) -> ModelScan | None:
-    """Scan a ``volume`` (counts, exposure), ``conversion`` (successes, trials) or ``share``
-    (a part's counts of a total: binomial, like a conversion) series; None
-    when it is too short (fewer than ``2·min_side`` periods or more parameters than periods/2)."""
     y = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)
     keep = n > 0
@@ -221,7 +201,10 @@ def _model_scan(
     x, seasonal = _design(days, kind)
     if x.shape[1] * 2 > len(y) or y.sum() == 0 or (kind != "volume" and (y == n).all()):
         return None
-    mu, _ = _fit(y, n, x, kind)  # expected successes / counts per period
+    try:
+        mu, _ = _fit(y, n, x, kind)  # expected successes / counts per period
+    except np.linalg.LinAlgError:
+        return None
     if kind == "volume":
         w = mu
     else:
@@ -265,7 +248,10 @@ def _model_scan(
         p_value = min(p_value, float(len(splits) * 2 * special.ndtr(-stat)))  # 2·Φ(−z)
     index = int(splits[best])
     step = c[best][:, None]
-    fitted, counterfactual = _fit(y, n, np.column_stack([x, step]), kind, drop_last=True)
+    try:
+        fitted, counterfactual = _fit(y, n, np.column_stack([x, step]), kind, drop_last=True)
+    except np.linalg.LinAlgError:
+        return None
     after_null = counterfactual[index:].sum() / n[index:].sum()
     after_full = fitted[index:].sum() / n[index:].sum()
     expected = np.full(len(periods), np.nan)
