@@ -61,10 +61,14 @@ def test_bad_date_stops_strict_mode_naming_the_row(
     small_events: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, bad_row = _with_bad_date(small_events)
-    code, _, err = run(["audit", str(path), "--strict", "--format", "json"], capsys)
+    code, _, err = run(["audit", str(path), "--strict", "--format", "json", "--lang", "en"],
+                       capsys)
     assert code == 2
     assert f"row {bad_row}" in err
     assert "entered_at" in err
+    code, _, err = run(["audit", str(path), "--strict", "--format", "json", "--lang", "ru"],
+                       capsys)
+    assert code == 2 and f"строка {bad_row}" in err and "entered_at" in err
 
 
 def test_bad_usage_exits_2(small_events: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -150,6 +150,10 @@ def compute(
     without_deal = {d for d in population if deals is not None and d not in d_first}
     quality["event_without_deal"] = len(without_deal)
     examples["event_without_deal"] = without_deal
+    won_by_status = {str(r["deal_id"]) for r in records
+                     if r["outcome"] == "won" and r["max_stage_index"] != won}
+    quality["won_without_won_stage"] = len(won_by_status)
+    examples["won_without_won_stage"] = won_by_status
     return Oracle(
         deals=summary,
         durations=pd.DataFrame(durations, columns=["deal_id", "stage_index", "days"]),
