@@ -20,7 +20,7 @@ names) are fetched once and kept for :attr:`DealFetcher.catalogue_ttl` seconds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,6 +162,21 @@ def rows_of(pulled: Pulled, deal_id: str) -> tuple[dict[str, str], list[dict[str
     return deal, entries
 
 
+_GONE = object()
+"""What :func:`_fetch` gives for a record the CRM says does not exist."""
+
+
+def _fetch(call: Callable[[], Any]) -> Any:
+    """``call()``'s answer, or :data:`_GONE` when the CRM answers that the record does not exist
+    (any other CRM error is raised)."""
+    try:
+        return call()
+    except CrmError as exc:
+        if _missing(exc):
+            return _GONE
+        raise
+
+
 def _missing(exc: CrmError) -> bool:
     """Whether a CRM's error answer says the record does not exist."""
     if not isinstance(exc, CrmRequestError):
@@ -178,12 +193,10 @@ def _missing(exc: CrmError) -> bool:
 def _amocrm(connector: Connector, staging: MemoryStaging, deal_id: str) -> bool:
     from voronka.io.crm.amocrm import EVENTS_PAGE, _event, _lead
 
-    try:
-        lead = connector.http.get(f"api/v4/leads/{deal_id}", {"with": "loss_reason,source_id"})
-    except CrmError as exc:
-        if _missing(exc):
-            return False
-        raise
+    lead = _fetch(lambda: connector.http.get(f"api/v4/leads/{deal_id}",
+                                             {"with": "loss_reason,source_id"}))
+    if lead is _GONE:
+        return False
     if not lead or lead.get("is_deleted"):
         return False
     staging.add("leads", None, [_lead(lead)])
@@ -203,12 +216,9 @@ def _amocrm(connector: Connector, staging: MemoryStaging, deal_id: str) -> bool:
 def _bitrix24(connector: Connector, staging: MemoryStaging, deal_id: str) -> bool:
     from voronka.io.crm.bitrix24 import HISTORY_FIELDS, PAGE
 
-    try:
-        body = connector.http.post("crm.deal.get.json", {"id": deal_id})
-    except CrmError as exc:
-        if _missing(exc):
-            return False
-        raise
+    body = _fetch(lambda: connector.http.post("crm.deal.get.json", {"id": deal_id}))
+    if body is _GONE:
+        return False
     deal = (body or {}).get("result")
     if not isinstance(deal, Mapping) or not deal.get("ID"):
         return False
@@ -231,14 +241,11 @@ def _bitrix24(connector: Connector, staging: MemoryStaging, deal_id: str) -> boo
 def _hubspot(connector: Connector, staging: MemoryStaging, deal_id: str) -> bool:
     from voronka.io.crm.hubspot import PROPERTIES, _deal_record
 
-    try:
-        raw = connector.http.get(f"crm/v3/objects/deals/{deal_id}", {
-            "properties": ",".join(PROPERTIES), "propertiesWithHistory": "dealstage",
-        })
-    except CrmError as exc:
-        if _missing(exc):
-            return False
-        raise
+    raw = _fetch(lambda: connector.http.get(f"crm/v3/objects/deals/{deal_id}", {
+        "properties": ",".join(PROPERTIES), "propertiesWithHistory": "dealstage",
+    }))
+    if raw is _GONE:
+        return False
     if not raw or raw.get("archived"):
         return False
     staging.add("deals", None, [_deal_record(raw)])
@@ -246,12 +253,9 @@ def _hubspot(connector: Connector, staging: MemoryStaging, deal_id: str) -> bool
 
 
 def _pipedrive(connector: Connector, staging: MemoryStaging, deal_id: str) -> bool:
-    try:
-        body = connector.http.get(f"api/v2/deals/{deal_id}")
-    except CrmError as exc:
-        if _missing(exc):
-            return False
-        raise
+    body = _fetch(lambda: connector.http.get(f"api/v2/deals/{deal_id}"))
+    if body is _GONE:
+        return False
     deal = (body or {}).get("data")
     if not isinstance(deal, Mapping) or deal.get("is_deleted") or deal.get("status") == "deleted":
         return False
