@@ -25,7 +25,7 @@ MOST_LOST = 0.5
 def _reader_issues(read: ReadResult, lang: str | None = None) -> list[QualityIssue]:
     return _issues(read.rejects, read.reject_counts(), read.file, excluded=True,
                    lang=lang) + _issues(
-        read.field_issues, _counts(read.field_issues), read.file, excluded=False, lang=lang
+        read.field_issues, read.field_issue_counts(), read.file, excluded=False, lang=lang
     )
 
 
@@ -41,13 +41,6 @@ def _reject_example(row: int, column: str | None, value: str | None, reason: str
     if value not in (None, ""):
         return f"{where}, {column}: {excerpt(value)!r}"
     return f"{where}, {column}"
-
-
-def _counts(table: pa.Table) -> dict[str, int]:
-    if table.num_rows == 0:
-        return {}
-    counts = table.column("reason").value_counts()
-    return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
 
 
 def _issues(

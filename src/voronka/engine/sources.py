@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from ibis.backends import BaseBackend
 from voronka.engine.asof import cut_tables
 from voronka.engine.backend import quiet_driver, to_frame
 from voronka.engine.log import EventLog
+from voronka.engine.source_checks import check_sources
 from voronka.errors import InputError, UsageError
 from voronka.io.result import REJECTS_SCHEMA, ReadResult
 
@@ -50,6 +51,8 @@ class Sources:
         deals_rows: accepted deal rows (None without deals).
         reads: ``{"events": …, "deals": …, "spend": …}`` for the data-quality section (the
             rejects table holds only examples; ``reject_totals`` the counts).
+        checked: whether the input checks of :mod:`voronka.engine.source_checks` (the outlier
+            fence, events after closing) were made.
     """
 
     con: BaseBackend
@@ -58,9 +61,26 @@ class Sources:
     events_rows: int
     deals_rows: int | None
     reads: dict[str, ReadResult]
+    checked: bool = False
+
+    def prepared(self, as_of: dt.datetime | None = None) -> Sources:
+        """These sources after the input checks the file path makes (:mod:`.prepare`): without
+        ``as_of`` the outlier fence, always the events after their deal's closing."""
+        if self.checked:
+            return self
+        events, deals, reads, rejected = check_sources(
+            self.con, self.events, self.deals, self.reads, fenced=as_of is None)
+        return replace(self, events=events, deals=deals, reads=reads,
+                       events_rows=self.events_rows - rejected, checked=True)
 
     def log(self, as_of: dt.datetime | None = None) -> EventLog:
-        """The event log over these tables (``as_of``: default the latest timestamp in them)."""
+        """The event log over these tables (``as_of``: default the latest timestamp in them),
+        after the input checks (:meth:`prepared`); :attr:`reads` then counts what they left out.
+        """
+        if not self.checked:
+            prepared = self.prepared(as_of)
+            self.reads.update(prepared.reads)  # the caller reports the reads of this log
+            return prepared.log(as_of)
         if as_of is None:
             as_of = _latest(self.con, self.events, self.deals) or dt.datetime(1970, 1, 1)
             return EventLog(con=self.con, events=self.events, deals=self.deals,

@@ -94,6 +94,8 @@ class ReadResult:
         reject_totals: rejected rows per reason when ``rejects`` holds only examples (a table
             read and validated by the engine's backend, ``format`` ``"table"``); None when
             ``rejects`` has one record per rejected row.
+        field_totals: field issues per reason when ``field_issues`` holds only examples (as
+            ``reject_totals``); None when it has one record per issue.
     """
 
     file: str
@@ -109,6 +111,7 @@ class ReadResult:
     reject_totals: Mapping[str, int] | None = None
     columns_total: int | None = None
     columns_used: tuple[str, ...] = ()
+    field_totals: Mapping[str, int] | None = None
 
     @property
     def rows_used(self) -> int:
@@ -129,6 +132,15 @@ class ReadResult:
         if self.rejects.num_rows == 0:
             return {}
         counts = self.rejects.column("reason").value_counts()
+        return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
+
+    def field_issue_counts(self) -> dict[str, int]:
+        """Field issues (nulled optional fields of kept rows) per reason code."""
+        if self.field_totals is not None:
+            return {k: v for k, v in self.field_totals.items() if v}
+        if self.field_issues.num_rows == 0:
+            return {}
+        counts = self.field_issues.column("reason").value_counts()
         return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
 
 
