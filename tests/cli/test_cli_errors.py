@@ -79,5 +79,7 @@ def test_bad_usage_exits_2(small_events: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_bad_map_exits_2(small_events: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["audit", str(small_events), "--map", "deal_id"], capsys)
+    code, _, err = run(["audit", str(small_events), "--map", "deal_id", "--lang", "en"], capsys)
     assert code == 2 and "canonical=header" in err
+    code, _, err = run(["audit", str(small_events), "--map", "deal_id", "--lang", "ru"], capsys)
+    assert code == 2 and "поле=заголовок" in err

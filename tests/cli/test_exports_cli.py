@@ -108,17 +108,20 @@ def test_folder_without_events_exits_2_listing_its_files(
 ) -> None:
     (tmp_path / "сделки.csv").write_text(DEALS, encoding="utf-8")
     (tmp_path / "spend.csv").write_text(SPEND, encoding="utf-8")
-    code, _, err = run(["audit", str(tmp_path), "--format", "json"], capsys)
+    code, _, err = run(["audit", str(tmp_path), "--format", "json", "--lang", "en"], capsys)
     assert code == 2
     flat = " ".join(err.split())
     assert "no events file" in flat and "сделки.csv (deals)" in flat and "spend.csv" in flat
     assert "Traceback" not in err
+    code, _, err = run(["audit", str(tmp_path), "--format", "json", "--lang", "ru"], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "нет ни файла событий" in flat and "сделки.csv (сделки)" in flat
 
 
 def test_ambiguous_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "events.csv").write_text(EVENTS, encoding="utf-8")
     (tmp_path / "events_2024.csv").write_text(EVENTS, encoding="utf-8")
-    code, _, err = run(["audit", str(tmp_path)], capsys)
+    code, _, err = run(["audit", str(tmp_path), "--lang", "en"], capsys)
     assert code == 2
     assert "several events files" in " ".join(err.split())
 
@@ -130,6 +133,6 @@ def test_several_inputs_that_are_not_exports_exit_2(
     a.write_text(EVENTS, encoding="utf-8")
     b = tmp_path / "more.csv"
     b.write_text(EVENTS, encoding="utf-8")
-    code, _, err = run(["audit", str(a), str(b)], capsys)
+    code, _, err = run(["audit", str(a), str(b), "--lang", "en"], capsys)
     assert code == 2
     assert "not a CRM deal export" in " ".join(err.split())

@@ -158,31 +158,11 @@ def describe_reject(reject: Mapping[str, Any], lang: str | None = None) -> str:
     return f"{where}: {what}"
 
 
-_MESSAGE_KEYS = {
-    "the file does not exist or is not a file": "errors.msg.not_a_file",
-    "the file does not exist or is not a regular file": "errors.msg.not_regular",
-    "the file is empty": "errors.msg.empty",
-    "the file has a header but no data rows": "errors.msg.no_rows",
-    "the file is not text": "errors.msg.not_text",
-    "the funnel file does not exist": "errors.msg.funnel_missing",
-    "the funnel has no stages": "errors.msg.no_stages",
-    "the folder does not exist": "errors.msg.folder_missing",
-    "no deal matches the filter": "errors.msg.no_match",
-    "the plan must be a positive number of deals": "errors.msg.plan_positive",
-    "give either --plan or --plan-revenue, not both": "errors.msg.plan_both",
-    "no input given": "errors.msg.no_input",
-    "give the events: a file, a folder or CRM exports": "errors.msg.events_needed",
-    "the export does not exist": "errors.msg.export_missing",
-    "the ZIP file is damaged": "errors.msg.zip_damaged",
-    "the export has a header but no deals": "errors.msg.export_no_deals",
-}
-"""The most common input-error messages, translated whole (others keep their English text)."""
-
-
 def describe_error(exc: InputError, lang: str | None = None) -> str:
-    """An input error in ``lang``: the frame (file, row, column, what was expected) always, and a
-    strict-mode bad row's reason in the catalogue's words; other messages keep their text."""
+    """An input error in ``lang``: the frame (file, row, column), a strict-mode bad row's reason,
+    the message and what was expected, each in the catalogue's words (:mod:`.error_text`)."""
     from voronka.i18n import normalize_language
+    from voronka.io.error_text import translate
 
     if normalize_language(lang) == "en":
         return exc.describe()
@@ -199,9 +179,9 @@ def describe_error(exc: InputError, lang: str | None = None) -> str:
         where.append(t("errors.where.row", lang, row=exc.row))
     if exc.column:
         where.append(t("errors.where.column", lang, column=exc.column))
-    key = _MESSAGE_KEYS.get(exc.message)
-    message = t(key, lang) if key else exc.message
+    message = translate(exc.message, lang)
     text = (", ".join(where) + ": " if where else "") + message
     if exc.expected:
-        text += " " + t("errors.where.expected", lang, expected=exc.expected)
+        text += " " + t("errors.where.expected", lang,
+                        expected=translate(exc.expected, lang, expected=True))
     return text

@@ -168,8 +168,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: Exception) -> Response:
-        describe = getattr(exc, "describe", None)
-        message = describe() if callable(describe) else str(exc)
+        message = _error_text(exc, _request_lang(request, settings.lang))
         message = inside_data.sub("", message)  # the user's file name, not the server's path
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": message}, status_code=400)
@@ -222,3 +221,21 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.state.live_store = live.store if live is not None else None
     app.state.scheduler = live.scheduler if live is not None else None
     return app
+
+
+def _request_lang(request: Request, default: str) -> str:
+    """The language a request asks for (``?lang=``), else the server's."""
+    value = request.query_params.get("lang") or default
+    return "en" if value.startswith("en") else "ru"
+
+
+def _error_text(exc: Exception, lang: str) -> str:
+    """An input error in ``lang``, as the CLI says it (:func:`voronka.io.describe_error`)."""
+    from voronka.io.result import describe_error
+
+    describe_in = getattr(exc, "describe_in", None)
+    if callable(describe_in):
+        return str(describe_in(lang))
+    if isinstance(exc, InputError):
+        return describe_error(exc, lang)
+    return str(exc)

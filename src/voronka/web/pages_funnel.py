@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from voronka.errors import InputError
 from voronka.funnel import Funnel, funnel_from_dict, funnel_to_dict
+from voronka.io.result import describe_error
 from voronka.lang import lint_stage_names
 from voronka.web.pages import _lang, _page, _ws
 
@@ -59,7 +60,7 @@ def funnel_lint(request: Request, dataset_id: str, text: str = Form("")) -> HTML
     try:
         verdicts, error = _lint(_parse(text), lang), None
     except InputError as exc:
-        verdicts, error = [], exc.describe()
+        verdicts, error = [], describe_error(exc, lang)
     return _page("_lint.html.j2", request, lang, verdicts=verdicts, error=error)
 
 

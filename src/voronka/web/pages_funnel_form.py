@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from voronka.errors import InputError
+from voronka.io.result import describe_error
 from voronka.web.funnel_form import (
     fields_of_rows,
     form_fields,
@@ -37,7 +38,7 @@ def _verdicts(fields: Mapping[str, str], base: Mapping[str, Any], lang: str) -> 
     try:
         return _lint(_parse(tomli_w.dumps(form_to_data(fields, base))), lang), None
     except InputError as exc:
-        return [], exc.describe()
+        return [], describe_error(exc, lang)
 
 
 def _form_page(request: Request, dataset_id: str, fields: Mapping[str, str],
@@ -79,5 +80,6 @@ async def funnel_form_post(request: Request, dataset_id: str) -> Response:
         text = tomli_w.dumps(form_to_data(posted, base))
         _parse(text)
     except InputError as exc:
-        return _form_page(request, dataset_id, posted, base, status=400, error=exc.describe())
+        return _form_page(request, dataset_id, posted, base, status=400,
+                          error=describe_error(exc, lang))
     return funnel_save(request, dataset_id, text)
