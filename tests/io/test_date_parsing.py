@@ -129,3 +129,25 @@ def test_large_column_matches_python_reference() -> None:
 )
 def test_months(text: str, expected: date | None) -> None:
     assert parse_months(pa.array([text])).to_pylist() == [expected]
+
+
+def test_the_second_chance_pass_trims_retries_templates_then_asks_the_last_step() -> None:
+    from voronka.io import dates, leftovers
+
+    arr = pa.array(["  2024-03-05 ", "soon", " 05.03.2024 10:15"], pa.string())
+    out = np.full(3, dates._NULL, dtype=np.int64)
+    asked: list[list[str]] = []
+
+    def last(left: pa.Array) -> np.ndarray:
+        asked.append(left.to_pylist())
+        return np.full(len(left), 7, dtype=np.int64)
+
+    dates.second_chance(arr, np.arange(3), out, dates._TEMPLATES, last)
+    micros = [int((d - datetime(1970, 1, 1)) / timedelta(microseconds=1))
+              for d in (datetime(2024, 3, 5), datetime(2024, 3, 5, 10, 15))]
+    assert out.tolist() == [micros[0], 7, micros[1]]
+    assert asked == [["soon"]]  # trimmed values the templates fit never reach the last step
+    # The backend's leftovers and the readers make the same pass, not two copies of it.
+    assert leftovers.second_chance is dates.second_chance
+    values, exact = leftovers.date_values(pa.array([" 2024-03-05", "1709596800"]))
+    assert values.to_pylist() == [datetime(2024, 3, 5), datetime(2024, 3, 5)] and exact

@@ -15,6 +15,7 @@ A column may mix formats: each row is tried against the next format when the pre
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -240,20 +241,34 @@ def _parse_chunk(chunk: pa.Array, templates: tuple[str, ...]) -> pa.Array:
         pending = _templates_pass(arr, pending, out, templates)
     if len(pending):
         # Second chance for the rest: trimmed, then Arrow's ISO parser, then value by value.
-        sub = pc.utf8_trim_whitespace(arr.take(pa.array(pending)))
-        sub_out = np.full(len(sub), _NULL, dtype=np.int64)
-        rest = np.arange(len(sub))
-        if sub.buffers()[2] is not None:
-            rest = _templates_pass(sub, rest, sub_out, templates)
-        if len(rest):
-            left = sub.take(pa.array(rest))
+        day_first = "MM/DD" not in "".join(templates)
+
+        def last(left: pa.Array) -> np.ndarray:
             bulk = _iso_bulk(left)
-            if bulk is None:
-                day_first = "MM/DD" not in "".join(templates)
-                bulk = _numbers_then_slow(left, day_first=day_first)
-            sub_out[rest] = bulk
-        out[pending] = sub_out
+            return _numbers_then_slow(left, day_first=day_first) if bulk is None else bulk
+
+        second_chance(arr, pending, out, templates, last)
     return pa.array(out, pa.int64(), mask=out == _NULL).cast(TIMESTAMP)
+
+
+LastStep = Callable[[pa.Array], np.ndarray]
+"""The last step of :func:`second_chance`: microseconds (or the null marker) of each value."""
+
+
+def second_chance(
+    arr: pa.StringArray, pending: np.ndarray, out: np.ndarray, templates: tuple[str, ...],
+    last: LastStep,
+) -> None:
+    """The second pass over the ``pending`` rows of ``arr`` no template fitted: the values
+    trimmed, the ``templates`` again, then ``last`` on whatever is still left; fills ``out``."""
+    sub = pc.utf8_trim_whitespace(arr.take(pa.array(pending)))
+    sub_out = np.full(len(sub), _NULL, dtype=np.int64)
+    rest = np.arange(len(sub))
+    if sub.buffers()[2] is not None:
+        rest = _templates_pass(sub, rest, sub_out, templates)
+    if len(rest):
+        sub_out[rest] = last(sub.take(pa.array(rest)))
+    out[pending] = sub_out
 
 
 def _iso_bulk(values: pa.Array) -> np.ndarray | None:

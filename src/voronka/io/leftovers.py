@@ -28,6 +28,7 @@ from voronka.io.dates import (
     TIMESTAMP,
     _numbers_then_slow,
     _templates_pass,
+    second_chance,
     zone_offsets,
 )
 from voronka.io.numbers import blank_mask, parse_numbers
@@ -62,20 +63,16 @@ def date_values(values: pa.Array) -> tuple[pa.Array, bool]:
     pending = np.arange(n)
     if arr.buffers()[2] is not None:
         pending = _templates_pass(arr, pending, out, _TEMPLATES)
-    exact = True
+    agreed = []
+
+    def last(left: pa.Array) -> np.ndarray:
+        slow = _numbers_then_slow(left, day_first=True)
+        agreed.append(_cast_agrees(left, slow))
+        return slow
+
     if len(pending):
-        sub = pc.utf8_trim_whitespace(arr.take(pa.array(pending)))
-        sub_out = np.full(len(sub), _NULL, dtype=np.int64)
-        rest = np.arange(len(sub))
-        if sub.buffers()[2] is not None:
-            rest = _templates_pass(sub, rest, sub_out, _TEMPLATES)
-        if len(rest):
-            left = sub.take(pa.array(rest))
-            slow = _numbers_then_slow(left, day_first=True)
-            exact = _cast_agrees(left, slow)
-            sub_out[rest] = slow
-        out[pending] = sub_out
-    return pa.array(out, pa.int64(), mask=out == _NULL).cast(TIMESTAMP), exact
+        second_chance(arr, pending, out, _TEMPLATES, last)
+    return pa.array(out, pa.int64(), mask=out == _NULL).cast(TIMESTAMP), all(agreed)
 
 
 def _cast_agrees(values: pa.Array, slow: np.ndarray) -> bool:
