@@ -12,23 +12,23 @@ is followed, right away, by a pull of that one deal, the way each API allows
 | HubSpot | ``GET /crm/v3/objects/deals/{id}`` with ``propertiesWithHistory=dealstage`` | (same call) | 404, ``archived`` |
 | Pipedrive | ``GET /api/v2/deals/{id}`` | ``GET /v1/deals/{id}/flow`` | 404, ``status=deleted`` |
 
-The connector of :mod:`voronka.io.crm` does the rest: the records fetched are staged the way its
-own pull stages them and :meth:`~voronka.io.crm.base.Connector.assemble` turns them into the deal
+Each connector of :mod:`voronka.io.crm` fetches the deal itself
+(:meth:`~voronka.io.crm.base.Connector.fetch_deal`): the records are staged the way its own pull
+stages them and :meth:`~voronka.io.crm.base.Connector.assemble` turns them into the deal
 row and stage entries, so a deal pulled alone reads exactly as in a full pull. The pipelines (stage
 names) are fetched once and kept for :attr:`DealFetcher.catalogue_ttl` seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from voronka.io.crm import Clock, CrmError
+from voronka.io.crm import Clock
 from voronka.io.crm.base import Connector, stage_owner
-from voronka.io.crm.errors import CrmRequestError
 from voronka.io.crm.funnels import pipeline_funnels
 from voronka.io.crm.model import Pulled, RunWindow
 from voronka.io.crm.runner import CONNECTORS
@@ -109,7 +109,7 @@ class DealFetcher:
         try:
             for phase, records in self._pipelines(connector).items():
                 staging.add(phase, None, records)
-            found = _FETCH[self.crm](connector, staging, str(deal_id))
+            found = connector.fetch_deal(str(deal_id))
             pulled = connector.assemble() if found else None
         finally:
             http.close()
@@ -160,113 +160,3 @@ def rows_of(pulled: Pulled, deal_id: str) -> tuple[dict[str, str], list[dict[str
             entries.append({"deal_id": deal_id, "stage": name,
                             "entered_at": format_datetime(e.entered_at)})
     return deal, entries
-
-
-_GONE = object()
-"""What :func:`_fetch` gives for a record the CRM says does not exist."""
-
-
-def _fetch(call: Callable[[], Any]) -> Any:
-    """``call()``'s answer, or :data:`_GONE` when the CRM answers that the record does not exist
-    (any other CRM error is raised)."""
-    try:
-        return call()
-    except CrmError as exc:
-        if _missing(exc):
-            return _GONE
-        raise
-
-
-def _missing(exc: CrmError) -> bool:
-    """Whether a CRM's error answer says the record does not exist."""
-    if not isinstance(exc, CrmRequestError):
-        return False
-    status = exc.params.get("status")
-    detail = str(exc.params.get("detail", "")).lower()
-    return status in (404, 410) or (status == 400 and "not found" in detail)
-
-
-# -- per CRM --------------------------------------------------------------------------------------
-# Each stages the one deal's records in the connector's own shapes; False when the CRM says the
-# deal is gone.
-
-def _amocrm(connector: Connector, staging: MemoryStaging, deal_id: str) -> bool:
-    from voronka.io.crm.amocrm import EVENTS_PAGE, _event, _lead
-
-    lead = _fetch(lambda: connector.http.get(f"api/v4/leads/{deal_id}",
-                                             {"with": "loss_reason,source_id"}))
-    if lead is _GONE:
-        return False
-    if not lead or lead.get("is_deleted"):
-        return False
-    staging.add("leads", None, [_lead(lead)])
-    page = 1
-    while True:
-        body = connector.http.get("api/v4/events", {
-            "filter[type]": "lead_status_changed", "filter[entity]": "lead",
-            "filter[entity_id]": deal_id, "limit": EVENTS_PAGE, "page": page,
-        })
-        items = (body or {}).get("_embedded", {}).get("events", [])
-        staging.add("events", page, [r for r in (_event(x) for x in items) if r is not None])
-        if not (body and body.get("_links", {}).get("next")):
-            return True
-        page += 1
-
-
-def _bitrix24(connector: Connector, staging: MemoryStaging, deal_id: str) -> bool:
-    from voronka.io.crm.bitrix24 import HISTORY_FIELDS, PAGE
-
-    body = _fetch(lambda: connector.http.post("crm.deal.get.json", {"id": deal_id}))
-    if body is _GONE:
-        return False
-    deal = (body or {}).get("result")
-    if not isinstance(deal, Mapping) or not deal.get("ID"):
-        return False
-    staging.add("deals", None, [dict(deal)])
-    last = 0
-    while True:
-        answer = connector.http.post("crm.stagehistory.list.json", {
-            "entityTypeId": 2, "order": {"ID": "ASC"},
-            "filter": {"OWNER_ID": int(deal_id) if deal_id.isdigit() else deal_id, ">ID": last},
-            "select": HISTORY_FIELDS, "start": -1,
-        })
-        result = (answer or {}).get("result") or {}
-        items = result.get("items", []) if isinstance(result, Mapping) else list(result)
-        staging.add("history", last, [dict(x) for x in items])
-        if len(items) < PAGE:
-            return True
-        last = max(int(x["ID"]) for x in items)
-
-
-def _hubspot(connector: Connector, staging: MemoryStaging, deal_id: str) -> bool:
-    from voronka.io.crm.hubspot import PROPERTIES, _deal_record
-
-    raw = _fetch(lambda: connector.http.get(f"crm/v3/objects/deals/{deal_id}", {
-        "properties": ",".join(PROPERTIES), "propertiesWithHistory": "dealstage",
-    }))
-    if raw is _GONE:
-        return False
-    if not raw or raw.get("archived"):
-        return False
-    staging.add("deals", None, [_deal_record(raw)])
-    return True
-
-
-def _pipedrive(connector: Connector, staging: MemoryStaging, deal_id: str) -> bool:
-    body = _fetch(lambda: connector.http.get(f"api/v2/deals/{deal_id}"))
-    if body is _GONE:
-        return False
-    deal = (body or {}).get("data")
-    if not isinstance(deal, Mapping) or deal.get("is_deleted") or deal.get("status") == "deleted":
-        return False
-    staging.add("deals", None, [dict(deal)])
-    cursor: Any = None
-    while True:  # the connector's own flow pages (one deal staged: that deal's flow)
-        page = connector.fetch("flows", cursor)
-        staging.add("flows", cursor, page.records)
-        cursor = page.next_cursor
-        if page.done:
-            return True
-
-
-_FETCH = {"amocrm": _amocrm, "bitrix24": _bitrix24, "hubspot": _hubspot, "pipedrive": _pipedrive}

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from voronka.io.crm.base import Connector
+from voronka.io.crm.base import GONE, Connector, fetch_or_gone
 from voronka.io.crm.errors import CrmTokenExpired
 from voronka.io.crm.http import Clock, CrmHttp, HttpPolicy
 from voronka.io.crm.model import (
@@ -94,6 +94,26 @@ class AmoCrmConnector(Connector):
             raise KeyError(phase)
         has_next = bool(body and body.get("_links", {}).get("next"))
         return Page(records, page + 1, done=not has_next)
+
+    def fetch_deal(self, deal_id: str) -> bool:
+        """The lead (``GET /api/v4/leads/{id}``; gone on 204/404 or ``is_deleted``) and its
+        status changes (``GET /api/v4/events`` filtered by the lead)."""
+        lead = fetch_or_gone(lambda: self.http.get(f"api/v4/leads/{deal_id}",
+                                                   {"with": "loss_reason,source_id"}))
+        if lead is GONE or not lead or lead.get("is_deleted"):
+            return False
+        self.staging.add("leads", None, [_lead(lead)])
+        page = 1
+        while True:
+            body = self.http.get("api/v4/events", {
+                "filter[type]": "lead_status_changed", "filter[entity]": "lead",
+                "filter[entity_id]": deal_id, "limit": EVENTS_PAGE, "page": page,
+            })
+            items = (body or {}).get("_embedded", {}).get("events", [])
+            self.staging.add("events", page, [r for r in (_event(x) for x in items) if r is not None])
+            if not (body and body.get("_links", {}).get("next")):
+                return True
+            page += 1
 
     def assemble(self) -> Pulled:
         """Deals from the leads; one entry per status change, plus each new deal's first stage

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from voronka.io.crm.base import Connector
+from voronka.io.crm.base import GONE, Connector, fetch_or_gone
 from voronka.io.crm.errors import (
     CrmAccountNotFound,
     CrmAuthError,
@@ -92,6 +92,29 @@ class Bitrix24Connector(Connector):
         records = [dict(x) for x in items]
         next_id = max([int(x["ID"]) for x in items], default=last_id)
         return Page(records, next_id, done=len(items) < PAGE)
+
+    def fetch_deal(self, deal_id: str) -> bool:
+        """The deal (``crm.deal.get``; gone on "Not found") and its stage history
+        (``crm.stagehistory.list`` filtered by ``OWNER_ID``)."""
+        body = fetch_or_gone(lambda: self.http.post("crm.deal.get.json", {"id": deal_id}))
+        deal = None if body is GONE else (body or {}).get("result")
+        if not isinstance(deal, Mapping) or not deal.get("ID"):
+            return False
+        self.staging.add("deals", None, [dict(deal)])
+        last = 0
+        while True:
+            answer = self.http.post("crm.stagehistory.list.json", {
+                "entityTypeId": 2, "order": {"ID": "ASC"},
+                "filter": {"OWNER_ID": int(deal_id) if deal_id.isdigit() else deal_id,
+                           ">ID": last},
+                "select": HISTORY_FIELDS, "start": -1,
+            })
+            result = (answer or {}).get("result") or {}
+            items = result.get("items", []) if isinstance(result, Mapping) else list(result)
+            self.staging.add("history", last, [dict(x) for x in items])
+            if len(items) < PAGE:
+                return True
+            last = max(int(x["ID"]) for x in items)
 
     def assemble(self) -> Pulled:
         """Deals and one stage entry per history row (creation, move, pipeline change)."""

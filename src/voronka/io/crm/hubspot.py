@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from voronka.io.crm.base import Connector
+from voronka.io.crm.base import GONE, Connector, fetch_or_gone
 from voronka.io.crm.http import Clock, CrmHttp, HttpPolicy
 from voronka.io.crm.model import (
     CrmPipeline,
@@ -126,6 +126,17 @@ class HubSpotConnector(Connector):
             [_deal_record(r) for r in body.get("results", [])], nxt, done=nxt >= len(ids),
             total=len(ids),
         )
+
+    def fetch_deal(self, deal_id: str) -> bool:
+        """The deal with its stage history (``GET /crm/v3/objects/deals/{id}`` with
+        ``propertiesWithHistory=dealstage``; gone on 404 or ``archived``)."""
+        raw = fetch_or_gone(lambda: self.http.get(f"crm/v3/objects/deals/{deal_id}", {
+            "properties": ",".join(PROPERTIES), "propertiesWithHistory": "dealstage",
+        }))
+        if raw is GONE or not raw or raw.get("archived"):
+            return False
+        self.staging.add("deals", None, [_deal_record(raw)])
+        return True
 
     def assemble(self) -> Pulled:
         """Deals, and one entry per value in each deal's ``dealstage`` history."""

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from voronka.io.crm.base import Connector
+from voronka.io.crm.base import GONE, Connector, fetch_or_gone
 from voronka.io.crm.http import Clock, CrmHttp, HttpPolicy
 from voronka.io.crm.model import (
     CrmPipeline,
@@ -102,6 +102,22 @@ class PipedriveConnector(Connector):
         else:
             nxt = [index + 1, 0]
         return Page(records, nxt, done=nxt[0] >= len(deal_ids), total=len(deal_ids))
+
+    def fetch_deal(self, deal_id: str) -> bool:
+        """The deal (``GET /api/v2/deals/{id}``; gone on 404 or ``status=deleted``) and its
+        flow (the connector's own flow pages: with one deal staged, that deal's flow)."""
+        body = fetch_or_gone(lambda: self.http.get(f"api/v2/deals/{deal_id}"))
+        deal = None if body is GONE else (body or {}).get("data")
+        if not isinstance(deal, Mapping) or deal.get("is_deleted") or deal.get("status") == "deleted":
+            return False
+        self.staging.add("deals", None, [dict(deal)])
+        cursor: Any = None
+        while True:
+            page = self.fetch("flows", cursor)
+            self.staging.add("flows", cursor, page.records)
+            cursor = page.next_cursor
+            if page.done:
+                return True
 
     def assemble(self) -> Pulled:
         """Deals; per deal its first stage at creation, each stage move, and Won/Lost entries."""
