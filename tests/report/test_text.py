@@ -111,3 +111,17 @@ def test_entry_and_quality_sentences_agree_in_russian(result: AuditResult) -> No
         if f.kind == "data_quality"
     ]
     assert "не использована 1 строка из" in quality[0].detail
+
+
+def test_the_terminal_report_modules_stay_under_400_lines() -> None:
+    """House rule: modules under ~400 lines, split along concepts (blocks, section layouts, the
+    report)."""
+    from pathlib import Path
+
+    import voronka.report
+
+    folder = Path(voronka.report.__file__).parent
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines())
+             for p in folder.glob("text*.py")}
+    assert {"text.py", "text_blocks.py", "text_sections.py"} <= set(sizes)
+    assert all(n < 400 for n in sizes.values()), sizes
