@@ -65,6 +65,16 @@ def _reached(rates: StepRates | None, k: int) -> int:
     return 0 if rates is None else rates.steps[k].n
 
 
+def strata_columns(log: EventLog, breakdowns: Sequence[str]) -> list[list[str]]:
+    """Per breakdown, the columns its mature deals are counted by: itself, and ``source`` as a
+    stratum for breakdowns other than ``source`` (when the log has a source column)."""
+    present = set(log.segment_columns())
+    return [
+        [column] if column == "source" or "source" not in present else [column, "source"]
+        for column in breakdowns
+    ]
+
+
 def segment_rows(
     log: EventLog,
     funnel: Funnel,
@@ -76,10 +86,9 @@ def segment_rows(
     rng = np.random.default_rng(1)
     rows: list[Leak] = []
     p_values: list[float] = []
-    present = set(log.segment_columns())
-    for column in breakdowns:
-        strata = [] if column == "source" or "source" not in present else ["source"]
-        frame = stratified_cohorts(log, maturity.horizons(), [column, *strata])
+    every = strata_columns(log, breakdowns)
+    for column, columns in zip(breakdowns, every, strict=True):
+        frame = stratified_cohorts(log, maturity.horizons(), columns, alongside=every)
         rates = step_rates(log, maturity, by=column)
         for k, m in enumerate(maturity.stages):
             gaps = _gaps(frame, column, k)

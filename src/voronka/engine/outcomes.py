@@ -14,6 +14,7 @@ Every function returns a small pandas frame of counts; the raw rows stay on the 
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -88,17 +89,65 @@ def _key(values: pd.Series) -> pd.Series:
     return values
 
 
+_STRATA_PERIODS = {"quarter": "Q", "month": "M"}
+
+
 def stratified_cohorts(
-    log: EventLog, horizons: Mapping[int, float], columns: Sequence[str]
+    log: EventLog,
+    horizons: Mapping[int, float],
+    columns: Sequence[str],
+    *,
+    period: str = "quarter",
+    alongside: Sequence[Sequence[str]] = (),
 ) -> pd.DataFrame:
-    """Mature transition counts per step × ``columns`` × quarter of reaching the step.
+    """Mature transition counts per step × ``columns`` × quarter (or month) of reaching the step.
 
     A deal is mature for step k once it reached k at least ``horizons[k]`` days before ``as_of``
     (as in :func:`voronka.engine.cohorts.stage_cohorts`). Columns: each of ``columns`` (text,
-    None for blank), ``quarter`` (first day of the quarter the deal reached k), ``stage_index``,
-    ``mature``, ``mature_moved``. Only strata with a mature deal are returned.
+    None for blank), ``quarter`` (first day of the quarter the deal reached k; ``period="month"``:
+    ``month``, the first day of its month), ``stage_index``, ``mature``, ``mature_moved``. Only
+    strata with a mature deal are returned.
+
+    The counts come from one query per log and horizon set at month grain, for ``columns`` and
+    every column list of ``alongside`` at once (what the caller will ask next: the leaks ask
+    the funnel-wide months and each breakdown's strata), kept on the log; a quarter is a sum of
+    its three months, so every count is exactly what a query per list gives.
     """
+    if period not in _STRATA_PERIODS:
+        raise ValueError(f"unknown period {period!r}: quarter or month")
+    wanted = tuple(columns)
+    cubes = _mature_months(log, horizons, [wanted, *(tuple(c) for c in alongside)])
+    frame = cubes[wanted].copy()
+    if period == "quarter":
+        quarter = pd.Series(
+            [dt.date(m.year, 3 * ((m.month - 1) // 3) + 1, 1) for m in frame["month"]],
+            index=frame.index, dtype=object,
+        )
+        frame = frame.assign(month=quarter).rename(columns={"month": "quarter"})
+        keys = [*wanted, "quarter", "stage_index"]
+        frame = frame.groupby(keys, dropna=False, sort=False)[["mature", "mature_moved"]].sum()
+        frame = frame.reset_index()
+        for c in wanted:
+            frame[c] = _nullable(frame[c])
+    name = "quarter" if period == "quarter" else "month"
+    for c in ("stage_index", "mature", "mature_moved"):
+        frame[c] = frame[c].astype("int64")
+    frame = frame.sort_values([*wanted, name, "stage_index"], key=_key).reset_index(drop=True)
+    return frame[[*wanted, name, "stage_index", "mature", "mature_moved"]]
+
+
+def _mature_months(
+    log: EventLog, horizons: Mapping[int, float], sets: Sequence[tuple[str, ...]]
+) -> dict[tuple[str, ...], pd.DataFrame]:
+    """Per column list of ``sets``: mature and mature-moved deals per its columns × month of
+    reaching the step × step, computed in one query for the lists not yet kept on the log."""
     rows = {int(k): float(v) for k, v in horizons.items() if v is not None and np.isfinite(v)}
+    kept: dict[tuple[str, ...], pd.DataFrame] = log.cached(
+        ("mature_months", tuple(sorted(rows.items()))), dict
+    )
+    missing = list(dict.fromkeys(s for s in sets if s not in kept))
+    if not missing:
+        return kept
     table = load_arrow(
         log.backend,
         pa.table(
@@ -111,26 +160,40 @@ def stratified_cohorts(
         ),
         "voronka_strata_horizons",
     )
+    every = list(dict.fromkeys(c for s in missing for c in s))
     tr = _transitions(log)
     deals = log.deal_summary()
-    tr = tr.join(deals.select("deal_id", *columns), "deal_id")
+    tr = tr.join(deals.select("deal_id", *every), "deal_id")
     tr = tr.join(table, tr.stage_index == table.h_index)
     age = ibis.literal(_as_of_seconds(log)) - summary.epoch_seconds(tr.reached_at)
     tr = tr.filter(age >= tr.h_seconds)
     tr = tr.mutate(
-        quarter=tr.reached_at.truncate("Q").date(),
+        month=tr.reached_at.truncate("M").date(),
         _moved=tr.next_at.notnull().cast("int64"),
-        **{c: tr[c].cast("string") for c in columns},
+        **{c: tr[c].cast("string") for c in every},
     )
-    agg = tr.group_by([*columns, "quarter", "stage_index"]).agg(
-        mature=tr.count(), mature_moved=tr._moved.sum()
-    )
-    frame = log.frame(agg)
+    parts = []
+    for i, wanted in enumerate(missing):
+        part = tr.group_by([*wanted, "month", "stage_index"]).agg(
+            mature=tr.count(), mature_moved=tr._moved.sum()
+        )
+        others = {c: ibis.null("string") for c in every if c not in wanted}
+        parts.append(
+            part.mutate(_set=ibis.literal(i, "int64"), **others).select(
+                "_set", *every, "month", "stage_index", "mature", "mature_moved"
+            )
+        )
+    frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
     for c in ("stage_index", "mature", "mature_moved"):
         frame[c] = frame[c].fillna(0).astype("int64")
-    for c in columns:
-        frame[c] = _nullable(frame[c])
-    return frame.sort_values([*columns, "quarter", "stage_index"], key=_key).reset_index(drop=True)
+    for i, wanted in enumerate(missing):
+        part = frame[frame["_set"] == i][[*wanted, "month", "stage_index", "mature",
+                                           "mature_moved"]]
+        part = part.reset_index(drop=True)
+        for c in wanted:
+            part[c] = _nullable(part[c])
+        kept[wanted] = part
+    return kept
 
 
 def lost_reason_counts(log: EventLog, column: str = "lost_reason") -> pd.DataFrame:
