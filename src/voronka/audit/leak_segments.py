@@ -27,7 +27,7 @@ from voronka.audit.leaks import DRAWS, FDR_LEVEL, Leak
 from voronka.audit.maturity import MaturityReport
 from voronka.audit.stats import benjamini_hochberg
 from voronka.audit.stats.adjusted import StratifiedGap, shrink_gaps, stratified_gap
-from voronka.engine import EventLog, stratified_cohorts
+from voronka.engine import EventLog, step_outcomes, stratified_cohorts
 from voronka.funnel import Funnel
 
 
@@ -87,6 +87,8 @@ def segment_rows(
     rows: list[Leak] = []
     p_values: list[float] = []
     every = strata_columns(log, breakdowns)
+    if breakdowns:  # the breakdowns' step outcomes (read by step_rates below) in one query
+        step_outcomes(log, by=breakdowns[0], alongside=breakdowns[1:])
     for column, columns in zip(breakdowns, every, strict=True):
         frame = stratified_cohorts(log, maturity.horizons(), columns, alongside=every)
         rates = step_rates(log, maturity, by=column)

@@ -40,7 +40,9 @@ MAX_AGE_DAYS = 730
 """Ages (days) at or beyond which outcomes are pooled in the last bucket."""
 
 
-def step_outcomes(log: EventLog, *, by: str | None = None) -> pd.DataFrame:
+def step_outcomes(
+    log: EventLog, *, by: str | None = None, alongside: Sequence[str | None] = ()
+) -> pd.DataFrame:
     """Per [segment] × stage k of the line (before the won stage) × age: outcome counts.
 
     For each deal that reached k (entered it or a later stage): ``moved`` at the age (whole days
@@ -48,12 +50,34 @@ def step_outcomes(log: EventLog, *, by: str | None = None) -> pd.DataFrame:
     ``open`` at its age at ``as_of`` (censored). Ages are floored to days, capped at
     :data:`MAX_AGE_DAYS`. Columns: [``segment``], ``stage_index``, ``age``, ``moved``, ``lost``,
     ``open``. Only rows with a deal are returned.
+
+    ``alongside``: other breakdowns (None: funnel-wide) the caller will ask next; they are
+    computed in the same query (one grouped aggregate per breakdown over the same rows) and kept
+    on the log for those calls.
     """
+    kept: dict[str | None, pd.DataFrame] = log.cached(("step_outcomes",), dict)
+    if by not in kept:
+        missing = list(dict.fromkeys(b for b in (by, *alongside) if b not in kept))
+        known = set(log.deal_columns())
+        deals = log.deal_summary()
+        # Side by side in one query only text breakdowns: another type keeps its values' type.
+        text = [b for b in missing if b is None or (b in known and deals[b].type().is_string())]
+        together = [text] if len(text) > 1 else []
+        alone = [[b] for b in missing if b not in text or len(text) == 1]
+        for group in (*together, *alone):
+            kept.update(_step_outcomes(log, group))
+    return kept[by].copy()
+
+
+def _step_outcomes(log: EventLog, bys: Sequence[str | None]) -> dict[str | None, pd.DataFrame]:
+    for column in bys:
+        if column is not None:
+            log.segmented(column)  # an unknown column is a usage error
+    columns = [c for c in bys if c is not None]
     tr = _transitions(log)
-    deals = log.segmented(by, None)
+    deals = log.deal_summary()
     cols = {"deal_id": deals.deal_id, "outcome": deals.outcome, "closed_at": deals.closed_at}
-    if by is not None:
-        cols["segment"] = deals.segment
+    cols.update({f"s{i}": deals[c] for i, c in enumerate(columns)})
     tr = tr.join(deals.select(**cols), "deal_id")
     moved = tr.next_at.notnull()
     lost = (~moved) & (tr.outcome == "lost")
@@ -65,22 +89,47 @@ def step_outcomes(log: EventLog, *, by: str | None = None) -> pd.DataFrame:
     )
     days = ((end - start) / summary.SECONDS_PER_DAY).floor()
     age = ibis.greatest(ibis.least(days, MAX_AGE_DAYS), 0).cast("int64")
-    keys = ["segment"] if by is not None else []
     tr = tr.mutate(
         age=age,
         _moved=moved.cast("int64"),
         _lost=lost.cast("int64"),
         _open=((~moved) & (~lost)).cast("int64"),
     )
-    agg = tr.group_by([*keys, "stage_index", "age"]).agg(
-        moved=tr._moved.sum(), lost=tr._lost.sum(), open=tr._open.sum()
-    )
-    frame = log.frame(agg)
+    parts = []
+    # One breakdown: its segment keeps its type; several (text columns only) share one text column.
+    typed = len(bys) == 1
+    for i, column in enumerate(bys):
+        keys = [] if column is None else [f"s{columns.index(column)}"]
+        part = tr.group_by([*keys, "stage_index", "age"]).agg(
+            moved=tr._moved.sum(), lost=tr._lost.sum(), open=tr._open.sum()
+        )
+        if typed:
+            parts.append(part.rename({"segment": keys[0]}) if keys else part)
+            continue
+        segment = part[keys[0]].cast("string") if keys else ibis.null("string")
+        parts.append(
+            part.mutate(_by=ibis.literal(i, "int64"), segment=segment).select(
+                "_by", "segment", "stage_index", "age", "moved", "lost", "open"
+            )
+        )
+    frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    out: dict[str | None, pd.DataFrame] = {}
+    for i, column in enumerate(bys):
+        part = frame if typed else frame[frame["_by"] == i].drop(columns="_by")
+        if column is None:
+            part = part.drop(columns="segment", errors="ignore")
+        out[column] = _finish_outcomes(part.reset_index(drop=True), column is not None)
+    return out
+
+
+def _finish_outcomes(frame: pd.DataFrame, segmented: bool) -> pd.DataFrame:
     for c in ("stage_index", "age", "moved", "lost", "open"):
         frame[c] = frame[c].fillna(0).astype("int64")
-    if by is not None:
+    keys = ["segment"] if segmented else []
+    if segmented:
         frame["segment"] = _nullable(frame["segment"])
-    return frame.sort_values([*keys, "stage_index", "age"], key=_key).reset_index(drop=True)
+    frame = frame.sort_values([*keys, "stage_index", "age"], key=_key).reset_index(drop=True)
+    return frame[[*keys, "stage_index", "age", "moved", "lost", "open"]]
 
 
 def _key(values: pd.Series) -> pd.Series:
