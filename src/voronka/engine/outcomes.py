@@ -197,6 +197,10 @@ def _mature_months(
     missing = list(dict.fromkeys(s for s in sets if s not in kept))
     if not missing:
         return kept
+    # A list whose columns are all in another one asked with it is a sum of that one's counts
+    # (whole-deal integers: exact); only the others are grouped on the backend.
+    derived = {s: t for s in missing for t in missing if set(s) < set(t)}
+    missing = [s for s in missing if s not in derived]
     table = load_arrow(
         log.backend,
         pa.table(
@@ -242,6 +246,16 @@ def _mature_months(
         for c in wanted:
             part[c] = _nullable(part[c])
         kept[wanted] = part
+    for wanted, source in derived.items():
+        finer = kept[source]
+        keys = [*wanted, "month", "stage_index"]
+        part = finer.groupby(keys, dropna=False, sort=False)[["mature", "mature_moved"]].sum()
+        part = part.reset_index()
+        for c in ("stage_index", "mature", "mature_moved"):
+            part[c] = part[c].astype("int64")
+        for c in wanted:
+            part[c] = _nullable(part[c])
+        kept[wanted] = part[[*keys, "mature", "mature_moved"]]
     return kept
 
 
