@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -284,10 +284,15 @@ def audit_log(
     plan_until: date | None = None,
     lang: str | None = None,
     seed: int = 0,
+    sections: Collection[str] | None = None,
 ) -> AuditResult:
     """The audit of an already loaded ``log`` (with its funnel) and the ``reads`` that made it,
     restricted to the deals ``flt`` keeps — what :func:`audit` does after reading; the web server
-    keeps the log between requests. ``notes``: what the inputs cannot give."""
+    keeps the log between requests. ``notes``: what the inputs cannot give.
+
+    ``sections``: the sections to compute (names of ``voronka.audit.run.SECTIONS``, e.g.
+    ``voronka.audit.run.FIRST_SCREEN`` for a fast first screen); default all. Sections not asked
+    for keep their empty defaults (see :func:`voronka.audit.run.run_audit`)."""
     if plan is not None and plan_revenue is not None:
         raise UsageError("give either --plan or --plan-revenue, not both")
     if flt is not None and not flt.empty:
@@ -307,7 +312,7 @@ def audit_log(
         language=lang,
         seed=seed,
     )
-    return run_audit(log, reads, options=options, notes=tuple(notes))
+    return run_audit(log, reads, options=options, notes=tuple(notes), sections=sections)
 
 
 def _log_on_engine(

@@ -49,3 +49,15 @@ def test_an_unknown_section_is_refused(loaded: tuple[Any, Any]) -> None:
     log, inputs = loaded
     with pytest.raises(ValueError, match="forcast"):
         run_audit(log, inputs.reads, sections=["forcast"])
+
+
+def test_the_api_passes_sections_through(loaded: tuple[Any, Any]) -> None:
+    log, inputs = loaded
+    part = api.audit_log(log, inputs.reads, sections=FIRST_SCREEN)
+    direct = run_audit(log, inputs.reads, sections=FIRST_SCREEN)
+    assert part.forecast is None and part.key_stage is None and part.anomalies == ()
+    for name in ("funnel", "data_quality", "maturity", *FIRST_SCREEN):
+        assert getattr(part, name) == getattr(direct, name), name
+    assert part.leaks and part.stuck is not None
+    with pytest.raises(ValueError, match="forcast"):
+        api.audit_log(log, inputs.reads, sections=["forcast"])

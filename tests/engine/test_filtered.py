@@ -3,7 +3,9 @@ the chosen deals' rows (DuckDB; the filter is two semi-joins in backend-neutral 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 
 import ibis
 import pandas as pd
@@ -12,6 +14,9 @@ import pyarrow.compute as pc
 import pytest
 
 from conftest import random_log
+from voronka import api
+from voronka.audit.run import run_audit
+from voronka.demo import generate_demo, write_demo
 from voronka.engine import EventLog, filter_log, stage_cohorts
 from voronka.errors import UsageError
 from voronka.funnel import Funnel
@@ -68,3 +73,38 @@ def test_an_unknown_column_is_a_usage_error(tables: tuple[pa.Table, pa.Table], f
     log = EventLog.build(events, deals, funnel, backend=ibis.duckdb.connect())
     with pytest.raises(UsageError, match="colour"):
         filter_log(log, where={"colour": "red"})
+
+
+@pytest.fixture(scope="module")
+def demo_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    folder = tmp_path_factory.mktemp("demo")
+    files = write_demo(generate_demo(400, seed=5, months=8, end_day=12), folder, fmt="csv")
+    inputs = api.read_inputs(files.events, deals=files.deals, spend=files.spend,
+                             funnel=files.funnel)
+    return api._log_from_inputs(inputs, files.funnel, as_of=None, backend=None), inputs
+
+
+def test_the_whole_audit_of_a_filtered_log_equals_that_of_the_chosen_rows(
+    demo_log: tuple[Any, Any],
+) -> None:
+    """Every section — data quality included, which reads the raw rows — of the narrowed log
+    equals the audit of a log built from the chosen deals' event and deal rows alone."""
+    log, inputs = demo_log
+    narrowed = filter_log(
+        log, where={"manager": ["Иванова Мария", "Попова Елена", None]},
+        created_from=dt.date(2025, 8, 1),
+    )
+    ids = pa.array(sorted(narrowed.frame(narrowed.deal_summary().select("deal_id"))["deal_id"]),
+                   pa.string())
+    assert 0 < len(ids) < int(log.outcomes()["deals"].sum())
+    events, deals = inputs.events.table, inputs.deals.table
+    reference = EventLog.build(
+        events.filter(pc.is_in(events["deal_id"], ids)),
+        deals.filter(pc.is_in(deals["deal_id"], ids)),
+        log.require_funnel(),
+        as_of=log.as_of,
+    )
+    got, expected = run_audit(narrowed, inputs.reads), run_audit(reference, inputs.reads)
+    assert got.leaks and got.stuck is not None
+    for field in dataclasses.fields(got):
+        assert getattr(got, field.name) == getattr(expected, field.name), field.name

@@ -519,8 +519,9 @@ def _stuck(case: Case, limits: Mapping[int, float]) -> pd.DataFrame:
 def test_stuck_counts(log: EventLog, ref: EventLog, case: Case) -> None:
     """Open and stuck (days in stage > the stage's limit) deals per stage, with limits on some
     stages and with none at all, against the per-deal days in stage."""
-    for limits in (case.limits, {}):
-        got = hygiene.stuck_counts(log, limits)
+    for limits, column in ((case.limits, None), ({}, None), (case.limits, "manager")):
+        # column=: the per-stage counts summed from the per stage × manager query
+        got = hygiene.stuck_counts(log, limits, column=column)
         assert_same_rows(got, hygiene.stuck_counts(ref, limits))
         open_, stuck = _open(case), _stuck(case, limits)
         expected = {

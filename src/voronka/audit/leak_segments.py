@@ -27,7 +27,7 @@ from voronka.audit.leaks import DRAWS, FDR_LEVEL, Leak
 from voronka.audit.maturity import MaturityReport
 from voronka.audit.stats import benjamini_hochberg
 from voronka.audit.stats.adjusted import StratifiedGap, shrink_gaps, stratified_gap
-from voronka.engine import EventLog, stratified_cohorts
+from voronka.engine import EventLog, step_outcomes, stratified_cohorts
 from voronka.funnel import Funnel
 
 
@@ -65,6 +65,16 @@ def _reached(rates: StepRates | None, k: int) -> int:
     return 0 if rates is None else rates.steps[k].n
 
 
+def strata_columns(log: EventLog, breakdowns: Sequence[str]) -> list[list[str]]:
+    """Per breakdown, the columns its mature deals are counted by: itself, and ``source`` as a
+    stratum for breakdowns other than ``source`` (when the log has a source column)."""
+    present = set(log.segment_columns())
+    return [
+        [column] if column == "source" or "source" not in present else [column, "source"]
+        for column in breakdowns
+    ]
+
+
 def segment_rows(
     log: EventLog,
     funnel: Funnel,
@@ -76,10 +86,11 @@ def segment_rows(
     rng = np.random.default_rng(1)
     rows: list[Leak] = []
     p_values: list[float] = []
-    present = set(log.segment_columns())
-    for column in breakdowns:
-        strata = [] if column == "source" or "source" not in present else ["source"]
-        frame = stratified_cohorts(log, maturity.horizons(), [column, *strata])
+    every = strata_columns(log, breakdowns)
+    if breakdowns:  # the breakdowns' step outcomes (read by step_rates below) in one query
+        step_outcomes(log, by=breakdowns[0], alongside=breakdowns[1:])
+    for column, columns in zip(breakdowns, every, strict=True):
+        frame = stratified_cohorts(log, maturity.horizons(), columns, alongside=every)
         rates = step_rates(log, maturity, by=column)
         for k, m in enumerate(maturity.stages):
             gaps = _gaps(frame, column, k)

@@ -31,7 +31,7 @@ from voronka.audit.common import Segment
 from voronka.audit.leak_hints import stage_hint
 from voronka.audit.maturity import MaturityReport, build_maturity
 from voronka.audit.stats import benjamini_hochberg, dist, fit_beta_prior
-from voronka.engine import EventLog, stage_cohorts
+from voronka.engine import EventLog, stratified_cohorts
 from voronka.funnel import Funnel
 
 __all__ = ["DEFAULT_BY", "FDR_LEVEL", "Leak", "build_leaks", "default_breakdowns", "stage_hint"]
@@ -164,9 +164,18 @@ def _history_target(monthly: np.ndarray, fallback: float) -> _Target:
 
 
 def _stage_rows(
-    log: EventLog, funnel: Funnel, maturity: MaturityReport, rates: StepRates, lang: str
+    log: EventLog,
+    funnel: Funnel,
+    maturity: MaturityReport,
+    rates: StepRates,
+    lang: str,
+    alongside: Sequence[Sequence[str]] = (),
 ) -> list[Leak]:
-    monthly = stage_cohorts(log, maturity.horizons(), period="month")
+    # Mature deals per month of reaching the step (stratified_cohorts keeps only months with
+    # one; _history_target drops the empty ones), in one query with the segment rows' strata.
+    monthly = stratified_cohorts(
+        log, maturity.horizons(), [], period="month", alongside=alongside
+    ).rename(columns={"month": "period"})
     rng = np.random.default_rng(0)
     rows: list[Leak] = []
     p_values: list[float] = []
@@ -257,7 +266,7 @@ def build_leaks(
     ``by``: breakdown columns (None: :func:`default_breakdowns`). ``maturity``: a precomputed
     :func:`~voronka.audit.maturity.build_maturity`. ``lang`` picks the key task's language.
     """
-    from voronka.audit.leak_segments import segment_rows
+    from voronka.audit.leak_segments import segment_rows, strata_columns
 
     funnel = log.funnel
     if funnel is None:
@@ -265,8 +274,11 @@ def build_leaks(
     lang = lang or funnel.language
     maturity = maturity or build_maturity(log)
     rates = step_rates(log, maturity)[None]
-    stage_rows = sorted(_stage_rows(log, funnel, maturity, rates, lang), key=stage_cost_key)
     breakdowns = default_breakdowns(log) if by is None else tuple(by)
+    strata = strata_columns(log, breakdowns)
+    stage_rows = sorted(
+        _stage_rows(log, funnel, maturity, rates, lang, alongside=strata), key=stage_cost_key
+    )
     segments = segment_rows(log, funnel, maturity, breakdowns, lang)
     out: list[Leak] = []
     for row in stage_rows:

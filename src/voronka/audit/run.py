@@ -107,7 +107,12 @@ def run_audit(
     if "statuses" in wanted:
         parts["statuses"] = statuses
     spend = reads.get("spend")
-    spend_table = spend_totals(spend.table) if spend is not None else None  # summed by the engine
+    # Summed by the engine; only the sources and the reverse funnel (after the forecast) read it.
+    spend_table = (
+        spend_totals(spend.table)
+        if spend is not None and wanted & {"sources", "forecast"}
+        else None
+    )
     forecast = None
     if "forecast" in wanted:
         forecast = build_forecast(

@@ -134,7 +134,7 @@ def build_stuck(
         raise RuntimeError("this needs a funnel: build the log with one or call with_funnel")
     limits = stuck_limits(funnel, log.time_in_stage())
     by_index = {funnel.index(sid): days for sid, (days, _) in limits.items() if days is not None}
-    counts = stuck_counts(log, by_index)
+    counts = stuck_counts(log, by_index, column=manager_column)
     stages = tuple(
         StuckStage(
             stage=str(r.stage_id),

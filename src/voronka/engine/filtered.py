@@ -2,10 +2,11 @@
 
 The web app re-audits an already loaded log with a filter — a period of creation, a source, a
 manager. :func:`filter_log` keeps the raw rows on the backend and builds a new log over the deals
-that pass: the events and deals tables are semi-joined to the chosen deal ids (lazily), and the
-per-deal tables are materialised again from them in one filtered pass (``with_funnel``). Every
-aggregate of the new log is then exactly the aggregate of an export holding only those deals'
-rows; the stage mapping, ``as_of`` and the backend are the original log's.
+that pass: its per-deal tables (deal summary, deal × stage, ``reached_at``) are the loaded log's
+rows of the chosen deals, stored once, and the events and deals tables are semi-joined to the
+chosen deal ids (lazily, for data quality). Every aggregate of the new log is then exactly the
+aggregate of an export holding only those deals' rows (each per-deal row depends only on the
+deal's own rows); the stage mapping, ``as_of`` and the backend are the original log's.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def filter_log(
     Raises:
         UsageError: a column of ``where`` is not a deal column.
     """
-    funnel = log.require_funnel()
+    log.require_funnel()
     deals = log.deal_summary()
     known = set(log.deal_columns())
     conditions: list[ir.BooleanValue] = []
@@ -62,27 +63,60 @@ def filter_log(
     if created_until is not None:
         conditions.append(deals.created_at < _moment(created_until))
     chosen = deals.filter(*conditions) if conditions else deals
+    return _narrowed(log, chosen)
+
+
+def _narrowed(log: EventLog, chosen: ir.Table) -> EventLog:
+    """A log over the deals of ``chosen`` (rows of ``log``'s deal summary), its per-deal tables
+    cut from ``log``'s.
+
+    Each per-deal table (summary, deal × stage, ``reached_at``) is a function of one deal's own
+    event and deal rows (and the shared funnel and ``as_of``), so its rows for the chosen deals
+    are exactly the rows a log built from their rows alone would compute: they are kept (a
+    semi-join on the deal id) instead of being rebuilt from the events by the window passes of
+    ``with_funnel``. The raw events and deals are narrowed lazily, for data quality.
+    """
+    funnel = log.require_funnel()
     con = log.backend
     # The chosen rows are stored once: every later query reads them instead of repeating the
-    # semi-join, and its shape no longer holds the filter's values, so the SQL compiled for the
+    # filter, and its shape no longer holds the filter's values, so the SQL compiled for the
     # previous filter serves (voronka.engine.backend.compiled_sql).
-    ids = materialize(con, chosen.select("deal_id"), "voronka_filter_ids")
-    events = materialize(con, log.events_table.semi_join(ids, "deal_id"), "voronka_filter_events")
-    deals_table = log.deals_table
-    kept_deals = (
-        None
-        if deals_table is None
-        else materialize(con, deals_table.semi_join(ids, "deal_id"), "voronka_filter_deals")
+    kept_summary = materialize(con, chosen, "voronka_filter_summary")
+    ids = kept_summary.select("deal_id")
+    kept_stages = materialize(
+        con, log.deal_stages().semi_join(ids, "deal_id"), "voronka_filter_stages"
     )
+    kept_reached = materialize(
+        con, log.reached_at().semi_join(ids, "deal_id"), "voronka_filter_reached"
+    )
+    events = log.events_table.semi_join(ids, "deal_id")
+    deals_table = log.deals_table
+    kept_deals = None if deals_table is None else deals_table.semi_join(ids, "deal_id")
+    # Rows per stage name (null names too) give both the event count and the name counts.
+    per_name = log.frame(events.group_by("stage").agg(n=events.count()))
+    names = {
+        str(s): int(n)
+        for s, n in sorted(zip(per_name["stage"], per_name["n"], strict=True), key=lambda x: -x[1])
+        if s is not None
+    }  # as voronka.engine.stage_names.name_counts orders them: most rows first
     narrowed = type(log)(
         con=con,
         events=events,
         deals=kept_deals,
-        events_rows=int(scalar(con, events.count().name("n"))),
+        events_rows=int(per_name["n"].sum()),
         deals_rows=None if kept_deals is None else int(scalar(con, kept_deals.count().name("n"))),
         as_of=log.as_of,
+        funnel=funnel,
+        name_counts=names,
     )
-    return narrowed.with_funnel(funnel)
+    # The engine's own per-deal tables of the new log (EventLog.with_funnel sets the same ones).
+    mapping = log.stage_mapping
+    narrowed._mapping = {name: mapping[name] for name in names if name in mapping}
+    narrowed._mapping_table = log._mapping_table
+    narrowed._stages = kept_stages
+    narrowed._summary = kept_summary
+    narrowed._reached = kept_reached
+    return narrowed
 
 
 def _moment(value: dt.datetime | dt.date) -> ir.TimestampValue:

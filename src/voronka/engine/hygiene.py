@@ -143,17 +143,48 @@ def _stuck_deals(log: EventLog, limits: Mapping[int, float]) -> ir.Table:
     return open_.filter(open_.limit_days.notnull() & (open_.days_in_stage > open_.limit_days))
 
 
-def stuck_counts(log: EventLog, limits: Mapping[int, float]) -> pd.DataFrame:
+def stuck_counts(
+    log: EventLog, limits: Mapping[int, float], *, column: str | None = None
+) -> pd.DataFrame:
     """Per stage: ``open`` deals and ``stuck`` ones (days in stage > the stage's limit, strictly;
-    stages without a limit have ``stuck = 0``). ``limits``: stage index → days."""
-    ages = open_ages(log)[["stage_id", "stage_index", "open"]]
-    stuck = _stuck_deals(log, limits)
-    frame = log.frame(
-        stuck.group_by(stage_index=stuck.current_stage_index.cast("int64")).agg(stuck=stuck.count())
-    )
-    grid = ages.merge(frame, on="stage_index", how="left")
-    grid["stuck"] = grid["stuck"].fillna(0).astype("int64")
-    return grid
+    stages without a limit have ``stuck = 0``). ``limits``: stage index → days.
+
+    ``column``: a deal column that :func:`stuck_by_column` will be asked for next with the same
+    limits; both come from one query (open and stuck deals per stage × value, summed either
+    way), kept on the log."""
+    cells = _stuck_cells(log, limits, column)
+    per_stage = cells.groupby("stage_index", sort=True)[["open", "stuck"]].sum().reset_index()
+    grid = _grid(log).merge(per_stage, on="stage_index", how="left")
+    for c in ("open", "stuck"):
+        grid[c] = grid[c].fillna(0).astype("int64")
+    return grid[["stage_id", "stage_index", "open", "stuck"]]
+
+
+def _stuck_cells(log: EventLog, limits: Mapping[int, float], column: str | None) -> pd.DataFrame:
+    """Open and stuck deals per stage × value of ``column`` (text; None: per stage only), one
+    query per log, limits and column."""
+    if column is not None and column not in log.deal_columns():
+        column = None
+    key = ("stuck_cells", tuple(sorted((int(k), float(v)) for k, v in limits.items())), column)
+
+    def build() -> pd.DataFrame:
+        _stage_count(log)
+        open_ = _with_limits(log, _open_deals(log), limits)
+        is_stuck = open_.limit_days.notnull() & (open_.days_in_stage > open_.limit_days)
+        keys: dict[str, ir.Value] = {"stage_index": open_.current_stage_index.cast("int64")}
+        if column is not None:
+            keys["value"] = _as_text(open_[column])
+        frame = log.frame(
+            open_.group_by(**keys).agg(open=open_.count(), stuck=open_.count(where=is_stuck))
+        )
+        for c in ("stage_index", "open", "stuck"):
+            frame[c] = frame[c].astype("int64")
+        if column is not None:
+            frame["value"] = _shown(frame["value"])
+        return frame
+
+    cells: pd.DataFrame = log.cached(key, build)
+    return cells
 
 
 def _as_text(value: ir.Value) -> ir.Value:
@@ -178,19 +209,23 @@ def stuck_by_column(log: EventLog, limits: Mapping[int, float], column: str) -> 
     most stuck first (``value`` None for a blank). Empty when the column does not exist."""
     if column not in log.deal_columns():
         return pd.DataFrame({"value": [], "open": [], "stuck": []})
-    open_ = _with_limits(log, _open_deals(log), limits)
-    is_stuck = open_.limit_days.notnull() & (open_.days_in_stage > open_.limit_days)
-    grouped = open_.group_by(value=_as_text(open_[column])).agg(
-        open=open_.count(), stuck=open_.count(where=is_stuck)
+    cells = _stuck_cells(log, limits, column)
+    # Blank values (None) are grouped as one value: the key below stands for them.
+    key = pd.Series([_BLANK if v is None else v for v in cells["value"]], index=cells.index)
+    frame = cells.groupby(key, sort=False)[["open", "stuck"]].sum()
+    frame = frame.rename_axis("value").reset_index()
+    frame["value"] = pd.Series(
+        [None if v == _BLANK else v for v in frame["value"]], index=frame.index, dtype=object
     )
-    frame = log.frame(grouped)
     frame["open"] = frame["open"].astype("int64")
     frame["stuck"] = frame["stuck"].astype("int64")
-    frame["value"] = _shown(frame["value"])
-    frame = frame.sort_values(
+    frame = frame[["value", "open", "stuck"]].sort_values(
         ["stuck", "open", "value"], ascending=[False, False, True], na_position="last"
     )
     return frame.reset_index(drop=True)
+
+
+_BLANK = "\x00blank"
 
 
 def worst_stuck(

@@ -14,6 +14,7 @@ Every function returns a small pandas frame of counts; the raw rows stay on the 
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,9 @@ MAX_AGE_DAYS = 730
 """Ages (days) at or beyond which outcomes are pooled in the last bucket."""
 
 
-def step_outcomes(log: EventLog, *, by: str | None = None) -> pd.DataFrame:
+def step_outcomes(
+    log: EventLog, *, by: str | None = None, alongside: Sequence[str | None] = ()
+) -> pd.DataFrame:
     """Per [segment] × stage k of the line (before the won stage) × age: outcome counts.
 
     For each deal that reached k (entered it or a later stage): ``moved`` at the age (whole days
@@ -47,12 +50,34 @@ def step_outcomes(log: EventLog, *, by: str | None = None) -> pd.DataFrame:
     ``open`` at its age at ``as_of`` (censored). Ages are floored to days, capped at
     :data:`MAX_AGE_DAYS`. Columns: [``segment``], ``stage_index``, ``age``, ``moved``, ``lost``,
     ``open``. Only rows with a deal are returned.
+
+    ``alongside``: other breakdowns (None: funnel-wide) the caller will ask next; they are
+    computed in the same query (one grouped aggregate per breakdown over the same rows) and kept
+    on the log for those calls.
     """
+    kept: dict[str | None, pd.DataFrame] = log.cached(("step_outcomes",), dict)
+    if by not in kept:
+        missing = list(dict.fromkeys(b for b in (by, *alongside) if b not in kept))
+        known = set(log.deal_columns())
+        deals = log.deal_summary()
+        # Side by side in one query only text breakdowns: another type keeps its values' type.
+        text = [b for b in missing if b is None or (b in known and deals[b].type().is_string())]
+        together = [text] if len(text) > 1 else []
+        alone = [[b] for b in missing if b not in text or len(text) == 1]
+        for group in (*together, *alone):
+            kept.update(_step_outcomes(log, group))
+    return kept[by].copy()
+
+
+def _step_outcomes(log: EventLog, bys: Sequence[str | None]) -> dict[str | None, pd.DataFrame]:
+    for column in bys:
+        if column is not None:
+            log.segmented(column)  # an unknown column is a usage error
+    columns = [c for c in bys if c is not None]
     tr = _transitions(log)
-    deals = log.segmented(by, None)
+    deals = log.deal_summary()
     cols = {"deal_id": deals.deal_id, "outcome": deals.outcome, "closed_at": deals.closed_at}
-    if by is not None:
-        cols["segment"] = deals.segment
+    cols.update({f"s{i}": deals[c] for i, c in enumerate(columns)})
     tr = tr.join(deals.select(**cols), "deal_id")
     moved = tr.next_at.notnull()
     lost = (~moved) & (tr.outcome == "lost")
@@ -64,22 +89,47 @@ def step_outcomes(log: EventLog, *, by: str | None = None) -> pd.DataFrame:
     )
     days = ((end - start) / summary.SECONDS_PER_DAY).floor()
     age = ibis.greatest(ibis.least(days, MAX_AGE_DAYS), 0).cast("int64")
-    keys = ["segment"] if by is not None else []
     tr = tr.mutate(
         age=age,
         _moved=moved.cast("int64"),
         _lost=lost.cast("int64"),
         _open=((~moved) & (~lost)).cast("int64"),
     )
-    agg = tr.group_by([*keys, "stage_index", "age"]).agg(
-        moved=tr._moved.sum(), lost=tr._lost.sum(), open=tr._open.sum()
-    )
-    frame = log.frame(agg)
+    parts = []
+    # One breakdown: its segment keeps its type; several (text columns only) share one text column.
+    typed = len(bys) == 1
+    for i, column in enumerate(bys):
+        keys = [] if column is None else [f"s{columns.index(column)}"]
+        part = tr.group_by([*keys, "stage_index", "age"]).agg(
+            moved=tr._moved.sum(), lost=tr._lost.sum(), open=tr._open.sum()
+        )
+        if typed:
+            parts.append(part.rename({"segment": keys[0]}) if keys else part)
+            continue
+        segment = part[keys[0]].cast("string") if keys else ibis.null("string")
+        parts.append(
+            part.mutate(_by=ibis.literal(i, "int64"), segment=segment).select(
+                "_by", "segment", "stage_index", "age", "moved", "lost", "open"
+            )
+        )
+    frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    out: dict[str | None, pd.DataFrame] = {}
+    for i, column in enumerate(bys):
+        part = frame if typed else frame[frame["_by"] == i].drop(columns="_by")
+        if column is None:
+            part = part.drop(columns="segment", errors="ignore")
+        out[column] = _finish_outcomes(part.reset_index(drop=True), column is not None)
+    return out
+
+
+def _finish_outcomes(frame: pd.DataFrame, segmented: bool) -> pd.DataFrame:
     for c in ("stage_index", "age", "moved", "lost", "open"):
         frame[c] = frame[c].fillna(0).astype("int64")
-    if by is not None:
+    keys = ["segment"] if segmented else []
+    if segmented:
         frame["segment"] = _nullable(frame["segment"])
-    return frame.sort_values([*keys, "stage_index", "age"], key=_key).reset_index(drop=True)
+    frame = frame.sort_values([*keys, "stage_index", "age"], key=_key).reset_index(drop=True)
+    return frame[[*keys, "stage_index", "age", "moved", "lost", "open"]]
 
 
 def _key(values: pd.Series) -> pd.Series:
@@ -88,17 +138,69 @@ def _key(values: pd.Series) -> pd.Series:
     return values
 
 
+_STRATA_PERIODS = {"quarter": "Q", "month": "M"}
+
+
 def stratified_cohorts(
-    log: EventLog, horizons: Mapping[int, float], columns: Sequence[str]
+    log: EventLog,
+    horizons: Mapping[int, float],
+    columns: Sequence[str],
+    *,
+    period: str = "quarter",
+    alongside: Sequence[Sequence[str]] = (),
 ) -> pd.DataFrame:
-    """Mature transition counts per step × ``columns`` × quarter of reaching the step.
+    """Mature transition counts per step × ``columns`` × quarter (or month) of reaching the step.
 
     A deal is mature for step k once it reached k at least ``horizons[k]`` days before ``as_of``
     (as in :func:`voronka.engine.cohorts.stage_cohorts`). Columns: each of ``columns`` (text,
-    None for blank), ``quarter`` (first day of the quarter the deal reached k), ``stage_index``,
-    ``mature``, ``mature_moved``. Only strata with a mature deal are returned.
+    None for blank), ``quarter`` (first day of the quarter the deal reached k; ``period="month"``:
+    ``month``, the first day of its month), ``stage_index``, ``mature``, ``mature_moved``. Only
+    strata with a mature deal are returned.
+
+    The counts come from one query per log and horizon set at month grain, for ``columns`` and
+    every column list of ``alongside`` at once (what the caller will ask next: the leaks ask
+    the funnel-wide months and each breakdown's strata), kept on the log; a quarter is a sum of
+    its three months, so every count is exactly what a query per list gives.
     """
+    if period not in _STRATA_PERIODS:
+        raise ValueError(f"unknown period {period!r}: quarter or month")
+    wanted = tuple(columns)
+    cubes = _mature_months(log, horizons, [wanted, *(tuple(c) for c in alongside)])
+    frame = cubes[wanted].copy()
+    if period == "quarter":
+        quarter = pd.Series(
+            [dt.date(m.year, 3 * ((m.month - 1) // 3) + 1, 1) for m in frame["month"]],
+            index=frame.index, dtype=object,
+        )
+        frame = frame.assign(month=quarter).rename(columns={"month": "quarter"})
+        keys = [*wanted, "quarter", "stage_index"]
+        frame = frame.groupby(keys, dropna=False, sort=False)[["mature", "mature_moved"]].sum()
+        frame = frame.reset_index()
+        for c in wanted:
+            frame[c] = _nullable(frame[c])
+    name = "quarter" if period == "quarter" else "month"
+    for c in ("stage_index", "mature", "mature_moved"):
+        frame[c] = frame[c].astype("int64")
+    frame = frame.sort_values([*wanted, name, "stage_index"], key=_key).reset_index(drop=True)
+    return frame[[*wanted, name, "stage_index", "mature", "mature_moved"]]
+
+
+def _mature_months(
+    log: EventLog, horizons: Mapping[int, float], sets: Sequence[tuple[str, ...]]
+) -> dict[tuple[str, ...], pd.DataFrame]:
+    """Per column list of ``sets``: mature and mature-moved deals per its columns × month of
+    reaching the step × step, computed in one query for the lists not yet kept on the log."""
     rows = {int(k): float(v) for k, v in horizons.items() if v is not None and np.isfinite(v)}
+    kept: dict[tuple[str, ...], pd.DataFrame] = log.cached(
+        ("mature_months", tuple(sorted(rows.items()))), dict
+    )
+    missing = list(dict.fromkeys(s for s in sets if s not in kept))
+    if not missing:
+        return kept
+    # A list whose columns are all in another one asked with it is a sum of that one's counts
+    # (whole-deal integers: exact); only the others are grouped on the backend.
+    derived = {s: t for s in missing for t in missing if set(s) < set(t)}
+    missing = [s for s in missing if s not in derived]
     table = load_arrow(
         log.backend,
         pa.table(
@@ -111,26 +213,50 @@ def stratified_cohorts(
         ),
         "voronka_strata_horizons",
     )
+    every = list(dict.fromkeys(c for s in missing for c in s))
     tr = _transitions(log)
     deals = log.deal_summary()
-    tr = tr.join(deals.select("deal_id", *columns), "deal_id")
+    tr = tr.join(deals.select("deal_id", *every), "deal_id")
     tr = tr.join(table, tr.stage_index == table.h_index)
     age = ibis.literal(_as_of_seconds(log)) - summary.epoch_seconds(tr.reached_at)
     tr = tr.filter(age >= tr.h_seconds)
     tr = tr.mutate(
-        quarter=tr.reached_at.truncate("Q").date(),
+        month=tr.reached_at.truncate("M").date(),
         _moved=tr.next_at.notnull().cast("int64"),
-        **{c: tr[c].cast("string") for c in columns},
+        **{c: tr[c].cast("string") for c in every},
     )
-    agg = tr.group_by([*columns, "quarter", "stage_index"]).agg(
-        mature=tr.count(), mature_moved=tr._moved.sum()
-    )
-    frame = log.frame(agg)
+    parts = []
+    for i, wanted in enumerate(missing):
+        part = tr.group_by([*wanted, "month", "stage_index"]).agg(
+            mature=tr.count(), mature_moved=tr._moved.sum()
+        )
+        others = {c: ibis.null("string") for c in every if c not in wanted}
+        parts.append(
+            part.mutate(_set=ibis.literal(i, "int64"), **others).select(
+                "_set", *every, "month", "stage_index", "mature", "mature_moved"
+            )
+        )
+    frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
     for c in ("stage_index", "mature", "mature_moved"):
         frame[c] = frame[c].fillna(0).astype("int64")
-    for c in columns:
-        frame[c] = _nullable(frame[c])
-    return frame.sort_values([*columns, "quarter", "stage_index"], key=_key).reset_index(drop=True)
+    for i, wanted in enumerate(missing):
+        part = frame[frame["_set"] == i][[*wanted, "month", "stage_index", "mature",
+                                           "mature_moved"]]
+        part = part.reset_index(drop=True)
+        for c in wanted:
+            part[c] = _nullable(part[c])
+        kept[wanted] = part
+    for wanted, source in derived.items():
+        finer = kept[source]
+        keys = [*wanted, "month", "stage_index"]
+        part = finer.groupby(keys, dropna=False, sort=False)[["mature", "mature_moved"]].sum()
+        part = part.reset_index()
+        for c in ("stage_index", "mature", "mature_moved"):
+            part[c] = part[c].astype("int64")
+        for c in wanted:
+            part[c] = _nullable(part[c])
+        kept[wanted] = part[[*keys, "mature", "mature_moved"]]
+    return kept
 
 
 def lost_reason_counts(log: EventLog, column: str = "lost_reason") -> pd.DataFrame:
