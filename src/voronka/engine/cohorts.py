@@ -9,11 +9,10 @@ counting as failures.
 counts (:func:`stage_cohorts`) cut differently: funnel-wide or per ``--by`` column, per entry week
 or in total. The cube computes every cut at once — for the maturity horizons given, per ``dim``
 (``""`` for funnel-wide, else each segment column of the log) × ``segment`` × ``period`` (Monday
-of the week the deal reached the stage) × ``stage_index``. One pass over the log's
-``reached_at`` table (which carries ``next_at``: no self-join) counts per every segment column at
-once × week × stage, a small table kept on the backend; each dim is a sum over it (one
-``UNION ALL`` query), and each cut is a sum over the cube in pandas: integer counts, so every
-number is exactly what a query per cut gives. The cube is kept on the log per horizon set
+of the week the deal reached the stage) × ``stage_index`` — in one query (a ``UNION ALL`` of one
+grouped aggregate per dim over the same flagged rows of the log's ``reached_at`` table, which
+carries ``next_at``: no self-join), and each cut is a sum over it in pandas: integer counts, so
+every number is exactly what a query per cut gives. The cube is kept on the log per horizon set
 (:meth:`EventLog.cached`); a cut the cube cannot give (a ``--by`` column that is not text or
 yes/no, a monthly period) is computed directly from the same flagged rows.
 """
@@ -31,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from voronka.engine import summary
-from voronka.engine.backend import load_arrow, materialize
+from voronka.engine.backend import load_arrow
 from voronka.engine.frames import nullable, sort_key
 
 if TYPE_CHECKING:
@@ -137,19 +136,12 @@ def _build_cube(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
     dims = [d for d in cube_dims(log) if d]
     names = {f"s{i}": d for i, d in enumerate(dims)}
     flagged = flagged_transitions(log, horizons, names, "week")
-    # One pass over the rows: counts per every segment column at once × week × stage (a few
-    # hundred thousand groups at most), kept; each dim's cut is a sum over that small table.
-    fine = materialize(
-        log.backend,
-        flagged.group_by([*names, "period", "stage_index"]).agg(**count_aggregates(flagged)),
-        "voronka_cube_fine",
-    )
     keys = ["dim", "segment", "period", "stage_index"]
     parts = []
     for name, dim in [("", ""), *names.items()]:
-        segment = fine[name].cast("string") if name else ibis.null("string")
-        rows = fine.mutate(dim=ibis.literal(dim, "string"), segment=segment)
-        parts.append(rows.group_by(keys).agg(**{c: rows[c].sum() for c in COUNTS}))
+        segment = flagged[name].cast("string") if name else ibis.null("string")
+        rows = flagged.mutate(dim=ibis.literal(dim, "string"), segment=segment)
+        parts.append(rows.group_by(keys).agg(**count_aggregates(rows)))
     frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
     for c in COUNTS:
         frame[c] = frame[c].fillna(0).astype("int64")
