@@ -38,6 +38,11 @@ _EVENT_BASE = ("deal_id", "stage", "entered_at", "_row")
 
 __all__ = ["MAX_SEGMENT_VALUES", "EventLog"]
 
+LARGE_LOG_ROWS = 1_000_000
+"""Event rows from which freed memory is handed back to the system between the build's steps
+(a full garbage collection and allocator trims: tenths of a second, worth it only when the
+pages freed are hundreds of megabytes)."""
+
 
 class EventLog:
     """The deals' stage history on an Ibis backend, and every aggregate the audit needs from it.
@@ -107,7 +112,8 @@ class EventLog:
         ``funnel=None`` defers the stage mapping to :meth:`with_funnel`.
         """
         con = backend if backend is not None else default_backend(getattr(events, "num_rows", None))
-        release_freed_memory()  # what reading the files left behind, before the backend grows
+        if getattr(events, "num_rows", 0) >= LARGE_LOG_ROWS:
+            release_freed_memory()  # what reading the files left behind, before the backend grows
         events_arrow = canonical_table(events, ("deal_id", "stage", "entered_at"), "events")
         deals_arrow = None if deals is None else canonical_table(deals, ("deal_id",), "deals")
         cut: AsOfCut | None = None
@@ -174,7 +180,8 @@ class EventLog:
             event_attrs=summary.event_attributes(self._events, event_columns),
         )
         log._summary = materialize(self._con, per_deal, "voronka_deal_summary")
-        release_freed_memory()
+        if self._events_rows >= LARGE_LOG_ROWS:
+            release_freed_memory()
         return log
 
     # -- what the log is ---------------------------------------------------------------------
