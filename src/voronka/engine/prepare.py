@@ -93,7 +93,7 @@ closes AS (
       AND NOT EXISTS (SELECT 1 FROM firsts AS d WHERE d.src = 0 AND d.deal_id = f.deal_id)
 )
 SELECT e._pos FROM entries AS e JOIN closes AS c ON e.deal_id = c.deal_id
-WHERE e.entered_at > c.closed_at + to_microseconds($slack)
+WHERE epoch_us(e.entered_at) > epoch_us(c.closed_at) + $slack
 """
 
 
