@@ -38,6 +38,11 @@ _EVENT_BASE = ("deal_id", "stage", "entered_at", "_row")
 
 __all__ = ["MAX_SEGMENT_VALUES", "EventLog"]
 
+LARGE_LOG_ROWS = 1_000_000
+"""Event rows from which freed memory is handed back to the system between the build's steps
+(a full garbage collection and allocator trims: tenths of a second, worth it only when the
+pages freed are hundreds of megabytes)."""
+
 
 class EventLog:
     """The deals' stage history on an Ibis backend, and every aggregate the audit needs from it.
@@ -85,6 +90,7 @@ class EventLog:
         self._segments: list[str] | None = None
         self._quality: QualityCounts | None = None
         self._cut: AsOfCut | None = as_of_cut
+        self._deal_ids: tuple[int, int] | None = None
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -106,7 +112,8 @@ class EventLog:
         ``funnel=None`` defers the stage mapping to :meth:`with_funnel`.
         """
         con = backend if backend is not None else default_backend(getattr(events, "num_rows", None))
-        release_freed_memory()  # what reading the files left behind, before the backend grows
+        if getattr(events, "num_rows", 0) >= LARGE_LOG_ROWS:
+            release_freed_memory()  # what reading the files left behind, before the backend grows
         events_arrow = canonical_table(events, ("deal_id", "stage", "entered_at"), "events")
         deals_arrow = None if deals is None else canonical_table(deals, ("deal_id",), "deals")
         cut: AsOfCut | None = None
@@ -144,6 +151,7 @@ class EventLog:
             name_counts=self.stage_name_counts(),
         )
         log._cut = self._cut
+        log._deal_ids = self._deal_ids
         index_of = {stage_id: i for i, stage_id in enumerate(funnel.stage_ids)}
         for name in log.stage_name_counts():
             matched = funnel.match(name)
@@ -168,11 +176,12 @@ class EventLog:
             log._stages,
             won_index=funnel.won_index,
             as_of=self._as_of,
-            deals=None if self._deals is None else summary.deduplicated_deals(self._deals),
+            deals=log.unique_deals(),
             event_attrs=summary.event_attributes(self._events, event_columns),
         )
         log._summary = materialize(self._con, per_deal, "voronka_deal_summary")
-        release_freed_memory()
+        if self._events_rows >= LARGE_LOG_ROWS:
+            release_freed_memory()
         return log
 
     # -- what the log is ---------------------------------------------------------------------
@@ -211,6 +220,25 @@ class EventLog:
         """Per distinct stage name: deals, mean relative position, terminal share (duplicates
         merged), for :func:`voronka.funnel.infer_funnel`. Most deals first."""
         return stage_names.name_stats(self._con, self._events)
+
+    def deal_id_counts(self) -> tuple[int, int] | None:
+        """Rows of the deals table and its distinct deal ids (a blank id counts as one id);
+        None without a deals table. One query, kept."""
+        if self._deals is None:
+            return None
+        if self._deal_ids is None:
+            counts = self.frame(summary.deal_id_counts(self._deals)).iloc[0]
+            self._deal_ids = (int(counts["rows"]), int(counts["ids"] or 0) + int(counts["blank"]))
+        return self._deal_ids
+
+    def unique_deals(self) -> ir.Table | None:
+        """The deals table with one row per ``deal_id``, the first in file order (the table
+        itself when no id repeats); None without a deals table. For engine modules."""
+        counts = self.deal_id_counts()
+        if self._deals is None or counts is None:
+            return None
+        rows, ids = counts
+        return self._deals if rows == ids else summary.deduplicated_deals(self._deals)
 
     def deal_columns(self) -> list[str]:
         """Every attribute column of the deal summary (deals table first, then event rows)."""
@@ -267,14 +295,16 @@ class EventLog:
         anomalies, maturity and forecast aggregates all read it), for engine modules."""
         funnel = self._need_funnel()
         if self._reached is None:
-            line = load_arrow(
+            spans = summary.reach_spans(funnel.won_index)
+            span_table = load_arrow(
                 self._con,
-                pa.table({"k": pa.array(range(funnel.won_index + 1), pa.int64())}),
-                "voronka_line",
+                pa.table({name: pa.array([s[i] for s in spans], pa.int64())
+                          for i, name in enumerate(("lower", "top", "k"))}),
+                "voronka_spans",
             )
             self._reached = materialize(
                 self._con,
-                summary.reached_at(self.deal_stages(), line, funnel.won_index),
+                summary.reached_at(self.deal_stages(), span_table, funnel.won_index),
                 "voronka_reached_at",
             )
         return self._reached

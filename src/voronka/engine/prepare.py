@@ -74,48 +74,67 @@ def after_fence(column: pa.ChunkedArray | pa.Array, fence: dt.datetime) -> np.nd
     return _micros(column) > int((fence - dt.datetime(1970, 1, 1)) / dt.timedelta(microseconds=1))
 
 
-def deal_close_times(events: pa.Table, deals: pa.Table | None) -> pa.Table | None:
-    """Per deal id, its closing date: the deals table's first non-null ``closed_at`` (file
-    order), else the first one on its event rows. None when no input has ``closed_at``."""
-    parts = []
-    for table in (deals, events):
-        if table is None or "closed_at" not in table.column_names:
-            continue
-        part = table.select(["deal_id", "closed_at", "_row"]).filter(
-            pc.is_valid(table.column("closed_at"))
-        )
-        part = part.sort_by("_row").group_by("deal_id", use_threads=False).aggregate(
-            [("closed_at", "first")]
-        )
-        parts.append(part.rename_columns(["deal_id", "closed_at"]))
-    if not parts:
+def _naive(table: pa.Table | None, name: str) -> pa.ChunkedArray | None:
+    """``table[name]`` as naive-UTC microsecond timestamps (None when absent)."""
+    if table is None or name not in table.column_names:
         return None
-    if len(parts) == 1:
-        return parts[0]
-    first, second = parts
-    missing = second.join(first.select(["deal_id"]), "deal_id", join_type="left anti")
-    return pa.concat_tables([first, missing.select(["deal_id", "closed_at"])])
+    return pc.cast(table.column(name), pa.timestamp("us"))
+
+
+_AFTER_CLOSE_SQL = """
+WITH firsts AS (
+    SELECT src, deal_id, arg_min(closed_at, _row) AS closed_at
+    FROM closings WHERE closed_at IS NOT NULL GROUP BY src, deal_id
+),
+closes AS (
+    SELECT deal_id, closed_at FROM firsts WHERE src = 0
+    UNION ALL
+    SELECT deal_id, closed_at FROM firsts AS f WHERE src = 1
+      AND NOT EXISTS (SELECT 1 FROM firsts AS d WHERE d.src = 0 AND d.deal_id = f.deal_id)
+)
+SELECT e._pos FROM entries AS e JOIN closes AS c ON e.deal_id = c.deal_id
+WHERE epoch_us(e.entered_at) > epoch_us(c.closed_at) + $slack
+"""
 
 
 def after_close(events: pa.Table, deals: pa.Table | None) -> np.ndarray:
-    """Event rows dated more than :data:`CLOSE_SLACK` after their deal's closing date."""
-    closes = deal_close_times(events, deals)
+    """Event rows dated more than :data:`CLOSE_SLACK` after their deal's closing date: the deals
+    table's first non-null ``closed_at`` in file order, else the first one on its event rows.
+    One DuckDB query over the Arrow columns (a hash join, no copy of the tables)."""
+    import duckdb
+
     n = events.num_rows
-    if closes is None or closes.num_rows == 0 or n == 0:
-        return np.zeros(n, dtype=bool)
-    keyed = events.select(["deal_id", "entered_at"]).append_column(
-        "_pos", pa.array(np.arange(n, dtype=np.int64))
-    )
-    joined = keyed.join(closes, "deal_id", join_type="inner")
-    if joined.num_rows == 0:
-        return np.zeros(n, dtype=bool)
-    slack = int(CLOSE_SLACK / dt.timedelta(microseconds=1))
-    entered = _micros(joined.column("entered_at"))
-    closed = _micros(joined.column("closed_at"))
-    valid = (entered != np.iinfo(np.int64).min) & (closed != np.iinfo(np.int64).min)
-    late = valid & (entered > closed + slack)
     out = np.zeros(n, dtype=bool)
-    out[joined.column("_pos").to_numpy()[late]] = True
+    parts = []
+    for src, table in ((0, deals), (1, events)):
+        closed = _naive(table, "closed_at")
+        if table is None or closed is None:
+            continue
+        parts.append(pa.table({
+            "src": pa.array(np.full(table.num_rows, src, dtype=np.int8)),
+            "deal_id": pc.cast(table.column("deal_id"), pa.string()),
+            "closed_at": closed,
+            "_row": pc.cast(table.column("_row"), pa.int64()),
+        }))
+    if not parts or n == 0:
+        return out
+    closings = pa.concat_tables(parts)
+    if closings.column("closed_at").null_count == closings.num_rows:
+        return out
+    entries = pa.table({
+        "deal_id": pc.cast(events.column("deal_id"), pa.string()),
+        "entered_at": _naive(events, "entered_at"),
+        "_pos": pa.array(np.arange(n, dtype=np.int64)),
+    })
+    con = duckdb.connect()
+    try:
+        con.register("closings", closings)
+        con.register("entries", entries)
+        slack = int(CLOSE_SLACK / dt.timedelta(microseconds=1))
+        late = con.execute(_AFTER_CLOSE_SQL, {"slack": slack}).fetchnumpy()["_pos"]
+    finally:
+        con.close()
+    out[np.asarray(late, dtype=np.int64)] = True
     return out
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from voronka.engine import summary
 from voronka.engine.backend import scalar
 
 if TYPE_CHECKING:
@@ -120,8 +119,11 @@ def _examples(log: EventLog, column: ir.Column) -> tuple[str, ...]:
 
 
 def compute_quality(log: EventLog) -> QualityCounts:
-    """The :class:`QualityCounts` of a log that has a funnel (see the module docstring)."""
-    log._need_funnel()
+    """The :class:`QualityCounts` of a log that has a funnel (see the module docstring).
+
+    Three aggregate queries whatever the data (the deal × stage table's counters, the deal
+    summary's counts, the deals table's ids); examples are looked up only for kinds found."""
+    funnel = log._need_funnel()
     stages = log.deal_stages()
     deals_summary = log.deal_summary()
     mapping = log.stage_mapping
@@ -165,24 +167,18 @@ def compute_quality(log: EventLog) -> QualityCounts:
         False,
     )
 
-    before = _events_before_created(log)
+    per_deal = _summary_counts(log, len(funnel.line) - 1)
+    before = _events_before_created(log, per_deal["suspects"])
 
     deals = log.deals_table
     without_events = QualityIssueCount("deal_without_events", 0, (), "deals", "deals", False)
     without_deal = QualityIssueCount("event_without_deal", 0, (), "deals", "events", False)
     duplicate_deal = QualityIssueCount("duplicate_deal", 0, (), "rows", "deals", True)
     deals_used: int | None = None
-    if deals is not None:
-        unique = summary.deduplicated_deals(deals)
-        ids = deals_summary.select(s_deal=deals_summary.deal_id)
-        linked = unique.left_join(ids, unique.deal_id == ids.s_deal)
-        counts = log.frame(
-            linked.aggregate(
-                unique_deals=linked.count(),
-                orphans=linked.s_deal.isnull().cast("int64").sum(),
-            )
-        ).iloc[0]
-        deals_used = int(counts["unique_deals"])
+    id_counts = log.deal_id_counts()
+    unique = log.unique_deals()
+    if deals is not None and id_counts is not None and unique is not None:
+        deals_used = id_counts[1]
         n_dup_deals = (log.deals_rows or 0) - deals_used
         if n_dup_deals:
             order = unique.select(first_row=unique._row, first_id=unique.deal_id)
@@ -196,8 +192,9 @@ def compute_quality(log: EventLog) -> QualityCounts:
                 "deals",
                 True,
             )
+        # Each summary deal found in the deals table matches exactly one of its distinct ids.
+        n_orphans = deals_used - per_deal["linked"]
         orphans = unique.anti_join(deals_summary, unique.deal_id == deals_summary.deal_id)
-        n_orphans = int(counts["orphans"] or 0)
         without_events = QualityIssueCount(
             "deal_without_events",
             n_orphans,
@@ -207,7 +204,7 @@ def compute_quality(log: EventLog) -> QualityCounts:
             False,
         )
         missing = deals_summary.filter(deals_summary.deals_row.isnull())
-        n_missing = int(scalar(log.backend, missing.count()))
+        n_missing = per_deal["missing"]
         without_deal = QualityIssueCount(
             "event_without_deal",
             n_missing,
@@ -218,7 +215,7 @@ def compute_quality(log: EventLog) -> QualityCounts:
         )
 
     return QualityCounts(
-        won_without_won_stage=_won_without_won_stage(log),
+        won_without_won_stage=_won_without_won_stage(log, per_deal["won_without"]),
         events_read=log.events_rows,
         events_used=usable,
         deals_read=log.deals_rows,
@@ -233,15 +230,32 @@ def compute_quality(log: EventLog) -> QualityCounts:
     )
 
 
-def _won_without_won_stage(log: EventLog) -> QualityIssueCount:
+def _won_stage_missing(table: ir.Table, won_index: int) -> ir.BooleanValue:
     """Deals won by their status whose events never reach the won stage."""
-    table = log.deal_summary()
-    won_index = len(log.require_funnel().line) - 1
-    found = table.filter(
-        (table.outcome == "won")
-        & (table.max_stage_index.isnull() | (table.max_stage_index < won_index))
+    return (table.outcome == "won") & (
+        table.max_stage_index.isnull() | (table.max_stage_index < won_index)
     )
-    count = int(scalar(log.backend, found.count()))
+
+
+def _summary_counts(log: EventLog, won_index: int) -> dict[str, int]:
+    """Counts over the deal summary in one query: deals found in the deals table (``linked``)
+    and not (``missing``), won without the won stage, first event before creation."""
+    table = log.deal_summary()
+    counts = log.frame(
+        table.aggregate(
+            linked=table.deals_row.notnull().cast("int64").sum(),
+            missing=table.deals_row.isnull().cast("int64").sum(),
+            won_without=_won_stage_missing(table, won_index).cast("int64").sum(),
+            suspects=(table.first_event_at < table.created_at).cast("int64").sum(),
+        )
+    ).iloc[0]
+    return {k: int(v) if v is not None and v == v else 0 for k, v in counts.items()}
+
+
+def _won_without_won_stage(log: EventLog, count: int) -> QualityIssueCount:
+    """Deals won by their status whose events never reach the won stage (``count`` of them)."""
+    table = log.deal_summary()
+    found = table.filter(_won_stage_missing(table, len(log.require_funnel().line) - 1))
     return QualityIssueCount(
         "won_without_won_stage", count, _examples(log, found.deal_id) if count else (),
         "deals", "events", False,
@@ -253,9 +267,10 @@ def _row_examples(log: EventLog, column: ir.Column) -> tuple[str, ...]:
     return _examples(log, column)
 
 
-def _events_before_created(log: EventLog) -> QualityIssueCount:
+def _events_before_created(log: EventLog, suspects: int) -> QualityIssueCount:
     """Usable events dated before their deal's ``created_at`` (only possible when an input gives
-    ``created_at``; otherwise it is the deal's first event)."""
+    ``created_at``; otherwise it is the deal's first event); ``suspects``: deals whose first
+    event is before their creation."""
     empty = QualityIssueCount("event_before_created", 0, (), "rows", "events", False)
     deals = log.deals_table
     has_created = "created_at" in log.events_table.columns or (
@@ -266,13 +281,13 @@ def _events_before_created(log: EventLog) -> QualityIssueCount:
     table = log.deal_summary()
     # Only deals whose first event is before creation can have such events: a cheap filter on
     # the summary spares a pass over every event.
-    suspects = table.filter(table.first_event_at < table.created_at).select(
+    early_deals = table.filter(table.first_event_at < table.created_at).select(
         c_deal=table.deal_id, c_at=table.created_at
     )
-    if not int(scalar(log.backend, suspects.count())):
+    if not suspects:
         return empty
     matched = log.matched_events()
-    early = matched.join(suspects, matched.deal_id == suspects.c_deal)
+    early = matched.join(early_deals, matched.deal_id == early_deals.c_deal)
     early = early.filter(early.entered_at < early.c_at)
     early = early.group_by(["deal_id", "stage_index", "entered_at"]).agg(_row=early._row.min())
     count = int(scalar(log.backend, early.count()))

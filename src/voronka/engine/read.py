@@ -108,10 +108,10 @@ def _load_csv(p: Path, file: str) -> RawFile:
               f"skip={sniffed.skip}, quote='\"', escape='\"', columns={columns}, "
               "auto_detect=false, strict_mode=true, null_padding=false, encoding='utf-8', "
               "max_line_size=67108864)")
-    source = (f"(SELECT * FROM (SELECT row_number() OVER () AS _row, * FROM {reader}) "
-              f"WHERE {_not_empty(names)})")
-    return RawFile(source, reader, sniffed.headers, ["VARCHAR"] * len(names), "csv",
-                sniffed.encoding, sniffed.delimiter)
+    # No row_number() here: that window serialises the scan; the rows are numbered by the
+    # insertion order of the table they are read into (``RawFile.keep``).
+    return RawFile(reader, reader, sniffed.headers, ["VARCHAR"] * len(names), "csv",
+                   sniffed.encoding, sniffed.delimiter, keep=_not_empty(names))
 
 
 def _load_parquet(con: duckdb.DuckDBPyConnection, p: Path) -> RawFile:

@@ -55,7 +55,10 @@ class RawFile:
     """The file as DuckDB reads it: ``source`` (SQL of a subquery) gives ``_row`` and columns
     ``c0`` … in file order, wholly empty rows left out (they keep their numbers, as in
     :func:`voronka.io.shape.finish_table`); ``sample`` the same columns, unnumbered (cheap to
-    read the first rows of)."""
+    read the first rows of). With ``keep`` (SQL over the columns: the row is not wholly empty),
+    ``source`` gives every row, unnumbered: the table it is read into numbers them by insertion
+    order (``rowid``, which DuckDB keeps in file order) and leaves out the rows ``keep`` refuses,
+    so the scan runs on every thread."""
 
     source: str
     sample: str
@@ -64,6 +67,7 @@ class RawFile:
     format: str
     encoding: str | None = None
     delimiter: str | None = None
+    keep: str | None = None
 
 
 def quote(text: str) -> str:
@@ -110,6 +114,7 @@ class Validation:
         self.column_map, self.strict = column_map, strict
         self.plan = _Plan()
         self.required = set(REQUIRED[kind])
+        self.rows, self.kept = "_row", ""  # a row's number in ``parsed``; the rows read
 
     def run(self) -> ReadResult:
         raw = self.raw
@@ -121,10 +126,15 @@ class Validation:
         for name, header in extra_columns(match.extras, set(self.plan.values)):
             alias = self._stage1(f"src.c{position[header]}")
             self.plan.values[name] = alias
-        stage1 = ", ".join(["src._row AS _row"]
-                           + [f"{v} AS {a}" for a, v in self.plan.stage1.items()])
+        columns = [f"{v} AS {a}" for a, v in self.plan.stage1.items()]
+        if raw.keep is None:
+            stage1 = ", ".join(["src._row AS _row", *columns])
+        else:
+            stage1 = ", ".join([*columns, f"({raw.keep}) AS _keep"])
+            self.rows, self.kept = "parsed.rowid + 1", "WHERE _keep"
         self.con.sql(f"CREATE TABLE parsed AS SELECT {stage1} FROM {raw.source} AS src")
-        rows_read = int(self.con.sql("SELECT count(*) FROM parsed").fetchall()[0][0])
+        rows_read = int(self.con.sql(f"SELECT count(*) FROM parsed {self.kept}"
+                                     ).fetchall()[0][0])
         if rows_read == 0:
             raise no_rows(self.file, self.kind)
         for step in self.plan.later:
@@ -328,11 +338,11 @@ class Validation:
 
         final = ", ".join(f"{v} AS {ident(n)}" for n, v in plan.values.items())
         stage2 = ", ".join(
-            ["_row", final, f"{first_of(required)} AS _first",
+            [f"{self.rows} AS _row", final, f"{first_of(required)} AS _first",
              f"{first_of(list(range(len(checks))))} AS _any"]
             + list(plan.raws.values())
             + [f"coalesce({checks[i].bad}, false) AS _bad{i}" for i in optional])
-        con.sql(f"CREATE VIEW checked AS SELECT {stage2} FROM parsed")
+        con.sql(f"CREATE VIEW checked AS SELECT {stage2} FROM parsed {self.kept}")
         if self.strict:
             self._raise_first()
         rejects = self._records("_first IS NOT NULL", "_first", [(i, checks[i]) for i in required])

@@ -146,6 +146,16 @@ def deduplicated_deals(deals: ir.Table) -> ir.Table:
     return kept.select(*deals.columns)
 
 
+def deal_id_counts(deals: ir.Table) -> ir.Table:
+    """One row: ``rows`` of ``deals``, its distinct non-blank ``ids``, and ``blank`` (1 when some
+    row has no id, else 0): rows == ids exactly when no id repeats and none is blank."""
+    return deals.aggregate(
+        rows=deals.count(),
+        ids=deals.deal_id.nunique(),
+        blank=deals.deal_id.isnull().cast("int64").max().fill_null(0),
+    )
+
+
 def deal_summary(
     stages: ir.Table,
     *,
@@ -266,28 +276,46 @@ def deal_summary(
     return table.select(**columns)
 
 
-def reached_at(stages: ir.Table, line_stages: ir.Table, won_index: int) -> ir.Table:
+def reach_spans(won_index: int) -> list[tuple[int, int, int]]:
+    """``(lower, top, k)`` for every ``lower < k ≤ top`` with ``-1 ≤ lower < top ≤ won_index``:
+    the stages ``k`` a span of the line covers (see :func:`reached_at`), a few hundred rows."""
+    return [
+        (lower, top, k)
+        for lower in range(-1, won_index)
+        for top in range(lower + 1, won_index + 1)
+        for k in range(lower + 1, top + 1)
+    ]
+
+
+def reached_at(stages: ir.Table, spans: ir.Table, won_index: int) -> ir.Table:
     """Per deal × stage of the line it reached: ``reached_at``, its earliest entry into that stage
     or any later stage of the line, and ``next_at``, the ``reached_at`` of the next stage (null
     when the deal has not reached it): the stage transitions, without a self-join.
 
-    ``line_stages`` has one row per stage of the line (``k``: its index). A skipped stage takes the
-    time of the next stage the deal did enter: each entered stage ``s`` covers the indices between
-    the deal's previous entered stage (exclusive) and ``s`` (inclusive).
+    ``spans`` is the table of :func:`reach_spans` (columns ``lower``, ``top``, ``k``). A skipped
+    stage takes the time of the next stage the deal did enter: each entered stage ``top`` covers
+    the indices between the deal's previous entered stage ``lower`` (exclusive) and ``top``
+    (inclusive). One window pass over the deal's entered stages, latest first (every window
+    function shares that order), then an equality join on ``(lower, top)``.
     """
     line = stages.filter((stages.stage_index >= 0) & (stages.stage_index <= won_index)).select(
         "deal_id", "stage_index", "first_entered_at"
     )
-    down = ibis.cumulative_window(group_by=line.deal_id, order_by=ibis.desc(line.stage_index))
-    order = ibis.window(group_by=line.deal_id, order_by=line.stage_index)
-    spans = line.mutate(
-        reached_at=line.first_entered_at.min().over(down),
-        lower=line.stage_index.lag().over(order).fill_null(-1),
+    down = ibis.window(group_by=line.deal_id, order_by=ibis.desc(line.stage_index))
+    entered = line.mutate(
+        reached_at=line.first_entered_at.min().over(
+            ibis.window(group_by=line.deal_id, order_by=ibis.desc(line.stage_index),
+                        rows=(None, 0))
+        ),
+        # The next span's reach time: the earliest entry into a stage above this one.
+        next_span_at=line.first_entered_at.min().over(
+            ibis.window(group_by=line.deal_id, order_by=ibis.desc(line.stage_index),
+                        rows=(None, -1))
+        ),
+        lower=line.stage_index.lead().over(down).fill_null(-1),
     )
-    # The next span's reach time: the reach time of the stage after this span's top.
-    spans = spans.mutate(next_span_at=spans.reached_at.lead().over(order))
-    joined = spans.join(
-        line_stages, (line_stages.k <= spans.stage_index) & (line_stages.k > spans.lower)
+    joined = entered.join(
+        spans, (spans.lower == entered.lower) & (spans.top == entered.stage_index)
     )
     return joined.select(
         deal_id=joined.deal_id,

@@ -24,6 +24,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from voronka.errors import InputError, UsageError
 from voronka.funnel import Funnel
 from voronka.i18n import note
@@ -249,7 +252,8 @@ class _Opener:
                 raise
             return _Main(events=layout.events, deals=deals, limitations=_layout_notes(layout),
                          history=layout.stage_dated)
-        if not one_row_per_deal(events.table.column("deal_id"), min_rows=MIN_SNAPSHOT_ROWS):
+        ids = events.table.column("deal_id")
+        if _repeats_early(ids) or not one_row_per_deal(ids, min_rows=MIN_SNAPSHOT_ROWS):
             return _Main(events=events)
         layout = deal_rows_events(
             events, stage="stage", status="status" if "status" in events.column_mapping else None,
@@ -371,6 +375,16 @@ CRM_TITLES = {p.id: p.title for p in REGISTRY.values()}
 
 MIN_SNAPSHOT_ROWS = 10
 """An events file of at least this many rows, one per deal, is read as a snapshot."""
+
+
+_PREFIX_ROWS = 65_536
+
+
+def _repeats_early(ids: pa.ChunkedArray) -> bool:
+    """Whether a deal id repeats within the first rows: an event log's ids repeat soon, so the
+    full uniqueness check over millions of ids is needed only for a one-row-per-deal table."""
+    head = pc.drop_null(ids.slice(0, _PREFIX_ROWS))
+    return len(pc.unique(head)) < len(head)
 
 
 def _layout_notes(layout: DealRowsEvents) -> tuple[str, ...]:
