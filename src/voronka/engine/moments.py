@@ -143,7 +143,7 @@ def _deal_aggregates(
     windows: Sequence[tuple[dt.datetime, dt.datetime]],
     ranges: Sequence[tuple[dt.datetime, dt.datetime, dt.datetime]],
 ) -> tuple[list[tuple[float, ...] | None], list[tuple[int, float | None]], tuple[int, int]]:
-    """In one query over the deal summary: 101 quantiles of the amounts of deals won in each
+    """In two queries over the deal summary: 101 quantiles of the amounts of deals won in each
     ``[since, as_of]`` window (None without amounts or wins), the deals won in each ``(start,
     end, as_of)`` range with their amount sum (:func:`flow.won_between_many`), and the closed
     and undatedly closed deals (:func:`asof.undated_closings`)."""
@@ -158,26 +158,28 @@ def _deal_aggregates(
     extra = {"amount": _amount(won)} if amount is not None else {}
     won = won.select(won_at=_won_time(won), **extra)
     levels = [i / 100 for i in range(101)]
-    aggs: dict[str, ir.Scalar] = {}
-    if amount is not None:
+    quantiles: list[tuple[float, ...] | None] = [None] * len(windows)
+    if amount is not None and windows:
+        # A query of their own: with the sums in the same aggregate DuckDB plans it 2× slower.
+        aggs: dict[str, ir.Scalar] = {}
         for i, (since, as_of) in enumerate(windows):
             hit = won.amount.notnull() & (won.won_at >= since) & (won.won_at <= as_of)
             aggs[f"q_{i}"] = won.amount.quantile(levels, where=hit)
             aggs[f"n_{i}"] = won.count(where=hit)
+        got = log.frame(won.aggregate(**aggs)).iloc[0]
+        quantiles = [
+            tuple(float(v) for v in got[f"q_{i}"]) if int(got[f"n_{i}"]) > 0 else None
+            for i in range(len(windows))
+        ]
+    sums: dict[str, ir.Scalar] = {}
     for i, (start, end, as_of) in enumerate(ranges):
         hit = (won.won_at >= start) & (won.won_at < end) & (won.won_at <= min(end, as_of))
-        aggs[f"deals_{i}"] = won.count(where=hit)
+        sums[f"deals_{i}"] = won.count(where=hit)
         if amount is not None:
-            aggs[f"amount_{i}"] = money_sum(won.amount, hit)
+            sums[f"amount_{i}"] = money_sum(won.amount, hit)
     closings = summary.aggregate(**undated_aggregates(summary))
-    both = closings.cross_join(won.aggregate(**aggs)) if aggs else closings
+    both = closings.cross_join(won.aggregate(**sums)) if sums else closings
     row = log.frame(both).iloc[0]
-    quantiles: list[tuple[float, ...] | None] = [
-        tuple(float(v) for v in row[f"q_{i}"])
-        if amount is not None and int(row[f"n_{i}"]) > 0
-        else None
-        for i in range(len(windows))
-    ]
     wins = [_won_pair(row, i, amount is not None) for i in range(len(ranges))]
     return quantiles, wins, (int(row["closed"] or 0), int(row["undated"] or 0))
 
