@@ -38,7 +38,7 @@ from voronka.engine.hygiene import (
     stuck_counts,
     worst_stuck,
 )
-from voronka.engine.keystage import cohort_reach, days_to_win_quantiles, largest_open_deals
+from voronka.engine.keystage import cohort_reach, days_to_win_quantiles
 from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
 from voronka.engine.moments import (
     MomentSpec,
@@ -91,7 +91,6 @@ __all__ = [
     "entry_violations",
     "filter_log",
     "forecast_moments",
-    "largest_open_deals",
     "lead_volume",
     "lost_reason_counts",
     "step_outcomes",
