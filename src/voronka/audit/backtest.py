@@ -33,6 +33,9 @@ BACKTEST_MONTHS = 12
 UNDATED_SHARE = 0.02
 """Largest share of closed deals without a closing date that still allows a backtest."""
 
+LARGEST_DEALS = 50
+"""Open deals with the largest amounts the revenue follows one by one."""
+
 
 def backtest_months(as_of: dt.datetime, months: int = 6) -> list[tuple[dt.date, dt.date]]:
     """The last ``months`` complete calendar months before ``as_of`` (first, last day), oldest
@@ -134,32 +137,27 @@ def build_forecast(
     (``backtest_status = "no_closing_dates"``): a past month could only be seen with its future.
     When the backtest under-covered, the range is widened (:mod:`voronka.audit.calibration`).
     """
-    from voronka.engine import (
-        MomentSpec,
-        largest_open_deals,
-        moment_states,
-        undated_closings,
-        won_between_many,
-    )
+    from voronka.engine import MomentSpec, forecast_moments
 
     as_of = log.as_of
     default_start, default_end = month_bounds(as_of.date())
     start = period_start or default_start
     end = period_end or (month_bounds(start)[1] if period_start else default_end)
     n_stages = funnel.won_index + 1
-    closed, undated = undated_closings(log)
-    status = "ok"
-    if backtest and closed and undated > UNDATED_SHARE * closed:
-        status, backtest = "no_closing_dates", 0
     months = backtest_months(as_of, backtest + 1) if backtest else []
     specs = [MomentSpec(as_of, start, end)]
     specs += [MomentSpec(month_middle(*m), m[0], m[1]) for m in months[1:]]
-    snapshots = moment_states(log, specs, arrival_days=LEAD_HISTORY_DAYS)
-    actuals = won_between_many(
-        log, [(_midnight(m[0]), _midnight(m[1]) + DAY, as_of) for m in months]
+    moments = forecast_moments(
+        log, specs, arrival_days=LEAD_HISTORY_DAYS, largest_limit=LARGEST_DEALS,
+        won_ranges=[(_midnight(m[0]), _midnight(m[1]) + DAY, as_of) for m in months],
     )
+    snapshots, actuals = moments.states, moments.won
+    status = "ok"
+    if backtest and moments.closed and moments.undated > UNDATED_SHARE * moments.closed:
+        status, backtest = "no_closing_dates", 0
     rows: list[BacktestMonth] = []
-    for i, (month, past) in enumerate(zip(months[1:], snapshots[1:], strict=True)):
+    past_months = months[1:] if backtest else []
+    for i, (month, past) in enumerate(zip(past_months, snapshots[1:], strict=False)):
         if past.episodes.empty:
             continue  # no data yet at that time
         actual, actual_revenue = actuals[i + 1]
@@ -177,7 +175,7 @@ def build_forecast(
     result = forecast_from_moment(
         snapshots[0], n_stages, period_start=start, period_end=end, plan=plan,
         plan_revenue=plan_revenue, n_sims=n_sims, seed=seed, widen=widen,
-        largest=largest_open_deals(log, as_of),
+        largest=moments.largest,
     )
     return dataclasses.replace(
         result,

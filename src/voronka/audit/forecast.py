@@ -333,7 +333,7 @@ def simulate_moment(
 ) -> tuple[Draws, int, Arrivals, LeadOutlook | None]:
     """The simulated wins of ``period_start`` … ``period_end`` from one snapshot: the draws, the
     open deals, the arrivals used and the lead model (see :func:`forecast_from_moment`).
-    ``largest``: the largest open deals with their amounts (``largest_open_deals``), followed one by
+    ``largest``: the largest open deals with their amounts (``MomentStates.largest``), followed one by
     one in the revenue."""
     as_of = snapshot.as_of
     until = _midnight(period_end) + DAY

@@ -164,8 +164,14 @@ def _exit_cells(
     cum[:, :, 1:] = np.cumsum(total[:, :, :-1] * widths, axis=2)
     ages = age[:, None] + dt * np.arange(steps + 1)[None, :]  # (n, steps + 1)
     bucket = np.searchsorted(edges, ages, side="right") - 1
-    at = cum[:, stage[:, None], bucket] + total[:, stage[:, None], bucket] * (ages - edges[bucket])
-    survive = np.exp(-(at - at[:, :, :1]))
+    # One flat gather per array (stage × bucket), the same values as cum[:, stage, bucket].
+    flat = stage[:, None] * total.shape[2] + bucket
+    draws = total.shape[0]
+    at = np.take(cum.reshape(draws, -1), flat, axis=1)
+    at += np.take(total.reshape(draws, -1), flat, axis=1) * (ages - edges[bucket])
+    at -= at[:, :, :1].copy()
+    np.negative(at, out=at)
+    survive = np.exp(at, out=at)
     leave = survive[:, :, :-1] - survive[:, :, 1:]
     middle = np.searchsorted(edges, ages[:, :-1] + dt / 2, side="right") - 1
     return np.asarray(leave, dtype=np.float64), np.asarray(middle, dtype=np.int64)

@@ -38,9 +38,16 @@ from voronka.engine.hygiene import (
     stuck_counts,
     worst_stuck,
 )
-from voronka.engine.keystage import cohort_reach, days_to_win_quantiles, largest_open_deals
+from voronka.engine.keystage import cohort_reach, days_to_win_quantiles
 from voronka.engine.log import MAX_SEGMENT_VALUES, EventLog
-from voronka.engine.moments import MomentSpec, MomentState, moment_state, moment_states
+from voronka.engine.moments import (
+    MomentSpec,
+    MomentState,
+    MomentStates,
+    forecast_moments,
+    moment_state,
+    moment_states,
+)
 from voronka.engine.outcomes import lost_reason_counts, step_outcomes, stratified_cohorts
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
 from voronka.engine.spend import SpendTotals, spend_key, spend_totals
@@ -71,6 +78,7 @@ __all__ = [
     "EventLog",
     "MomentSpec",
     "MomentState",
+    "MomentStates",
     "QualityCounts",
     "QualityIssueCount",
     "ReadResult",
@@ -82,7 +90,7 @@ __all__ = [
     "deal_counts",
     "entry_violations",
     "filter_log",
-    "largest_open_deals",
+    "forecast_moments",
     "lead_volume",
     "lost_reason_counts",
     "step_outcomes",

@@ -164,6 +164,21 @@ def _reopen(
     return _clear(table, reopen), reopened, kept_unknown
 
 
+def undated_aggregates(summary: ir.Table) -> dict[str, ir.Scalar]:
+    """The aggregates of :func:`undated_closings` over the deal summary: ``closed`` and
+    ``undated`` (for a query that computes more in the same pass)."""
+    closed = summary.outcome != "open"
+    at_last = summary.closed_at == summary.last_event_at
+    undated = (
+        ((summary.outcome == "won") & summary.won_at.isnull() & at_last)
+        | ((summary.outcome == "lost") & summary.lost_at.isnull() & at_last)
+    ).fill_null(False)
+    return {
+        "closed": closed.cast("int64").sum(),
+        "undated": (closed & undated).cast("int64").sum(),
+    }
+
+
 def undated_closings(log: EventLog) -> tuple[int, int]:
     """Closed deals, and of them those whose closing moment the data does not give: closed by
     status with no closing date and no won-stage or lost event, so the engine dates the closing at
@@ -174,18 +189,7 @@ def undated_closings(log: EventLog) -> tuple[int, int]:
     two cannot be told apart from the summary): conservative.
     """
     summary = log.deal_summary()
-    closed = summary.outcome != "open"
-    at_last = summary.closed_at == summary.last_event_at
-    undated = (
-        ((summary.outcome == "won") & summary.won_at.isnull() & at_last)
-        | ((summary.outcome == "lost") & summary.lost_at.isnull() & at_last)
-    ).fill_null(False)
-    frame = log.frame(
-        summary.aggregate(
-            closed=closed.cast("int64").sum(), undated=(closed & undated).cast("int64").sum()
-        )
-    )
-    row = frame.iloc[0]
+    row = log.frame(summary.aggregate(**undated_aggregates(summary))).iloc[0]
     return int(row["closed"] or 0), int(row["undated"] or 0)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import ibis
+import ibis.expr.datatypes as dt_type
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -139,6 +140,22 @@ def won_between(
     return won_between_many(log, [(start, end, as_of or log.as_of)])[0]
 
 
+def money_sum(amount: ir.FloatingValue, where: ir.BooleanValue) -> ir.Scalar:
+    """The sum of ``amount`` where ``where``, added as decimals (four places): exact, so the
+    same on every backend and in every row order (a float sum's last bits follow the order the
+    backend adds the rows in)."""
+    return amount.cast(dt_type.Decimal(38, 4)).sum(where=where)
+
+
+def _won_pair(row: pd.Series, i: int, has_amount: bool) -> tuple[int, float | None]:
+    """``(deals_i, amount_i)`` of an aggregate row (amount 0 when no deal was won)."""
+    money: float | None = None
+    if has_amount:
+        value = row[f"amount_{i}"]
+        money = float(value) if pd.notna(value) else 0.0
+    return int(row[f"deals_{i}"]), money
+
+
 def won_between_many(
     log: EventLog, ranges: Sequence[tuple[dt.datetime, dt.datetime, dt.datetime]]
 ) -> list[tuple[int, float | None]]:
@@ -157,16 +174,9 @@ def won_between_many(
         hit = (won.won_at >= start) & (won.won_at < end) & (won.won_at <= cut)
         aggs[f"deals_{i}"] = won.count(where=hit)
         if amount is not None:
-            aggs[f"amount_{i}"] = won.amount.sum(where=hit)
+            aggs[f"amount_{i}"] = money_sum(won.amount, hit)
     row = log.frame(won.aggregate(**aggs)).iloc[0]
-    out: list[tuple[int, float | None]] = []
-    for i in range(len(ranges)):
-        money: float | None = None
-        if amount is not None:
-            value = row[f"amount_{i}"]
-            money = float(value) if pd.notna(value) else 0.0
-        out.append((int(row[f"deals_{i}"]), money))
-    return out
+    return [_won_pair(row, i, amount is not None) for i in range(len(ranges))]
 
 
 def amount_quantiles(

@@ -1,5 +1,4 @@
-"""The aggregates of the key stage (entry cohorts × stage, how long a win takes) and the largest
-open deals the forecast's revenue follows one by one.
+"""The aggregates of the key stage (entry cohorts × stage, how long a win takes).
 
 A deal's **entry cohort** is the week (or month) its path began (its reach time of the first stage
 of the line). Per cohort and stage: the deals of the cohort that reached the stage by ``as_of`` and,
@@ -8,7 +7,6 @@ of them, those won. The audit (``voronka.audit.key_stage``) reads only these cou
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -51,23 +49,3 @@ def days_to_win_quantiles(log: EventLog, levels: tuple[float, ...] = (0.5, 0.9))
     aggs = {f"q{round(q * 100)}": joined.days.quantile(q) for q in levels}
     grouped = joined.group_by("stage_index").agg(won=joined.count(), **aggs)
     return log.frame(grouped).sort_values("stage_index").reset_index(drop=True)
-
-
-def largest_open_deals(log: EventLog, as_of: dt.datetime, limit: int = 50) -> pd.DataFrame:
-    """The ``limit`` open deals with the largest amounts as they stood at ``as_of`` (a bounded
-    list, for the forecast's revenue): ``stage_index`` (frontier stage), ``days`` in it, ``amount``.
-    Empty without amounts."""
-    from voronka.engine.flow import OPEN, _amount, episodes_table
-
-    summary = log.deal_summary()
-    amount = _amount(summary)
-    if amount is None:
-        return pd.DataFrame({"stage_index": [], "days": [], "amount": []})
-    ep = episodes_table(log, as_of)
-    ep = ep.filter(ep.to_index == OPEN)
-    amounts = summary.select("deal_id", amount=amount)
-    joined = ep.join(amounts, "deal_id")
-    joined = joined.filter(joined.amount.notnull() & (joined.amount > 0))
-    top = joined.order_by(joined.amount.desc()).limit(limit)
-    frame = log.frame(top.select("stage_index", "days", "amount"))
-    return frame.astype({"stage_index": "int64", "days": "float64", "amount": "float64"})

@@ -15,8 +15,11 @@ latest moment, and each moment's histogram is derived from them:
   episodes are paired with the moments.
 
 Both give exactly :func:`flow.episodes_table` truncated at each moment, in two grouped aggregates
-of one query. Arrivals, the wins so far and the amount quantiles of every moment come from one
-query each.
+of one query. The episodes are kept on the backend once per log (:func:`frontier_episodes`): the
+arrivals (each deal's first episode) and the largest open deals read them too. The wins so far,
+the amount quantiles of every moment and the undated-closing counts come from one aggregate of
+the deal summary. Day sums are added as whole seconds (integers) and money as decimals, so every
+number is the same whatever order the backend adds rows in, on DuckDB and on Spark alike.
 """
 
 from __future__ import annotations
@@ -26,28 +29,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from voronka.engine.asof import undated_aggregates
+from voronka.engine.episodes import _at, frontier_episodes, histogram_query, histograms
 from voronka.engine.flow import (
     DEFAULT_EDGES,
-    LOST,
     OPEN,
     _amount,
-    _bucket,
     _line_end,
+    _won_pair,
     _won_time,
-    episodes_table,
-    won_between_many,
+    money_sum,
 )
-from voronka.engine.summary import days_between, epoch_seconds
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
 
 KEYS = ["stage_index", "bucket", "to_index", "recent", "fresh"]
 """The columns of the episode histogram."""
+
 
 
 @dataclass(frozen=True)
@@ -99,133 +101,15 @@ class MomentSpec:
     period_end: dt.date | None = None
 
 
-def _at(moment: dt.datetime) -> ir.TimestampValue:
-    return ibis.literal(moment, "timestamp")
-
-
-def _count_before(value: ir.TimestampValue, moments: Sequence[dt.datetime], *, strict: bool) -> (
-    ir.IntegerValue
-):
-    """How many of ``moments`` are ``< value`` (``strict``) or ``≤ value``."""
-    total: ir.IntegerValue = ibis.literal(0, "int64")
-    for moment in moments:
-        hit = (_at(moment) < value) if strict else (_at(moment) <= value)
-        total = total + hit.cast("int64")
-    return total
-
-
-def _pick(index: ir.IntegerValue, moments: Sequence[dt.datetime]) -> ir.TimestampValue:
-    """``moments[index]`` as an expression."""
-    return ibis.cases(*[(index == i, _at(m)) for i, m in enumerate(moments)])
-
-
-def episode_histograms(
-    log: EventLog,
-    cuts: Sequence[dt.datetime],
-    *,
-    history_days: int = 365,
-    fresh_days: int = 91,
-    edges: tuple[float, ...] = DEFAULT_EDGES,
-) -> list[pd.DataFrame]:
-    """The ``episodes`` histogram of :class:`MomentState` at each of ``cuts`` (increasing,
-    distinct), in one query (see the module docstring)."""
-    won_index = _line_end(log)
-    sinces = [c - dt.timedelta(days=history_days) for c in cuts]
-    fresh_sinces = [c - dt.timedelta(days=fresh_days) for c in cuts]
-    ep = episodes_table(log, max(log.as_of, cuts[-1]))
-    still_open = ep.to_index == OPEN
-    ended_by = _count_before(ep.ended_at, cuts, strict=True)  # ended by the moments m ≥ this
-    done = ep.filter(~still_open & (ep.ended_at <= _at(cuts[-1])))
-    done = done.select(
-        m=ibis.literal(-1, "int64"),
-        stage_index=done.stage_index,
-        bucket=_bucket(done.days, edges),
-        to_index=done.to_index,
-        # recent for the moments m < start_iv; ended by the moments m ≥ end_iv
-        start_iv=_count_before(done.started_at, sinces, strict=False),
-        start_fv=_count_before(done.started_at, fresh_sinces, strict=False),
-        end_iv=_count_before(done.ended_at, cuts, strict=True),
-        days=done.days,
-    )
-    # One row per moment the episode spans: it began by it and had not ended.
-    span = ep.filter(
-        (still_open | (ep.ended_at > _at(cuts[0]))) & (ep.started_at <= _at(cuts[-1]))
-    )
-    spanned = ibis.range(
-        _count_before(span.started_at, cuts, strict=True),
-        ibis.cases((still_open, ibis.literal(len(cuts), "int64")), else_=ended_by),
-    )
-    span = span.mutate(m=spanned.unnest())
-    # Columns, not expressions: each use of an expression repeats it in the SQL.
-    span = span.mutate(
-        cut=_pick(span.m, cuts),
-        since=_pick(span.m, sinces),
-        fresh_since=_pick(span.m, fresh_sinces),
-    )
-    cut, since = span.cut, span.since
-    # A deal closed by the moment without a later move was lost or won at its closing then.
-    closed = span.closed_at.notnull() & (span.closed_at <= cut)
-    lost = closed & (span.closed_to == LOST)
-    won = closed & (span.closed_to == won_index)
-    ended = ibis.cases((lost | won, ibis.greatest(span.closed_at, span.started_at)), else_=cut)
-    to_index = ibis.cases(
-        (lost, ibis.literal(LOST, "int64")),
-        (won, ibis.literal(won_index, "int64")),
-        else_=ibis.literal(OPEN, "int64"),
-    )
-    span = span.select(
-        m=span.m,
-        stage_index=span.stage_index,
-        to_index=to_index,
-        start_iv=(span.started_at >= since).cast("int64"),
-        start_fv=(span.started_at >= span.fresh_since).cast("int64"),
-        end_iv=ibis.literal(0, "int64"),
-        days=days_between(span.started_at, ended),
-    )
-    span = span.mutate(bucket=_bucket(span.days, edges))
-    keys = ["m", "stage_index", "bucket", "to_index", "start_iv", "start_fv", "end_iv"]
-    both = ibis.union(
-        done.group_by(keys).agg(deals=done.count(), days_sum=done.days.sum()),
-        span.group_by(keys).agg(deals=span.count(), days_sum=span.days.sum()),
-    )
-    frame = log.frame(both)
-    ints = {k: "int64" for k in [*keys, "deals"]}
-    frame = frame.astype({**ints, "days_sum": "float64"})
-    done_rows = frame[frame["m"] < 0]
-    out: list[pd.DataFrame] = []
-    for i in range(len(cuts)):
-        ended = done_rows[done_rows["end_iv"] <= i]
-        ended = ended.assign(recent=ended["start_iv"] > i, fresh=ended["start_fv"] > i)
-        spanning = frame[frame["m"] == i]
-        spanning = spanning.assign(
-            recent=spanning["start_iv"] > 0, fresh=spanning["start_fv"] > 0
-        )
-        parts = pd.concat([ended, spanning], ignore_index=True)
-        hist = parts.groupby(KEYS, as_index=False, sort=True)[["deals", "days_sum"]].sum()
-        out.append(hist.astype({"stage_index": "int64", "bucket": "int64", "to_index": "int64"}))
-    return out
-
-
 def _arrivals(
-    log: EventLog, cuts: Sequence[dt.datetime], arrival_days: int
+    log: EventLog, ep: ir.Table, cuts: Sequence[dt.datetime], arrival_days: int
 ) -> list[pd.DataFrame]:
     """Per cut: deals whose path began on each whole day of the ``arrival_days`` before the
-    cut's date, by first stage (``day``, ``stage_index``, ``deals``)."""
+    cut's date, by first stage (``day``, ``stage_index``, ``deals``). A deal's path begins with
+    its first frontier episode, at that episode's stage (the furthest stage reached then)."""
     days = [dt.datetime.combine(c.date(), dt.time()) for c in cuts]
     first = min(days) - dt.timedelta(days=arrival_days)
-    reached = log.reached_at()
-    reached = reached.filter(
-        (reached.reached_at >= _at(first)) & (reached.reached_at < _at(max(days)))
-    )
-    # A deal's path begins at its reach time of stage 0 (every deal on the line has one), at the
-    # furthest stage reached then: the earliest time, and among its rows the highest stage.
-    key = epoch_seconds(reached.reached_at) * 1000.0 - reached.stage_index.cast("float64")
-    heads = reached.group_by("deal_id").agg(
-        started_at=reached.reached_at.min(),
-        lowest=reached.stage_index.min(),
-        stage_index=reached.stage_index.argmin(key),
-    )
-    heads = heads.filter(heads.lowest == 0)
+    heads = ep.filter(ep.first & (ep.started_at >= _at(first)) & (ep.started_at < _at(max(days))))
     heads = heads.mutate(day=heads.started_at.date())
     frame = log.frame(heads.group_by(["day", "stage_index"]).agg(deals=heads.count()))
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
@@ -237,31 +121,152 @@ def _arrivals(
     return out
 
 
-def amount_quantiles_many(
-    log: EventLog, windows: Sequence[tuple[dt.datetime, dt.datetime]]
-) -> list[tuple[float, ...] | None]:
-    """101 quantiles of the amounts of deals won in each ``[since, as_of]`` window (None
-    without amounts), in one query."""
+_LARGEST_TYPES = {"stage_index": "int64", "days": "float64", "amount": "float64"}
+
+
+def _largest(log: EventLog, ep: ir.Table | None, limit: int) -> pd.DataFrame:
+    """The ``limit`` open deals with the largest amounts (ties by deal id, so the list does not
+    depend on the backend's row order): ``stage_index``, ``days`` in it, ``amount``."""
+    if ep is None or "amount" not in ep.columns or limit <= 0:
+        return pd.DataFrame({name: [] for name in _LARGEST_TYPES}).astype(_LARGEST_TYPES)
+    won_index = _line_end(log)
+    live = ep.filter(
+        (ep.to_index == OPEN) & (ep.stage_index < won_index) & ep.amount.notnull()
+        & (ep.amount > 0)
+    )
+    top = live.order_by([live.amount.desc(), live.deal_id]).limit(limit)
+    return log.frame(top.select("stage_index", "days", "amount")).astype(_LARGEST_TYPES)
+
+
+def _deal_aggregates(
+    log: EventLog,
+    windows: Sequence[tuple[dt.datetime, dt.datetime]],
+    ranges: Sequence[tuple[dt.datetime, dt.datetime, dt.datetime]],
+) -> tuple[list[tuple[float, ...] | None], list[tuple[int, float | None]], tuple[int, int]]:
+    """In two queries over the deal summary: 101 quantiles of the amounts of deals won in each
+    ``[since, as_of]`` window (None without amounts or wins), the deals won in each ``(start,
+    end, as_of)`` range with their amount sum (:func:`flow.won_between_many`), and the closed
+    and undatedly closed deals (:func:`asof.undated_closings`)."""
     summary = log.deal_summary()
     amount = _amount(summary)
-    if amount is None or not windows:
-        return [None] * len(windows)
+    bounds = [w[0] for w in windows] + [r[0] for r in ranges]
+    ends = [w[1] for w in windows] + [r[1] for r in ranges]
     won_at = _won_time(summary)
-    lo, hi = min(w[0] for w in windows), max(w[1] for w in windows)
-    won = summary.filter(
-        (summary.outcome == "won") & amount.notnull() & (won_at >= lo) & (won_at <= hi)
-    ).select(won_at=won_at, amount=amount)
+    won = summary.filter(summary.outcome == "won")
+    if bounds:
+        won = won.filter((won_at >= min(bounds)) & (won_at <= max(ends)))
+    extra = {"amount": _amount(won)} if amount is not None else {}
+    won = won.select(won_at=_won_time(won), **extra)
     levels = [i / 100 for i in range(101)]
-    aggs: dict[str, ir.Scalar] = {}
-    for i, (since, as_of) in enumerate(windows):
-        hit = (won.won_at >= since) & (won.won_at <= as_of)
-        aggs[f"q_{i}"] = won.amount.quantile(levels, where=hit)
-        aggs[f"n_{i}"] = won.count(where=hit)
-    row = log.frame(won.aggregate(**aggs)).iloc[0]
-    return [
-        tuple(float(v) for v in row[f"q_{i}"]) if int(row[f"n_{i}"]) > 0 else None
-        for i in range(len(windows))
-    ]
+    quantiles: list[tuple[float, ...] | None] = [None] * len(windows)
+    if amount is not None and windows:
+        # A query of their own: with the sums in the same aggregate DuckDB plans it 2× slower.
+        aggs: dict[str, ir.Scalar] = {}
+        for i, (since, as_of) in enumerate(windows):
+            hit = won.amount.notnull() & (won.won_at >= since) & (won.won_at <= as_of)
+            aggs[f"q_{i}"] = won.amount.quantile(levels, where=hit)
+            aggs[f"n_{i}"] = won.count(where=hit)
+        got = log.frame(won.aggregate(**aggs)).iloc[0]
+        quantiles = [
+            tuple(float(v) for v in got[f"q_{i}"]) if int(got[f"n_{i}"]) > 0 else None
+            for i in range(len(windows))
+        ]
+    sums: dict[str, ir.Scalar] = {}
+    for i, (start, end, as_of) in enumerate(ranges):
+        hit = (won.won_at >= start) & (won.won_at < end) & (won.won_at <= min(end, as_of))
+        sums[f"deals_{i}"] = won.count(where=hit)
+        if amount is not None:
+            sums[f"amount_{i}"] = money_sum(won.amount, hit)
+    closings = summary.aggregate(**undated_aggregates(summary))
+    both = closings.cross_join(won.aggregate(**sums)) if sums else closings
+    row = log.frame(both).iloc[0]
+    wins = [_won_pair(row, i, amount is not None) for i in range(len(ranges))]
+    return quantiles, wins, (int(row["closed"] or 0), int(row["undated"] or 0))
+
+
+@dataclass(frozen=True)
+class MomentStates:
+    """What the forecast and its backtest read from the engine (:func:`forecast_moments`).
+
+    Attributes:
+        states: the :class:`MomentState` of each spec, in the specs' order.
+        won: per extra range ``(start, end, as_of)``: deals won in ``[start, end)`` known by
+            ``as_of`` and their amount sum (None without amounts), as
+            :func:`flow.won_between_many`.
+        closed: closed deals, and ``undated`` of them those whose closing moment the data does not
+            give (:func:`asof.undated_closings`).
+        undated: see ``closed``.
+        largest: the largest open deals at the latest moment (``stage_index``, ``days``,
+            ``amount``; at most ``largest_limit`` rows, ties by deal id; empty without amounts).
+    """
+
+    states: tuple[MomentState, ...]
+    won: tuple[tuple[int, float | None], ...]
+    closed: int
+    undated: int
+    largest: pd.DataFrame
+
+
+def forecast_moments(
+    log: EventLog,
+    specs: Sequence[MomentSpec],
+    *,
+    won_ranges: Sequence[tuple[dt.datetime, dt.datetime, dt.datetime]] = (),
+    largest_limit: int = 0,
+    history_days: int = 365,
+    arrival_days: int = 56,
+    edges: tuple[float, ...] = DEFAULT_EDGES,
+    fresh_days: int = 91,
+) -> MomentStates:
+    """The :class:`MomentState` of each spec, the log as it stood at the spec's ``as_of``, with
+    the wins of ``won_ranges``, the undated-closing counts and the ``largest_limit`` largest open
+    deals: one episode pass (materialised) and four small queries whatever the number of specs.
+
+    ``won_in_period`` counts the deals won from ``period_start`` to ``period_end`` (inclusive;
+    open-ended when None) known by ``as_of``. Rates are estimated from the episodes that began
+    in the ``history_days`` before ``as_of``; arrivals are counted over the ``arrival_days`` whole
+    days before ``as_of``'s date; the amount distribution over the deals won in the
+    ``history_days``.
+    """
+    cuts = sorted({s.as_of for s in specs})
+    history = dt.timedelta(days=history_days)
+    ranges: list[tuple[dt.datetime, dt.datetime, dt.datetime]] = []
+    for spec in specs:
+        start = dt.datetime.combine(spec.period_start, dt.time())
+        end = spec.as_of + dt.timedelta(days=1)
+        if spec.period_end is not None:
+            end = min(end, dt.datetime.combine(spec.period_end, dt.time()) + dt.timedelta(days=1))
+        ranges.append((start, end, spec.as_of))
+    quantiles, wins, (closed, undated) = _deal_aggregates(
+        log, [(c - history, c) for c in cuts], [*ranges, *won_ranges]
+    )
+    if not cuts:
+        return MomentStates((), tuple(wins), closed, undated, _largest(log, None, 0))
+    ep = frontier_episodes(log, max(log.as_of, cuts[-1]))
+    query = histogram_query(log, ep, cuts, history_days, fresh_days, edges)
+    by_moment = dict(zip(cuts, histograms(log.frame(query), len(cuts)), strict=True))
+    arrivals = dict(zip(cuts, _arrivals(log, ep, cuts, arrival_days), strict=True))
+    by_cut = dict(zip(cuts, quantiles, strict=True))
+    states = tuple(
+        MomentState(
+            as_of=spec.as_of,
+            edges=edges,
+            episodes=by_moment[spec.as_of],
+            arrivals=arrivals[spec.as_of],
+            arrival_days=arrival_days,
+            won_in_period=won,
+            won_amount_in_period=amount,
+            amount_quantiles=by_cut[spec.as_of],
+        )
+        for spec, (won, amount) in zip(specs, wins, strict=False)
+    )
+    return MomentStates(
+        states=states,
+        won=tuple(wins[len(specs):]),
+        closed=closed,
+        undated=undated,
+        largest=_largest(log, ep, largest_limit),
+    )
 
 
 def moment_states(
@@ -273,46 +278,15 @@ def moment_states(
     edges: tuple[float, ...] = DEFAULT_EDGES,
     fresh_days: int = 91,
 ) -> list[MomentState]:
-    """The :class:`MomentState` of each spec, the log as it stood at the spec's ``as_of``.
-
-    ``won_in_period`` counts the deals won from ``period_start`` to ``period_end`` (inclusive;
-    open-ended when None) known by ``as_of``. Rates are estimated from the episodes that began
-    in the ``history_days`` before ``as_of``; arrivals are counted over the ``arrival_days`` whole
-    days before ``as_of``'s date; the amount distribution over the deals won in the
-    ``history_days``. Four queries whatever the number of specs.
-    """
+    """The :class:`MomentState` of each spec (see :func:`forecast_moments`)."""
     if not specs:
         return []
-    cuts = sorted({s.as_of for s in specs})
-    histograms = dict(zip(cuts, episode_histograms(log, cuts, history_days=history_days,
-                                                   fresh_days=fresh_days, edges=edges),
-                          strict=True))
-    arrivals = dict(zip(cuts, _arrivals(log, cuts, arrival_days), strict=True))
-    history = dt.timedelta(days=history_days)
-    quantiles = dict(
-        zip(cuts, amount_quantiles_many(log, [(c - history, c) for c in cuts]), strict=True)
+    return list(
+        forecast_moments(
+            log, specs, history_days=history_days, arrival_days=arrival_days, edges=edges,
+            fresh_days=fresh_days,
+        ).states
     )
-    ranges: list[tuple[dt.datetime, dt.datetime, dt.datetime]] = []
-    for spec in specs:
-        start = dt.datetime.combine(spec.period_start, dt.time())
-        end = spec.as_of + dt.timedelta(days=1)
-        if spec.period_end is not None:
-            end = min(end, dt.datetime.combine(spec.period_end, dt.time()) + dt.timedelta(days=1))
-        ranges.append((start, end, spec.as_of))
-    wins = won_between_many(log, ranges)
-    return [
-        MomentState(
-            as_of=spec.as_of,
-            edges=edges,
-            episodes=histograms[spec.as_of],
-            arrivals=arrivals[spec.as_of],
-            arrival_days=arrival_days,
-            won_in_period=won,
-            won_amount_in_period=amount,
-            amount_quantiles=quantiles[spec.as_of],
-        )
-        for spec, (won, amount) in zip(specs, wins, strict=True)
-    ]
 
 
 def moment_state(

@@ -1,0 +1,241 @@
+"""The frontier episodes of a log kept on the backend, and the grouped rows every moment's episode
+histogram is summed from (for :mod:`voronka.engine.moments`; the method is in its docstring).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from voronka.engine.flow import DEFAULT_EDGES, LOST, OPEN, _amount, _bucket, _line_end
+from voronka.engine.summary import SECONDS_PER_DAY, days_between, epoch_seconds
+
+if TYPE_CHECKING:
+    from voronka.engine.log import EventLog
+
+_QUERY_KEYS = ["m", "stage_index", "bucket", "to_index", "start_iv", "start_fv", "end_iv"]
+"""The grouping columns of the histogram query (see :func:`histogram_query`)."""
+
+
+def _at(moment: dt.datetime) -> ir.TimestampValue:
+    return ibis.literal(moment, "timestamp")
+
+
+def _count_before(value: ir.TimestampValue, moments: Sequence[dt.datetime], *, strict: bool) -> (
+    ir.IntegerValue
+):
+    """How many of ``moments`` are ``< value`` (``strict``) or ``≤ value``."""
+    total: ir.IntegerValue = ibis.literal(0, "int64")
+    for moment in moments:
+        hit = (_at(moment) < value) if strict else (_at(moment) <= value)
+        total = total + hit.cast("int64")
+    return total
+
+
+def _pick(index: ir.IntegerValue, moments: Sequence[dt.datetime]) -> ir.TimestampValue:
+    """``moments[index]`` as an expression."""
+    return ibis.cases(*[(index == i, _at(m)) for i, m in enumerate(moments)])
+
+
+def _seconds(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.IntegerValue:
+    """``end − start`` in whole seconds: summed as integers, so a day sum does not depend on the
+    order the backend adds the rows in (floats would, in their last bits)."""
+    return (epoch_seconds(end) - epoch_seconds(start)).round().cast("int64")
+
+
+def frontier_episodes(log: EventLog, as_of: dt.datetime) -> ir.Table:
+    """Per deal × frontier episode as it stood at ``as_of``, materialised once per log and moment
+    (the histograms, arrivals and largest open deals all read it).
+
+    The columns of :func:`flow.episodes_table` (same rows and values), plus the won stage's own
+    episodes, ``first`` (the deal's first episode: its path began then, at that stage) and
+    ``amount`` (the deal's, when the deals have amounts). Reach times rise along the line, so a
+    frontier episode is the last stage of a run of equal reach times (the next stage reached later,
+    or not yet): a filter of the reach table instead of a grouping by deal and time.
+    """
+    key = "frontier_episodes_" + as_of.strftime("%Y%m%d%H%M%S%f")
+    return log.materialized(key, lambda: _frontier_rows(log, as_of))
+
+
+def _frontier_rows(log: EventLog, as_of: dt.datetime) -> ir.Table:
+    won_index = _line_end(log)
+    cut = _at(as_of)
+    reached = log.reached_at()
+    reached = reached.filter(reached.reached_at <= cut)
+    tops = reached.filter(reached.next_at.isnull() | (reached.next_at > reached.reached_at))
+    order = ibis.window(group_by=tops.deal_id, order_by=tops.reached_at)
+    ep = tops.select(
+        "deal_id",
+        "stage_index",
+        "reached_at",
+        next_reach=tops.reached_at.lead().over(order),
+        next_index=tops.stage_index.lead().over(order),
+        first=tops.reached_at.lag().over(order).isnull(),
+    )
+    summary = log.deal_summary()
+    amount = _amount(summary)
+    extra = {"amount": amount} if amount is not None else {}
+    deals = summary.select(
+        deal_key=summary.deal_id, outcome=summary.outcome, closed_at=summary.closed_at, **extra
+    )
+    ep = ep.left_join(deals, ep.deal_id == deals.deal_key)
+    last = ep.next_reach.isnull()
+    closed = last & ep.closed_at.notnull() & (ep.closed_at <= cut)
+    lost = closed & (ep.outcome == "lost")
+    won = closed & (ep.outcome == "won")
+    ended_at = ibis.cases(
+        (~last, ep.next_reach), (lost | won, ibis.greatest(ep.closed_at, ep.reached_at)), else_=cut
+    )
+    to_index = ibis.cases(
+        (~last, ep.next_index),
+        (lost, ibis.literal(LOST, "int64")),
+        (won, ibis.literal(won_index, "int64")),
+        else_=ibis.literal(OPEN, "int64"),
+    )
+    out = ep.select(
+        deal_id=ep.deal_id,
+        stage_index=ep.stage_index.cast("int64"),
+        started_at=ep.reached_at,
+        ended_at=ended_at,
+        to_index=to_index.cast("int64"),
+        closed_at=ep.closed_at,
+        closed_to=ibis.cases(
+            (ep.outcome == "lost", ibis.literal(LOST, "int64")),
+            (ep.outcome == "won", ibis.literal(won_index, "int64")),
+            else_=ibis.literal(OPEN, "int64"),
+        ),
+        first=ep.first,
+        **({"amount": ep.amount} if amount is not None else {}),
+    )
+    return out.mutate(days=days_between(out.started_at, out.ended_at))
+
+
+def histogram_query(
+    log: EventLog,
+    ep: ir.Table,
+    cuts: Sequence[dt.datetime],
+    history_days: int,
+    fresh_days: int,
+    edges: tuple[float, ...],
+) -> ir.Table:
+    """The grouped rows every moment's histogram is summed from (see the module docstring)."""
+    won_index = _line_end(log)
+    sinces = [c - dt.timedelta(days=history_days) for c in cuts]
+    fresh_sinces = [c - dt.timedelta(days=fresh_days) for c in cuts]
+    ep = ep.filter(ep.stage_index < won_index)
+    still_open = ep.to_index == OPEN
+    ended_by = _count_before(ep.ended_at, cuts, strict=True)  # ended by the moments m ≥ this
+    done = ep.filter(~still_open & (ep.ended_at <= _at(cuts[-1])))
+    done = done.select(
+        m=ibis.literal(-1, "int64"),
+        stage_index=done.stage_index,
+        bucket=_bucket(done.days, edges),
+        to_index=done.to_index,
+        # recent for the moments m < start_iv; ended by the moments m ≥ end_iv
+        start_iv=_count_before(done.started_at, sinces, strict=False),
+        start_fv=_count_before(done.started_at, fresh_sinces, strict=False),
+        end_iv=_count_before(done.ended_at, cuts, strict=True),
+        seconds=_seconds(done.started_at, done.ended_at),
+    )
+    # One row per moment the episode spans: it began by it and had not ended.
+    span = ep.filter(
+        (still_open | (ep.ended_at > _at(cuts[0]))) & (ep.started_at <= _at(cuts[-1]))
+    )
+    spanned = ibis.range(
+        _count_before(span.started_at, cuts, strict=True),
+        ibis.cases((still_open, ibis.literal(len(cuts), "int64")), else_=ended_by),
+    )
+    span = span.mutate(m=spanned.unnest())
+    # Columns, not expressions: each use of an expression repeats it in the SQL.
+    span = span.mutate(
+        cut=_pick(span.m, cuts),
+        since=_pick(span.m, sinces),
+        fresh_since=_pick(span.m, fresh_sinces),
+    )
+    cut, since = span.cut, span.since
+    # A deal closed by the moment without a later move was lost or won at its closing then.
+    closed = span.closed_at.notnull() & (span.closed_at <= cut)
+    lost = closed & (span.closed_to == LOST)
+    won = closed & (span.closed_to == won_index)
+    ended = ibis.cases((lost | won, ibis.greatest(span.closed_at, span.started_at)), else_=cut)
+    to_index = ibis.cases(
+        (lost, ibis.literal(LOST, "int64")),
+        (won, ibis.literal(won_index, "int64")),
+        else_=ibis.literal(OPEN, "int64"),
+    )
+    span = span.select(
+        m=span.m,
+        stage_index=span.stage_index,
+        to_index=to_index,
+        start_iv=(span.started_at >= since).cast("int64"),
+        start_fv=(span.started_at >= span.fresh_since).cast("int64"),
+        end_iv=ibis.literal(0, "int64"),
+        days=days_between(span.started_at, ended),
+        seconds=_seconds(span.started_at, ended),
+    )
+    span = span.mutate(bucket=_bucket(span.days, edges)).drop("days")
+    return ibis.union(
+        done.group_by(_QUERY_KEYS).agg(deals=done.count(), seconds=done.seconds.sum()),
+        span.group_by(_QUERY_KEYS).agg(deals=span.count(), seconds=span.seconds.sum()),
+    )
+
+
+def histograms(frame: pd.DataFrame, n_cuts: int) -> list[pd.DataFrame]:
+    """Each moment's histogram from the grouped rows of :func:`histogram_query` (numpy)."""
+    cols = {k: frame[k].to_numpy(dtype=np.int64) for k in [*_QUERY_KEYS, "deals", "seconds"]}
+    done = cols["m"] < 0
+    out: list[pd.DataFrame] = []
+    for i in range(n_cuts):
+        ended = done & (cols["end_iv"] <= i)
+        spanning = cols["m"] == i
+        pick = ended | spanning
+        # done rows: recent for the moments m < start_iv; spanning rows: flags of their moment
+        threshold = np.where(spanning, 0, i)[pick]
+        recent = cols["start_iv"][pick] > threshold
+        fresh = cols["start_fv"][pick] > threshold
+        key = np.stack(
+            [cols["stage_index"][pick], cols["bucket"][pick], cols["to_index"][pick],
+             recent.astype(np.int64), fresh.astype(np.int64)],
+            axis=1,
+        )
+        cells, where = np.unique(key, axis=0, return_inverse=True)
+        where = where.reshape(-1)
+        deals = np.zeros(len(cells), dtype=np.int64)
+        seconds = np.zeros(len(cells), dtype=np.int64)
+        np.add.at(deals, where, cols["deals"][pick])
+        np.add.at(seconds, where, cols["seconds"][pick])
+        out.append(
+            pd.DataFrame(
+                {
+                    "stage_index": cells[:, 0],
+                    "bucket": cells[:, 1],
+                    "to_index": cells[:, 2],
+                    "recent": cells[:, 3].astype(bool),
+                    "fresh": cells[:, 4].astype(bool),
+                    "deals": deals,
+                    "days_sum": seconds / SECONDS_PER_DAY,
+                }
+            )
+        )
+    return out
+
+
+def episode_histograms(
+    log: EventLog,
+    cuts: Sequence[dt.datetime],
+    *,
+    history_days: int = 365,
+    fresh_days: int = 91,
+    edges: tuple[float, ...] = DEFAULT_EDGES,
+) -> list[pd.DataFrame]:
+    """The ``episodes`` histogram of :class:`MomentState` at each of ``cuts`` (increasing,
+    distinct), in one query (see the module docstring)."""
+    ep = frontier_episodes(log, max(log.as_of, cuts[-1]))
+    query = histogram_query(log, ep, cuts, history_days, fresh_days, edges)
+    return histograms(log.frame(query), len(cuts))
