@@ -51,6 +51,8 @@ class ModelScan:
         expected: the null model's fitted level per period (for the chart).
         fitted: the model with the step, per period.
         seasonal: whether the yearly harmonic was in the model.
+        ratio: ``exp`` of the fitted step's coefficient: the rate ratio after/before (volume) or
+            the odds ratio (conversion, share).
     """
 
     index: int
@@ -62,6 +64,7 @@ class ModelScan:
     expected: FloatArray
     fitted: FloatArray
     seasonal: bool
+    ratio: float
 
 
 CONVERSION_SEASON_MIN_DAYS = 760
@@ -160,9 +163,10 @@ def _irls(
 
 def _fit(
     y: FloatArray, n: FloatArray, x: FloatArray, kind: str, drop_last: bool = False
-) -> tuple[FloatArray, FloatArray]:
-    """Fitted expected successes (conversion) or counts (volume) per period; and the same with
-    the last column's coefficient set to zero (``drop_last``: the step removed)."""
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Fitted expected successes (conversion) or counts (volume) per period; the same with
+    the last column's coefficient set to zero (``drop_last``: the step removed); the
+    coefficients."""
     with np.errstate(all="ignore"):
         # Near-separation (a rate at 0 or 1 somewhere) only makes a coefficient large.
         params = _irls(y, n, x, kind)
@@ -171,9 +175,22 @@ def _fit(
             base[-1] = 0.0
         eta = x @ base
         if kind == "volume":
-            return np.exp(x @ params + np.log(n)), np.exp(eta) * n
+            return np.exp(x @ params + np.log(n)), np.exp(eta) * n, params
         fitted = 1.0 / (1.0 + np.exp(-(x @ params)))
-        return fitted * n, n / (1 + np.exp(-eta))
+        return fitted * n, n / (1 + np.exp(-eta)), params
+
+
+def _studentised(
+    score: FloatArray, pearson: FloatArray | float, var: FloatArray, dof: int
+) -> tuple[FloatArray, FloatArray]:
+    """``z_τ = U_τ / √(φ_τ · V_τ)`` with the dispersion of the model *with* the step at τ,
+    ``φ_τ = max(1, (X² − U_τ² / V_τ) / (T − p − 1))``, ``X²`` the null model's Pearson χ² and
+    ``V_τ`` the score's variance at φ = 1 (one Fisher-scoring step: the Pearson χ² of the step
+    model is the null model's less the score statistic; exact for a Gaussian linear model).
+    ``score``: (…, S); ``pearson``: scalar or (…,). Returns z (…, S) and φ_τ (…, S)."""
+    x2 = np.asarray(pearson, dtype=float)[..., None]
+    phi = np.maximum(1.0, (x2 - score**2 / var) / dof)
+    return score / np.sqrt(phi * var), phi
 
 
 def model_scan(
@@ -202,7 +219,7 @@ def model_scan(
     if x.shape[1] * 2 > len(y) or y.sum() == 0 or (kind != "volume" and (y == n).all()):
         return None
     try:
-        mu, _ = _fit(y, n, x, kind)  # expected successes / counts per period
+        mu, _, _ = _fit(y, n, x, kind)  # expected successes / counts per period
     except np.linalg.LinAlgError:
         return None
     if kind == "volume":
@@ -223,9 +240,9 @@ def model_scan(
     # e ~ N(0, φW)): cw = c · proj, with c · WX the sums of WX's rows from each split on.
     tail_wx = np.cumsum(wx[::-1], axis=0)[::-1][splits]  # (S, p)
     cw = c - tail_wx @ xtwx_inv @ x.T
-    var = phi * np.einsum("st,t,st->s", cw, w, cw)
-    sd = np.sqrt(np.maximum(var, 1e-12))
-    z = np.cumsum(resid[::-1])[::-1][splits] / sd  # c · resid
+    var = np.maximum(np.einsum("st,t,st->s", cw, w, cw), 1e-12)  # Var(U_τ) / φ
+    dof_step = max(t_len - x.shape[1] - 1, 1)
+    z, phi_step = _studentised(np.cumsum(resid[::-1])[::-1][splits], np.sum(resid**2 / w), var, dof_step)
     best = int(np.argmax(np.abs(z)))
     stat = float(abs(z[best]))
     rng = np.random.default_rng(seed)
@@ -237,19 +254,23 @@ def model_scan(
         # each split is a sum from the split on (a reversed cumulative sum), O(T·p) per draw.
         r = e - ((e @ x) @ xtwx_inv.T) @ wx.T
         tail = np.cumsum(r[:, ::-1], axis=1)[:, ::-1]
-        sims = np.abs(tail[:, splits] / sd[None, :]).max(axis=1)
+        sims_z, _ = _studentised(tail[:, splits], np.sum(r**2 / w, axis=1), var, dof_step)
+        sims = np.abs(sims_z).max(axis=1)
         exceed += int(np.sum(sims >= stat))
         total += size
         if exceed >= 5:
             break
     p_value = float((1 + exceed) / (total + 1))
     if exceed == 0:
-        # Beyond the simulation's resolution: the Bonferroni bound over the splits (valid).
-        p_value = min(p_value, float(len(splits) * 2 * special.ndtr(-stat)))  # 2·Φ(−z)
+        # Beyond the simulation's resolution: the Bonferroni bound over the splits, each z_τ
+        # bounded by Student's t with T − p − 1 degrees of freedom (valid).
+        p_value = min(p_value, float(len(splits) * 2 * special.stdtr(dof_step, -stat)))
     index = int(splits[best])
     step = c[best][:, None]
     try:
-        fitted, counterfactual = _fit(y, n, np.column_stack([x, step]), kind, drop_last=True)
+        fitted, counterfactual, params = _fit(
+            y, n, np.column_stack([x, step]), kind, drop_last=True
+        )
     except np.linalg.LinAlgError:
         return None
     after_null = counterfactual[index:].sum() / n[index:].sum()
@@ -259,14 +280,17 @@ def model_scan(
     expected[keep] = mu / n
     fitted_all[keep] = fitted / n
     original_index = int(np.flatnonzero(keep)[index])
+    with np.errstate(over="ignore"):  # a near-separated step: an infinite odds ratio
+        ratio = float(np.exp(params[-1]))
     return ModelScan(
         index=original_index,
         statistic=stat,
         p_value=p_value,
         before=float(after_null),
         after=float(after_full),
-        dispersion=phi,
+        dispersion=float(phi_step[best]),
         expected=expected,
         fitted=fitted_all,
         seasonal=seasonal,
+        ratio=ratio,
     )
