@@ -111,11 +111,28 @@ def model_scan_direct(
     z = z_all[0]
     best = int(np.argmax(np.abs(z)))
     stat = float(abs(z[best]))
+    index = int(splits[best])
+    step = c[best][:, None]
+    fitted, counterfactual, params = glm_fit(y, n, np.column_stack([x, step]), kind, drop_last=True)
+    # lag-one autocorrelation of the step model's Pearson residuals, by its definition
+    var_fit = fitted if kind == "volume" else fitted * (1 - fitted / n)
+    pearson_resid = (y - fitted) / np.sqrt(np.maximum(var_fit, 1e-9))
+    rho = 0.0
+    if np.sum(pearson_resid**2) > 0:
+        rho = float(np.clip(np.dot(pearson_resid[1:], pearson_resid[:-1])
+                            / np.dot(pearson_resid, pearson_resid), 0.0, 0.9))
+    # stationary AR(1) correlation matrix, applied to the same normals through its recursion
     rng = np.random.default_rng(seed)
     exceed, total = 0, 0
     for size in (simulations, 20 * (simulations + 1) - 1):
         # A second, larger batch only when the first leaves the statistic in the far tail.
-        e = rng.standard_normal((size, t_len)) * np.sqrt(phi * w)[None, :]
+        normals = rng.standard_normal((size, t_len))
+        # e_t = ρ e_{t−1} + √(1 − ρ²) z_t as a matrix: e = z Lᵀ, L lower-triangular
+        lower = np.zeros((t_len, t_len))
+        for t in range(t_len):
+            lower[t, 0] = rho**t
+            lower[t, 1:t + 1] = np.sqrt(1 - rho**2) * rho ** (t - np.arange(1, t + 1))
+        e = (normals @ lower.T) * np.sqrt(phi * w)[None, :]
         r = e @ proj.T
         sims = np.abs(studentised(e @ cw.T, np.sum(r**2 / w, axis=1))[0]).max(axis=1)
         exceed += int(np.sum(sims >= stat))
@@ -125,10 +142,8 @@ def model_scan_direct(
     p_value = float((1 + exceed) / (total + 1))
     if exceed == 0:
         # Beyond the simulation's resolution: the Bonferroni bound over the splits (valid).
-        p_value = min(p_value, float(len(splits) * 2 * stats.t.sf(stat, dof_step)))
-    index = int(splits[best])
-    step = c[best][:, None]
-    fitted, counterfactual, params = glm_fit(y, n, np.column_stack([x, step]), kind, drop_last=True)
+        deflated = stat * np.sqrt((1 - rho) / (1 + rho))
+        p_value = min(p_value, float(len(splits) * 2 * stats.t.sf(deflated, dof_step)))
     after_null = counterfactual[index:].sum() / n[index:].sum()
     after_full = fitted[index:].sum() / n[index:].sum()
     expected = np.full(len(periods), np.nan)
@@ -149,4 +164,5 @@ def model_scan_direct(
         fitted=fitted_all,
         seasonal=seasonal,
         ratio=ratio,
+        autocorrelation=rho,
     )
