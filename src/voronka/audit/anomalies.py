@@ -207,10 +207,26 @@ def _references(frame: pd.DataFrame) -> dict[str | None, pd.Series]:
     }
 
 
-def _volume_series(log: EventLog, by: str | None, min_per_period: float) -> list[_Series]:
+def _funnel_wide(frame: pd.DataFrame) -> pd.DataFrame:
+    """Leads per period summed over the segments of a ``lead_volume`` frame (its grid has every
+    period for every segment, the same exposure): equal to ``lead_volume`` without ``by``."""
+    out = frame.groupby("period", sort=True).agg(
+        leads=("leads", "sum"), exposure_days=("exposure_days", "first")
+    ).reset_index()
+    out["leads"] = out["leads"].astype("int64")
+    return out[["period", "leads", "exposure_days"]]
+
+
+def _volume_series(
+    log: EventLog, by: str | None, min_per_period: float,
+    tables: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> list[_Series]:
+    """Lead-volume series funnel-wide (``by`` None) or per segment of ``by``; ``tables``: the
+    weekly and monthly ``lead_volume`` frames when already read."""
     first_stage = log.funnel.stage_ids[0] if log.funnel else ""
-    weekly = lead_volume(log, by=by, period="week")
-    monthly = lead_volume(log, by=by, period="month")
+    if tables is None:
+        tables = (lead_volume(log, by=by, period="week"), lead_volume(log, by=by, period="month"))
+    weekly, monthly = tables
     monthly_groups = _groups(monthly, by)
     references = {}
     if by is not None:
@@ -330,11 +346,15 @@ def build_anomalies(
                 maturity, weekly[column], column, min_per_period, SEGMENT_MIN_FACTOR * min_trials
             )
         )
-    volume_by: list[str | None] = [None]
     if "source" in log.segment_columns():
-        volume_by.append("source")
-    for volume_column in volume_by:
-        series.extend(_volume_series(log, volume_column, min_per_period))
+        # One engine query per period: the funnel-wide series is the sum over the sources.
+        by_source = (lead_volume(log, by="source", period="week"),
+                     lead_volume(log, by="source", period="month"))
+        funnel_wide = (_funnel_wide(by_source[0]), _funnel_wide(by_source[1]))
+        series.extend(_volume_series(log, None, min_per_period, funnel_wide))
+        series.extend(_volume_series(log, "source", min_per_period, by_source))
+    else:
+        series.extend(_volume_series(log, None, min_per_period))
     found: list[tuple[_Series, ModelScan]] = []
     for i, s in enumerate(series):
         # A source's leads are scanned against its reference (the other sources' leads): growth
