@@ -77,7 +77,7 @@ def world(seed: int, effects: DemoEffects) -> EventLog:
     return EventLog.build(events, data.deals, data.funnel, as_of=data.as_of)
 
 
-def run(worlds: int, simulations: int) -> dict[str, list[float]]:
+def run(worlds: int, simulations: int, first: int = 0) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {k: [] for k in (
         "null_anomalies", "null_volume", "null_conversion", "null_segments", "step_found",
         "volume_found", "volume_any", "step_other", "manager_found", "manager_covered",
@@ -85,7 +85,7 @@ def run(worlds: int, simulations: int) -> dict[str, list[float]]:
     )}
     start = date(2025, 5, 1)
     shift_date = date(2026, 3, 1)
-    for i in range(worlds):
+    for i in range(first, first + worlds):
         seed = 1000 + i
         log = world(seed, DemoEffects(stable=True, data_errors=False))
         maturity = build_maturity(log)
@@ -165,9 +165,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--worlds", type=int, default=20)
     parser.add_argument("--simulations", type=int, default=199)
+    parser.add_argument("--first", type=int, default=0,
+                        help="index of the first world (seed 1000 + index): more worlds, same design")
     args = parser.parse_args()
     t0 = time.time()
-    r = run(args.worlds, args.simulations)
+    r = run(args.worlds, args.simulations, args.first)
     n = args.worlds
     print()
     print(f"| measure ({n} worlds) | result | required |")
@@ -180,7 +182,7 @@ def main() -> None:
     print(f"| significant segment leaks per null world (mean; max) | {np.mean(r['null_segments']):.2f}; "
           f"{max(r['null_segments'])} | ≤ 0.2; ≤ 2 |")
     print(f"| ±25% source step found within 4 weeks | {np.mean(r['step_found']):.0%} | ≥ 80% |")
-    print(f"| ±25% source volume step found within 4 weeks | {np.mean(r['volume_found']):.0%} | — |")
+    print(f"| ±25% source volume step found within 4 weeks | {np.mean(r['volume_found']):.0%} | ≥ 80% |")
     print(f"| ±25% source volume step found at any date (right direction) | "
           f"{np.mean(r['volume_any']):.0%} | — |")
     print(f"| other segment alarms per step world (mean; max) | {np.mean(r['step_other']):.2f}; "

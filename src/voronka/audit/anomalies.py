@@ -37,6 +37,7 @@ from voronka.audit.leaks import FDR_LEVEL, default_breakdowns
 from voronka.audit.maturity import MaturityReport, build_maturity
 from voronka.audit.stats import benjamini_hochberg, dist, wilson_interval
 from voronka.audit.stats.glm_scan import ModelScan, model_scan
+from voronka.audit.stats.reference import reference_counts
 from voronka.engine import EventLog, lead_volume, stage_cohorts
 
 DAYS_PER_PERIOD = {"week": 7.0, "month": 365.25 / 12}
@@ -115,7 +116,7 @@ class _Series:
     periods: list[date]
     successes: np.ndarray  # conversion: settled deals that moved on; volume: leads
     trials: np.ndarray  # conversion: settled deals; volume: exposure days
-    totals: np.ndarray | None = None  # volume per source: every source's leads in the period
+    reference: np.ndarray | None = None  # volume per source: its reference, R_t (stats.reference)
 
 
 def _groups(frame: pd.DataFrame, by: str | None) -> dict[str | None, pd.DataFrame]:
@@ -192,14 +193,44 @@ def _text(value: object) -> str | None:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
-def _volume_series(log: EventLog, by: str | None, min_per_period: float) -> list[_Series]:
-    first_stage = log.funnel.stage_ids[0] if log.funnel else ""
-    weekly = lead_volume(log, by=by, period="week")
-    monthly = lead_volume(log, by=by, period="month")
-    monthly_groups = _groups(monthly, by)
-    totals = {
-        name: frame.groupby("period")["leads"].sum() for name, frame in (("week", weekly), ("month", monthly))
+def _references(frame: pd.DataFrame) -> dict[str | None, pd.Series]:
+    """Each source's reference per period (:func:`~voronka.audit.stats.reference.reference_counts`:
+    the other sources' leads, each weighted by its steadiness), blank source included as one."""
+    labels = frame["segment"].map(_text).fillna("\x00")
+    table = frame.assign(segment=labels).pivot_table(
+        index="period", columns="segment", values="leads", aggfunc="sum", fill_value=0
+    )
+    reference = reference_counts(table.to_numpy(dtype=float))
+    return {
+        (None if label == "\x00" else str(label)): pd.Series(reference[:, j], index=table.index)
+        for j, label in enumerate(table.columns)
     }
+
+
+def _funnel_wide(frame: pd.DataFrame) -> pd.DataFrame:
+    """Leads per period summed over the segments of a ``lead_volume`` frame (its grid has every
+    period for every segment, the same exposure): equal to ``lead_volume`` without ``by``."""
+    out = frame.groupby("period", sort=True).agg(
+        leads=("leads", "sum"), exposure_days=("exposure_days", "first")
+    ).reset_index()
+    out["leads"] = out["leads"].astype("int64")
+    return out[["period", "leads", "exposure_days"]]
+
+
+def _volume_series(
+    log: EventLog, by: str | None, min_per_period: float,
+    tables: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> list[_Series]:
+    """Lead-volume series funnel-wide (``by`` None) or per segment of ``by``; ``tables``: the
+    weekly and monthly ``lead_volume`` frames when already read."""
+    first_stage = log.funnel.stage_ids[0] if log.funnel else ""
+    if tables is None:
+        tables = (lead_volume(log, by=by, period="week"), lead_volume(log, by=by, period="month"))
+    weekly, monthly = tables
+    monthly_groups = _groups(monthly, by)
+    references = {}
+    if by is not None:
+        references = {"week": _references(weekly), "month": _references(monthly)}
     out: list[_Series] = []
     for value, rows in _groups(weekly, by).items():
         if by is not None and value is None:
@@ -218,9 +249,9 @@ def _volume_series(log: EventLog, by: str | None, min_per_period: float) -> list
                 periods=list(chosen["period"]),
                 successes=chosen["leads"].to_numpy(dtype=np.int64),
                 trials=chosen["exposure_days"].to_numpy(dtype=float),
-                totals=None
+                reference=None
                 if by is None
-                else totals[period].reindex(list(chosen["period"])).fillna(0).to_numpy(float),
+                else references[period][value].reindex(list(chosen["period"])).fillna(0).to_numpy(float),
             )
         )
     return out
@@ -236,19 +267,40 @@ def _big_enough(s: _Series, scan: ModelScan) -> bool:
 
 
 def _share_as_volume(scan: ModelScan, s: _Series) -> ModelScan:
-    """A share-of-leads scan in leads per day: shares × all leads / exposure days."""
-    assert s.totals is not None
+    """A source's scan (the odds of its leads against its reference, ``R_t``) in leads per day:
+    the source's expected leads are ``R_t`` × the odds, with the step (``after``) and without it
+    (``before`` = ``after`` / the fitted odds ratio; ``expected``: the null model's odds)."""
+    assert s.reference is not None
     after = slice(scan.index, None)
-    per_day = float(s.totals[after].sum() / max(float(s.trials[after].sum()), 1e-9))
+    exposure = s.trials
     with np.errstate(divide="ignore", invalid="ignore"):
-        daily = np.where(s.trials > 0, s.totals / s.trials, np.nan)
+        fitted_odds = scan.fitted / (1.0 - scan.fitted)
+        null_odds = scan.expected / (1.0 - scan.expected)
+        per_day = np.where(exposure > 0, s.reference / exposure, np.nan)
+    level_after = float(np.nansum((s.reference * fitted_odds)[after]) / max(float(exposure[after].sum()), 1e-9))
     return replace(
         scan,
-        before=scan.before * per_day,
-        after=scan.after * per_day,
-        expected=scan.expected * daily,
-        fitted=scan.fitted * daily,
+        before=level_after / scan.ratio,
+        after=level_after,
+        expected=null_odds * per_day,
+        fitted=fitted_odds * per_day,
     )
+
+
+def _family_q_values(found: list[tuple[_Series, ModelScan]]) -> list[float]:
+    """Benjamini–Hochberg q-values within each family of series: conversion, lead volume.
+
+    The two answer different questions (did a step's conversion change? did a source's leads?)
+    and a run scans a hundred conversion series for a handful of volume ones: one correction
+    across both would hold a source's volume to the conversions' threshold (Efron 2008,
+    "Simultaneous inference: when should hypothesis testing problems be combined?")."""
+    q = [float("nan")] * len(found)
+    for kind in ("conversion", "volume"):
+        members = [i for i, (s, _) in enumerate(found) if s.kind == kind]
+        for i, value in zip(members, benjamini_hochberg([found[i][1].p_value for i in members]),
+                            strict=True):
+            q[i] = float(value)
+    return q
 
 
 def _optional_levels(values: np.ndarray, scale: float) -> tuple[float | None, ...]:
@@ -294,30 +346,35 @@ def build_anomalies(
                 maturity, weekly[column], column, min_per_period, SEGMENT_MIN_FACTOR * min_trials
             )
         )
-    volume_by: list[str | None] = [None]
     if "source" in log.segment_columns():
-        volume_by.append("source")
-    for volume_column in volume_by:
-        series.extend(_volume_series(log, volume_column, min_per_period))
+        # One engine query per period: the funnel-wide series is the sum over the sources.
+        by_source = (lead_volume(log, by="source", period="week"),
+                     lead_volume(log, by="source", period="month"))
+        funnel_wide = (_funnel_wide(by_source[0]), _funnel_wide(by_source[1]))
+        series.extend(_volume_series(log, None, min_per_period, funnel_wide))
+        series.extend(_volume_series(log, "source", min_per_period, by_source))
+    else:
+        series.extend(_volume_series(log, None, min_per_period))
     found: list[tuple[_Series, ModelScan]] = []
     for i, s in enumerate(series):
-        # A source's volume is scanned as its share of all leads: growth and season are common.
-        share = s.totals is not None
-        trials = s.totals if s.totals is not None else s.trials
+        # A source's leads are scanned against its reference (the other sources' leads): growth
+        # and season are common and cancel; binomial given the period's leads and reference.
+        share = s.reference is not None
+        trials = s.successes + s.reference if s.reference is not None else s.trials
         scan = model_scan(s.successes, trials, s.periods,
                           kind="share" if share else s.kind, simulations=simulations, seed=seed + i)
         if scan is not None:
             found.append((s, scan))
-    q_values = benjamini_hochberg([scan.p_value for _, scan in found])
+    q_values = _family_q_values(found)
     stage_index = {st.stage: k for k, st in enumerate(maturity.stages)}
     out: list[Anomaly] = []
     for (s, scan), q in zip(found, q_values, strict=True):
+        if s.reference is not None:
+            scan = _share_as_volume(scan, s)
         if not q <= FDR_LEVEL or not _big_enough(s, scan):
             continue
         scale = DAYS_PER_PERIOD[s.period] if s.kind == "volume" else 1.0
         after = slice(scan.index, None)
-        if s.totals is not None:
-            scan = _share_as_volume(scan, s)
         n_before = s.successes[: scan.index].sum() if s.kind == "volume" else s.trials[: scan.index].sum()
         n_after = s.successes[after].sum() if s.kind == "volume" else s.trials[after].sum()
         exposure_after = float(np.sum(s.trials[after]))

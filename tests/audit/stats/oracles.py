@@ -1,5 +1,6 @@
-"""The implementations the speed work of issue 11 replaced, kept verbatim as test oracles: the
-new, vectorised code must give the same numbers on many generated inputs."""
+"""The implementations the speed work of issue 11 replaced, kept as test oracles (the scan's
+statistic updated with the method, computed the direct way): the vectorised code must give the
+same numbers on many generated inputs."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def mixture_quantile(q: float, p_real: float, mu: float, post_mean: float, post_
 
 
 def glm_fit(y: np.ndarray, n: np.ndarray, x: np.ndarray, kind: str,
-            drop_last: bool = False) -> tuple[np.ndarray, np.ndarray]:
+            drop_last: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``glm_scan._fit`` through statsmodels' GLM (Poisson with log exposure offset, or binomial)."""
     import statsmodels.api as sm
 
@@ -52,10 +53,10 @@ def glm_fit(y: np.ndarray, n: np.ndarray, x: np.ndarray, kind: str,
         else:
             fitted = fitted * n
             without = n / (1 + np.exp(-eta))
-    return fitted, without
+    return fitted, without, params
 
 
-def model_scan_before(
+def model_scan_direct(
     successes: ArrayLike,
     trials: ArrayLike,
     periods: list[date],
@@ -65,7 +66,9 @@ def model_scan_before(
     simulations: int = 999,
     seed: int = 0,
 ) -> glm_scan.ModelScan | None:
-    """``glm_scan.model_scan`` before issue 11 (statsmodels fits, the (T × S) simulated product).
+    """``glm_scan.model_scan`` computed directly: statsmodels fits, the explicit projection
+    matrix, the (T × S) simulated product and, per split, the dispersion of the model with the
+    step as the null model's Pearson χ² less the split's score statistic.
 
     Scan a ``volume`` (counts, exposure), ``conversion`` (successes, trials) or ``share``
     (a part's counts of a total: binomial, like a conversion) series; None
@@ -81,7 +84,7 @@ def model_scan_before(
     x, seasonal = glm_scan._design(days, kind)
     if x.shape[1] * 2 > len(y) or y.sum() == 0 or (kind != "volume" and (y == n).all()):
         return None
-    mu, _ = glm_fit(y, n, x, kind)  # expected successes / counts per period
+    mu, _, _ = glm_fit(y, n, x, kind)  # expected successes / counts per period
     if kind == "volume":
         w = mu
     else:
@@ -97,17 +100,41 @@ def model_scan_before(
     xtwx_inv = np.linalg.pinv(x.T @ (w[:, None] * x))
     proj = np.eye(t_len) - (w[:, None] * x) @ xtwx_inv @ x.T  # r = proj · e, e ~ N(0, φW)
     cw = c @ proj  # score of each split as a linear map of e
-    var = phi * np.einsum("st,t,st->s", cw, w, cw)
-    sd = np.sqrt(np.maximum(var, 1e-12))
-    z = (c @ resid) / sd
+    var = np.maximum(np.einsum("st,t,st->s", cw, w, cw), 1e-12)
+    dof_step = max(t_len - x.shape[1] - 1, 1)
+
+    def studentised(scores: np.ndarray, pearson: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        phi_step = np.maximum(1.0, (pearson[:, None] - scores**2 / var) / dof_step)
+        return scores / np.sqrt(phi_step * var), phi_step
+
+    z_all, phi_all = studentised((c @ resid)[None, :], np.array([np.sum(resid**2 / w)]))
+    z = z_all[0]
     best = int(np.argmax(np.abs(z)))
     stat = float(abs(z[best]))
+    index = int(splits[best])
+    step = c[best][:, None]
+    fitted, counterfactual, params = glm_fit(y, n, np.column_stack([x, step]), kind, drop_last=True)
+    # lag-one autocorrelation of the step model's Pearson residuals, by its definition
+    var_fit = fitted if kind == "volume" else fitted * (1 - fitted / n)
+    pearson_resid = (y - fitted) / np.sqrt(np.maximum(var_fit, 1e-9))
+    rho = 0.0
+    if np.sum(pearson_resid**2) > 0:
+        rho = float(np.clip(np.dot(pearson_resid[1:], pearson_resid[:-1])
+                            / np.dot(pearson_resid, pearson_resid), 0.0, 0.9))
+    # stationary AR(1) correlation matrix, applied to the same normals through its recursion
     rng = np.random.default_rng(seed)
     exceed, total = 0, 0
     for size in (simulations, 20 * (simulations + 1) - 1):
         # A second, larger batch only when the first leaves the statistic in the far tail.
-        e = rng.standard_normal((size, t_len)) * np.sqrt(phi * w)[None, :]
-        sims = np.abs((e @ cw.T) / sd[None, :]).max(axis=1)
+        normals = rng.standard_normal((size, t_len))
+        # e_t = ρ e_{t−1} + √(1 − ρ²) z_t as a matrix: e = z Lᵀ, L lower-triangular
+        lower = np.zeros((t_len, t_len))
+        for t in range(t_len):
+            lower[t, 0] = rho**t
+            lower[t, 1:t + 1] = np.sqrt(1 - rho**2) * rho ** (t - np.arange(1, t + 1))
+        e = (normals @ lower.T) * np.sqrt(phi * w)[None, :]
+        r = e @ proj.T
+        sims = np.abs(studentised(e @ cw.T, np.sum(r**2 / w, axis=1))[0]).max(axis=1)
         exceed += int(np.sum(sims >= stat))
         total += size
         if exceed >= 5:
@@ -115,10 +142,8 @@ def model_scan_before(
     p_value = float((1 + exceed) / (total + 1))
     if exceed == 0:
         # Beyond the simulation's resolution: the Bonferroni bound over the splits (valid).
-        p_value = min(p_value, float(len(splits) * 2 * stats.norm.sf(stat)))
-    index = int(splits[best])
-    step = c[best][:, None]
-    fitted, counterfactual = glm_fit(y, n, np.column_stack([x, step]), kind, drop_last=True)
+        deflated = stat * np.sqrt((1 - rho) / (1 + rho))
+        p_value = min(p_value, float(len(splits) * 2 * stats.t.sf(deflated, dof_step)))
     after_null = counterfactual[index:].sum() / n[index:].sum()
     after_full = fitted[index:].sum() / n[index:].sum()
     expected = np.full(len(periods), np.nan)
@@ -126,14 +151,18 @@ def model_scan_before(
     expected[keep] = mu / n
     fitted_all[keep] = fitted / n
     original_index = int(np.flatnonzero(keep)[index])
+    with np.errstate(over="ignore"):
+        ratio = float(np.exp(params[-1]))
     return glm_scan.ModelScan(
         index=original_index,
         statistic=stat,
         p_value=p_value,
         before=float(after_null),
         after=float(after_full),
-        dispersion=phi,
+        dispersion=float(phi_all[0, best]),
         expected=expected,
         fitted=fitted_all,
         seasonal=seasonal,
+        ratio=ratio,
+        autocorrelation=rho,
     )
