@@ -11,18 +11,28 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 NO_PYSPARK = "pyspark is not installed (an optional extra: pip install -e '.[spark]')"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``spark`` are skipped, with the reason, when pyspark is not installed."""
+    """Tests marked ``spark`` are skipped, with the reason, when pyspark is not installed.
+
+    Under pytest-xdist (``--dist loadgroup``, see pyproject) every test is put in a group that
+    one worker runs whole: all Spark tests together (one local Spark session for the run, not
+    one per worker), every other test with the rest of its module (a module-scoped fixture —
+    a served demo, an audited dataset — is then built once, not once per worker). This runs
+    before xdist's own hook, which reads the groups."""
     try:
         import pyspark  # noqa: F401
     except ImportError:
-        pass
+        have_spark = False
     else:
-        return
+        have_spark = True
     skip = pytest.mark.skip(reason=NO_PYSPARK)
     for item in items:
-        if item.get_closest_marker("spark") is not None:
+        spark = item.get_closest_marker("spark") is not None
+        if spark and not have_spark:
             item.add_marker(skip)
+        group = "spark" if spark else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

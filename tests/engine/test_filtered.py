@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from engine_logs import random_log
 
-from conftest import random_log
 from voronka.engine import EventLog, filter_log, stage_cohorts
 from voronka.errors import UsageError
 from voronka.funnel import Funnel
