@@ -25,8 +25,12 @@ dev: $(BIN)/.installed-dev
 demo: $(BIN)/.installed
 	$(BIN)/voronka demo $(DEMO_DIR)
 
+# The whole suite in two worker processes (pytest-xdist; the scheduler is in tests/conftest.py:
+# all Spark tests on one worker, every other module whole on one worker). Under 15 minutes on a
+# 2-core machine; more workers on a bigger one: `make test WORKERS=4`.
+WORKERS ?= 2
 test: $(BIN)/.installed-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope --durations=30
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check src tests

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,8 +13,21 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 NO_PYSPARK = "pyspark is not installed (an optional extra: pip install -e '.[spark]')"
 
 
+SPARK_NODE = re.compile(r"\[(?:[^\]]*-)?pyspark(?:-[^\]]*)?\]$|::test_\w*_on_spark_")
+"""The node ids of the Spark tests: the ``pyspark`` case of the engine's ``backend`` fixture, and
+a test named ``…_on_spark_…`` (it makes its own session). Checked against the ``spark`` mark at
+every collection, so a Spark test this misses stops the run instead of starting a second JVM."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``spark`` are skipped, with the reason, when pyspark is not installed."""
+    """Tests marked ``spark`` are skipped, with the reason, when pyspark is not installed; a test
+    marked ``spark`` whose id :data:`SPARK_NODE` does not recognise (or the reverse) is a usage
+    error (the xdist scheduler below groups by id)."""
+    odd = [item.nodeid for item in items
+           if (item.get_closest_marker("spark") is not None) != bool(SPARK_NODE.search(item.nodeid))]
+    if odd:
+        raise pytest.UsageError(
+            "tests/conftest.py: SPARK_NODE and the spark mark disagree on " + ", ".join(odd[:5]))
     try:
         import pyspark  # noqa: F401
     except ImportError:
@@ -23,6 +38,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("spark") is not None:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``make test`` runs ``pytest -n 2 --dist loadscope``: each worker takes whole modules (a
+    module-scoped fixture — a served demo, an audited dataset — is built once, not once per
+    worker), and here every Spark test goes in one group of its own, so one worker starts the
+    one local Spark session of the run. (``--dist loadgroup`` with marks set at collection would
+    say the same, but pytest 9.2's node ids leave it grouping nothing: pytest-xdist issue 1386.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SparkTogether(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            if SPARK_NODE.search(nodeid):
+                return "spark"
+            return str(super()._split_scope(nodeid))
+
+    return SparkTogether(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import ibis
 import pyarrow as pa
 import pytest
+from engine_logs import random_log
 
-from conftest import random_log
 from voronka.engine import EventLog, cohorts
 from voronka.funnel import Funnel
 

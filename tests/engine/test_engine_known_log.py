@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from engine_logs import deals_table, events_table
 
-from conftest import deals_table, events_table
 from voronka.engine import EventLog
 from voronka.errors import UsageError
 from voronka.funnel import Funnel

@@ -14,9 +14,7 @@ import hypothesis.strategies as st
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-
-from conftest import (
+from engine_logs import (
     LOST_NAME,
     STAGE_NAMES,
     UNKNOWN_NAME,
@@ -25,6 +23,8 @@ from conftest import (
     frame,
     random_log,
 )
+from hypothesis import HealthCheck, given, settings
+
 from voronka.engine import EventLog
 from voronka.funnel import Funnel
 

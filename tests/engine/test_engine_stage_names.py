@@ -7,8 +7,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from engine_logs import events_table
 
-from conftest import events_table
 from voronka.engine import EventLog
 from voronka.funnel import infer_funnel
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from engine_logs import random_log
 
-from conftest import random_log
 from voronka import api
 from voronka.audit.run import run_audit
 from voronka.demo import generate_demo, write_demo

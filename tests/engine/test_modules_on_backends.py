@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from engine_logs import LOST_NAME, STAGE_NAMES, UNKNOWN_NAME, frame, random_log
 
-from conftest import LOST_NAME, STAGE_NAMES, UNKNOWN_NAME, frame, random_log
 from voronka.demo import generate_demo
 from voronka.engine import EventLog, cohorts, flow, hygiene, volumes
 from voronka.engine.moments import MomentSpec, moment_states

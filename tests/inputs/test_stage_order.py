@@ -14,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "io"))
 from export_fixtures import AMO_HEADERS, amo_row, write_csv  # noqa: E402
+from inputs_world import lean_audits  # noqa: E402
 
 import voronka  # noqa: E402
 from voronka.api import order_notes  # noqa: E402
@@ -78,9 +79,11 @@ def _reach_by_pandas(export: Path) -> list[int]:
     return [int((at >= k).sum()) for k in range(len(REAL) + 1)]
 
 
-def test_the_crms_stage_list_gives_the_real_order(tmp_path: Path) -> None:
+def test_the_crms_stage_list_gives_the_real_order(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Fails before: ``--funnel`` read only TOML, and the export's order was a guess that put
     «Выставлен счёт» (20 deals) before «Замер на объекте» (8)."""
+    lean_audits(monkeypatch)  # the funnel and the data-quality notes are what is checked
     export = _amo_export(tmp_path / "amocrm_export.csv")
     guessed = voronka.audit(export, lang="en")
     assert guessed.funnel.origin == "inferred"
@@ -102,8 +105,9 @@ def test_the_crms_stage_list_gives_the_real_order(tmp_path: Path) -> None:
     assert "inferred" not in joined and "a guess" not in joined
 
 
-def test_a_stage_list_beside_the_export_is_used(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_stage_list_beside_the_export_is_used(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    lean_audits(monkeypatch)
     folder = tmp_path / "crm"
     folder.mkdir()
     export = _amo_export(folder / "amocrm_export.csv")

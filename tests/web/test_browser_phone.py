@@ -23,10 +23,12 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _loopback_socket() -> socket.socket:
+    """A socket bound to a port the system picks on 127.0.0.1 (handed to uvicorn as it is: no
+    other process, e.g. another pytest-xdist worker, can take the port in between)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +37,10 @@ def phone_server(tmp_path_factory: pytest.TempPathFactory, demo_zip: bytes) -> I
 ]:
     """A uvicorn server on 127.0.0.1 with the demo export uploaded: ``(base URL, dataset id)``."""
     app = create_app(ServeSettings(data_dir=tmp_path_factory.mktemp("phone-data")))
-    port = _free_port()
+    sock = _loopback_socket()
+    port = int(sock.getsockname()[1])
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     for _ in range(200):
         if srv.started:
@@ -53,6 +56,7 @@ def phone_server(tmp_path_factory: pytest.TempPathFactory, demo_zip: bytes) -> I
     yield base, str(r.json()["id"]) + "|" + job
     srv.should_exit = True
     thread.join(timeout=10)
+    sock.close()
 
 
 def test_no_page_scrolls_sideways_at_390_px(phone_server: tuple[str, str]) -> None:

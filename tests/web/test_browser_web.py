@@ -37,20 +37,23 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ODD = "Номер;Шаг;Когда\n1;Новая заявка;2025-01-06 10:00\n1;Квалификация пройдена;2025-01-07 10:00\n2;Новая заявка;2025-01-08 10:00\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _loopback_socket() -> socket.socket:
+    """A socket bound to a port the system picks on 127.0.0.1 (handed to uvicorn as it is: no
+    other process, e.g. another pytest-xdist worker, can take the port in between)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A uvicorn server on 127.0.0.1 in a thread; its base URL."""
     app = create_app(ServeSettings(data_dir=tmp_path_factory.mktemp("browser-data")))
-    port = _free_port()
+    sock = _loopback_socket()
+    port = int(sock.getsockname()[1])
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     for _ in range(200):
         if srv.started:
@@ -59,6 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=10)
+    sock.close()
 
 
 @pytest.fixture(scope="module")
