@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from engine_logs import deals_table, events_table, random_log
 
-from conftest import deals_table, events_table, random_log
 from voronka.engine import EventLog
 from voronka.engine.backend import to_frame
 from voronka.engine.prepare import after_close

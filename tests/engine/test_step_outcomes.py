@@ -7,8 +7,8 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 import pytest
+from engine_logs import random_log
 
-from conftest import random_log
 from voronka.engine import EventLog, step_outcomes
 from voronka.engine import backend as engine_backend
 from voronka.funnel import Funnel

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from engine_logs import random_log
 
-from conftest import random_log
 from voronka.engine import EventLog, stratified_cohorts
 from voronka.engine import backend as engine_backend
 from voronka.funnel import Funnel
