@@ -80,7 +80,7 @@ class Anomaly:
         periods: the series' periods (for the anomaly's chart).
         observed: the observed level per period (rate, or leads per ``period``).
         expected: the null model's level per period (trend and season, no shift).
-        dispersion: the overdispersion ``φ`` of the null model.
+        dispersion: the overdispersion ``φ_τ`` of the model with the step (at ``since``).
         seasonal: whether the null model had a yearly season.
     """
 
