@@ -337,6 +337,7 @@ def _log_on_engine(
         con, str(events), deals=None if deals is None else str(deals),
         spend=None if spend is None else str(spend), column_map=column_map, strict=strict,
     )
+    sources = sources.prepared(_parse_as_of(as_of))  # the input checks the file path makes
     log = sources.log(_parse_as_of(as_of))
     return log.with_funnel(resolve_funnel(log, funnel)), sources.reads
 

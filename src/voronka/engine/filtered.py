@@ -76,7 +76,7 @@ def _narrowed(log: EventLog, chosen: ir.Table) -> EventLog:
     semi-join on the deal id) instead of being rebuilt from the events by the window passes of
     ``with_funnel``. The raw events and deals are narrowed lazily, for data quality.
     """
-    funnel = log.require_funnel()
+    log.require_funnel()
     con = log.backend
     # The chosen rows are stored once: every later query reads them instead of repeating the
     # filter, and its shape no longer holds the filter's values, so the SQL compiled for the
@@ -99,24 +99,16 @@ def _narrowed(log: EventLog, chosen: ir.Table) -> EventLog:
         for s, n in sorted(zip(per_name["stage"], per_name["n"], strict=True), key=lambda x: -x[1])
         if s is not None
     }  # as voronka.engine.stage_names.name_counts orders them: most rows first
-    narrowed = type(log)(
-        con=con,
+    return log.narrowed(
         events=events,
         deals=kept_deals,
         events_rows=int(per_name["n"].sum()),
         deals_rows=None if kept_deals is None else int(scalar(con, kept_deals.count().name("n"))),
-        as_of=log.as_of,
-        funnel=funnel,
         name_counts=names,
+        stages=kept_stages,
+        summary=kept_summary,
+        reached=kept_reached,
     )
-    # The engine's own per-deal tables of the new log (EventLog.with_funnel sets the same ones).
-    mapping = log.stage_mapping
-    narrowed._mapping = {name: mapping[name] for name in names if name in mapping}
-    narrowed._mapping_table = log._mapping_table
-    narrowed._stages = kept_stages
-    narrowed._summary = kept_summary
-    narrowed._reached = kept_reached
-    return narrowed
 
 
 def _moment(value: dt.datetime | dt.date) -> ir.TimestampValue:

@@ -185,6 +185,31 @@ class EventLog:
         return log
 
     # -- what the log is ---------------------------------------------------------------------
+    def narrowed(
+        self,
+        *,
+        events: ir.Table,
+        deals: ir.Table | None,
+        events_rows: int,
+        deals_rows: int | None,
+        name_counts: dict[str, int],
+        stages: ir.Table,
+        summary: ir.Table,
+        reached: ir.Table,
+    ) -> EventLog:
+        """A log over a subset of this log's deals whose per-deal tables (deal × stage, summary,
+        ``reached_at``) are already cut from this log's (``voronka.engine.filtered``); the stage
+        mapping is this log's, kept for the names the subset has."""
+        funnel = self._need_funnel()
+        log = EventLog(
+            con=self._con, events=events, deals=deals, events_rows=events_rows,
+            deals_rows=deals_rows, as_of=self._as_of, funnel=funnel, name_counts=name_counts,
+        )
+        log._mapping = {name: self._mapping[name] for name in name_counts if name in self._mapping}
+        log._mapping_table = self._mapping_table
+        log._stages, log._summary, log._reached = stages, summary, reached
+        return log
+
     @property
     def backend(self) -> BaseBackend:
         """The Ibis backend the log lives on."""

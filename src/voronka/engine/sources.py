@@ -75,12 +75,10 @@ class Sources:
 
     def log(self, as_of: dt.datetime | None = None) -> EventLog:
         """The event log over these tables (``as_of``: default the latest timestamp in them),
-        after the input checks (:meth:`prepared`); :attr:`reads` then counts what they left out.
-        """
+        after the input checks: call it on :meth:`prepared` sources, whose :attr:`reads` count
+        what the checks left out (unchecked sources are checked here first)."""
         if not self.checked:
-            prepared = self.prepared(as_of)
-            self.reads.update(prepared.reads)  # the caller reports the reads of this log
-            return prepared.log(as_of)
+            return self.prepared(as_of).log(as_of)
         if as_of is None:
             as_of = _latest(self.con, self.events, self.deals) or dt.datetime(1970, 1, 1)
             return EventLog(con=self.con, events=self.events, deals=self.deals,
