@@ -81,7 +81,7 @@ def test_funnel_wide_volume_is_the_sum_over_sources() -> None:
     blank sources included."""
     import pandas as pd
 
-    from voronka.audit.anomalies import _funnel_wide
+    from voronka.audit.anomaly_series import funnel_wide as _funnel_wide
     from voronka.engine import lead_volume
 
     _, log = demo(3000, 1, DemoEffects())
