@@ -361,17 +361,20 @@ class EventLog:
         """Per [segment] × [period] × stage: ``stage_id``, ``stage_index``, ``reached`` (deals that
         entered the stage or a later one of the line), ``open_here`` / ``lost_here`` (open / lost
         deals whose latest non-lost event is in the stage). Every stage of the funnel, zeros kept."""
-        return funnel_aggregates.reach(self, by=by, period=period)
+        key = ("reach", by, period)
+        return self.cached(key, lambda: funnel_aggregates.reach(self, by=by, period=period)).copy()
 
     def outcomes(self, by: str | None = None, period: str | None = None) -> pd.DataFrame:
         """Per [segment] × [period]: ``deals``, ``won``, ``lost``, ``open``."""
-        return funnel_aggregates.outcomes(self, by=by, period=period)
+        key = ("outcomes", by, period)
+        return self.cached(key, lambda: funnel_aggregates.outcomes(self, by=by, period=period)).copy()
 
     def time_in_stage(self, by: str | None = None) -> pd.DataFrame:
         """Per [segment] × stage: ``stage_id``, ``stage_index``, ``n_left`` (deals that left the
         stage after their first entry), ``median_days``, ``p90_days`` (NaN when none left; always
         for the won stage)."""
-        return funnel_aggregates.time_in_stage(self, by=by)
+        key = ("time_in_stage", by)
+        return self.cached(key, lambda: funnel_aggregates.time_in_stage(self, by=by)).copy()
 
     def quality(self) -> QualityCounts:
         """Event rows excluded per reason and the data-quality issues, with bounded examples."""
