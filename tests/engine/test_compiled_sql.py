@@ -55,14 +55,16 @@ def test_the_default_backend_bounds_duckdb_memory() -> None:
 
 
 def test_a_large_log_gets_room_and_the_user_may_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """600 MB up to 3M event rows; 200 bytes a row beyond (5M deals failed at 600 MB: operators
+    """600 MB floor (up to ~2M event rows); 320 bytes a row beyond (5M deals failed at 600 MB: operators
     that cannot spill); never above 80 % of RAM; VORONKA_DUCKDB_MEMORY overrides."""
     monkeypatch.delenv("VORONKA_DUCKDB_MEMORY", raising=False)
     assert backend.duckdb_memory_limit(None) == "600MB"
     assert backend.duckdb_memory_limit(1_000_000) == "600MB"
     ram_mb = (os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) >> 20
     big = int(backend.duckdb_memory_limit(15_000_000).removesuffix("MB"))
-    assert big == min(15_000_000 * 200 >> 20, max(600, int(ram_mb * 0.8)))
+    assert big == min(15_000_000 * backend.BYTES_PER_EVENT_ROW >> 20, max(600, int(ram_mb * 0.8)))
+    one_million_deals = int(backend.duckdb_memory_limit(3_107_500).removesuffix("MB"))
+    assert 900 <= one_million_deals <= 1100  # the measured point: room enough not to spill
     huge = int(backend.duckdb_memory_limit(10**12).removesuffix("MB"))
     assert huge <= max(600, ram_mb * 0.8)
     monkeypatch.setenv("VORONKA_DUCKDB_MEMORY", "3GB")
