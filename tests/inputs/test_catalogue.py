@@ -59,7 +59,7 @@ class _QualityOnly:
 
 
 def _quality_only(log: object, reads: object, *, options: object = None,
-                  notes: tuple[str, ...] = ()) -> _QualityOnly:
+                  notes: tuple[str, ...] = (), sections: object = None) -> _QualityOnly:
     """``run_audit`` down to its data-quality section (the same calls, in the same order)."""
     funnel = log.require_funnel()  # type: ignore[attr-defined]
     lang = normalize_language(getattr(options, "language", None) or funnel.language)
