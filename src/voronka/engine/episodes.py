@@ -13,7 +13,15 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from voronka.engine.flow import DEFAULT_EDGES, LOST, OPEN, _amount, _bucket, _line_end
+from voronka.engine.flow import (
+    DEFAULT_EDGES,
+    LOST,
+    OPEN,
+    _amount,
+    _bucket,
+    _line_end,
+    episode_ends,
+)
 from voronka.engine.summary import SECONDS_PER_DAY, days_between, epoch_seconds
 
 if TYPE_CHECKING:
@@ -85,31 +93,8 @@ def _frontier_rows(log: EventLog, as_of: dt.datetime) -> ir.Table:
         deal_key=summary.deal_id, outcome=summary.outcome, closed_at=summary.closed_at, **extra
     )
     ep = ep.left_join(deals, ep.deal_id == deals.deal_key)
-    last = ep.next_reach.isnull()
-    closed = last & ep.closed_at.notnull() & (ep.closed_at <= cut)
-    lost = closed & (ep.outcome == "lost")
-    won = closed & (ep.outcome == "won")
-    ended_at = ibis.cases(
-        (~last, ep.next_reach), (lost | won, ibis.greatest(ep.closed_at, ep.reached_at)), else_=cut
-    )
-    to_index = ibis.cases(
-        (~last, ep.next_index),
-        (lost, ibis.literal(LOST, "int64")),
-        (won, ibis.literal(won_index, "int64")),
-        else_=ibis.literal(OPEN, "int64"),
-    )
     out = ep.select(
-        deal_id=ep.deal_id,
-        stage_index=ep.stage_index.cast("int64"),
-        started_at=ep.reached_at,
-        ended_at=ended_at,
-        to_index=to_index.cast("int64"),
-        closed_at=ep.closed_at,
-        closed_to=ibis.cases(
-            (ep.outcome == "lost", ibis.literal(LOST, "int64")),
-            (ep.outcome == "won", ibis.literal(won_index, "int64")),
-            else_=ibis.literal(OPEN, "int64"),
-        ),
+        **episode_ends(ep, ep.next_reach, cut, won_index),
         first=ep.first,
         **({"amount": ep.amount} if amount is not None else {}),
     )

@@ -82,6 +82,40 @@ def _bucket(days: ir.FloatingValue, edges: tuple[float, ...]) -> ir.IntegerValue
     return search(0, len(edges))
 
 
+def episode_ends(
+    ep: ir.Table, next_at: ir.TimestampValue, cut: ir.TimestampValue, won_index: int
+) -> dict[str, ir.Value]:
+    """The columns of an episode table (``deal_id``, ``stage_index``, ``started_at``, ``ended_at``,
+    ``to_index``, ``closed_at``, ``closed_to``) from ``ep``: per deal × entered stage, its
+    ``reached_at``, the next entry (``next_at``, ``next_index``; null for the last) and the deal's
+    ``outcome`` and ``closed_at``. The last episode of a deal closed by ``cut`` ends at its closing
+    (into :data:`LOST` or the won stage), an open one at ``cut`` (:data:`OPEN`)."""
+    last = next_at.isnull()
+    closed = last & ep.closed_at.notnull() & (ep.closed_at <= cut)
+    lost = closed & (ep.outcome == "lost")
+    won = closed & (ep.outcome == "won")
+    close_at = ibis.greatest(ep.closed_at, ep.reached_at)
+    to_index = ibis.cases(
+        (~last, ep.next_index),
+        (lost, ibis.literal(LOST, "int64")),
+        (won, ibis.literal(won_index, "int64")),
+        else_=ibis.literal(OPEN, "int64"),
+    )
+    return {
+        "deal_id": ep.deal_id,
+        "stage_index": ep.stage_index.cast("int64"),
+        "started_at": ep.reached_at,
+        "ended_at": ibis.cases((~last, next_at), (lost | won, close_at), else_=cut),
+        "to_index": to_index.cast("int64"),
+        "closed_at": ep.closed_at,
+        "closed_to": ibis.cases(
+            (ep.outcome == "lost", ibis.literal(LOST, "int64")),
+            (ep.outcome == "won", ibis.literal(won_index, "int64")),
+            else_=ibis.literal(OPEN, "int64"),
+        ),
+    }
+
+
 def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
     """Per deal × frontier episode as it stood at ``as_of`` (lazy; for this module only).
 
@@ -103,31 +137,7 @@ def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
     ep = ep.filter(ep.stage_index < won_index)
     deals = log.deal_summary().select("deal_id", "outcome", "closed_at")
     ep = ep.left_join(deals, ep.deal_id == deals.deal_id)
-    last = ep.next_at.isnull()
-    closed = last & ep.closed_at.notnull() & (ep.closed_at <= cut)
-    lost = closed & (ep.outcome == "lost")
-    won = closed & (ep.outcome == "won")
-    close_at = ibis.greatest(ep.closed_at, ep.reached_at)
-    ended_at = ibis.cases((~last, ep.next_at), (lost | won, close_at), else_=cut)
-    to_index = ibis.cases(
-        (~last, ep.next_index),
-        (lost, ibis.literal(LOST, "int64")),
-        (won, ibis.literal(won_index, "int64")),
-        else_=ibis.literal(OPEN, "int64"),
-    )
-    out = ep.select(
-        deal_id=ep.deal_id,
-        stage_index=ep.stage_index.cast("int64"),
-        started_at=ep.reached_at,
-        ended_at=ended_at,
-        to_index=to_index.cast("int64"),
-        closed_at=ep.closed_at,
-        closed_to=ibis.cases(
-            (ep.outcome == "lost", ibis.literal(LOST, "int64")),
-            (ep.outcome == "won", ibis.literal(won_index, "int64")),
-            else_=ibis.literal(OPEN, "int64"),
-        ),
-    )
+    out = ep.select(**episode_ends(ep, ep.next_at, cut, won_index))
     out = out.mutate(days=days_between(out.started_at, out.ended_at))
     return out
 
