@@ -120,3 +120,31 @@ def frame(table: pa.Table) -> pd.DataFrame:
         else:
             out[name] = column.to_pandas()
     return out
+
+
+def arrow_column(values: pd.Series) -> pa.Array:
+    """A pandas column of a generated export as the canonical Arrow type (timestamps, floats with
+    nulls, everything else as text)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pa.array(
+            [None if pd.isna(v) else v.to_pydatetime() for v in values], pa.timestamp("us")
+        )
+    if pd.api.types.is_float_dtype(values):
+        return pa.array(values.to_numpy(), pa.float64(), from_pandas=True)
+    return pa.array([None if pd.isna(v) else str(v) for v in values], pa.string())
+
+
+def counted_queries(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The expressions the engine runs from now on (``backend._run_arrow`` recorded), until
+    ``monkeypatch.undo()``."""
+    from voronka.engine import backend as engine_backend
+
+    queries: list[object] = []
+    run = engine_backend._run_arrow
+
+    def counted(con: Any, expr: Any) -> Any:
+        queries.append(expr)
+        return run(con, expr)
+
+    monkeypatch.setattr(engine_backend, "_run_arrow", counted)
+    return queries

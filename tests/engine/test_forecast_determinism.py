@@ -18,24 +18,13 @@ import ibis
 import numpy as np
 import pyarrow as pa
 import pytest
+from engine_logs import arrow_column
 
 from voronka.audit.backtest import build_forecast
 from voronka.audit.serialize import to_plain
 from voronka.demo import generate_demo
 from voronka.engine import EventLog, MomentSpec, moment_states
 from voronka.funnel import Funnel
-
-
-def _arrow(values: Any) -> pa.Array:
-    import pandas as pd
-
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return pa.array(
-            [None if pd.isna(v) else v.to_pydatetime() for v in values], pa.timestamp("us")
-        )
-    if pd.api.types.is_float_dtype(values):
-        return pa.array(values.to_numpy(), pa.float64(), from_pandas=True)
-    return pa.array([None if pd.isna(v) else str(v) for v in values], pa.string())
 
 
 @pytest.fixture(scope="module")
@@ -46,16 +35,16 @@ def export() -> tuple[pa.Table, pa.Table, Funnel]:
     ev = data.events[data.events["entered_at"].notna()].reset_index(drop=True)
     events = pa.table(
         {
-            "deal_id": _arrow(ev["deal_id"]),
-            "stage": _arrow(ev["stage"]),
-            "entered_at": _arrow(ev["entered_at"]),
+            "deal_id": arrow_column(ev["deal_id"]),
+            "stage": arrow_column(ev["stage"]),
+            "entered_at": arrow_column(ev["entered_at"]),
             "_row": pa.array(range(1, len(ev) + 1), pa.int64()),
         }
     )
     deals_frame = data.deals.copy()
     cents = np.random.default_rng(5).integers(1, 100, len(deals_frame)) / 100
     deals_frame["amount"] = deals_frame["amount"] + cents
-    columns = {c: _arrow(deals_frame[c]) for c in deals_frame.columns}
+    columns = {c: arrow_column(deals_frame[c]) for c in deals_frame.columns}
     columns["_row"] = pa.array(range(1, len(deals_frame) + 1), pa.int64())
     return events, pa.table(columns), data.funnel
 

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from engine_logs import LOST_NAME, STAGE_NAMES, UNKNOWN_NAME, frame, random_log
+from engine_logs import LOST_NAME, STAGE_NAMES, UNKNOWN_NAME, arrow_column, frame, random_log
 
 from voronka.demo import generate_demo
 from voronka.engine import EventLog, cohorts, flow, hygiene, volumes
@@ -70,28 +70,18 @@ class Facts:
     has_amount: bool
 
 
-def _arrow_column(values: pd.Series) -> pa.Array:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return pa.array(
-            [None if pd.isna(v) else v.to_pydatetime() for v in values], pa.timestamp("us")
-        )
-    if pd.api.types.is_float_dtype(values):
-        return pa.array(values.to_numpy(), pa.float64(), from_pandas=True)
-    return pa.array([None if pd.isna(v) else str(v) for v in values], pa.string())
-
-
 def _demo_case() -> Case:
     data = generate_demo(400, seed=3, months=6, end_day=15)
     ev = data.events[data.events["entered_at"].notna()].reset_index(drop=True)  # io rejects NaT
     events = pa.table(
         {
-            "deal_id": _arrow_column(ev["deal_id"]),
-            "stage": _arrow_column(ev["stage"]),
-            "entered_at": _arrow_column(ev["entered_at"]),
+            "deal_id": arrow_column(ev["deal_id"]),
+            "stage": arrow_column(ev["stage"]),
+            "entered_at": arrow_column(ev["entered_at"]),
             "_row": pa.array(range(1, len(ev) + 1), pa.int64()),
         }
     )
-    columns = {c: _arrow_column(data.deals[c]) for c in data.deals.columns}
+    columns = {c: arrow_column(data.deals[c]) for c in data.deals.columns}
     columns["_row"] = pa.array(range(1, len(data.deals) + 1), pa.int64())
     deals = pa.table(columns)
     funnel = data.funnel

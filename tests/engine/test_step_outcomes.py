@@ -7,10 +7,9 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 import pytest
-from engine_logs import random_log
+from engine_logs import counted_queries, random_log
 
 from voronka.engine import EventLog, step_outcomes
-from voronka.engine import backend as engine_backend
 from voronka.funnel import Funnel
 
 
@@ -25,14 +24,7 @@ def test_breakdowns_asked_together_equal_each_asked_alone(
     funnel: Funnel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     together, alone = _log(funnel), _log(funnel)
-    queries: list[object] = []
-    run = engine_backend._run_arrow
-
-    def counted(con: object, expr: object) -> object:
-        queries.append(expr)
-        return run(con, expr)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine_backend, "_run_arrow", counted)
+    queries = counted_queries(monkeypatch)
     step_outcomes(together, by="source", alongside=["manager", None, "hot"])
     asked = len(queries)
     got = {b: step_outcomes(together, by=b) for b in ("source", "manager", None, "hot")}

@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from engine_logs import random_log
+from engine_logs import counted_queries, random_log
 
 from voronka.engine import EventLog, stratified_cohorts
-from voronka.engine import backend as engine_backend
 from voronka.funnel import Funnel
 
 HORIZONS = {0: 3.0, 1: 5.5, 2: float("nan"), 3: 9.0}
@@ -80,14 +79,7 @@ def test_column_lists_asked_together_share_one_query(
 ) -> None:
     events, deals = random_log(13, n_deals=80)
     log = EventLog.build(events, deals, funnel, backend=ibis.duckdb.connect())
-    queries: list[object] = []
-    run = engine_backend._run_arrow
-
-    def counted(con: object, expr: object) -> object:
-        queries.append(expr)
-        return run(con, expr)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine_backend, "_run_arrow", counted)
+    queries = counted_queries(monkeypatch)
     together = [[], ["source"], ["manager", "source"]]
     first = stratified_cohorts(log, HORIZONS, ["source"], alongside=together)
     asked = len(queries)

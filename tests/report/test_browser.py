@@ -93,6 +93,27 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], P
     return out
 
 
+def _charts_drawn(page: Any) -> None:
+    """Wait until every chart of the report has drawn its SVG."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-chart]')]"
+        ".every(el => el.querySelector('svg.main-svg'))",
+        timeout=30_000,
+    )
+
+
+def _open_offline(browser: Any, report: Path, **context_options: Any) -> tuple[Any, Any]:
+    """``report`` opened in a new context that may load only local files, its charts drawn:
+    ``(context, page)``."""
+    context = browser.new_context(**context_options)
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        "file://") else route.abort())
+    page = context.new_page()
+    page.goto(report.as_uri())
+    _charts_drawn(page)
+    return context, page
+
+
 VARIANTS = [(v, lang) for v in ("demo", "hostile", "fixture") for lang in ("ru", "en")]
 
 
@@ -127,11 +148,7 @@ def opened(
 
     page.on("dialog", on_dialog)
     page.goto(reports[(variant, lang)].as_uri())
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-chart]')]"
-        ".every(el => el.querySelector('svg.main-svg'))",
-        timeout=30_000,
-    )
+    _charts_drawn(page)
     page.wait_for_timeout(300)  # let an onerror handler fire, if one could
     yield page, variant, lang, events
     context.close()
@@ -249,24 +266,13 @@ def test_no_sideways_scrolling_at_390_px(
 ) -> None:
     """On a 390-px phone the page itself never scrolls sideways (wide tables scroll in their
     own box), neither when opened there nor after the window narrows to it."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=3)
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-        "file://") else route.abort())
-    page = context.new_page()
-    page.goto(reports[(variant, lang)].as_uri())
-    page.wait_for_function("() => [...document.querySelectorAll('[data-chart]')]"
-                           ".every(el => el.querySelector('svg.main-svg'))", timeout=30_000)
+    context, page = _open_offline(browser, reports[(variant, lang)], viewport={
+        "width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=3)
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], widths
     context.close()
-    wide = browser.new_context(viewport={"width": 1280, "height": 900})
-    wide.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-        "file://") else route.abort())
-    page = wide.new_page()
-    page.goto(reports[(variant, lang)].as_uri())
-    page.wait_for_function("() => [...document.querySelectorAll('[data-chart]')]"
-                           ".every(el => el.querySelector('svg.main-svg'))", timeout=30_000)
+    wide, page = _open_offline(browser, reports[(variant, lang)],
+                               viewport={"width": 1280, "height": 900})
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(400)  # plotly's responsive redraw runs on the resize event
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")

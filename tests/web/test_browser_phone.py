@@ -4,16 +4,13 @@ server on 127.0.0.1): the page itself never scrolls sideways — wide tables scr
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from web_helpers import served
 
 from voronka.web import ServeSettings, create_app
 
@@ -23,40 +20,20 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 
 
-def _loopback_socket() -> socket.socket:
-    """A socket bound to a port the system picks on 127.0.0.1 (handed to uvicorn as it is: no
-    other process, e.g. another pytest-xdist worker, can take the port in between)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="module")
 def phone_server(tmp_path_factory: pytest.TempPathFactory, demo_zip: bytes) -> Iterator[
     tuple[str, str]
 ]:
     """A uvicorn server on 127.0.0.1 with the demo export uploaded: ``(base URL, dataset id)``."""
     app = create_app(ServeSettings(data_dir=tmp_path_factory.mktemp("phone-data")))
-    sock = _loopback_socket()
-    port = int(sock.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    r = httpx.post(f"{base}/api/v1/datasets", files={"file": ("demo.zip", demo_zip)}, timeout=600)
-    assert r.status_code == 201, r.text
-    # A pull that fails at once (nothing listens on port 9): its page is a page too.
-    pulled = httpx.post(f"{base}/pull", data={"crm": "hubspot", "cred_token": "x" * 12,
-                                              "cred_base_url": "http://127.0.0.1:9/"})
-    job = pulled.headers["location"].split("?")[0]
-    yield base, str(r.json()["id"]) + "|" + job
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with served(app) as base:
+        r = httpx.post(f"{base}/api/v1/datasets", files={"file": ("demo.zip", demo_zip)}, timeout=600)
+        assert r.status_code == 201, r.text
+        # A pull that fails at once (nothing listens on port 9): its page is a page too.
+        pulled = httpx.post(f"{base}/pull", data={"crm": "hubspot", "cred_token": "x" * 12,
+                                                  "cred_base_url": "http://127.0.0.1:9/"})
+        job = pulled.headers["location"].split("?")[0]
+        yield base, str(r.json()["id"]) + "|" + job
 
 
 def test_no_page_scrolls_sideways_at_390_px(phone_server: tuple[str, str]) -> None:

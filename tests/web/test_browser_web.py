@@ -15,16 +15,12 @@ import csv
 import io
 import json
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from web_helpers import zip_folder
+from web_helpers import served, zip_folder
 
 from voronka.cli import main
 from voronka.web import ServeSettings, create_app
@@ -37,32 +33,12 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ODD = "Номер;Шаг;Когда\n1;Новая заявка;2025-01-06 10:00\n1;Квалификация пройдена;2025-01-07 10:00\n2;Новая заявка;2025-01-08 10:00\n"
 
 
-def _loopback_socket() -> socket.socket:
-    """A socket bound to a port the system picks on 127.0.0.1 (handed to uvicorn as it is: no
-    other process, e.g. another pytest-xdist worker, can take the port in between)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A uvicorn server on 127.0.0.1 in a thread; its base URL."""
     app = create_app(ServeSettings(data_dir=tmp_path_factory.mktemp("browser-data")))
-    sock = _loopback_socket()
-    port = int(sock.getsockname()[1])
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with served(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,17 @@ several test folders are collected together)."""
 from __future__ import annotations
 
 import io
+import socket
+import threading
+import time
 import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import uvicorn
 
 with warnings.catch_warnings():
     # starlette 1.x asks for httpx2, which is not packaged here; httpx works the same for tests.
@@ -24,4 +32,27 @@ def zip_folder(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-__all__ = ["TestClient", "zip_folder"]
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on 127.0.0.1; its base URL. The socket is bound to a
+    port the system picks and handed to uvicorn as it is, so no other process (another
+    pytest-xdist worker) can take the port in between."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+__all__ = ["TestClient", "served", "zip_folder"]

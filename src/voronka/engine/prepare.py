@@ -50,6 +50,17 @@ def _from_micros(value: int) -> dt.datetime:
     return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(value))
 
 
+def fence_of(q1: float, q3: float, p99: float, not_after: dt.datetime | None = None) -> dt.datetime:
+    """The fence from the quartiles and the 99th percentile of the event times (microseconds since
+    1970): Q3 + 3·IQR (IQR at least :data:`MIN_SPREAD`), at most ``not_after``, never below p99."""
+    spread = max(q3 - q1, MIN_SPREAD.total_seconds() * _US)
+    fence = _from_micros(int(min(q3 + FENCE_IQRS * spread, 2**62)))
+    if not_after is not None:
+        fence = min(fence, not_after)
+    # Never cut into the bulk of the data: an export date earlier than most events is wrong.
+    return max(fence, _from_micros(int(p99)))
+
+
 def outlier_fence(
     times: pa.ChunkedArray | pa.Array, *, not_after: dt.datetime | None = None
 ) -> dt.datetime | None:
@@ -60,13 +71,8 @@ def outlier_fence(
     values = values[values != np.iinfo(np.int64).min]
     if not len(values):
         return None
-    q1, q3 = np.percentile(values, [25, 75])
-    spread = max(float(q3 - q1), MIN_SPREAD.total_seconds() * _US)
-    fence = _from_micros(int(min(q3 + FENCE_IQRS * spread, 2**62)))
-    if not_after is not None:
-        fence = min(fence, not_after)
-    # Never cut into the bulk of the data: an export date earlier than most events is wrong.
-    return max(fence, _from_micros(int(np.percentile(values, 99))))
+    q1, q3, p99 = np.percentile(values, [25, 75, 99])
+    return fence_of(float(q1), float(q3), float(p99), not_after)
 
 
 def after_fence(column: pa.ChunkedArray | pa.Array, fence: dt.datetime) -> np.ndarray:

@@ -31,9 +31,8 @@ from voronka.engine.prepare import (
     AFTER_CLOSE,
     AFTER_END,
     CLOSE_SLACK,
-    FENCE_IQRS,
     MESSAGES,
-    MIN_SPREAD,
+    fence_of,
 )
 from voronka.io.result import REJECTS_SCHEMA, ReadResult
 
@@ -41,12 +40,7 @@ MAX_EXAMPLES = 5
 """Examples kept per reason (and per column, for field issues)."""
 
 _EPOCH = dt.datetime(1970, 1, 1)
-_US = 1_000_000
 _DEAL_DATES = ("created_at", "closed_at")
-
-
-def _from_micros(value: float) -> dt.datetime:
-    return _EPOCH + dt.timedelta(microseconds=int(value))
 
 
 def fence_on_backend(con: BaseBackend, events: ir.Table) -> dt.datetime | None:
@@ -60,9 +54,7 @@ def fence_on_backend(con: BaseBackend, events: ir.Table) -> dt.datetime | None:
     if int(frame["n"].iloc[0]) == 0:
         return None
     q1, q3, p99 = (float(frame[name].iloc[0]) for name in ("q1", "q3", "p99"))
-    spread = max(q3 - q1, MIN_SPREAD.total_seconds() * _US)
-    fence = _from_micros(int(min(q3 + FENCE_IQRS * spread, 2**62)))
-    return max(fence, _from_micros(int(p99)))
+    return fence_of(q1, q3, p99)
 
 
 def _examples(con: BaseBackend, table: ir.Table, bad: ir.BooleanValue, column: str,
