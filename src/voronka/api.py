@@ -15,7 +15,7 @@ from voronka.audit.what_if import what_if as _what_if
 from voronka.engine import DealFilter, EventLog, apply_filter
 from voronka.engine.prepare import prepare_inputs
 from voronka.engine.read import read_fast
-from voronka.errors import InputError, UsageError
+from voronka.errors import InputError, Msg, UsageError, any_of
 from voronka.funnel import Funnel, choose_template, infer_funnel
 from voronka.i18n import note
 from voronka.io.exports.pipeline_file import read_funnel_file
@@ -118,13 +118,13 @@ def _parse_as_of(as_of: datetime | date | str | None) -> datetime | None:
         parsed = datetime.fromisoformat(as_of)
     except ValueError:
         raise UsageError(
-            f"--as-of {as_of!r} is not a date", expected="an ISO date such as 2025-06-30"
+            Msg("errors.raised.as_of_is_not_a_date", as_of=repr(as_of)), expected=Msg("errors.expected.an_iso_date_such_as_2025")
         ) from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     if not datetime(1971, 1, 1) <= parsed <= datetime(2200, 1, 1):
-        raise UsageError(f"--as-of {as_of!r} is out of range",
-                         expected="a date between 1971 and 2200, within the data")
+        raise UsageError(Msg("errors.raised.as_of_is_out_of_range", as_of=repr(as_of)),
+                         expected=Msg("errors.expected.a_date_between_1971_and_2200"))
     return parsed
 
 
@@ -179,9 +179,9 @@ def _log_from_inputs(
     if not any(index >= 0 for index in log.stage_mapping.values()):
         names = ", ".join(repr(n) for n in list(log.stage_name_counts())[:5])
         raise InputError(
-            f"no event has a stage of the funnel (stages in the file: {names})",
+            Msg("errors.raised.no_event_has_a_stage_of", names=names),
             file=inputs.events.file,
-            expected="stage names of the funnel file, or --funnel with these stages",
+            expected=Msg("errors.expected.stage_names_of_the_funnel_file"),
         )
     return log
 
@@ -222,10 +222,10 @@ def audit(
     Returns the :class:`~voronka.audit.AuditResult`; ``result.to_dict()`` is the JSON contract.
     """
     if plan is not None and plan_revenue is not None:
-        raise UsageError("give either --plan or --plan-revenue, not both")
+        raise UsageError(Msg("errors.msg.plan_both"))
     for option, value in (("--plan", plan), ("--plan-revenue", plan_revenue)):
         if value is not None and not (0 < value < 1e15):
-            raise UsageError(f"{option} {value:g} is not a plan", expected="a positive number")
+            raise UsageError(Msg("errors.raised.is_not_a_plan", option=option, value=format(value, 'g')), expected=Msg("errors.expected.a_positive_number"))
     notes: tuple[str, ...] = ()
     if engine is not None:
         log, reads = _log_on_engine(engine, events, deals=deals, spend=spend, funnel=funnel,
@@ -254,7 +254,7 @@ def _parse_day(value: date | str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{option} {value!r} is not a date", expected="YYYY-MM-DD") from None
+        raise UsageError(Msg("errors.raised.is_not_a_date", option=option, value=repr(value)), expected=Msg("errors.expected.yyyy_mm_dd")) from None
 
 
 def deal_filter(
@@ -294,14 +294,14 @@ def audit_log(
     ``voronka.audit.run.FIRST_SCREEN`` for a fast first screen); default all. Sections not asked
     for keep their empty defaults (see :func:`voronka.audit.run.run_audit`)."""
     if plan is not None and plan_revenue is not None:
-        raise UsageError("give either --plan or --plan-revenue, not both")
+        raise UsageError(Msg("errors.msg.plan_both"))
     if flt is not None and not flt.empty:
         log = apply_filter(log, flt)
     for column in by or ():
         if column not in log.deal_columns():
             raise UsageError(
-                f"there is no deal column {column!r} to break the funnel down by",
-                column=column, expected=", ".join(log.segment_columns()) or "a deal column",
+                Msg("errors.raised.there_is_no_deal_column_to", by=repr(column)),
+                column=column, expected=any_of(log.segment_columns(), "errors.expected.a_deal_column"),
             )
     options = AuditOptions(
         by=tuple(by) if by else None,
@@ -331,7 +331,7 @@ def _log_on_engine(
     from voronka.engine.sources import open_sources
 
     if not isinstance(events, str | Path):
-        raise UsageError("--engine takes one events table", expected="a table name or a folder")
+        raise UsageError(Msg("errors.raised.engine_takes_one_events_table"), expected=Msg("errors.expected.a_table_name_or_a_folder"))
     con = connect(engine) if isinstance(engine, str) else engine
     sources = open_sources(
         con, str(events), deals=None if deals is None else str(deals),

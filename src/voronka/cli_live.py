@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError, any_of
 from voronka.i18n import normalize_language, t
 
 DEFAULT_DATA = Path("voronka-data")
@@ -28,7 +28,7 @@ def _check_crms(crms: list[str]) -> None:
 
     for crm in crms:
         if crm not in CRM_NAMES:
-            raise UsageError(f"unknown CRM {crm!r}", expected=", ".join(CRM_NAMES))
+            raise UsageError(Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES))
 
 
 def sync_command(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError, any_of
 
 
 def default_data_dir() -> Path:
@@ -59,9 +59,9 @@ def serve_command(
 
     for crm in settings.sync_crms:
         if crm not in CRM_NAMES:
-            raise UsageError(f"unknown CRM {crm!r}", expected=", ".join(CRM_NAMES))
+            raise UsageError(Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES))
     if not 0 < port < 65536:
-        raise UsageError(f"--port {port} is not a port", expected="1 to 65535")
+        raise UsageError(Msg("errors.raised.port_is_not_a_port", port=port), expected=Msg("errors.expected.1_to_65535"))
     app = create_app(settings)
     if path is not None:
         _add_path(app, path)
@@ -74,11 +74,11 @@ def _add_path(app: object, path: Path) -> None:
     """Copy a local export into the store as a dataset (so the dashboard opens on it)."""
     import shutil
 
-    from voronka.errors import InputError
+    from voronka.errors import InputError, Msg
 
     store = app.state.store  # type: ignore[attr-defined]
     if not path.exists():
-        raise InputError("the export does not exist", file=str(path))
+        raise InputError(Msg("errors.msg.export_missing"), file=str(path))
     dataset_id, folder = store.new_dataset_folder()
     if path.is_dir():
         shutil.copytree(path, folder, dirs_exist_ok=True)

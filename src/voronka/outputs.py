@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from voronka.errors import InputError, UsageError
+from voronka.errors import InputError, Msg, UsageError
 
 _interrupted = threading.Event()
 
@@ -65,7 +65,7 @@ def check_target(output: str | os.PathLike[str], inputs: Sequence[str | os.PathL
     inside an input folder)."""
     path = Path(output)
     if path.is_dir():
-        raise UsageError(f"the output {str(path)!r} is a folder", expected="a file name for -o")
+        raise UsageError(Msg("errors.raised.the_output_is_a_folder", path=repr(str(path))), expected=Msg("errors.expected.a_file_name_for_o"))
     for given in inputs:
         source = Path(given)
         if _same_file(path, source) or (
@@ -73,8 +73,8 @@ def check_target(output: str | os.PathLike[str], inputs: Sequence[str | os.PathL
             and path.suffix.lower() in {".csv", ".xlsx", ".xls", ".parquet", ".gz", ".toml"}
         ):
             raise UsageError(
-                f"the output {str(path)!r} is one of the inputs; it would be overwritten",
-                expected="another file name for -o",
+                Msg("errors.raised.the_output_is_one_of_the", path=repr(str(path))),
+                expected=Msg("errors.expected.another_file_name_for_o"),
             )
     return path
 
@@ -93,15 +93,15 @@ def write_output(
             with open(path, "wb") as f:
                 f.write(data)
         except OSError as exc:
-            raise UsageError(f"cannot write the output {str(path)!r}: {_why(exc)}") from None
+            raise UsageError(Msg("errors.raised.cannot_write_the_output", path=repr(str(path)), value=_why(exc))) from None
         return path
     parent = path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(
-            f"cannot create the folder {str(parent)!r} for the output: {_why(exc)}",
-            expected="a path in a folder that exists or can be created",
+            Msg("errors.raised.cannot_create_the_folder_for_the", parent=repr(str(parent)), value=_why(exc)),
+            expected=Msg("errors.expected.a_path_in_a_folder_that"),
         ) from None
     tmp: str | None = None
     try:
@@ -115,7 +115,7 @@ def write_output(
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
-        raise UsageError(f"cannot write the output {str(path)!r}: {_why(exc)}") from None
+        raise UsageError(Msg("errors.raised.cannot_write_the_output", path=repr(str(path)), value=_why(exc))) from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
@@ -136,17 +136,17 @@ def read_name_list(path: str | os.PathLike[str]) -> list[str]:
     file = str(path)
     p = Path(path)
     if not p.is_file():
-        raise InputError("the file does not exist or is not a regular file", file=file)
+        raise InputError(Msg("errors.msg.not_regular"), file=file)
     try:
         with open(p, "rb") as f:
             data = f.read(NAME_LIST_BYTES + 1)
     except OSError as exc:
-        raise InputError(f"cannot read the file: {_why(exc)}", file=file) from None
+        raise InputError(Msg("errors.raised.cannot_read_the_file", value=_why(exc)), file=file) from None
     if len(data) > NAME_LIST_BYTES:
-        raise InputError("the file is too big for a list of stage names", file=file,
-                         expected="one stage name a line, under 1 MB")
+        raise InputError(Msg("errors.raised.the_file_is_too_big_for"), file=file,
+                         expected=Msg("errors.expected.one_stage_name_a_line_under"))
     if b"\x00" in data:
-        raise InputError("the file is not text", file=file, expected="one stage name a line")
+        raise InputError(Msg("errors.msg.not_text"), file=file, expected=Msg("errors.expected.one_stage_name_a_line"))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

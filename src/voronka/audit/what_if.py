@@ -21,7 +21,7 @@ import numpy as np
 
 from voronka.audit.hazards import FloatArray, HazardCounts
 from voronka.audit.simulate import simulate_plan
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError, any_of
 
 if TYPE_CHECKING:
     from voronka.audit.forecast import Forecast
@@ -94,7 +94,7 @@ def _forecast_of(source: AuditResult | Forecast) -> Forecast:
         return source
     forecast = getattr(source, "forecast", None)
     if not isinstance(forecast, Forecast):
-        raise UsageError("the audit has no forecast to change")
+        raise UsageError(Msg("errors.raised.the_audit_has_no_forecast_to"))
     return forecast
 
 
@@ -109,20 +109,20 @@ def what_if(
     forecast = _forecast_of(source)
     inputs = forecast.inputs
     if inputs is None:
-        raise UsageError("this forecast was not kept with its model (an older result?)")
+        raise UsageError(Msg("errors.raised.this_forecast_was_not_kept_with"))
     if not 0.0 <= rate <= 1.0:
-        raise UsageError(f"a conversion is between 0 and 1, not {rate}", expected="0 … 1")
+        raise UsageError(Msg("errors.raised.a_conversion_is_between_0_and", rate=rate), expected=Msg("errors.expected.0_1"))
     ids = stage_ids or _line_ids(source)
     if stage not in ids[:-1]:
         raise UsageError(
-            f"there is no stage {stage!r} before the won stage",
-            expected=", ".join(ids[:-1]),
+            Msg("errors.raised.there_is_no_stage_before_the", stage=repr(stage)),
+            expected=any_of(ids[:-1]),
         )
     k = ids.index(stage)
     current = current_conversion(inputs.counts, k)
     if current <= 0:
         raise UsageError(
-            f"no deal has moved on from stage {k} in the model's history: its rate cannot be scaled"
+            Msg("errors.raised.no_deal_has_moved_on_from", k=k)
         )
     sim = simulate_plan(
         inputs.counts, inputs.cells, inputs.arrivals, window_start=inputs.window_start,
@@ -161,7 +161,7 @@ def _line_ids(source: AuditResult | Forecast) -> tuple[str, ...]:
     funnel = getattr(source, "funnel", None)
     stages = getattr(funnel, "stages", None)
     if not stages:
-        raise UsageError("give the stage ids (stage_ids=...) with a forecast alone")
+        raise UsageError(Msg("errors.raised.give_the_stage_ids_stage_ids"))
     return tuple(s.id for s in stages)  # the funnel section lists the line, up to the won stage
 
 

@@ -16,12 +16,10 @@ from urllib.parse import urlsplit, urlunsplit
 from ibis.backends import BaseBackend
 
 from voronka.engine.backend import quiet_driver
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError
 
 SCHEMES = ("duckdb", "postgres", "postgresql", "pyspark")
 """URL schemes ``--engine`` accepts."""
-
-_EXPECTED = "duckdb:///path.db, postgres://user:password@host/db or pyspark://"
 
 
 def redact(url: str) -> str:
@@ -58,8 +56,8 @@ def connect(url: str) -> BaseBackend:
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     shown = redact(url)
     if scheme not in SCHEMES:
-        raise UsageError(f"--engine {shown!r} is not a connection URL voronka knows",
-                         expected=_EXPECTED)
+        raise UsageError(Msg("errors.raised.engine_is_not_a_connection_url", shown=repr(shown)),
+                         expected=Msg("errors.expected.duckdb_path_db_postgres_user_password"))
     try:
         with quiet_driver():
             if scheme == "pyspark":
@@ -73,15 +71,15 @@ def connect(url: str) -> BaseBackend:
     except ImportError as exc:
         extra = "spark" if scheme == "pyspark" else "postgres" if scheme.startswith("postgres") else scheme
         raise UsageError(
-            f"the driver for {scheme} is not installed ({exc.name or exc})",
-            expected=f"pip install 'voronka[{extra}]'",
+            Msg("errors.raised.the_driver_for_is_not_installed", scheme=scheme, value=exc.name or exc),
+            expected=Msg("errors.expected.pip_install_voronka", extra=extra),
         ) from None
     except UsageError:
         raise
     except Exception as exc:  # the driver's own errors: one message, no traceback, no password
         raise UsageError(
-            f"cannot connect to {shown}: {scrub(str(exc).strip().splitlines()[0], url)}",
-            expected=_EXPECTED,
+            Msg("errors.raised.cannot_connect_to", shown=shown, value=scrub(str(exc).strip().splitlines()[0], url)),
+            expected=Msg("errors.expected.duckdb_path_db_postgres_user_password"),
         ) from None
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from voronka.engine.backend import scalar
 from voronka.engine.log import EventLog
 from voronka.engine.summary import COMPUTED_COLUMNS
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError, any_of
 
 MAX_PAGE = 500
 """The largest page :func:`deal_page` returns."""
@@ -107,9 +107,9 @@ def _where(table: ir.Table, pairs: Sequence[tuple[str, str]], log: EventLog) -> 
     for column, value in pairs:
         if column not in known:
             raise UsageError(
-                f"there is no deal column {column!r} to filter by",
+                Msg("errors.raised.there_is_no_deal_column_to_3", column=repr(column)),
                 column=column,
-                expected=", ".join(c for c in known if c not in COMPUTED_COLUMNS) or "a deal column",
+                expected=any_of((c for c in known if c not in COMPUTED_COLUMNS), "errors.expected.a_deal_column"),
             )
         text = table[column].cast("string")
         condition = condition & (text == value).fill_null(False)
@@ -127,11 +127,15 @@ def _filter_condition(table: ir.Table, flt: DealFilter, log: EventLog) -> ir.Boo
     return condition
 
 
-def _describe(flt: DealFilter) -> str:
-    parts = [f"{c}={v}" for c, v in flt.where]
+def _no_match(flt: DealFilter) -> Msg:
+    """No deal matches ``flt``, with its values and period."""
+    parts: list[str | Msg] = [f"{c}={v}" for c, v in flt.where]
     if flt.created_from or flt.created_to:
-        parts.append(f"created {flt.created_from or '…'} to {flt.created_to or '…'}")
-    return f" ({', '.join(parts)})" if parts else ""
+        parts.append(Msg("errors.part.created_to", start=flt.created_from or "…",
+                         end=flt.created_to or "…"))
+    if not parts:
+        return Msg("errors.msg.no_match")
+    return Msg("errors.raised.no_deal_matches_the_filter", filter=parts)
 
 
 def apply_filter(log: EventLog, flt: DealFilter) -> EventLog:
@@ -145,16 +149,16 @@ def apply_filter(log: EventLog, flt: DealFilter) -> EventLog:
         return log
     if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
         raise UsageError(
-            f"the period starts ({flt.created_from}) after it ends ({flt.created_to})",
-            expected="--from on or before --to",
+            Msg("errors.raised.the_period_starts_after_it_ends", created_from=flt.created_from, created_to=flt.created_to),
+            expected=Msg("errors.expected.from_on_or_before_to"),
         )
     where: dict[str, list[str | None]] = {}
     for column, value in flt.where:
         where.setdefault(column, []).append(value)
     if any(len(v) > 1 for v in where.values()):
         # Every condition must hold: two values of one column keep nothing.
-        raise UsageError("no deal matches the filter" + _describe(flt),
-                         expected="one value per column")
+        raise UsageError(_no_match(flt),
+                         expected=Msg("errors.expected.one_value_per_column"))
     narrowed = filter_log(
         log,
         where={c: v[0] for c, v in where.items()},
@@ -162,14 +166,14 @@ def apply_filter(log: EventLog, flt: DealFilter) -> EventLog:
         created_until=None if flt.created_to is None else flt.created_to + dt.timedelta(days=1),
     )
     if int(scalar(narrowed.backend, narrowed.deal_summary().count())) == 0:
-        raise UsageError("no deal matches the filter" + _describe(flt),
-                         expected="another period or value")
+        raise UsageError(_no_match(flt),
+                         expected=Msg("errors.expected.another_period_or_value"))
     return narrowed
 
 
 def _selected(log: EventLog, selection: DealSelection) -> ir.Table:
     if selection.kind not in SELECTION_KINDS:
-        raise UsageError(f"unknown selection {selection.kind!r}", expected=", ".join(SELECTION_KINDS))
+        raise UsageError(Msg("errors.raised.unknown_selection", kind=repr(selection.kind)), expected=any_of(SELECTION_KINDS))
     table = log.deal_summary()
     condition = _where(table, selection.where, log)
     kind, k = selection.kind, selection.stage_index
@@ -178,7 +182,7 @@ def _selected(log: EventLog, selection: DealSelection) -> ir.Table:
     elif kind != "all":
         funnel = log.require_funnel()
         if k is None or not 0 <= k < len(funnel.stages):
-            raise UsageError(f"{kind!r} needs a stage", expected="a stage of the funnel")
+            raise UsageError(Msg("errors.raised.needs_a_stage", kind=repr(kind)), expected=Msg("errors.expected.a_stage_of_the_funnel"))
         here = table.current_stage_index == k
         if kind == "reached":
             if k <= funnel.won_index:
@@ -189,8 +193,8 @@ def _selected(log: EventLog, selection: DealSelection) -> ir.Table:
                 table = table.semi_join(entered, "deal_id")
         elif kind == "stopped":
             if k >= funnel.won_index:
-                raise UsageError(f"{kind!r} needs a stage before the won stage",
-                                 expected="a stage of the line before won")
+                raise UsageError(Msg("errors.raised.needs_a_stage_before_the_won", kind=repr(kind)),
+                                 expected=Msg("errors.expected.a_stage_of_the_line_before"))
             condition = condition & (table.max_stage_index == k).fill_null(False)
         elif kind == "lost_here":
             condition = condition & (table.outcome == "lost") & here.fill_null(False)
@@ -233,7 +237,7 @@ def deal_page(
     funnel = log.require_funnel()
     columns = page_columns(log)
     if sort not in columns:
-        raise UsageError(f"cannot sort by {sort!r}", expected=", ".join(columns))
+        raise UsageError(Msg("errors.raised.cannot_sort_by", sort=repr(sort)), expected=any_of(columns))
     limit = max(0, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
     table = _selected(log, selection)

@@ -19,7 +19,7 @@ import ibis
 import ibis.expr.types as ir
 
 from voronka.engine.backend import materialize, scalar
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError, any_of
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -46,9 +46,9 @@ def filter_log(
     for column, wanted in (where or {}).items():
         if column not in known:
             raise UsageError(
-                f"there is no deal column {column!r} to filter by",
+                Msg("errors.raised.there_is_no_deal_column_to_3", column=repr(column)),
                 column=column,
-                expected=", ".join(log.segment_columns()) or "a deal column",
+                expected=any_of(log.segment_columns(), "errors.expected.a_deal_column"),
             )
         values = [wanted] if wanted is None or isinstance(wanted, str) else list(wanted)
         named = [v for v in values if v is not None]

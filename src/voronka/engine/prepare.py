@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.errors import InputError, UsageError
+from voronka.errors import InputError, Msg, UsageError
 from voronka.io.checks import null_fields, reject_rows
 from voronka.io.inputs import InputSet
 
@@ -184,15 +184,15 @@ def prepare_inputs(inputs: InputSet, *, as_of: dt.datetime | None) -> InputSet:
     entered = events.table.column("entered_at")
     if events.table.num_rows == 0 or entered.null_count == len(entered):
         raise InputError(
-            "no event can be used: every row was rejected",
+            Msg("errors.raised.no_event_can_be_used_every"),
             file=events.file,
-            expected="rows with a deal id, a stage and a date (see the reasons with --strict)",
+            expected=Msg("errors.expected.rows_with_a_deal_id_a"),
         )
     first = pc.min(entered).as_py()
     if as_of is not None and first is not None and as_of < first:
         raise UsageError(
-            f"--as-of {as_of:%Y-%m-%d} is before the first event ({first:%Y-%m-%d})",
-            expected="a moment within the data",
+            Msg("errors.raised.as_of_is_before_the_first", as_of=format(as_of, '%Y-%m-%d'), first=format(first, '%Y-%m-%d')),
+            expected=Msg("errors.expected.a_moment_within_the_data"),
         )
     if as_of is None:
         fence = outlier_fence(events.table.column("entered_at"), not_after=export_time(inputs))

@@ -17,13 +17,12 @@ import pyarrow.compute as pc
 
 from voronka.errors import InputError
 from voronka.io.aliases import REQUIRED, Kind, match_columns
-from voronka.io.checks import _excerpt
+from voronka.io.checks import bad_cell, bad_cell_expected
 from voronka.io.dates import _TEMPLATES
 from voronka.io.leftovers import blanks, date_values, number_values
 from voronka.io.readers import (
     CONTROL,
     DATE_COLUMNS,
-    EXPECTED,
     IMPLAUSIBLE,
     MESSAGES,
     TEXT_COLUMNS,
@@ -389,11 +388,10 @@ class Validation:
         check = self.plan.checks[index]
         cell: Any = self.con.sql(f"SELECT {check.raw} FROM checked WHERE _row = {row}"
                                  ).fetchall()[0][0]
-        message = MESSAGES[check.reason] + (f": {_excerpt(str(cell))!r}" if cell is not None
-                                            else "")
-        raise InputError(message, file=self.file, row=row, column=check.header,
-                         expected=EXPECTED[check.reason], reason=check.reason,
-                         value=None if cell is None else str(cell))
+        value = None if cell is None else str(cell)
+        raise InputError(bad_cell(check.reason, value), file=self.file, row=row,
+                         column=check.header, expected=bad_cell_expected(check.reason),
+                         reason=check.reason, value=value)
 
 
 def _in_file_order(table: pa.Table) -> pa.Table:

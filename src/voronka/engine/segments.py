@@ -10,7 +10,7 @@ from ibis.backends import BaseBackend
 
 from voronka.engine import summary
 from voronka.engine.backend import to_frame
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError, any_of
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -56,13 +56,13 @@ def segmented(log: EventLog, by: str | None = None, period: str | None = None) -
     if by is not None:
         if by not in log.deal_columns():
             raise UsageError(
-                f"there is no deal column {by!r} to break the funnel down by",
+                Msg("errors.raised.there_is_no_deal_column_to", by=repr(by)),
                 column=by,
-                expected=", ".join(log.segment_columns()) or "a deal column",
+                expected=any_of(log.segment_columns(), "errors.expected.a_deal_column"),
             )
         extra["segment"] = table[by]
     if period is not None:
         if period not in _PERIODS:
-            raise UsageError(f"unknown period {period!r}", expected="week or month")
+            raise UsageError(Msg("errors.raised.unknown_period", period=repr(period)), expected=Msg("errors.expected.week_or_month"))
         extra["period"] = table.created_at.truncate(_PERIODS[period]).date()
     return table.mutate(**extra) if extra else table

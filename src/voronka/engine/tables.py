@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg, any_of
 
 
 def canonical_table(table: Any, required: tuple[str, ...], what: str) -> pa.Table:
@@ -21,9 +21,9 @@ def canonical_table(table: Any, required: tuple[str, ...], what: str) -> pa.Tabl
     for name in required:
         if name not in table.column_names:
             raise InputError(
-                f"the {what} table has no column {name!r}",
+                Msg("errors.raised.the_table_has_no_column", what=what, name=repr(name)),
                 column=name,
-                expected=", ".join(required),
+                expected=any_of(required),
             )
     if "_row" not in table.column_names:
         table = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))

@@ -9,7 +9,7 @@ from typing import Any
 
 import tomli_w
 
-from voronka.errors import FunnelError
+from voronka.errors import FunnelError, Msg
 from voronka.funnel.matching import normalize_stage_name
 from voronka.funnel.model import Funnel, FunnelOrigin, Stage
 
@@ -30,20 +30,23 @@ def _unknown(keys: Any, allowed: set[str], where: str, file: str | None) -> None
         return
     key = unknown[0]
     near = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
-    hint = f"; did you mean {near[0]!r}?" if near else ""
-    raise FunnelError(
-        f"{where}: unknown key {key!r}{hint}", file=file, expected=f"keys among {sorted(allowed)}"
-    )
+    message = (Msg("errors.raised.unknown_key_did_you_mean", where=where, key=repr(key),
+                   near=repr(near[0])) if near
+               else Msg("errors.raised.unknown_key", where=where, key=repr(key)))
+    raise FunnelError(message, file=file,
+                      expected=Msg("errors.expected.keys_among", value=str(sorted(allowed))))
 
 
-def _names(value: Any, where: str, file: str | None) -> tuple[str, ...]:
-    """A list of names (``aliases``, ``requires``, ``lost``): a lone string is a mistake that
-    would otherwise be split into letters."""
+def _names(value: Any, table: str, field: str, file: str | None) -> tuple[str, ...]:
+    """A list of names (``aliases``, ``requires``, ``lost``) of key ``field`` of ``table``: a lone
+    string is a mistake that would otherwise be split into letters."""
+    where = Msg("errors.part.key_of", where=table, key=field)
     if value is None:
         return ()
     if isinstance(value, str) or not isinstance(value, list | tuple):
         raise FunnelError(
-            f"{where} is {value!r}", file=file, expected=f'a list such as {where.split(".")[-1]} = ["…"]'
+            Msg("errors.raised.is", where=where, text=repr(value)), file=file,
+            expected=Msg("errors.expected.a_list_such_as", value=field),
         )
     return tuple(str(v) for v in value)
 
@@ -54,9 +57,9 @@ def load_funnel(path: str | Path) -> Funnel:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise FunnelError("the funnel file does not exist", file=str(path)) from None
+        raise FunnelError(Msg("errors.msg.funnel_missing"), file=str(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise FunnelError(f"not a valid TOML file: {exc}", file=str(path)) from None
+        raise FunnelError(Msg("errors.raised.not_a_valid_toml_file", exc=exc), file=str(path)) from None
     return funnel_from_dict(data, file=str(path))
 
 
@@ -68,51 +71,53 @@ def funnel_from_dict(
     template: str | None = None,
 ) -> Funnel:
     """Build a :class:`Funnel` from the parsed TOML structure."""
-    _unknown(data, _TOP_KEYS, "the funnel file", file)
+    _unknown(data, _TOP_KEYS, Msg("errors.part.funnel_file"), file)
     raw_stages = data.get("stage")
     if not isinstance(raw_stages, list) or not raw_stages:
-        raise FunnelError("no [[stage]] tables", file=file, expected="at least one [[stage]]")
+        raise FunnelError(Msg("errors.raised.no_stage_tables"), file=file, expected=Msg("errors.expected.at_least_one_stage"))
     stages = []
     for i, raw in enumerate(raw_stages, start=1):
-        where = f"[[stage]] number {i}"
+        where = Msg("errors.part.stage_number", i=i)
         if not isinstance(raw, dict):
-            raise FunnelError(f"{where} is not a table", file=file)
+            raise FunnelError(Msg("errors.raised.is_not_a_table", where=where), file=file)
         _unknown(raw, _STAGE_KEYS, where, file)
-        max_days = _number(raw.get("max_days"), f"{where}.max_days", file)
+        max_days = _number(raw.get("max_days"), Msg("errors.part.key_of", where=where, key="max_days"), file)
         if max_days is not None and max_days <= 0:
-            raise FunnelError(f"{where}.max_days is {max_days:g}", file=file,
-                              expected="a positive number of days")
+            raise FunnelError(Msg("errors.raised.max_days_is", where=where, max_days=format(max_days, 'g')), file=file,
+                              expected=Msg("errors.expected.a_positive_number_of_days"))
         name = raw.get("name") or raw.get("id")
         if not name:
-            raise FunnelError(f"{where} has neither id nor name", file=file)
+            raise FunnelError(Msg("errors.raised.has_neither_id_nor_name", where=where), file=file)
         stage_id = str(raw.get("id") or _slug(str(name), i))
         try:
             stages.append(
                 Stage(
                     id=stage_id,
                     name=str(name),
-                    aliases=_names(raw.get("aliases"), f"{where}.aliases", file),
+                    aliases=_names(raw.get("aliases"), where, "aliases", file),
                     key_task=raw.get("key_task"),
                     entry=raw.get("entry"),
                     max_days=max_days,
-                    requires=_names(raw.get("requires"), f"{where}.requires", file),
-                    benchmark=_number(raw.get("benchmark"), f"{where}.benchmark", file),
+                    requires=_names(raw.get("requires"), where, "requires", file),
+                    benchmark=_number(raw.get("benchmark"),
+                                      Msg("errors.part.key_of", where=where, key="benchmark"), file),
                     names=dict(raw.get("names", {})),
                     key_tasks=dict(raw.get("key_tasks", {})),
                 )
             )
         except (TypeError, ValueError) as exc:
-            raise FunnelError(f"{where}: {exc}", file=file) from None
+            raise FunnelError(Msg("errors.raised.where_detail", where=where, detail=str(exc)),
+                              file=file) from None
     outcomes = data.get("outcomes", {}) or {}
     if not isinstance(outcomes, dict):
-        raise FunnelError("[outcomes] is not a table", file=file, expected="won = … and lost = [...]")
+        raise FunnelError(Msg("errors.raised.outcomes_is_not_a_table"), file=file, expected=Msg("errors.expected.won_and_lost"))
     _unknown(outcomes, _OUTCOME_KEYS, "[outcomes]", file)
     lost = outcomes.get("lost", ())
-    lost = (lost,) if isinstance(lost, str) else _names(lost, "[outcomes].lost", file)
+    lost = (lost,) if isinstance(lost, str) else _names(lost, "[outcomes]", "lost", file)
     _contradictions(stages, str(outcomes.get("won", stages[-1].id)), lost, file)
     language = str(data.get("language", "ru"))
     if language not in ("ru", "en"):
-        raise FunnelError(f"language {language!r} is not supported", file=file, expected="ru or en")
+        raise FunnelError(Msg("errors.raised.language_is_not_supported", language=repr(language)), file=file, expected=Msg("errors.expected.ru_or_en"))
     try:
         return Funnel(
             name=str(data.get("name", "")) or (stages[-1].name if not file else Path(file).stem),
@@ -166,8 +171,8 @@ def _contradictions(
     ids = [s.id for s in stages]
     if len(set(ids)) > 1 and won == ids[0]:
         raise FunnelError(
-            f"[outcomes].won is the first stage {won!r}: no deal could convert to it",
-            file=file, expected="the success stage, after the stages that lead to it",
+            Msg("errors.raised.outcomes_won_is_the_first_stage", won=repr(won)),
+            file=file, expected=Msg("errors.expected.the_success_stage_after_the_stages"),
         )
     won_stage = next((s for s in stages if s.id == won), None)
     if won_stage is None:
@@ -176,8 +181,8 @@ def _contradictions(
     both = [n for n in lost if normalize_stage_name(n) in won_names]
     if both:
         raise FunnelError(
-            f"{both[0]!r} is the won stage and is listed as lost in [outcomes].lost",
-            file=file, expected="a lost outcome that is not the won stage",
+            Msg("errors.raised.is_the_won_stage_and_is", value=repr(both[0])),
+            file=file, expected=Msg("errors.expected.a_lost_outcome_that_is_not"),
         )
 
 
@@ -185,7 +190,7 @@ def _number(value: Any, where: str, file: str | None) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FunnelError(f"{where} is {value!r}", file=file, expected="a number")
+        raise FunnelError(Msg("errors.raised.is", where=where, text=repr(value)), file=file, expected=Msg("errors.expected.a_number"))
     return float(value)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from voronka.errors import FunnelError
+from voronka.errors import FunnelError, Msg
 from voronka.funnel.matching import normalize_stage_name
 
 LOST = "__lost__"
@@ -83,26 +83,26 @@ class Funnel:
 
     def __post_init__(self) -> None:
         if not self.stages:
-            raise FunnelError("the funnel has no stages", expected="at least one [[stage]]")
+            raise FunnelError(Msg("errors.msg.no_stages"), expected=Msg("errors.expected.at_least_one_stage"))
         ids = [s.id for s in self.stages]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise FunnelError(f"duplicate stage ids {dupes}", expected="unique stage ids")
+            raise FunnelError(Msg("errors.raised.duplicate_stage_ids", dupes=str(dupes)), expected=Msg("errors.expected.unique_stage_ids"))
         if self.won_stage not in ids:
             raise FunnelError(
-                f"the won stage {self.won_stage!r} is not a stage of the funnel",
-                expected=f"one of {ids}",
+                Msg("errors.raised.the_won_stage_is_not_a", won_stage=repr(self.won_stage)),
+                expected=Msg("errors.expected.one_of", ids=str(ids)),
             )
         if self.key_stage is not None and self.key_stage not in ids:
             raise FunnelError(
-                f"key_stage {self.key_stage!r} is not a stage of the funnel",
-                expected=f"one of {ids}",
+                Msg("errors.raised.key_stage_is_not_a_stage", key_stage=repr(self.key_stage)),
+                expected=Msg("errors.expected.one_of", ids=str(ids)),
             )
         for s in self.stages:
             if s.benchmark is not None and not 0 <= s.benchmark <= 1:
                 raise FunnelError(
-                    f"stage {s.id!r}: benchmark {s.benchmark} is not a fraction",
-                    expected="a number between 0 and 1",
+                    Msg("errors.raised.stage_benchmark_is_not_a_fraction", id=repr(s.id), benchmark=s.benchmark),
+                    expected=Msg("errors.expected.a_number_between_0_and_1"),
                 )
         keys: dict[str, str] = {}
         for s in self.stages:
@@ -111,8 +111,8 @@ class Funnel:
                 other = keys.get(key)
                 if other is not None and other != s.id:
                     raise FunnelError(
-                        f"the name {label!r} matches both stage {other!r} and stage {s.id!r}",
-                        expected="each name or alias used by one stage only",
+                        Msg("errors.raised.the_name_matches_both_stage_and", label=repr(label), other=repr(other), id=repr(s.id)),
+                        expected=Msg("errors.expected.each_name_or_alias_used_by"),
                     )
                 keys[key] = s.id
         object.__setattr__(self, "_keys", keys)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 
 Kind = Literal["events", "deals", "spend"]
 """The three kinds of input file."""
@@ -196,10 +196,10 @@ def match_columns(
         if found is None:
             if name in REQUIRED[kind]:
                 raise InputError(
-                    f"the header {header!r} given for {name!r} with --map is not in the file",
+                    Msg("errors.raised.the_header_given_for_with_map", header=repr(header), name=repr(name)),
                     file=file,
                     column=header,
-                    expected=f"one of the headers found: {_list(headers)}",
+                    expected=Msg("errors.expected.one_of_the_headers_found", value=_list(headers)),
                 )
             continue
         if name in wanted:
@@ -231,18 +231,15 @@ def match_columns(
     if missing:
         name = missing[0]
         aliases = EXAMPLES.get(name, name)
-        hint = (
-            "; the headers look mis-decoded (a file mixing encodings?): save it as UTF-8"
-            if any(_MOJIBAKE.search(h) for h in headers)
-            else ""
-        )
+        mojibake = any(_MOJIBAKE.search(h) for h in headers)
         raise InputError(
-            f"the required column {name!r} is missing",
+            Msg("errors.raised.the_required_column_is_missing", name=repr(name)),
             file=file,
             column=name,
-            expected=(
-                f"a header such as {aliases} (or --map {name.split()[0]}=HEADER); "
-                f"headers found: {_list(headers)}{hint}"
+            expected=Msg(
+                "errors.expected.a_header_such_as_or_map_2" if mojibake
+                else "errors.expected.a_header_such_as_or_map",
+                aliases=aliases, value=name.split()[0], value2=_list(headers),
             ),
         )
     extras = tuple(h for h in headers if h not in used)

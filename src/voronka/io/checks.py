@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.io.numbers import as_chunked
 from voronka.io.result import REJECTS_SCHEMA, RawTable, ReadResult
 
@@ -41,7 +41,6 @@ def finish(
     mapping: Mapping[str, str],
     strict: bool,
     messages: Mapping[str, str],
-    expected: Mapping[str, str],
 ) -> ReadResult:
     """The :class:`ReadResult` of ``table`` given its ``checks`` (see the module docstring)."""
     n = table.num_rows
@@ -54,7 +53,7 @@ def finish(
     rejected = first >= 0
     rows = table.column("_row").to_numpy()
     if strict and ((any_fault >= 0).any() or raw.bad_rows):
-        _raise_first(raw, checks, any_fault, rows, messages, expected)
+        _raise_first(raw, checks, any_fault, rows)
     parts = [_records(check, np.flatnonzero(first == i), rows, messages)
              for i, check in enumerate(checks) if check.required]
     if raw.bad_rows:
@@ -133,8 +132,6 @@ def _raise_first(
     checks: Sequence[Check],
     first: np.ndarray,
     rows: np.ndarray,
-    messages: Mapping[str, str],
-    expected: Mapping[str, str],
 ) -> None:
     bad_positions = np.flatnonzero(first >= 0)
     candidates: list[tuple[int, str, str | None, str | None]] = []
@@ -148,9 +145,23 @@ def _raise_first(
     if raw.bad_rows:
         candidates.append((raw.bad_rows[0], "bad_row", None, None))
     row, reason, header, value = min(candidates, key=lambda c: c[0])
-    message = messages[reason] + (f": {_excerpt(value)!r}" if value is not None else "")
-    raise InputError(message, file=raw.file, row=row, column=header, expected=expected[reason],
-                     reason=reason, value=value)
+    raise InputError(bad_cell(reason, value), file=raw.file, row=row, column=header,
+                     expected=bad_cell_expected(reason), reason=reason, value=value)
+
+
+def bad_cell(reason: str, value: str | None) -> Msg:
+    """What is wrong with a cell (``reason``, a key of ``errors.bad_cell.*``), with the cell."""
+    what = Msg(f"errors.bad_cell.{reason}")
+    if value is None:
+        return what
+    return Msg("errors.bad_cell.with_value", what=what, value=_excerpt(value))
+
+
+def bad_cell_expected(reason: str) -> Msg:
+    """What a cell rejected for ``reason`` should have held."""
+    from voronka.io.readers import IMPLAUSIBLE
+
+    return Msg(f"errors.bad_cell_expected.{reason}", limit=f"{IMPLAUSIBLE:.0e}")
 
 
 def _excerpt(value: str, limit: int = 60) -> str:

@@ -17,7 +17,7 @@ import charset_normalizer
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.io.result import Progress, RawTable
 from voronka.io.shape import dedupe_headers, finish_table
 
@@ -150,16 +150,16 @@ def sniff_csv(p: Path, file: str, total: int, *, gzipped: bool) -> Sniffed:
     with gzip.open(p, "rb") if gzipped else open(p, "rb") as f:
         sample = f.read(SAMPLE_BYTES)
     if not sample.strip():
-        raise InputError("the file is empty", file=file, expected="a table with a header row")
+        raise InputError(Msg("errors.msg.empty"), file=file, expected=Msg("errors.expected.a_table_with_a_header_row"))
     # A stray NUL byte in a cell is a fault of that cell (rejected by the reader); many NULs
     # near the start mean a binary file.
     if sample[:4096].count(b"\x00") > 8 and not sample.startswith(
         (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     ):
         raise InputError(
-            "the file is not text, XLSX or Parquet",
+            Msg("errors.raised.the_file_is_not_text_xlsx"),
             file=file,
-            expected="a CSV (',' ';' or tab separated), XLSX or Parquet file",
+            expected=Msg("errors.expected.a_csv_or_tab_separated_xlsx"),
         )
     encoding = detect_encoding(sample)
     data: bytes | None = None
@@ -181,9 +181,9 @@ def sniff_csv(p: Path, file: str, total: int, *, gzipped: bool) -> Sniffed:
         first = next(csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter), [])
     except csv.Error as exc:  # e.g. a lone carriage return inside the header line
         raise InputError(
-            f"the header line cannot be read: {exc}",
+            Msg("errors.raised.the_header_line_cannot_be_read", exc=exc),
             file=file,
-            expected="a CSV (',' ';' or tab separated), XLSX or Parquet file with a header row",
+            expected=Msg("errors.expected.a_csv_or_tab_separated_xlsx_2"),
         ) from None
     headers = dedupe_headers(first)
     leading_blank = len(text) - len(text.lstrip("\r\n"))

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.io.aliases import match_columns
 from voronka.io.exports import ExportFormat, recognize_export
 from voronka.io.layouts.columns import could_be_deal_rows
@@ -129,7 +129,7 @@ def peek_table(path: str | os.PathLike[str]) -> Peek:
     """
     p = Path(path)
     if not p.is_file():
-        raise InputError("the file does not exist or is not a file", file=str(path))
+        raise InputError(Msg("errors.msg.not_a_file"), file=str(path))
     with open(p, "rb") as f:
         head = f.read(PEEK_BYTES)
     if head.startswith(_MAGIC_TABLE):
@@ -147,7 +147,7 @@ def peek_table(path: str | os.PathLike[str]) -> Peek:
     if len(head) >= PEEK_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line of a sample may be cut short
     if not lines:
-        raise InputError("the file is empty", file=str(path), expected="a table with a header row")
+        raise InputError(Msg("errors.msg.empty"), file=str(path), expected=Msg("errors.expected.a_table_with_a_header_row"))
     delimiter = sniff_delimiter("\n".join(lines[:200]))
     reader = csv.reader(io.StringIO("\n".join(lines[: PEEK_ROWS + 1])), delimiter=delimiter)
     parsed = [r for r in reader if any(c.strip() for c in r)]
@@ -216,9 +216,9 @@ def _funnel_file(folder: Path, tomls: Sequence[Path]) -> Path | None:
     if len(funnelish) == 1:
         return funnelish[0]
     raise InputError(
-        f"the folder has several TOML files and none is named funnel.toml: {_names(tomls)}",
+        Msg("errors.raised.the_folder_has_several_toml_files", value=_names(tomls)),
         file=str(folder),
-        expected="one funnel file named funnel.toml, or --funnel FILE",
+        expected=Msg("errors.expected.one_funnel_file_named_funnel_toml"),
     )
 
 
@@ -246,7 +246,7 @@ def scan_folder(
     """
     root = Path(folder)
     if not root.is_dir():
-        raise InputError("the folder does not exist", file=str(folder))
+        raise InputError(Msg("errors.msg.folder_missing"), file=str(folder))
     files, outside = _entries(root)
     tables = [p for p in files if p.name.lower().endswith(TABLE_SUFFIXES)]
     tomls = [p for p in files if p.suffix.lower() == ".toml"]
@@ -262,9 +262,8 @@ def scan_folder(
             continue
         except OSError as exc:
             if strict:
-                raise InputError(f"the file cannot be read: {unreadable_reason(exc)}",
-                                 file=str(path), expected="a file the user running voronka may "
-                                 "read (check its permissions), or move it out of the folder"
+                raise InputError(Msg("errors.raised.the_file_cannot_be_read", value=unreadable_reason(exc)),
+                                 file=str(path), expected=Msg("errors.expected.a_file_the_user_running_voronka_2")
                                  ) from None
             roles[path] = "unreadable"
             unreadable.append((path, unreadable_reason(exc)))
@@ -290,25 +289,22 @@ def scan_folder(
                                                                         need_deals)):
             which = " or ".join(f"--{role} {root / p.name}" for p in found[role][:3])
             raise InputError(
-                f"the folder has several {role} files: {_names(found[role])}; which one is it?",
+                Msg("errors.raised.the_folder_has_several_files_which", role=role, value=_names(found[role])),
                 file=str(root),
-                expected=f"one {role} file: name it in the command ({which}), or move the "
-                "others out of the folder",
+                expected=Msg("errors.expected.one_file_name_it_in_the", role=role, which=which),
             )
     crms = sorted({fmt.crm for p in exports if (fmt := peeks[p].export) is not None})
     if len(crms) > 1 and not found.get("events"):
         raise InputError(
-            f"the folder has exports of different CRMs ({', '.join(crms)}): {_names(exports)}",
+            Msg("errors.raised.the_folder_has_exports_of_different", value=', '.join(crms), value2=_names(exports)),
             file=str(root),
-            expected="exports of one CRM (snapshots taken on different dates)",
+            expected=Msg("errors.expected.exports_of_one_crm_snapshots_taken"),
         )
     if not found.get("events") and not exports and not milestones:
         raise InputError(
-            "the folder has no events file and no CRM deal export; found: "
-            + describe_roles(roles, tomls),
+            Msg("errors.raised.the_folder_has_no_events_file", found=describe_roles(roles, tomls)),
             file=str(root),
-            expected="an events file (deal_id, stage, entered_at; e.g. events.csv) or a deal "
-            "export of amoCRM, Bitrix24, HubSpot or Pipedrive",
+            expected=Msg("errors.expected.an_events_file_deal_id_stage"),
         )
     return FolderContents(
         folder=root,
@@ -347,16 +343,24 @@ def _entries(root: Path) -> tuple[list[Path], list[Path]]:
     return files, outside
 
 
-def describe_roles(roles: Mapping[Path, Role], tomls: Sequence[Path] = ()) -> str:
-    """``events.csv (events), notes.txt (not a table voronka knows), …`` for messages."""
+_ROLE_PARTS: Mapping[Role, str] = {
+    "events": "errors.part.events", "deals": "errors.part.deals", "spend": "errors.part.spend",
+    "export": "errors.part.crm_export", "unknown": "errors.part.not_a_table_voronka_knows",
+    "outside": "errors.part.a_link_to_a_file_outside",
+    "unreadable": "errors.part.cannot_be_read_no_permission_or",
+}
+"""The catalogue's words for each role of a file, as a message lists it."""
+
+
+def describe_roles(roles: Mapping[Path, Role], tomls: Sequence[Path] = ()) -> list[str] | Msg:
+    """``events.csv (events), notes.txt (not a table voronka knows), …`` for messages: each file
+    with its role in the catalogue's words (a message joins them in the user's language)."""
     from voronka.text_safety import safe_text
 
-    shown = {"unknown": "not a table voronka knows", "export": "CRM export",
-             "outside": "a link to a file outside the folder: not followed",
-             "unreadable": "cannot be read: no permission or a system error"}
-    parts = [f"{safe_text(p.name)} ({shown.get(r, r)})" for p, r in roles.items()]
-    parts += [f"{safe_text(p.name)} (TOML)" for p in tomls]
-    return ", ".join(parts) or "no table files"
+    parts = [Msg("errors.part.file_role", name=safe_text(p.name), role=Msg(_ROLE_PARTS[r]))
+             for p, r in roles.items()]
+    parts += [Msg("errors.part.file_role", name=safe_text(p.name), role="(TOML)") for p in tomls]
+    return list(parts) or Msg("errors.part.no_table_files")
 
 
 def _first(paths: Sequence[Path] | None) -> Path | None:

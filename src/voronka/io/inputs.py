@@ -27,7 +27,7 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.errors import InputError, UsageError
+from voronka.errors import InputError, Msg, UsageError
 from voronka.funnel import Funnel
 from voronka.i18n import note
 from voronka.io.crm.profiles import REGISTRY
@@ -142,7 +142,7 @@ def open_inputs(
     """
     items = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
     if not items:
-        raise UsageError("no input given", expected="an events file, a folder or CRM exports")
+        raise UsageError(Msg("errors.msg.no_input"), expected=Msg("errors.expected.an_events_file_a_folder_or"))
     opener = _Opener(column_map or {}, strict, progress, fast)
     if len(items) == 1 and items[0].is_dir():
         contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None,
@@ -163,8 +163,8 @@ def open_inputs(
         ), contents.unreadable)
     if any(p.is_dir() for p in items):
         raise UsageError(
-            "a folder must be the only input",
-            expected="voronka audit DIR, or voronka audit FILE [FILE ...]",
+            Msg("errors.raised.a_folder_must_be_the_only"),
+            expected=Msg("errors.expected.voronka_audit_dir_or_voronka_audit"),
         )
     peeks = {p: _peek(p) for p in items}
     if len(items) == 1:
@@ -180,9 +180,8 @@ def open_inputs(
                              funnel_given=funnel is not None)
     if not_exports:
         raise UsageError(
-            f"several inputs are given, but {', '.join(not_exports)} is not a CRM deal export",
-            expected="one events file (with --deals/--spend for the others), a folder, or "
-            "several exports of one CRM taken on different dates",
+            Msg("errors.raised.several_inputs_are_given_but_is", value=', '.join(not_exports)),
+            expected=Msg("errors.expected.one_events_file_with_deals_spend"),
         )
     main = opener.exports(items, peeks)
     return opener.finish(main, kind="snapshots", deals=deals, spend=spend, funnel_path=None,
@@ -281,21 +280,14 @@ class _Opener:
         if not are_milestones(reads) and folder is not None:
             which = " or ".join(f"--deals {p}" for p in paths[:3])
             raise InputError(
-                f"the folder has several deals files and no events file: "
-                f"{', '.join(p.name for p in paths)}; they are not one table per funnel step "
-                "of the same deals, so which one is it?",
+                Msg("errors.raised.the_folder_has_several_deals_files", value=', '.join(p.name for p in paths)),
                 file=str(folder),
-                expected=f"an events file beside one deals file (name it: {which}), or tables "
-                "of the same deals with a date column each",
+                expected=Msg("errors.expected.an_events_file_beside_one_deals", which=which),
             )
         if not are_milestones(reads):
             raise UsageError(
-                f"several inputs are given, but {', '.join(p.name for p in paths)} is not a CRM "
-                "deal export, and the files are not one table per funnel step of the same deals",
-                expected="one events file (with --deals/--spend for the others), a folder, "
-                "several exports of one CRM taken on different dates, or tables of the same "
-                "deals with a date column each (e.g. leads with a first-contact date and closed "
-                "deals with a won date)",
+                Msg("errors.raised.several_inputs_are_given_but_is_2", value=', '.join(p.name for p in paths)),
+                expected=Msg("errors.expected.one_events_file_with_deals_spend_2"),
             )
         joined = join_milestones(reads)
         notes = (note("layouts.milestones", files=", ".join(Path(r.file).name
@@ -465,9 +457,8 @@ def _peek(path: Path) -> Peek:
     try:
         return peek_table(path)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise InputError(f"cannot read the file: {exc} (a truncated .gz file?)",
+        raise InputError(Msg("errors.raised.cannot_read_the_file_a_truncated", exc=exc),
                          file=str(path)) from None
     except OSError as exc:
-        raise InputError(f"the file cannot be read: {unreadable_reason(exc)}", file=str(path),
-                         expected="a file the user running voronka may read (check its "
-                         "permissions)") from None
+        raise InputError(Msg("errors.raised.the_file_cannot_be_read", value=unreadable_reason(exc)), file=str(path),
+                         expected=Msg("errors.expected.a_file_the_user_running_voronka")) from None

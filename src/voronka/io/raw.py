@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from python_calamine import CalamineError, CalamineWorkbook
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.io.csvfile import DELIMITERS, SAMPLE_BYTES, detect_encoding, read_csv, sniff_delimiter
 from voronka.io.result import Progress, RawTable
 from voronka.io.shape import dedupe_headers, finish_table
@@ -91,17 +91,16 @@ def load_table(
     file = str(path)
     p = Path(path)
     if not p.is_file():
-        raise InputError("the file does not exist or is not a file", file=file)
+        raise InputError(Msg("errors.msg.not_a_file"), file=file)
     total = p.stat().st_size
     if total == 0:
-        raise InputError("the file is empty", file=file, expected="a table with a header row")
+        raise InputError(Msg("errors.msg.empty"), file=file, expected=Msg("errors.expected.a_table_with_a_header_row"))
     try:
         with open(p, "rb") as f:
             head = f.read(8)
     except OSError as exc:
-        raise InputError(f"the file cannot be read: {(exc.strerror or type(exc).__name__).lower()}",
-                         file=file, expected="a file the user running voronka may read (check "
-                         "its permissions)") from None
+        raise InputError(Msg("errors.raised.the_file_cannot_be_read", value=(exc.strerror or type(exc).__name__).lower()),
+                         file=file, expected=Msg("errors.expected.a_file_the_user_running_voronka")) from None
     try:
         if head.startswith(_MAGIC_PARQUET):
             raw = _read_parquet(p, file, columns)
@@ -115,9 +114,9 @@ def load_table(
     except (pa.ArrowException, CalamineError, OSError, ValueError, UnicodeError, EOFError,
             csv.Error, zlib.error) as exc:
         raise InputError(
-            f"cannot read the file as a table: {exc}",
+            Msg("errors.raised.cannot_read_the_file_as_a", exc=exc),
             file=file,
-            expected="a CSV (',' ';' or tab separated), XLSX or Parquet file with a header row",
+            expected=Msg("errors.expected.a_csv_or_tab_separated_xlsx_2"),
         ) from None
     if progress is not None:
         progress(total, total)
@@ -152,9 +151,9 @@ def _read_workbook(
         book = CalamineWorkbook.from_path(str(p))
     except (CalamineError, OSError, ValueError) as exc:
         raise InputError(
-            f"cannot read the file as a workbook: {exc}",
+            Msg("errors.raised.cannot_read_the_file_as_a_2", exc=exc),
             file=file,
-            expected="an XLSX or XLS workbook, a CSV or a Parquet file",
+            expected=Msg("errors.expected.an_xlsx_or_xls_workbook_a"),
         ) from None
     chosen: tuple[str, list[list[Any]]] | None = None
     for name in book.sheet_names:
@@ -171,7 +170,7 @@ def _read_workbook(
             break
     if chosen is None:
         raise InputError(
-            "the workbook has no data", file=file, expected="a sheet with a header row"
+            Msg("errors.raised.the_workbook_has_no_data"), file=file, expected=Msg("errors.expected.a_sheet_with_a_header_row")
         )
     sheet, rows = chosen
     headers = dedupe_headers([_cell(v) or "" for v in rows[0]])

@@ -21,7 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
+from voronka.i18n import t
 from voronka.io.aliases import REQUIRED, Kind, match_columns
 from voronka.io.checks import Check, finish
 from voronka.io.dates import dominant_offset, parse_dates, shift_minutes, zone_offsets
@@ -34,30 +35,11 @@ from voronka.io.status import normalize_status
 IMPLAUSIBLE = 1e15
 """Amounts and costs at or above this (a quadrillion) are taken for a broken cell, not money."""
 
-EXPECTED: Mapping[str, str] = {
-    "missing_value": "a value: this column is required",
-    "bad_date": "a date such as 2024-03-31, 2024-03-31 14:05:00, 31.03.2024 or 31.03.2024 14:05",
-    "bad_number": "a number such as 1234.56 or 1 234,56",
-    "bad_status": "a status: open/won/lost (в работе/успешно реализовано/закрыто и не реализовано)",
-    "bad_month": "a month such as 2024-03, 03.2024 or март 2024",
-    "bad_row": "as many fields as the header has",
-    "bad_id": "an id without control characters (no NUL bytes or line breaks)",
-    "not_finite": "a finite number (not inf or nan)",
-    "implausible_number": f"a number below {IMPLAUSIBLE:.0e} in absolute value",
-}
-"""What would have been accepted, per reject reason (English; the report translates codes)."""
+REASONS = ("missing_value", "bad_date", "bad_number", "bad_status", "bad_month", "bad_row",
+           "bad_id", "not_finite", "implausible_number")
+"""The reasons a reader rejects a row or nulls a field for (``io.reject.<reason>`` in words)."""
 
-MESSAGES: Mapping[str, str] = {
-    "missing_value": "the required value is empty",
-    "bad_date": "not a date",
-    "bad_number": "not a number",
-    "bad_status": "not a known status word",
-    "bad_month": "not a month",
-    "bad_row": "the line has more fields than the header",
-    "bad_id": "the id holds control characters",
-    "not_finite": "not a finite number",
-    "implausible_number": "an implausibly large number",
-}
+MESSAGES: Mapping[str, str] = {reason: t(f"errors.bad_cell.{reason}", "en") for reason in REASONS}
 """The short message stored with each reject, per reason."""
 
 DATE_COLUMNS = ("entered_at", "created_at", "closed_at")
@@ -154,7 +136,7 @@ def _read(
     columns, checks, zones = _convert(raw, kind, match.mapping)
     extras = _extras(raw, match.extras, set(columns))
     table = pa.table({**columns, **extras, "_row": raw.table.column("_row")})
-    read = finish(raw, table, checks, match.mapping, strict, MESSAGES, EXPECTED)
+    read = finish(raw, table, checks, match.mapping, strict, MESSAGES)
     total = max(len(seen), len(raw.headers))
     used_headers = (*match.mapping.values(), *kept_extras(match.extras))
     return replace(read, zones=zones, columns_total=total, columns_used=used_headers)
@@ -382,8 +364,8 @@ def _extras(raw: RawTable, headers: Sequence[str], taken: set[str]) -> dict[str,
 
 def no_rows(file: str, kind: Kind) -> InputError:
     """The error of a file with a header and no data rows."""
-    return InputError("the file has a header but no data rows", file=file,
-                      expected=f"rows of {kind} under the header")
+    return InputError(Msg("errors.msg.no_rows"), file=file,
+                      expected=Msg("errors.expected.rows_of_under_the_header", kind=kind))
 
 
 def _np(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:

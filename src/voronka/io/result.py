@@ -9,8 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from voronka.errors import InputError
-from voronka.i18n import has, t
-from voronka.text_safety import excerpt
+from voronka.i18n import t
 
 Progress = Callable[[int, int], None]
 """``progress(done_bytes, total_bytes)``, called as a file is read."""
@@ -159,29 +158,6 @@ def describe_reject(reject: Mapping[str, Any], lang: str | None = None) -> str:
 
 
 def describe_error(exc: InputError, lang: str | None = None) -> str:
-    """An input error in ``lang``: the frame (file, row, column), a strict-mode bad row's reason,
-    the message and what was expected, each in the catalogue's words (:mod:`.error_text`)."""
-    from voronka.i18n import normalize_language
-    from voronka.io.error_text import translate
-
-    if normalize_language(lang) == "en":
-        return exc.describe()
-    where = []
-    if exc.file:
-        where.append(t("errors.where.file", lang, file=exc.file))
-    reason_key = f"io.reject.{exc.reason}" if exc.reason else None
-    if reason_key and has(reason_key) and exc.row is not None:
-        where.append(t("errors.where.row", lang, row=exc.row))
-        cell = excerpt(exc.value) if exc.value not in (None, "") else ""
-        what = t(reason_key, lang, value=cell, column=exc.column or "")
-        return ", ".join(where) + ": " + what
-    if exc.row is not None:
-        where.append(t("errors.where.row", lang, row=exc.row))
-    if exc.column:
-        where.append(t("errors.where.column", lang, column=exc.column))
-    message = translate(exc.message, lang)
-    text = (", ".join(where) + ": " if where else "") + message
-    if exc.expected:
-        text += " " + t("errors.where.expected", lang,
-                        expected=translate(exc.expected, lang, expected=True))
-    return text
+    """An input error in ``lang``: the frame (file, row, column), the message and what was
+    expected, each from the catalogue key the error carries (:meth:`InputError.describe_in`)."""
+    return exc.describe_in(lang)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError
 from voronka.funnel import Funnel, normalize_stage_name
 from voronka.io.exports import OUTCOME_STAGES, ExportRead, fitting_funnel, read_export
 from voronka.io.exports.profiles import ExportFormat
@@ -151,17 +151,15 @@ def read_snapshots(
     crms = sorted({s.export.crm for s in snaps})
     if len(crms) > 1:
         raise UsageError(
-            f"the files are exports of different CRMs ({', '.join(crms)})",
-            expected="several exports of one CRM taken on different dates",
+            Msg("errors.raised.the_files_are_exports_of_different", value=', '.join(crms)),
+            expected=Msg("errors.expected.several_exports_of_one_crm_taken"),
         )
     snaps.sort(key=lambda s: s.taken_at)
     for a, b in zip(snaps, snaps[1:], strict=False):
         if a.taken_at == b.taken_at:
             raise UsageError(
-                f"the exports {a.path.name} and {b.path.name} have the same date "
-                f"({a.taken_at:%Y-%m-%d})",
-                expected="snapshots taken on different dates, named by date "
-                "(e.g. export-2025-02-01.csv)",
+                Msg("errors.raised.the_exports_and_have_the_same", name=a.path.name, name2=b.path.name, taken_at=format(a.taken_at, '%Y-%m-%d')),
+                expected=Msg("errors.expected.snapshots_taken_on_different_dates_named"),
             )
     events, changes, approx = _series_events(snaps)
     counts = events.table.column("stage").value_counts().to_pylist()

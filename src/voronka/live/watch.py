@@ -70,7 +70,7 @@ def resolve_dataset(config: WatchConfig, dataset: str | Path | None,
                     data: str | Path | None, base: Path | None = None) -> str:
     """What to audit: the ``dataset`` given, else the configuration's, else the one pulled folder
     of ``<data>/pulled/``."""
-    from voronka.errors import UsageError
+    from voronka.errors import Msg, UsageError
 
     chosen = dataset or config.dataset
     if chosen is not None:
@@ -82,7 +82,7 @@ def resolve_dataset(config: WatchConfig, dataset: str | Path | None,
         pulled = sorted(p for p in (Path(data) / PULLED_DIR).glob("*") if p.is_dir())
         if len(pulled) == 1:
             return str(pulled[0])
-    raise UsageError(t("live.watch.no_dataset", config.language))
+    raise UsageError(Msg("live.watch.no_dataset"))
 
 
 def default_audit(dataset: str, config: WatchConfig) -> Mapping[str, Any]:

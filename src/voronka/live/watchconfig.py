@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 
 Channel = Literal["stdout", "json", "markdown", "email", "telegram", "webhook"]
 PUSH_CHANNELS = ("email", "telegram", "webhook")
@@ -174,15 +174,17 @@ def parse_watch_config(data: dict[str, Any], source: str = "watch.toml") -> Watc
     if secrets:
         envs = ", ".join(SECRET_ENV.values())
         raise InputError(
-            f"key {secrets[0]!r} holds a secret: secrets are read only from the environment",
-            file=source, expected=f"no secret in the file; set {envs}",
+            Msg("errors.raised.key_holds_a_secret_secrets_are", value=repr(secrets[0])),
+            file=source, expected=Msg("errors.expected.no_secret_in_the_file_set", envs=envs),
         )
     try:
         config = WatchConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise InputError(f"key {where!r}: {err['msg']}", file=source) from None
+        where = ".".join(str(p) for p in err["loc"])
+        raise InputError(Msg("errors.raised.key", where=repr(where) if where else
+                             Msg("errors.part.top_level"), value=err["msg"]),
+                         file=source) from None
     _check_consistency(config, source)
     return config
 
@@ -191,17 +193,18 @@ def _check_consistency(config: WatchConfig, source: str) -> None:
     names = [r.name for r in config.recipient]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
-        raise InputError(f"recipient name {sorted(dup)[0]!r} is used twice", file=source)
+        raise InputError(Msg("errors.raised.recipient_name_is_used_twice", value=repr(sorted(dup)[0])), file=source)
     for i, r in enumerate(config.recipient):
         where = f"recipient[{i}] ({r.name})"
         if r.role == "manager" and not r.manager:
-            raise InputError(f"{where}: role 'manager' needs 'manager'", file=source,
-                             expected="the manager's value in the data's manager column")
+            raise InputError(Msg("errors.raised.role_manager_needs_manager", where=where), file=source,
+                             expected=Msg("errors.expected.the_manager_s_value_in_the"))
         if r.timezone:
             try:
                 _zone_of(r.timezone)
             except ValueError as exc:
-                raise InputError(f"{where}: {exc}", file=source) from None
+                raise InputError(Msg("errors.raised.where_detail", where=where, detail=str(exc)),
+                                 file=source) from None
         needs = {"email": (r.email, config.smtp, "email", "[smtp]"),
                  "telegram": (r.telegram_chat_id, config.telegram, "telegram_chat_id",
                               "[telegram]"),
@@ -211,9 +214,9 @@ def _check_consistency(config: WatchConfig, source: str) -> None:
             if channel not in r.channels:
                 continue
             if not address:
-                raise InputError(f"{where}: channel {channel!r} needs {key!r}", file=source)
+                raise InputError(Msg("errors.raised.channel_needs", where=where, channel=repr(channel), key=repr(key)), file=source)
             if section is None:
-                raise InputError(f"{where}: channel {channel!r} needs the {table} table",
+                raise InputError(Msg("errors.raised.channel_needs_the_table", where=where, channel=repr(channel), table=table),
                                  file=source)
 
 
@@ -221,10 +224,10 @@ def load_watch_config(path: str | Path) -> WatchConfig:
     """Read and validate ``watch.toml``."""
     p = Path(path)
     if not p.is_file():
-        raise InputError("the watch configuration does not exist", file=str(p),
-                         expected="a TOML file (see docs/live.md)")
+        raise InputError(Msg("errors.raised.the_watch_configuration_does_not_exist"), file=str(p),
+                         expected=Msg("errors.expected.a_toml_file_see_docs_live"))
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid TOML ({exc})", file=str(p)) from None
+        raise InputError(Msg("errors.raised.not_valid_toml", exc=exc), file=str(p)) from None
     return parse_watch_config(data, str(p))

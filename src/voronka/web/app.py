@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from voronka.errors import InputError, UsageError
+from voronka.errors import InputError, Msg, UsageError
 from voronka.web.store import Store
 from voronka.web.workspace import UnknownDataset, Workspace
 
@@ -74,9 +74,8 @@ def check_settings(settings: ServeSettings) -> None:
     """Refuse to serve beyond this machine without an access token (:class:`UsageError`)."""
     if not is_loopback(settings.host) and not settings.token:
         raise UsageError(
-            f"refusing to listen on {settings.host} without an access token: anyone on the "
-            "network could read the deals",
-            expected="--token TOKEN (or VORONKA_TOKEN), or --host 127.0.0.1",
+            Msg("errors.raised.refusing_to_listen_on_without_an", host=settings.host),
+            expected=Msg("errors.expected.token_token_or_voronka_token_or"),
         )
 
 

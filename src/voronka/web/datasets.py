@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg, any_of
 from voronka.io.aliases import REQUIRED, canonical_columns, match_columns, normalize_header
 from voronka.web.store import Dataset, Store, shape_key
 from voronka.web.uploads import safe_name, store_upload
@@ -30,7 +30,7 @@ def create_dataset(store: Store, source: BinaryIO, filename: str | None, limit: 
         folder.rmdir()
         raise
     if not data_files(folder):
-        raise InputError("the upload holds no CSV, XLSX or Parquet file", file=safe_name(filename))
+        raise InputError(Msg("errors.raised.the_upload_holds_no_csv_xlsx"), file=safe_name(filename))
     del files
     return store.add_dataset(dataset_id, safe_name(filename), folder)
 
@@ -60,7 +60,7 @@ def preview(folder: Path) -> tuple[list[str], list[list[str]], dict[str, str]]:
 
     path = _single_file(folder)
     if path is None:
-        raise InputError("only a single file can be mapped column by column")
+        raise InputError(Msg("errors.raised.only_a_single_file_can_be"))
     table = read_raw(path).table
     headers = [c for c in table.column_names if c != "_row"]
     head = table.select(headers).slice(0, PREVIEW_ROWS).to_pylist()
@@ -83,12 +83,12 @@ def apply_mapping(ws: Workspace, dataset_id: str, mapping: dict[str, str]) -> No
     headers, _, _ = preview(dataset.folder)
     unknown = [h for h in mapping.values() if h not in headers]
     if unknown or any(f not in CANONICAL_FIELDS for f in mapping):
-        raise InputError("the mapping names a column the file does not have",
+        raise InputError(Msg("errors.raised.the_mapping_names_a_column_the"),
                          column=(unknown or [""])[0])
     missing = [f for f in REQUIRED["events"] if f not in mapping]
     if missing:
-        raise InputError("choose a column for every required field", column=missing[0],
-                         expected=", ".join(REQUIRED["events"]))
+        raise InputError(Msg("errors.raised.choose_a_column_for_every_required"), column=missing[0],
+                         expected=any_of(REQUIRED["events"]))
     ws.store.save_mapping(shape_key(headers), mapping)
     ws.forget(dataset_id)
     ws.load(dataset_id)

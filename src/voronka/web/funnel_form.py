@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 
 FILE = "funnel.toml"
 MAX_STAGES = 60
@@ -91,7 +91,7 @@ def _number(text: str, where: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise InputError(f"{where} is {text!r}", file=FILE, expected="a number") from None
+        raise InputError(Msg("errors.raised.is", where=where, text=repr(text)), file=FILE, expected=Msg("errors.expected.a_number")) from None
 
 
 def submitted_rows(form: Mapping[str, str]) -> list[dict[str, str]]:
@@ -147,11 +147,11 @@ def form_to_data(form: Mapping[str, str], base: Mapping[str, Any]) -> dict[str, 
     a number where one is needed, or on a funnel without stages."""
     rows = submitted_rows(form)
     if not rows:
-        raise InputError("the funnel has no stages", file=FILE, expected="at least one stage")
+        raise InputError(Msg("errors.msg.no_stages"), file=FILE, expected=Msg("errors.expected.at_least_one_stage_2"))
     before = {_text(s.get("id")): s for s in base.get("stage", []) if isinstance(s, Mapping)}
     stages = []
     for n, row in enumerate(rows, start=1):
-        where = f"stage {n} ({row['name'] or row['id']})"
+        where = Msg("errors.part.form_stage", n=n, name=row["name"] or row["id"])
         raw: dict[str, Any] = {
             k: copy.deepcopy(v) for k, v in before.get(row["id"], {}).items()
             if k in ("entry", "requires", "names", "key_tasks")
@@ -162,14 +162,14 @@ def form_to_data(form: Mapping[str, str], base: Mapping[str, Any]) -> dict[str, 
             raw["aliases"] = aliases
         if row["key_task"]:
             raw["key_task"] = row["key_task"]
-        max_days = _number(row["max_days"], f"{where}: max days")
+        max_days = _number(row["max_days"], Msg("errors.part.form_max_days", where=where))
         if max_days is not None:
             raw["max_days"] = int(max_days) if max_days.is_integer() else max_days
-        benchmark = _number(row["benchmark"], f"{where}: benchmark, %")
+        benchmark = _number(row["benchmark"], Msg("errors.part.form_benchmark", where=where))
         if benchmark is not None:
             if not 0 <= benchmark <= 100:
-                raise InputError(f"{where}: benchmark {benchmark:g}%", file=FILE,
-                                 expected="a conversion between 0 and 100%")
+                raise InputError(Msg("errors.raised.benchmark", where=where, benchmark=format(benchmark, 'g')), file=FILE,
+                                 expected=Msg("errors.expected.a_conversion_between_0_and_100"))
             raw["benchmark"] = float(f"{benchmark / 100:.12g}")
         stages.append(raw)
     ids = [s["id"] for s in stages]

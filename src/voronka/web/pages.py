@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from voronka.audit.drill_links import drill_context
 from voronka.engine import MAX_PAGE, column_values
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.i18n import t
 from voronka.report.format import format_days, format_int, format_number, format_percent
 from voronka.web.datasets import (
@@ -264,7 +264,7 @@ def save_plan(request: Request, dataset_id: str, plan: float = Form(...)) -> Res
     from voronka.web.store import Plan
 
     if not 0 < plan < 1e9:
-        raise InputError("the plan must be a positive number of deals")
+        raise InputError(Msg("errors.msg.plan_positive"))
     ws = _ws(request)
     ws.store.save_plan(dataset_id, Plan(plan=plan))
     ws.forget(dataset_id)

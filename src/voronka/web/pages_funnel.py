@@ -12,7 +12,7 @@ import tomli_w
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.funnel import Funnel, funnel_from_dict, funnel_to_dict
 from voronka.io.result import describe_error
 from voronka.lang import lint_stage_names
@@ -24,11 +24,11 @@ MAX_FUNNEL_CHARS = 200_000
 
 def _parse(text: str) -> Funnel:
     if len(text) > MAX_FUNNEL_CHARS:
-        raise InputError("the funnel file is too long", file="funnel.toml")
+        raise InputError(Msg("errors.raised.the_funnel_file_is_too_long"), file="funnel.toml")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not a valid TOML file: {exc}", file="funnel.toml") from None
+        raise InputError(Msg("errors.raised.not_a_valid_toml_file", exc=exc), file="funnel.toml") from None
     return funnel_from_dict(data, file="funnel.toml")
 
 

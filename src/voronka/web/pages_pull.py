@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError, any_of
 from voronka.i18n import has, t
 from voronka.io.crm import CRM_NAMES
 from voronka.io.crm.credentials import CREDENTIAL_KEYS, env_name
@@ -51,7 +51,7 @@ def _jobs(request: Request) -> PullJobs:
 def _crm(value: str | None) -> str:
     crm = (value or CRM_NAMES[0]).strip().lower()
     if crm not in CRM_NAMES:
-        raise UsageError(f"unknown CRM {crm!r}", expected=", ".join(CRM_NAMES))
+        raise UsageError(Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES))
     return crm
 
 
@@ -103,7 +103,7 @@ async def pull_start(request: Request) -> Response:
 def _job(request: Request, job_id: str) -> PullJob:
     job = _jobs(request).job(job_id)
     if job is None:
-        raise UsageError("no such pull", expected="a pull started from this page")
+        raise UsageError(Msg("errors.raised.no_such_pull"), expected=Msg("errors.expected.a_pull_started_from_this_page"))
     return job
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from voronka import api
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError
 from voronka.web.pages import _lang, _page, _params, _ws
 from voronka.web.views import query_of
 
@@ -27,7 +27,7 @@ def _context(request: Request, dataset_id: str) -> dict[str, object]:
     try:
         rate = float(rate_text) / 100 if rate_text else current
     except ValueError:
-        raise UsageError(f"rate={rate_text!r} is not a number") from None
+        raise UsageError(Msg("errors.raised.rate_is_not_a_number", rate_text=repr(rate_text))) from None
     changed = None
     if result.forecast is not None and stage and rate is not None:
         changed = api.what_if(result, stage=stage, rate=rate)

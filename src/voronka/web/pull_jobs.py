@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.io.crm import CrmError, PullProgress, pull
 from voronka.io.crm.redact import redact, secrets_of
 from voronka.io.result import describe_error
@@ -184,6 +184,6 @@ def copy_pulled(out: Path, folder: Path) -> None:
     """Copy a pulled folder's deals, events and main funnel file into a dataset ``folder``."""
     missing = [name for name in PULLED_FILES if not (out / name).is_file()]
     if missing:
-        raise InputError(f"the pull wrote no {', '.join(missing)}", file=str(out.name))
+        raise InputError(Msg("errors.raised.the_pull_wrote_no", value=', '.join(missing)), file=str(out.name))
     for name in PULLED_FILES:
         shutil.copyfile(out / name, folder / name)

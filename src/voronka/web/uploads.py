@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 
 CHUNK_BYTES = 1024 * 1024
 _UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
@@ -36,7 +36,7 @@ def inside(folder: Path, relative: str) -> Path:
     root = folder.resolve()
     target = (root / relative).resolve()
     if target != root and root not in target.parents:
-        raise InputError("a file in the upload points outside its folder", file=relative)
+        raise InputError(Msg("errors.raised.a_file_in_the_upload_points"), file=relative)
     return target
 
 
@@ -78,7 +78,7 @@ def unpack_zip(archive: Path, folder: Path, limit: int) -> list[Path]:
                     shutil.copyfileobj(src, dst, CHUNK_BYTES)
                 out.append(target)
     except zipfile.BadZipFile:
-        raise InputError("the ZIP file is damaged", file=archive.name) from None
+        raise InputError(Msg("errors.msg.zip_damaged"), file=archive.name) from None
     finally:
         archive.unlink(missing_ok=True)
     return out

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from voronka.audit import AuditResult
 from voronka.engine import DealFilter, DealSelection
-from voronka.errors import UsageError
+from voronka.errors import Msg, UsageError, any_of
 from voronka.i18n import normalize_language
 from voronka.web.workspace import Query, period_of
 
@@ -60,7 +60,7 @@ def where_pairs(params: Params) -> tuple[tuple[str, str], ...]:
     for item in params.all("where"):
         column, sep, value = item.partition("=")
         if not sep or not column.strip():
-            raise UsageError(f"where={item!r} is not of the form column=value")
+            raise UsageError(Msg("errors.raised.where_is_not_of_the_form", item=repr(item)))
         pairs.append((column.strip(), value.strip()))
     return tuple(pairs)
 
@@ -71,9 +71,9 @@ def query_of(params: Params, default_lang: str = "ru") -> Query:
     try:
         plan = float(plan_text) if plan_text else None
     except ValueError:
-        raise UsageError(f"plan={plan_text!r} is not a number") from None
+        raise UsageError(Msg("errors.raised.plan_is_not_a_number", plan_text=repr(plan_text))) from None
     if plan is not None and not 0 < plan < 1e9:
-        raise UsageError("the plan must be a positive number of deals")
+        raise UsageError(Msg("errors.msg.plan_positive"))
     return Query(
         flt=DealFilter(
             created_from=period_of(params.get("from")),
@@ -100,7 +100,7 @@ def selection_of(
     index = None
     if stage:
         if stage not in stage_ids:
-            raise UsageError(f"unknown stage {stage!r}", expected=", ".join(stage_ids))
+            raise UsageError(Msg("errors.raised.unknown_stage", stage=repr(stage)), expected=any_of(stage_ids))
         index = list(stage_ids).index(stage)
     limit = None
     if kind == "stuck" and stage:

@@ -2,51 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Self
 
-from voronka.errors import InputError
-from voronka.i18n import t
+from voronka.errors import InputError, Msg
 
 
 @dataclass
 class CrmError(InputError):
-    """A CRM pull that cannot go on for a reason the user can fix.
-
-    Attributes:
-        message_key: the catalogue key of the message (``crm.error.*``), to show it in Russian too.
-        params: the placeholders of that message.
-    """
-
-    message_key: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    """A CRM pull that cannot go on for a reason the user can fix; its message is a catalogue
+    entry ``crm.error.*`` (:attr:`key`, :attr:`params`), said in Russian too."""
 
     @classmethod
     def make(cls, name: str, /, **params: Any) -> Self:
         """The error whose message is catalogue entry ``crm.error.<name>`` filled with ``params``."""
         from voronka.io.crm.redact import redact_params
 
-        full = f"crm.error.{name}"
-        shown = redact_params(params)
-        return cls(message=t(full, "en", **shown), message_key=full, params=shown)
+        return cls(Msg(f"crm.error.{name}", **redact_params(params)))
 
     def scrub(self, secrets: tuple[str, ...]) -> Self:
         """Remove the credential values ``secrets`` (and anything shaped like a credential) from
         the message and its placeholders; returns the error itself."""
         from voronka.io.crm.redact import redact, redact_params
 
-        self.params = redact_params(self.params, secrets)
-        self.message = redact(self.message, secrets)
+        self.message = Msg(self.key, **redact_params(self.params, secrets))
         if self.file:
             self.file = redact(self.file, secrets)
         self.args = (self.describe(),)
         return self
-
-    def describe_in(self, lang: str | None) -> str:
-        """The message in language ``lang`` (``ru`` or ``en``)."""
-        if self.message_key is None:
-            return self.describe()
-        return t(self.message_key, lang, **self.params)
 
 
 class CrmCredentialsMissing(CrmError):

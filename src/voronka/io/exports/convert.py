@@ -28,13 +28,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.funnel import normalize_stage_name
+from voronka.io.checks import bad_cell, bad_cell_expected
 from voronka.io.dates import parse_dates
 from voronka.io.exports.outcomes import stage_outcomes
 from voronka.io.exports.profiles import DATE_FIELDS, ExportFormat
 from voronka.io.numbers import as_chunked, blank_mask, map_distinct, parse_numbers
-from voronka.io.readers import EXPECTED, MESSAGES, clean_ids
+from voronka.io.readers import MESSAGES, clean_ids
 from voronka.io.result import REJECTS_SCHEMA, RawTable, ReadResult
 from voronka.io.status import normalize_status, status_of
 
@@ -89,8 +90,8 @@ def convert_export(
             mapping[name] = header
         elif name == "deal_id":
             raise InputError(
-                f"the header {header!r} given for 'deal_id' with --map is not in the file",
-                file=raw.file, column=header, expected=f"one of the headers {raw.headers[:30]}",
+                Msg("errors.raised.the_header_given_for_deal_id", header=repr(header)),
+                file=raw.file, column=header, expected=Msg("errors.expected.one_of_the_headers", value=str(raw.headers[:30])),
             )
     table = raw.table
     n = table.num_rows
@@ -149,8 +150,8 @@ def convert_export(
         reason, header, col = faults[int(first_fault[pos])]
         value = col[pos].as_py()
         raise InputError(
-            MESSAGES[reason] + (f": {value!r}" if value is not None else ""),
-            file=raw.file, row=int(rows[pos]), column=header, expected=EXPECTED[reason],
+            bad_cell(reason, None if value is None else str(value)),
+            file=raw.file, row=int(rows[pos]), column=header, expected=bad_cell_expected(reason),
         )
     keep = pa.array(~rejected)
     read = ReadResult(

@@ -29,19 +29,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from voronka.errors import FunnelError
+from voronka.errors import FunnelError, Msg
 from voronka.funnel import LOST, Funnel, load_funnel
 from voronka.io.crm.funnels import build_funnel
 from voronka.io.crm.model import CrmPipeline, CrmStage, Outcome
 
 PIPELINE_FILE_SUFFIXES = (".json",)
 """File endings read as a CRM's stage list rather than a funnel file (TOML)."""
-
-_EXPECTED = (
-    "the CRM's stage list as its API returns it (amoCRM /api/v4/leads/pipelines, Bitrix24 "
-    "crm.status.list, HubSpot /crm/v3/pipelines/deals, Pipedrive /api/v2/stages), or a funnel "
-    "file (TOML)"
-)
 
 
 def read_funnel_file(
@@ -72,14 +66,13 @@ def read_pipeline_file(path: str | os.PathLike[str]) -> tuple[CrmPipeline, ...]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise FunnelError("the funnel file does not exist", file=file) from None
+        raise FunnelError(Msg("errors.msg.funnel_missing"), file=file) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise FunnelError(f"not a JSON file: {type(exc).__name__}", file=file,
-                          expected=_EXPECTED) from None
+        raise FunnelError(Msg("errors.raised.not_a_json_file", name=type(exc).__name__), file=file,
+                          expected=Msg("errors.expected.the_crm_s_stage_list_as")) from None
     pipelines = pipelines_of(data)
     if not pipelines or not any(p.stages for p in pipelines):
-        raise FunnelError("the JSON file is not a stage list of amoCRM, Bitrix24, HubSpot or "
-                          "Pipedrive", file=file, expected=_EXPECTED)
+        raise FunnelError(Msg("errors.raised.the_json_file_is_not_a"), file=file, expected=Msg("errors.expected.the_crm_s_stage_list_as"))
     return pipelines
 
 

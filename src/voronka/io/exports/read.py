@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.funnel import Funnel, normalize_stage_name
 from voronka.io.exports.convert import ExportDeals, convert_export
 from voronka.io.exports.outcomes import fitting_funnel, stage_outcomes
@@ -81,14 +81,13 @@ def read_export(
     raw, fmt = loaded if loaded is not None else load_export(path, progress=progress)
     if fmt is None:
         raise InputError(
-            "the file is not a deal export of amoCRM, Bitrix24, HubSpot or Pipedrive",
+            Msg("errors.raised.the_file_is_not_a_deal"),
             file=raw.file,
-            expected="the export's own headers (e.g. 'Этап сделки', 'Стадия сделки', "
-            "'Deal Stage', 'Deal - Stage'), or an events file (deal_id, stage, entered_at)",
+            expected=Msg("errors.expected.the_export_s_own_headers_e"),
         )
     if raw.rows_read == 0:
-        raise InputError("the export has a header but no deals", file=raw.file,
-                         expected="rows of deals under the header")
+        raise InputError(Msg("errors.msg.export_no_deals"), file=raw.file,
+                         expected=Msg("errors.expected.rows_of_deals_under_the_header"))
     deals = convert_export(raw, fmt, column_map=column_map, strict=strict)
     events = export_events(deals, raw)
     counts = _name_counts(events)

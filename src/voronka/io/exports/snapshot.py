@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.funnel import normalize_stage_name
 from voronka.io.dates import parse_dates
 from voronka.io.exports.convert import ExportDeals
@@ -135,10 +135,9 @@ def export_events(deals: ExportDeals, raw: RawTable) -> ReadResult:
     dated = any(k in fmt.mapping for k in ("created_at", "closed_at", "stage_changed_at"))
     if not dated and not history:
         raise InputError(
-            "the export has no date column, so its deals' stages cannot be dated",
+            Msg("errors.raised.the_export_has_no_date_column"),
             file=raw.file,
-            expected="the export with its creation date column (e.g. 'Дата создания', "
-            "'Create Date', 'Deal - Deal created')",
+            expected=Msg("errors.expected.the_export_with_its_creation_date"),
         )
     table = deals.read.table
     ids = table.column("deal_id").to_pandas()

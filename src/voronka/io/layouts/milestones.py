@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.errors import InputError
+from voronka.errors import InputError, Msg
 from voronka.io.layouts.deal_rows import DealRowsEvents, date_columns, deal_rows_events
 from voronka.io.result import ReadResult
 
@@ -76,10 +76,9 @@ def join_milestones(reads: Sequence[ReadResult]) -> Milestones:
     """
     if not are_milestones(reads):
         raise InputError(
-            "the tables are not milestones of the same deals",
+            Msg("errors.raised.the_tables_are_not_milestones_of"),
             file=", ".join(r.file for r in reads),
-            expected="tables with one row per deal, a deal id column and a date column each, "
-            "the deals of the later steps among those of the first",
+            expected=Msg("errors.expected.tables_with_one_row_per_deal"),
         )
     ordered = sorted(reads, key=lambda r: -r.table.num_rows)
     merged: pd.DataFrame | None = None
