@@ -118,7 +118,8 @@ def _parse_as_of(as_of: datetime | date | str | None) -> datetime | None:
         parsed = datetime.fromisoformat(as_of)
     except ValueError:
         raise UsageError(
-            Msg("errors.raised.as_of_is_not_a_date", as_of=repr(as_of)), expected=Msg("errors.expected.an_iso_date_such_as_2025")
+            Msg("errors.raised.as_of_is_not_a_date", as_of=repr(as_of)),
+            expected=Msg("errors.expected.an_iso_date_such_as_2025"),
         ) from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
@@ -225,7 +226,10 @@ def audit(
         raise UsageError(Msg("errors.msg.plan_both"))
     for option, value in (("--plan", plan), ("--plan-revenue", plan_revenue)):
         if value is not None and not (0 < value < 1e15):
-            raise UsageError(Msg("errors.raised.is_not_a_plan", option=option, value=format(value, 'g')), expected=Msg("errors.expected.a_positive_number"))
+            raise UsageError(
+                Msg("errors.raised.is_not_a_plan", option=option, value=format(value, "g")),
+                expected=Msg("errors.expected.a_positive_number"),
+            )
     notes: tuple[str, ...] = ()
     if engine is not None:
         log, reads = _log_on_engine(engine, events, deals=deals, spend=spend, funnel=funnel,
@@ -254,7 +258,10 @@ def _parse_day(value: date | str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UsageError(Msg("errors.raised.is_not_a_date", option=option, value=repr(value)), expected=Msg("errors.expected.yyyy_mm_dd")) from None
+        raise UsageError(
+            Msg("errors.raised.is_not_a_date", option=option, value=repr(value)),
+            expected=Msg("errors.expected.yyyy_mm_dd"),
+        ) from None
 
 
 def deal_filter(
@@ -301,7 +308,8 @@ def audit_log(
         if column not in log.deal_columns():
             raise UsageError(
                 Msg("errors.raised.there_is_no_deal_column_to", by=repr(column)),
-                column=column, expected=any_of(log.segment_columns(), "errors.expected.a_deal_column"),
+                column=column,
+                expected=any_of(log.segment_columns(), "errors.expected.a_deal_column"),
             )
     options = AuditOptions(
         by=tuple(by) if by else None,
@@ -331,7 +339,10 @@ def _log_on_engine(
     from voronka.engine.sources import open_sources
 
     if not isinstance(events, str | Path):
-        raise UsageError(Msg("errors.raised.engine_takes_one_events_table"), expected=Msg("errors.expected.a_table_name_or_a_folder"))
+        raise UsageError(
+            Msg("errors.raised.engine_takes_one_events_table"),
+            expected=Msg("errors.expected.a_table_name_or_a_folder"),
+        )
     con = connect(engine) if isinstance(engine, str) else engine
     sources = open_sources(
         con, str(events), deals=None if deals is None else str(deals),

@@ -57,8 +57,10 @@ def _parse_pairs(pairs: list[str] | None, option: str) -> list[tuple[str, str]]:
     for pair in pairs or []:
         column, sep, value = pair.partition("=")
         if not sep or not column.strip():
-            raise UsageError(Msg("errors.raised.is_not_of_the_form_column", option=option, pair=repr(pair)),
-                             expected=Msg("errors.expected.e_g_manager", option=option))
+            raise UsageError(
+                Msg("errors.raised.is_not_of_the_form_column", option=option, pair=repr(pair)),
+                expected=Msg("errors.expected.e_g_manager", option=option),
+            )
         out.append((column.strip(), value.strip()))
     return out
 
@@ -69,7 +71,10 @@ def _parse_date(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UsageError(Msg("errors.raised.is_not_a_date", option=option, value=repr(value)), expected=Msg("errors.expected.yyyy_mm_dd")) from None
+        raise UsageError(
+            Msg("errors.raised.is_not_a_date", option=option, value=repr(value)),
+            expected=Msg("errors.expected.yyyy_mm_dd"),
+        ) from None
 
 
 class _ReadProgress:
@@ -170,7 +175,9 @@ def audit_command(
                          else Msg("errors.raised.engine_takes_one_events_table"),
                          expected=Msg("errors.expected.voronka_audit_events_csv_or_engine"))
     if fmt not in FORMATS:
-        raise UsageError(Msg("errors.raised.format_is_not_supported", fmt=repr(fmt)), expected=any_of(FORMATS))
+        raise UsageError(
+            Msg("errors.raised.format_is_not_supported", fmt=repr(fmt)), expected=any_of(FORMATS)
+        )
     console = Console(stderr=fmt != "text" or output is not None)
     with _ReadProgress(Console(stderr=True)) as progress:
         result = api.audit(
@@ -209,9 +216,15 @@ def demo_command(
 
     language = normalize_language(lang or "ru")
     if deals < 10:
-        raise UsageError(Msg("errors.raised.deals_is_too_few_for_a", deals=deals), expected=Msg("errors.expected.10_deals_or_more"))
+        raise UsageError(
+            Msg("errors.raised.deals_is_too_few_for_a", deals=deals),
+            expected=Msg("errors.expected.10_deals_or_more"),
+        )
     if Path(folder).exists() and not Path(folder).is_dir():
-        raise UsageError(Msg("errors.raised.is_a_file_not_a_folder", folder=repr(str(folder))), expected=Msg("errors.expected.a_folder_for_the_demo"))
+        raise UsageError(
+            Msg("errors.raised.is_a_file_not_a_folder", folder=repr(str(folder))),
+            expected=Msg("errors.expected.a_folder_for_the_demo"),
+        )
     console = Console()
     console.print(t("cli.demo_generating", language, deals=deals, folder=str(folder)))
     files = write_demo(generate_demo(deals, seed=seed, months=DEMO_MONTHS, end_day=15), folder)
@@ -244,13 +257,19 @@ def lint_stages_command(
     from voronka.lang.render import render_lint_text
 
     if fmt not in ("text", "json"):
-        raise UsageError(Msg("errors.raised.format_is_not_supported_here", fmt=repr(fmt)), expected=Msg("errors.expected.text_or_json"))
+        raise UsageError(
+            Msg("errors.raised.format_is_not_supported_here", fmt=repr(fmt)),
+            expected=Msg("errors.expected.text_or_json"),
+        )
     all_names = list(names or [])
     if file is not None:
         all_names += read_name_list(file)
     loaded = read_funnel_file(funnel) if funnel is not None else None
     if not all_names and loaded is None:
-        raise UsageError(Msg("errors.raised.no_stage_names_given"), expected=Msg("errors.expected.names_file_f_or_funnel_f"))
+        raise UsageError(
+            Msg("errors.raised.no_stage_names_given"),
+            expected=Msg("errors.expected.names_file_f_or_funnel_f"),
+        )
     language = _lang_of(lang)
     verdicts = lint_stage_names(all_names, funnel=cast(Any, loaded))  # each name's language is detected
     if fmt == "json":
@@ -281,7 +300,9 @@ def pull_command(
 
     language = _lang_of(lang)
     if crm not in CRM_NAMES:
-        raise UsageError(Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES))
+        raise UsageError(
+            Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES)
+        )
     err = Console(stderr=True)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
                    console=err, transient=True, disable=not err.is_terminal)

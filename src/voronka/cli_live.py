@@ -28,7 +28,9 @@ def _check_crms(crms: list[str]) -> None:
 
     for crm in crms:
         if crm not in CRM_NAMES:
-            raise UsageError(Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES))
+            raise UsageError(
+                Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES)
+            )
 
 
 def sync_command(

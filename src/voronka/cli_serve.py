@@ -59,9 +59,14 @@ def serve_command(
 
     for crm in settings.sync_crms:
         if crm not in CRM_NAMES:
-            raise UsageError(Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES))
+            raise UsageError(
+                Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES)
+            )
     if not 0 < port < 65536:
-        raise UsageError(Msg("errors.raised.port_is_not_a_port", port=port), expected=Msg("errors.expected.1_to_65535"))
+        raise UsageError(
+            Msg("errors.raised.port_is_not_a_port", port=port),
+            expected=Msg("errors.expected.1_to_65535"),
+        )
     app = create_app(settings)
     if path is not None:
         _add_path(app, path)

@@ -65,7 +65,10 @@ def check_target(output: str | os.PathLike[str], inputs: Sequence[str | os.PathL
     inside an input folder)."""
     path = Path(output)
     if path.is_dir():
-        raise UsageError(Msg("errors.raised.the_output_is_a_folder", path=repr(str(path))), expected=Msg("errors.expected.a_file_name_for_o"))
+        raise UsageError(
+            Msg("errors.raised.the_output_is_a_folder", path=repr(str(path))),
+            expected=Msg("errors.expected.a_file_name_for_o"),
+        )
     for given in inputs:
         source = Path(given)
         if _same_file(path, source) or (
@@ -93,14 +96,20 @@ def write_output(
             with open(path, "wb") as f:
                 f.write(data)
         except OSError as exc:
-            raise UsageError(Msg("errors.raised.cannot_write_the_output", path=repr(str(path)), value=_why(exc))) from None
+            raise UsageError(
+                Msg("errors.raised.cannot_write_the_output", path=repr(str(path)), value=_why(exc))
+            ) from None
         return path
     parent = path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(
-            Msg("errors.raised.cannot_create_the_folder_for_the", parent=repr(str(parent)), value=_why(exc)),
+            Msg(
+                "errors.raised.cannot_create_the_folder_for_the",
+                parent=repr(str(parent)),
+                value=_why(exc),
+            ),
             expected=Msg("errors.expected.a_path_in_a_folder_that"),
         ) from None
     tmp: str | None = None
@@ -115,7 +124,9 @@ def write_output(
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
-        raise UsageError(Msg("errors.raised.cannot_write_the_output", path=repr(str(path)), value=_why(exc))) from None
+        raise UsageError(
+            Msg("errors.raised.cannot_write_the_output", path=repr(str(path)), value=_why(exc))
+        ) from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
@@ -141,12 +152,18 @@ def read_name_list(path: str | os.PathLike[str]) -> list[str]:
         with open(p, "rb") as f:
             data = f.read(NAME_LIST_BYTES + 1)
     except OSError as exc:
-        raise InputError(Msg("errors.raised.cannot_read_the_file", value=_why(exc)), file=file) from None
+        raise InputError(
+            Msg("errors.raised.cannot_read_the_file", value=_why(exc)), file=file
+        ) from None
     if len(data) > NAME_LIST_BYTES:
         raise InputError(Msg("errors.raised.the_file_is_too_big_for"), file=file,
                          expected=Msg("errors.expected.one_stage_name_a_line_under"))
     if b"\x00" in data:
-        raise InputError(Msg("errors.msg.not_text"), file=file, expected=Msg("errors.expected.one_stage_name_a_line"))
+        raise InputError(
+            Msg("errors.msg.not_text"),
+            file=file,
+            expected=Msg("errors.expected.one_stage_name_a_line"),
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -111,7 +111,10 @@ def what_if(
     if inputs is None:
         raise UsageError(Msg("errors.raised.this_forecast_was_not_kept_with"))
     if not 0.0 <= rate <= 1.0:
-        raise UsageError(Msg("errors.raised.a_conversion_is_between_0_and", rate=rate), expected=Msg("errors.expected.0_1"))
+        raise UsageError(
+            Msg("errors.raised.a_conversion_is_between_0_and", rate=rate),
+            expected=Msg("errors.expected.0_1"),
+        )
     ids = stage_ids or _line_ids(source)
     if stage not in ids[:-1]:
         raise UsageError(

@@ -69,16 +69,30 @@ def connect(url: str) -> BaseBackend:
                 con.compiler = _postgres_compiler()
             return con
     except ImportError as exc:
-        extra = "spark" if scheme == "pyspark" else "postgres" if scheme.startswith("postgres") else scheme
+        extra = (
+            "spark"
+            if scheme == "pyspark"
+            else "postgres"
+            if scheme.startswith("postgres")
+            else scheme
+        )
         raise UsageError(
-            Msg("errors.raised.the_driver_for_is_not_installed", scheme=scheme, value=exc.name or exc),
+            Msg(
+                "errors.raised.the_driver_for_is_not_installed",
+                scheme=scheme,
+                value=exc.name or exc,
+            ),
             expected=Msg("errors.expected.pip_install_voronka", extra=extra),
         ) from None
     except UsageError:
         raise
     except Exception as exc:  # the driver's own errors: one message, no traceback, no password
         raise UsageError(
-            Msg("errors.raised.cannot_connect_to", shown=shown, value=scrub(str(exc).strip().splitlines()[0], url)),
+            Msg(
+                "errors.raised.cannot_connect_to",
+                shown=shown,
+                value=scrub(str(exc).strip().splitlines()[0], url),
+            ),
             expected=Msg("errors.expected.duckdb_path_db_postgres_user_password"),
         ) from None
 

@@ -109,7 +109,9 @@ def _where(table: ir.Table, pairs: Sequence[tuple[str, str]], log: EventLog) -> 
             raise UsageError(
                 Msg("errors.raised.there_is_no_deal_column_to_3", column=repr(column)),
                 column=column,
-                expected=any_of((c for c in known if c not in COMPUTED_COLUMNS), "errors.expected.a_deal_column"),
+                expected=any_of(
+                    (c for c in known if c not in COMPUTED_COLUMNS), "errors.expected.a_deal_column"
+                ),
             )
         text = table[column].cast("string")
         condition = condition & (text == value).fill_null(False)
@@ -149,7 +151,11 @@ def apply_filter(log: EventLog, flt: DealFilter) -> EventLog:
         return log
     if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
         raise UsageError(
-            Msg("errors.raised.the_period_starts_after_it_ends", created_from=flt.created_from, created_to=flt.created_to),
+            Msg(
+                "errors.raised.the_period_starts_after_it_ends",
+                created_from=flt.created_from,
+                created_to=flt.created_to,
+            ),
             expected=Msg("errors.expected.from_on_or_before_to"),
         )
     where: dict[str, list[str | None]] = {}
@@ -173,7 +179,10 @@ def apply_filter(log: EventLog, flt: DealFilter) -> EventLog:
 
 def _selected(log: EventLog, selection: DealSelection) -> ir.Table:
     if selection.kind not in SELECTION_KINDS:
-        raise UsageError(Msg("errors.raised.unknown_selection", kind=repr(selection.kind)), expected=any_of(SELECTION_KINDS))
+        raise UsageError(
+            Msg("errors.raised.unknown_selection", kind=repr(selection.kind)),
+            expected=any_of(SELECTION_KINDS),
+        )
     table = log.deal_summary()
     condition = _where(table, selection.where, log)
     kind, k = selection.kind, selection.stage_index
@@ -182,7 +191,10 @@ def _selected(log: EventLog, selection: DealSelection) -> ir.Table:
     elif kind != "all":
         funnel = log.require_funnel()
         if k is None or not 0 <= k < len(funnel.stages):
-            raise UsageError(Msg("errors.raised.needs_a_stage", kind=repr(kind)), expected=Msg("errors.expected.a_stage_of_the_funnel"))
+            raise UsageError(
+                Msg("errors.raised.needs_a_stage", kind=repr(kind)),
+                expected=Msg("errors.expected.a_stage_of_the_funnel"),
+            )
         here = table.current_stage_index == k
         if kind == "reached":
             if k <= funnel.won_index:
@@ -237,7 +249,9 @@ def deal_page(
     funnel = log.require_funnel()
     columns = page_columns(log)
     if sort not in columns:
-        raise UsageError(Msg("errors.raised.cannot_sort_by", sort=repr(sort)), expected=any_of(columns))
+        raise UsageError(
+            Msg("errors.raised.cannot_sort_by", sort=repr(sort)), expected=any_of(columns)
+        )
     limit = max(0, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
     table = _selected(log, selection)

@@ -191,7 +191,11 @@ def prepare_inputs(inputs: InputSet, *, as_of: dt.datetime | None) -> InputSet:
     first = pc.min(entered).as_py()
     if as_of is not None and first is not None and as_of < first:
         raise UsageError(
-            Msg("errors.raised.as_of_is_before_the_first", as_of=format(as_of, '%Y-%m-%d'), first=format(first, '%Y-%m-%d')),
+            Msg(
+                "errors.raised.as_of_is_before_the_first",
+                as_of=format(as_of, "%Y-%m-%d"),
+                first=format(first, "%Y-%m-%d"),
+            ),
             expected=Msg("errors.expected.a_moment_within_the_data"),
         )
     if as_of is None:

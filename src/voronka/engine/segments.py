@@ -63,6 +63,9 @@ def segmented(log: EventLog, by: str | None = None, period: str | None = None) -
         extra["segment"] = table[by]
     if period is not None:
         if period not in _PERIODS:
-            raise UsageError(Msg("errors.raised.unknown_period", period=repr(period)), expected=Msg("errors.expected.week_or_month"))
+            raise UsageError(
+                Msg("errors.raised.unknown_period", period=repr(period)),
+                expected=Msg("errors.expected.week_or_month"),
+            )
         extra["period"] = table.created_at.truncate(_PERIODS[period]).date()
     return table.mutate(**extra) if extra else table

@@ -119,8 +119,16 @@ def source_table(con: BaseBackend, source: str, what: str) -> ir.Table:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, TableNotFound):
             first = "there is no such table"
-        raise UsageError(Msg("errors.raised.the_cannot_be_read_on", what=what, source=repr(source), name=con.name, first=first),
-                         expected=Msg("errors.expected.a_table_name_or_a_parquet")) from None
+        raise UsageError(
+            Msg(
+                "errors.raised.the_cannot_be_read_on",
+                what=what,
+                source=repr(source),
+                name=con.name,
+                first=first,
+            ),
+            expected=Msg("errors.expected.a_table_name_or_a_parquet"),
+        ) from None
 
 
 def open_sources(
@@ -208,8 +216,16 @@ def _validated(
         }, schema=REJECTS_SCHEMA)
         if strict:
             first_row = examples.sort_by("row").slice(0, 1).to_pylist()[0]
-            raise InputError(Msg("errors.raised.bad_value", value=first_row['reason'], value2=repr(first_row['value'])),
-                             file=source, row=first_row["row"], column=first_row["column"])
+            raise InputError(
+                Msg(
+                    "errors.raised.bad_value",
+                    value=first_row["reason"],
+                    value2=repr(first_row["value"]),
+                ),
+                file=source,
+                row=first_row["row"],
+                column=first_row["column"],
+            )
     accepted = marked.filter(marked._reason.isnull()).drop("_reason", "_column", "_value")
     used = rows_read - sum(totals.values())
     read = ReadResult(
@@ -249,8 +265,12 @@ def _require(raw: ir.Table, names: tuple[str, ...], what: str, source: str,
              column_map: Mapping[str, str]) -> None:
     for name in names:
         if name not in raw.columns:
-            raise InputError(Msg("errors.raised.the_table_has_no_column", what=what, name=repr(name)), file=source,
-                             column=column_map.get(name, name), expected=any_of(names))
+            raise InputError(
+                Msg("errors.raised.the_table_has_no_column", what=what, name=repr(name)),
+                file=source,
+                column=column_map.get(name, name),
+                expected=any_of(names),
+            )
 
 
 def _blank(col: ir.Value) -> ir.BooleanValue:
@@ -272,8 +292,11 @@ def _timestamp(col: ir.Value) -> ir.TimestampValue:
         return col.cast("timestamp")
     if kind.is_string():
         return col.strip().try_cast("timestamp")
-    raise InputError(Msg("errors.raised.the_column_holds_not_dates", value=repr(col.get_name()), kind=kind),
-                     column=col.get_name(), expected=Msg("errors.expected.a_timestamp_date_or_text_column"))
+    raise InputError(
+        Msg("errors.raised.the_column_holds_not_dates", value=repr(col.get_name()), kind=kind),
+        column=col.get_name(),
+        expected=Msg("errors.expected.a_timestamp_date_or_text_column"),
+    )
 
 
 def _number(col: ir.Value) -> ir.FloatingValue:
@@ -282,8 +305,11 @@ def _number(col: ir.Value) -> ir.FloatingValue:
         return col.cast("float64")
     if kind.is_string():
         return col.strip().try_cast("float64")
-    raise InputError(Msg("errors.raised.the_column_holds_not_numbers", value=repr(col.get_name()), kind=kind),
-                     column=col.get_name(), expected=Msg("errors.expected.a_number_column"))
+    raise InputError(
+        Msg("errors.raised.the_column_holds_not_numbers", value=repr(col.get_name()), kind=kind),
+        column=col.get_name(),
+        expected=Msg("errors.expected.a_number_column"),
+    )
 
 
 def _canonical(
@@ -317,8 +343,11 @@ def _canonical(
     else:
         _require(raw, ("source", "cost"), what, source, column_map)
         if "month" not in raw.columns and "date" not in raw.columns:
-            raise InputError(Msg("errors.raised.the_spend_table_has_neither_a"),
-                             file=source, expected=Msg("errors.expected.source_cost_and_month_or_date"))
+            raise InputError(
+                Msg("errors.raised.the_spend_table_has_neither_a"),
+                file=source,
+                expected=Msg("errors.expected.source_cost_and_month_or_date"),
+            )
         required("source")
         required("cost")
         out["source"] = _text(raw.source)

@@ -59,7 +59,9 @@ def load_funnel(path: str | Path) -> Funnel:
     except FileNotFoundError:
         raise FunnelError(Msg("errors.msg.funnel_missing"), file=str(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise FunnelError(Msg("errors.raised.not_a_valid_toml_file", exc=exc), file=str(path)) from None
+        raise FunnelError(
+            Msg("errors.raised.not_a_valid_toml_file", exc=exc), file=str(path)
+        ) from None
     return funnel_from_dict(data, file=str(path))
 
 
@@ -74,21 +76,31 @@ def funnel_from_dict(
     _unknown(data, _TOP_KEYS, Msg("errors.part.funnel_file"), file)
     raw_stages = data.get("stage")
     if not isinstance(raw_stages, list) or not raw_stages:
-        raise FunnelError(Msg("errors.raised.no_stage_tables"), file=file, expected=Msg("errors.expected.at_least_one_stage"))
+        raise FunnelError(
+            Msg("errors.raised.no_stage_tables"),
+            file=file,
+            expected=Msg("errors.expected.at_least_one_stage"),
+        )
     stages = []
     for i, raw in enumerate(raw_stages, start=1):
         where = Msg("errors.part.stage_number", i=i)
         if not isinstance(raw, dict):
             raise FunnelError(Msg("errors.raised.is_not_a_table", where=where), file=file)
         _unknown(raw, _STAGE_KEYS, where, file)
-        max_days = _number(raw.get("max_days"), Msg("errors.part.key_of", where=where, key="max_days"), file)
+        max_days = _number(
+            raw.get("max_days"), Msg("errors.part.key_of", where=where, key="max_days"), file
+        )
         if max_days is not None and max_days <= 0:
-            raise FunnelError(Msg("errors.raised.max_days_is", where=where, max_days=format(max_days, 'g')), file=file,
-                              expected=Msg("errors.expected.a_positive_number_of_days"))
+            raise FunnelError(
+                Msg("errors.raised.max_days_is", where=where, max_days=format(max_days, "g")),
+                file=file,
+                expected=Msg("errors.expected.a_positive_number_of_days"),
+            )
         name = raw.get("name") or raw.get("id")
         if not name:
             raise FunnelError(Msg("errors.raised.has_neither_id_nor_name", where=where), file=file)
         stage_id = str(raw.get("id") or _slug(str(name), i))
+        benchmark = Msg("errors.part.key_of", where=where, key="benchmark")
         try:
             stages.append(
                 Stage(
@@ -99,8 +111,7 @@ def funnel_from_dict(
                     entry=raw.get("entry"),
                     max_days=max_days,
                     requires=_names(raw.get("requires"), where, "requires", file),
-                    benchmark=_number(raw.get("benchmark"),
-                                      Msg("errors.part.key_of", where=where, key="benchmark"), file),
+                    benchmark=_number(raw.get("benchmark"), benchmark, file),
                     names=dict(raw.get("names", {})),
                     key_tasks=dict(raw.get("key_tasks", {})),
                 )
@@ -110,14 +121,22 @@ def funnel_from_dict(
                               file=file) from None
     outcomes = data.get("outcomes", {}) or {}
     if not isinstance(outcomes, dict):
-        raise FunnelError(Msg("errors.raised.outcomes_is_not_a_table"), file=file, expected=Msg("errors.expected.won_and_lost"))
+        raise FunnelError(
+            Msg("errors.raised.outcomes_is_not_a_table"),
+            file=file,
+            expected=Msg("errors.expected.won_and_lost"),
+        )
     _unknown(outcomes, _OUTCOME_KEYS, "[outcomes]", file)
     lost = outcomes.get("lost", ())
     lost = (lost,) if isinstance(lost, str) else _names(lost, "[outcomes]", "lost", file)
     _contradictions(stages, str(outcomes.get("won", stages[-1].id)), lost, file)
     language = str(data.get("language", "ru"))
     if language not in ("ru", "en"):
-        raise FunnelError(Msg("errors.raised.language_is_not_supported", language=repr(language)), file=file, expected=Msg("errors.expected.ru_or_en"))
+        raise FunnelError(
+            Msg("errors.raised.language_is_not_supported", language=repr(language)),
+            file=file,
+            expected=Msg("errors.expected.ru_or_en"),
+        )
     try:
         return Funnel(
             name=str(data.get("name", "")) or (stages[-1].name if not file else Path(file).stem),
@@ -190,7 +209,11 @@ def _number(value: Any, where: str, file: str | None) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FunnelError(Msg("errors.raised.is", where=where, text=repr(value)), file=file, expected=Msg("errors.expected.a_number"))
+        raise FunnelError(
+            Msg("errors.raised.is", where=where, text=repr(value)),
+            file=file,
+            expected=Msg("errors.expected.a_number"),
+        )
     return float(value)
 
 

@@ -83,11 +83,16 @@ class Funnel:
 
     def __post_init__(self) -> None:
         if not self.stages:
-            raise FunnelError(Msg("errors.msg.no_stages"), expected=Msg("errors.expected.at_least_one_stage"))
+            raise FunnelError(
+                Msg("errors.msg.no_stages"), expected=Msg("errors.expected.at_least_one_stage")
+            )
         ids = [s.id for s in self.stages]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise FunnelError(Msg("errors.raised.duplicate_stage_ids", dupes=str(dupes)), expected=Msg("errors.expected.unique_stage_ids"))
+            raise FunnelError(
+                Msg("errors.raised.duplicate_stage_ids", dupes=str(dupes)),
+                expected=Msg("errors.expected.unique_stage_ids"),
+            )
         if self.won_stage not in ids:
             raise FunnelError(
                 Msg("errors.raised.the_won_stage_is_not_a", won_stage=repr(self.won_stage)),
@@ -101,7 +106,11 @@ class Funnel:
         for s in self.stages:
             if s.benchmark is not None and not 0 <= s.benchmark <= 1:
                 raise FunnelError(
-                    Msg("errors.raised.stage_benchmark_is_not_a_fraction", id=repr(s.id), benchmark=s.benchmark),
+                    Msg(
+                        "errors.raised.stage_benchmark_is_not_a_fraction",
+                        id=repr(s.id),
+                        benchmark=s.benchmark,
+                    ),
                     expected=Msg("errors.expected.a_number_between_0_and_1"),
                 )
         keys: dict[str, str] = {}
@@ -111,7 +120,12 @@ class Funnel:
                 other = keys.get(key)
                 if other is not None and other != s.id:
                     raise FunnelError(
-                        Msg("errors.raised.the_name_matches_both_stage_and", label=repr(label), other=repr(other), id=repr(s.id)),
+                        Msg(
+                            "errors.raised.the_name_matches_both_stage_and",
+                            label=repr(label),
+                            other=repr(other),
+                            id=repr(s.id),
+                        ),
                         expected=Msg("errors.expected.each_name_or_alias_used_by"),
                     )
                 keys[key] = s.id

@@ -196,7 +196,11 @@ def match_columns(
         if found is None:
             if name in REQUIRED[kind]:
                 raise InputError(
-                    Msg("errors.raised.the_header_given_for_with_map", header=repr(header), name=repr(name)),
+                    Msg(
+                        "errors.raised.the_header_given_for_with_map",
+                        header=repr(header),
+                        name=repr(name),
+                    ),
                     file=file,
                     column=header,
                     expected=Msg("errors.expected.one_of_the_headers_found", value=_list(headers)),

@@ -154,7 +154,7 @@ def bad_cell(reason: str, value: str | None) -> Msg:
     what = Msg(f"errors.bad_cell.{reason}")
     if value is None:
         return what
-    return Msg("errors.bad_cell.with_value", what=what, value=_excerpt(value))
+    return Msg("errors.bad_cell_with_value", what=what, value=_excerpt(value))
 
 
 def bad_cell_expected(reason: str) -> Msg:

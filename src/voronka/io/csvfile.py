@@ -150,7 +150,11 @@ def sniff_csv(p: Path, file: str, total: int, *, gzipped: bool) -> Sniffed:
     with gzip.open(p, "rb") if gzipped else open(p, "rb") as f:
         sample = f.read(SAMPLE_BYTES)
     if not sample.strip():
-        raise InputError(Msg("errors.msg.empty"), file=file, expected=Msg("errors.expected.a_table_with_a_header_row"))
+        raise InputError(
+            Msg("errors.msg.empty"),
+            file=file,
+            expected=Msg("errors.expected.a_table_with_a_header_row"),
+        )
     # A stray NUL byte in a cell is a fault of that cell (rejected by the reader); many NULs
     # near the start mean a binary file.
     if sample[:4096].count(b"\x00") > 8 and not sample.startswith(

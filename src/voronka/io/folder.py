@@ -147,7 +147,11 @@ def peek_table(path: str | os.PathLike[str]) -> Peek:
     if len(head) >= PEEK_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line of a sample may be cut short
     if not lines:
-        raise InputError(Msg("errors.msg.empty"), file=str(path), expected=Msg("errors.expected.a_table_with_a_header_row"))
+        raise InputError(
+            Msg("errors.msg.empty"),
+            file=str(path),
+            expected=Msg("errors.expected.a_table_with_a_header_row"),
+        )
     delimiter = sniff_delimiter("\n".join(lines[:200]))
     reader = csv.reader(io.StringIO("\n".join(lines[: PEEK_ROWS + 1])), delimiter=delimiter)
     parsed = [r for r in reader if any(c.strip() for c in r)]
@@ -262,9 +266,11 @@ def scan_folder(
             continue
         except OSError as exc:
             if strict:
-                raise InputError(Msg("errors.raised.the_file_cannot_be_read", value=unreadable_reason(exc)),
-                                 file=str(path), expected=Msg("errors.expected.a_file_the_user_running_voronka_2")
-                                 ) from None
+                raise InputError(
+                    Msg("errors.raised.the_file_cannot_be_read", value=unreadable_reason(exc)),
+                    file=str(path),
+                    expected=Msg("errors.expected.a_file_the_user_running_voronka_2"),
+                ) from None
             roles[path] = "unreadable"
             unreadable.append((path, unreadable_reason(exc)))
             continue
@@ -289,14 +295,22 @@ def scan_folder(
                                                                         need_deals)):
             which = " or ".join(f"--{role} {root / p.name}" for p in found[role][:3])
             raise InputError(
-                Msg("errors.raised.the_folder_has_several_files_which", role=role, value=_names(found[role])),
+                Msg(
+                    "errors.raised.the_folder_has_several_files_which",
+                    role=role,
+                    value=_names(found[role]),
+                ),
                 file=str(root),
                 expected=Msg("errors.expected.one_file_name_it_in_the", role=role, which=which),
             )
     crms = sorted({fmt.crm for p in exports if (fmt := peeks[p].export) is not None})
     if len(crms) > 1 and not found.get("events"):
         raise InputError(
-            Msg("errors.raised.the_folder_has_exports_of_different", value=', '.join(crms), value2=_names(exports)),
+            Msg(
+                "errors.raised.the_folder_has_exports_of_different",
+                value=", ".join(crms),
+                value2=_names(exports),
+            ),
             file=str(root),
             expected=Msg("errors.expected.exports_of_one_crm_snapshots_taken"),
         )

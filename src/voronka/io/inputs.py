@@ -142,7 +142,9 @@ def open_inputs(
     """
     items = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
     if not items:
-        raise UsageError(Msg("errors.msg.no_input"), expected=Msg("errors.expected.an_events_file_a_folder_or"))
+        raise UsageError(
+            Msg("errors.msg.no_input"), expected=Msg("errors.expected.an_events_file_a_folder_or")
+        )
     opener = _Opener(column_map or {}, strict, progress, fast)
     if len(items) == 1 and items[0].is_dir():
         contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None,
@@ -280,13 +282,19 @@ class _Opener:
         if not are_milestones(reads) and folder is not None:
             which = " or ".join(f"--deals {p}" for p in paths[:3])
             raise InputError(
-                Msg("errors.raised.the_folder_has_several_deals_files", value=', '.join(p.name for p in paths)),
+                Msg(
+                    "errors.raised.the_folder_has_several_deals_files",
+                    value=", ".join(p.name for p in paths),
+                ),
                 file=str(folder),
                 expected=Msg("errors.expected.an_events_file_beside_one_deals", which=which),
             )
         if not are_milestones(reads):
             raise UsageError(
-                Msg("errors.raised.several_inputs_are_given_but_is_2", value=', '.join(p.name for p in paths)),
+                Msg(
+                    "errors.raised.several_inputs_are_given_but_is_2",
+                    value=", ".join(p.name for p in paths),
+                ),
                 expected=Msg("errors.expected.one_events_file_with_deals_spend_2"),
             )
         joined = join_milestones(reads)
@@ -457,8 +465,12 @@ def _peek(path: Path) -> Peek:
     try:
         return peek_table(path)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise InputError(Msg("errors.raised.cannot_read_the_file_a_truncated", exc=exc),
-                         file=str(path)) from None
+        raise InputError(
+            Msg("errors.raised.cannot_read_the_file_a_truncated", exc=exc), file=str(path)
+        ) from None
     except OSError as exc:
-        raise InputError(Msg("errors.raised.the_file_cannot_be_read", value=unreadable_reason(exc)), file=str(path),
-                         expected=Msg("errors.expected.a_file_the_user_running_voronka")) from None
+        raise InputError(
+            Msg("errors.raised.the_file_cannot_be_read", value=unreadable_reason(exc)),
+            file=str(path),
+            expected=Msg("errors.expected.a_file_the_user_running_voronka"),
+        ) from None

@@ -94,13 +94,23 @@ def load_table(
         raise InputError(Msg("errors.msg.not_a_file"), file=file)
     total = p.stat().st_size
     if total == 0:
-        raise InputError(Msg("errors.msg.empty"), file=file, expected=Msg("errors.expected.a_table_with_a_header_row"))
+        raise InputError(
+            Msg("errors.msg.empty"),
+            file=file,
+            expected=Msg("errors.expected.a_table_with_a_header_row"),
+        )
     try:
         with open(p, "rb") as f:
             head = f.read(8)
     except OSError as exc:
-        raise InputError(Msg("errors.raised.the_file_cannot_be_read", value=(exc.strerror or type(exc).__name__).lower()),
-                         file=file, expected=Msg("errors.expected.a_file_the_user_running_voronka")) from None
+        raise InputError(
+            Msg(
+                "errors.raised.the_file_cannot_be_read",
+                value=(exc.strerror or type(exc).__name__).lower(),
+            ),
+            file=file,
+            expected=Msg("errors.expected.a_file_the_user_running_voronka"),
+        ) from None
     try:
         if head.startswith(_MAGIC_PARQUET):
             raw = _read_parquet(p, file, columns)
@@ -170,7 +180,9 @@ def _read_workbook(
             break
     if chosen is None:
         raise InputError(
-            Msg("errors.raised.the_workbook_has_no_data"), file=file, expected=Msg("errors.expected.a_sheet_with_a_header_row")
+            Msg("errors.raised.the_workbook_has_no_data"),
+            file=file,
+            expected=Msg("errors.expected.a_sheet_with_a_header_row"),
         )
     sheet, rows = chosen
     headers = dedupe_headers([_cell(v) or "" for v in rows[0]])

@@ -158,7 +158,12 @@ def read_snapshots(
     for a, b in zip(snaps, snaps[1:], strict=False):
         if a.taken_at == b.taken_at:
             raise UsageError(
-                Msg("errors.raised.the_exports_and_have_the_same", name=a.path.name, name2=b.path.name, taken_at=format(a.taken_at, '%Y-%m-%d')),
+                Msg(
+                    "errors.raised.the_exports_and_have_the_same",
+                    name=a.path.name,
+                    name2=b.path.name,
+                    taken_at=format(a.taken_at, "%Y-%m-%d"),
+                ),
                 expected=Msg("errors.expected.snapshots_taken_on_different_dates_named"),
             )
     events, changes, approx = _series_events(snaps)

@@ -193,12 +193,18 @@ def _check_consistency(config: WatchConfig, source: str) -> None:
     names = [r.name for r in config.recipient]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
-        raise InputError(Msg("errors.raised.recipient_name_is_used_twice", value=repr(sorted(dup)[0])), file=source)
+        raise InputError(
+            Msg("errors.raised.recipient_name_is_used_twice", value=repr(sorted(dup)[0])),
+            file=source,
+        )
     for i, r in enumerate(config.recipient):
         where = f"recipient[{i}] ({r.name})"
         if r.role == "manager" and not r.manager:
-            raise InputError(Msg("errors.raised.role_manager_needs_manager", where=where), file=source,
-                             expected=Msg("errors.expected.the_manager_s_value_in_the"))
+            raise InputError(
+                Msg("errors.raised.role_manager_needs_manager", where=where),
+                file=source,
+                expected=Msg("errors.expected.the_manager_s_value_in_the"),
+            )
         if r.timezone:
             try:
                 _zone_of(r.timezone)
@@ -214,10 +220,25 @@ def _check_consistency(config: WatchConfig, source: str) -> None:
             if channel not in r.channels:
                 continue
             if not address:
-                raise InputError(Msg("errors.raised.channel_needs", where=where, channel=repr(channel), key=repr(key)), file=source)
+                raise InputError(
+                    Msg(
+                        "errors.raised.channel_needs",
+                        where=where,
+                        channel=repr(channel),
+                        key=repr(key),
+                    ),
+                    file=source,
+                )
             if section is None:
-                raise InputError(Msg("errors.raised.channel_needs_the_table", where=where, channel=repr(channel), table=table),
-                                 file=source)
+                raise InputError(
+                    Msg(
+                        "errors.raised.channel_needs_the_table",
+                        where=where,
+                        channel=repr(channel),
+                        table=table,
+                    ),
+                    file=source,
+                )
 
 
 def load_watch_config(path: str | Path) -> WatchConfig:

@@ -30,7 +30,9 @@ def create_dataset(store: Store, source: BinaryIO, filename: str | None, limit: 
         folder.rmdir()
         raise
     if not data_files(folder):
-        raise InputError(Msg("errors.raised.the_upload_holds_no_csv_xlsx"), file=safe_name(filename))
+        raise InputError(
+            Msg("errors.raised.the_upload_holds_no_csv_xlsx"), file=safe_name(filename)
+        )
     del files
     return store.add_dataset(dataset_id, safe_name(filename), folder)
 

@@ -91,7 +91,11 @@ def _number(text: str, where: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise InputError(Msg("errors.raised.is", where=where, text=repr(text)), file=FILE, expected=Msg("errors.expected.a_number")) from None
+        raise InputError(
+            Msg("errors.raised.is", where=where, text=repr(text)),
+            file=FILE,
+            expected=Msg("errors.expected.a_number"),
+        ) from None
 
 
 def submitted_rows(form: Mapping[str, str]) -> list[dict[str, str]]:
@@ -147,7 +151,11 @@ def form_to_data(form: Mapping[str, str], base: Mapping[str, Any]) -> dict[str, 
     a number where one is needed, or on a funnel without stages."""
     rows = submitted_rows(form)
     if not rows:
-        raise InputError(Msg("errors.msg.no_stages"), file=FILE, expected=Msg("errors.expected.at_least_one_stage_2"))
+        raise InputError(
+            Msg("errors.msg.no_stages"),
+            file=FILE,
+            expected=Msg("errors.expected.at_least_one_stage_2"),
+        )
     before = {_text(s.get("id")): s for s in base.get("stage", []) if isinstance(s, Mapping)}
     stages = []
     for n, row in enumerate(rows, start=1):
@@ -168,8 +176,11 @@ def form_to_data(form: Mapping[str, str], base: Mapping[str, Any]) -> dict[str, 
         benchmark = _number(row["benchmark"], Msg("errors.part.form_benchmark", where=where))
         if benchmark is not None:
             if not 0 <= benchmark <= 100:
-                raise InputError(Msg("errors.raised.benchmark", where=where, benchmark=format(benchmark, 'g')), file=FILE,
-                                 expected=Msg("errors.expected.a_conversion_between_0_and_100"))
+                raise InputError(
+                    Msg("errors.raised.benchmark", where=where, benchmark=format(benchmark, "g")),
+                    file=FILE,
+                    expected=Msg("errors.expected.a_conversion_between_0_and_100"),
+                )
             raw["benchmark"] = float(f"{benchmark / 100:.12g}")
         stages.append(raw)
     ids = [s["id"] for s in stages]

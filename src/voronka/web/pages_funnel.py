@@ -28,7 +28,9 @@ def _parse(text: str) -> Funnel:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(Msg("errors.raised.not_a_valid_toml_file", exc=exc), file="funnel.toml") from None
+        raise InputError(
+            Msg("errors.raised.not_a_valid_toml_file", exc=exc), file="funnel.toml"
+        ) from None
     return funnel_from_dict(data, file="funnel.toml")
 
 

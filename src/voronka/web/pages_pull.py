@@ -51,7 +51,9 @@ def _jobs(request: Request) -> PullJobs:
 def _crm(value: str | None) -> str:
     crm = (value or CRM_NAMES[0]).strip().lower()
     if crm not in CRM_NAMES:
-        raise UsageError(Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES))
+        raise UsageError(
+            Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES)
+        )
     return crm
 
 
@@ -103,7 +105,10 @@ async def pull_start(request: Request) -> Response:
 def _job(request: Request, job_id: str) -> PullJob:
     job = _jobs(request).job(job_id)
     if job is None:
-        raise UsageError(Msg("errors.raised.no_such_pull"), expected=Msg("errors.expected.a_pull_started_from_this_page"))
+        raise UsageError(
+            Msg("errors.raised.no_such_pull"),
+            expected=Msg("errors.expected.a_pull_started_from_this_page"),
+        )
     return job
 
 

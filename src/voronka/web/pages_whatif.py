@@ -27,7 +27,9 @@ def _context(request: Request, dataset_id: str) -> dict[str, object]:
     try:
         rate = float(rate_text) / 100 if rate_text else current
     except ValueError:
-        raise UsageError(Msg("errors.raised.rate_is_not_a_number", rate_text=repr(rate_text))) from None
+        raise UsageError(
+            Msg("errors.raised.rate_is_not_a_number", rate_text=repr(rate_text))
+        ) from None
     changed = None
     if result.forecast is not None and stage and rate is not None:
         changed = api.what_if(result, stage=stage, rate=rate)

@@ -184,6 +184,8 @@ def copy_pulled(out: Path, folder: Path) -> None:
     """Copy a pulled folder's deals, events and main funnel file into a dataset ``folder``."""
     missing = [name for name in PULLED_FILES if not (out / name).is_file()]
     if missing:
-        raise InputError(Msg("errors.raised.the_pull_wrote_no", value=', '.join(missing)), file=str(out.name))
+        raise InputError(
+            Msg("errors.raised.the_pull_wrote_no", value=", ".join(missing)), file=str(out.name)
+        )
     for name in PULLED_FILES:
         shutil.copyfile(out / name, folder / name)

@@ -50,9 +50,9 @@ def save_stream(source: BinaryIO, target: Path, limit: int) -> int:
                 out.close()
                 target.unlink(missing_ok=True)
                 raise TooLarge(
-                    f"the upload is larger than {limit // (1024 * 1024)} MB",
+                    Msg("errors.raised.upload_too_large", mb=limit // (1024 * 1024)),
                     file=target.name,
-                    expected="a smaller file (or --max-upload-mb)",
+                    expected=Msg("errors.expected.a_smaller_file"),
                 )
             out.write(chunk)
     return written
@@ -66,7 +66,7 @@ def unpack_zip(archive: Path, folder: Path, limit: int) -> list[Path]:
         with zipfile.ZipFile(archive) as zf:
             members = [m for m in zf.infolist() if not m.is_dir()]
             if sum(m.file_size for m in members) > limit:
-                raise TooLarge("the ZIP unpacks to more than the upload limit", file=archive.name)
+                raise TooLarge(Msg("errors.raised.zip_too_large"), file=archive.name)
             for member in members:
                 parts = [safe_name(p, "_") for p in PurePosixPath(member.filename).parts
                          if p not in ("", ".", "..", "/")]

@@ -71,7 +71,9 @@ def query_of(params: Params, default_lang: str = "ru") -> Query:
     try:
         plan = float(plan_text) if plan_text else None
     except ValueError:
-        raise UsageError(Msg("errors.raised.plan_is_not_a_number", plan_text=repr(plan_text))) from None
+        raise UsageError(
+            Msg("errors.raised.plan_is_not_a_number", plan_text=repr(plan_text))
+        ) from None
     if plan is not None and not 0 < plan < 1e9:
         raise UsageError(Msg("errors.msg.plan_positive"))
     return Query(
@@ -100,7 +102,9 @@ def selection_of(
     index = None
     if stage:
         if stage not in stage_ids:
-            raise UsageError(Msg("errors.raised.unknown_stage", stage=repr(stage)), expected=any_of(stage_ids))
+            raise UsageError(
+                Msg("errors.raised.unknown_stage", stage=repr(stage)), expected=any_of(stage_ids)
+            )
         index = list(stage_ids).index(stage)
     limit = None
     if kind == "stuck" and stage:

@@ -282,7 +282,10 @@ class Workspace:
         :class:`NothingToCompare` when that one holds no deal."""
         start, end = query.flt.created_from, query.flt.created_to
         if start is None or end is None:
-            raise UsageError(Msg("errors.raised.a_comparison_needs_a_period"), expected=Msg("errors.expected.from_and_to_dates"))
+            raise UsageError(
+                Msg("errors.raised.a_comparison_needs_a_period"),
+                expected=Msg("errors.expected.from_and_to_dates"),
+            )
         before = previous_period(start, end, kind)
         prior = replace(query, flt=replace(query.flt, created_from=before[0], created_to=before[1]))
         now = self.audit(dataset_id, query)
@@ -303,4 +306,7 @@ def period_of(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise UsageError(Msg("errors.raised.is_not_a_date_2", value=repr(value)), expected=Msg("errors.expected.yyyy_mm_dd")) from None
+        raise UsageError(
+            Msg("errors.raised.is_not_a_date_2", value=repr(value)),
+            expected=Msg("errors.expected.yyyy_mm_dd"),
+        ) from None

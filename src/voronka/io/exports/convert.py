@@ -91,7 +91,9 @@ def convert_export(
         elif name == "deal_id":
             raise InputError(
                 Msg("errors.raised.the_header_given_for_deal_id", header=repr(header)),
-                file=raw.file, column=header, expected=Msg("errors.expected.one_of_the_headers", value=str(raw.headers[:30])),
+                file=raw.file,
+                column=header,
+                expected=Msg("errors.expected.one_of_the_headers", value=str(raw.headers[:30])),
             )
     table = raw.table
     n = table.num_rows

@@ -72,7 +72,11 @@ def read_pipeline_file(path: str | os.PathLike[str]) -> tuple[CrmPipeline, ...]:
                           expected=Msg("errors.expected.the_crm_s_stage_list_as")) from None
     pipelines = pipelines_of(data)
     if not pipelines or not any(p.stages for p in pipelines):
-        raise FunnelError(Msg("errors.raised.the_json_file_is_not_a"), file=file, expected=Msg("errors.expected.the_crm_s_stage_list_as"))
+        raise FunnelError(
+            Msg("errors.raised.the_json_file_is_not_a"),
+            file=file,
+            expected=Msg("errors.expected.the_crm_s_stage_list_as"),
+        )
     return pipelines
 
 
