@@ -70,8 +70,10 @@ def test_uploads_named_to_escape_stay_inside_data(tmp_path: Path) -> None:
 def test_an_upload_past_the_limit_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
     app = create_app(ServeSettings(data_dir=tmp_path, max_upload_bytes=1000))
     with TestClient(app) as c:
-        r = c.post("/api/v1/datasets", files={"file": ("big.csv", ODD_CSV * 20)})
+        r = c.post("/api/v1/datasets?lang=en", files={"file": ("big.csv", ODD_CSV * 20)})
         assert r.status_code == 400 and "larger" in r.json()["detail"]
+        r = c.post("/api/v1/datasets", files={"file": ("big.csv", ODD_CSV * 20)})
+        assert r.status_code == 400 and "загрузка больше" in r.json()["detail"]  # server: ru
         assert c.get("/api/v1/datasets").json() == []
     assert not [p for p in (tmp_path / "datasets").rglob("*") if p.is_file()]
 
