@@ -385,13 +385,7 @@ def _main(args: list[str], lang: str) -> int:
         if returned == 130:  # click's answer to a KeyboardInterrupt without standalone mode
             return 130
     except InputError as exc:
-        describe_in = getattr(exc, "describe_in", None)
-        if callable(describe_in):
-            message = describe_in(lang)
-        else:
-            from voronka.io.result import describe_error  # only on the error path (light start)
-
-            message = describe_error(exc, lang)
+        message = exc.describe_in(lang)  # the catalogue key it carries, said in ``lang``
         Console(stderr=True, highlight=False, emoji=False).print(
             f"[bold red]{t('cli.error_input', lang)}[/] {escape(safe_text(message))}",
             soft_wrap=True

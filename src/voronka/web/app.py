@@ -229,12 +229,7 @@ def _request_lang(request: Request, default: str) -> str:
 
 
 def _error_text(exc: Exception, lang: str) -> str:
-    """An input error in ``lang``, as the CLI says it (:func:`voronka.io.describe_error`)."""
-    from voronka.io.result import describe_error
-
-    describe_in = getattr(exc, "describe_in", None)
-    if callable(describe_in):
-        return str(describe_in(lang))
+    """An input error in ``lang``, as the CLI says it (:meth:`InputError.describe_in`)."""
     if isinstance(exc, InputError):
-        return describe_error(exc, lang)
+        return exc.describe_in(lang)
     return str(exc)
