@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from web_helpers import TestClient
+
+from voronka.errors import UsageError
+from voronka.web.views import selection_of
 
 
 def _detail(client: TestClient, lang: str | None) -> str:
@@ -21,3 +25,12 @@ def test_an_input_error_is_answered_in_the_requests_language(client: TestClient)
     en = _detail(client, "en")
     assert "damaged" in en
     assert _detail(client, None) == ru  # the server's default language is Russian
+
+
+def test_an_unknown_stage_of_a_deal_list_is_said_in_russian() -> None:
+    with pytest.raises(UsageError) as caught:
+        selection_of(None, ["new", "won"], {"sel": "all", "stage": "zzz"})  # type: ignore[arg-type]
+    assert caught.value.key == "errors.raised.unknown_stage"
+    ru = caught.value.describe_in("ru")
+    assert ru == "неизвестный этап 'zzz' (ожидается: new, won)"
+    assert caught.value.describe_in("en") == "unknown stage 'zzz' (expected new, won)"
