@@ -65,6 +65,15 @@ def any_of(names: Iterable[object], /, otherwise: str | None = None) -> Msg:
     return Msg("errors.expected.any_of", names=shown)
 
 
+def either(options: Iterable[object], /) -> str:
+    """``a or b or c`` (a :class:`Msg`, said in the user's language) of at least one option."""
+    first, *rest = (str(option) for option in options)
+    out = first
+    for option in rest:
+        out = Msg("errors.part.or", a=out, b=option)
+    return out
+
+
 def _render(key: str, params: Mapping[str, Any], lang: str | None) -> str:
     return t(key, lang, **{name: said(value, lang) for name, value in params.items()})
 

@@ -16,7 +16,7 @@ import pytest
 
 import voronka
 from voronka.cli import main
-from voronka.errors import InputError, Msg, UsageError, any_of
+from voronka.errors import InputError, Msg, UsageError, any_of, either
 from voronka.i18n import LANGUAGES, catalogue
 
 SOURCE = Path(voronka.__file__).parent
@@ -157,6 +157,14 @@ def test_a_phrase_inside_a_message_is_said_in_the_same_language() -> None:
         Msg("errors.part.file_role", name="b.csv", role=Msg("errors.part.deals"))])
     assert listed.endswith("found: a.txt (not a table voronka knows), b.csv (deals)")
     assert listed.say("ru").endswith("найдено: a.txt (не таблица, известная voronka), b.csv (сделки)")
+
+
+def test_either_says_or_in_the_users_language() -> None:
+    which = either(["--deals a.csv", "--deals b.csv", "--deals c.csv"])
+    assert which == "--deals a.csv or --deals b.csv or --deals c.csv"
+    said = Msg("errors.expected.an_events_file_beside_one_deals", which=which).say("ru")
+    assert "(укажите его: --deals a.csv или --deals b.csv или --deals c.csv)" in said
+    assert either(["--deals a.csv"]) == "--deals a.csv"
 
 
 def test_any_of_lists_values_or_falls_back_to_a_message() -> None:

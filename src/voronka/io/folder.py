@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from voronka.errors import InputError, Msg
+from voronka.errors import InputError, Msg, either
 from voronka.io.aliases import match_columns
 from voronka.io.exports import ExportFormat, recognize_export
 from voronka.io.layouts.columns import could_be_deal_rows
@@ -293,7 +293,7 @@ def scan_folder(
     for role in ("events", "deals", "spend"):
         if len(found.get(role, [])) > 1 and not (role == "deals" and (milestones or not
                                                                         need_deals)):
-            which = " or ".join(f"--{role} {root / p.name}" for p in found[role][:3])
+            which = either(f"--{role} {root / p.name}" for p in found[role][:3])
             raise InputError(
                 Msg(
                     "errors.raised.the_folder_has_several_files_which",

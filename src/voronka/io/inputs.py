@@ -27,7 +27,7 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.errors import InputError, Msg, UsageError
+from voronka.errors import InputError, Msg, UsageError, either
 from voronka.funnel import Funnel
 from voronka.i18n import note
 from voronka.io.crm.profiles import REGISTRY
@@ -280,7 +280,7 @@ class _Opener:
         reads = [read_deals(p, column_map=self.column_map, strict=self.strict,
                             progress=self.bar(p)) for p in paths]
         if not are_milestones(reads) and folder is not None:
-            which = " or ".join(f"--deals {p}" for p in paths[:3])
+            which = either(f"--deals {p}" for p in paths[:3])
             raise InputError(
                 Msg(
                     "errors.raised.the_folder_has_several_deals_files",
