@@ -152,12 +152,14 @@ def hooks_command(
     """
     import uvicorn
 
+    from voronka.cli_serve import ensure_port_free
     from voronka.live.app import create_app, live_parts
     from voronka.live.receivers import HooksConfig
 
     language = _lang(lang)
     crms = list(sync or [])
     _check_crms(crms)
+    ensure_port_free(host, port)
     hooks = HooksConfig.from_env()
     err = Console(stderr=True, highlight=False)
     if not hooks.enabled():

@@ -67,12 +67,30 @@ def serve_command(
             Msg("errors.raised.port_is_not_a_port", port=port),
             expected=Msg("errors.expected.1_to_65535"),
         )
+    ensure_port_free(host, port)
     app = create_app(settings)
     if path is not None:
         _add_path(app, path)
     import uvicorn
 
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Exit 2 with a clear message when another program listens on ``host:port`` (rather than
+    the web server's own bind error after start-up)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise UsageError(
+                Msg("errors.raised.port_in_use", host=host, port=port),
+                expected=Msg("errors.expected.free_port"),
+            ) from exc
 
 
 def _add_path(app: object, path: Path) -> None:

@@ -24,7 +24,8 @@ def free_port() -> int:
 def in_use(stderr: str) -> bool:
     """Whether a server process exited because its port was taken meanwhile (the port is picked
     free, then handed to the process: another test may bind it in between)."""
-    return "address already in use" in stderr.lower()
+    text = " ".join(stderr.lower().split())
+    return "address already in use" in text or "is taken by another program" in text
 
 
 def secrets_env() -> dict[str, str]:

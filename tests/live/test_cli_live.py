@@ -109,3 +109,20 @@ def _wait_healthy(url: str, proc: Any) -> Any:
                 return None
             assert time.monotonic() < deadline
             time.sleep(0.2)
+
+
+@pytest.mark.parametrize("command", ["serve", "hooks"])
+def test_a_taken_port_is_said_in_the_users_language_with_exit_status_2(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main([command, "--port", str(port), "--data", str(tmp_path / "d"), "--lang", "ru"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert f"порт {port} на 127.0.0.1 занят другой программой" in err
+    assert "--port" in err and "Traceback" not in err
