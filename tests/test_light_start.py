@@ -76,3 +76,61 @@ def test_the_report_imports_result_types_not_builders() -> None:
     modules = _modules_after("import voronka.report")
     assert _loaded(modules, BUILDERS) == []
     assert _loaded(modules, ("scipy", "statsmodels", "ibis", "duckdb")) == []
+
+
+JSON_AUDIT_NEVER = (
+    "plotly", "narwhals", "jinja2", "xlsxwriter",  # the report stack of the other formats
+    "httpx",  # the CRM pull's HTTP client
+    "statsmodels", "scipy.stats",  # statistics the audit computes with scipy.special instead
+    "voronka.report.html", "voronka.report.charts", "voronka.report.xlsx",
+    "voronka.report.markdown", "voronka.report.text", "voronka.report.findings",
+    "voronka.io.crm.http", "voronka.io.crm.runner", "voronka.web", "voronka.live",
+)
+"""What ``voronka audit … --format json`` must not import: it serves no part of that run."""
+
+
+@pytest.fixture(scope="module")
+def demo_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from voronka.demo import generate_demo, write_demo
+
+    folder = tmp_path_factory.mktemp("light-demo")
+    write_demo(generate_demo(400, seed=3, months=6, end_day=15), folder)
+    return folder
+
+
+def test_a_json_audit_imports_only_what_it_needs(demo_export: Path, tmp_path: Path) -> None:
+    out = tmp_path / "audit.json"
+    files = {name: str(demo_export / f"{name}.csv") for name in ("events", "deals", "spend")}
+    modules = _modules_after(
+        "from voronka.cli import main\n"
+        "try:\n"
+        f"    main(['audit', {files['events']!r}, '--deals', {files['deals']!r},"
+        f" '--spend', {files['spend']!r}, '--funnel', {str(demo_export / 'funnel.toml')!r},"
+        f" '--format', 'json', '-o', {str(out)!r}])\n"
+        "except SystemExit as stop:\n"
+        "    assert not stop.code, stop.code\n"
+    )
+    assert json.loads(out.read_text(encoding="utf-8"))["schema_version"] == 1
+    assert "voronka.audit.run" in modules and "voronka.report.json" in modules
+    assert _loaded(modules, JSON_AUDIT_NEVER) == []
+
+
+def test_the_report_formats_load_on_use() -> None:
+    modules = _modules_after(
+        "import voronka.report as report\n"
+        "assert 'voronka.report.html' not in sys.modules\n"
+        "assert callable(report.render_html) and callable(report.select_findings)\n"
+    )
+    assert {"voronka.report.html", "voronka.report.findings"} <= modules
+    assert "voronka.report.xlsx" not in modules
+
+
+def test_reading_a_crm_export_does_not_load_the_pull() -> None:
+    modules = _modules_after(
+        "import voronka.io.inputs\n"
+        "from voronka.io.crm.profiles import REGISTRY\n"
+        "assert 'amocrm' in REGISTRY\n"
+    )
+    assert _loaded(modules, ("httpx", "voronka.io.crm.http", "voronka.io.crm.runner")) == []
+    pulled = _modules_after("from voronka.io.crm import CrmError, pull\nassert callable(pull)\n")
+    assert "voronka.io.crm.runner" in pulled and "httpx" in pulled

@@ -3,22 +3,26 @@
 ``render(result, fmt)`` is the one entry point the CLI and the Python API use. An
 :class:`~voronka.audit.AuditResult` shows itself in Jupyter through :func:`render_html` (imported by
 ``AuditResult._repr_html_`` when a notebook asks).
+
+Each format's module is imported when that format is asked for (``render`` below, or the first use
+of a name of :data:`__all__` through :func:`__getattr__`): a JSON audit loads neither plotly, nor
+jinja2, nor xlsxwriter (``tests/test_light_start.py``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
-
-from voronka.report.findings import Finding, select_findings
-from voronka.report.html import render_html
-from voronka.report.json import render_json
-from voronka.report.markdown import render_markdown
-from voronka.report.text import print_text, render_text
-from voronka.report.xlsx import render_xlsx
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
     from voronka.funnel import Funnel
+    from voronka.report.findings import Finding, select_findings
+    from voronka.report.html import render_html
+    from voronka.report.json import render_json
+    from voronka.report.markdown import render_markdown
+    from voronka.report.text import print_text, render_text
+    from voronka.report.xlsx import render_xlsx
 
 Format = Literal["text", "json", "html", "xlsx", "md"]
 
@@ -45,17 +49,44 @@ def render(
         ValueError: for an unknown format.
     """
     name = "md" if fmt == "markdown" else fmt
-    if name == "text":
-        return render_text(result, lang=lang, funnel=funnel)
     if name == "json":
+        from voronka.report.json import render_json
+
         return render_json(result)
+    if name == "text":
+        from voronka.report.text import render_text
+
+        return render_text(result, lang=lang, funnel=funnel)
     if name == "html":
+        from voronka.report.html import render_html
+
         return render_html(result, lang=lang, funnel=funnel)
     if name == "xlsx":
+        from voronka.report.xlsx import render_xlsx
+
         return render_xlsx(result, lang=lang, funnel=funnel)
     if name == "md":
+        from voronka.report.markdown import render_markdown
+
         return render_markdown(result, lang=lang, funnel=funnel)
     raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+_LAZY = {
+    "Finding": "findings", "select_findings": "findings", "render_html": "html",
+    "render_json": "json", "render_markdown": "markdown", "print_text": "text",
+    "render_text": "text", "render_xlsx": "xlsx",
+}
+"""The public names imported on first use, and the submodule each lives in."""
+
+
+def __getattr__(name: str) -> Any:
+    """A public name of a format's module, imported on first use (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [

@@ -2,23 +2,56 @@
 
 ``pull(crm, out_dir, ...)`` writes a folder that ``voronka audit`` reads: ``funnel.toml``,
 ``deals.csv``, ``events.csv``, and ``.voronka-pull.json`` for incremental pulls. See docs/pull.md.
+
+The names below are imported on first use (PEP 562): reading a CRM's *file* export needs only the
+registry :mod:`voronka.io.crm.profiles`, and importing it must not load the HTTP client (httpx)
+that only a pull uses (``tests/test_light_start.py``).
 """
 
-from voronka.io.crm.credentials import CRM_NAMES, default_config_path, load_credentials
-from voronka.io.crm.errors import (
-    CrmAccountNotFound,
-    CrmAuthError,
-    CrmCredentialsMissing,
-    CrmError,
-    CrmRateLimited,
-    CrmRequestError,
-    CrmScopeError,
-    CrmTokenExpired,
-    CrmUnavailable,
-)
-from voronka.io.crm.http import Clock, SystemClock
-from voronka.io.crm.model import PullProgress, PullSummary
-from voronka.io.crm.runner import describe_pull, pull
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from voronka.io.crm.credentials import CRM_NAMES, default_config_path, load_credentials
+    from voronka.io.crm.errors import (
+        CrmAccountNotFound,
+        CrmAuthError,
+        CrmCredentialsMissing,
+        CrmError,
+        CrmRateLimited,
+        CrmRequestError,
+        CrmScopeError,
+        CrmTokenExpired,
+        CrmUnavailable,
+    )
+    from voronka.io.crm.http import Clock, SystemClock
+    from voronka.io.crm.model import PullProgress, PullSummary
+    from voronka.io.crm.runner import describe_pull, pull
+
+_LAZY = {
+    "CRM_NAMES": "credentials", "default_config_path": "credentials",
+    "load_credentials": "credentials",
+    **dict.fromkeys((
+        "CrmAccountNotFound", "CrmAuthError", "CrmCredentialsMissing", "CrmError",
+        "CrmRateLimited", "CrmRequestError", "CrmScopeError", "CrmTokenExpired", "CrmUnavailable",
+    ), "errors"),
+    "Clock": "http", "SystemClock": "http",
+    "PullProgress": "model", "PullSummary": "model",
+    "describe_pull": "runner", "pull": "runner",
+}
+"""The public names, and the submodule each lives in."""
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its submodule on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CRM_NAMES",
