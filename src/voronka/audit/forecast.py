@@ -449,10 +449,34 @@ def forecast_from_moment(
     ``max(as_of, period_start)`` and the end of ``period_end``. ``p10``/``p90`` of the count are
     the inverted-CDF quantiles, so the range holds at least 80% of the simulated outcomes.
     """
-    draws, open_deals, arrivals, leads = simulate_moment(
+    simulated = simulate_moment(
         snapshot, n_stages, period_start=period_start, period_end=period_end, n_sims=n_sims,
         seed=seed, lead_model=lead_model, largest=largest,
     )
+    return forecast_from_simulation(
+        snapshot, simulated, period_start=period_start, period_end=period_end, plan=plan,
+        plan_revenue=plan_revenue, seed=seed, widen=widen,
+    )
+
+
+Simulated = tuple[Draws, int, Arrivals, LeadOutlook | None]
+"""What :func:`simulate_moment` returns: the draws, the open deals, the arrivals, the lead model."""
+
+
+def forecast_from_simulation(
+    snapshot: MomentState,
+    simulated: Simulated,
+    *,
+    period_start: dt.date,
+    period_end: dt.date,
+    plan: float | None = None,
+    plan_revenue: float | None = None,
+    seed: int = 0,
+    widen: float = 1.0,
+) -> Forecast:
+    """:func:`forecast_from_moment` from the :func:`simulate_moment` of ``snapshot`` (with that
+    ``seed``), already run."""
+    draws, open_deals, arrivals, leads = simulated
     out = forecast_from_draws(
         draws, plan=plan, plan_revenue=plan_revenue, period_start=period_start,
         period_end=period_end, won_so_far=snapshot.won_in_period,

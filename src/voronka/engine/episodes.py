@@ -38,17 +38,33 @@ def _at(moment: dt.datetime) -> ir.TimestampValue:
 def _count_before(value: ir.TimestampValue, moments: Sequence[dt.datetime], *, strict: bool) -> (
     ir.IntegerValue
 ):
-    """How many of ``moments`` are ``< value`` (``strict``) or ``≤ value``."""
-    total: ir.IntegerValue = ibis.literal(0, "int64")
-    for moment in moments:
-        hit = (_at(moment) < value) if strict else (_at(moment) <= value)
-        total = total + hit.cast("int64")
-    return total
+    """How many of ``moments`` (increasing) are ``< value`` (``strict``) or ``≤ value`` (``value``
+    not null): a binary search written as nested CASEs, ``log2(len(moments))`` comparisons a row
+    instead of one per moment (and a short SQL text, quick to compile)."""
+
+    def search(lo: int, hi: int) -> ir.IntegerValue:
+        # the count is in [lo, hi]
+        if lo == hi:
+            return ibis.literal(lo, "int64")
+        mid = (lo + hi) // 2
+        before = (_at(moments[mid]) < value) if strict else (_at(moments[mid]) <= value)
+        return ibis.cases((before, search(mid + 1, hi)), else_=search(lo, mid))
+
+    return search(0, len(moments))
 
 
 def _pick(index: ir.IntegerValue, moments: Sequence[dt.datetime]) -> ir.TimestampValue:
-    """``moments[index]`` as an expression."""
-    return ibis.cases(*[(index == i, _at(m)) for i, m in enumerate(moments)])
+    """``moments[index]`` as an expression (a binary search on ``index``, as
+    :func:`_count_before`)."""
+
+    def search(lo: int, hi: int) -> ir.TimestampValue:
+        # index is in [lo, hi)
+        if hi - lo == 1:
+            return _at(moments[lo])
+        mid = (lo + hi) // 2
+        return ibis.cases((index >= mid, search(mid, hi)), else_=search(lo, mid))
+
+    return search(0, len(moments))
 
 
 def _seconds(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.IntegerValue:
