@@ -15,16 +15,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from voronka.audit.calibration import Calibration, backtest_plan, calibrate, naive_p_plan
 from voronka.audit.forecast import (
-    DAY,
     LEAD_HISTORY_DAYS,
     BacktestMonth,
     Forecast,
     Simulated,
-    _midnight,
     forecast_from_simulation,
-    month_bounds,
     simulate_moment,
 )
+from voronka.audit.forecast_inputs import DAY, _midnight, month_bounds
 from voronka.engine import MomentState
 
 if TYPE_CHECKING:
