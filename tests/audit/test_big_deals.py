@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from voronka.audit.forecast import big_deals
+from voronka.audit.forecast_inputs import big_deals
 from voronka.audit.hazards import HazardModel, OpenCells
 from voronka.audit.simulate import Arrivals, BigDeals, simulate_plan
 

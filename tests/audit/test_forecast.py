@@ -18,7 +18,8 @@ from flowgen import Process, generate_history, truth_forward
 from pathsim import sample_exits, simulate_win_times
 
 from voronka.audit.backtest import backtest_months, build_forecast, month_middle
-from voronka.audit.forecast import forecast_from_moment, future_arrivals
+from voronka.audit.forecast import forecast_from_moment
+from voronka.audit.forecast_inputs import future_arrivals
 from voronka.audit.hazards import HazardModel, bucket_exposure, fit_hazards
 from voronka.audit.serialize import to_plain
 from voronka.engine import EventLog

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import functools
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from voronka.audit.calibration import Calibration, backtest_plan, calibrate, naive_p_plan
 from voronka.audit.forecast import (
-    DAY,
     LEAD_HISTORY_DAYS,
     BacktestMonth,
     Forecast,
-    _midnight,
-    forecast_from_moment,
-    month_bounds,
+    Simulated,
+    forecast_from_simulation,
+    simulate_moment,
 )
+from voronka.audit.forecast_inputs import DAY, _midnight, month_bounds
 from voronka.engine import MomentState
 
 if TYPE_CHECKING:
@@ -35,6 +37,21 @@ UNDATED_SHARE = 0.02
 
 LARGEST_DEALS = 50
 """Open deals with the largest amounts the revenue follows one by one."""
+
+T = TypeVar("T")
+
+
+def run_all(jobs: Sequence[Callable[[], T]]) -> list[T]:
+    """Each job's result, in order, the jobs run on a pool of threads (one per core): the
+    forecast's simulations are independent (each its own seeded generator, so the same numbers
+    whatever runs first), and numpy leaves the interpreter lock while it computes."""
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1:
+        return [job() for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="voronka-forecast") as pool:
+        return list(pool.map(lambda job: job(), jobs))
 
 
 def backtest_months(as_of: dt.datetime, months: int = 6) -> list[tuple[dt.date, dt.date]]:
@@ -56,22 +73,21 @@ def month_middle(start: dt.date, end: dt.date) -> dt.datetime:
 
 def backtest_row(
     snapshot: MomentState,
-    n_stages: int,
+    simulated: Simulated,
     *,
     month: tuple[dt.date, dt.date],
     actual: int,
     actual_revenue: float | None,
-    n_sims: int,
     seed: int,
     plan: float | None = None,
     last_month: int | None = None,
 ) -> BacktestMonth:
-    """One backtest month: the forecast from ``snapshot`` (taken mid-month) against ``actual``;
-    scored against ``plan`` (else last month's wins + 10 %) when ``last_month`` is known."""
+    """One backtest month: the forecast from ``snapshot`` (taken mid-month; ``simulated`` its
+    :func:`simulate_moment` for the month, with ``seed``) against ``actual``; scored against
+    ``plan`` (else last month's wins + 10 %) when ``last_month`` is known."""
     target = backtest_plan(plan, last_month) if last_month is not None else plan
-    f = forecast_from_moment(
-        snapshot, n_stages, period_start=month[0], period_end=month[1], n_sims=n_sims, seed=seed,
-        plan=target,
+    f = forecast_from_simulation(
+        snapshot, simulated, period_start=month[0], period_end=month[1], seed=seed, plan=target,
     )
     return BacktestMonth(
         month=month[0],
@@ -155,27 +171,42 @@ def build_forecast(
     status = "ok"
     if backtest and moments.closed and moments.undated > UNDATED_SHARE * moments.closed:
         status, backtest = "no_closing_dates", 0
-    rows: list[BacktestMonth] = []
     past_months = months[1:] if backtest else []
-    for i, (month, past) in enumerate(zip(past_months, snapshots[1:], strict=False)):
-        if past.episodes.empty:
-            continue  # no data yet at that time
-        actual, actual_revenue = actuals[i + 1]
-        rows.append(
-            backtest_row(
-                past, n_stages, month=month, actual=actual, actual_revenue=actual_revenue,
-                n_sims=max(n_sims // 2, 500), seed=seed + 1 + i, plan=None,
-                last_month=actuals[i][0],
-            )
+    past = [
+        (i, month, snapshot)
+        for i, (month, snapshot) in enumerate(zip(past_months, snapshots[1:], strict=False))
+        if not snapshot.episodes.empty  # else no data yet at that time
+    ]
+    # Every simulation at once (the backtest's and the current one's): each has its own seed.
+    jobs: list[Callable[[], Simulated]] = [
+        functools.partial(
+            simulate_moment, snapshot, n_stages, period_start=month[0], period_end=month[1],
+            n_sims=max(n_sims // 2, 500), seed=seed + 1 + i,
         )
+        for i, month, snapshot in past
+    ]
+    jobs.append(
+        functools.partial(
+            simulate_moment, snapshots[0], n_stages, period_start=start, period_end=end,
+            n_sims=n_sims, seed=seed, largest=moments.largest,
+        )
+    )
+    simulated = run_all(jobs)
+    rows = [
+        backtest_row(
+            snapshot, sim, month=month, actual=actuals[i + 1][0],
+            actual_revenue=actuals[i + 1][1], seed=seed + 1 + i, plan=None,
+            last_month=actuals[i][0],
+        )
+        for (i, month, snapshot), sim in zip(past, simulated, strict=False)
+    ]
     if backtest and not rows and status == "ok":
         status = "no_history"
     calibration = calibration_of(rows)
     widen = calibration.widened_by if calibration is not None else 1.0
-    result = forecast_from_moment(
-        snapshots[0], n_stages, period_start=start, period_end=end, plan=plan,
-        plan_revenue=plan_revenue, n_sims=n_sims, seed=seed, widen=widen,
-        largest=moments.largest,
+    result = forecast_from_simulation(
+        snapshots[0], simulated[-1], period_start=start, period_end=end, plan=plan,
+        plan_revenue=plan_revenue, seed=seed, widen=widen,
     )
     return dataclasses.replace(
         result,

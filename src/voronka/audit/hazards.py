@@ -252,13 +252,44 @@ def open_state(episodes: pd.DataFrame, n_stages: int) -> OpenCells:
     Each cell's deals are put at the cell's mean age (``days_sum / deals``); within a bucket the
     rates are constant, so the position inside it matters little.
     """
-    ep = episodes[(episodes["to_index"] == -2) & (episodes["stage_index"] < n_stages - 1)]
-    ep = ep[ep["deals"] > 0].groupby(["stage_index", "bucket"], as_index=False, sort=True)[
-        ["deals", "days_sum"]
-    ].sum()
-    counts = ep["deals"].to_numpy(dtype=np.int64)
+    stage = episodes["stage_index"].to_numpy(dtype=np.int64)
+    deals = episodes["deals"].to_numpy(dtype=np.int64)
+    keep = (episodes["to_index"].to_numpy(dtype=np.int64) == -2) & (stage < n_stages - 1)
+    keep &= deals > 0
+    stage, deals = stage[keep], deals[keep]
+    bucket = episodes["bucket"].to_numpy(dtype=np.int64)[keep]
+    days = episodes["days_sum"].to_numpy(dtype=np.float64)[keep]
+    cells, where = np.unique(np.stack([stage, bucket], axis=1), axis=0, return_inverse=True)
+    where = where.reshape(-1)
+    counts = np.zeros(len(cells), dtype=np.int64)
+    np.add.at(counts, where, deals)
     return OpenCells(
-        stage=ep["stage_index"].to_numpy(dtype=np.int64),
-        age=ep["days_sum"].to_numpy(dtype=np.float64) / np.maximum(counts, 1),
+        stage=cells[:, 0],
+        age=kahan_sums(days, where, len(cells)) / np.maximum(counts, 1),
         count=counts,
     )
+
+
+def kahan_sums(values: FloatArray, group: IntArray, n_groups: int) -> FloatArray:
+    """The sum of ``values`` per ``group`` (0 … ``n_groups`` − 1), each group's values added in
+    their order with Kahan's compensation, as pandas' grouped sum adds them (the same bits: the
+    open cells' ages were a pandas ``groupby().sum()``). The k-th value of every group is added in
+    the k-th vectorised step."""
+    total = np.zeros(n_groups)
+    compensation = np.zeros(n_groups)
+    if not len(values):
+        return total
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
+    sizes = np.diff(np.r_[starts, len(order)])
+    rank = np.arange(len(order)) - np.repeat(starts, sizes)
+    for k in range(int(sizes.max())):
+        rows = order[rank == k]
+        g = group[rows]
+        y = values[rows] - compensation[g]
+        t = total[g] + y
+        c = t - total[g] - y
+        compensation[g] = np.where(np.isnan(c), 0.0, c)
+        total[g] = t
+    return total
