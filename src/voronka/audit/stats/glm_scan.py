@@ -242,7 +242,7 @@ class _NullScores:
         self,
         x: FloatArray,
         w: FloatArray,
-        xtwx_inv: FloatArray,
+        xtwx_inv: NDArray[np.floating],
         sd: FloatArray,
         rho: float,
         splits: NDArray[np.int64],
