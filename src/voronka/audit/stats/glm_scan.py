@@ -223,97 +223,23 @@ def _studentised(
     return score / np.sqrt(phi * var), phi
 
 
-CHUNK = 2048
-"""Null draws simulated at a time: a (T × chunk) block stays in the processor's cache."""
+@dataclass(frozen=True)
+class Prepared:
+    """A series ready for the scan: its periods with trials (``keep``) and the null design."""
+
+    y: FloatArray
+    n: FloatArray
+    keep: NDArray[np.bool_]
+    x: FloatArray
+    seasonal: bool
+    kind: str
 
 
-class _NullScores:
-    """``max_τ z_τ²`` of draws from the scan's null (module docstring): Gaussian errors with
-    variance ``φ W``, AR(1) over the periods, projected off the null model's columns.
-
-    The same numbers, draw for draw, as the whole batch computed at once: the normals are drawn
-    row by row as one ``(size, T)`` array would be, and each block is laid out period by period
-    (``T × chunk``) so that the AR(1) recursion and the sums from each split on run along
-    contiguous rows. ``max_τ`` is taken of the score statistic ``U_τ²/V_τ``, then studentised:
-    ``q ↦ q / max(1, (X² − q)/(T − p − 1))`` is non-decreasing (in floating point too: every
-    operation in it is monotone), so it commutes with the maximum."""
-
-    def __init__(
-        self,
-        x: FloatArray,
-        w: FloatArray,
-        xtwx_inv: NDArray[np.floating],
-        sd: FloatArray,
-        rho: float,
-        splits: NDArray[np.int64],
-        var: FloatArray,
-        dof: int,
-    ) -> None:
-        t_len = len(w)
-        self.x_t = np.ascontiguousarray(x.T)
-        self.wx_map = (w[:, None] * x) @ xtwx_inv  # r = e − W X (XᵀWX)⁻¹ Xᵀ e
-        self.sd = sd[:, None]
-        self.inv_w = 1.0 / w
-        self.rho = rho
-        # Sums from split s on are rows T−1−s of the cumulative sum of the reversed draws.
-        self.rows = slice(t_len - 1 - int(splits[-1]), t_len - int(splits[0]))
-        self.var = var[::-1][:, None]
-        self.dof = dof
-        self.buffers = np.empty((2, t_len, 0))
-
-    def _block(self, z: FloatArray) -> FloatArray:
-        """``max_τ z_τ²`` for the draws ``z`` (chunk × T standard normals)."""
-        t_len, size = z.shape[1], z.shape[0]
-        e, r = self.buffers[0][:, :size], self.buffers[1][:, :size]
-        np.copyto(e, z.T)  # (T, chunk): the periods along rows
-        if self.rho > 0:
-            # e_0 = z_0, e_t = ρ e_{t−1} + √(1 − ρ²) z_t: stationary, unit variance.
-            scale = np.sqrt(1 - self.rho**2)
-            for t in range(1, t_len):
-                e[t] *= scale
-                e[t] += self.rho * e[t - 1]
-        e *= self.sd
-        np.matmul(self.wx_map, self.x_t @ e, out=r)
-        np.subtract(e, r, out=r)  # the draws projected off the null model: the residuals
-        np.multiply(r, r, out=e)
-        pearson = self.inv_w @ e
-        # U_τ = Σ_{t≥τ} r_t: a running sum from the last period (e reused), row k = τ of T−1−k.
-        np.copyto(e[0], r[t_len - 1])
-        for k in range(1, self.rows.stop):
-            np.add(e[k - 1], r[t_len - 1 - k], out=e[k])
-        tail = e[self.rows]
-        np.square(tail, out=tail)
-        tail /= self.var
-        q = tail.max(axis=0)
-        phi = np.maximum((pearson - q) / self.dof, 1.0)
-        return np.asarray(q / phi, dtype=np.float64)
-
-    def exceedances(self, rng: np.random.Generator, size: int, threshold: float) -> int:
-        """How many of ``size`` draws (from ``rng``) have ``max_τ z_τ² ≥ threshold``."""
-        t_len = self.x_t.shape[1]
-        if self.buffers.shape[2] < min(CHUNK, size):
-            self.buffers = np.empty((2, t_len, min(CHUNK, size)))
-        count = 0
-        for start in range(0, size, CHUNK):
-            z = rng.standard_normal((min(CHUNK, size - start), t_len))
-            count += int(np.count_nonzero(self._block(z) >= threshold))
-        return count
-
-
-def model_scan(
-    successes: ArrayLike,
-    trials: ArrayLike,
-    periods: list[date],
-    *,
-    kind: str,
-    min_side: int = 3,
-    simulations: int = 999,
-    seed: int = 0,
-) -> ModelScan | None:
-    """Scan a ``volume`` (counts, exposure), ``conversion`` (successes, trials) or ``share``
-    (a part's counts of a total: binomial, like a conversion) series; None when it is too short
-    (fewer than ``2·min_side`` periods or more parameters than periods/2) or its model cannot be
-    fitted (the fit diverges: a thin filtered series; such a series is not tested)."""
+def prepared(
+    successes: ArrayLike, trials: ArrayLike, periods: list[date], kind: str, min_side: int
+) -> Prepared | None:
+    """The series to scan, or None when it is too short or has nothing to model
+    (:func:`model_scan`)."""
     y = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)
     keep = n > 0
@@ -325,11 +251,33 @@ def model_scan(
     x, seasonal = _design(days, kind)
     if x.shape[1] * 2 > len(y) or y.sum() == 0 or (kind != "volume" and (y == n).all()):
         return None
-    try:
-        mu, _, _ = _fit(y, n, x, kind)  # expected successes / counts per period
-    except np.linalg.LinAlgError:
-        return None
-    if kind == "volume":
+    return Prepared(y, n, keep, x, seasonal, kind)
+
+
+@dataclass(frozen=True)
+class Split:
+    """The scan's observed statistic on a series: the chosen split and what its null needs."""
+
+    mu: FloatArray  # the null model's expected successes / counts per period
+    w: FloatArray
+    phi: float
+    splits: NDArray[np.int64]
+    var: FloatArray
+    dof: int
+    stat: float
+    index: int
+    dispersion: float
+    xtwx_inv: NDArray[np.floating]
+
+    def step_design(self, x: FloatArray) -> FloatArray:
+        """The null design with the step ``1[t ≥ index]`` as its last column."""
+        return np.column_stack([x, (np.arange(len(x)) >= self.index).astype(float)])
+
+
+def observed(s: Prepared, mu: FloatArray, min_side: int) -> Split:
+    """The studentised score of a step at every split (module docstring) given the null fit."""
+    y, n, x = s.y, s.n, s.x
+    if s.kind == "volume":
         w = mu
     else:
         p = mu / n
@@ -351,18 +299,29 @@ def model_scan(
     dof_step = max(t_len - x.shape[1] - 1, 1)
     z, phi_step = _studentised(np.cumsum(resid[::-1])[::-1][splits], np.sum(resid**2 / w), var, dof_step)
     best = int(np.argmax(np.abs(z)))
-    stat = float(abs(z[best]))
-    index = int(splits[best])
-    step = c[best][:, None]
-    try:
-        fitted, counterfactual, params = _fit(
-            y, n, np.column_stack([x, step]), kind, drop_last=True
-        )
-    except np.linalg.LinAlgError:
-        return None
-    rho = _lag_one(y, fitted, n, kind)
+    return Split(
+        mu=mu, w=w, phi=phi, splits=splits, var=var, dof=dof_step, stat=float(abs(z[best])),
+        index=int(splits[best]), dispersion=float(phi_step[best]), xtwx_inv=xtwx_inv,
+    )
+
+
+def concluded(
+    s: Prepared,
+    split: Split,
+    step_fit: tuple[FloatArray, FloatArray, FloatArray],
+    simulations: int,
+    seed: int,
+) -> ModelScan:
+    """The scan's p-value, simulated from its null (module docstring), and its result, given the
+    fit of the model with the step (:func:`_fit` with ``drop_last``)."""
+    from voronka.audit.stats.glm_null import NullScores
+
+    y, n, x, w = s.y, s.n, s.x, split.w
+    fitted, counterfactual, params = step_fit
+    stat, index, splits = split.stat, split.index, split.splits
+    rho = _lag_one(y, fitted, n, s.kind)
     rng = np.random.default_rng(seed)
-    null = _NullScores(x, w, xtwx_inv, np.sqrt(phi * w), rho, splits, var, dof_step)
+    null = NullScores(x, w, split.xtwx_inv, np.sqrt(split.phi * w), rho, splits, split.var, split.dof)
     exceed, total = 0, 0
     for size in (simulations, 20 * (simulations + 1) - 1):
         # A second, larger batch only when the first leaves the statistic in the far tail.
@@ -376,14 +335,14 @@ def model_scan(
         # bounded by Student's t with T − p − 1 degrees of freedom, its scale widened by the
         # AR(1) long-run factor (1 + ρ)/(1 − ρ) (valid).
         deflated = stat * np.sqrt((1 - rho) / (1 + rho))
-        p_value = min(p_value, float(len(splits) * 2 * special.stdtr(dof_step, -deflated)))
+        p_value = min(p_value, float(len(splits) * 2 * special.stdtr(split.dof, -deflated)))
     after_null = counterfactual[index:].sum() / n[index:].sum()
     after_full = fitted[index:].sum() / n[index:].sum()
-    expected = np.full(len(periods), np.nan)
-    fitted_all = np.full(len(periods), np.nan)
-    expected[keep] = mu / n
-    fitted_all[keep] = fitted / n
-    original_index = int(np.flatnonzero(keep)[index])
+    expected = np.full(len(s.keep), np.nan)
+    fitted_all = np.full(len(s.keep), np.nan)
+    expected[s.keep] = split.mu / n
+    fitted_all[s.keep] = fitted / n
+    original_index = int(np.flatnonzero(s.keep)[index])
     with np.errstate(over="ignore"):  # a near-separated step: an infinite odds ratio
         ratio = float(np.exp(params[-1]))
     return ModelScan(
@@ -392,10 +351,31 @@ def model_scan(
         p_value=p_value,
         before=float(after_null),
         after=float(after_full),
-        dispersion=float(phi_step[best]),
+        dispersion=split.dispersion,
         expected=expected,
         fitted=fitted_all,
-        seasonal=seasonal,
+        seasonal=s.seasonal,
         ratio=ratio,
         autocorrelation=rho,
     )
+
+
+def model_scan(
+    successes: ArrayLike,
+    trials: ArrayLike,
+    periods: list[date],
+    *,
+    kind: str,
+    min_side: int = 3,
+    simulations: int = 999,
+    seed: int = 0,
+) -> ModelScan | None:
+    """Scan a ``volume`` (counts, exposure), ``conversion`` (successes, trials) or ``share``
+    (a part's counts of a total: binomial, like a conversion) series; None when it is too short
+    (fewer than ``2·min_side`` periods or more parameters than periods/2) or its model cannot be
+    fitted (the fit diverges: a thin filtered series; such a series is not tested). Many series
+    at once: :func:`voronka.audit.stats.glm_batch.model_scans`, the same numbers."""
+    from voronka.audit.stats.glm_batch import ScanInput, model_scans
+
+    series = ScanInput(successes, trials, periods, kind, seed)
+    return model_scans([series], min_side=min_side, simulations=simulations)[0]
