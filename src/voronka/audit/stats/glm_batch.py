@@ -11,9 +11,11 @@ are fitted one by one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -170,8 +172,25 @@ def model_scans(
         if fit is not None
     }
     steps = _fits([(ready[i], split.step_design(ready[i].x), True) for i, split in splits.items()])
+    jobs = {
+        i: partial(concluded, ready[i], split, fit, simulations, series[i].seed)
+        for (i, split), fit in zip(splits.items(), steps, strict=True)
+        if fit is not None
+    }
     out: list[ModelScan | None] = [None] * len(series)
-    for (i, split), fit in zip(splits.items(), steps, strict=True):
-        if fit is not None:
-            out[i] = concluded(ready[i], split, fit, simulations, series[i].seed)
+    for i, scan in zip(jobs, _in_threads(list(jobs.values())), strict=True):
+        out[i] = scan
     return out
+
+
+def _in_threads(jobs: Sequence[Callable[[], ModelScan]]) -> list[ModelScan]:
+    """Each job's result, in order, run on a pool of threads (one per core): the scans' null
+    draws are independent (each series its own seeded generator: the same numbers whatever runs
+    first) and numpy leaves the interpreter lock while it draws and computes."""
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1:
+        return [job() for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="voronka-scan") as pool:
+        return list(pool.map(lambda job: job(), jobs))
