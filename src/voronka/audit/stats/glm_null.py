@@ -52,13 +52,16 @@ class NullScores:
         if self.buffers.shape[2] < size:
             self.buffers = np.empty((2, t_len, size))
         e, r = self.buffers[0][:, :size], self.buffers[1][:, :size]
-        np.copyto(e, z.T)  # (T, chunk): the periods along rows
         if self.rho > 0:
             # e_0 = z_0, e_t = ρ e_{t−1} + √(1 − ρ²) z_t: stationary, unit variance.
-            scale = np.sqrt(1 - self.rho**2)
+            np.multiply(z.T, np.sqrt(1 - self.rho**2), out=e)  # (T, chunk): periods along rows
+            np.copyto(e[0], z[:, 0])
+            lag = r[0]
             for t in range(1, t_len):
-                e[t] *= scale
-                e[t] += self.rho * e[t - 1]
+                np.multiply(e[t - 1], self.rho, out=lag)
+                e[t] += lag
+        else:
+            np.copyto(e, z.T)
         e *= self.sd
         np.matmul(self.wx_map, self.x_t @ e, out=r)
         np.subtract(e, r, out=r)  # the draws projected off the null model: the residuals
