@@ -129,17 +129,25 @@ def _text(value: object) -> str | None:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
-def _references(frame: pd.DataFrame) -> dict[str | None, pd.Series]:
+def _references(frame: pd.DataFrame) -> dict[str | None, dict[date, float]]:
     """Each source's reference per period (:func:`~voronka.audit.stats.reference.reference_counts`:
     the other sources' leads, each weighted by its steadiness), blank source included as one."""
-    labels = frame["segment"].map(_text).fillna("\x00")
-    table = frame.assign(segment=labels).pivot_table(
-        index="period", columns="segment", values="leads", aggfunc="sum", fill_value=0
+    texts = [_text(v) for v in frame["segment"]]
+    labels = ["\x00" if v is None else v for v in texts]
+    columns = sorted(set(labels))
+    periods = sorted(set(frame["period"]))
+    col = {c: j for j, c in enumerate(columns)}
+    row = {p: i for i, p in enumerate(periods)}
+    table = np.zeros((len(periods), len(columns)))
+    np.add.at(
+        table,
+        ([row[p] for p in frame["period"]], [col[c] for c in labels]),
+        frame["leads"].to_numpy(dtype=float),
     )
-    reference = reference_counts(table.to_numpy(dtype=float))
+    reference = reference_counts(table)
     return {
-        (None if label == "\x00" else str(label)): pd.Series(reference[:, j], index=table.index)
-        for j, label in enumerate(table.columns)
+        (None if label == "\x00" else str(label)): dict(zip(periods, reference[:, j], strict=True))
+        for j, label in enumerate(columns)
     }
 
 
@@ -168,9 +176,7 @@ def volume_series(
         tables = (lead_volume(log, by=by, period="week"), lead_volume(log, by=by, period="month"))
     weekly, monthly = tables
     monthly_groups = _groups(monthly, by)
-    references = {}
-    if by is not None:
-        references = {"week": _references(weekly), "month": _references(monthly)}
+    references: dict[str, dict[str | None, dict[date, float]]] = {}  # per period, when needed
     out: list[Series] = []
     for value, rows in _groups(weekly, by).items():
         if by is not None and value is None:
@@ -179,6 +185,13 @@ def volume_series(
         period, chosen = "week", rows
         if per_week < min_per_period:
             period, chosen = "month", monthly_groups.get(value, monthly.iloc[:0])
+        periods = list(chosen["period"])
+        reference = None
+        if by is not None:
+            if period not in references:
+                references[period] = _references(weekly if period == "week" else monthly)
+            own = references[period].get(value, {})
+            reference = np.array([own.get(p, 0.0) for p in periods], dtype=float)
         out.append(
             Series(
                 kind="volume",
@@ -186,15 +199,10 @@ def volume_series(
                 next_stage=None,
                 segment=None if by is None else Segment(by, value),
                 period=period,
-                periods=list(chosen["period"]),
+                periods=periods,
                 successes=chosen["leads"].to_numpy(dtype=np.int64),
                 trials=chosen["exposure_days"].to_numpy(dtype=float),
-                reference=None
-                if by is None
-                else references[period][value]
-                .reindex(list(chosen["period"]))
-                .fillna(0)
-                .to_numpy(float),
+                reference=reference,
             )
         )
     return out
