@@ -240,6 +240,8 @@ def build_anomalies(
             for i, s in enumerate(series)
         ],
         simulations=simulations,
+        # Only q ≤ FDR_LEVEL is reported, and q ≥ p: a series sure to be above stops drawing.
+        stop_above=FDR_LEVEL,
     )
     found = [(s, scan) for s, scan in zip(series, scans, strict=True) if scan is not None]
     q_values = _family_q_values(found)

@@ -136,3 +136,35 @@ def test_model_scans_equal_one_scan_per_series() -> None:
                      (got.dispersion, want.dispersion), (got.ratio, want.ratio)]:
             assert a == pytest.approx(b, rel=1e-12, abs=1e-15)
         np.testing.assert_allclose(got.expected, want.expected, rtol=1e-12)
+
+
+def test_stopping_above_the_fdr_level_changes_no_reported_number() -> None:
+    """``stop_above=0.05``: 40 conversion series, half with a planted step. A series whose
+    p-value is at most 5 % gets every number as without stopping; one above stops with a p-value
+    in (5 %, its full p-value] — and the Benjamini–Hochberg q-values at or below 5 % (the only
+    ones the anomalies report) are the same, series by series."""
+    from voronka.audit.stats import benjamini_hochberg
+
+    rng = np.random.default_rng(8)
+    periods = [date(2024, 1, 1) + timedelta(weeks=w) for w in range(40)]
+    inputs = []
+    for i in range(40):
+        n = rng.integers(30, 90, 40)
+        p = np.where(np.arange(40) >= 25, 0.3 if i % 2 else 0.4, 0.4)
+        inputs.append(ScanInput(rng.binomial(n, p), n, periods, "conversion", seed=i))
+    full = model_scans(inputs)
+    stopped = model_scans(inputs, stop_above=0.05)
+    early = 0
+    for a, b in zip(full, stopped, strict=True):
+        assert a is not None and b is not None
+        if a.p_value <= 0.05:
+            assert b.p_value == a.p_value
+        else:
+            assert 0.05 < b.p_value <= a.p_value
+            early += b.p_value < a.p_value
+        assert (b.statistic, b.index, b.before, b.after) == (a.statistic, a.index, a.before, a.after)
+    q_full = benjamini_hochberg([s.p_value for s in full if s is not None])
+    q_stopped = benjamini_hochberg([s.p_value for s in stopped if s is not None])
+    assert 5 <= np.sum(q_full <= 0.05) < 40 and early >= 10
+    np.testing.assert_array_equal(q_full <= 0.05, q_stopped <= 0.05)
+    np.testing.assert_array_equal(q_full[q_full <= 0.05], q_stopped[q_full <= 0.05])

@@ -156,10 +156,21 @@ def _fits(jobs: Sequence[tuple[Prepared, FloatArray, bool]]) -> list[Fit | None]
 
 
 def model_scans(
-    series: Sequence[ScanInput], *, min_side: int = 3, simulations: int = 999
+    series: Sequence[ScanInput],
+    *,
+    min_side: int = 3,
+    simulations: int = 999,
+    stop_above: float | None = None,
 ) -> list[ModelScan | None]:
     """:func:`~voronka.audit.stats.glm_scan.model_scan` of each series (its own ``seed``), the
-    fits of all of them batched: the same results as one call per series."""
+    fits of all of them batched: the same results as one call per series.
+
+    ``stop_above``: a series' null draws stop once its p-value is sure to be above this level;
+    its ``p_value`` is then the smallest it could have been (above the level), every other
+    number the same. For a caller that reports only p-values (and FDR q-values, which are
+    never below the p-value) at or below the level: a p-value above it cannot change any
+    q-value at or below it (Benjamini–Hochberg takes the minimum over larger p-values of
+    ``m·p₍ⱼ₎/j ≥ p₍ⱼ₎``, and the ranks of the smaller ones stay)."""
     ready: dict[int, Prepared] = {}
     for i, s in enumerate(series):
         one = prepared(s.successes, s.trials, s.periods, s.kind, min_side)
@@ -173,7 +184,7 @@ def model_scans(
     }
     steps = _fits([(ready[i], split.step_design(ready[i].x), True) for i, split in splits.items()])
     jobs = {
-        i: partial(concluded, ready[i], split, fit, simulations, series[i].seed)
+        i: partial(concluded, ready[i], split, fit, simulations, series[i].seed, stop_above)
         for (i, split), fit in zip(splits.items(), steps, strict=True)
         if fit is not None
     }

@@ -11,6 +11,9 @@ FloatArray = NDArray[np.float64]
 CHUNK = 2048
 """Null draws simulated at a time: a (T × chunk) block stays in the processor's cache."""
 
+EARLY = 250
+"""The first block when drawing may stop early: a series far from significance stops there."""
+
 
 class NullScores:
     """``max_τ z_τ²`` of draws from the scan's null (module docstring): Gaussian errors with
@@ -78,11 +81,17 @@ class NullScores:
         phi = np.maximum((pearson - q) / self.dof, 1.0)
         return np.asarray(q / phi, dtype=np.float64)
 
-    def exceedances(self, rng: np.random.Generator, size: int, threshold: float) -> int:
-        """How many of ``size`` draws (from ``rng``) have ``max_τ z_τ² ≥ threshold``."""
+    def exceedances(
+        self, rng: np.random.Generator, size: int, threshold: float, enough: int | None = None
+    ) -> int:
+        """How many of ``size`` draws (from ``rng``) have ``max_τ z_τ² ≥ threshold``; with
+        ``enough``, drawing stops (after a first block of :data:`EARLY` draws, then block by
+        block) once that many have: the count is then at least ``enough``, not the whole one."""
         t_len = self.x_t.shape[1]
-        count = 0
-        for start in range(0, size, CHUNK):
-            z = rng.standard_normal((min(CHUNK, size - start), t_len))
+        count, start = 0, 0
+        while start < size and (enough is None or count < enough):
+            block = min(CHUNK if enough is None or start else EARLY, size - start)
+            z = rng.standard_normal((block, t_len))
             count += int(np.count_nonzero(self._block(z) >= threshold))
+            start += block
         return count

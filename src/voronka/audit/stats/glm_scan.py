@@ -53,7 +53,8 @@ class ModelScan:
     Attributes:
         index: first period of the shift.
         statistic: ``max |z_τ|``.
-        p_value: simulated p-value of the statistic under the null model.
+        p_value: simulated p-value of the statistic under the null model (scanned with
+            ``stop_above``: once sure to exceed it, the smallest value it could have taken).
         before: the level expected from ``index`` on without the shift (the model with the step,
             its step set to zero), averaged over those periods (a rate, or counts per exposure).
         after: the level the model with the step fits over the same periods.
@@ -305,15 +306,27 @@ def observed(s: Prepared, mu: FloatArray, min_side: int) -> Split:
     )
 
 
+def _enough(level: float, draws: int) -> int:
+    """The fewest exceedances in ``draws`` whose p-value ``(1 + e)/(draws + 1)`` is above
+    ``level``."""
+    e = max(int(level * (draws + 1)) - 2, 0)
+    while (1 + e) / (draws + 1) <= level:
+        e += 1
+    return e
+
+
 def concluded(
     s: Prepared,
     split: Split,
     step_fit: tuple[FloatArray, FloatArray, FloatArray],
     simulations: int,
     seed: int,
+    stop_above: float | None = None,
 ) -> ModelScan:
     """The scan's p-value, simulated from its null (module docstring), and its result, given the
-    fit of the model with the step (:func:`_fit` with ``drop_last``)."""
+    fit of the model with the step (:func:`_fit` with ``drop_last``). ``stop_above``: stop
+    drawing once the p-value is sure to exceed it (its value is then the smallest it could
+    have taken, still above ``stop_above``; the draws made are the same)."""
     from voronka.audit.stats.glm_null import NullScores
 
     y, n, x, w = s.y, s.n, s.x, split.w
@@ -325,7 +338,8 @@ def concluded(
     exceed, total = 0, 0
     for size in (simulations, 20 * (simulations + 1) - 1):
         # A second, larger batch only when the first leaves the statistic in the far tail.
-        exceed += null.exceedances(rng, size, stat**2)
+        enough = None if stop_above is None else _enough(stop_above, total + size) - exceed
+        exceed += null.exceedances(rng, size, stat**2, enough)
         total += size
         if exceed >= 5:
             break
