@@ -45,7 +45,8 @@ from voronka.audit.common import Segment
 from voronka.audit.leaks import FDR_LEVEL, default_breakdowns
 from voronka.audit.maturity import MaturityReport, build_maturity
 from voronka.audit.stats import benjamini_hochberg
-from voronka.audit.stats.glm_scan import ModelScan, model_scan
+from voronka.audit.stats.glm_batch import ScanInput, model_scans
+from voronka.audit.stats.glm_scan import ModelScan
 from voronka.engine import EventLog, lead_volume, stage_cohorts
 
 __all__ = [
@@ -225,22 +226,24 @@ def build_anomalies(
         series.extend(volume_series(log, "source", min_per_period, by_source))
     else:
         series.extend(volume_series(log, None, min_per_period))
-    found: list[tuple[Series, ModelScan]] = []
-    for i, s in enumerate(series):
-        # A source's leads are scanned against its reference (the other sources' leads): growth
-        # and season are common and cancel; binomial given the period's leads and reference.
-        share = s.reference is not None
-        trials = s.successes + s.reference if s.reference is not None else s.trials
-        scan = model_scan(
-            s.successes,
-            trials,
-            s.periods,
-            kind="share" if share else s.kind,
-            simulations=simulations,
-            seed=seed + i,
-        )
-        if scan is not None:
-            found.append((s, scan))
+    # A source's leads are scanned against its reference (the other sources' leads): growth and
+    # season are common and cancel; binomial given the period's leads and reference.
+    scans = model_scans(
+        [
+            ScanInput(
+                s.successes,
+                s.trials if s.reference is None else s.successes + s.reference,
+                s.periods,
+                s.kind if s.reference is None else "share",
+                seed + i,
+            )
+            for i, s in enumerate(series)
+        ],
+        simulations=simulations,
+        # Only q ≤ FDR_LEVEL is reported, and q ≥ p: a series sure to be above stops drawing.
+        stop_above=FDR_LEVEL,
+    )
+    found = [(s, scan) for s, scan in zip(series, scans, strict=True) if scan is not None]
     q_values = _family_q_values(found)
     stage_index = {st.stage: k for k, st in enumerate(maturity.stages)}
     out: list[Anomaly] = []

@@ -53,14 +53,16 @@ def _groups(frame: pd.DataFrame, by: str | None) -> dict[str | None, pd.DataFram
 COUNTS = ["mature", "mature_moved"]
 
 
-def _monthly(weekly: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Monthly cohorts made of whole weeks: each week counts in the month of its Monday."""
-    months = weekly.assign(period=[d.replace(day=1) for d in weekly["period"]])
-    return (
-        months.groupby([*keys, "stage_index", "period"], dropna=False, sort=True)[COUNTS]
-        .sum()
-        .reset_index()
-    )
+def _month_sums(
+    months: list[date], mature: np.ndarray, moved: np.ndarray
+) -> tuple[list[date], np.ndarray, np.ndarray]:
+    """Weekly counts summed by month (each week in the month of its Monday), oldest first."""
+    keys = np.array([m.toordinal() for m in months], dtype=np.int64)
+    unique, inverse = np.unique(keys, return_inverse=True)
+    firsts = np.unique(inverse, return_index=True)[1]
+    trials = np.bincount(inverse, weights=mature, minlength=len(unique)).astype(np.int64)
+    successes = np.bincount(inverse, weights=moved, minlength=len(unique)).astype(np.int64)
+    return [months[i] for i in firsts], successes, trials
 
 
 def conversion_series(
@@ -73,35 +75,51 @@ def conversion_series(
     """The settled-conversion series of one breakdown (``by``) or funnel-wide (None).
 
     ``weekly``: the engine's weekly stage cohorts with settled horizons (a ``segment`` column
-    when ``by`` is given)."""
-    keys = ["segment"] if by is not None else []
+    when ``by`` is given). Per step, the segments come in the order they first appear in
+    ``weekly``; a series thinner than ``min_per_period`` settled deals a week is monthly, made
+    of whole weeks (each in the month of its Monday)."""
     weekly = weekly[weekly["mature"] > 0]
-    if keys:
-        weekly = weekly.assign(segment=weekly["segment"].map(_text))
-    monthly = _monthly(weekly, keys)
+    stage = weekly["stage_index"].to_numpy(dtype=np.int64)
+    mature = weekly["mature"].to_numpy(dtype=np.int64)
+    moved = weekly["mature_moved"].to_numpy(dtype=np.int64)
+    dates: list[date] = list(weekly["period"])
+    days = np.array([d.toordinal() for d in dates], dtype=np.int64)
+    if by is None:
+        names: list[str | None] = [None]
+        codes = np.zeros(len(dates), dtype=np.int64)
+    else:
+        index: dict[str | None, int] = {}
+        codes = np.array(
+            [index.setdefault(_text(v), len(index)) for v in weekly["segment"]], dtype=np.int64
+        )
+        names = list(index)
     out: list[Series] = []
     for k, step in enumerate(maturity.stages):
-        wk = weekly[weekly["stage_index"] == k]
-        mo = monthly[monthly["stage_index"] == k]
-        monthly_groups = _groups(mo, by)
-        for value, rows in _groups(wk, by).items():
-            if rows["mature"].sum() < min_trials:
+        at_stage = np.flatnonzero(stage == k)
+        found, first = np.unique(codes[at_stage], return_index=True)
+        for code in found[np.argsort(first)]:
+            rows = at_stage[codes[at_stage] == code]
+            rows = rows[np.argsort(days[rows], kind="stable")]
+            total = int(mature[rows].sum())
+            if total < min_trials:
                 continue
-            weeks_spanned = (rows["period"].max() - rows["period"].min()).days / 7 + 1
-            period, chosen = "week", rows
-            if rows["mature"].sum() / weeks_spanned < min_per_period:
-                period, chosen = "month", monthly_groups.get(value, mo.iloc[:0])
-            chosen = chosen.sort_values("period")
+            weeks_spanned = (days[rows[-1]] - days[rows[0]]) / 7 + 1
+            periods = [dates[i] for i in rows]
+            period, successes, trials = "week", moved[rows], mature[rows]
+            if total / weeks_spanned < min_per_period:
+                period = "month"
+                months = [d.replace(day=1) for d in periods]
+                periods, successes, trials = _month_sums(months, trials, successes)
             out.append(
                 Series(
                     kind="conversion",
                     stage=step.stage,
                     next_stage=step.next_stage,
-                    segment=None if by is None else Segment(by, value),
+                    segment=None if by is None else Segment(by, names[code]),
                     period=period,
-                    periods=list(chosen["period"]),
-                    successes=chosen["mature_moved"].to_numpy(dtype=np.int64),
-                    trials=chosen["mature"].to_numpy(dtype=np.int64),
+                    periods=periods,
+                    successes=successes,
+                    trials=trials,
                 )
             )
     return out
@@ -111,17 +129,25 @@ def _text(value: object) -> str | None:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
-def _references(frame: pd.DataFrame) -> dict[str | None, pd.Series]:
+def _references(frame: pd.DataFrame) -> dict[str | None, dict[date, float]]:
     """Each source's reference per period (:func:`~voronka.audit.stats.reference.reference_counts`:
     the other sources' leads, each weighted by its steadiness), blank source included as one."""
-    labels = frame["segment"].map(_text).fillna("\x00")
-    table = frame.assign(segment=labels).pivot_table(
-        index="period", columns="segment", values="leads", aggfunc="sum", fill_value=0
+    texts = [_text(v) for v in frame["segment"]]
+    labels = ["\x00" if v is None else v for v in texts]
+    columns = sorted(set(labels))
+    periods = sorted(set(frame["period"]))
+    col = {c: j for j, c in enumerate(columns)}
+    row = {p: i for i, p in enumerate(periods)}
+    table = np.zeros((len(periods), len(columns)))
+    np.add.at(
+        table,
+        ([row[p] for p in frame["period"]], [col[c] for c in labels]),
+        frame["leads"].to_numpy(dtype=float),
     )
-    reference = reference_counts(table.to_numpy(dtype=float))
+    reference = reference_counts(table)
     return {
-        (None if label == "\x00" else str(label)): pd.Series(reference[:, j], index=table.index)
-        for j, label in enumerate(table.columns)
+        (None if label == "\x00" else str(label)): dict(zip(periods, reference[:, j], strict=True))
+        for j, label in enumerate(columns)
     }
 
 
@@ -150,9 +176,7 @@ def volume_series(
         tables = (lead_volume(log, by=by, period="week"), lead_volume(log, by=by, period="month"))
     weekly, monthly = tables
     monthly_groups = _groups(monthly, by)
-    references = {}
-    if by is not None:
-        references = {"week": _references(weekly), "month": _references(monthly)}
+    references: dict[str, dict[str | None, dict[date, float]]] = {}  # per period, when needed
     out: list[Series] = []
     for value, rows in _groups(weekly, by).items():
         if by is not None and value is None:
@@ -161,6 +185,13 @@ def volume_series(
         period, chosen = "week", rows
         if per_week < min_per_period:
             period, chosen = "month", monthly_groups.get(value, monthly.iloc[:0])
+        periods = list(chosen["period"])
+        reference = None
+        if by is not None:
+            if period not in references:
+                references[period] = _references(weekly if period == "week" else monthly)
+            own = references[period].get(value, {})
+            reference = np.array([own.get(p, 0.0) for p in periods], dtype=float)
         out.append(
             Series(
                 kind="volume",
@@ -168,15 +199,10 @@ def volume_series(
                 next_stage=None,
                 segment=None if by is None else Segment(by, value),
                 period=period,
-                periods=list(chosen["period"]),
+                periods=periods,
                 successes=chosen["leads"].to_numpy(dtype=np.int64),
                 trials=chosen["exposure_days"].to_numpy(dtype=float),
-                reference=None
-                if by is None
-                else references[period][value]
-                .reindex(list(chosen["period"]))
-                .fillna(0)
-                .to_numpy(float),
+                reference=reference,
             )
         )
     return out

@@ -53,7 +53,8 @@ class ModelScan:
     Attributes:
         index: first period of the shift.
         statistic: ``max |z_τ|``.
-        p_value: simulated p-value of the statistic under the null model.
+        p_value: simulated p-value of the statistic under the null model (scanned with
+            ``stop_above``: once sure to exceed it, the smallest value it could have taken).
         before: the level expected from ``index`` on without the shift (the model with the step,
             its step set to zero), averaged over those periods (a rate, or counts per exposure).
         after: the level the model with the step fits over the same periods.
@@ -210,19 +211,6 @@ def _lag_one(y: FloatArray, fitted: FloatArray, n: FloatArray, kind: str) -> flo
     return float(min(max(0.0, float(np.sum(r[1:] * r[:-1])) / denom), 0.9))
 
 
-def _ar1(z: FloatArray, rho: float) -> FloatArray:
-    """Stationary Gaussian AR(1) rows with unit variance from independent normals ``z``:
-    ``e_0 = z_0``, ``e_t = ρ e_{t−1} + √(1 − ρ²) z_t``."""
-    if rho <= 0:
-        return z
-    e = np.empty_like(z)
-    e[:, 0] = z[:, 0]
-    scale = np.sqrt(1 - rho**2)
-    for t in range(1, z.shape[1]):
-        e[:, t] = rho * e[:, t - 1] + scale * z[:, t]
-    return e
-
-
 def _studentised(
     score: FloatArray, pearson: FloatArray | float, var: FloatArray, dof: int
 ) -> tuple[FloatArray, FloatArray]:
@@ -236,31 +224,23 @@ def _studentised(
     return score / np.sqrt(phi * var), phi
 
 
-def _max_squared_z(score: FloatArray, pearson: FloatArray, var: FloatArray, dof: int) -> FloatArray:
-    """``max_τ z_τ²`` per row of simulated scores (:func:`_studentised`, squared, in place)."""
-    q = np.square(score)
-    q /= var
-    phi = pearson[:, None] - q
-    phi /= dof
-    np.maximum(phi, 1.0, out=phi)
-    q /= phi
-    return np.asarray(q.max(axis=1), dtype=np.float64)
+@dataclass(frozen=True)
+class Prepared:
+    """A series ready for the scan: its periods with trials (``keep``) and the null design."""
+
+    y: FloatArray
+    n: FloatArray
+    keep: NDArray[np.bool_]
+    x: FloatArray
+    seasonal: bool
+    kind: str
 
 
-def model_scan(
-    successes: ArrayLike,
-    trials: ArrayLike,
-    periods: list[date],
-    *,
-    kind: str,
-    min_side: int = 3,
-    simulations: int = 999,
-    seed: int = 0,
-) -> ModelScan | None:
-    """Scan a ``volume`` (counts, exposure), ``conversion`` (successes, trials) or ``share``
-    (a part's counts of a total: binomial, like a conversion) series; None when it is too short
-    (fewer than ``2·min_side`` periods or more parameters than periods/2) or its model cannot be
-    fitted (the fit diverges: a thin filtered series; such a series is not tested)."""
+def prepared(
+    successes: ArrayLike, trials: ArrayLike, periods: list[date], kind: str, min_side: int
+) -> Prepared | None:
+    """The series to scan, or None when it is too short or has nothing to model
+    (:func:`model_scan`)."""
     y = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)
     keep = n > 0
@@ -272,11 +252,33 @@ def model_scan(
     x, seasonal = _design(days, kind)
     if x.shape[1] * 2 > len(y) or y.sum() == 0 or (kind != "volume" and (y == n).all()):
         return None
-    try:
-        mu, _, _ = _fit(y, n, x, kind)  # expected successes / counts per period
-    except np.linalg.LinAlgError:
-        return None
-    if kind == "volume":
+    return Prepared(y, n, keep, x, seasonal, kind)
+
+
+@dataclass(frozen=True)
+class Split:
+    """The scan's observed statistic on a series: the chosen split and what its null needs."""
+
+    mu: FloatArray  # the null model's expected successes / counts per period
+    w: FloatArray
+    phi: float
+    splits: NDArray[np.int64]
+    var: FloatArray
+    dof: int
+    stat: float
+    index: int
+    dispersion: float
+    xtwx_inv: NDArray[np.floating]
+
+    def step_design(self, x: FloatArray) -> FloatArray:
+        """The null design with the step ``1[t ≥ index]`` as its last column."""
+        return np.column_stack([x, (np.arange(len(x)) >= self.index).astype(float)])
+
+
+def observed(s: Prepared, mu: FloatArray, min_side: int) -> Split:
+    """The studentised score of a step at every split (module docstring) given the null fit."""
+    y, n, x = s.y, s.n, s.x
+    if s.kind == "volume":
         w = mu
     else:
         p = mu / n
@@ -298,27 +300,46 @@ def model_scan(
     dof_step = max(t_len - x.shape[1] - 1, 1)
     z, phi_step = _studentised(np.cumsum(resid[::-1])[::-1][splits], np.sum(resid**2 / w), var, dof_step)
     best = int(np.argmax(np.abs(z)))
-    stat = float(abs(z[best]))
-    index = int(splits[best])
-    step = c[best][:, None]
-    try:
-        fitted, counterfactual, params = _fit(
-            y, n, np.column_stack([x, step]), kind, drop_last=True
-        )
-    except np.linalg.LinAlgError:
-        return None
-    rho = _lag_one(y, fitted, n, kind)
+    return Split(
+        mu=mu, w=w, phi=phi, splits=splits, var=var, dof=dof_step, stat=float(abs(z[best])),
+        index=int(splits[best]), dispersion=float(phi_step[best]), xtwx_inv=xtwx_inv,
+    )
+
+
+def _enough(level: float, draws: int) -> int:
+    """The fewest exceedances in ``draws`` whose p-value ``(1 + e)/(draws + 1)`` is above
+    ``level``."""
+    e = max(int(level * (draws + 1)) - 2, 0)
+    while (1 + e) / (draws + 1) <= level:
+        e += 1
+    return e
+
+
+def concluded(
+    s: Prepared,
+    split: Split,
+    step_fit: tuple[FloatArray, FloatArray, FloatArray],
+    simulations: int,
+    seed: int,
+    stop_above: float | None = None,
+) -> ModelScan:
+    """The scan's p-value, simulated from its null (module docstring), and its result, given the
+    fit of the model with the step (:func:`_fit` with ``drop_last``). ``stop_above``: stop
+    drawing once the p-value is sure to exceed it (its value is then the smallest it could
+    have taken, still above ``stop_above``; the draws made are the same)."""
+    from voronka.audit.stats.glm_null import NullScores
+
+    y, n, x, w = s.y, s.n, s.x, split.w
+    fitted, counterfactual, params = step_fit
+    stat, index, splits = split.stat, split.index, split.splits
+    rho = _lag_one(y, fitted, n, s.kind)
     rng = np.random.default_rng(seed)
+    null = NullScores(x, w, split.xtwx_inv, np.sqrt(split.phi * w), rho, splits, split.var, split.dof)
     exceed, total = 0, 0
     for size in (simulations, 20 * (simulations + 1) - 1):
         # A second, larger batch only when the first leaves the statistic in the far tail.
-        e = _ar1(rng.standard_normal((size, t_len)), rho) * np.sqrt(phi * w)[None, :]
-        # e @ cw.T without the (T × S) product: proj·e = e − WX(XᵀWX)⁻¹Xᵀe, then the score of
-        # each split is a sum from the split on (a reversed cumulative sum), O(T·p) per draw.
-        r = e - ((e @ x) @ xtwx_inv.T) @ wx.T
-        tail = np.cumsum(r[:, ::-1], axis=1)[:, ::-1]
-        sims = _max_squared_z(tail[:, splits], np.einsum("bt,bt,t->b", r, r, 1.0 / w), var, dof_step)
-        exceed += int(np.sum(sims >= stat**2))
+        enough = None if stop_above is None else _enough(stop_above, total + size) - exceed
+        exceed += null.exceedances(rng, size, stat**2, enough)
         total += size
         if exceed >= 5:
             break
@@ -328,14 +349,14 @@ def model_scan(
         # bounded by Student's t with T − p − 1 degrees of freedom, its scale widened by the
         # AR(1) long-run factor (1 + ρ)/(1 − ρ) (valid).
         deflated = stat * np.sqrt((1 - rho) / (1 + rho))
-        p_value = min(p_value, float(len(splits) * 2 * special.stdtr(dof_step, -deflated)))
+        p_value = min(p_value, float(len(splits) * 2 * special.stdtr(split.dof, -deflated)))
     after_null = counterfactual[index:].sum() / n[index:].sum()
     after_full = fitted[index:].sum() / n[index:].sum()
-    expected = np.full(len(periods), np.nan)
-    fitted_all = np.full(len(periods), np.nan)
-    expected[keep] = mu / n
-    fitted_all[keep] = fitted / n
-    original_index = int(np.flatnonzero(keep)[index])
+    expected = np.full(len(s.keep), np.nan)
+    fitted_all = np.full(len(s.keep), np.nan)
+    expected[s.keep] = split.mu / n
+    fitted_all[s.keep] = fitted / n
+    original_index = int(np.flatnonzero(s.keep)[index])
     with np.errstate(over="ignore"):  # a near-separated step: an infinite odds ratio
         ratio = float(np.exp(params[-1]))
     return ModelScan(
@@ -344,10 +365,31 @@ def model_scan(
         p_value=p_value,
         before=float(after_null),
         after=float(after_full),
-        dispersion=float(phi_step[best]),
+        dispersion=split.dispersion,
         expected=expected,
         fitted=fitted_all,
-        seasonal=seasonal,
+        seasonal=s.seasonal,
         ratio=ratio,
         autocorrelation=rho,
     )
+
+
+def model_scan(
+    successes: ArrayLike,
+    trials: ArrayLike,
+    periods: list[date],
+    *,
+    kind: str,
+    min_side: int = 3,
+    simulations: int = 999,
+    seed: int = 0,
+) -> ModelScan | None:
+    """Scan a ``volume`` (counts, exposure), ``conversion`` (successes, trials) or ``share``
+    (a part's counts of a total: binomial, like a conversion) series; None when it is too short
+    (fewer than ``2·min_side`` periods or more parameters than periods/2) or its model cannot be
+    fitted (the fit diverges: a thin filtered series; such a series is not tested). Many series
+    at once: :func:`voronka.audit.stats.glm_batch.model_scans`, the same numbers."""
+    from voronka.audit.stats.glm_batch import ScanInput, model_scans
+
+    series = ScanInput(successes, trials, periods, kind, seed)
+    return model_scans([series], min_side=min_side, simulations=simulations)[0]
