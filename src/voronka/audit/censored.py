@@ -10,7 +10,7 @@ censoring-aware conversions from j to the won stage.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,20 +90,32 @@ def _amounts(
 
 
 def step_rates(
-    log: EventLog, maturity: MaturityReport, *, by: str | None = None
+    log: EventLog,
+    maturity: MaturityReport,
+    *,
+    by: str | None = None,
+    alongside: Sequence[str] = (),
 ) -> dict[object, StepRates]:
     """Population → its :class:`StepRates`: ``{None: …}`` funnel-wide, or one per value of
     ``by`` (None for blank). Computed once per log, settled horizons and ``by`` (several sections
-    read the same rates; the result is immutable)."""
+    read the same rates; the result is immutable).
+
+    ``alongside``: breakdowns the caller will ask next (the leaks' ``source`` and ``manager``
+    after the funnel-wide rates): their counts come from the same engine queries."""
     settled = tuple(s.settled_days for s in maturity.stages)
-    return dict(log.cached(("step_rates", settled, by), lambda: _step_rates(log, settled, by)))
+    return dict(
+        log.cached(("step_rates", settled, by), lambda: _step_rates(log, settled, by, alongside))
+    )
 
 
 def _step_rates(
-    log: EventLog, settled: tuple[float | None, ...], by: str | None
+    log: EventLog, settled: tuple[float | None, ...], by: str | None, alongside: Sequence[str]
 ) -> dict[object, StepRates]:
-    frame = step_outcomes(log, by=by)
-    counts = deal_counts(log, [by] if by is not None else [])
+    others = [b for b in alongside if b != by]
+    frame = step_outcomes(log, by=by, alongside=others)
+    counts = deal_counts(
+        log, [by] if by is not None else [], alongside=[[b] for b in others]
+    )
     groups = [(None, frame)] if by is None else _by_segment(frame)
     out: dict[object, StepRates] = {}
     for key, rows in groups:

@@ -86,6 +86,7 @@ def segment_rows(
     rng = np.random.default_rng(1)
     rows: list[Leak] = []
     p_values: list[float] = []
+    draws: list[np.ndarray | None] = []
     every = strata_columns(log, breakdowns)
     if breakdowns:  # the breakdowns' step outcomes (read by step_rates below) in one query
         step_outcomes(log, by=breakdowns[0], alongside=breakdowns[1:])
@@ -128,15 +129,19 @@ def segment_rows(
                     )
                 )
                 p_values.append(g.p_value)
-                rows[-1] = _priced(rows[-1], shrunk.gap[i], shrunk.sd[i], seg_rates, k, rng)
+                draws.append(_money_draws(rows[-1], shrunk.gap[i], shrunk.sd[i], seg_rates, k,
+                                          rng))
     q = benjamini_hochberg(p_values)
     out = []
-    for row, qv in zip(rows, q, strict=True):
+    for row, qv, money in zip(rows, q, draws, strict=True):
         significant = bool(qv <= FDR_LEVEL and row.lost_deals > 0)
+        priced = significant and money is not None and row.value_per_deal is not None
+        # Only a significant row shows its money: the others' draws advanced the generator
+        # (the next rows' draws stay the same) but need no quantiles.
         out.append(
             Leak(**{**row.__dict__, "q_value": float(qv), "significant": significant,
-                    "lost_revenue": row.lost_revenue if significant else None,
-                    "lost_revenue_ci": row.lost_revenue_ci if significant else None})
+                    "lost_revenue": row.lost_deals * row.value_per_deal if priced else None,
+                    "lost_revenue_ci": _interval(money) if priced else None})
         )
     return out
 
@@ -147,15 +152,19 @@ def _moved(rates: StepRates, k: int) -> int:
     return rates.steps[k].moved
 
 
-def _priced(
+def _money_draws(
     row: Leak, gap: float, sd: float, rates: StepRates | None, k: int, rng: np.random.Generator
-) -> Leak:
-    """The row with ``lost_revenue`` and its interval (gap ~ Normal(shrunk, posterior sd))."""
+) -> np.ndarray | None:
+    """Draws of the row's lost revenue (gap ~ Normal(shrunk, posterior sd)); None without a
+    value per deal."""
     if row.value_per_deal is None or rates is None:
-        return row
-    money = row.lost_deals * row.value_per_deal
-    draws = row.n * np.maximum(0.0, -rng.normal(gap, sd, DRAWS)) * rates.value_draws(
+        return None
+    return row.n * np.maximum(0.0, -rng.normal(gap, sd, DRAWS)) * rates.value_draws(
         k + 1, rng, DRAWS
     )
-    ci = (float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975)))
-    return Leak(**{**row.__dict__, "lost_revenue": money, "lost_revenue_ci": ci})
+
+
+def _interval(draws: np.ndarray) -> tuple[float, float]:
+    """The 95% interval of ``draws``."""
+    low, high = np.quantile(draws, [0.025, 0.975])
+    return float(low), float(high)
