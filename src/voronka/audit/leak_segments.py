@@ -35,13 +35,28 @@ def _label(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _gaps(frame: pd.DataFrame, column: str, k: int) -> list[tuple[str | None, StratifiedGap]]:
-    rows = frame[frame["stage_index"] == k]
-    if rows.empty:
+def _strata(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A stratum number per row of ``frame`` (stratified_cohorts rows of the ``column``
+    breakdown): rows with the same values of every column but ``column``, the step and the
+    counts share one."""
+    strata = [c for c in frame.columns
+              if c not in (column, "stage_index", "mature", "mature_moved")]
+    key = ["|".join(str(v) for v in values)
+           for values in zip(*(frame[c] for c in strata), strict=True)]
+    codes, _ = pd.factorize(pd.Series(key, dtype=object))
+    return np.asarray(codes)
+
+
+def _gaps(
+    frame: pd.DataFrame, column: str, k: int, strata: np.ndarray
+) -> list[tuple[str | None, StratifiedGap]]:
+    """Each segment of ``column`` at step ``k`` against its peers within strata (``strata``:
+    :func:`_strata` of ``frame``)."""
+    at = (frame["stage_index"] == k).to_numpy()
+    if not at.any():
         return []
-    strata = [c for c in rows.columns if c not in (column, "stage_index", "mature", "mature_moved")]
-    key = ["|".join(str(v) for v in values) for values in zip(*(rows[c] for c in strata), strict=True)]
-    stratum, _ = pd.factorize(pd.Series(key, dtype=object))
+    rows = frame[at]
+    stratum, _ = pd.factorize(strata[at])
     moved = rows["mature_moved"].to_numpy(float)
     mature = rows["mature"].to_numpy(float)
     # Whole-deal counts: these sums are exact in any order.
@@ -93,8 +108,9 @@ def segment_rows(
     for column, columns in zip(breakdowns, every, strict=True):
         frame = stratified_cohorts(log, maturity.horizons(), columns, alongside=every)
         rates = step_rates(log, maturity, by=column)
+        strata = _strata(frame, column)
         for k, m in enumerate(maturity.stages):
-            gaps = _gaps(frame, column, k)
+            gaps = _gaps(frame, column, k, strata)
             if len(gaps) < 2:
                 continue
             shrunk = shrink_gaps([g.gap for _, g in gaps], [g.se for _, g in gaps])
