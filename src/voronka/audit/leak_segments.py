@@ -48,10 +48,12 @@ def _strata(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _gaps(
-    frame: pd.DataFrame, column: str, k: int, strata: np.ndarray
+    frame: pd.DataFrame, column: str, k: int, strata: np.ndarray | None = None
 ) -> list[tuple[str | None, StratifiedGap]]:
     """Each segment of ``column`` at step ``k`` against its peers within strata (``strata``:
-    :func:`_strata` of ``frame``)."""
+    :func:`_strata` of ``frame``, computed when not given)."""
+    if strata is None:
+        strata = _strata(frame, column)
     at = (frame["stage_index"] == k).to_numpy()
     if not at.any():
         return []
@@ -151,13 +153,15 @@ def segment_rows(
     out = []
     for row, qv, money in zip(rows, q, draws, strict=True):
         significant = bool(qv <= FDR_LEVEL and row.lost_deals > 0)
-        priced = significant and money is not None and row.value_per_deal is not None
+        value = row.value_per_deal
         # Only a significant row shows its money: the others' draws advanced the generator
         # (the next rows' draws stay the same) but need no quantiles.
+        lost, ci = None, None
+        if significant and money is not None and value is not None:
+            lost, ci = row.lost_deals * value, _interval(money)
         out.append(
             Leak(**{**row.__dict__, "q_value": float(qv), "significant": significant,
-                    "lost_revenue": row.lost_deals * row.value_per_deal if priced else None,
-                    "lost_revenue_ci": _interval(money) if priced else None})
+                    "lost_revenue": lost, "lost_revenue_ci": ci})
         )
     return out
 
@@ -175,9 +179,10 @@ def _money_draws(
     value per deal."""
     if row.value_per_deal is None or rates is None:
         return None
-    return row.n * np.maximum(0.0, -rng.normal(gap, sd, DRAWS)) * rates.value_draws(
+    draws: np.ndarray = row.n * np.maximum(0.0, -rng.normal(gap, sd, DRAWS)) * rates.value_draws(
         k + 1, rng, DRAWS
     )
+    return draws
 
 
 def _interval(draws: np.ndarray) -> tuple[float, float]:
