@@ -7,13 +7,11 @@ only: the rows stay in the audit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import ibis
-
-from voronka.engine.backend import scalar
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -113,34 +111,44 @@ class QualityCounts:
         )
 
 
-def _examples(log: EventLog, columns: Mapping[str, ir.Column]) -> dict[str, tuple[str, ...]]:
+def _examples(
+    log: EventLog, columns: Mapping[str, ir.Column], counted: Collection[str] = ()
+) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
     """Per name: the first :data:`MAX_EXAMPLES` distinct values of its column (nulls dropped),
-    in the column's own order, as text; all in one query (a ``UNION ALL`` of one ranked part
-    per column)."""
+    in the column's own order, as text; and for the names in ``counted``, how many distinct
+    values there are. All in one query (a ``UNION ALL`` of one ranked part per column)."""
     if not columns:
-        return {}
+        return {}, {}
     parts = []
-    for i, column in enumerate(columns.values()):
+    for i, (name, column) in enumerate(columns.items()):
         table = column.name("value").as_table()
         table = table.filter(table.value.notnull()).distinct()
-        table = table.mutate(_pos=ibis.row_number().over(order_by=table.value))
+        table = table.mutate(
+            _pos=ibis.row_number().over(order_by=table.value),
+            _n=table.value.count().over(ibis.window()) if name in counted
+            else ibis.null("int64"),
+        )
         table = table.filter(table._pos < MAX_EXAMPLES)
         parts.append(table.select(_kind=ibis.literal(i, "int64"), _pos=table._pos.cast("int64"),
-                                  value=table.value.cast("string")))
+                                  _n=table._n.cast("int64"), value=table.value.cast("string")))
     frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
     frame = frame.sort_values(["_kind", "_pos"])
-    return {
-        name: tuple(str(v) for v in frame.loc[frame["_kind"] == i, "value"])
-        for i, name in enumerate(columns)
-    }
+    examples, counts = {}, {}
+    for i, name in enumerate(columns):
+        mine = frame[frame["_kind"] == i]
+        examples[name] = tuple(str(v) for v in mine["value"])
+        if name in counted:
+            counts[name] = int(mine["_n"].iloc[0]) if len(mine) else 0
+    return examples, counts
 
 
 def compute_quality(log: EventLog) -> QualityCounts:
     """The :class:`QualityCounts` of a log that has a funnel (see the module docstring).
 
-    Three aggregate queries whatever the data (the deal × stage table's counters and the deal
-    summary's counts together, the deals table's ids, the events dated before their deal's
-    creation when deals may have such events); the examples of every kind found in one more."""
+    Two aggregate queries whatever the data (the deal × stage table's counters and the deal
+    summary's counts together, the deals table's ids); the examples of every kind found, and
+    the count of events dated before their deal's creation when deals may have such events, in
+    one more."""
     funnel = log._need_funnel()
     stages = log.deal_stages()
     deals_summary = log.deal_summary()
@@ -160,15 +168,15 @@ def compute_quality(log: EventLog) -> QualityCounts:
     won_index = len(funnel.line) - 1
     counts = _counts(log, won_index)
     early = _events_before_created(log, counts["suspects"])
-    n_before = 0 if early is None else int(scalar(log.backend, early.count()))
 
-    # Columns whose first values are the examples of each kind found (asked in one query).
+    # Columns whose first values are the examples of each kind found (asked in one query); the
+    # events dated before their deal's creation are counted by the same query (one ``_row`` each).
     wanted: dict[str, ir.Column] = {}
     if counts["duplicates"]:
         wanted["duplicate_event"] = stages.duplicate_row
     if counts["backward"]:
         wanted["backward_move"] = stages.filter(stages.n_backward > 0).deal_id
-    if n_before and early is not None:
+    if early is not None:
         wanted["event_before_created"] = early._row
     if counts["won_without"]:
         wanted["won_without_won_stage"] = deals_summary.filter(
@@ -198,7 +206,8 @@ def compute_quality(log: EventLog) -> QualityCounts:
             wanted["event_without_deal"] = deals_summary.filter(
                 deals_summary.deals_row.isnull()
             ).deal_id
-    examples = _examples(log, wanted)
+    examples, counted = _examples(log, wanted, counted=("event_before_created",))
+    n_before = counted.get("event_before_created", 0)
 
     def issue(kind: str, count: int, unit: Literal["rows", "deals"],
               file: Literal["events", "deals"], excluded: bool) -> QualityIssueCount:
