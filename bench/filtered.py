@@ -13,6 +13,7 @@ threads included); no file is read again.
 ``--sections first`` re-audits only the first screen (``voronka.audit.run.FIRST_SCREEN``: funnel,
 data quality, leaks, statuses, stuck deals, pile-ups, entry criteria), ``--sections all`` (the
 default) every section, as the CLI does; a comma-separated list names the sections.
+``--profile FILE`` writes cProfile statistics of the timed loop (read them with ``pstats``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--filters", type=int, default=20)
     parser.add_argument("--sections", default="all", help="all, first or a comma-separated list")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write cProfile statistics of the timed loop to this file")
     args = parser.parse_args(argv)
 
     from voronka import api
@@ -88,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     warm = time.perf_counter()
     print(f"load {loaded - started:.2f} s, first audit {warm - loaded:.2f} s", flush=True)
     times, cpu = [], []
+    profiler = None
+    if args.profile is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     for spec in filters(log, args.filters):
         c0, t0 = time.process_time(), time.perf_counter()
         narrowed = filter_log(log, **spec)
@@ -98,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         cpu.append(time.process_time() - c0)
         print(f"{t2 - t0:6.2f} s (filter {t1 - t0:.2f} s, CPU {cpu[-1]:.2f} s)  "
               f"{result.funnel.deals:>7} deals  {spec}", flush=True)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
     print(f"median of {len(times)} filtered re-audits ({args.sections}): "
           f"{statistics.median(times):.2f} s wall, {statistics.median(cpu):.2f} s CPU; "

@@ -10,7 +10,7 @@ censoring-aware conversions from j to the won stage.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,54 +73,82 @@ def conversion_draws(step: CumulativeIncidence, rng: np.random.Generator, size: 
 
 
 def _amounts(
-    counts: pd.DataFrame, key: Hashable | None, column: str | None
-) -> tuple[float | None, float, int]:
+    counts: pd.DataFrame, column: str | None
+) -> dict[Hashable | None, tuple[float | None, float, int]]:
+    """Per population (None funnel-wide, else each value of ``column`` as text, None for blank):
+    mean, standard deviation and number of the won amounts; a population without any is left
+    out."""
     if "amount_n" not in counts:
-        return None, 0.0, 0
+        return {}
     won = counts[counts["outcome"] == "won"]
-    if column is not None:
-        mask = np.array([(None if v is None else str(v)) == key for v in won[column]], dtype=bool)
-        won = won.loc[mask]
-    n = int(won["amount_n"].sum())
-    if n == 0:
-        return None, 0.0, 0
-    mean = float(won["amount_sum"].sum() / n)
-    var = max(float(won["amount_sumsq"].sum() / n - mean**2), 0.0)
-    return mean, float(np.sqrt(var)), n
+    if column is None:
+        groups: dict[Hashable | None, pd.DataFrame] = {None: won}
+    else:
+        labels = [None if v is None else str(v) for v in won[column]]
+        positions: dict[Hashable | None, list[int]] = {}
+        for i, label in enumerate(labels):
+            positions.setdefault(label, []).append(i)
+        groups = {label: won.iloc[rows] for label, rows in positions.items()}
+    out: dict[Hashable | None, tuple[float | None, float, int]] = {}
+    for key, rows in groups.items():
+        n = int(rows["amount_n"].sum())
+        if n == 0:
+            continue
+        mean = float(rows["amount_sum"].sum() / n)
+        var = max(float(rows["amount_sumsq"].sum() / n - mean**2), 0.0)
+        out[key] = (mean, float(np.sqrt(var)), n)
+    return out
 
 
 def step_rates(
-    log: EventLog, maturity: MaturityReport, *, by: str | None = None
+    log: EventLog,
+    maturity: MaturityReport,
+    *,
+    by: str | None = None,
+    alongside: Sequence[str] = (),
 ) -> dict[object, StepRates]:
     """Population → its :class:`StepRates`: ``{None: …}`` funnel-wide, or one per value of
     ``by`` (None for blank). Computed once per log, settled horizons and ``by`` (several sections
-    read the same rates; the result is immutable)."""
+    read the same rates; the result is immutable).
+
+    ``alongside``: breakdowns the caller will ask next (the leaks' ``source`` and ``manager``
+    after the funnel-wide rates): their counts come from the same engine queries."""
     settled = tuple(s.settled_days for s in maturity.stages)
-    return dict(log.cached(("step_rates", settled, by), lambda: _step_rates(log, settled, by)))
+    return dict(
+        log.cached(("step_rates", settled, by), lambda: _step_rates(log, settled, by, alongside))
+    )
 
 
 def _step_rates(
-    log: EventLog, settled: tuple[float | None, ...], by: str | None
+    log: EventLog, settled: tuple[float | None, ...], by: str | None, alongside: Sequence[str]
 ) -> dict[object, StepRates]:
-    frame = step_outcomes(log, by=by)
-    counts = deal_counts(log, [by] if by is not None else [])
-    groups = [(None, frame)] if by is None else _by_segment(frame)
+    others = [b for b in alongside if b != by]
+    frame = step_outcomes(log, by=by, alongside=others)
+    counts = deal_counts(
+        log, [by] if by is not None else [], alongside=[[b] for b in others]
+    )
+    amounts = _amounts(counts, by)
+    # Each population's rows per step, in the frame's order (what the estimator is given).
+    if by is None:
+        codes, labels = np.zeros(len(frame), dtype=np.int64), [None]
+    else:
+        codes, uniques = pd.factorize(frame["segment"].map(_text_or_blank), sort=False)
+        labels = [None if u == "\x00" else u for u in uniques]
+    stage = frame["stage_index"].to_numpy()
+    columns = [frame[c].to_numpy() for c in ("age", "moved", "lost", "open")]
     out: dict[object, StepRates] = {}
-    for key, rows in groups:
-        by_stage = {int(k): r for k, r in rows.groupby("stage_index", sort=False)}
+    for i, key in enumerate(labels):
+        mine = np.flatnonzero(codes == i)
+        at = stage[mine]
         steps = []
         for k in range(len(settled)):
-            r = by_stage.get(k, rows.iloc[:0])
-            steps.append(
-                aalen_johansen(r["age"], r["moved"], r["lost"], r["open"], settled=settled[k])
-            )
-        mean, sd, n = _amounts(counts, key, by)
+            rows = mine[at == k]
+            age, moved, lost, open_ = (c[rows] for c in columns)
+            steps.append(aalen_johansen(age, moved, lost, open_, settled=settled[k]))
+        mean, sd, n = amounts.get(key, (None, 0.0, 0))
         out[key] = StepRates(tuple(steps), mean, sd, n)
     return out
 
 
-def _by_segment(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
-    labels = frame["segment"].map(lambda v: "\x00" if v is None else str(v))
-    return [
-        (None if label == "\x00" else label, rows) for label, rows in frame.groupby(labels, sort=False)
-    ]
+def _text_or_blank(value: object) -> str:
+    return "\x00" if value is None else str(value)

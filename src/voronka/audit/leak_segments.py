@@ -35,13 +35,30 @@ def _label(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _gaps(frame: pd.DataFrame, column: str, k: int) -> list[tuple[str | None, StratifiedGap]]:
-    rows = frame[frame["stage_index"] == k]
-    if rows.empty:
+def _strata(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A stratum number per row of ``frame`` (stratified_cohorts rows of the ``column``
+    breakdown): rows with the same values of every column but ``column``, the step and the
+    counts share one."""
+    strata = [c for c in frame.columns
+              if c not in (column, "stage_index", "mature", "mature_moved")]
+    key = ["|".join(str(v) for v in values)
+           for values in zip(*(frame[c] for c in strata), strict=True)]
+    codes, _ = pd.factorize(pd.Series(key, dtype=object))
+    return np.asarray(codes)
+
+
+def _gaps(
+    frame: pd.DataFrame, column: str, k: int, strata: np.ndarray | None = None
+) -> list[tuple[str | None, StratifiedGap]]:
+    """Each segment of ``column`` at step ``k`` against its peers within strata (``strata``:
+    :func:`_strata` of ``frame``, computed when not given)."""
+    if strata is None:
+        strata = _strata(frame, column)
+    at = (frame["stage_index"] == k).to_numpy()
+    if not at.any():
         return []
-    strata = [c for c in rows.columns if c not in (column, "stage_index", "mature", "mature_moved")]
-    key = ["|".join(str(v) for v in values) for values in zip(*(rows[c] for c in strata), strict=True)]
-    stratum, _ = pd.factorize(pd.Series(key, dtype=object))
+    rows = frame[at]
+    stratum, _ = pd.factorize(strata[at])
     moved = rows["mature_moved"].to_numpy(float)
     mature = rows["mature"].to_numpy(float)
     # Whole-deal counts: these sums are exact in any order.
@@ -86,14 +103,16 @@ def segment_rows(
     rng = np.random.default_rng(1)
     rows: list[Leak] = []
     p_values: list[float] = []
+    draws: list[np.ndarray | None] = []
     every = strata_columns(log, breakdowns)
     if breakdowns:  # the breakdowns' step outcomes (read by step_rates below) in one query
         step_outcomes(log, by=breakdowns[0], alongside=breakdowns[1:])
     for column, columns in zip(breakdowns, every, strict=True):
         frame = stratified_cohorts(log, maturity.horizons(), columns, alongside=every)
         rates = step_rates(log, maturity, by=column)
+        strata = _strata(frame, column)
         for k, m in enumerate(maturity.stages):
-            gaps = _gaps(frame, column, k)
+            gaps = _gaps(frame, column, k, strata)
             if len(gaps) < 2:
                 continue
             shrunk = shrink_gaps([g.gap for _, g in gaps], [g.se for _, g in gaps])
@@ -128,15 +147,21 @@ def segment_rows(
                     )
                 )
                 p_values.append(g.p_value)
-                rows[-1] = _priced(rows[-1], shrunk.gap[i], shrunk.sd[i], seg_rates, k, rng)
+                draws.append(_money_draws(rows[-1], shrunk.gap[i], shrunk.sd[i], seg_rates, k,
+                                          rng))
     q = benjamini_hochberg(p_values)
     out = []
-    for row, qv in zip(rows, q, strict=True):
+    for row, qv, money in zip(rows, q, draws, strict=True):
         significant = bool(qv <= FDR_LEVEL and row.lost_deals > 0)
+        value = row.value_per_deal
+        # Only a significant row shows its money: the others' draws advanced the generator
+        # (the next rows' draws stay the same) but need no quantiles.
+        lost, ci = None, None
+        if significant and money is not None and value is not None:
+            lost, ci = row.lost_deals * value, _interval(money)
         out.append(
             Leak(**{**row.__dict__, "q_value": float(qv), "significant": significant,
-                    "lost_revenue": row.lost_revenue if significant else None,
-                    "lost_revenue_ci": row.lost_revenue_ci if significant else None})
+                    "lost_revenue": lost, "lost_revenue_ci": ci})
         )
     return out
 
@@ -147,15 +172,20 @@ def _moved(rates: StepRates, k: int) -> int:
     return rates.steps[k].moved
 
 
-def _priced(
+def _money_draws(
     row: Leak, gap: float, sd: float, rates: StepRates | None, k: int, rng: np.random.Generator
-) -> Leak:
-    """The row with ``lost_revenue`` and its interval (gap ~ Normal(shrunk, posterior sd))."""
+) -> np.ndarray | None:
+    """Draws of the row's lost revenue (gap ~ Normal(shrunk, posterior sd)); None without a
+    value per deal."""
     if row.value_per_deal is None or rates is None:
-        return row
-    money = row.lost_deals * row.value_per_deal
-    draws = row.n * np.maximum(0.0, -rng.normal(gap, sd, DRAWS)) * rates.value_draws(
+        return None
+    draws: np.ndarray = row.n * np.maximum(0.0, -rng.normal(gap, sd, DRAWS)) * rates.value_draws(
         k + 1, rng, DRAWS
     )
-    ci = (float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975)))
-    return Leak(**{**row.__dict__, "lost_revenue": money, "lost_revenue_ci": ci})
+    return draws
+
+
+def _interval(draws: np.ndarray) -> tuple[float, float]:
+    """The 95% interval of ``draws``."""
+    low, high = np.quantile(draws, [0.025, 0.975])
+    return float(low), float(high)

@@ -18,7 +18,7 @@ from voronka.audit.censored import step_rates
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.funnel_section import build_funnel_report
 from voronka.audit.key_stage import build_key_stage
-from voronka.audit.leaks import build_leaks
+from voronka.audit.leaks import build_leaks, default_breakdowns
 from voronka.audit.lost_reasons import build_lost_reasons
 from voronka.audit.maturity import build_maturity
 from voronka.audit.options import AuditOptions
@@ -94,7 +94,11 @@ def run_audit(
     funnel = log.require_funnel()
     lang = normalize_language(options.language or funnel.language)
     maturity = build_maturity(log)
-    rates = step_rates(log, maturity)[None]
+    # The leaks' breakdowns ride along the funnel-wide rates' engine queries.
+    breakdowns = () if "leaks" not in wanted else (
+        default_breakdowns(log) if options.by is None else tuple(options.by)
+    )
+    rates = step_rates(log, maturity, alongside=breakdowns)[None]
     funnel_report = build_funnel_report(
         funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang,
         censored=rates.steps,

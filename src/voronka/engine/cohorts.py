@@ -14,7 +14,9 @@ grouped aggregate per dim over the same flagged rows of the log's ``reached_at``
 carries ``next_at``: no self-join), and each cut is a sum over it in pandas: integer counts, so
 every number is exactly what a query per cut gives. The cube is kept on the log per horizon set
 (:meth:`EventLog.cached`); a cut the cube cannot give (a ``--by`` column that is not text or
-yes/no, a monthly period) is computed directly from the same flagged rows.
+yes/no, a monthly period) is computed directly from the same flagged rows, and so are the
+funnel-wide totals per stage (no segment, no period: what the maturity section reads on every
+run, a filtered first screen included, which needs no other cut).
 """
 
 from __future__ import annotations
@@ -249,7 +251,10 @@ def stage_cohorts(
     """
     funnel = log.require_funnel()
     keys = [k for k, asked in (("segment", by), ("period", period)) if asked is not None]
-    if covers(log, by, period):
+    # The funnel-wide totals (the maturity section, on every run) are one small grouped query:
+    # a filtered first screen needs no cube, and the cube, when a later section asks for it,
+    # gives the same integer counts.
+    if keys and covers(log, by, period):
         frame = cut(cohort_cube(log, horizons), by, period)
     else:
         if by is not None:

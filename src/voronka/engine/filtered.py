@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import ibis
 import ibis.expr.types as ir
 
-from voronka.engine.backend import materialize, scalar
+from voronka.engine.backend import materialize
 from voronka.errors import Msg, UsageError, any_of
 
 if TYPE_CHECKING:
@@ -92,18 +92,31 @@ def _narrowed(log: EventLog, chosen: ir.Table) -> EventLog:
     events = log.events_table.semi_join(ids, "deal_id")
     deals_table = log.deals_table
     kept_deals = None if deals_table is None else deals_table.semi_join(ids, "deal_id")
-    # Rows per stage name (null names too) give both the event count and the name counts.
-    per_name = log.frame(events.group_by("stage").agg(n=events.count()))
+    # Rows per stage name (null names too) give both the event count and the name counts; the
+    # deals' row count comes in the same query (a row of its own, ``_deals`` = 1).
+    per_name = events.group_by("stage").agg(n=events.count())
+    per_name = per_name.select(_deals=ibis.literal(0, "int64"), stage=per_name.stage.cast("string"),
+                               n=per_name.n.cast("int64"))
+    if kept_deals is not None:
+        per_name = per_name.union(
+            kept_deals.aggregate(n=kept_deals.count().cast("int64")).select(
+                _deals=ibis.literal(1, "int64"), stage=ibis.null("string"), n="n"
+            ),
+            distinct=False,
+        )
+    counts = log.frame(per_name)
+    deal_rows = counts[counts["_deals"] == 1]
+    counts = counts[counts["_deals"] == 0]
     names = {
         str(s): int(n)
-        for s, n in sorted(zip(per_name["stage"], per_name["n"], strict=True), key=lambda x: -x[1])
+        for s, n in sorted(zip(counts["stage"], counts["n"], strict=True), key=lambda x: -x[1])
         if s is not None
     }  # as voronka.engine.stage_names.name_counts orders them: most rows first
     return log.narrowed(
         events=events,
         deals=kept_deals,
-        events_rows=int(per_name["n"].sum()),
-        deals_rows=None if kept_deals is None else int(scalar(con, kept_deals.count().name("n"))),
+        events_rows=int(counts["n"].sum()),
+        deals_rows=None if kept_deals is None else int(deal_rows["n"].sum()),
         name_counts=names,
         stages=kept_stages,
         summary=kept_summary,

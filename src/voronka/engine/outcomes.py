@@ -168,10 +168,9 @@ def stratified_cohorts(
     cubes = _mature_months(log, horizons, [wanted, *(tuple(c) for c in alongside)])
     frame = cubes[wanted].copy()
     if period == "quarter":
-        quarter = pd.Series(
-            [dt.date(m.year, 3 * ((m.month - 1) // 3) + 1, 1) for m in frame["month"]],
-            index=frame.index, dtype=object,
-        )
+        quarters = {m: dt.date(m.year, 3 * ((m.month - 1) // 3) + 1, 1)
+                    for m in set(frame["month"])}  # a few dozen months: one date each
+        quarter = pd.Series([quarters[m] for m in frame["month"]], index=frame.index, dtype=object)
         frame = frame.assign(month=quarter).rename(columns={"month": "quarter"})
         keys = [*wanted, "quarter", "stage_index"]
         frame = frame.groupby(keys, dropna=False, sort=False)[["mature", "mature_moved"]].sum()

@@ -7,10 +7,11 @@ only: the rows stay in the audit.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from voronka.engine.backend import scalar
+import ibis
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -110,19 +111,44 @@ class QualityCounts:
         )
 
 
-def _examples(log: EventLog, column: ir.Column) -> tuple[str, ...]:
-    """The first :data:`MAX_EXAMPLES` distinct values of ``column`` (nulls dropped), sorted."""
-    table = column.name("value").as_table()
-    table = table.filter(table.value.notnull()).distinct().order_by("value").limit(MAX_EXAMPLES)
-    frame = log.frame(table)
-    return tuple(str(v) for v in frame["value"])
+def _examples(
+    log: EventLog, columns: Mapping[str, ir.Column], counted: Collection[str] = ()
+) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
+    """Per name: the first :data:`MAX_EXAMPLES` distinct values of its column (nulls dropped),
+    in the column's own order, as text; and for the names in ``counted``, how many distinct
+    values there are. All in one query (a ``UNION ALL`` of one ranked part per column)."""
+    if not columns:
+        return {}, {}
+    parts = []
+    for i, (name, column) in enumerate(columns.items()):
+        table = column.name("value").as_table()
+        table = table.filter(table.value.notnull()).distinct()
+        table = table.mutate(
+            _pos=ibis.row_number().over(order_by=table.value),
+            _n=table.value.count().over(ibis.window()) if name in counted
+            else ibis.null("int64"),
+        )
+        table = table.filter(table._pos < MAX_EXAMPLES)
+        parts.append(table.select(_kind=ibis.literal(i, "int64"), _pos=table._pos.cast("int64"),
+                                  _n=table._n.cast("int64"), value=table.value.cast("string")))
+    frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    frame = frame.sort_values(["_kind", "_pos"])
+    examples, counts = {}, {}
+    for i, name in enumerate(columns):
+        mine = frame[frame["_kind"] == i]
+        examples[name] = tuple(str(v) for v in mine["value"])
+        if name in counted:
+            counts[name] = int(mine["_n"].iloc[0]) if len(mine) else 0
+    return examples, counts
 
 
 def compute_quality(log: EventLog) -> QualityCounts:
     """The :class:`QualityCounts` of a log that has a funnel (see the module docstring).
 
-    Three aggregate queries whatever the data (the deal × stage table's counters, the deal
-    summary's counts, the deals table's ids); examples are looked up only for kinds found."""
+    Two aggregate queries whatever the data (the deal × stage table's counters and the deal
+    summary's counts together, the deals table's ids); the examples of every kind found, and
+    the count of events dated before their deal's creation when deals may have such events, in
+    one more."""
     funnel = log._need_funnel()
     stages = log.deal_stages()
     deals_summary = log.deal_summary()
@@ -139,42 +165,27 @@ def compute_quality(log: EventLog) -> QualityCounts:
         "events",
         True,
     )
+    won_index = len(funnel.line) - 1
+    counts = _counts(log, won_index)
+    early = _events_before_created(log, counts["suspects"])
 
-    totals = log.frame(
-        stages.aggregate(
-            usable=stages.n_events.sum(),
-            duplicates=stages.n_duplicates.sum(),
-            backward=stages.n_backward.sum(),
-        )
-    ).iloc[0]
-    usable = int(totals["usable"] or 0)
-    n_dup = int(totals["duplicates"] or 0)
-    n_back = int(totals["backward"] or 0)
-    duplicate = QualityIssueCount(
-        "duplicate_event",
-        n_dup,
-        _examples(log, stages.duplicate_row) if n_dup else (),
-        "rows",
-        "events",
-        True,
-    )
-    backward = QualityIssueCount(
-        "backward_move",
-        n_back,
-        _examples(log, stages.filter(stages.n_backward > 0).deal_id) if n_back else (),
-        "rows",
-        "events",
-        False,
-    )
-
-    per_deal = _summary_counts(log, len(funnel.line) - 1)
-    before = _events_before_created(log, per_deal["suspects"])
+    # Columns whose first values are the examples of each kind found (asked in one query); the
+    # events dated before their deal's creation are counted by the same query (one ``_row`` each).
+    wanted: dict[str, ir.Column] = {}
+    if counts["duplicates"]:
+        wanted["duplicate_event"] = stages.duplicate_row
+    if counts["backward"]:
+        wanted["backward_move"] = stages.filter(stages.n_backward > 0).deal_id
+    if early is not None:
+        wanted["event_before_created"] = early._row
+    if counts["won_without"]:
+        wanted["won_without_won_stage"] = deals_summary.filter(
+            _won_stage_missing(deals_summary, won_index)
+        ).deal_id
 
     deals = log.deals_table
-    without_events = QualityIssueCount("deal_without_events", 0, (), "deals", "deals", False)
-    without_deal = QualityIssueCount("event_without_deal", 0, (), "deals", "events", False)
-    duplicate_deal = QualityIssueCount("duplicate_deal", 0, (), "rows", "deals", True)
     deals_used: int | None = None
+    n_dup_deals = n_orphans = n_missing = 0
     id_counts = log.deal_id_counts()
     unique = log.unique_deals()
     if deals is not None and id_counts is not None and unique is not None:
@@ -184,49 +195,39 @@ def compute_quality(log: EventLog) -> QualityCounts:
             order = unique.select(first_row=unique._row, first_id=unique.deal_id)
             repeated = deals.join(order, deals.deal_id == order.first_id)
             repeated = repeated.filter(repeated._row != repeated.first_row)
-            duplicate_deal = QualityIssueCount(
-                "duplicate_deal",
-                n_dup_deals,
-                _row_examples(log, repeated._row),
-                "rows",
-                "deals",
-                True,
-            )
+            wanted["duplicate_deal"] = repeated._row
         # Each summary deal found in the deals table matches exactly one of its distinct ids.
-        n_orphans = deals_used - per_deal["linked"]
-        orphans = unique.anti_join(deals_summary, unique.deal_id == deals_summary.deal_id)
-        without_events = QualityIssueCount(
-            "deal_without_events",
-            n_orphans,
-            _examples(log, orphans.deal_id) if n_orphans else (),
-            "deals",
-            "deals",
-            False,
-        )
-        missing = deals_summary.filter(deals_summary.deals_row.isnull())
-        n_missing = per_deal["missing"]
-        without_deal = QualityIssueCount(
-            "event_without_deal",
-            n_missing,
-            _examples(log, missing.deal_id) if n_missing else (),
-            "deals",
-            "events",
-            False,
-        )
+        n_orphans = deals_used - counts["linked"]
+        if n_orphans:
+            orphans = unique.anti_join(deals_summary, unique.deal_id == deals_summary.deal_id)
+            wanted["deal_without_events"] = orphans.deal_id
+        n_missing = counts["missing"]
+        if n_missing:
+            wanted["event_without_deal"] = deals_summary.filter(
+                deals_summary.deals_row.isnull()
+            ).deal_id
+    examples, counted = _examples(log, wanted, counted=("event_before_created",))
+    n_before = counted.get("event_before_created", 0)
+
+    def issue(kind: str, count: int, unit: Literal["rows", "deals"],
+              file: Literal["events", "deals"], excluded: bool) -> QualityIssueCount:
+        return QualityIssueCount(kind, count, examples.get(kind, ()), unit, file, excluded)
 
     return QualityCounts(
-        won_without_won_stage=_won_without_won_stage(log, per_deal["won_without"]),
+        won_without_won_stage=issue(
+            "won_without_won_stage", counts["won_without"], "deals", "events", False
+        ),
         events_read=log.events_rows,
-        events_used=usable,
+        events_used=counts["usable"],
         deals_read=log.deals_rows,
         deals_used=deals_used,
-        duplicate_event=duplicate,
+        duplicate_event=issue("duplicate_event", counts["duplicates"], "rows", "events", True),
         unknown_stage=unknown,
-        event_before_created=before,
-        backward_move=backward,
-        deal_without_events=without_events,
-        event_without_deal=without_deal,
-        duplicate_deal=duplicate_deal,
+        event_before_created=issue("event_before_created", n_before, "rows", "events", False),
+        backward_move=issue("backward_move", counts["backward"], "rows", "events", False),
+        deal_without_events=issue("deal_without_events", n_orphans, "deals", "deals", False),
+        event_without_deal=issue("event_without_deal", n_missing, "deals", "events", False),
+        duplicate_deal=issue("duplicate_deal", n_dup_deals, "rows", "deals", True),
     )
 
 
@@ -237,62 +238,46 @@ def _won_stage_missing(table: ir.Table, won_index: int) -> ir.BooleanValue:
     )
 
 
-def _summary_counts(log: EventLog, won_index: int) -> dict[str, int]:
-    """Counts over the deal summary in one query: deals found in the deals table (``linked``)
-    and not (``missing``), won without the won stage, first event before creation."""
+def _counts(log: EventLog, won_index: int) -> dict[str, int]:
+    """One query: the deal × stage table's counters (``usable`` events, ``duplicates``,
+    ``backward`` moves) beside the deal summary's counts — deals found in the deals table
+    (``linked``) and not (``missing``), won without the won stage, first event before creation
+    (``suspects``)."""
+    stages = log.deal_stages()
     table = log.deal_summary()
-    counts = log.frame(
-        table.aggregate(
-            linked=table.deals_row.notnull().cast("int64").sum(),
-            missing=table.deals_row.isnull().cast("int64").sum(),
-            won_without=_won_stage_missing(table, won_index).cast("int64").sum(),
-            suspects=(table.first_event_at < table.created_at).cast("int64").sum(),
-        )
-    ).iloc[0]
+    per_stage = stages.aggregate(
+        usable=stages.n_events.sum(),
+        duplicates=stages.n_duplicates.sum(),
+        backward=stages.n_backward.sum(),
+    )
+    per_deal = table.aggregate(
+        linked=table.deals_row.notnull().cast("int64").sum(),
+        missing=table.deals_row.isnull().cast("int64").sum(),
+        won_without=_won_stage_missing(table, won_index).cast("int64").sum(),
+        suspects=(table.first_event_at < table.created_at).cast("int64").sum(),
+    )
+    counts = log.frame(per_stage.cross_join(per_deal)).iloc[0]
     return {k: int(v) if v is not None and v == v else 0 for k, v in counts.items()}
 
 
-def _won_without_won_stage(log: EventLog, count: int) -> QualityIssueCount:
-    """Deals won by their status whose events never reach the won stage (``count`` of them)."""
-    table = log.deal_summary()
-    found = table.filter(_won_stage_missing(table, len(log.require_funnel().line) - 1))
-    return QualityIssueCount(
-        "won_without_won_stage", count, _examples(log, found.deal_id) if count else (),
-        "deals", "events", False,
-    )
-
-
-def _row_examples(log: EventLog, column: ir.Column) -> tuple[str, ...]:
-    """Up to :data:`MAX_EXAMPLES` smallest row numbers of ``column``."""
-    return _examples(log, column)
-
-
-def _events_before_created(log: EventLog, suspects: int) -> QualityIssueCount:
+def _events_before_created(log: EventLog, suspects: int) -> ir.Table | None:
     """Usable events dated before their deal's ``created_at`` (only possible when an input gives
-    ``created_at``; otherwise it is the deal's first event); ``suspects``: deals whose first
-    event is before their creation."""
-    empty = QualityIssueCount("event_before_created", 0, (), "rows", "events", False)
+    ``created_at``; otherwise it is the deal's first event), one row each with its ``_row``;
+    None when there can be none. ``suspects``: deals whose first event is before their
+    creation."""
     deals = log.deals_table
     has_created = "created_at" in log.events_table.columns or (
         deals is not None and "created_at" in deals.columns
     )
-    if not has_created:
-        return empty
+    if not has_created or not suspects:
+        return None
     table = log.deal_summary()
     # Only deals whose first event is before creation can have such events: a cheap filter on
     # the summary spares a pass over every event.
     early_deals = table.filter(table.first_event_at < table.created_at).select(
         c_deal=table.deal_id, c_at=table.created_at
     )
-    if not suspects:
-        return empty
     matched = log.matched_events()
     early = matched.join(early_deals, matched.deal_id == early_deals.c_deal)
     early = early.filter(early.entered_at < early.c_at)
-    early = early.group_by(["deal_id", "stage_index", "entered_at"]).agg(_row=early._row.min())
-    count = int(scalar(log.backend, early.count()))
-    if not count:
-        return empty
-    return QualityIssueCount(
-        "event_before_created", count, _row_examples(log, early._row), "rows", "events", False
-    )
+    return early.group_by(["deal_id", "stage_index", "entered_at"]).agg(_row=early._row.min())

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -21,19 +22,47 @@ if TYPE_CHECKING:
 _PERIODS = {"week": "W", "month": "M"}
 
 
-def deal_counts(log: EventLog, columns: Sequence[str] = ()) -> pd.DataFrame:
+def deal_counts(
+    log: EventLog, columns: Sequence[str] = (), *, alongside: Sequence[Sequence[str]] = ()
+) -> pd.DataFrame:
     """Deals per group of ``columns`` × furthest stage × outcome, with their won amounts.
 
     Columns: each of ``columns``, ``max_stage_index`` (the furthest stage of the line reached,
     -1 for none), ``outcome``, ``deals``, ``amount_n`` / ``amount_sum`` / ``amount_sumsq`` (count,
     sum and sum of squares of non-null amounts; zero when the log has no ``amount`` column).
     Everything a source's economics and reach need, in a few hundred rows.
+
+    ``alongside``: other column lists the caller will ask next (the leaks' breakdowns after the
+    funnel-wide counts). Lists of text columns are grouped in the same query (one grouped
+    aggregate per list over the same rows); every list's frame is kept on the log, and equals the
+    frame a query of its own gives.
     """
+    known = set(log.deal_columns())
+    wanted = tuple(columns)
+    for group in (wanted, *(tuple(c) for c in alongside)):
+        missing = [c for c in group if c not in known]
+        if missing:
+            raise KeyError(f"no deal column {missing[0]!r}")
+    kept: dict[tuple[str, ...], pd.DataFrame] = log.cached(("deal_counts",), dict)
+    if wanted not in kept:
+        table = log.deal_summary()
+        asked = list(dict.fromkeys((wanted, *(tuple(c) for c in alongside))))
+        asked = [g for g in asked if g not in kept]
+        text = [g for g in asked if all(table[c].type().is_string() for c in g)]
+        together = [text] if len(text) > 1 else []
+        alone = [[g] for g in asked if g not in text or len(text) == 1]
+        for lists in (*together, *alone):
+            kept.update(_deal_counts(log, lists))
+    return kept[wanted].copy()
+
+
+def _deal_counts(
+    log: EventLog, lists: Sequence[tuple[str, ...]]
+) -> dict[tuple[str, ...], pd.DataFrame]:
+    """The frames of :func:`deal_counts` for each column list of ``lists``, in one query (several
+    lists: text columns only, side by side in a ``UNION ALL`` with a list number ``_set``)."""
     table = log.deal_summary()
     known = set(log.deal_columns())
-    missing = [c for c in columns if c not in known]
-    if missing:
-        raise KeyError(f"no deal column {missing[0]!r}")
     grouped = table.mutate(max_stage=table.max_stage_index.fill_null(-1).cast("int64"))
     amount_aggs: dict[str, ir.Value] = {}
     if "amount" in known:
@@ -43,10 +72,35 @@ def deal_counts(log: EventLog, columns: Sequence[str] = ()) -> pd.DataFrame:
             "amount_sum": amount.sum(),
             "amount_sumsq": (amount * amount).sum(),
         }
-    expr = grouped.group_by([*columns, "max_stage", "outcome"]).agg(
-        deals=grouped.count(), **amount_aggs
-    )
-    frame = log.frame(expr).rename(columns={"max_stage": "max_stage_index"})
+    if len(lists) == 1:
+        expr = grouped.group_by([*lists[0], "max_stage", "outcome"]).agg(
+            deals=grouped.count(), **amount_aggs
+        )
+        frames = {lists[0]: log.frame(expr)}
+    else:
+        every = list(dict.fromkeys(c for g in lists for c in g))
+        parts = []
+        for i, group in enumerate(lists):
+            part = grouped.group_by([*group, "max_stage", "outcome"]).agg(
+                deals=grouped.count(), **amount_aggs
+            )
+            others = {c: ibis.null("string") for c in every if c not in group}
+            parts.append(
+                part.mutate(_set=ibis.literal(i, "int64"), **others).select(
+                    "_set", *every, "max_stage", "outcome", "deals", *amount_aggs
+                )
+            )
+        frame = log.frame(ibis.union(*parts, distinct=False))
+        frames = {
+            group: frame[frame["_set"] == i][[*group, "max_stage", "outcome", "deals",
+                                              *amount_aggs]].reset_index(drop=True)
+            for i, group in enumerate(lists)
+        }
+    return {group: _finish_counts(frame, group) for group, frame in frames.items()}
+
+
+def _finish_counts(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    frame = frame.rename(columns={"max_stage": "max_stage_index"})
     frame["deals"] = frame["deals"].astype("int64")
     for c in ("amount_n", "amount_sum", "amount_sumsq"):
         frame[c] = frame[c].fillna(0).astype("float64") if c in frame else 0.0
