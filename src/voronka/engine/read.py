@@ -44,6 +44,12 @@ _INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGIN
 
 PathLike = str | os.PathLike[str]
 
+MAX_LINE_BYTES = 8 << 20
+"""The longest CSV line DuckDB reads here; a file with a longer one is read by the Python readers
+(DuckDB stops with an error). DuckDB's read buffers are a multiple of this: at 64 MB, a file of
+200 MB was three buffers and one thread did nearly all the parsing; at 8 MB both cores share it
+(events 1M deals: 1.45 + 2.25 s CPU on two threads before, bench/README.md)."""
+
 
 def read_fast(
     path: PathLike,
@@ -107,7 +113,7 @@ def _load_csv(p: Path, file: str) -> RawFile:
     reader = (f"read_csv({quote(str(p))}, delim={quote(sniffed.delimiter)}, header=false, "
               f"skip={sniffed.skip}, quote='\"', escape='\"', columns={columns}, "
               "auto_detect=false, strict_mode=true, null_padding=false, encoding='utf-8', "
-              "max_line_size=67108864)")
+              f"max_line_size={MAX_LINE_BYTES})")
     # No row_number() here: that window serialises the scan; the rows are numbered by the
     # insertion order of the table they are read into (``RawFile.keep``).
     return RawFile(reader, reader, sniffed.headers, ["VARCHAR"] * len(names), "csv",
