@@ -21,6 +21,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def in_use(stderr: str) -> bool:
+    """Whether a server process exited because its port was taken meanwhile (the port is picked
+    free, then handed to the process: another test may bind it in between)."""
+    return "address already in use" in stderr.lower()
+
+
 def secrets_env() -> dict[str, str]:
     from hookdata import AMO_TOKEN, BITRIX_TOKEN, HUBSPOT_SECRET, PD_PASSWORD, PD_USER
 
@@ -31,16 +37,33 @@ def secrets_env() -> dict[str, str]:
     }
 
 
+class PortTaken(RuntimeError):
+    """The server's port was bound by someone else between picking and binding."""
+
+
 class Receiver:
     """``uvicorn --factory voronka.live.app:app_from_env`` on a free loopback port."""
 
     def __init__(self, data: Path, port: int | None = None) -> None:
         self.data = data
+        self.fixed_port = port is not None
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 60.0, attempts: int = 3) -> None:
+        """Start and wait for health; on a port taken meanwhile, again on a new free port."""
+        for attempt in range(attempts):
+            try:
+                self._start_once(timeout)
+                return
+            except PortTaken:
+                if self.fixed_port or attempt == attempts - 1:
+                    raise
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+
+    def _start_once(self, timeout: float) -> None:
         env = {**os.environ, **secrets_env(), "VORONKA_DATA": str(self.data),
                "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
         self.proc = subprocess.Popen(
@@ -53,7 +76,7 @@ class Receiver:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"receiver exited: {err}")
+                raise (PortTaken if in_use(err) else RuntimeError)(f"receiver exited: {err}")
             try:
                 if httpx.get(self.url + "/hooks/health", timeout=1).status_code == 200:
                     return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from crm_fakes import FakeAmoCrm, FakeClock
@@ -57,29 +58,28 @@ def test_voronka_hooks_serves_the_receivers_until_stopped(tmp_path: Path) -> Non
     import signal
     import subprocess
     import sys
-    import time
 
     import httpx
     from hookdata import AMO_TOKEN, amocrm_status, form
-    from server import SRC, free_port, secrets_env
+    from server import SRC, free_port, in_use, secrets_env
 
-    port = free_port()
     data = tmp_path / "data"
     env = {**os.environ, **secrets_env(), "PYTHONPATH": str(SRC)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from voronka.cli import main; sys.exit(main())",
-         "hooks", "--data", str(data), "--port", str(port), "--lang", "en"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    for _attempt in range(3):  # a port taken between picking and binding: again on another
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from voronka.cli import main; sys.exit(main())",
+             "hooks", "--data", str(data), "--port", str(port), "--lang", "en"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        url = f"http://127.0.0.1:{port}"
+        health = _wait_healthy(url, proc)
+        if health is not None:
+            break
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        assert in_use(err), err
+    else:
+        pytest.fail("three free ports in a row were taken before the server bound them")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = httpx.get(url + "/hooks/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline and proc.poll() is None
-                time.sleep(0.2)
         assert health.json()["receivers"] == ["amocrm", "bitrix24", "hubspot", "pipedrive"]
         r = httpx.post(f"{url}/hooks/amocrm?token={AMO_TOKEN}", content=form(amocrm_status()),
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -92,3 +92,20 @@ def test_voronka_hooks_serves_the_receivers_until_stopped(tmp_path: Path) -> Non
     store = LiveStore(data)
     assert [e.to_stage for e in store.events("amocrm")] == ["142"]
     store.close()
+
+
+def _wait_healthy(url: str, proc: Any) -> Any:
+    """The health response once the server answers; None when the process exited first."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(url + "/hooks/health", timeout=1)
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                return None
+            assert time.monotonic() < deadline
+            time.sleep(0.2)

@@ -14,7 +14,7 @@ from voronka.audit.anomalies import Anomaly, ConversionSeries
 from voronka.audit.entry import EntryCriteria
 from voronka.audit.forecast import BacktestMonth, Forecast, RevenueForecast
 from voronka.audit.funnel_result import FunnelReport, StageReport
-from voronka.audit.key_stage import KeyStage, KeyStageScore
+from voronka.audit.key_stage_result import KeyStage, KeyStageScore
 from voronka.audit.leaks import Leak
 from voronka.audit.lost_reasons import LostReason
 from voronka.audit.pileups import Pileup

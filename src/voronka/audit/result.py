@@ -10,7 +10,7 @@ from voronka.audit.anomalies import Anomaly, ConversionSeries
 from voronka.audit.entry import EntryCriteria
 from voronka.audit.forecast import Forecast
 from voronka.audit.funnel_result import FunnelReport
-from voronka.audit.key_stage import KeyStage
+from voronka.audit.key_stage_result import KeyStage
 from voronka.audit.leaks import Leak
 from voronka.audit.lost_reasons import LostReason
 from voronka.audit.maturity import MaturityReport

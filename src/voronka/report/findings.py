@@ -28,7 +28,7 @@ from voronka.report.words import anomaly_headline, anomaly_params
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
     from voronka.audit.anomalies import Anomaly
-    from voronka.audit.key_stage import KeyStageScore
+    from voronka.audit.key_stage_result import KeyStageScore
     from voronka.audit.leaks import Leak
 
 Severity = Literal["alert", "warning", "info", "good"]

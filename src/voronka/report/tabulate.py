@@ -6,7 +6,9 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from voronka.i18n import has, t
@@ -28,81 +30,73 @@ def _table(name: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) 
     return Table(name, tuple(columns), tuple(tuple(r) for r in rows))
 
 
+@dataclass(frozen=True)
+class _Col:
+    """A column with the function that takes its value from one item of the section."""
+
+    column: Column
+    get: Callable[[Any], Any]
+
+
+def _col(key: str, kind: Kind = "text", get: Callable[[Any], Any] | None = None) -> _Col:
+    """A column ``key`` of ``kind``; its value is the item's attribute ``key`` unless ``get``."""
+    return _Col(Column(key, kind), get or attrgetter(key))
+
+
+def _optional(key: str) -> Callable[[Any], Any]:
+    """The item's attribute ``key``, None on a result written before the field existed."""
+    return lambda item: getattr(item, key, None)
+
+
+def _table_of(name: str, items: Iterable[Any], cols: Sequence[_Col]) -> Table:
+    """One row per item, one cell per column (the column beside the value it shows)."""
+    rows = tuple(tuple(c.get(item) for c in cols) for item in items)
+    return Table(name, tuple(c.column for c in cols), rows)
+
+
 def funnel_table(result: AuditResult, labels: Labels) -> Table:
     """Stages in funnel order: reach, conversion (open deals accounted for) with interval, the raw
     rate and the share of young open deals beside it, time in stage, open and lost."""
-    cols = [
-        Column("stage"),
-        Column("reached", "int"),
-        Column("conversion", "percent"),
-        Column("conversion_ci", "interval"),
-        Column("raw_conversion", "percent"),
-        Column("immature_share", "percent"),
-        Column("median_days", "days"),
-        Column("p90_days", "days"),
-        Column("open", "int"),
-        Column("lost_here", "int"),
-    ]
-    rows = [
-        (
-            labels.stage(s.id),
-            s.reached,
-            s.conversion,
-            s.conversion_ci,
-            s.raw_conversion,
-            s.immature_share,
-            s.median_days,
-            s.p90_days,
-            s.open,
-            s.lost_here,
-        )
-        for s in result.funnel.stages
-    ]
-    return _table("funnel", cols, rows)
+    return _table_of("funnel", result.funnel.stages, [
+        _col("stage", get=lambda s: labels.stage(s.id)),
+        _col("reached", "int"),
+        _col("conversion", "percent"),
+        _col("conversion_ci", "interval"),
+        _col("raw_conversion", "percent"),
+        _col("immature_share", "percent"),
+        _col("median_days", "days"),
+        _col("p90_days", "days"),
+        _col("open", "int"),
+        _col("lost_here", "int"),
+    ])
 
 
 def leaks_table(result: AuditResult, labels: Labels) -> Table:
     """Every leak in the audit's order: stage rows, each followed by its segment rows (marked
     "↳", nested, never added to it). Money is the one price; ``dropped`` is the method's view."""
-    cols = [
-        Column("step"),
-        Column("segment"),
-        Column("n", "int"),
-        Column("conversion", "percent"),
-        Column("raw_conversion", "percent"),
-        Column("expected", "percent"),
-        Column("target_source"),
-        Column("lost_deals", "int"),
-        Column("lost_revenue", "money"),
-        Column("lost_revenue_ci", "text"),
-        Column("dropped", "int"),
-        Column("dropped_revenue", "money"),
-        Column("cause"),
-        Column("significant", "bool"),
-    ]
     lang = labels.lang
-    rows = []
-    for lk in result.leaks:
+
+    def money_range(lk: Any) -> str | None:
         ci = lk.lost_revenue_ci
-        rows.append(
-            (
-                labels.step(lk.stage, lk.next_stage) if lk.segment is None else "↳",
-                labels.segment(lk.segment),
-                lk.n or None,
-                lk.conversion,
-                lk.raw_conversion,
-                lk.expected,
-                _target(lk.target_source, lk.capped, lang),
-                round(lk.lost_deals),
-                lk.lost_revenue,
-                None if ci is None else f"{format_money(ci[0], lang)} – {format_money(ci[1], lang)}",
-                None if lk.dropped is None else round(lk.dropped),
-                lk.dropped_revenue,
-                t(f"report.cause.{lk.cause}", lang) if lk.cause else None,
-                lk.significant,
-            )
-        )
-    return _table("leaks", cols, rows)
+        return None if ci is None else f"{format_money(ci[0], lang)} – {format_money(ci[1], lang)}"
+
+    return _table_of("leaks", result.leaks, [
+        _col("step", get=lambda lk: labels.step(lk.stage, lk.next_stage)
+             if lk.segment is None else "↳"),
+        _col("segment", get=lambda lk: labels.segment(lk.segment)),
+        _col("n", "int", get=lambda lk: lk.n or None),
+        _col("conversion", "percent"),
+        _col("raw_conversion", "percent"),
+        _col("expected", "percent"),
+        _col("target_source", get=lambda lk: _target(lk.target_source, lk.capped, lang)),
+        _col("lost_deals", "int", get=lambda lk: round(lk.lost_deals)),
+        _col("lost_revenue", "money"),
+        _col("lost_revenue_ci", "text", get=money_range),
+        _col("dropped", "int", get=lambda lk: None if lk.dropped is None else round(lk.dropped)),
+        _col("dropped_revenue", "money"),
+        _col("cause", get=lambda lk: t(f"report.cause.{lk.cause}", lang) if lk.cause else None),
+        _col("significant", "bool"),
+    ])
 
 
 def _target(source: str | None, capped: bool, lang: str) -> str | None:
@@ -113,221 +107,151 @@ def _target(source: str | None, capped: bool, lang: str) -> str | None:
 
 def anomalies_table(result: AuditResult, labels: Labels) -> Table:
     """Every anomaly; conversion levels as percentages, volume levels as numbers."""
-    cols = [
-        Column("step"),
-        Column("segment"),
-        Column("direction"),
-        Column("since", "date"),
-        Column("before", "shown"),
-        Column("after", "shown"),
-        Column("q_value", "q"),
-        Column("significant", "bool"),
-    ]
-    rows = []
-    for a in result.anomalies:
-        volume = a.kind == "volume" or a.next_stage is None
-        kind: Kind = "number" if volume else "percent"
-        rows.append(
-            (
-                labels.step(a.stage, a.next_stage),
-                labels.segment(a.segment),
-                t(f"report.direction.{'up' if a.direction == 'up' else 'down'}", labels.lang),
-                a.since,
-                Shown(format_cell(a.before, kind, labels.lang), a.before, kind),
-                Shown(format_cell(a.after, kind, labels.lang), a.after, kind),
-                a.q_value,
-                a.significant,
-            )
-        )
-    return _table("anomalies", cols, rows)
+    lang = labels.lang
+
+    def level(which: str) -> Callable[[Any], Shown]:
+        def shown(a: Any) -> Shown:
+            kind: Kind = "number" if a.kind == "volume" or a.next_stage is None else "percent"
+            value = getattr(a, which)
+            return Shown(format_cell(value, kind, lang), value, kind)
+
+        return shown
+
+    return _table_of("anomalies", result.anomalies, [
+        _col("step", get=lambda a: labels.step(a.stage, a.next_stage)),
+        _col("segment", get=lambda a: labels.segment(a.segment)),
+        _col("direction", get=lambda a: t(
+            f"report.direction.{'up' if a.direction == 'up' else 'down'}", lang)),
+        _col("since", "date"),
+        _col("before", "shown", get=level("before")),
+        _col("after", "shown", get=level("after")),
+        _col("q_value", "q"),
+        _col("significant", "bool"),
+    ])
 
 
 def lost_reasons_table(result: AuditResult, labels: Labels) -> Table:
     """Lost reasons per stage where deals were lost: deals, share, recent vs before, change."""
-    cols = [
-        Column("stage"),
-        Column("lost_reason"),
-        Column("lost_deals_count", "int"),
-        Column("share", "percent"),
-        Column("share_before", "percent"),
-        Column("share_recent", "percent"),
-        Column("q_value", "q"),
-        Column("significant", "bool"),
-    ]
     none = t("report.lost_reason.none", labels.lang)
-    rows = [
-        (
-            labels.stage(r.stage) if r.stage else none,
-            r.reason if r.reason is not None else none,
-            r.deals,
-            r.share,
-            r.share_before,
-            r.share_recent,
-            r.q_value,
-            r.significant,
-        )
-        for r in result.lost_reasons
-    ]
-    return _table("lost_reasons", cols, rows)
+    return _table_of("lost_reasons", result.lost_reasons, [
+        _col("stage", get=lambda r: labels.stage(r.stage) if r.stage else none),
+        _col("lost_reason", get=lambda r: r.reason if r.reason is not None else none),
+        _col("lost_deals_count", "int", get=attrgetter("deals")),
+        _col("share", "percent"),
+        _col("share_before", "percent"),
+        _col("share_recent", "percent"),
+        _col("q_value", "q"),
+        _col("significant", "bool"),
+    ])
+
+
+_ECONOMICS: tuple[tuple[str, Kind], ...] = (
+    ("leads", "int"), ("spend", "money"), ("cpl", "money"), ("won", "int"),
+    ("win_rate", "percent"), ("revenue", "money"), ("cac", "money"), ("romi", "romi"),
+)
+"""The columns a source and a campaign share, in order."""
+
+
+def _of_campaign(key: str) -> Callable[[Any], Any]:
+    return lambda source_campaign: getattr(source_campaign[1], key)
 
 
 def campaigns_table(result: AuditResult, labels: Labels) -> Table:
     """Per-campaign economics of the sources whose deals name campaigns."""
-    cols = [
-        Column("source"),
-        Column("campaign"),
-        Column("leads", "int"),
-        Column("spend", "money"),
-        Column("cpl", "money"),
-        Column("won", "int"),
-        Column("win_rate", "percent"),
-        Column("revenue", "money"),
-        Column("cac", "money"),
-        Column("romi", "romi"),
-    ]
-    rows = [
-        (s.source, c.campaign, c.leads, c.spend, c.cpl, c.won, c.win_rate, c.revenue, c.cac, c.romi)
-        for s in result.sources
-        for c in s.campaigns
-    ]
-    return _table("campaigns", cols, rows)
+    pairs = [(s, c) for s in result.sources for c in s.campaigns]
+    return _table_of("campaigns", pairs, [
+        _col("source", get=lambda sc: sc[0].source),
+        _col("campaign", get=lambda sc: sc[1].campaign),
+        *(_col(key, kind, get=_of_campaign(key)) for key, kind in _ECONOMICS),
+    ])
 
 
 def sources_table(result: AuditResult, labels: Labels) -> Table:
     """Traffic-source economics, in the audit's rank (by ``romi_low``, shown last)."""
-    cols = [
-        Column("source"),
-        Column("leads", "int"),
-        Column("spend", "money"),
-        Column("cpl", "money"),
-        Column("won", "int"),
-        Column("win_rate", "percent"),
-        Column("revenue", "money"),
-        Column("cac", "money"),
-        Column("romi", "romi"),
-        Column("open_share", "percent"),
-        Column("final_win_rate", "percent"),
-        Column("final_romi", "romi"),
-        Column("romi_low", "romi"),
-    ]
-    rows = [
-        (
-            s.source, s.leads, s.spend, s.cpl, s.won, s.win_rate, s.revenue, s.cac, s.romi,
-            s.open_share, s.final_win_rate, s.final_romi, s.romi_low,
-        )
-        for s in result.sources
-    ]
-    return _table("sources", cols, rows)
+    return _table_of("sources", result.sources, [
+        _col("source"),
+        *(_col(key, kind) for key, kind in _ECONOMICS),
+        _col("open_share", "percent"),
+        _col("final_win_rate", "percent"),
+        _col("final_romi", "romi"),
+        _col("romi_low", "romi"),
+    ])
 
 
 def statuses_table(result: AuditResult, labels: Labels) -> Table:
     """The verdict on each stage name."""
-    cols = [Column("name"), Column("verdict"), Column("reason"), Column("suggestion")]
-    rows = []
-    for v in result.statuses:
+
+    def verdict(v: Any) -> str:
         key = f"report.verdict.{v.verdict}"
-        verdict = t(key, labels.lang) if has(key) else v.verdict
-        rows.append((v.name, verdict, v.reason, v.suggestion))
-    return _table("statuses", cols, rows)
+        return t(key, labels.lang) if has(key) else str(v.verdict)
+
+    return _table_of("statuses", result.statuses, [
+        _col("name"), _col("verdict", get=verdict), _col("reason"), _col("suggestion"),
+    ])
 
 
 def stuck_stages_table(result: AuditResult, labels: Labels) -> Table:
     """Stuck-deal counts per stage."""
-    cols = [
-        Column("stage"),
-        Column("open", "int"),
-        Column("stuck", "int"),
-        Column("max_days", "days"),
-    ]
-    rows = [(labels.stage(s.stage), s.open, s.stuck, s.max_days) for s in result.stuck.stages]
-    return _table("stuck", cols, rows)
+    return _table_of("stuck", result.stuck.stages, [
+        _col("stage", get=lambda s: labels.stage(s.stage)),
+        _col("open", "int"),
+        _col("stuck", "int"),
+        _col("max_days", "days"),
+    ])
 
 
 def stuck_managers_table(result: AuditResult, labels: Labels) -> Table:
     """Open and stuck deals per manager, the most stuck first."""
-    cols = [Column("manager"), Column("open", "int"), Column("stuck", "int")]
     blank = t("report.segment.blank", labels.lang)
-    rows = [
-        (m.manager if m.manager is not None else blank, m.open, m.stuck)
-        for m in sorted(result.stuck.by_manager, key=lambda m: -m.stuck)
-    ]
-    return _table("stuck_managers", cols, rows)
+    managers = sorted(result.stuck.by_manager, key=lambda m: -m.stuck)
+    return _table_of("stuck_managers", managers, [
+        _col("manager", get=lambda m: m.manager if m.manager is not None else blank),
+        _col("open", "int"),
+        _col("stuck", "int"),
+    ])
 
 
 def stuck_deals_table(result: AuditResult, labels: Labels) -> Table:
     """The worst stuck deals with what to do next."""
-    cols = [
-        Column("deal_id"),
-        Column("stage"),
-        Column("days", "days"),
-        Column("manager"),
-        Column("key_task"),
-    ]
-    rows = [
-        (
-            d.deal_id,
-            labels.stage(d.stage),
-            d.days,
-            d.manager,
-            labels.key_tasks.get(d.stage) or d.key_task,
-        )
-        for d in result.stuck.deals
-    ]
-    return _table("stuck_deals", cols, rows)
+    return _table_of("stuck_deals", result.stuck.deals, [
+        _col("deal_id"),
+        _col("stage", get=lambda d: labels.stage(d.stage)),
+        _col("days", "days"),
+        _col("manager"),
+        _col("key_task", get=lambda d: labels.key_tasks.get(d.stage) or d.key_task),
+    ])
 
 
 def pileups_table(result: AuditResult, labels: Labels) -> Table:
     """Open deals, throughput and queue length per stage."""
-    cols = [
-        Column("stage"),
-        Column("open", "int"),
-        Column("weekly_throughput", "number"),
-        Column("residence_days", "days"),
-    ]
-    rows = [
-        (labels.stage(p.stage), p.open, p.weekly_throughput, p.residence_days)
-        for p in result.pileups
-    ]
-    return _table("pileups", cols, rows)
+    return _table_of("pileups", result.pileups, [
+        _col("stage", get=lambda p: labels.stage(p.stage)),
+        _col("open", "int"),
+        _col("weekly_throughput", "number"),
+        _col("residence_days", "days"),
+    ])
 
 
 def entry_table(result: AuditResult, labels: Labels) -> Table:
     """Entry-criteria violations per stage."""
-    cols = [Column("stage"), Column("violations", "int"), Column("fields")]
-    rows = [
-        (
-            labels.stage(e.stage),
-            e.violations,
-            ", ".join(f"{name}: {format_int(n, labels.lang)}" for name, n in e.by_field.items()),
-        )
-        for e in result.entry_criteria
-    ]
-    return _table("entry_criteria", cols, rows)
+    lang = labels.lang
+    return _table_of("entry_criteria", result.entry_criteria, [
+        _col("stage", get=lambda e: labels.stage(e.stage)),
+        _col("violations", "int"),
+        _col("fields", get=lambda e: ", ".join(
+            f"{name}: {format_int(n, lang)}" for name, n in e.by_field.items())),
+    ])
 
 
 def key_stage_table(result: AuditResult, labels: Labels) -> Table:
     """The key-stage ranking with its evidence: the share of the cohorts' wins each stage explains
     and the wins a deal reaching it brings."""
-    cols = [
-        Column("stage"),
-        Column("score", "q"),
-        Column("explained", "percent"),
-        Column("downstream_rate", "q"),
-    ]
-    ranking = result.key_stage.ranking if result.key_stage else ()
-    return _table(
-        "key_stage",
-        cols,
-        [
-            (
-                labels.stage(r.stage),
-                r.score,
-                getattr(r, "explained", None),
-                getattr(r, "downstream_rate", None),
-            )
-            for r in ranking
-        ],
-    )
+    return _table_of("key_stage", result.key_stage.ranking if result.key_stage else (), [
+        _col("stage", get=lambda r: labels.stage(r.stage)),
+        _col("score", "q"),
+        _col("explained", "percent", get=_optional("explained")),
+        _col("downstream_rate", "q", get=_optional("downstream_rate")),
+    ])
 
 
 def forecast_table(result: AuditResult, labels: Labels) -> Table:
@@ -368,65 +292,43 @@ def forecast_table(result: AuditResult, labels: Labels) -> Table:
 
 def backtest_table(result: AuditResult, labels: Labels) -> Table:
     """Past months forecast from their middle against what happened."""
-    cols = [
-        Column("month", "date"),
-        Column("expected", "number"),
-        Column("p10", "number"),
-        Column("p90", "number"),
-        Column("actual", "int"),
-        Column("inside", "bool"),
-        Column("p_plan", "percent"),
-    ]
-    months = result.forecast.backtest if result.forecast else ()
-    rows = [
-        (m.month, m.expected, m.p10, m.p90, m.actual, m.inside, getattr(m, "p_plan", None))
-        for m in months
-    ]
-    return _table("backtest", cols, rows)
+    return _table_of("backtest", result.forecast.backtest if result.forecast else (), [
+        _col("month", "date"),
+        _col("expected", "number"),
+        _col("p10", "number"),
+        _col("p90", "number"),
+        _col("actual", "int"),
+        _col("inside", "bool"),
+        _col("p_plan", "percent", get=_optional("p_plan")),
+    ])
 
 
 def reverse_table(result: AuditResult, labels: Labels) -> Table:
     """Deals each stage needs for the plan: in the period, and still by when, beside what the
     pipeline holds now and the usual monthly flow (every number labelled with what it is)."""
-    cols = [
-        Column("stage"),
-        Column("needed", "int"),
-        Column("current_flow", "int"),
-        Column("shortfall", "int"),
-        Column("still_needed", "int"),
-        Column("needed_by", "date"),
-        Column("in_pipeline", "int"),
-        Column("pipeline_wins", "number"),
-        Column("monthly_flow", "int"),
-    ]
-    rows = [
-        (
-            labels.stage(r.stage),
-            r.needed,
-            r.current,
-            r.shortfall if r.shortfall is not None and r.shortfall > 0 else None,
-            getattr(r, "still_needed", None),
-            getattr(r, "needed_by", None),
-            getattr(r, "in_pipeline", None),
-            getattr(r, "pipeline_wins", None),
-            getattr(r, "monthly_flow", None),
-        )
-        for r in result.reverse_funnel or ()
-    ]
-    return _table("reverse_funnel", cols, rows)
+    return _table_of("reverse_funnel", result.reverse_funnel or (), [
+        _col("stage", get=lambda r: labels.stage(r.stage)),
+        _col("needed", "int"),
+        _col("current_flow", "int", get=attrgetter("current")),
+        _col("shortfall", "int", get=lambda r: r.shortfall
+             if r.shortfall is not None and r.shortfall > 0 else None),
+        _col("still_needed", "int", get=_optional("still_needed")),
+        _col("needed_by", "date", get=_optional("needed_by")),
+        _col("in_pipeline", "int", get=_optional("in_pipeline")),
+        _col("pipeline_wins", "number", get=_optional("pipeline_wins")),
+        _col("monthly_flow", "int", get=_optional("monthly_flow")),
+    ])
 
 
 def files_table(result: AuditResult, labels: Labels) -> Table:
     """Rows read, used and rejected per input file."""
     dq = result.data_quality
-    cols = [
-        Column("file"),
-        Column("rows_read", "int"),
-        Column("rows_used", "int"),
-        Column("rows_rejected", "int"),
-    ]
-    rows = [(f, n, dq.rows_used.get(f), dq.rows_rejected.get(f)) for f, n in dq.rows_read.items()]
-    return _table("files", cols, rows)
+    return _table_of("files", dq.rows_read.items(), [
+        _col("file", get=lambda fn: fn[0]),
+        _col("rows_read", "int", get=lambda fn: fn[1]),
+        _col("rows_used", "int", get=lambda fn: dq.rows_used.get(fn[0])),
+        _col("rows_rejected", "int", get=lambda fn: dq.rows_rejected.get(fn[0])),
+    ])
 
 
 def issue_kind(kind: str, lang: str) -> str:
@@ -437,21 +339,10 @@ def issue_kind(kind: str, lang: str) -> str:
 
 def issues_table(result: AuditResult, labels: Labels) -> Table:
     """Data-quality issues by kind."""
-    cols = [
-        Column("kind"),
-        Column("file"),
-        Column("count", "int"),
-        Column("excluded", "bool"),
-        Column("examples"),
-    ]
-    rows = [
-        (
-            issue_kind(i.kind, labels.lang),
-            i.file,
-            i.count,
-            i.excluded,
-            ", ".join(i.examples),
-        )
-        for i in result.data_quality.issues
-    ]
-    return _table("issues", cols, rows)
+    return _table_of("issues", result.data_quality.issues, [
+        _col("kind", get=lambda i: issue_kind(i.kind, labels.lang)),
+        _col("file"),
+        _col("count", "int"),
+        _col("excluded", "bool"),
+        _col("examples", get=lambda i: ", ".join(i.examples)),
+    ])
