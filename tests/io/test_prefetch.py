@@ -30,12 +30,9 @@ def _sequential(events: Path, deals: Path, **kw: Any) -> Any:
     """``open_inputs`` with the read-ahead turned off (the read of one file after the other)."""
     from voronka.io import inputs
 
-    original = inputs._Opener.read_ahead
-    inputs._Opener.read_ahead = lambda self, path, kind: None
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inputs._Opener, "read_ahead", lambda self, path, kind: None)
         return open_inputs(events, deals=deals, **kw)
-    finally:
-        inputs._Opener.read_ahead = original
 
 
 @pytest.mark.parametrize("fast", [read_fast, None])
