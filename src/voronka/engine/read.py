@@ -46,9 +46,9 @@ PathLike = str | os.PathLike[str]
 
 MAX_LINE_BYTES = 8 << 20
 """The longest CSV line DuckDB reads here; a file with a longer one is read by the Python readers
-(DuckDB stops with an error). DuckDB's read buffers are a multiple of this: at 64 MB, a file of
-200 MB was three buffers and one thread did nearly all the parsing; at 8 MB both cores share it
-(events 1M deals: 1.45 + 2.25 s CPU on two threads before, bench/README.md)."""
+(DuckDB stops with an error). DuckDB's read buffers grow with this limit: at 64 MB the 182 MB
+deals file of 1,000,000 deals was a few buffers and one thread did about 90 % of its parsing
+(0.74 of 0.89 s CPU for the bare read); at 8 MB the two threads share it evenly."""
 
 
 def read_fast(
