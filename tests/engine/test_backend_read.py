@@ -191,6 +191,24 @@ def test_files_duckdb_cannot_read_alike_go_to_the_readers(tmp_path: Path, name: 
     assert read_events(path).rows_read >= 1  # and the readers read it
 
 
+def test_a_line_longer_than_duckdbs_limit_goes_to_the_readers(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """A line beyond ``MAX_LINE_BYTES`` (made small here) stops DuckDB: the file is left to the
+    readers, which read it whole."""
+    from voronka.engine import read as fast_read
+
+    long_text = "x" * 5000
+    path = _write(tmp_path / "long.csv", EVENTS_HEADER, [*GOOD_EVENTS, f"300;Новая;01.03.2024 "
+                                                         f"10:00;{long_text}"])
+    assert_same(read_fast(path, "events"), read_events(path))  # within the limit: DuckDB
+    monkeypatch.setattr(fast_read, "MAX_LINE_BYTES", 4096)
+    assert read_fast(path, "events") is None
+    slow = read_events(path)
+    assert slow.rows_read == len(GOOD_EVENTS) + 1
+    assert long_text in slow.table.column(slow.table.column_names[3]).to_pylist()
+
+
 def test_spend_and_workbooks_are_left_to_the_readers(tmp_path: Path) -> None:
     path = _write(tmp_path / "spend.csv", "source;month;cost", ["seo;2024-03;100"])
     assert read_fast(path, "spend") is None

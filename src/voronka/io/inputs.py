@@ -45,6 +45,7 @@ from voronka.io.layouts import (
     rename_stage_column,
 )
 from voronka.io.left_out import column_notes, drops_columns, with_unreadable
+from voronka.io.prefetch import Prefetch
 from voronka.io.readers import read_deals, read_events, read_spend
 from voronka.io.result import Progress, RawTable, ReadResult
 from voronka.io.snapshots import SnapshotSeries, read_snapshots
@@ -146,10 +147,23 @@ def open_inputs(
             Msg("errors.msg.no_input"), expected=Msg("errors.expected.an_events_file_a_folder_or")
         )
     opener = _Opener(column_map or {}, strict, progress, fast)
+    try:
+        return _open(opener, items, deals=deals, spend=spend, funnel=funnel)
+    finally:
+        opener.ahead.close()
+
+
+def _open(opener: _Opener, items: list[Path], *, deals: PathLike | None,
+          spend: PathLike | None, funnel: PathLike | None) -> InputSet:
+    """:func:`open_inputs` with its opener; the deals file of an events file is read alongside
+    it."""
     if len(items) == 1 and items[0].is_dir():
         contents = scan_folder(items[0], need_funnel=funnel is None, need_deals=deals is None,
-                               strict=strict)
+                               strict=opener.strict)
         if contents.events is not None:
+            deals_path = deals or contents.deals
+            if deals_path is not None:
+                opener.read_ahead(deals_path, "deals")
             main = opener.events_file(contents.events, contents.peeks.get(contents.events))
         elif contents.exports:
             main = opener.exports(list(contents.exports), contents.peeks)
@@ -171,6 +185,8 @@ def open_inputs(
     peeks = {p: _peek(p) for p in items}
     if len(items) == 1:
         peek = peeks[items[0]]
+        if peek.export is None and deals is not None:
+            opener.read_ahead(deals, "deals")
         main = (opener.exports(items, peeks) if peek.export is not None
                 else opener.events_file(items[0], peek))
         return opener.finish(main, kind="export" if peek.export else "events", deals=deals,
@@ -215,18 +231,29 @@ class _Opener:
         self.strict = strict
         self.progress = progress
         self.fast = fast
+        self.ahead = Prefetch()
 
     def read(self, path: PathLike, kind: str) -> ReadResult:
         """An events or deals file: by the fast reader when it takes it, else in Python (also a
-        very wide file, whose unused columns the Python readers never convert)."""
+        very wide file, whose unused columns the Python readers never convert); a file read
+        ahead (:meth:`read_ahead`) is taken as read."""
+        ahead = self.ahead.take(path, kind, self.bar(path))
+        if ahead is not None:
+            return ahead
+        return self._read(path, kind, self.bar(path))
+
+    def read_ahead(self, path: PathLike, kind: str) -> None:
+        """Start reading ``path`` in a worker thread (:mod:`voronka.io.prefetch`)."""
+        self.ahead.start(self._read, path, kind)
+
+    def _read(self, path: PathLike, kind: str, progress: Progress | None) -> ReadResult:
         if self.fast is not None and not drops_columns(path, kind, self.column_map):
             read = self.fast(path, kind, column_map=self.column_map, strict=self.strict,
-                             progress=self.bar(path))
+                             progress=progress)
             if read is not None:
                 return read
         reader = read_events if kind == "events" else read_deals
-        return reader(path, column_map=self.column_map, strict=self.strict,
-                      progress=self.bar(path))
+        return reader(path, column_map=self.column_map, strict=self.strict, progress=progress)
 
     def bar(self, path: PathLike) -> Progress | None:
         if self.progress is None:
