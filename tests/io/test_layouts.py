@@ -18,7 +18,8 @@ import pytest
 import voronka
 from voronka.errors import InputError
 from voronka.i18n import note_text
-from voronka.io.inputs import SNAPSHOT_LIMITS, open_inputs
+from voronka.io.input_notes import SNAPSHOT_LIMITS
+from voronka.io.inputs import open_inputs
 
 MAVEN_MAP = {"deal_id": "opportunity_id", "stage": "deal_stage", "entered_at": "engage_date"}
 

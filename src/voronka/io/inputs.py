@@ -20,7 +20,7 @@ import gzip
 import os
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -32,11 +32,15 @@ from voronka.funnel import Funnel
 from voronka.i18n import note
 from voronka.io.crm.profiles import REGISTRY
 from voronka.io.csvfile import MIXED
-from voronka.io.dates import shift_minutes
-from voronka.io.exports import ExportFormat, ExportRead, custom_stages, read_export
+from voronka.io.exports import ExportFormat, custom_stages, read_export
 from voronka.io.folder import Peek, peek_table, scan_folder, unreadable_reason
+from voronka.io.input_notes import (
+    export_limitations,
+    layout_notes,
+    one_time_zone,
+    series_limitations,
+)
 from voronka.io.layouts import (
-    DealRowsEvents,
     are_milestones,
     deal_rows_events,
     deals_of,
@@ -48,7 +52,7 @@ from voronka.io.left_out import column_notes, drops_columns, with_unreadable
 from voronka.io.prefetch import Prefetch
 from voronka.io.readers import read_deals, read_events, read_spend
 from voronka.io.result import Progress, RawTable, ReadResult
-from voronka.io.snapshots import SnapshotSeries, read_snapshots
+from voronka.io.snapshots import read_snapshots
 
 InputKind = Literal["events", "folder", "export", "snapshots", "milestones"]
 
@@ -60,15 +64,6 @@ PathLike = str | os.PathLike[str]
 FastReader = Callable[..., ReadResult | None]
 """``fast(path, kind, column_map=…, strict=…, progress=…)``: the file read by the engine's
 backend (``voronka.engine.read.read_fast``), or None when the Python readers must read it."""
-
-SNAPSHOT_LIMITS = (
-    "exports.limit.snapshot",
-    "exports.limit.no_time_in_stage",
-    "exports.limit.no_skipped_stages",
-    "exports.limit.reach_from_current",
-)
-"""What a single snapshot export cannot give, always stated for one."""
-
 
 @dataclass(frozen=True)
 class InputSet:
@@ -278,7 +273,7 @@ class _Opener:
                                       else None)
             if not layout.events.rows_used:
                 raise
-            return _Main(events=layout.events, deals=deals, limitations=_layout_notes(layout),
+            return _Main(events=layout.events, deals=deals, limitations=layout_notes(layout),
                          history=layout.stage_dated)
         ids = events.table.column("deal_id")
         if _repeats_early(ids) or not one_row_per_deal(ids, min_rows=MIN_SNAPSHOT_ROWS):
@@ -288,7 +283,7 @@ class _Opener:
             file_date=events.column_mapping.get("entered_at"),
         )
         return _Main(events=layout.events, deals=deals_of(events),
-                     limitations=_layout_notes(layout), history=layout.stage_dated)
+                     limitations=layout_notes(layout), history=layout.stage_dated)
 
     def _deal_rows(self, path: Path, peek: Peek | None) -> ReadResult | None:
         """``path`` read as deals when it has one row per deal and a date column, else None."""
@@ -376,7 +371,7 @@ class _Opener:
                     main.crm, main.crm), stages=", ".join(f"«{s}»" for s in custom[:8])))
             if not main.history:
                 limitations.append("exports.limit.stage_order_unknown")
-        events_read, deals_read, zoned = _one_time_zone(main.events, deals_read)
+        events_read, deals_read, zoned = one_time_zone(main.events, deals_read)
         if zoned:
             limitations.append("inputs.note.time_zone")
         reads = [r for r in (events_read, deals_read, spend_read, *main.earlier, *main.tables)
@@ -414,76 +409,9 @@ def _repeats_early(ids: pa.ChunkedArray) -> bool:
     return len(pc.unique(head)) < len(head)
 
 
-def _layout_notes(layout: DealRowsEvents) -> tuple[str, ...]:
-    """The notes of a one-row-per-deal table: which layout, and which column dated what."""
-    if not layout.stage_dated:
-        return (*SNAPSHOT_LIMITS, "layouts.snapshot_file")
-    wide = all(c.role != "stage" or c.header for c in layout.columns) and not any(
-        c.role == "closed" for c in layout.columns) and "stage" not in layout.events.column_mapping
-    key = "layouts.wide" if wide else "layouts.deal_rows"
-    return (key, note("layouts.mapping", mapping=layout.mapping))
-
-
-def export_limitations(export: ExportRead) -> tuple[str, ...]:
-    """What one export cannot give, as message keys (``exports.limit.*``)."""
-    out: list[str] = []
-    if export.has_history:
-        out.append("exports.limit.history_columns")
-    else:
-        out.extend(SNAPSHOT_LIMITS)
-    if export.lost_stage_unknown and not export.has_history:
-        out.append("exports.limit.lost_stage_unknown")
-    if len(export.pipelines) > 1:
-        out.append("exports.limit.several_pipelines")
-    out.append(f"exports.limit.pull.{export.crm}")
-    return tuple(out)
-
-
-def series_limitations(series: SnapshotSeries) -> tuple[str, ...]:
-    """What a series of snapshots cannot give, as message keys (``exports.limit.*``)."""
-    out = ["exports.limit.series", "exports.limit.approximate_dates", "exports.limit.series_first"]
-    if series.dates_from_mtime:
-        out.append("exports.limit.dates_from_mtime")
-    if series.snapshots[0].export.lost_stage_unknown:
-        out.append("exports.limit.lost_stage_unknown")
-    if any(len(s.export.pipelines) > 1 for s in series.snapshots):
-        out.append("exports.limit.several_pipelines")
-    out.append(f"exports.limit.pull.{series.crm}")
-    return tuple(out)
-
-
 def _name_counts(events: ReadResult) -> dict[str, int]:
     counts = events.table.column("stage").value_counts().to_pylist()
     return {str(v["values"]): int(v["counts"]) for v in counts if v["values"] is not None}
-
-
-_DATE_COLUMNS = ("entered_at", "created_at", "closed_at")
-
-
-def _one_time_zone(
-    events: ReadResult, deals: ReadResult | None
-) -> tuple[ReadResult, ReadResult | None, bool]:
-    """The rule for time zones, the same in every file: a timestamp written with an offset is
-    converted to UTC; a naive one is taken to be at the offset most zoned columns of the inputs
-    use (and converted the same way). Without any offset nothing changes (naive is kept as UTC).
-    Returns the reads and whether naive columns were moved."""
-    found = [z for r in (events, deals) if r is not None for z in r.zones.values()]
-    if not found:
-        return events, deals, False
-    offset = max(set(found), key=lambda z: (found.count(z), z == events.zones.get("entered_at")))
-    moved = False
-
-    def normalise(read: ReadResult) -> ReadResult:
-        nonlocal moved
-        table = read.table
-        for name in _DATE_COLUMNS:
-            if name in table.column_names and name not in read.zones and offset:
-                i = table.column_names.index(name)
-                table = table.set_column(i, name, shift_minutes(table.column(name), offset))
-                moved = True
-        return replace(read, table=table) if table is not read.table else read
-
-    return normalise(events), normalise(deals) if deals is not None else None, moved
 
 
 def _peek(path: Path) -> Peek:
