@@ -152,9 +152,9 @@ def hooks_command(
     """
     import uvicorn
 
-    from voronka.cli_serve import ensure_port_free
     from voronka.live.app import create_app, live_parts
     from voronka.live.receivers import HooksConfig
+    from voronka.web import ensure_port_free
 
     language = _lang(lang)
     crms = list(sync or [])

@@ -45,7 +45,7 @@ def serve_command(
     or --watch the same process keeps the data current and sends digests (docs/live.md).
     """
     from voronka.i18n import normalize_language
-    from voronka.web import ServeSettings, check_settings, create_app
+    from voronka.web import ServeSettings, check_settings, create_app, ensure_port_free
 
     settings = ServeSettings(
         data_dir=(data or default_data_dir()).resolve(), host=host, token=token or None,
@@ -74,23 +74,6 @@ def serve_command(
     import uvicorn
 
     uvicorn.run(app, host=host, port=port, log_level="warning")
-
-
-def ensure_port_free(host: str, port: int) -> None:
-    """Exit 2 with a clear message when another program listens on ``host:port`` (rather than
-    the web server's own bind error after start-up)."""
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise UsageError(
-                Msg("errors.raised.port_in_use", host=host, port=port),
-                expected=Msg("errors.expected.free_port"),
-            ) from exc
 
 
 def _add_path(app: object, path: Path) -> None:

@@ -4,6 +4,14 @@
 docs/serve.md.
 """
 
-from voronka.web.app import ServeSettings, check_settings, create_app, is_loopback
+from voronka.web.app import (
+    ServeSettings,
+    check_settings,
+    create_app,
+    ensure_port_free,
+    is_loopback,
+)
 
-__all__ = ["ServeSettings", "check_settings", "create_app", "is_loopback"]
+__all__ = [
+    "ServeSettings", "check_settings", "create_app", "ensure_port_free", "is_loopback",
+]

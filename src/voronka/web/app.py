@@ -70,6 +70,23 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Exit 2 with a clear message when another program listens on ``host:port`` (rather than
+    the web server's own bind error after start-up)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise UsageError(
+                Msg("errors.raised.port_in_use", host=host, port=port),
+                expected=Msg("errors.expected.free_port"),
+            ) from exc
+
+
 def check_settings(settings: ServeSettings) -> None:
     """Refuse to serve beyond this machine without an access token (:class:`UsageError`)."""
     if not is_loopback(settings.host) and not settings.token:
