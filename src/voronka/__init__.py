@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import voronka.audit as _audit_package  # noqa: F401  (see the module docstring)
+from voronka.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -72,9 +73,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        import importlib
-
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'voronka' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _WHERE)

@@ -5,7 +5,9 @@ The names below load on first use, so that ``import voronka`` does not import th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from voronka.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from voronka.audit.common import Segment
@@ -20,9 +22,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        import importlib
-
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'voronka.audit' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _WHERE)

@@ -11,8 +11,9 @@ jinja2, nor xlsxwriter (``tests/test_light_start.py``).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
+
+from voronka.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -80,13 +81,7 @@ _LAZY = {
 """The public names imported on first use, and the submodule each lives in."""
 
 
-def __getattr__(name: str) -> Any:
-    """A public name of a format's module, imported on first use (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, {name: f".{module}" for name, module in _LAZY.items()})
 
 
 __all__ = [

@@ -10,8 +10,9 @@ that only a pull uses (``tests/test_light_start.py``).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from voronka.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from voronka.io.crm.credentials import CRM_NAMES, default_config_path, load_credentials
@@ -44,13 +45,7 @@ _LAZY = {
 """The public names, and the submodule each lives in."""
 
 
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its submodule on first use."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, {name: f".{module}" for name, module in _LAZY.items()})
 
 
 __all__ = [
