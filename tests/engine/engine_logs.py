@@ -11,6 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from voronka.engine import EventLog
+from voronka.funnel import Funnel
+
 BACKENDS = ["duckdb", pytest.param("pyspark", marks=pytest.mark.spark)]
 
 STAGE_NAMES = ["New", "Qualified", "Meeting", "Proposal", "Won"]
@@ -148,3 +151,14 @@ def counted_queries(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
     monkeypatch.setattr(engine_backend, "_run_arrow", counted)
     return queries
+
+
+def log_with_a_yes_no_column(funnel: Funnel, seed: int, n_deals: int = 90) -> EventLog:
+    """A random log on DuckDB whose deals also have a yes/no column ``hot`` (blank every fifth
+    deal): a breakdown column that is not text."""
+    import ibis
+
+    events, deals = random_log(seed, n_deals=n_deals)
+    hot = pa.array([None if i % 5 == 0 else i % 2 == 0 for i in range(deals.num_rows)], pa.bool_())
+    deals = deals.add_column(deals.num_columns - 1, "hot", hot)
+    return EventLog.build(events, deals, funnel, backend=ibis.duckdb.connect())

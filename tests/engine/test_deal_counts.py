@@ -3,27 +3,18 @@ the list asked alone; a list with a column that is not text keeps its own query 
 
 from __future__ import annotations
 
-import ibis
 import pandas as pd
-import pyarrow as pa
 import pytest
-from engine_logs import counted_queries, random_log
+from engine_logs import counted_queries, log_with_a_yes_no_column
 
-from voronka.engine import EventLog, deal_counts
+from voronka.engine import deal_counts
 from voronka.funnel import Funnel
-
-
-def _log(funnel: Funnel) -> EventLog:
-    events, deals = random_log(23, n_deals=90)
-    hot = pa.array([None if i % 5 == 0 else i % 2 == 0 for i in range(deals.num_rows)], pa.bool_())
-    deals = deals.add_column(deals.num_columns - 1, "hot", hot)
-    return EventLog.build(events, deals, funnel, backend=ibis.duckdb.connect())
 
 
 def test_lists_asked_together_equal_each_asked_alone(
     funnel: Funnel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    together, alone = _log(funnel), _log(funnel)
+    together, alone = log_with_a_yes_no_column(funnel, 23), log_with_a_yes_no_column(funnel, 23)
     queries = counted_queries(monkeypatch)
     lists = [[], ["source"], ["manager"], ["source", "manager"], ["hot"]]
     deal_counts(together, [], alongside=lists[1:])

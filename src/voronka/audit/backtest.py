@@ -9,9 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from voronka.audit.calibration import Calibration, backtest_plan, calibrate, naive_p_plan
 from voronka.audit.forecast import (
@@ -23,6 +22,7 @@ from voronka.audit.forecast import (
     simulate_moment,
 )
 from voronka.audit.forecast_inputs import DAY, _midnight, month_bounds
+from voronka.audit.stats.parallel import run_all
 from voronka.engine import MomentState
 
 if TYPE_CHECKING:
@@ -37,22 +37,6 @@ UNDATED_SHARE = 0.02
 
 LARGEST_DEALS = 50
 """Open deals with the largest amounts the revenue follows one by one."""
-
-T = TypeVar("T")
-
-
-def run_all(jobs: Sequence[Callable[[], T]]) -> list[T]:
-    """Each job's result, in order, the jobs run on a pool of threads (one per core): the
-    forecast's simulations are independent (each its own seeded generator, so the same numbers
-    whatever runs first), and numpy leaves the interpreter lock while it computes."""
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1:
-        return [job() for job in jobs]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(workers, thread_name_prefix="voronka-forecast") as pool:
-        return list(pool.map(lambda job: job(), jobs))
-
 
 def backtest_months(as_of: dt.datetime, months: int = 6) -> list[tuple[dt.date, dt.date]]:
     """The last ``months`` complete calendar months before ``as_of`` (first, last day), oldest
@@ -191,7 +175,7 @@ def build_forecast(
             n_sims=n_sims, seed=seed, largest=moments.largest,
         )
     )
-    simulated = run_all(jobs)
+    simulated = run_all(jobs, "voronka-forecast")
     rows = [
         backtest_row(
             snapshot, sim, month=month, actual=actuals[i + 1][0],

@@ -11,8 +11,7 @@ are fitted one by one.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -28,6 +27,7 @@ from voronka.audit.stats.glm_scan import (
     observed,
     prepared,
 )
+from voronka.audit.stats.parallel import run_all
 
 FloatArray = NDArray[np.float64]
 Fit = tuple[FloatArray, FloatArray, FloatArray]
@@ -189,19 +189,6 @@ def model_scans(
         if fit is not None
     }
     out: list[ModelScan | None] = [None] * len(series)
-    for i, scan in zip(jobs, _in_threads(list(jobs.values())), strict=True):
+    for i, scan in zip(jobs, run_all(list(jobs.values()), "voronka-scan"), strict=True):
         out[i] = scan
     return out
-
-
-def _in_threads(jobs: Sequence[Callable[[], ModelScan]]) -> list[ModelScan]:
-    """Each job's result, in order, run on a pool of threads (one per core): the scans' null
-    draws are independent (each series its own seeded generator: the same numbers whatever runs
-    first) and numpy leaves the interpreter lock while it draws and computes."""
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1:
-        return [job() for job in jobs]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(workers, thread_name_prefix="voronka-scan") as pool:
-        return list(pool.map(lambda job: job(), jobs))
