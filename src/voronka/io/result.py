@@ -8,7 +8,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from voronka.errors import InputError
 from voronka.i18n import t
 
 Progress = Callable[[int, int], None]
@@ -155,9 +154,3 @@ def describe_reject(reject: Mapping[str, Any], lang: str | None = None) -> str:
         column=reject.get("column") or "",
     )
     return f"{where}: {what}"
-
-
-def describe_error(exc: InputError, lang: str | None = None) -> str:
-    """An input error in ``lang``: the frame (file, row, column), the message and what was
-    expected, each from the catalogue key the error carries (:meth:`InputError.describe_in`)."""
-    return exc.describe_in(lang)

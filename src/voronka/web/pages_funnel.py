@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from voronka.errors import InputError, Msg
 from voronka.funnel import Funnel, funnel_from_dict, funnel_to_dict
-from voronka.io.result import describe_error
 from voronka.lang import lint_stage_names
 from voronka.web.pages import _lang, _page, _ws
 
@@ -62,7 +61,7 @@ def funnel_lint(request: Request, dataset_id: str, text: str = Form("")) -> HTML
     try:
         verdicts, error = _lint(_parse(text), lang), None
     except InputError as exc:
-        verdicts, error = [], describe_error(exc, lang)
+        verdicts, error = [], exc.describe_in(lang)
     return _page("_lint.html.j2", request, lang, verdicts=verdicts, error=error)
 
 

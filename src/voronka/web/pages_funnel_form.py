@@ -14,7 +14,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from voronka.errors import InputError
-from voronka.io.result import describe_error
 from voronka.web.funnel_form import (
     fields_of_rows,
     form_fields,
@@ -38,7 +37,7 @@ def _verdicts(fields: Mapping[str, str], base: Mapping[str, Any], lang: str) -> 
     try:
         return _lint(_parse(tomli_w.dumps(form_to_data(fields, base))), lang), None
     except InputError as exc:
-        return [], describe_error(exc, lang)
+        return [], exc.describe_in(lang)
 
 
 def _form_page(request: Request, dataset_id: str, fields: Mapping[str, str],
@@ -81,5 +80,5 @@ async def funnel_form_post(request: Request, dataset_id: str) -> Response:
         _parse(text)
     except InputError as exc:
         return _form_page(request, dataset_id, posted, base, status=400,
-                          error=describe_error(exc, lang))
+                          error=exc.describe_in(lang))
     return funnel_save(request, dataset_id, text)

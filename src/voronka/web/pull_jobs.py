@@ -25,7 +25,6 @@ from typing import Any
 from voronka.errors import InputError, Msg
 from voronka.io.crm import CrmError, PullProgress, pull
 from voronka.io.crm.redact import redact, secrets_of
-from voronka.io.result import describe_error
 
 PULLED_FILES = ("deals.csv", "events.csv", "funnel.toml")
 """What a dataset takes from a pulled folder (the other pipelines' funnel files stay there)."""
@@ -172,7 +171,7 @@ class PullJobs:
             job.errors = {lang: redact(exc.describe_in(lang), secrets) for lang in ("ru", "en")}
             job.state = "failed"
         except InputError as exc:
-            job.errors = {lang: redact(describe_error(exc, lang), secrets) for lang in ("ru", "en")}
+            job.errors = {lang: redact(exc.describe_in(lang), secrets) for lang in ("ru", "en")}
             job.state = "failed"
         except Exception as exc:  # noqa: BLE001 - shown on the page, never a traceback
             shown = redact(f"{type(exc).__name__}: {exc}", secrets)
