@@ -251,3 +251,61 @@ def test_rows_handed_over_out_of_order_are_put_back_in_file_order() -> None:
     assert _in_file_order(table).column("deal_id").to_pylist() == ["a", "b", "c"]
     ordered = table.sort_by("_row")
     assert _in_file_order(ordered) is ordered
+
+
+def _numbering(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record, for each file read, whether its rows were numbered by a batch insert."""
+    import voronka.engine.read_checks as checks
+
+    seen: list[bool] = []
+    real = checks._is_batch_insert
+
+    def spy(plan: str) -> bool:
+        seen.append(real(plan))
+        return seen[-1]
+
+    monkeypatch.setattr(checks, "_is_batch_insert", spy)
+    return seen
+
+
+def test_csv_rows_are_numbered_by_an_insert_in_file_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row's number is its insertion order, so the insert must keep the scan's order: the
+    checks' IN lists (blank texts, status words) would otherwise become a join, which hands the
+    rows of a large file over out of order (a 1M-row export got wrong row numbers in its
+    data-quality examples in about half the runs)."""
+    seen = _numbering(monkeypatch)
+    read_fast(_write(tmp_path / "events.csv", EVENTS_HEADER, GOOD_EVENTS + PLANTED_EVENTS),
+              "events")
+    read_fast(_write(tmp_path / "deals.csv", DEALS_HEADER, GOOD_DEALS + PLANTED_DEALS), "deals")
+    assert seen == [True, True]
+
+
+def test_an_in_list_makes_duckdb_insert_out_of_order_unless_its_rewrite_is_off(
+        tmp_path: Path) -> None:
+    """Why the reading connection turns DuckDB's ``in_clause`` rewrite off (DuckDB's own plan)."""
+    import duckdb
+
+    from voronka.engine.read_checks import _is_batch_insert
+
+    path = _write(tmp_path / "x.csv", "x", [str(i) for i in range(100)])
+    scan = f"read_csv('{path}', header=true, columns={{'x': 'BIGINT'}}, auto_detect=false)"
+    plain = f"CREATE TABLE t AS SELECT x FROM {scan}"
+    create = (f"CREATE TABLE t AS SELECT x, x IN ({', '.join(map(str, range(40)))}) AS small "
+              f"FROM {scan}")
+    con = duckdb.connect()
+    assert _is_batch_insert(con.sql("EXPLAIN " + plain).fetchall()[0][1])
+    assert not _is_batch_insert(con.sql("EXPLAIN " + create).fetchall()[0][1])
+    con.sql("SET disabled_optimizers = 'in_clause'")
+    assert _is_batch_insert(con.sql("EXPLAIN " + create).fetchall()[0][1])
+
+
+def test_when_the_insert_would_not_keep_order_the_rows_are_numbered_from_a_scan(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import voronka.engine.read_checks as checks
+
+    monkeypatch.setattr(checks, "_is_batch_insert", lambda plan: False)
+    events = _write(tmp_path / "events.csv", EVENTS_HEADER, GOOD_EVENTS + PLANTED_EVENTS)
+    deals = _write(tmp_path / "deals.csv", DEALS_HEADER, GOOD_DEALS + PLANTED_DEALS)
+    assert_same(read_fast(events, "events"), read_events(events))
+    assert_same(read_fast(deals, "deals"), read_deals(deals))
