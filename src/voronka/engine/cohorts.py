@@ -34,6 +34,7 @@ import pyarrow as pa
 from voronka.engine import summary
 from voronka.engine.backend import load_arrow
 from voronka.engine.frames import nullable, sort_key
+from voronka.engine.ladder import climb, top_counts
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -54,18 +55,9 @@ def _as_of_seconds(log: EventLog) -> float:
     return calendar.timegm(as_of.timetuple()) + as_of.microsecond / 1e6
 
 
-def flagged_transitions(
-    log: EventLog,
-    horizons: Mapping[int, float],
-    columns: Mapping[str, str],
-    period: str | None,
-) -> ir.Table:
-    """Per deal × stage of the line before the won stage that it reached: the deal columns
-    ``columns`` (output name → deal column), ``stage_index``, [``period``] and the 0/1 flags
-    ``_moved``, ``_mature``, ``_mature_moved``, ``_in_horizon``, ``_won``, ``_closed``."""
-    funnel = log.require_funnel()
+def _horizon_table(log: EventLog, horizons: Mapping[int, float]) -> ir.Table:
     horizon_rows = finite_horizons(horizons)
-    horizon_table = load_arrow(
+    return load_arrow(
         log.backend,
         pa.table(
             {
@@ -77,6 +69,34 @@ def flagged_transitions(
         ),
         "voronka_horizons",
     )
+
+
+def _flags(log: EventLog, tr: ir.Table) -> dict[str, ir.Value]:
+    """The 0/1 flags of transitions ``tr`` (``reached_at``, ``next_at``, ``h_seconds``)."""
+    age = ibis.literal(_as_of_seconds(log)) - summary.epoch_seconds(tr.reached_at)
+    mature = (age >= tr.h_seconds).fill_null(False)
+    moved = tr.next_at.notnull()
+    took = summary.epoch_seconds(tr.next_at) - summary.epoch_seconds(tr.reached_at)
+    in_horizon = (mature & moved & (took <= tr.h_seconds)).fill_null(False)
+    return {
+        "_moved": moved.cast("int64"),
+        "_mature": mature.cast("int64"),
+        "_mature_moved": (mature & moved).cast("int64"),
+        "_in_horizon": in_horizon.cast("int64"),
+    }
+
+
+def flagged_transitions(
+    log: EventLog,
+    horizons: Mapping[int, float],
+    columns: Mapping[str, str],
+    period: str | None,
+) -> ir.Table:
+    """Per deal × stage of the line before the won stage that it reached: the deal columns
+    ``columns`` (output name → deal column), ``stage_index``, [``period``] and the 0/1 flags
+    ``_moved``, ``_mature``, ``_mature_moved``, ``_in_horizon``, ``_won``, ``_closed``."""
+    funnel = log.require_funnel()
+    horizon_table = _horizon_table(log, horizons)
     reached = log.reached_at()
     tr = reached.filter(reached.stage_index < funnel.won_index)
     deals = log.deal_summary()
@@ -84,11 +104,6 @@ def flagged_transitions(
     cols.update({name: deals[column] for name, column in columns.items()})
     tr = tr.join(deals.select(**cols), "deal_id")
     tr = tr.left_join(horizon_table, tr.stage_index == horizon_table.h_index)
-    age = ibis.literal(_as_of_seconds(log)) - summary.epoch_seconds(tr.reached_at)
-    mature = (age >= tr.h_seconds).fill_null(False)
-    moved = tr.next_at.notnull()
-    took = summary.epoch_seconds(tr.next_at) - summary.epoch_seconds(tr.reached_at)
-    in_horizon = (mature & moved & (took <= tr.h_seconds)).fill_null(False)
     extra: dict[str, ir.Value] = {}
     if period is not None:
         if period not in _PERIODS:
@@ -97,14 +112,36 @@ def flagged_transitions(
     return tr.select(
         *columns,
         "stage_index",
-        _moved=moved.cast("int64"),
-        _mature=mature.cast("int64"),
-        _mature_moved=(mature & moved).cast("int64"),
-        _in_horizon=in_horizon.cast("int64"),
+        **_flags(log, tr),
         _won=(tr.outcome == "won").cast("int64"),
         _closed=tr.outcome.isin(["won", "lost"]).cast("int64"),
         **extra,
     )
+
+
+def _funnel_totals(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
+    """The funnel-wide :data:`COUNTS` per stage without joining the deal summary: the flags from
+    the ``reached_at`` rows alone, ``won`` and ``closed`` from the deals' furthest stages
+    (:mod:`voronka.engine.ladder`). The same integers as :func:`flagged_transitions` grouped."""
+    funnel = log.require_funnel()
+    horizon_table = _horizon_table(log, horizons)
+    reached = log.reached_at()
+    tr = reached.filter(reached.stage_index < funnel.won_index)
+    tr = tr.left_join(horizon_table, tr.stage_index == horizon_table.h_index)
+    flagged = tr.select("stage_index", **_flags(log, tr))
+    frame = log.frame(
+        flagged.group_by("stage_index").agg(
+            reached=flagged.count(),
+            moved=flagged._moved.sum(),
+            mature=flagged._mature.sum(),
+            mature_moved=flagged._mature_moved.sum(),
+            moved_in_horizon=flagged._in_horizon.sum(),
+        )
+    )
+    ladder = climb(top_counts(log), [], funnel.won_index)
+    ladder["closed"] = ladder["won"] + ladder["lost"]
+    frame = frame.merge(ladder[["stage_index", "won", "closed"]], on="stage_index", how="left")
+    return frame[["stage_index", *COUNTS]]
 
 
 def count_aggregates(table: ir.Table) -> dict[str, ir.Value]:
@@ -251,10 +288,12 @@ def stage_cohorts(
     """
     funnel = log.require_funnel()
     keys = [k for k, asked in (("segment", by), ("period", period)) if asked is not None]
-    # The funnel-wide totals (the maturity section, on every run) are one small grouped query:
-    # a filtered first screen needs no cube, and the cube, when a later section asks for it,
-    # gives the same integer counts.
-    if keys and covers(log, by, period):
+    # The funnel-wide totals (the maturity section, on every run) need no join of the deal
+    # summary (:func:`_funnel_totals`): a filtered first screen needs no cube, and the cube, when
+    # a later section asks for it, gives the same integer counts.
+    if not keys:
+        frame = _funnel_totals(log, horizons)
+    elif covers(log, by, period):
         frame = cut(cohort_cube(log, horizons), by, period)
     else:
         if by is not None:

@@ -24,6 +24,7 @@ import ibis.expr.datatypes as dt_type
 import ibis.expr.types as ir
 import pandas as pd
 
+from voronka.engine.ladder import LADDER, climb, top_counts
 from voronka.engine.summary import days_between
 
 if TYPE_CHECKING:
@@ -209,18 +210,13 @@ def amount_quantiles(
 
 def stage_outcomes(log: EventLog, by: str | None = None) -> pd.DataFrame:
     """Per [segment] × stage of the line: ``reached`` (deals that reached it), ``won`` and ``lost``
-    (of them, those closed won / lost). Stages no deal reached have no row."""
-    reached = log.reached_at()
-    deals = log.segmented(by)
-    keep = ["deal_id", "outcome", *(["segment"] if by is not None else [])]
-    joined = reached.join(deals.select(*keep), "deal_id")
-    keys = [*(["segment"] if by is not None else []), "stage_index"]
-    grouped = joined.group_by(keys).agg(
-        reached=joined.count(),
-        won=(joined.outcome == "won").cast("int64").sum(),
-        lost=(joined.outcome == "lost").cast("int64").sum(),
-    )
-    return log.frame(grouped).sort_values(keys).reset_index(drop=True)
+    (of them, those closed won / lost). Stages no deal reached have no row. From the deals'
+    furthest stages (:mod:`voronka.engine.ladder`): no join of the deal × stage table."""
+    keys = ["segment"] if by is not None else []
+    frame = climb(top_counts(log, by), keys, _line_end(log) + 1)
+    frame = frame[frame["reached"] > 0]
+    keys.append("stage_index")
+    return frame[[*keys, *LADDER]].sort_values(keys).reset_index(drop=True)
 
 
 def weekly_reach(log: EventLog) -> pd.DataFrame:

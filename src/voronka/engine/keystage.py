@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from voronka.engine.flow import _won_time
+from voronka.engine.ladder import climb, top_groups
 from voronka.engine.summary import days_between
 
 if TYPE_CHECKING:
@@ -22,18 +23,20 @@ PERIODS = {"week": "W", "month": "M"}
 
 def cohort_reach(log: EventLog, period: str = "week") -> pd.DataFrame:
     """Per ``cohort`` (date: Monday of the entry week, or the month's first day) × ``stage_index``:
-    ``reached`` and ``won`` (of them, won). Only deals whose path begins at the first stage."""
+    ``reached`` and ``won`` (of them, won). Only deals whose path begins at the first stage.
+
+    Every deal with a stage of the line reached the first one, and reached exactly the stages up
+    to its furthest (:mod:`voronka.engine.ladder`): one join of the deals' first-stage rows with
+    the deal summary, grouped by cohort × furthest stage × outcome, then summed per stage."""
     reached = log.reached_at()
     starts = reached.filter(reached.stage_index == 0).select(
         "deal_id", cohort=reached.reached_at.truncate(PERIODS[period]).date()
     )
-    summary = log.deal_summary().select("deal_id", "outcome")
-    joined = reached.join(starts, "deal_id").join(summary, "deal_id")
-    grouped = joined.group_by(["cohort", "stage_index"]).agg(
-        reached=joined.count(), won=(joined.outcome == "won").cast("int64").sum()
-    )
-    frame = log.frame(grouped)
+    deals = log.deal_summary().select("deal_id", "max_stage_index", "outcome")
+    frame = log.frame(top_groups(starts.join(deals, "deal_id"), ["cohort"]))
     frame["cohort"] = pd.to_datetime(frame["cohort"]).dt.date
+    frame = climb(frame, ["cohort"], log.require_funnel().won_index + 1)
+    frame = frame[frame["reached"] > 0][["cohort", "stage_index", "reached", "won"]]
     return frame.sort_values(["cohort", "stage_index"]).reset_index(drop=True)
 
 
