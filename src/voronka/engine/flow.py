@@ -242,16 +242,32 @@ def weekly_reach(log: EventLog) -> pd.DataFrame:
     return frame.sort_values(["week", "stage_index"]).reset_index(drop=True)
 
 
+WIN_LEVELS = (0.5, 0.9)
+"""The quantiles of the days to the win that the key stage reads."""
+
+
+def win_quantiles(log: EventLog, levels: tuple[float, ...] = WIN_LEVELS) -> pd.DataFrame:
+    """Per ``stage_index``: ``won`` (won deals that reached the stage) and the quantiles (``q50``,
+    ``q90`` …) of the days from reaching the stage to the win, over them. One query per log and
+    ``levels`` (the key stage's turning point and its table, and the reverse funnel, read it)."""
+
+    def build() -> pd.DataFrame:
+        reached = log.reached_at()
+        summary = log.deal_summary()
+        won = summary.filter(summary.outcome == "won")
+        won = won.select(won.deal_id, won_at=_won_time(won))
+        joined = reached.join(won, "deal_id")
+        joined = joined.mutate(days=days_between(joined.reached_at, joined.won_at))
+        aggs = {f"q{round(q * 100)}": joined.days.quantile(q) for q in levels}
+        grouped = joined.group_by("stage_index").agg(won=joined.count(), **aggs)
+        return log.frame(grouped).sort_values("stage_index").reset_index(drop=True)
+
+    frame: pd.DataFrame = log.cached(("win_quantiles", tuple(levels)), build)
+    return frame.copy()
+
+
 def days_to_win(log: EventLog) -> pd.DataFrame:
     """Per ``stage_index``: ``median_days`` from reaching the stage to being won, over won deals,
-    and ``won`` (how many)."""
-    reached = log.reached_at()
-    summary = log.deal_summary()
-    won = summary.filter(summary.outcome == "won")
-    won = won.select(won.deal_id, won_at=_won_time(won))
-    joined = reached.join(won, "deal_id")
-    joined = joined.mutate(days=days_between(joined.reached_at, joined.won_at))
-    grouped = joined.group_by("stage_index").agg(
-        median_days=joined.days.quantile(0.5), won=joined.count()
-    )
-    return log.frame(grouped).sort_values("stage_index").reset_index(drop=True)
+    and ``won`` (how many): the ``q50`` of :func:`win_quantiles`."""
+    frame = win_quantiles(log).rename(columns={"q50": "median_days"})
+    return frame[["stage_index", "median_days", "won"]]

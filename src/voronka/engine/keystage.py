@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from voronka.engine.flow import _won_time
+from voronka.engine.flow import WIN_LEVELS, win_quantiles
 from voronka.engine.ladder import climb, top_groups
-from voronka.engine.summary import days_between
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -40,15 +39,7 @@ def cohort_reach(log: EventLog, period: str = "week") -> pd.DataFrame:
     return frame.sort_values(["cohort", "stage_index"]).reset_index(drop=True)
 
 
-def days_to_win_quantiles(log: EventLog, levels: tuple[float, ...] = (0.5, 0.9)) -> pd.DataFrame:
+def days_to_win_quantiles(log: EventLog, levels: tuple[float, ...] = WIN_LEVELS) -> pd.DataFrame:
     """Per ``stage_index``: the quantiles (``q50``, ``q90`` …) of the days from reaching the stage
     to the win, over won deals, and ``won`` (how many)."""
-    reached = log.reached_at()
-    summary = log.deal_summary()
-    won = summary.filter(summary.outcome == "won")
-    won = won.select(won.deal_id, won_at=_won_time(won))
-    joined = reached.join(won, "deal_id")
-    joined = joined.mutate(days=days_between(joined.reached_at, joined.won_at))
-    aggs = {f"q{round(q * 100)}": joined.days.quantile(q) for q in levels}
-    grouped = joined.group_by("stage_index").agg(won=joined.count(), **aggs)
-    return log.frame(grouped).sort_values("stage_index").reset_index(drop=True)
+    return win_quantiles(log, levels)
