@@ -175,16 +175,29 @@ def _build_cube(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
     dims = [d for d in cube_dims(log) if d]
     names = {f"s{i}": d for i, d in enumerate(dims)}
     flagged = flagged_transitions(log, horizons, names, "week")
-    keys = ["dim", "segment", "period", "stage_index"]
+    keys = ["period", "stage_index"]
     parts = []
-    for name, dim in [("", ""), *names.items()]:
-        segment = flagged[name].cast("string") if name else ibis.null("string")
-        rows = flagged.mutate(dim=ibis.literal(dim, "string"), segment=segment)
-        parts.append(rows.group_by(keys).agg(**count_aggregates(rows)))
+    # Grouped by the column itself, labelled after: the text cast runs on the groups, not the rows.
+    for name, dim in names.items() or [("", "")]:
+        part = flagged.group_by([*([name] if name else []), *keys]).agg(
+            **count_aggregates(flagged)
+        )
+        part = part.mutate(
+            dim=ibis.literal(dim, "string"),
+            segment=part[name].cast("string") if name else ibis.null("string"),
+        )
+        parts.append(part.select("dim", "segment", *keys, *COUNTS))
     frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
     for c in COUNTS:
         frame[c] = frame[c].fillna(0).astype("int64")
     frame["stage_index"] = frame["stage_index"].astype("int64")
+    if names:
+        # Funnel-wide = the sum over the first breakdown's segments (blank included): exact.
+        first = frame[frame["dim"] == dims[0]]
+        total = first.groupby(keys, sort=False)[list(COUNTS)].sum().reset_index()
+        total.insert(0, "segment", pd.Series([None] * len(total), dtype=object))
+        total.insert(0, "dim", "")
+        frame = pd.concat([total, frame], ignore_index=True)
     deals = log.deal_summary()
     for dim in dims:
         if deals[dim].type().is_boolean():
