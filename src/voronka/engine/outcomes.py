@@ -62,10 +62,22 @@ def step_outcomes(
         deals = log.deal_summary()
         # Side by side in one query only text breakdowns: another type keeps its values' type.
         text = [b for b in missing if b is None or (b in known and deals[b].type().is_string())]
+        # Funnel-wide = the sum over a text breakdown's segments (blank included): exact, and one
+        # grouped pass fewer.
+        derive = None in text and len(text) > 1
+        if derive:
+            text = [b for b in text if b is not None]
         together = [text] if len(text) > 1 else []
-        alone = [[b] for b in missing if b not in text or len(text) == 1]
+        alone = [
+            [b] for b in missing
+            if (b is not None or not derive) and (b not in text or len(text) == 1)
+        ]
         for group in (*together, *alone):
             kept.update(_step_outcomes(log, group))
+        if derive:
+            finer = kept[text[0]]
+            total = finer.groupby(["stage_index", "age"], sort=False)[["moved", "lost", "open"]]
+            kept[None] = _finish_outcomes(total.sum().reset_index(), False)
     return kept[by].copy()
 
 
