@@ -106,19 +106,23 @@ def _panel(series: ConversionSeries, shifts: list[Anomaly], labels: Labels) -> l
         colour = PALETTE["good"] if a.direction == "up" else PALETTE["bad"]
         words = plain(anomaly_sentence(a, labels))
         if a.segment is None:
-            # The levels before and after the shift, over the periods they cover.
-            traces.append(
-                go.Scatter(
-                    x=[x[0], since, None, since, x[-1]],
-                    y=[a.before, a.before, None, a.after, a.after],
-                    mode="lines",
-                    line={"color": colour, "width": 2.5},
-                    name=t("report.chart.shift", lang),
-                    text=[words] * 5,
-                    hovertemplate="%{text}<extra></extra>",
-                    legendgroup="shift",
+            # The level since the shift, and (dashed) the level the model expected over the same
+            # periods without it: ``before`` is that counterfactual, not the mean of the periods
+            # before (with a trend or a season the two differ).
+            for level, dash in ((a.before, "dash"), (a.after, "solid")):
+                traces.append(
+                    go.Scatter(
+                        x=[since, x[-1]],
+                        y=[level, level],
+                        mode="lines",
+                        line={"color": colour, "width": 2.5, "dash": dash},
+                        name=t("report.chart.shift", lang),
+                        text=[words] * 2,
+                        hovertemplate="%{text}<extra></extra>",
+                        legendgroup="shift",
+                        showlegend=dash == "solid",
+                    )
                 )
-            )
         else:
             top = max((v for v in series.limit_high if v == v), default=1.0)
             traces.append(
