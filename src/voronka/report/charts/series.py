@@ -16,7 +16,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from voronka.i18n import t
-from voronka.report.charts.base import PALETTE, Chart, chart_layout, plain, to_figure
+from voronka.report.charts.base import (
+    PALETTE,
+    Chart,
+    chart_layout,
+    date_format,
+    plain,
+    to_figure,
+)
 from voronka.report.format import format_date, format_int, format_interval, format_percent
 from voronka.report.names import Labels
 from voronka.report.words import anomaly_sentence
@@ -170,11 +177,10 @@ def series_chart(result: AuditResult, labels: Labels) -> Chart | None:
                 legend_groups.add(trace.legendgroup)
             grid.add_trace(trace, row=i // COLUMNS + 1, col=i % COLUMNS + 1)
     base = grid.layout.to_plotly_json()
-    date_format = "%m.%Y" if lang == "ru" else "%b %Y"
     axes: dict[str, Any] = {}
     for key in base:
         if key.startswith("xaxis"):
-            axes[key] = {**base[key], "type": "date", "tickformat": date_format}
+            axes[key] = {**base[key], "type": "date", "tickformat": date_format(lang)}
         elif key.startswith("yaxis"):
             axes[key] = {**base[key], "tickformat": ".0%", "rangemode": "tozero"}
     for note in base.get("annotations", ()):
