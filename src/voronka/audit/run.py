@@ -18,6 +18,7 @@ from voronka.audit.censored import step_rates
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.funnel_section import build_funnel_report
 from voronka.audit.key_stage import build_key_stage
+from voronka.audit.leak_segments import strata_columns
 from voronka.audit.leaks import build_leaks, default_breakdowns
 from voronka.audit.lost_reasons import build_lost_reasons
 from voronka.audit.maturity import build_maturity
@@ -30,7 +31,7 @@ from voronka.audit.sources import build_sources
 from voronka.audit.statuses import build_statuses
 from voronka.audit.stuck import build_stuck
 from voronka.audit.what_if import leak_what_ifs
-from voronka.engine import EventLog, ReadResult, spend_totals
+from voronka.engine import EventLog, ReadResult, prefetch_outcomes_and_months, spend_totals
 from voronka.i18n import normalize_language
 
 SECTIONS = (
@@ -98,6 +99,12 @@ def run_audit(
     breakdowns = () if "leaks" not in wanted else (
         default_breakdowns(log) if options.by is None else tuple(options.by)
     )
+    if breakdowns:
+        # The step outcomes (the rates below, the leaks' segments) and the leaks' mature months
+        # of the same breakdowns: one join of the transitions with the deal summary.
+        prefetch_outcomes_and_months(
+            log, [None, *breakdowns], maturity.horizons(), [[], *strata_columns(log, breakdowns)]
+        )
     rates = step_rates(log, maturity, alongside=breakdowns)[None]
     funnel_report = build_funnel_report(
         funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang,

@@ -50,6 +50,7 @@ from voronka.engine.moments import (
 )
 from voronka.engine.outcomes import lost_reason_counts, step_outcomes, stratified_cohorts
 from voronka.engine.quality import MAX_EXAMPLES, QualityCounts, QualityIssueCount
+from voronka.engine.shared_pass import prefetch_outcomes_and_months
 from voronka.engine.spend import SpendTotals, spend_key, spend_totals
 from voronka.engine.summary import LOST_INDEX
 from voronka.engine.team import closed_strata, open_cells_by, won_by
@@ -93,6 +94,7 @@ __all__ = [
     "forecast_moments",
     "lead_volume",
     "lost_reason_counts",
+    "prefetch_outcomes_and_months",
     "step_outcomes",
     "stratified_cohorts",
     "moment_state",

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -77,7 +78,7 @@ def step_outcomes(
         if derive:
             finer = kept[text[0]]
             total = finer.groupby(["stage_index", "age"], sort=False)[["moved", "lost", "open"]]
-            kept[None] = _finish_outcomes(total.sum().reset_index(), False)
+            kept[None] = finish_outcomes(total.sum().reset_index(), False)
     return kept[by].copy()
 
 
@@ -91,30 +92,13 @@ def _step_outcomes(log: EventLog, bys: Sequence[str | None]) -> dict[str | None,
     cols = {"deal_id": deals.deal_id, "outcome": deals.outcome, "closed_at": deals.closed_at}
     cols.update({f"s{i}": deals[c] for i, c in enumerate(columns)})
     tr = tr.join(deals.select(**cols), "deal_id")
-    moved = tr.next_at.notnull()
-    lost = (~moved) & (tr.outcome == "lost")
-    start = summary.epoch_seconds(tr.reached_at)
-    end = ibis.cases(
-        (moved, summary.epoch_seconds(tr.next_at)),
-        (lost, ibis.coalesce(summary.epoch_seconds(tr.closed_at), ibis.literal(_as_of_seconds(log)))),
-        else_=ibis.literal(_as_of_seconds(log)),
-    )
-    days = ((end - start) / summary.SECONDS_PER_DAY).floor()
-    age = ibis.greatest(ibis.least(days, MAX_AGE_DAYS), 0).cast("int64")
-    tr = tr.mutate(
-        age=age,
-        _moved=moved.cast("int64"),
-        _lost=lost.cast("int64"),
-        _open=((~moved) & (~lost)).cast("int64"),
-    )
+    tr = tr.mutate(**outcome_columns(log, tr))
     parts = []
     # One breakdown: its segment keeps its type; several (text columns only) share one text column.
     typed = len(bys) == 1
     for i, column in enumerate(bys):
         keys = [] if column is None else [f"s{columns.index(column)}"]
-        part = tr.group_by([*keys, "stage_index", "age"]).agg(
-            moved=tr._moved.sum(), lost=tr._lost.sum(), open=tr._open.sum()
-        )
+        part = outcome_part(tr, keys)
         if typed:
             parts.append(part.rename({"segment": keys[0]}) if keys else part)
             continue
@@ -130,11 +114,39 @@ def _step_outcomes(log: EventLog, bys: Sequence[str | None]) -> dict[str | None,
         part = frame if typed else frame[frame["_by"] == i].drop(columns="_by")
         if column is None:
             part = part.drop(columns="segment", errors="ignore")
-        out[column] = _finish_outcomes(part.reset_index(drop=True), column is not None)
+        out[column] = finish_outcomes(part.reset_index(drop=True), column is not None)
     return out
 
 
-def _finish_outcomes(frame: pd.DataFrame, segmented: bool) -> pd.DataFrame:
+def outcome_columns(log: EventLog, tr: ir.Table) -> dict[str, ir.Value]:
+    """``age`` and the 0/1 ``_moved`` / ``_lost`` / ``_open`` of transitions ``tr`` (``reached_at``,
+    ``next_at``, and the deal's ``outcome`` and ``closed_at``): see :func:`step_outcomes`."""
+    moved = tr.next_at.notnull()
+    lost = (~moved) & (tr.outcome == "lost")
+    start = summary.epoch_seconds(tr.reached_at)
+    end = ibis.cases(
+        (moved, summary.epoch_seconds(tr.next_at)),
+        (lost, ibis.coalesce(summary.epoch_seconds(tr.closed_at), ibis.literal(_as_of_seconds(log)))),
+        else_=ibis.literal(_as_of_seconds(log)),
+    )
+    days = ((end - start) / summary.SECONDS_PER_DAY).floor()
+    return {
+        "age": ibis.greatest(ibis.least(days, MAX_AGE_DAYS), 0).cast("int64"),
+        "_moved": moved.cast("int64"),
+        "_lost": lost.cast("int64"),
+        "_open": ((~moved) & (~lost)).cast("int64"),
+    }
+
+
+def outcome_part(rows: ir.Table, keys: Sequence[str]) -> ir.Table:
+    """Rows with :func:`outcome_columns` grouped by ``keys`` × ``stage_index`` × ``age``."""
+    return rows.group_by([*keys, "stage_index", "age"]).agg(
+        moved=rows._moved.sum(), lost=rows._lost.sum(), open=rows._open.sum()
+    )
+
+
+def finish_outcomes(frame: pd.DataFrame, segmented: bool) -> pd.DataFrame:
+    """A step-outcome frame typed and ordered as :func:`step_outcomes` returns it."""
     for c in ("stage_index", "age", "moved", "lost", "open"):
         frame[c] = frame[c].fillna(0).astype("int64")
     keys = ["segment"] if segmented else []
@@ -201,18 +213,55 @@ def _mature_months(
 ) -> dict[tuple[str, ...], pd.DataFrame]:
     """Per column list of ``sets``: mature and mature-moved deals per its columns × month of
     reaching the step × step, computed in one query for the lists not yet kept on the log."""
-    rows = {int(k): float(v) for k, v in horizons.items() if v is not None and np.isfinite(v)}
+    kept, missing, derived = month_plan(log, horizons, sets)
+    if not missing and not derived:
+        return kept
+    every = list(dict.fromkeys(c for s in missing for c in s))
+    tr = _transitions(log)
+    deals = log.deal_summary()
+    tr = tr.join(deals.select("deal_id", *every), "deal_id")
+    table = horizon_table(log, horizons)
+    tr = mature_rows(log, tr.join(table, tr.stage_index == table.h_index))
+    tr = tr.mutate(**{c: tr[c].cast("string") for c in every})
+    parts = []
+    for i, wanted in enumerate(missing):
+        part = month_part(tr, wanted)
+        others = {c: ibis.null("string") for c in every if c not in wanted}
+        parts.append(
+            part.mutate(_set=ibis.literal(i, "int64"), **others).select(
+                "_set", *every, "month", "stage_index", "mature", "mature_moved"
+            )
+        )
+    frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    keep_months(kept, missing, derived, frame, {c: c for c in every})
+    return kept
+
+
+def month_plan(
+    log: EventLog, horizons: Mapping[int, float], sets: Sequence[tuple[str, ...]]
+) -> tuple[
+    dict[tuple[str, ...], pd.DataFrame], list[tuple[str, ...]], dict[tuple[str, ...], tuple[str, ...]]
+]:
+    """The mature months kept on the log for ``horizons``, the lists of ``sets`` to group on the
+    backend, and those to sum from another one (a list whose columns are all in another one asked
+    with it is a sum of that one's counts: whole-deal integers, exact)."""
+    rows = _finite(horizons)
     kept: dict[tuple[str, ...], pd.DataFrame] = log.cached(
         ("mature_months", tuple(sorted(rows.items()))), dict
     )
     missing = list(dict.fromkeys(s for s in sets if s not in kept))
-    if not missing:
-        return kept
-    # A list whose columns are all in another one asked with it is a sum of that one's counts
-    # (whole-deal integers: exact); only the others are grouped on the backend.
     derived = {s: t for s in missing for t in missing if set(s) < set(t)}
-    missing = [s for s in missing if s not in derived]
-    table = load_arrow(
+    return kept, [s for s in missing if s not in derived], derived
+
+
+def _finite(horizons: Mapping[int, float]) -> dict[int, float]:
+    return {int(k): float(v) for k, v in horizons.items() if v is not None and np.isfinite(v)}
+
+
+def horizon_table(log: EventLog, horizons: Mapping[int, float]) -> ir.Table:
+    """``h_index`` (stage) → ``h_seconds`` (its finite horizon) as a small table on the backend."""
+    rows = _finite(horizons)
+    return load_arrow(
         log.backend,
         pa.table(
             {
@@ -224,36 +273,40 @@ def _mature_months(
         ),
         "voronka_strata_horizons",
     )
-    every = list(dict.fromkeys(c for s in missing for c in s))
-    tr = _transitions(log)
-    deals = log.deal_summary()
-    tr = tr.join(deals.select("deal_id", *every), "deal_id")
-    tr = tr.join(table, tr.stage_index == table.h_index)
+
+
+def mature_rows(log: EventLog, tr: ir.Table) -> ir.Table:
+    """The transitions ``tr`` (with ``h_seconds``) mature for their step, with ``month`` (of
+    reaching it) and the 0/1 ``_moved``."""
     age = ibis.literal(_as_of_seconds(log)) - summary.epoch_seconds(tr.reached_at)
     tr = tr.filter(age >= tr.h_seconds)
-    tr = tr.mutate(
-        month=tr.reached_at.truncate("M").date(),
-        _moved=tr.next_at.notnull().cast("int64"),
-        **{c: tr[c].cast("string") for c in every},
+    return tr.mutate(
+        month=tr.reached_at.truncate("M").date(), _moved=tr.next_at.notnull().cast("int64")
     )
-    parts = []
-    for i, wanted in enumerate(missing):
-        part = tr.group_by([*wanted, "month", "stage_index"]).agg(
-            mature=tr.count(), mature_moved=tr._moved.sum()
-        )
-        others = {c: ibis.null("string") for c in every if c not in wanted}
-        parts.append(
-            part.mutate(_set=ibis.literal(i, "int64"), **others).select(
-                "_set", *every, "month", "stage_index", "mature", "mature_moved"
-            )
-        )
-    frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+
+
+def month_part(rows: ir.Table, keys: Sequence[str]) -> ir.Table:
+    """:func:`mature_rows` grouped by ``keys`` × ``month`` × ``stage_index``."""
+    return rows.group_by([*keys, "month", "stage_index"]).agg(
+        mature=rows.count(), mature_moved=rows._moved.sum()
+    )
+
+
+def keep_months(
+    kept: dict[tuple[str, ...], pd.DataFrame],
+    missing: Sequence[tuple[str, ...]],
+    derived: Mapping[tuple[str, ...], tuple[str, ...]],
+    frame: pd.DataFrame,
+    names: Mapping[str, str],
+) -> None:
+    """Keep each list of ``missing`` from ``frame`` (its rows with ``_set`` = the list's position;
+    column ``names[c]`` holds deal column ``c``), then the ``derived`` lists summed from them."""
     for c in ("stage_index", "mature", "mature_moved"):
         frame[c] = frame[c].fillna(0).astype("int64")
     for i, wanted in enumerate(missing):
-        part = frame[frame["_set"] == i][[*wanted, "month", "stage_index", "mature",
-                                           "mature_moved"]]
-        part = part.reset_index(drop=True)
+        part = frame[frame["_set"] == i]
+        part = part[[*(names[c] for c in wanted), "month", "stage_index", "mature", "mature_moved"]]
+        part = part.rename(columns={names[c]: c for c in wanted}).reset_index(drop=True)
         for c in wanted:
             part[c] = _nullable(part[c])
         kept[wanted] = part
@@ -267,7 +320,6 @@ def _mature_months(
         for c in wanted:
             part[c] = _nullable(part[c])
         kept[wanted] = part[[*keys, "mature", "mature_moved"]]
-    return kept
 
 
 def lost_reason_counts(log: EventLog, column: str = "lost_reason") -> pd.DataFrame:
