@@ -14,7 +14,6 @@ from voronka.engine import EventLog
 from voronka.funnel import Funnel, Stage
 from voronka.i18n import note_text
 
-
 FUNNEL = Funnel(name="web", stages=(Stage(id="view", name="view"), Stage(id="buy", name="buy")),
                 won_stage="buy", language="en")
 
