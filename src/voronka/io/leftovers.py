@@ -88,11 +88,13 @@ def _cast_agrees(values: pa.Array, slow: np.ndarray) -> bool:
             continue
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
-        for i, value in enumerate(values.to_pylist()):
+        # One value at a time, as a one-row slice: a new array per value made from its Python
+        # string cost seven times as much (0.6 s per target for 2,700 values at 1M deals).
+        for i in range(len(values)):
             try:
-                one = pc.cast(pa.array([value], pa.string()), target).cast(pa.int64())[0].as_py()
+                one = pc.cast(values.slice(i, 1), target)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 continue
-            if one != int(slow[i]):
+            if one.cast(pa.int64())[0].as_py() != int(slow[i]):
                 return False
     return True
