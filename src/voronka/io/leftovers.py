@@ -88,8 +88,9 @@ def _cast_agrees(values: pa.Array, slow: np.ndarray) -> bool:
             continue
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
-        # One value at a time, as a one-row slice: a new array per value made from its Python
-        # string cost seven times as much (0.6 s per target for 2,700 values at 1M deals).
+        # One value at a time, as a one-row slice of the array: a new array made from each
+        # value's Python string cost almost twice as much (0.14 s against 0.08 s of CPU for the
+        # 2,700 leftover dates of 1,000,000 deals, none of which Arrow reads).
         for i in range(len(values)):
             try:
                 one = pc.cast(values.slice(i, 1), target)
