@@ -18,6 +18,7 @@ from voronka.audit.censored import step_rates
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.funnel_section import build_funnel_report
 from voronka.audit.key_stage import build_key_stage
+from voronka.audit.lead_gap import lead_gap_note
 from voronka.audit.leaks import build_leaks, default_breakdowns
 from voronka.audit.lost_reasons import build_lost_reasons
 from voronka.audit.maturity import build_maturity
@@ -140,6 +141,10 @@ def run_audit(
         parts["anomalies"] = build_anomalies(
             log, by=options.by, maturity=maturity, seed=options.seed
         )
+        # Read from the lead volumes the scan has just read (kept on the log).
+        gap = lead_gap_note(log)
+        if gap is not None:
+            quality = dataclasses.replace(quality, notes=(*quality.notes, gap))
     if "sources" in wanted:
         parts["sources"] = build_sources(log, spend_table, seed=options.seed)
     if "stuck" in wanted:
