@@ -58,6 +58,28 @@ def test_conformal_factor_by_hand() -> None:
     assert conformal_factor([5.0] * 5) == 1.0  # too few months to say
     draws = np.array([8.0, 10.0, 10.0, 12.0])
     assert stretch(draws, 2.0) == pytest.approx([6.0, 10.0, 10.0, 14.0])
+    assert stretch(draws, 2.0, floor=9.0) == pytest.approx([9.0, 10.0, 10.0, 14.0])
+
+
+def test_a_widened_forecast_never_falls_below_what_is_already_won() -> None:
+    """511 won so far and a tight model range (511–516) widened 5×: the low end stays at 511 (a
+    real export read "511 won so far; most likely 508 to 528"), and so does money; a plan already
+    met is met in every simulation."""
+    import datetime as dt
+
+    from voronka.audit.forecast import Draws, forecast_from_draws
+
+    rng = np.random.default_rng(1)
+    wins = 511 + rng.poisson(2.0, 2000).astype(np.float64)
+    revenue = wins * 2000.0 + rng.normal(0, 500, 2000)
+    args = dict(plan_revenue=None, period_start=dt.date(2017, 12, 1),
+                period_end=dt.date(2017, 12, 31), won_so_far=511, won_amount_so_far=1_022_000.0)
+    plain = forecast_from_draws(Draws(wins, revenue), plan=None, **args)
+    wide = forecast_from_draws(Draws(wins, revenue), plan=511, widen=5.0, **args)
+    assert wide.p90 > plain.p90 and wide.p10 == 511 <= plain.p10
+    assert wide.revenue is not None and wide.revenue.p10 >= 1_022_000.0
+    assert wide.p_plan == 1.0
+    assert stretch(wins, 5.0).min() < 511  # without the floor the widening would go below
 
 
 def test_naive_forecaster_is_poisson_around_last_month() -> None:

@@ -11,6 +11,7 @@ from voronka.report.format import (
     NBSP,
     format_date,
     format_datetime,
+    format_int,
     format_interval,
     format_number,
     format_percent,
@@ -101,3 +102,38 @@ def test_money_short_rounds_for_reading() -> None:
     assert format_money_short(9_999, "ru") == f"9{NBSP}999"
     assert format_money_short(-1_260_000, "en") == f"-1.3{NBSP}M"
     assert format_money_short(None, "ru") == MISSING
+
+
+def test_a_fraction_of_a_lost_deal_is_not_shown_as_zero() -> None:
+    """A leak losing 0.3 deals (and 2,190 of revenue) read "0 deals lost" beside the money."""
+    from voronka.report.format import format_deals
+
+    assert format_deals(0.3026, "en") == "0.3"
+    assert format_deals(0.3026, "ru") == "0,3"
+    assert format_deals(134.23, "en") == "134"
+    assert format_deals(0.0, "en") == "0"
+    assert format_deals(0.97, "en") == "1"
+    assert format_deals(None, "en") == format_int(None, "en")
+
+
+def test_the_leaks_tables_show_a_fraction_of_a_lost_deal() -> None:
+    import dataclasses
+
+    from sample_result import make_result
+
+    from voronka.report import render
+
+    result = make_result()
+    small = dataclasses.replace(result.leaks[0], lost_deals=0.3026, lost_revenue=2190.16)
+    one = dataclasses.replace(result, leaks=(small, *result.leaks[1:]))
+    text = str(render(one, "text", lang="en"))
+    row = next(ln for ln in text.splitlines() if ln.rstrip().endswith("2,190"))
+    assert " 0.3 " in row
+    assert "0.3 deals lost. That is about 2,190 of revenue missed" in text
+    assert "0,3 сделки" in str(render(one, "text", lang="ru"))
+    from voronka.report.names import build_labels
+    from voronka.report.tabulate import leaks_table
+
+    table = leaks_table(one, build_labels(one, "en", None))
+    column = [c.key for c in table.columns].index("lost_deals")
+    assert table.rows[0][column].text == "0.3"

@@ -179,22 +179,25 @@ def test_conversion_over_time_chart_draws_the_series_and_marks_the_shift(
     assert bands[1]["y"] == pytest.approx(list(series.limit_low))
     marks = [d for d in figure["data"] if d.get("marker", {}).get("symbol") == "triangle-down"]
     assert len(marks) == 1 and marks[0]["x"] == ["2024-02-05"]
-    assert "52.0% before, 38.0% since 5 Feb 2024" in marks[0]["text"][0]
+    assert ("38.0% since 5 Feb 2024, where 52.0% was expected without the change"
+            in marks[0]["text"][0])
     page = pages["en"]
     anomalies = page.index('<section id="anomalies"')
     assert anomalies < page.index('id="chart-series"') < page.index('id="chart-anomalies"')
 
 
-def test_funnel_wide_shift_is_drawn_as_levels_before_and_after(result: AuditResult) -> None:
-    """A funnel-wide shift of a charted step: a line at ``before`` up to ``since`` and at
-    ``after`` from it, both values as the anomaly gives them."""
+def test_funnel_wide_shift_is_drawn_as_the_level_since_and_the_level_expected(
+        result: AuditResult) -> None:
+    """A funnel-wide shift of a charted step: from ``since`` on, a solid line at ``after`` and a
+    dashed one at ``before`` (the level the model expected over those periods without the shift:
+    a counterfactual, so it is not drawn over the periods before)."""
     shift = dataclasses.replace(result.anomalies[0], segment=None)
     one = dataclasses.replace(result, anomalies=(shift,))
     figure = json.loads(_parse(str(render(one, "html", lang="en"))).chart_json)["chart-series"]
     steps = [d for d in figure["data"] if d.get("name") == "Shift"]
-    assert len(steps) == 1
-    assert steps[0]["x"][1] == steps[0]["x"][3] == "2024-02-05"
-    assert steps[0]["y"][0] == 0.52 and steps[0]["y"][-1] == 0.38
+    assert [d["line"]["dash"] for d in steps] == ["dash", "solid"]
+    assert all(d["x"][0] == "2024-02-05" for d in steps)
+    assert steps[0]["y"] == [0.52, 0.52] and steps[1]["y"] == [0.38, 0.38]
 
 
 def test_limits_of_the_input_are_a_warning_at_the_top(pages: dict[str, str]) -> None:

@@ -61,10 +61,10 @@ def test_text_has_what_issues_3_4_5_ask_for(result: AuditResult) -> None:
     text = re.sub(r"\n +", " ", render_text(result, lang="en", width=120))  # unwrap
     assert text.count("● alert: Leak:") == 3
     assert "Conversion fell: Квалификация пройдена →" in text
-    assert "52.0% before, 38.0% since 5 Feb 2024" in text
+    assert "38.0% since 5 Feb 2024, where 52.0% was expected without the change" in text
     assert f"“{IMG_XSS}” → “Встреча назначена”" in text
     assert "Deals pile up in “Квалификация пройдена”" in text
-    assert "By manager: Анна 21 of 50" in text
+    assert "By manager: Анна — 21 of 50" in text
     assert "Stuck deals by manager" in text
     assert "won 44% of the time, against 13% at the stage before (+31\u00a0pp)" in text
     assert "23% likely to reach 40 deals by 31 Mar 2024; expected 31, 80% range 25–38." in text

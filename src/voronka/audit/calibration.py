@@ -87,13 +87,14 @@ def conformal_factor(scores: Sequence[float], level: float = LEVEL) -> float:
     return float(max(sorted(scores)[rank - 1], 1.0))
 
 
-def stretch(samples: np.ndarray, factor: float) -> np.ndarray:
+def stretch(samples: np.ndarray, factor: float, floor: float = 0.0) -> np.ndarray:
     """``p50 + factor · (x − p50)`` for every simulated outcome (the range widened around its
-    median), not below zero."""
+    median), not below ``floor``: what the period has already won, which no outcome can fall
+    short of (a widened range once read "511 won so far; most likely 508 to 528")."""
     if factor <= 1.0:
         return samples
     median = float(np.quantile(samples, 0.5, method="inverted_cdf"))
-    return np.asarray(np.maximum(median + factor * (samples - median), 0.0), dtype=np.float64)
+    return np.asarray(np.maximum(median + factor * (samples - median), floor), dtype=np.float64)
 
 
 def naive_p_plan(last_month: int, plan: float) -> float:

@@ -292,13 +292,14 @@ def forecast_from_draws(
     widen: float = 1.0,
 ) -> Forecast:
     """The :class:`Forecast` numbers of simulated outcomes, the range stretched by ``widen``
-    around its median (:func:`voronka.audit.calibration.stretch`; money alike)."""
+    around its median (:func:`voronka.audit.calibration.stretch`; money alike), never below what
+    the period has already won."""
     m10, _, m90 = _count_quantiles(draws.wins)
-    total = stretch(draws.wins, widen)
+    total = stretch(draws.wins, widen, floor=won_so_far)
     p10, p50, p90 = _count_quantiles(total)
     revenue = None
     if draws.revenue is not None:
-        money = stretch(draws.revenue, widen)
+        money = stretch(draws.revenue, widen, floor=float(won_amount_so_far or 0.0))
         r10, r90 = np.quantile(money, [0.1, 0.9])
         revenue = RevenueForecast(
             plan=plan_revenue,

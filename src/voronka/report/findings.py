@@ -15,12 +15,14 @@ from voronka.report.format import (
     NBSP,
     format_date,
     format_days,
+    format_deals,
     format_int,
     format_money_short,
     format_number,
     format_percent,
     plural,
     plural_form,
+    shown_deals,
 )
 from voronka.report.names import Labels
 from voronka.report.words import anomaly_headline, anomaly_params
@@ -83,8 +85,8 @@ def _leak(leak: Leak, labels: Labels, *, advise: bool = True) -> Finding:
         "segment": labels.segment(leak.segment),
         "conversion": format_percent(leak.conversion, lang),
         "expected": format_percent(leak.expected, lang),
-        "lost": format_number(leak.lost_deals, lang, 0),
-        "deals": plural("deal", round(leak.lost_deals), lang),
+        "lost": format_deals(leak.lost_deals, lang),
+        "deals": plural("deal", shown_deals(leak.lost_deals), lang),
         "money": format_money_short(leak.lost_revenue, lang),
     }
     headline_key = "headline" if leak.segment is None else "headline_segment"

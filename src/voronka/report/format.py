@@ -52,6 +52,20 @@ def format_int(value: float | int | None, lang: str | None) -> str:
     return format_number(value, lang, 0)
 
 
+def shown_deals(value: float) -> float:
+    """An expected number of deals (a leak's lost deals) as it is shown: whole from one up;
+    below one, to one decimal, so that 0.3 deals lost beside a revenue lost is not "0 deals"."""
+    return round(value, 1) if 0 < abs(value) < 0.95 else float(round(value))
+
+
+def format_deals(value: float | None, lang: str | None) -> str:
+    """:func:`shown_deals` with the language's separators."""
+    if value is None or not _finite(value):
+        return format_int(value, lang)
+    shown = shown_deals(value)
+    return format_number(shown, lang, 0 if shown.is_integer() else 1)
+
+
 def format_percent(fraction: float | None, lang: str | None, digits: int = 1) -> str:
     """A fraction 0..1 as a percentage: ``12,3 %`` (Russian typography) / ``12.3%``."""
     if fraction is None or not _finite(fraction):

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from voronka.i18n import has, t
 from voronka.report.format import (
     format_date,
+    format_deals,
     format_int,
     format_money,
     format_number,
     format_percent,
+    shown_deals,
 )
 from voronka.report.names import Labels
 from voronka.report.tables import Column, Kind, Shown, Table, format_cell
@@ -89,7 +91,9 @@ def leaks_table(result: AuditResult, labels: Labels) -> Table:
         _col("raw_conversion", "percent"),
         _col("expected", "percent"),
         _col("target_source", get=lambda lk: _target(lk.target_source, lk.capped, lang)),
-        _col("lost_deals", "int", get=lambda lk: round(lk.lost_deals)),
+        _col("lost_deals", "shown", get=lambda lk: Shown(
+            format_deals(lk.lost_deals, lang), shown_deals(lk.lost_deals),
+            "int" if shown_deals(lk.lost_deals).is_integer() else "number")),
         _col("lost_revenue", "money"),
         _col("lost_revenue_ci", "text", get=money_range),
         _col("dropped", "int", get=lambda lk: None if lk.dropped is None else round(lk.dropped)),

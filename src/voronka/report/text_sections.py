@@ -15,6 +15,7 @@ from voronka.report.findings import anomaly_rank_key
 from voronka.report.format import (
     format_date,
     format_days,
+    format_deals,
     format_int,
     format_interval,
     format_number,
@@ -95,7 +96,7 @@ def leaks_part(result: AuditResult, labels: Labels, wide: bool) -> RichTable | N
                 format_int(lk.n, lang) if lk.n else None,
                 format_percent(lk.conversion, lang),
                 format_percent(lk.expected, lang),
-                format_int(round(lk.lost_deals), lang),
+                format_deals(lk.lost_deals, lang),
                 money(lk.lost_revenue, lang, wide),
             ]
         )

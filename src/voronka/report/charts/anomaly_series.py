@@ -57,7 +57,7 @@ def anomaly_series_chart(result: AuditResult, labels: Labels) -> Chart | None:
             )
         )
         volume = a.kind == "volume"
-        layout_axes[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "domain": [0, 1]}
+        layout_axes[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "domain": [0, 1], "type": "date"}
         layout_axes[f"yaxis{suffix}"] = {
             "anchor": f"x{suffix}",
             "domain": [max(bottom, 0.0), top],

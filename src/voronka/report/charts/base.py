@@ -68,8 +68,14 @@ def chart_layout(lang: str, height: int, **extra: Any) -> dict[str, Any]:
         if key.startswith(("xaxis", "yaxis")):
             value.setdefault("automargin", True)
             if "tickformat" not in value:
-                value["tickformat"] = ",~f"  # full numbers with the locale's grouping, no "M"
+                # full numbers with the locale's grouping, no "M" (a date axis shows its dates)
+                value["tickformat"] = date_format(lang) if value.get("type") == "date" else ",~f"
     return layout
+
+
+def date_format(lang: str) -> str:
+    """The tick format of a date axis: ``03.2025`` / ``Mar 2025``."""
+    return "%m.%Y" if lang == "ru" else "%b %Y"
 
 
 def to_figure(data: list[Any], layout: dict[str, Any]) -> dict[str, Any]:

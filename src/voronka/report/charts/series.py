@@ -16,7 +16,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from voronka.i18n import t
-from voronka.report.charts.base import PALETTE, Chart, chart_layout, plain, to_figure
+from voronka.report.charts.base import (
+    PALETTE,
+    Chart,
+    chart_layout,
+    date_format,
+    plain,
+    to_figure,
+)
 from voronka.report.format import format_date, format_int, format_interval, format_percent
 from voronka.report.names import Labels
 from voronka.report.words import anomaly_sentence
@@ -106,19 +113,23 @@ def _panel(series: ConversionSeries, shifts: list[Anomaly], labels: Labels) -> l
         colour = PALETTE["good"] if a.direction == "up" else PALETTE["bad"]
         words = plain(anomaly_sentence(a, labels))
         if a.segment is None:
-            # The levels before and after the shift, over the periods they cover.
-            traces.append(
-                go.Scatter(
-                    x=[x[0], since, None, since, x[-1]],
-                    y=[a.before, a.before, None, a.after, a.after],
-                    mode="lines",
-                    line={"color": colour, "width": 2.5},
-                    name=t("report.chart.shift", lang),
-                    text=[words] * 5,
-                    hovertemplate="%{text}<extra></extra>",
-                    legendgroup="shift",
+            # The level since the shift, and (dashed) the level the model expected over the same
+            # periods without it: ``before`` is that counterfactual, not the mean of the periods
+            # before (with a trend or a season the two differ).
+            for level, dash in ((a.before, "dash"), (a.after, "solid")):
+                traces.append(
+                    go.Scatter(
+                        x=[since, x[-1]],
+                        y=[level, level],
+                        mode="lines",
+                        line={"color": colour, "width": 2.5, "dash": dash},
+                        name=t("report.chart.shift", lang),
+                        text=[words] * 2,
+                        hovertemplate="%{text}<extra></extra>",
+                        legendgroup="shift",
+                        showlegend=dash == "solid",
+                    )
                 )
-            )
         else:
             top = max((v for v in series.limit_high if v == v), default=1.0)
             traces.append(
@@ -166,11 +177,10 @@ def series_chart(result: AuditResult, labels: Labels) -> Chart | None:
                 legend_groups.add(trace.legendgroup)
             grid.add_trace(trace, row=i // COLUMNS + 1, col=i % COLUMNS + 1)
     base = grid.layout.to_plotly_json()
-    date_format = "%m.%Y" if lang == "ru" else "%b %Y"
     axes: dict[str, Any] = {}
     for key in base:
         if key.startswith("xaxis"):
-            axes[key] = {**base[key], "type": "date", "tickformat": date_format}
+            axes[key] = {**base[key], "type": "date", "tickformat": date_format(lang)}
         elif key.startswith("yaxis"):
             axes[key] = {**base[key], "tickformat": ".0%", "rangemode": "tozero"}
     for note in base.get("annotations", ()):
