@@ -16,10 +16,11 @@ latest moment, and each moment's histogram is derived from them:
 
 Both give exactly :func:`flow.episodes_table` truncated at each moment, in two grouped aggregates
 of one query. The episodes are kept on the backend once per log (:func:`frontier_episodes`): the
-arrivals (each deal's first episode) and the largest open deals read them too. The wins so far,
-the amount quantiles of every moment and the undated-closing counts come from one aggregate of
-the deal summary. Day sums are added as whole seconds (integers) and money as decimals, so every
-number is the same whatever order the backend adds rows in, on DuckDB and on Spark alike.
+arrivals (each deal's first episode) and the largest open deals read them too. The wins so far and
+the amount quantiles of every moment come from the won deals grouped by the moments' windows (one
+grouped query each), the undated-closing counts from one aggregate of the deal summary. Day sums
+are added as whole seconds (integers) and money as decimals, so every number is the same whatever
+order the backend adds rows in, on DuckDB and on Spark alike.
 """
 
 from __future__ import annotations
@@ -231,7 +232,7 @@ def forecast_moments(
 ) -> MomentStates:
     """The :class:`MomentState` of each spec, the log as it stood at the spec's ``as_of``, with
     the wins of ``won_ranges``, the undated-closing counts and the ``largest_limit`` largest open
-    deals: one episode pass (materialised) and four small queries whatever the number of specs.
+    deals: one episode pass (materialised) and six small queries whatever the number of specs.
 
     ``won_in_period`` counts the deals won from ``period_start`` to ``period_end`` (inclusive;
     open-ended when None) known by ``as_of``. Rates are estimated from the episodes that began
