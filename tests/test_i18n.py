@@ -67,3 +67,14 @@ def test_every_message_formats_with_its_placeholders() -> None:
         for lang in LANGUAGES:
             params = {name: "x" for name in _placeholders(texts[lang])}
             assert t(key, lang, **params)
+
+
+def test_a_notes_dates_and_fractions_are_written_as_each_language_writes_them() -> None:
+    from voronka.i18n import note, note_text
+
+    text = note("quality.note.leads_stop", week="2018-05-28", days=164, as_of="2018-11-14",
+                per_week=157.7)
+    ru, en = note_text(text, "ru") or "", note_text(text, "en") or ""
+    assert "28.05.2018" in ru and "14.11.2018" in ru and "157,7" in ru and "164" in ru
+    assert "28 May 2018" in en and "14 Nov 2018" in en and "157.7" in en
+    assert "2018-05-28" not in ru + en

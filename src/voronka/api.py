@@ -84,18 +84,26 @@ def resolve_funnel(
 
 def order_notes(log: EventLog, notes: Sequence[str] = ()) -> tuple[str, ...]:
     """When the funnel's order was inferred from the data: the order used and how far the data
-    bears it out — deals that entered two or more open stages, and how many of them move against
-    the order (a backward move). A snapshot (one stage per deal) cannot check it: the note says
+    bears it out — deals that entered two or more open stages, and how many of them first entered
+    a later stage before an earlier one. A snapshot (one stage per deal) cannot check it: the note says
     so and how to give the real order (the CRM's stage list, ``--funnel``)."""
     funnel = log.funnel
     if funnel is None or funnel.origin != "inferred" or funnel.won_index < 2:
         return ()  # one open stage before the won one: there is no order to infer
     order = " → ".join(s.name for s in funnel.line)
+    import ibis
+
     stages = log.deal_stages()
-    line = stages.filter(stages.stage_index >= 0)
+    line = stages.filter((stages.stage_index >= 0) & (stages.stage_index < funnel.won_index))
+    # A deal goes against the order when it first entered a later stage before an earlier one
+    # (a return to an earlier stage, as a web session that views products again after the cart,
+    # does not: its first entries still follow the order).
+    earlier = line.first_entered_at.lag().over(
+        ibis.window(group_by=line.deal_id, order_by=line.stage_index))
+    line = line.mutate(inverted=(earlier > line.first_entered_at).fill_null(False))
     per = line.group_by("deal_id").agg(
-        open=(line.stage_index < funnel.won_index).cast("int64").sum(),
-        back=line.n_backward.sum(),
+        open=line.count(),
+        back=line.inverted.cast("int64").sum(),
     )
     counts = log.frame(per.aggregate(checked=(per.open > 1).cast("int64").sum(),
                                      against=(per.back > 0).cast("int64").sum())).iloc[0]

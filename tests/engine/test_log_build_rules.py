@@ -110,3 +110,12 @@ def test_after_close_takes_the_deals_first_closing_else_the_events() -> None:
     assert late.tolist() == [False, True, False, False, False, False, False]
     assert after_close(events, None).tolist() == [False] * 7
     assert np.asarray(after_close(events.slice(0, 0), deals)).size == 0
+    # Closings from the deals table alone (no closed_at on the event rows): A's still count,
+    # B's (on its event rows only) no longer do.
+    assert after_close(events.drop_columns(["closed_at"]), deals).tolist() == [
+        False, True, False, False, False, False, False]
+    # A's first closing in file order (t0 + 10 days) counts, not its earlier date on row 2.
+    later = deals.set_column(1, "closed_at", pa.array([t0 + 10 * day, t0, t0 + 4 * day],
+                                                      pa.timestamp("us")))
+    assert after_close(events.drop_columns(["closed_at"]), later).tolist() == [
+        False, False, False, False, False, True, False]  # C closed at t0 + 4 days

@@ -144,3 +144,18 @@ def test_segment_leak_says_lead_quality_or_execution() -> None:
     result = dataclasses.replace(result, leaks=(leak,))
     findings = select_findings(result, build_labels(result, "en", None))
     assert t("leaks.cause.execution", "en") in findings[0].detail
+
+
+def test_a_time_limit_under_a_day_is_said_in_minutes(result: AuditResult) -> None:
+    """A web session's stage limit (4 minutes) read "over 0 days"."""
+    stages = result.stuck.stages
+    assert stages and stages[0].stuck > 0 and stages[0].max_days is not None
+    short = dataclasses.replace(stages[0], max_days=4 / (24 * 60))
+    one = dataclasses.replace(result, stuck=dataclasses.replace(
+        result.stuck, stages=(short, *stages[1:])))
+    details = {lang: next(f.detail for f in select_findings(one, build_labels(one, lang, None))
+                          if f.kind == "stuck") for lang in ("en", "ru")}
+    assert "(over 4 min)" in details["en"] and "(дольше 4 мин)" in details["ru"]
+    whole = next(f.detail for f in select_findings(result, build_labels(result, "en", None))
+                 if f.kind == "stuck")
+    assert f"(over {round(stages[0].max_days)} days)" in whole

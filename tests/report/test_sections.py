@@ -103,3 +103,25 @@ def test_the_terminal_shows_the_sections_it_used_to_leave_out(result: AuditResul
     assert all(p >= 0 for p in places) and places == sorted(places), places
     assert t("report.sheet.stuck_managers", "ru") in _xlsx_sheets(
         bytes(render(result, "xlsx", lang="ru")))
+
+
+def test_reports_name_input_files_without_their_folders(result: AuditResult) -> None:
+    """The reader's folders are not shown in a report that is sent on (nor squeezed into a
+    table column); the JSON keeps the paths."""
+    import dataclasses
+
+    dq = result.data_quality
+    far = "/home/anna/Документы/clients/events.csv"
+    moved = dataclasses.replace(
+        dq,
+        rows_read={far: 4210, "C:\\exports\\deals.csv": 1203},
+        rows_used={far: 4198, "C:\\exports\\deals.csv": 1200},
+        rows_rejected={far: 12, "C:\\exports\\deals.csv": 3},
+        issues=tuple(dataclasses.replace(i, file=far) if i.file else i for i in dq.issues),
+    )
+    one = dataclasses.replace(result, data_quality=moved)
+    for fmt in ("text", "md", "html"):
+        shown = str(render(one, fmt, lang="en"))
+        assert "events.csv" in shown and "deals.csv" in shown, fmt
+        assert "/home/anna" not in shown and "C:\\exports" not in shown, fmt
+    assert far in str(render(one, "json"))

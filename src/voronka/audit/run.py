@@ -17,7 +17,9 @@ from voronka.audit.backtest import build_forecast
 from voronka.audit.censored import step_rates
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.funnel_section import build_funnel_report
+from voronka.audit.history import short_history_note
 from voronka.audit.key_stage import build_key_stage
+from voronka.audit.lead_gap import lead_gap_note
 from voronka.audit.leak_segments import strata_columns
 from voronka.audit.leaks import build_leaks, default_breakdowns
 from voronka.audit.lost_reasons import build_lost_reasons
@@ -125,7 +127,10 @@ def run_audit(
         else None
     )
     forecast = None
-    if "forecast" in wanted:
+    too_short = short_history_note(log) if "forecast" in wanted else None
+    if too_short is not None:
+        quality = dataclasses.replace(quality, notes=(*quality.notes, too_short))
+    if "forecast" in wanted and too_short is None:
         forecast = build_forecast(
             log, funnel, plan=options.plan, plan_revenue=options.plan_revenue,
             period_start=options.plan_from, period_end=options.plan_until, seed=options.seed,
@@ -147,6 +152,10 @@ def run_audit(
         parts["anomalies"] = build_anomalies(
             log, by=options.by, maturity=maturity, seed=options.seed
         )
+        # Read from the lead volumes the scan has just read (kept on the log).
+        gap = lead_gap_note(log)
+        if gap is not None:
+            quality = dataclasses.replace(quality, notes=(*quality.notes, gap))
     if "sources" in wanted:
         parts["sources"] = build_sources(log, spend_table, seed=options.seed)
     if "stuck" in wanted:

@@ -81,10 +81,47 @@ def frontier_episodes(log: EventLog, as_of: dt.datetime) -> ir.Table:
     episodes, ``first`` (the deal's first episode: its path began then, at that stage) and
     ``amount`` (the deal's, when the deals have amounts). Reach times rise along the line, so a
     frontier episode is the last stage of a run of equal reach times (the next stage reached later,
-    or not yet): a filter of the reach table instead of a grouping by deal and time.
+    or not yet): a filter of the reach table instead of a grouping by deal and time. The next
+    frontier stage comes from :func:`_run_links` instead of a window over the deal's episodes.
     """
     key = "frontier_episodes_" + as_of.strftime("%Y%m%d%H%M%S%f")
     return log.materialized(key, lambda: _frontier_rows(log, as_of))
+
+
+def _run_links(reached: ir.Table) -> ir.Table:
+    """What a frontier episode needs from the deal's other stages, keyed by ``link_deal`` and
+    ``link_index`` (a frontier stage): ``next_index``, the frontier stage after it when that is
+    not the next stage, and ``opens``, whether the deal's path began at it (a later stage than the
+    first). Few rows: only runs of stages reached at the same time give one.
+
+    ``reached`` is the reach table cut at a moment. Along a deal's line (stages 0 … its furthest,
+    every one present), reach times rise; a *run* is a stretch of stages reached at the same time,
+    each stage but the last followed by one with the same time (``next_at == reached_at``), the
+    last a frontier stage. So the frontier stage after frontier stage ``k`` ends the run that
+    starts at ``k + 1`` (``k + 1`` itself when that run is one stage), and the deal's first
+    frontier stage ends the run that starts at stage 0.
+    """
+    inner = reached.filter(reached.next_at == reached.reached_at)  # not the last of its run
+    runs = inner.group_by(["deal_id", "reached_at"]).agg(
+        start=inner.stage_index.min(), end=inner.stage_index.max() + 1
+    )
+    after = runs.select(
+        link_deal=runs.deal_id,
+        link_index=runs.start - 1,
+        next_index=runs.end,
+        opens=ibis.literal(False),
+    )
+    ends = runs.select(
+        link_deal=runs.deal_id,
+        link_index=runs.end,
+        next_index=ibis.null("int64"),
+        opens=runs.start == 0,
+    )
+    links = ibis.union(after, ends)
+    # A stage can both end a run and precede the next one: one row per key.
+    return links.group_by(["link_deal", "link_index"]).agg(
+        next_index=links.next_index.max(), opens=links.opens.any()
+    )
 
 
 def _frontier_rows(log: EventLog, as_of: dt.datetime) -> ir.Table:
@@ -93,14 +130,21 @@ def _frontier_rows(log: EventLog, as_of: dt.datetime) -> ir.Table:
     reached = log.reached_at()
     reached = reached.filter(reached.reached_at <= cut)
     tops = reached.filter(reached.next_at.isnull() | (reached.next_at > reached.reached_at))
-    order = ibis.window(group_by=tops.deal_id, order_by=tops.reached_at)
-    ep = tops.select(
+    links = _run_links(reached)
+    ep = tops.left_join(
+        links, (tops.deal_id == links.link_deal) & (tops.stage_index == links.link_index)
+    )
+    # The next frontier stage was reached at ``next_at`` (the next stage's reach time).
+    moved = ep.next_at.notnull() & (ep.next_at <= cut)
+    ep = ep.select(
         "deal_id",
         "stage_index",
         "reached_at",
-        next_reach=tops.reached_at.lead().over(order),
-        next_index=tops.stage_index.lead().over(order),
-        first=tops.reached_at.lag().over(order).isnull(),
+        next_reach=ibis.cases((moved, ep.next_at), else_=ibis.null("timestamp")),
+        next_index=ibis.cases(
+            (moved, ibis.coalesce(ep.next_index, ep.stage_index + 1)), else_=ibis.null("int64")
+        ),
+        first=(ep.stage_index == 0) | ep.opens.fill_null(False),
     )
     summary = log.deal_summary()
     amount = _amount(summary)

@@ -63,7 +63,14 @@ def filter_log(
     if created_until is not None:
         conditions.append(deals.created_at < _moment(created_until))
     chosen = deals.filter(*conditions) if conditions else deals
-    return _narrowed(log, chosen)
+    narrowed = _narrowed(log, chosen)
+    lower, upper = log.created_window
+    if created_from is not None:
+        lower = max(m for m in (lower, _datetime(created_from)) if m is not None)
+    if created_until is not None:
+        upper = min(m for m in (upper, _datetime(created_until)) if m is not None)
+    narrowed._created = (lower, upper)
+    return narrowed
 
 
 def _narrowed(log: EventLog, chosen: ir.Table) -> EventLog:
@@ -124,7 +131,11 @@ def _narrowed(log: EventLog, chosen: ir.Table) -> EventLog:
     )
 
 
+def _datetime(value: dt.datetime | dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime(value.year, value.month, value.day)
+
+
 def _moment(value: dt.datetime | dt.date) -> ir.TimestampValue:
-    if not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-    return ibis.literal(value, "timestamp")
+    return ibis.literal(_datetime(value), "timestamp")

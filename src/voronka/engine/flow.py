@@ -16,8 +16,8 @@ week × stage), never one row per deal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.datatypes as dt_type
@@ -151,20 +151,24 @@ def won_between(
     return won_between_many(log, [(start, end, as_of or log.as_of)])[0]
 
 
-def money_sum(amount: ir.FloatingValue, where: ir.BooleanValue) -> ir.Scalar:
-    """The sum of ``amount`` where ``where``, added as decimals (four places): exact, so the
+def money_sum(amount: ir.FloatingValue, where: ir.BooleanValue | None = None) -> ir.Scalar:
+    """The sum of ``amount`` (where ``where``), added as decimals (four places): exact, so the
     same on every backend and in every row order (a float sum's last bits follow the order the
     backend adds the rows in)."""
     return amount.cast(dt_type.Decimal(38, 4)).sum(where=where)
 
 
-def _won_pair(row: pd.Series, i: int, has_amount: bool) -> tuple[int, float | None]:
-    """``(deals_i, amount_i)`` of an aggregate row (amount 0 when no deal was won)."""
+def _won_pair(row: Mapping[str, Any], has_amount: bool, i: int | None = None) -> (
+    tuple[int, float | None]
+):
+    """``(deals, amount)`` of an aggregate row (its ``deals_i`` and ``amount_i`` with ``i``;
+    amount 0 when no deal was won)."""
+    tail = "" if i is None else f"_{i}"
     money: float | None = None
     if has_amount:
-        value = row[f"amount_{i}"]
+        value = row[f"amount{tail}"]
         money = float(value) if pd.notna(value) else 0.0
-    return int(row[f"deals_{i}"]), money
+    return int(row[f"deals{tail}"]), money
 
 
 def won_between_many(
@@ -187,7 +191,7 @@ def won_between_many(
         if amount is not None:
             aggs[f"amount_{i}"] = money_sum(won.amount, hit)
     row = log.frame(won.aggregate(**aggs)).iloc[0]
-    return [_won_pair(row, i, amount is not None) for i in range(len(ranges))]
+    return [_won_pair(row, amount is not None, i) for i in range(len(ranges))]
 
 
 def amount_quantiles(

@@ -91,6 +91,7 @@ class EventLog:
         self._quality: QualityCounts | None = None
         self._cut: AsOfCut | None = as_of_cut
         self._deal_ids: tuple[int, int] | None = None
+        self._created: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -219,6 +220,13 @@ class EventLog:
     def as_of(self) -> dt.datetime:
         """The moment the data describes: given to :meth:`build`, else the latest input time."""
         return self._as_of
+
+    @property
+    def created_window(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """``[from, until)``: the period of creation a filter kept the deals of (``(None,
+        None)``: every deal). Deals outside it are left out by choice, so the weeks after
+        ``until`` are not weeks without leads (:func:`voronka.engine.lead_volume`)."""
+        return self._created
 
     @property
     def as_of_cut(self) -> AsOfCut | None:

@@ -16,10 +16,11 @@ latest moment, and each moment's histogram is derived from them:
 
 Both give exactly :func:`flow.episodes_table` truncated at each moment, in two grouped aggregates
 of one query. The episodes are kept on the backend once per log (:func:`frontier_episodes`): the
-arrivals (each deal's first episode) and the largest open deals read them too. The wins so far,
-the amount quantiles of every moment and the undated-closing counts come from one aggregate of
-the deal summary. Day sums are added as whole seconds (integers) and money as decimals, so every
-number is the same whatever order the backend adds rows in, on DuckDB and on Spark alike.
+arrivals (each deal's first episode) and the largest open deals read them too. The wins so far and
+the amount quantiles of every moment come from the won deals grouped by the moments' windows (one
+grouped query each), the undated-closing counts from one aggregate of the deal summary. Day sums
+are added as whole seconds (integers) and money as decimals, so every number is the same whatever
+order the backend adds rows in, on DuckDB and on Spark alike.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from voronka.engine.asof import undated_aggregates
+from voronka.engine.backend import load_arrow
 from voronka.engine.episodes import _at, frontier_episodes, histogram_query, histograms
 from voronka.engine.flow import (
     DEFAULT_EDGES,
@@ -138,15 +141,27 @@ def _largest(log: EventLog, ep: ir.Table | None, limit: int) -> pd.DataFrame:
     return log.frame(top.select("stage_index", "days", "amount")).astype(_LARGEST_TYPES)
 
 
+def _moment_rows(log: EventLog, columns: dict[str, list[dt.datetime]]) -> ir.Table:
+    """A few moments as a table on the log's backend: ``i`` (0, 1 …) and the given timestamp
+    columns (one row per window or range, so every one is aggregated in one grouped pass)."""
+    n = len(next(iter(columns.values())))
+    arrays = {"i": pa.array(range(n), pa.int64())}
+    arrays.update({name: pa.array(values, pa.timestamp("us")) for name, values in columns.items()})
+    return load_arrow(log.backend, pa.table(arrays), "voronka_moments")
+
+
 def _deal_aggregates(
     log: EventLog,
     windows: Sequence[tuple[dt.datetime, dt.datetime]],
     ranges: Sequence[tuple[dt.datetime, dt.datetime, dt.datetime]],
 ) -> tuple[list[tuple[float, ...] | None], list[tuple[int, float | None]], tuple[int, int]]:
-    """In two queries over the deal summary: 101 quantiles of the amounts of deals won in each
+    """In three queries over the deal summary: 101 quantiles of the amounts of deals won in each
     ``[since, as_of]`` window (None without amounts or wins), the deals won in each ``(start,
     end, as_of)`` range with their amount sum (:func:`flow.won_between_many`), and the closed
-    and undatedly closed deals (:func:`asof.undated_closings`)."""
+    and undatedly closed deals (:func:`asof.undated_closings`).
+
+    The won deals are paired with the windows (ranges) they fall in and grouped by window: one
+    pass, where an aggregate per window filtered its own way read the rows once per window."""
     summary = log.deal_summary()
     amount = _amount(summary)
     bounds = [w[0] for w in windows] + [r[0] for r in ranges]
@@ -160,28 +175,25 @@ def _deal_aggregates(
     levels = [i / 100 for i in range(101)]
     quantiles: list[tuple[float, ...] | None] = [None] * len(windows)
     if amount is not None and windows:
-        # A query of their own: with the sums in the same aggregate DuckDB plans it 2× slower.
-        aggs: dict[str, ir.Scalar] = {}
-        for i, (since, as_of) in enumerate(windows):
-            hit = won.amount.notnull() & (won.won_at >= since) & (won.won_at <= as_of)
-            aggs[f"q_{i}"] = won.amount.quantile(levels, where=hit)
-            aggs[f"n_{i}"] = won.count(where=hit)
-        got = log.frame(won.aggregate(**aggs)).iloc[0]
-        quantiles = [
-            tuple(float(v) for v in got[f"q_{i}"]) if int(got[f"n_{i}"]) > 0 else None
-            for i in range(len(windows))
-        ]
-    sums: dict[str, ir.Scalar] = {}
-    for i, (start, end, as_of) in enumerate(ranges):
-        hit = (won.won_at >= start) & (won.won_at < end) & (won.won_at <= min(end, as_of))
-        sums[f"deals_{i}"] = won.count(where=hit)
-        if amount is not None:
-            sums[f"amount_{i}"] = money_sum(won.amount, hit)
-    closings = summary.aggregate(**undated_aggregates(summary))
-    both = closings.cross_join(won.aggregate(**sums)) if sums else closings
-    row = log.frame(both).iloc[0]
-    wins = [_won_pair(row, i, amount is not None) for i in range(len(ranges))]
-    return quantiles, wins, (int(row["closed"] or 0), int(row["undated"] or 0))
+        spans = _moment_rows(log, {"since": [w[0] for w in windows],
+                                   "until": [w[1] for w in windows]})
+        priced = won.filter(won.amount.notnull())
+        hit = priced.join(spans, [priced.won_at >= spans.since, priced.won_at <= spans.until])
+        got = log.frame(hit.group_by("i").agg(q=hit.amount.quantile(levels)))
+        for i, q in zip(got["i"], got["q"], strict=True):  # windows without wins have no row
+            quantiles[int(i)] = tuple(float(v) for v in q)
+    wins: list[tuple[int, float | None]] = [(0, 0.0 if amount is not None else None)] * len(ranges)
+    if ranges:
+        spans = _moment_rows(log, {"start": [r[0] for r in ranges], "end": [r[1] for r in ranges],
+                                   "cut": [min(r[1], r[2]) for r in ranges]})
+        hit = won.join(spans, [won.won_at >= spans.start, won.won_at < spans.end,
+                               won.won_at <= spans.cut])
+        sums = {"amount": money_sum(hit.amount)} if amount is not None else {}
+        got = log.frame(hit.group_by("i").agg(deals=hit.count(), **sums))
+        for row in got.to_dict("records"):
+            wins[int(row["i"])] = _won_pair(row, amount is not None)
+    closings = log.frame(summary.aggregate(**undated_aggregates(summary))).iloc[0]
+    return quantiles, wins, (int(closings["closed"] or 0), int(closings["undated"] or 0))
 
 
 @dataclass(frozen=True)
@@ -220,7 +232,7 @@ def forecast_moments(
 ) -> MomentStates:
     """The :class:`MomentState` of each spec, the log as it stood at the spec's ``as_of``, with
     the wins of ``won_ranges``, the undated-closing counts and the ``largest_limit`` largest open
-    deals: one episode pass (materialised) and four small queries whatever the number of specs.
+    deals: one episode pass (materialised) and six small queries whatever the number of specs.
 
     ``won_in_period`` counts the deals won from ``period_start`` to ``period_end`` (inclusive;
     open-ended when None) known by ``as_of``. Rates are estimated from the episodes that began

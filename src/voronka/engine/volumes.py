@@ -117,7 +117,8 @@ def lead_volume(log: EventLog, *, by: str | None = None, period: str = "week") -
 
     Columns: [``segment``], ``period`` (Monday of the week or first of the month, a date),
     ``leads``, ``exposure_days`` (days of the period between the first deal's creation and
-    ``as_of``: the first and the last period are usually partial). Periods with no exposure are
+    ``as_of``, or the end of a filter's period of creation (``EventLog.created_window``) when
+    earlier: the first and the last period are usually partial). Periods with no exposure are
     left out. Weeks and months are summed from one query per ``by``: deals per [segment] × day
     of creation, kept on the log.
     """
@@ -139,7 +140,9 @@ def lead_volume(log: EventLog, *, by: str | None = None, period: str = "week") -
         .reset_index()
     )
     start = pd.Timestamp(first)
-    end = pd.Timestamp(log.as_of)
+    # A filter's period of creation ends the periods: after it, no deal is counted by choice.
+    until = log.created_window[1]
+    end = pd.Timestamp(log.as_of if until is None else min(until, log.as_of))
     freq = "W-MON" if period == "week" else "MS"
     first_period = start.normalize() - (
         pd.Timedelta(days=start.day_of_week)

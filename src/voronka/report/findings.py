@@ -373,7 +373,7 @@ def _stuck(result: AuditResult, labels: Labels) -> Finding | None:
     parts = []
     for s in stages[:MAX_NAMES]:
         limit = (
-            t("report.finding.stuck.limit", lang, days=format_days(s.max_days, lang, 0))
+            _limit_words(s.max_days, lang)
             if s.max_days is not None
             else ""
         )
@@ -527,3 +527,12 @@ def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     out.append(_entry(result, labels))
     out.append(quality)
     return tuple(f for f in out if f is not None)
+
+
+def _limit_words(days: float, lang: str) -> str:
+    """A stage's time limit in words: whole days, or minutes for a limit under a day (a web
+    session's limit is minutes, not "over 0 days")."""
+    if days >= 1:
+        return t("report.finding.stuck.limit", lang, days=format_days(days, lang, 0))
+    return t("report.finding.stuck.limit_minutes", lang,
+             minutes=format_number(max(days * 24 * 60, 1), lang, 0))
