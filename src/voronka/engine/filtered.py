@@ -63,19 +63,18 @@ def filter_log(
     if created_until is not None:
         conditions.append(deals.created_at < _moment(created_until))
     chosen = deals.filter(*conditions) if conditions else deals
-    narrowed = _narrowed(log, chosen)
     lower, upper = log.created_window
     if created_from is not None:
         lower = max(m for m in (lower, _datetime(created_from)) if m is not None)
     if created_until is not None:
         upper = min(m for m in (upper, _datetime(created_until)) if m is not None)
-    narrowed._created = (lower, upper)
-    return narrowed
+    return _narrowed(log, chosen, (lower, upper))
 
 
-def _narrowed(log: EventLog, chosen: ir.Table) -> EventLog:
+def _narrowed(log: EventLog, chosen: ir.Table,
+              window: tuple[dt.datetime | None, dt.datetime | None]) -> EventLog:
     """A log over the deals of ``chosen`` (rows of ``log``'s deal summary), its per-deal tables
-    cut from ``log``'s.
+    cut from ``log``'s; ``window``: the period of creation they were chosen in.
 
     Each per-deal table (summary, deal × stage, ``reached_at``) is a function of one deal's own
     event and deal rows (and the shared funnel and ``as_of``), so its rows for the chosen deals
@@ -128,6 +127,7 @@ def _narrowed(log: EventLog, chosen: ir.Table) -> EventLog:
         stages=kept_stages,
         summary=kept_summary,
         reached=kept_reached,
+        created_window=window,
     )
 
 

@@ -197,10 +197,12 @@ class EventLog:
         stages: ir.Table,
         summary: ir.Table,
         reached: ir.Table,
+        created_window: tuple[dt.datetime | None, dt.datetime | None] = (None, None),
     ) -> EventLog:
         """A log over a subset of this log's deals whose per-deal tables (deal × stage, summary,
         ``reached_at``) are already cut from this log's (``voronka.engine.filtered``); the stage
-        mapping is this log's, kept for the names the subset has."""
+        mapping is this log's, kept for the names the subset has; ``created_window``: the period
+        of creation the subset was cut to (:attr:`created_window`)."""
         funnel = self._need_funnel()
         log = EventLog(
             con=self._con, events=events, deals=deals, events_rows=events_rows,
@@ -209,6 +211,7 @@ class EventLog:
         log._mapping = {name: self._mapping[name] for name in name_counts if name in self._mapping}
         log._mapping_table = self._mapping_table
         log._stages, log._summary, log._reached = stages, summary, reached
+        log._created = created_window
         return log
 
     @property

@@ -14,6 +14,7 @@ lacks a language or two files define the same key.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -110,21 +111,19 @@ def note_text(text: str, lang: str | None = None) -> str | None:
         return None
 
 
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _in_language(value: Any, lang: str) -> Any:
     """A note's value as the language writes it: an ISO date ``2018-05-28`` as ``28.05.2018`` /
     ``28 May 2018``, a fraction with a decimal comma in Russian; anything else as it is."""
-    import re
-
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         year, month, day = value.split("-")
         if not 1 <= int(month) <= 12:
             return value
         if lang == "ru":
             return f"{day}.{month}.{year}"
-        return f"{int(day)} {_MONTHS_EN[int(month) - 1]} {year}"
+        return f"{int(day)} {MONTHS_EN[int(month) - 1]} {year}"
     if isinstance(value, float) and lang == "ru":
         return str(value).replace(".", ",")
     return value

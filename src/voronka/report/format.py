@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-from voronka.i18n import normalize_language, plural_ru, t
+from voronka.i18n import MONTHS_EN, normalize_language, plural_ru, t
 
 NBSP = "\u00a0"
 """The Russian thousands separator (a no-break space)."""
@@ -124,16 +124,13 @@ def format_days(days: float | None, lang: str | None, digits: int = 1) -> str:
     return format_number(days, lang, digits)
 
 
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def format_date(value: date | datetime | None, lang: str | None) -> str:
     """A date: ``05.03.2024`` in Russian, ``5 Mar 2024`` in English."""
     if value is None:
         return MISSING
     if normalize_language(lang) == "ru":
         return f"{value.day:02d}.{value.month:02d}.{value.year}"
-    return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+    return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
 
 
 def format_datetime(value: datetime | None, lang: str | None) -> str:
