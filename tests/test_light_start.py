@@ -85,6 +85,10 @@ JSON_AUDIT_NEVER = (
     "voronka.report.html", "voronka.report.charts", "voronka.report.xlsx",
     "voronka.report.markdown", "voronka.report.text", "voronka.report.findings",
     "voronka.io.crm.http", "voronka.io.crm.runner", "voronka.web", "voronka.live",
+    "rich.progress",  # the read's progress bar, drawn on a terminal only
+    # the SQL compilers of the dialects a DuckDB run does not speak (voronka.engine.ibis_compilers)
+    "ibis.backends.sql.compilers.trino", "ibis.backends.sql.compilers.bigquery",
+    "ibis.backends.sql.compilers.postgres", "ibis.backends.sql.compilers.pyspark",
 )
 """What ``voronka audit … --format json`` must not import: it serves no part of that run."""
 
@@ -134,3 +138,11 @@ def test_reading_a_crm_export_does_not_load_the_pull() -> None:
     assert _loaded(modules, ("httpx", "voronka.io.crm.http", "voronka.io.crm.runner")) == []
     pulled = _modules_after("from voronka.io.crm import CrmError, pull\nassert callable(pull)\n")
     assert "voronka.io.crm.runner" in pulled and "httpx" in pulled
+
+
+def test_the_api_reads_before_it_needs_the_statistics() -> None:
+    """``voronka.api`` imports what reading needs, not the sections: the audit preloads those in
+    a background thread while DuckDB reads the files (voronka.api._preload_audit)."""
+    modules = _modules_after("import voronka.api")
+    assert _loaded(modules, ("voronka.audit.run", "voronka.audit.anomalies", "scipy")) == []
+    assert "voronka.engine.read" in modules

@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from voronka.audit import AuditResult
 from voronka.audit.options import AuditOptions
-from voronka.audit.run import run_audit
-from voronka.audit.what_if import WhatIf
-from voronka.audit.what_if import what_if as _what_if
 from voronka.engine import DealFilter, EventLog, apply_filter
 from voronka.engine.prepare import prepare_inputs
 from voronka.engine.read import read_fast
@@ -22,6 +18,11 @@ from voronka.io.exports.pipeline_file import read_funnel_file
 from voronka.io.inputs import InputSet, open_inputs
 from voronka.io.readers import KEEP_COLUMNS
 from voronka.io.result import ReadResult
+from voronka.lazy import Preload
+
+if TYPE_CHECKING:
+    from voronka.audit import AuditResult
+    from voronka.audit.what_if import WhatIf
 
 Progress = Callable[[str, int, int], None]
 """``progress(file, done_bytes, total_bytes)``: called while large files are read."""
@@ -243,13 +244,17 @@ def audit(
         log, reads = _log_on_engine(engine, events, deals=deals, spend=spend, funnel=funnel,
                                     column_map=column_map, strict=strict, as_of=as_of)
     else:
-        token = KEEP_COLUMNS.set(tuple(by or ()))
+        preload = _preload_audit(funnel)
         try:
-            inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
-                                 strict=strict, progress=progress, funnel=_given_path(funnel))
+            token = KEEP_COLUMNS.set(tuple(by or ()))
+            try:
+                inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
+                                     strict=strict, progress=progress, funnel=_given_path(funnel))
+            finally:
+                KEEP_COLUMNS.reset(token)
+            inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
         finally:
-            KEEP_COLUMNS.reset(token)
-        inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
+            preload.join()
         log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                                backend=backend)
         reads, notes = inputs.reads, (*inputs.limitations, *order_notes(log, inputs.limitations))
@@ -258,6 +263,50 @@ def audit(
         plan=plan, plan_revenue=plan_revenue, plan_from=plan_from, plan_until=plan_until,
         lang=lang, seed=seed,
     )
+
+
+_AUDIT_MODULES = (
+    "voronka.audit.run",  # the sections: pandas' rest, scipy.special and .optimize, the stats
+    "ibis.backends.duckdb",  # the engine's default backend, with every SQL compiler Ibis has
+)
+"""What an audit imports after reading, preloaded while the files are read."""
+
+
+def _preload_audit(funnel: Funnel | PathLike | None) -> Preload:
+    """:data:`_AUDIT_MODULES` imported, and the Russian morphology's dictionaries loaded when
+    the stage names may be Russian (the ``statuses`` section judges them), in a background
+    thread: reading the files is mostly DuckDB's native code, which leaves a core to the
+    interpreter. The caller joins it before auditing."""
+    calls = [_load_morphology] if _may_be_russian(funnel) else []
+    return Preload(_AUDIT_MODULES, calls)
+
+
+def _may_be_russian(funnel: Funnel | PathLike | None) -> bool:
+    """Whether the funnel's stage names may be Russian: a funnel (or funnel file) with a Cyrillic
+    letter, or no funnel given (a template or the data's own names, not known before reading)."""
+    if funnel is None:
+        return True
+    if isinstance(funnel, Funnel):
+        names = " ".join(s.name for s in funnel.stages)
+    else:
+        try:
+            names = Path(funnel).read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return False  # reading the funnel says why, later
+    return any("а" <= c.lower() <= "я" or c.lower() == "ё" for c in names)
+
+
+def _load_morphology() -> None:
+    from voronka.lang.ru_morph import morph
+
+    morph()
+
+
+def run_audit(log: EventLog, reads: Mapping[str, ReadResult], **options: Any) -> AuditResult:
+    """:func:`voronka.audit.run.run_audit`, imported on first use (the statistics stack)."""
+    from voronka.audit.run import run_audit as run
+
+    return run(log, reads, **options)
 
 
 def _parse_day(value: date | str | None, option: str) -> date | None:
@@ -365,4 +414,6 @@ def what_if(result: AuditResult, *, stage: str, rate: float) -> WhatIf:
     """The plan forecast of ``result`` if ``stage`` (a stage id of the funnel) converted at
     ``rate`` (0 … 1): expected wins, their range, the plan probability and revenue, from the same
     model and seed as the forecast (see :mod:`voronka.audit.what_if`). Fast: no data is read."""
-    return _what_if(result, stage=stage, rate=rate)
+    from voronka.audit.what_if import what_if as compute
+
+    return compute(result, stage=stage, rate=rate)

@@ -78,9 +78,14 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 class _ReadProgress:
-    """A rich progress bar over the bytes of the files being read (shown on a terminal only)."""
+    """A rich progress bar over the bytes of the files being read (shown on a terminal only;
+    elsewhere nothing is drawn and rich's progress module is not imported)."""
 
     def __init__(self, console: Console) -> None:
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+        if not console.is_terminal:
+            return
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -91,18 +96,21 @@ class _ReadProgress:
 
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-            console=console, transient=True, disable=not console.is_terminal,
+            console=console, transient=True,
         )
-        self.tasks: dict[str, Any] = {}
 
     def __enter__(self) -> _ReadProgress:
-        self.progress.__enter__()
+        if self.progress is not None:
+            self.progress.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(None, None, None)
+        if self.progress is not None:
+            self.progress.__exit__(None, None, None)
 
     def __call__(self, file: str, done: int, total: int) -> None:
+        if self.progress is None:
+            return
         if file not in self.tasks:
             self.tasks[file] = self.progress.add_task(escape(safe_text(Path(file).name)),
                                                       total=total or None)

@@ -24,6 +24,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 
+from voronka.engine import ibis_compilers
+
+ibis_compilers.install()  # before Ibis's DuckDB backend is imported: its one compiler, not twenty
+
 _DRIVER_NOISE = (
     r"fetch_\w+\(\) is deprecated",
     r"Arrow output on a DB-API result makes an extra copy",
