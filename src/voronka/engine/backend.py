@@ -118,10 +118,14 @@ def duckdb_memory_limit(event_rows: int | None = None) -> str:
 def default_backend(event_rows: int | None = None) -> BaseBackend:
     """A fresh in-memory DuckDB connection, the engine's default backend, with the memory limit of
     :func:`duckdb_memory_limit` and its spill files in the system's temporary directory (DuckDB
-    would otherwise write them under the current directory)."""
+    would otherwise write them under the current directory), and without DuckDB's progress bar,
+    which it prints to standard output for a query of more than two seconds (into the JSON of
+    ``voronka audit --format json`` written there)."""
     spill = Path(tempfile.gettempdir()) / f"voronka-duckdb-{os.getpid()}"
-    return ibis.duckdb.connect(memory_limit=duckdb_memory_limit(event_rows),
-                               temp_directory=str(spill))
+    con = ibis.duckdb.connect(memory_limit=duckdb_memory_limit(event_rows),
+                              temp_directory=str(spill))
+    con.raw_sql("SET enable_progress_bar = false")
+    return con
 
 
 def load_arrow(con: BaseBackend, table: pa.Table, prefix: str) -> ir.Table:

@@ -146,6 +146,7 @@ def after_close(events: pa.Table, deals: pa.Table | None) -> np.ndarray:
     })
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")  # it would print to standard output
         con.register("closings", closings)
         con.register("entries", entries)
         slack = int(CLOSE_SLACK / dt.timedelta(microseconds=1))
