@@ -15,7 +15,12 @@ from voronka.report.format import format_datetime, format_int, format_money
 from voronka.report.names import build_labels
 from voronka.report.sections import SECTIONS
 from voronka.report.tables import Table, format_cell
-from voronka.report.words import anomaly_sentence, anomaly_series, reverse_sentence
+from voronka.report.words import (
+    anomaly_sentence,
+    anomaly_series,
+    funnel_reconciliation,
+    reverse_sentence,
+)
 from voronka.text_safety import safe_text
 
 if TYPE_CHECKING:
@@ -99,7 +104,9 @@ def render_markdown(
             out.extend(lines)
 
     reverse = reverse_sentence(result, labels)
+    reconciled = funnel_reconciliation(result, labels)
     lines = {
+        "funnel": (escape_md(reconciled),) if reconciled else (),
         "anomalies": tuple(_anomaly_line(a, labels) for a in shifts),
         "reverse": (escape_md(reverse),) if reverse else (),
     }
