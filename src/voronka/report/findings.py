@@ -428,7 +428,8 @@ def _pileups(result: AuditResult, labels: Labels) -> list[Finding]:
     )
     for p in flagged[:MAX_NAMES]:
         detail = t(
-            "report.finding.pileup.detail",
+            "report.finding.pileup.detail" if p.residence_days is not None
+            else "report.finding.pileup.still",
             lang,
             open=format_int(p.open, lang),
             deals=plural("deal", p.open, lang),

@@ -29,7 +29,7 @@ from voronka.report.format import (
 from voronka.report.names import Labels, build_labels
 from voronka.report.sections import SECTIONS
 from voronka.report.tables import Table, format_cell, sort_value
-from voronka.report.words import funnel_reconciliation
+from voronka.report.words import forecast_absence, funnel_reconciliation
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -197,7 +197,7 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
                     id="forecast",
                     title=t("report.section.forecast.title", lang),
                     intro="",
-                    note=t("report.section.forecast.none", lang),
+                    note=forecast_absence(result, lang),
                 )
             )
     return out

@@ -18,6 +18,7 @@ from voronka.report.tables import Table, format_cell
 from voronka.report.words import (
     anomaly_sentence,
     anomaly_series,
+    forecast_absence,
     funnel_reconciliation,
     reverse_sentence,
 )
@@ -115,7 +116,7 @@ def render_markdown(
             section(spec.id, *spec.make_tables(result, labels), lines=lines.get(spec.id, ()))
         elif spec.id == "forecast":
             out.extend(["", f"## {t('report.section.forecast.title', code)}", ""])
-            out.append(escape_md(t("report.section.forecast.none", code)))
+            out.append(escape_md(forecast_absence(result, code)))
     return safe_text("\n".join(out), multiline=True) + "\n"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from voronka.i18n import has, t
+from voronka.i18n import has, note_text, t
 from voronka.report.format import (
     format_date,
     format_int,
@@ -185,3 +185,12 @@ def funnel_reconciliation(result: AuditResult, labels: Labels) -> str | None:
             last=format_int(fr.stages[-1].reached, lang), won=format_int(fr.won, lang),
         ))
     return " ".join(parts) or None
+
+
+def forecast_absence(result: AuditResult, lang: str) -> str:
+    """Why the report has no forecast: the audit's reason (a ``forecast.note.*`` data-quality
+    note: too little history, a filter before the period) or, without one, that none was made."""
+    for raw in result.data_quality.notes:
+        if raw.split(" ", 1)[0].startswith("forecast.note.") and (shown := note_text(raw, lang)):
+            return shown
+    return t("report.section.forecast.none", lang)
