@@ -27,7 +27,7 @@ def _cut(n_deals: int, seed: int, weeks: int) -> tuple[EventLog, datetime]:
 
 
 def test_new_deals_cut_weeks_before_the_end_are_noted() -> None:
-    for seed, weeks in ((1, 8), (2, 12)):
+    for seed, weeks in ((1, 8), (2, 12), (3, 2)):
         log, cut = _cut(6000, seed, weeks)
         found = lead_gap_note(log)
         assert found is not None, (seed, weeks)
