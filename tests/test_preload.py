@@ -38,3 +38,20 @@ def test_modules_and_calls_run_in_another_thread(tmp_path: Path,
     finally:
         for name in ("preload_probe_ok", "preload_probe_bad"):
             sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize(("text", "russian"), [
+    ('[[stages]]\nid = "lead"\nname = "Новый лид"\n', True),
+    ('[[stages]]\nid = "lead"\nname = "Ёлка"\n', True),
+    ('[[stages]]\nid = "lead"\nname = "New lead"\n', False),
+])
+def test_the_morphology_is_preloaded_for_a_russian_funnel_only(tmp_path: Path, text: str,
+                                                               russian: bool) -> None:
+    from voronka.api import _may_be_russian
+
+    funnel = tmp_path / "funnel.toml"
+    funnel.write_text(text, encoding="utf-8")
+    assert _may_be_russian(funnel) is russian
+    assert _may_be_russian(str(funnel)) is russian
+    assert _may_be_russian(None) is True  # the stage names are not known before reading
+    assert _may_be_russian(tmp_path / "missing.toml") is False  # reading it says why, later

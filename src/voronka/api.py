@@ -267,7 +267,7 @@ def audit(
 
 _AUDIT_MODULES = (
     "voronka.audit.run",  # the sections: pandas' rest, scipy.special and .optimize, the stats
-    "ibis.backends.duckdb",  # the engine's default backend, with every SQL compiler Ibis has
+    "ibis.backends.duckdb",  # the engine's default backend (voronka.engine.ibis_compilers)
 )
 """What an audit imports after reading, preloaded while the files are read."""
 
