@@ -14,7 +14,6 @@ reached at the same time, skips, backward moves, lost events, status overrides) 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Any
 
 import hypothesis.strategies as st
@@ -25,7 +24,7 @@ from engine_logs import LOST_NAME, STAGE_NAMES, deals_table, events_table, rando
 from hypothesis import HealthCheck, given, settings
 
 from voronka.engine import EventLog
-from voronka.engine.episodes import episode_days, frontier_episodes
+from voronka.engine.episodes import frontier_episodes
 from voronka.engine.flow import LOST, OPEN
 from voronka.funnel import Funnel
 
@@ -37,14 +36,13 @@ def _time(value: Any) -> pd.Timestamp | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value)
 
 
-def expected_frontier(log: EventLog, cut: dt.datetime) -> Counter[tuple[Any, ...]]:
-    """The frontier episodes at ``cut`` by their definition (see the module docstring), each row
-    with how often it occurs (without the deal's id, two deals' episodes can be equal rows)."""
+def expected_frontier(log: EventLog, cut: dt.datetime) -> set[tuple[Any, ...]]:
+    """The frontier episodes at ``cut`` by their definition (see the module docstring)."""
     won = log.require_funnel().won_index
     reach = log.frame(log.reached_at())
     summary = log.frame(log.deal_summary()).set_index("deal_id")
     reach = reach[pd.to_datetime(reach["reached_at"]) <= pd.Timestamp(cut)]
-    out: Counter[tuple[Any, ...]] = Counter()
+    out: set[tuple[Any, ...]] = set()
     for deal_id, part in reach.groupby("deal_id"):
         frontier = part.groupby("reached_at")["stage_index"].max().sort_index()
         times = [pd.Timestamp(t) for t in frontier.index]
@@ -61,27 +59,23 @@ def expected_frontier(log: EventLog, cut: dt.datetime) -> Counter[tuple[Any, ...
                 ended, to = max(closed_at, started), closed_to
             else:
                 ended, to = pd.Timestamp(cut), OPEN
-            # The deal's id and amount are kept on its open episode alone.
-            kept = (deal_id, amount) if to == OPEN else (None, None)
-            out[(kept[0], stage, started, ended, to, closed_at, closed_to, i == 0, kept[1])] += 1
+            out.add((deal_id, stage, started, ended, to, closed_at, closed_to, i == 0, amount))
     return out
 
 
-def got_frontier(log: EventLog, cut: dt.datetime) -> Counter[tuple[Any, ...]]:
-    """The engine's frontier episodes at ``cut`` as a multiset of rows (:func:`episode_days`
-    checked on the way)."""
-    table = frontier_episodes(log, cut)
-    rows = log.frame(table.mutate(days=episode_days(table)))
+def got_frontier(log: EventLog, cut: dt.datetime) -> set[tuple[Any, ...]]:
+    """The engine's frontier episodes at ``cut`` as a set of rows (``days`` checked on the way)."""
+    rows = log.frame(frontier_episodes(log, cut))
     if "amount" not in rows.columns:
         rows["amount"] = None
     days = (pd.to_datetime(rows["ended_at"]) - pd.to_datetime(rows["started_at"])).dt.total_seconds()
     np.testing.assert_allclose(rows["days"].to_numpy(float), days.to_numpy() / 86400, rtol=1e-12)
-    return Counter(
+    return {
         (r["deal_id"], int(r["stage_index"]), _time(r["started_at"]), _time(r["ended_at"]),
          int(r["to_index"]), _time(r["closed_at"]), int(r["closed_to"]), bool(r["first"]),
          None if pd.isna(r["amount"]) else float(r["amount"]))
         for r in rows[_COLUMNS].to_dict("records")
-    )
+    }
 
 
 def _cuts(log: EventLog) -> list[dt.datetime]:

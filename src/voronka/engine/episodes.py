@@ -27,9 +27,6 @@ from voronka.engine.summary import SECONDS_PER_DAY, days_between, epoch_seconds
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
 
-_STORED = ["stage_index", "started_at", "ended_at", "to_index", "closed_at", "closed_to", "first"]
-"""The columns every frontier episode keeps (:func:`frontier_episodes`)."""
-
 _QUERY_KEYS = ["m", "stage_index", "bucket", "to_index", "start_iv", "start_fv", "end_iv"]
 """The grouping columns of the histogram query (see :func:`histogram_query`)."""
 
@@ -80,11 +77,9 @@ def frontier_episodes(log: EventLog, as_of: dt.datetime) -> ir.Table:
     """Per deal × frontier episode as it stood at ``as_of``, materialised once per log and moment
     (the histograms, arrivals and largest open deals all read it).
 
-    The columns of :func:`flow.episodes_table` (same rows and values) but ``days``
-    (:func:`episode_days`), plus the won stage's own episodes and ``first`` (the deal's first
-    episode: its path began then, at that stage); ``deal_id`` and ``amount`` (the deal's, when
-    the deals have amounts) are kept on the open episodes only (null on the others), the only ones
-    that read them (the largest open deals). Reach times rise along the line, so a
+    The columns of :func:`flow.episodes_table` (same rows and values), plus the won stage's own
+    episodes, ``first`` (the deal's first episode: its path began then, at that stage) and
+    ``amount`` (the deal's, when the deals have amounts). Reach times rise along the line, so a
     frontier episode is the last stage of a run of equal reach times (the next stage reached later,
     or not yet): a filter of the reach table instead of a grouping by deal and time. The next
     frontier stage comes from :func:`_run_links` instead of a window over the deal's episodes.
@@ -163,21 +158,7 @@ def _frontier_rows(log: EventLog, as_of: dt.datetime) -> ir.Table:
         first=ep.first,
         **({"amount": ep.amount} if amount is not None else {}),
     )
-    # Only the largest open deals read a deal's id and amount: kept on the open episodes alone,
-    # so the stored table is smaller (at 1M deals a quarter less to write, and less for the
-    # backend to spill); the length in days is recomputed by whoever needs it (episode_days).
-    still_open = out.to_index == OPEN
-    kept = {"deal_id": out.deal_id, **({"amount": out.amount} if amount is not None else {})}
-    return out.select(
-        *_STORED,
-        **{name: ibis.ifelse(still_open, value, ibis.null(value.type()))
-           for name, value in kept.items()},
-    )
-
-
-def episode_days(ep: ir.Table) -> ir.FloatingValue:
-    """An episode's length in float days (``ended_at − started_at``, to the second)."""
-    return days_between(ep.started_at, ep.ended_at)
+    return out.mutate(days=days_between(out.started_at, out.ended_at))
 
 
 def histogram_query(
@@ -199,7 +180,7 @@ def histogram_query(
     done = done.select(
         m=ibis.literal(-1, "int64"),
         stage_index=done.stage_index,
-        bucket=_bucket(episode_days(done), edges),
+        bucket=_bucket(done.days, edges),
         to_index=done.to_index,
         # recent for the moments m < start_iv; ended by the moments m ≥ end_iv
         start_iv=_count_before(done.started_at, sinces, strict=False),

@@ -36,13 +36,7 @@ import pyarrow as pa
 
 from voronka.engine.asof import undated_aggregates
 from voronka.engine.backend import load_arrow
-from voronka.engine.episodes import (
-    _at,
-    episode_days,
-    frontier_episodes,
-    histogram_query,
-    histograms,
-)
+from voronka.engine.episodes import _at, frontier_episodes, histogram_query, histograms
 from voronka.engine.flow import (
     DEFAULT_EDGES,
     OPEN,
@@ -144,8 +138,7 @@ def _largest(log: EventLog, ep: ir.Table | None, limit: int) -> pd.DataFrame:
         & (ep.amount > 0)
     )
     top = live.order_by([live.amount.desc(), live.deal_id]).limit(limit)
-    chosen = top.select("stage_index", days=episode_days(top), amount=top.amount)
-    return log.frame(chosen).astype(_LARGEST_TYPES)
+    return log.frame(top.select("stage_index", "days", "amount")).astype(_LARGEST_TYPES)
 
 
 def _moment_rows(log: EventLog, columns: dict[str, list[dt.datetime]]) -> ir.Table:
