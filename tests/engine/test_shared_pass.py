@@ -100,7 +100,8 @@ def test_the_weekly_cohorts_ride_along_and_equal_their_definition(
 def test_the_weekly_cohorts_alone_make_the_pass_worth_it(
     funnel: Funnel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Months already kept: the outcomes and the cube still share one query."""
+    """Months already kept: the outcomes and the cube still share one query. A breakdown the
+    pass did not compute comes from the whole cube."""
     events, deals = random_log(31, n_deals=120)
     log = EventLog.build(events, deals, funnel, backend=ibis.duckdb.connect())
     stratified_cohorts(log, HORIZONS, [], period="month", alongside=SETS)
@@ -111,5 +112,10 @@ def test_the_weekly_cohorts_alone_make_the_pass_worth_it(
     step_outcomes(log, by="source")
     frame = stage_cohorts(log, SETTLED, by="source", period="week")
     assert len(queries) == 1
+    # A breakdown the pass did not compute: the whole cube, by its own query, keeps the rest.
+    other = stage_cohorts(log, SETTLED, by="manager", period="week")
+    assert len(queries) == 2
     monkeypatch.undo()
     pd.testing.assert_frame_equal(frame, _plain_cohorts(log, "source"))
+    pd.testing.assert_frame_equal(other, _plain_cohorts(log, "manager"))
+    assert stage_cohorts(log, SETTLED, by="source", period="week").equals(frame)

@@ -301,7 +301,15 @@ def stage_horizons(
     ``median_days`` and ``horizon_days`` (the ``quantile`` of the days from reaching the stage to
     reaching the next one, among those deals; NaN when none moved), ``settled_days`` (the same at
     ``settled_quantile``: by then almost every deal that will move on has). Every stage is present.
+    One query per log and quantiles, kept on the log (the maturity section is built by more than
+    one section).
     """
+    key = ("stage_horizons", quantile, settled_quantile)
+    frame: pd.DataFrame = log.cached(key, lambda: _stage_horizons(log, quantile, settled_quantile))
+    return frame.copy()
+
+
+def _stage_horizons(log: EventLog, quantile: float, settled_quantile: float) -> pd.DataFrame:
     funnel = log.require_funnel()
     tr = _transitions(log)
     moved = tr.filter(tr.next_at.notnull())
@@ -351,9 +359,12 @@ def stage_cohorts(
     keys = [k for k, asked in (("segment", by), ("period", period)) if asked is not None]
     # The funnel-wide totals (the maturity section, on every run) need no join of the deal
     # summary (:func:`_funnel_totals`): a filtered first screen needs no cube, and the cube, when
-    # a later section asks for it, gives the same integer counts.
+    # a later section asks for it, gives the same integer counts. Kept per horizon set: the
+    # maturity section is built by more than one section.
     if not keys:
-        frame = _funnel_totals(log, horizons)
+        totals_key = ("funnel_totals", tuple(sorted(finite_horizons(horizons).items())))
+        totals = log.cached(totals_key, lambda: _funnel_totals(log, horizons))
+        frame = totals.copy()
     elif covers(log, by, period):
         frame = cut(_cube_cut_rows(log, horizons, by), by, period)
     else:
