@@ -78,3 +78,17 @@ def test_a_notes_dates_and_fractions_are_written_as_each_language_writes_them() 
     assert "28.05.2018" in ru and "14.11.2018" in ru and "157,7" in ru and "164" in ru
     assert "28 May 2018" in en and "14 Nov 2018" in en and "157.7" in en
     assert "2018-05-28" not in ru + en
+
+
+def test_a_notes_counts_and_shares_are_written_as_the_reports_write_them() -> None:
+    """BPIC 2012's inferred order read "Of the 13087 deals … 0 (0.0 %)" in English: counts of
+    thousands get the reports' separator and the share each language's percent sign."""
+    from voronka.i18n import note, note_text
+
+    text = note("inputs2.order_inferred", order="a → b", against=1234, checked=13087, share=9.4)
+    ru, en = note_text(text, "ru") or "", note_text(text, "en") or ""
+    assert "Of the 13,087 deals" in en and "1,234 (9.4%)" in en
+    assert "Из 13\u00a0087 сделок" in ru and "1\u00a0234 (9,4 %)" in ru
+    small = note_text(note("quality.note.leads_stop", week="2018-05-28", days=999,
+                           as_of="2018-11-14", per_week=1.0), "en") or ""
+    assert "999 days" in small

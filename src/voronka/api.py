@@ -112,7 +112,7 @@ def order_notes(log: EventLog, notes: Sequence[str] = ()) -> tuple[str, ...]:
         if "exports.limit.stage_order_unknown" in notes:
             return (note("inputs2.order_unchecked_export", order=order),)
         return (note("inputs2.order_unchecked", order=order),)
-    share = f"{100 * against / checked:.1f} %"
+    share = round(100 * against / checked, 1)
     return (note("inputs2.order_inferred", order=order, against=against, checked=checked,
                  share=share),)
 

@@ -59,3 +59,33 @@ def test_enough_days_get_the_forecast(tmp_path: Path) -> None:
     result = _audit(hours, tmp_path)
     assert result.forecast is not None
     assert not any(n.startswith("forecast.note.too_short") for n in result.data_quality.notes)
+
+
+def test_a_filter_before_the_forecast_period_gets_no_forecast_and_says_why(
+    tmp_path: Path,
+) -> None:
+    """Sessions from 1 Oct for 45 days (the data ends 15 Nov, the forecast's month is November).
+    Kept to those created by 15 Oct, the forecast would count none of November's new sessions
+    ("0 won, most likely 0 to 0"): none is made, and the note, in both languages and in the HTML
+    report's forecast section, says why. Kept to those created by 5 Nov, November has its own
+    new sessions, and the forecast is made."""
+    from voronka.report import render
+
+    path = tmp_path / "events.csv"
+    events = _events(24 * 45)
+    events["entered_at"] = events["entered_at"].dt.strftime("%Y-%m-%d %H:%M")
+    events.to_csv(path, index=False)
+    cut = audit(path, funnel=FUNNEL, created_to="2019-10-15")
+    assert cut.forecast is None
+    notes = [n for n in cut.data_quality.notes if n.startswith("forecast.note.filtered_before")]
+    assert len(notes) == 1
+    assert note_text(notes[0], "en") == (
+        "The filter keeps deals created until 15 Oct 2019, before the forecast's period begins "
+        "(1 Nov 2019). A forecast needs the period's new deals too, and the filter leaves them "
+        "out, so none is made: drop the creation-date filter to see it."
+    )
+    assert "по 15.10.2019" in (note_text(notes[0], "ru") or "")
+    page = str(render(cut, "html", lang="en"))
+    forecast_part = page[page.index('<section id="forecast"'):]
+    assert "drop the creation-date filter" in forecast_part[:forecast_part.index("</section>")]
+    assert audit(path, funnel=FUNNEL, created_to="2019-11-05").forecast is not None

@@ -9,10 +9,14 @@ from datetime import datetime, timedelta
 import pandas as pd
 from leakgen import demo, stable
 
-from voronka.audit.lead_gap import MIN_EXPECTED, lead_gap_note
+from voronka.audit.lead_gap import MIN_EXPECTED, lead_gap_note, lead_stop
 from voronka.engine import EventLog, filter_log, lead_volume
 from voronka.funnel import Funnel, Stage
 from voronka.i18n import note_text
+
+
+def _note(log: EventLog) -> str | None:
+    return lead_gap_note(log, lead_stop(log))
 
 
 def _cut(n_deals: int, seed: int, weeks: int) -> tuple[EventLog, datetime]:
@@ -27,9 +31,9 @@ def _cut(n_deals: int, seed: int, weeks: int) -> tuple[EventLog, datetime]:
 
 
 def test_new_deals_cut_weeks_before_the_end_are_noted() -> None:
-    for seed, weeks in ((1, 8), (2, 12)):
+    for seed, weeks in ((1, 8), (2, 12), (3, 2)):
         log, cut = _cut(6000, seed, weeks)
-        found = lead_gap_note(log)
+        found = _note(log)
         assert found is not None, (seed, weeks)
         text = note_text(found, "en") or ""
         assert "The last new deal was created in the week of" in text
@@ -43,7 +47,7 @@ def test_new_deals_cut_weeks_before_the_end_are_noted() -> None:
 def test_a_steady_stream_of_new_deals_is_not_noted() -> None:
     for seed in (1, 2, 3):
         _, log = demo(6000, seed, stable())
-        assert lead_gap_note(log) is None, seed
+        assert _note(log) is None, seed
 
 
 def test_a_gap_too_short_for_its_rate_is_not_noted() -> None:
@@ -59,9 +63,9 @@ def test_a_gap_too_short_for_its_rate_is_not_noted() -> None:
     as_of = created[-1] + timedelta(days=40)
     log = EventLog.build(events, deals, funnel, as_of=as_of)
     assert MIN_EXPECTED > 40 / 10
-    assert lead_gap_note(log) is None
+    assert _note(log) is None
     longer = EventLog.build(events, deals, funnel, as_of=created[-1] + timedelta(days=130))
-    assert lead_gap_note(longer) is not None  # 13 expected: noted
+    assert _note(longer) is not None  # 13 expected: noted
 
 
 def test_a_filters_period_of_creation_ends_the_lead_volumes() -> None:
@@ -78,9 +82,32 @@ def test_a_filters_period_of_creation_ends_the_lead_volumes() -> None:
     assert max(weekly["period"]) <= until.date()
     first = min(weekly["period"])
     assert weekly["exposure_days"].sum() <= (until.date() - first).days
-    assert lead_gap_note(narrowed) is None
+    assert _note(narrowed) is None
     falls = [a for a in build_anomalies(narrowed)
              if a.kind == "volume" and a.segment is None and a.direction == "down"]
     assert falls == []
     both = filter_log(narrowed, created_from=datetime(2026, 1, 1))
     assert both.created_window == (datetime(2026, 1, 1), until)
+
+
+def test_a_cut_export_ends_the_lead_volumes_and_is_not_a_fall_in_leads() -> None:
+    """Exports whose new deals were cut 2, 5 or 8 weeks before the end (three worlds each): the
+    stop is the last creation time; the lead volumes the scan reads end there, so no volume
+    series — funnel-wide or per source — shows a fall or rise dated at or after the cut (the
+    Olist sample read "Fewer leads: 0.0 a week since 4 Jun, where 1,017.0 was expected", and a
+    source's "more leads" was averaged over 24 weeks of no data). Steady exports have no stop."""
+    from voronka.audit.anomalies import build_anomalies
+
+    for seed in (1, 2, 3):
+        _, steady = demo(6000, seed, stable())
+        assert lead_stop(steady) is None, seed
+        for weeks in (2, 5, 8):
+            log, cut = _cut(6000, seed, weeks)
+            stop = lead_stop(log)
+            assert stop is not None and cut - timedelta(days=2) <= stop < cut, (seed, weeks)
+            weekly = lead_volume(log, period="week", until=stop)
+            assert max(weekly["period"]) <= stop.date()
+            assert weekly["leads"].sum() == lead_volume(log, period="week")["leads"].sum()
+            shifts = [a for a in build_anomalies(log, leads_until=stop) if a.kind == "volume"]
+            late = [a for a in shifts if a.since >= (cut - timedelta(days=7)).date()]
+            assert late == [], (seed, weeks, late)

@@ -186,6 +186,35 @@ def test_quality_counts_by_hand(log: EventLog) -> None:
     assert [i.excluded for i in q.issues] == [True, True, False, False, False, False, True, False]
 
 
+def test_the_funnel_section_says_why_cards_and_stages_differ(log: EventLog) -> None:
+    """Seven deals in the cards (A–E, G; F has no events), six at the first stage: G's only
+    event is a loss. Two won (A; C by status), one at the won stage: C stops at qualified."""
+    from voronka.audit import AuditResult
+    from voronka.audit.funnel_section import build_funnel_report
+    from voronka.audit.quality_result import DataQuality
+    from voronka.report.names import build_labels
+    from voronka.report.words import funnel_reconciliation
+
+    report = build_funnel_report(log.require_funnel(), log.reach(), log.outcomes(),
+                                 log.time_in_stage())
+    assert (report.deals, report.stages[0].reached) == (6, 5)
+    assert (report.not_in_funnel, report.not_in_funnel_lost) == (1, 1)
+    assert (report.won, report.stages[-1].reached, report.won_without_won_stage) == (2, 1, 1)
+    # Every lost deal is lost at a stage or outside the funnel; every open one is open at one.
+    assert sum(s.lost_here for s in report.stages) + report.not_in_funnel_lost == report.lost
+    assert sum(s.open for s in report.stages) == report.open
+
+    result = AuditResult(as_of=log.as_of, funnel=report, data_quality=DataQuality({}, {}, {}))
+    words = {lang: funnel_reconciliation(result, build_labels(result, lang, log.funnel))
+             for lang in ("en", "ru")}
+    assert words["en"] == (
+        "Not in the funnel: 1 of 6 — their events hold no funnel stage (1 of them lost). So the "
+        "first stage counts 5 of the 6 deals. Won without the stage «Won»: 1 — marked won by "
+        "their status. So that stage counts 1 of the 2 won deals."
+    )
+    assert words["ru"] is not None and words["ru"].startswith("Не вошли в воронку: 1 из 6")
+
+
 def test_open_deal_days_in_stage(log: EventLog) -> None:
     """E entered qualified 1/9 21:00; as_of 1/10 09:00 → 0.5 days."""
     s = log.frame(log.deal_summary())

@@ -229,7 +229,7 @@ def test_an_inferred_order_says_how_many_deals_contradict_it(tmp_path: Path) -> 
     (text,) = [note_text(n, "en") for n in order_notes(log)]
     assert text is not None
     assert f"Of the {checked} deals that entered two or more open stages, 7 (" in text
-    assert f"{100 * 7 / checked:.1f} %" in text
+    assert f"{100 * 7 / checked:.1f}%)" in text
     ru = note_text(order_notes(log)[0], "ru")
     assert ru is not None and f"Из {checked} сделок" in ru and "7 (" in ru
     assert "в другом порядке" in ru

@@ -159,3 +159,23 @@ def test_a_time_limit_under_a_day_is_said_in_minutes(result: AuditResult) -> Non
     whole = next(f.detail for f in select_findings(result, build_labels(result, "en", None))
                  if f.kind == "stuck")
     assert f"(over {round(stages[0].max_days)} days)" in whole
+
+
+def test_a_queue_nobody_left_says_so_instead_of_dashes(result: AuditResult) -> None:
+    """A flagged stage nobody left in 13 weeks has no pace to divide by: the finding says the
+    queue does not move rather than "takes — days to clear"."""
+    from voronka.audit.pileups import Pileup
+
+    still = Pileup("new", open=194, weekly_throughput=0.0, residence_days=None, flagged=True)
+    moving = Pileup("qualified", open=69, weekly_throughput=7.0, residence_days=69.0,
+                    ratio_to_median=3.0, flagged=True)
+    one = dataclasses.replace(result, pileups=(still, moving))
+    details = {f.stage: f.detail for f in select_findings(one, build_labels(one, "en", None))
+               if f.kind == "pileup"}
+    assert details["new"] == ("194 deals open; not one deal left the stage in the last 13 weeks: "
+                              "the queue does not move.")
+    assert "69 days to clear, 3.0 times" in details["qualified"]
+    ru = {f.stage: f.detail for f in select_findings(one, build_labels(one, "ru", None))
+          if f.kind == "pileup"}
+    assert ru["new"] == ("В работе 194 сделки; за последние 13 недель этап не покинула ни одна "
+                         "сделка — очередь стоит.")

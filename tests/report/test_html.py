@@ -147,7 +147,7 @@ def test_empty_result_renders_without_charts(empty_result: AuditResult) -> None:
     page = str(render(empty_result, "html"))
     parsed = _parse(page)
     assert set(json.loads(parsed.chart_json)) == {"chart-funnel-reach"}
-    assert "No plan was given" in page
+    assert "No forecast was made." in page
     assert "Nothing stands out" in page
 
 

@@ -125,3 +125,23 @@ def test_reports_name_input_files_without_their_folders(result: AuditResult) -> 
         assert "events.csv" in shown and "deals.csv" in shown, fmt
         assert "/home/anna" not in shown and "C:\\exports" not in shown, fmt
     assert far in str(render(one, "json"))
+
+
+def test_the_events_a_layout_made_from_a_file_are_named_in_words(result: AuditResult) -> None:
+    """The Maven CRM sample read "500 of 15,511 rows in sales_pipeline.csv#events were not
+    used": the events made from a deal-per-row file are named in words, in both languages, in
+    the finding and the files table; the JSON keeps the key."""
+    import dataclasses
+
+    made = "/data/sales_pipeline.csv#events"
+    dq = dataclasses.replace(
+        result.data_quality, rows_read={made: 15511, "/data/sales_pipeline.csv": 8800},
+        rows_used={made: 15011, "/data/sales_pipeline.csv": 8800},
+        rows_rejected={made: 500, "/data/sales_pipeline.csv": 0},
+    )
+    one = dataclasses.replace(result, data_quality=dq)
+    en, ru = str(render(one, "md", lang="en")), str(render(one, "md", lang="ru"))
+    assert "#events" not in en and "#events" not in ru
+    assert "500 of 15,511 rows in sales\\_pipeline.csv (the events made from it)" in en
+    assert "sales\\_pipeline.csv (события, составленные из него)" in ru
+    assert made in str(render(one, "json"))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 
@@ -185,6 +185,7 @@ def build_anomalies(
     seed: int = 0,
     min_per_period: float = 10.0,
     min_trials: int = 40,
+    leads_until: datetime | None = None,
 ) -> tuple[Anomaly, ...]:
     """The anomalies section of ``log``: significant shifts in conversion and lead volume.
 
@@ -192,7 +193,9 @@ def build_anomalies(
     series are scanned funnel-wide and per ``source`` when the log has one. ``simulations``
     draws per series for the scan's p-value (seeded from ``seed``). A conversion series needs
     ``min_trials`` settled deals in all; a series averaging fewer than ``min_per_period`` deals (or
-    leads) a week is scanned by month. Sorted by money moved, then by q-value.
+    leads) a week is scanned by month. ``leads_until``: when new deals stopped reaching the data
+    (:func:`voronka.audit.lead_gap.lead_stop`); the lead volumes end there. Sorted by money
+    moved, then by q-value.
     """
     if log.funnel is None:
         raise ValueError("build_anomalies needs a log with a funnel")
@@ -218,14 +221,14 @@ def build_anomalies(
     if "source" in log.segment_columns():
         # One engine query per period: the funnel-wide series is the sum over the sources.
         by_source = (
-            lead_volume(log, by="source", period="week"),
-            lead_volume(log, by="source", period="month"),
+            lead_volume(log, by="source", period="week", until=leads_until),
+            lead_volume(log, by="source", period="month", until=leads_until),
         )
         overall_volume = (funnel_wide(by_source[0]), funnel_wide(by_source[1]))
         series.extend(volume_series(log, None, min_per_period, overall_volume))
         series.extend(volume_series(log, "source", min_per_period, by_source))
     else:
-        series.extend(volume_series(log, None, min_per_period))
+        series.extend(volume_series(log, None, min_per_period, until=leads_until))
     # A source's leads are scanned against its reference (the other sources' leads): growth and
     # season are common and cancel; binomial given the period's leads and reference.
     scans = model_scans(

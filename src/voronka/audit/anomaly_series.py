@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -168,12 +168,14 @@ def volume_series(
     by: str | None,
     min_per_period: float,
     tables: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    until: datetime | None = None,
 ) -> list[Series]:
     """Lead-volume series funnel-wide (``by`` None) or per segment of ``by``; ``tables``: the
-    weekly and monthly ``lead_volume`` frames when already read."""
+    weekly and monthly ``lead_volume`` frames when already read, else read to ``until``."""
     first_stage = log.funnel.stage_ids[0] if log.funnel else ""
     if tables is None:
-        tables = (lead_volume(log, by=by, period="week"), lead_volume(log, by=by, period="month"))
+        tables = (lead_volume(log, by=by, period="week", until=until),
+                  lead_volume(log, by=by, period="month", until=until))
     weekly, monthly = tables
     monthly_groups = _groups(monthly, by)
     references: dict[str, dict[str | None, dict[date, float]]] = {}  # per period, when needed

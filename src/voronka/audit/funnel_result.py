@@ -55,6 +55,11 @@ class FunnelReport:
         origin: ``file``, ``template`` or ``inferred`` (the order was inferred from the data).
         template: the built-in template's id when one was used.
         won_amount: sum of the amounts of won deals (None when the data has no amounts).
+        not_in_funnel: deals (of ``deals``) with no event of a funnel stage, so not in the first
+            stage's ``reached``: closed or open with only a loss or unmapped events.
+        not_in_funnel_lost: how many of those are lost.
+        won_without_won_stage: won deals (of ``won``) that never reached the won stage (marked
+            won in the deals file or by a status column), so not in its ``reached``.
     """
 
     stages: tuple[StageReport, ...]
@@ -66,3 +71,6 @@ class FunnelReport:
     origin: str = "file"
     template: str | None = None
     won_amount: float | None = None
+    not_in_funnel: int = 0
+    not_in_funnel_lost: int = 0
+    won_without_won_stage: int = 0

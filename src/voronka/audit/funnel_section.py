@@ -83,12 +83,24 @@ def build_funnel_report(
             )
         )
     totals = outcomes.iloc[0] if len(outcomes) else None
+    deals, won, lost, still_open = (
+        (int(totals[k]) for k in ("deals", "won", "lost", "open"))
+        if totals is not None else (0, 0, 0, 0)
+    )
+    # What the cards count and the stages do not: every lost deal is lost at its furthest stage
+    # (``lost_here``) unless it has none, and every won deal has reached the won stage unless
+    # it was marked won without it.
+    first = stages[0].reached if stages else 0
+    last = stages[-1].reached if stages else 0
     return FunnelReport(
         stages=tuple(stages),
-        deals=int(totals["deals"]) if totals is not None else 0,
-        won=int(totals["won"]) if totals is not None else 0,
-        lost=int(totals["lost"]) if totals is not None else 0,
-        open=int(totals["open"]) if totals is not None else 0,
+        deals=deals,
+        won=won,
+        lost=lost,
+        open=still_open,
+        not_in_funnel=max(deals - first, 0),
+        not_in_funnel_lost=max(lost - sum(s.lost_here for s in stages), 0),
+        won_without_won_stage=max(won - last, 0),
         name=funnel.name,
         origin=funnel.origin,
         template=funnel.template,

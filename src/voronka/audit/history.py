@@ -10,6 +10,9 @@ is left out and the data-quality notes say why.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from voronka.audit.forecast_inputs import month_bounds
 from voronka.engine import EventLog, lead_volume
 from voronka.i18n import note
 
@@ -28,3 +31,18 @@ def short_history_note(log: EventLog) -> str | None:
     if days >= MIN_HISTORY_DAYS:
         return None
     return note("forecast.note.too_short", days=round(days, 1), needed=int(MIN_HISTORY_DAYS))
+
+
+def filtered_history_note(log: EventLog, period_start: dt.date | None) -> str | None:
+    """A ``data_quality`` note (``forecast.note.filtered_before``) when a filter kept only deals
+    created before the forecast's period (``period_start``; None: the month of ``as_of``, as
+    the forecast's default): the period's own new deals are filtered out, so a forecast would
+    count none of them ("0 won, most likely 0 to 0"). None otherwise."""
+    until = log.created_window[1]
+    if period_start is None:
+        period_start = month_bounds(log.as_of.date())[0]
+    if until is None or until > dt.datetime.combine(period_start, dt.time()):
+        return None
+    last_day = (until - dt.timedelta(microseconds=1)).date()
+    return note("forecast.note.filtered_before", until=last_day.isoformat(),
+                start=period_start.isoformat())

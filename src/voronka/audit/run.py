@@ -17,9 +17,9 @@ from voronka.audit.backtest import build_forecast
 from voronka.audit.censored import step_rates
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.funnel_section import build_funnel_report
-from voronka.audit.history import short_history_note
+from voronka.audit.history import filtered_history_note, short_history_note
 from voronka.audit.key_stage import build_key_stage
-from voronka.audit.lead_gap import lead_gap_note
+from voronka.audit.lead_gap import lead_gap_note, lead_stop
 from voronka.audit.leak_segments import strata_columns
 from voronka.audit.leaks import build_leaks, default_breakdowns
 from voronka.audit.lost_reasons import build_lost_reasons
@@ -130,10 +130,13 @@ def run_audit(
         else None
     )
     forecast = None
-    too_short = short_history_note(log) if "forecast" in wanted else None
-    if too_short is not None:
-        quality = dataclasses.replace(quality, notes=(*quality.notes, too_short))
-    if "forecast" in wanted and too_short is None:
+    no_forecast = (
+        filtered_history_note(log, options.plan_from) or short_history_note(log)
+        if "forecast" in wanted else None
+    )
+    if no_forecast is not None:
+        quality = dataclasses.replace(quality, notes=(*quality.notes, no_forecast))
+    if "forecast" in wanted and no_forecast is None:
         forecast = build_forecast(
             log, funnel, plan=options.plan, plan_revenue=options.plan_revenue,
             period_start=options.plan_from, period_end=options.plan_until, seed=options.seed,
@@ -152,11 +155,12 @@ def run_audit(
         leaks = build_leaks(log, by=options.by, maturity=maturity, lang=lang)
         parts["leaks"] = leaks
     if "anomalies" in wanted:
+        # New deals that stopped reaching the data end its lead volumes (a cut export).
+        stop = lead_stop(log)
         parts["anomalies"] = build_anomalies(
-            log, by=options.by, maturity=maturity, seed=options.seed
+            log, by=options.by, maturity=maturity, seed=options.seed, leads_until=stop
         )
-        # Read from the lead volumes the scan has just read (kept on the log).
-        gap = lead_gap_note(log)
+        gap = lead_gap_note(log, stop)
         if gap is not None:
             quality = dataclasses.replace(quality, notes=(*quality.notes, gap))
     if "sources" in wanted:

@@ -54,7 +54,7 @@ from voronka.engine.shared_pass import prefetch_outcomes_and_months
 from voronka.engine.spend import SpendTotals, spend_key, spend_totals
 from voronka.engine.summary import LOST_INDEX
 from voronka.engine.team import closed_strata, open_cells_by, won_by
-from voronka.engine.volumes import deal_counts, lead_volume
+from voronka.engine.volumes import deal_counts, last_lead_at, lead_volume
 from voronka.io import describe_reject
 from voronka.io.result import ReadResult
 
@@ -92,6 +92,7 @@ __all__ = [
     "entry_violations",
     "filter_log",
     "forecast_moments",
+    "last_lead_at",
     "lead_volume",
     "lost_reason_counts",
     "prefetch_outcomes_and_months",

@@ -5,7 +5,7 @@ backend."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import ibis
@@ -112,15 +112,18 @@ def _finish_counts(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     )
 
 
-def lead_volume(log: EventLog, *, by: str | None = None, period: str = "week") -> pd.DataFrame:
+def lead_volume(
+    log: EventLog, *, by: str | None = None, period: str = "week",
+    until: datetime | None = None,
+) -> pd.DataFrame:
     """Deals created per [segment] × period, every period of the data present (zeros kept).
 
     Columns: [``segment``], ``period`` (Monday of the week or first of the month, a date),
     ``leads``, ``exposure_days`` (days of the period between the first deal's creation and
-    ``as_of``, or the end of a filter's period of creation (``EventLog.created_window``) when
-    earlier: the first and the last period are usually partial). Periods with no exposure are
-    left out. Weeks and months are summed from one query per ``by``: deals per [segment] × day
-    of creation, kept on the log.
+    ``as_of``, or the end of a filter's period of creation (``EventLog.created_window``) or
+    ``until`` when earlier — the moment new deals stopped reaching the data: the first and the
+    last period are usually partial). Periods with no exposure are left out. Weeks and months are
+    summed from one query per ``by``: deals per [segment] × day of creation, kept on the log.
     """
     if period not in _PERIODS:
         raise ValueError(f"unknown period {period!r}: week or month")
@@ -141,8 +144,8 @@ def lead_volume(log: EventLog, *, by: str | None = None, period: str = "week") -
     )
     start = pd.Timestamp(first)
     # A filter's period of creation ends the periods: after it, no deal is counted by choice.
-    until = log.created_window[1]
-    end = pd.Timestamp(log.as_of if until is None else min(until, log.as_of))
+    ends = [m for m in (log.as_of, log.created_window[1], until) if m is not None]
+    end = pd.Timestamp(min(ends))
     freq = "W-MON" if period == "week" else "MS"
     first_period = start.normalize() - (
         pd.Timedelta(days=start.day_of_week)
@@ -167,12 +170,22 @@ def lead_volume(log: EventLog, *, by: str | None = None, period: str = "week") -
 
 
 def _lead_days(log: EventLog, by: str | None) -> pd.DataFrame:
-    """Deals created per [segment] × day (a date; None for no creation time), with the first
-    creation time of each: the one query behind every :func:`lead_volume` of ``by``."""
+    """Deals created per [segment] × day (a date; None for no creation time), with the first and
+    last creation time of each: the one query behind every :func:`lead_volume` of ``by``."""
     table = log.segmented(by)
     keys = ["segment"] if by is not None else []
     day = table.created_at.date().name("day")
-    expr = table.group_by([*keys, day]).agg(leads=table.count(), first=table.created_at.min())
+    expr = table.group_by([*keys, day]).agg(
+        leads=table.count(), first=table.created_at.min(), last=table.created_at.max()
+    )
     frame = log.frame(expr)
     frame["day"] = _nullable(frame["day"])
     return frame
+
+
+def last_lead_at(log: EventLog) -> datetime | None:
+    """When the latest deal was created (None when no deal has a creation time); read from
+    :func:`lead_volume`'s query."""
+    days = log.cached(("lead_days", None), lambda: _lead_days(log, None))
+    last = days["last"].max() if len(days) else None
+    return None if last is None or pd.isna(last) else pd.Timestamp(last).to_pydatetime()

@@ -116,7 +116,8 @@ MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct
 
 def _in_language(value: Any, lang: str) -> Any:
     """A note's value as the language writes it: an ISO date ``2018-05-28`` as ``28.05.2018`` /
-    ``28 May 2018``, a fraction with a decimal comma in Russian; anything else as it is."""
+    ``28 May 2018``, a fraction with a decimal comma in Russian, a count of thousands with the
+    reports' separator (13 087 / 13,087); anything else as it is."""
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         year, month, day = value.split("-")
         if not 1 <= int(month) <= 12:
@@ -126,6 +127,9 @@ def _in_language(value: Any, lang: str) -> Any:
         return f"{int(day)} {MONTHS_EN[int(month) - 1]} {year}"
     if isinstance(value, float) and lang == "ru":
         return str(value).replace(".", ",")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1000:
+        # As the reports write counts: 13 087 (a no-break space) / 13,087.
+        return f"{value:,}".replace(",", "\u00a0" if lang == "ru" else ",")
     return value
 
 

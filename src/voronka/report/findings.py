@@ -7,7 +7,6 @@ the :class:`~voronka.audit.AuditResult` as it is (no rate, sum or test is comput
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Literal
 
 from voronka.i18n import has, t
@@ -25,6 +24,7 @@ from voronka.report.format import (
     shown_deals,
 )
 from voronka.report.names import Labels
+from voronka.report.tabulate import shown_file
 from voronka.report.words import anomaly_headline, anomaly_params
 
 if TYPE_CHECKING:
@@ -428,7 +428,8 @@ def _pileups(result: AuditResult, labels: Labels) -> list[Finding]:
     )
     for p in flagged[:MAX_NAMES]:
         detail = t(
-            "report.finding.pileup.detail",
+            "report.finding.pileup.detail" if p.residence_days is not None
+            else "report.finding.pileup.still",
             lang,
             open=format_int(p.open, lang),
             deals=plural("deal", p.open, lang),
@@ -494,7 +495,7 @@ def _quality(result: AuditResult, labels: Labels) -> Finding | None:
             count=format_int(count, lang),
             rows=plural("row", count, lang),
             read=format_int(dq.rows_read.get(file), lang),
-            file=PurePath(file).name or file,
+            file=shown_file(file, lang) or file,
         ),
     )
 

@@ -29,6 +29,7 @@ from voronka.report.format import (
 from voronka.report.names import Labels, build_labels
 from voronka.report.sections import SECTIONS
 from voronka.report.tables import Table, format_cell, sort_value
+from voronka.report.words import forecast_absence, funnel_reconciliation
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -169,7 +170,10 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
     )
     fc = result.forecast
     params: dict[str, dict[str, Any]] = {"key_stage": key_params or {}}
-    notes: dict[str, str | None] = {"forecast": _coverage(result, labels)}
+    notes: dict[str, str | None] = {
+        "funnel": funnel_reconciliation(result, labels),
+        "forecast": _coverage(result, labels),
+    }
     if fc is not None:
         params["forecast"] = {
             "start": format_cell(fc.period_start, "date", lang),
@@ -193,7 +197,7 @@ def _sections(result: AuditResult, labels: Labels, charts: list[Chart]) -> list[
                     id="forecast",
                     title=t("report.section.forecast.title", lang),
                     intro="",
-                    note=t("report.section.forecast.none", lang),
+                    note=forecast_absence(result, lang),
                 )
             )
     return out

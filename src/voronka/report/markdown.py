@@ -15,7 +15,13 @@ from voronka.report.format import format_datetime, format_int, format_money
 from voronka.report.names import build_labels
 from voronka.report.sections import SECTIONS
 from voronka.report.tables import Table, format_cell
-from voronka.report.words import anomaly_sentence, anomaly_series, reverse_sentence
+from voronka.report.words import (
+    anomaly_sentence,
+    anomaly_series,
+    forecast_absence,
+    funnel_reconciliation,
+    reverse_sentence,
+)
 from voronka.text_safety import safe_text
 
 if TYPE_CHECKING:
@@ -99,7 +105,9 @@ def render_markdown(
             out.extend(lines)
 
     reverse = reverse_sentence(result, labels)
+    reconciled = funnel_reconciliation(result, labels)
     lines = {
+        "funnel": (escape_md(reconciled),) if reconciled else (),
         "anomalies": tuple(_anomaly_line(a, labels) for a in shifts),
         "reverse": (escape_md(reverse),) if reverse else (),
     }
@@ -108,7 +116,7 @@ def render_markdown(
             section(spec.id, *spec.make_tables(result, labels), lines=lines.get(spec.id, ()))
         elif spec.id == "forecast":
             out.extend(["", f"## {t('report.section.forecast.title', code)}", ""])
-            out.append(escape_md(t("report.section.forecast.none", code)))
+            out.append(escape_md(forecast_absence(result, code)))
     return safe_text("\n".join(out), multiline=True) + "\n"
 
 

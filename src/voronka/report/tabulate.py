@@ -328,20 +328,28 @@ def files_table(result: AuditResult, labels: Labels) -> Table:
     """Rows read, used and rejected per input file."""
     dq = result.data_quality
     return _table_of("files", dq.rows_read.items(), [
-        _col("file", get=lambda fn: shown_file(fn[0])),
+        _col("file", get=lambda fn: shown_file(fn[0], labels.lang)),
         _col("rows_read", "int", get=lambda fn: fn[1]),
         _col("rows_used", "int", get=lambda fn: dq.rows_used.get(fn[0])),
         _col("rows_rejected", "int", get=lambda fn: dq.rows_rejected.get(fn[0])),
     ])
 
 
-def shown_file(name: str | None) -> str | None:
+def shown_file(name: str | None, lang: str | None = None) -> str | None:
     """An input file as a report names it: its name without the folders (a report is sent on,
     and the reader's folders are neither theirs to see nor room in a table; the JSON keeps the
-    path)."""
+    path). The events a layout made from a file (``<file>#events``) are named in words when
+    ``lang`` is given."""
     if not name:
         return name
-    return name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or name
+    base = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or name
+    if lang is not None and base.endswith(DERIVED) and len(base) > len(DERIVED):
+        return t("report.file.derived_events", lang, file=base[: -len(DERIVED)])
+    return base
+
+
+DERIVED = "#events"
+"""The suffix of the events a layout made from an export (``voronka.io.layouts``)."""
 
 
 def issue_kind(kind: str, lang: str) -> str:
@@ -354,7 +362,7 @@ def issues_table(result: AuditResult, labels: Labels) -> Table:
     """Data-quality issues by kind."""
     return _table_of("issues", result.data_quality.issues, [
         _col("kind", get=lambda i: issue_kind(i.kind, labels.lang)),
-        _col("file", get=lambda i: shown_file(i.file)),
+        _col("file", get=lambda i: shown_file(i.file, labels.lang)),
         _col("count", "int"),
         _col("excluded", "bool"),
         _col("examples", get=lambda i: ", ".join(i.examples)),

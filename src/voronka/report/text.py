@@ -45,6 +45,7 @@ from voronka.report.text_sections import (
     statuses_part,
     stuck_parts,
 )
+from voronka.report.words import funnel_reconciliation
 from voronka.text_safety import Safe
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ def _custom(
     """The terminal's own layout of a section (None: the registered tables as they are)."""
     wide = width >= WIDE
     layouts: dict[str, Callable[[], list[RenderableType | None]]] = {
-        "funnel": lambda: [funnel_part(result, labels, wide)],
+        "funnel": lambda: [funnel_part(result, labels, wide), *_note(funnel_reconciliation(
+            result, labels))],
         "flow": lambda: [],  # a chart: the funnel table above says it in numbers
         "leaks": lambda: [leaks_part(result, labels, wide), Text("")],
         "anomalies": lambda: list(anomalies_parts(result, labels, width)),
@@ -94,6 +96,11 @@ def _custom(
     }
     make = layouts.get(spec.id)
     return make() if make is not None else None
+
+
+def _note(words: str | None) -> list[RenderableType]:
+    """A section's sentence under its table, when it has one."""
+    return [] if not words else [Text(words, style="dim"), Text("")]
 
 
 def _title_of(part: RenderableType) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from voronka.i18n import has, t
+from voronka.i18n import has, note_text, t
 from voronka.report.format import (
     format_date,
     format_int,
@@ -163,3 +163,34 @@ def reverse_sentence(result: AuditResult, labels: Labels) -> str:
     if has(key):
         out += " " + t(key, lang)
     return out
+
+
+def funnel_reconciliation(result: AuditResult, labels: Labels) -> str | None:
+    """Why the cards and the stages count differently: deals with no funnel stage, and won
+    deals without the won stage (None when they agree)."""
+    fr, lang = result.funnel, labels.lang
+    if not fr.stages:
+        return None
+    parts = []
+    if fr.not_in_funnel:
+        parts.append(t(
+            "report.funnel.not_in_funnel", lang, n=format_int(fr.not_in_funnel, lang),
+            deals=format_int(fr.deals, lang), lost=format_int(fr.not_in_funnel_lost, lang),
+            first=format_int(fr.stages[0].reached, lang),
+        ))
+    if fr.won_without_won_stage:
+        parts.append(t(
+            "report.funnel.won_without_won_stage", lang,
+            n=format_int(fr.won_without_won_stage, lang), stage=labels.stage(fr.stages[-1].id),
+            last=format_int(fr.stages[-1].reached, lang), won=format_int(fr.won, lang),
+        ))
+    return " ".join(parts) or None
+
+
+def forecast_absence(result: AuditResult, lang: str) -> str:
+    """Why the report has no forecast: the audit's reason (a ``forecast.note.*`` data-quality
+    note: too little history, a filter before the period) or, without one, that none was made."""
+    for raw in result.data_quality.notes:
+        if raw.split(" ", 1)[0].startswith("forecast.note.") and (shown := note_text(raw, lang)):
+            return shown
+    return t("report.section.forecast.none", lang)

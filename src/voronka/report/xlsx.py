@@ -30,6 +30,7 @@ from voronka.report.tabulate import (
     stuck_deals_table,
     stuck_managers_table,
 )
+from voronka.report.words import forecast_absence
 
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
@@ -213,7 +214,7 @@ def _forecast(w: _Writer, result: AuditResult, labels: Labels) -> None:
     sheet.set_column(0, 0, 32)
     sheet.set_column(1, 1, 16)
     if fc is None:
-        sheet.write_string(1, 0, t("report.section.forecast.none", lang))
+        sheet.write_string(1, 0, forecast_absence(result, lang))
         sheet.autofilter(0, 0, 1, 1)
         return
     rows: list[tuple[str, Any, Kind]] = [
