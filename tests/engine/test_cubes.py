@@ -7,9 +7,10 @@ through ``test_modules_on_backends.py::test_stage_cohorts`` against the pandas o
 from __future__ import annotations
 
 import ibis
+import pandas as pd
 import pyarrow as pa
 import pytest
-from engine_logs import random_log
+from engine_logs import counted_queries, random_log
 
 from voronka.engine import EventLog, cohorts
 from voronka.funnel import Funnel
@@ -58,3 +59,27 @@ def test_a_monthly_cut_is_computed_directly(log: EventLog) -> None:
     weekly = cohorts.stage_cohorts(log, HORIZONS, by="source", period="week")
     assert got["reached"].sum() == weekly["reached"].sum()
     assert got["period"].map(lambda d: d.day).eq(1).all()
+
+
+def test_the_horizons_and_funnel_totals_are_kept(
+    funnel: Funnel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The maturity section's two queries (horizons, funnel-wide totals) run once per log: a
+    second maturity (the sources section builds its own) reads them from the log, and a caller
+    changing a returned frame does not change the kept one."""
+    events, deals = random_log(13, n_deals=80)
+    log = EventLog.build(events, deals, funnel, backend=ibis.duckdb.connect())
+    first = cohorts.stage_horizons(log)
+    totals = cohorts.stage_cohorts(log, HORIZONS)
+    queries = counted_queries(monkeypatch)
+    again = cohorts.stage_horizons(log)
+    totals_again = cohorts.stage_cohorts(log, dict(HORIZONS))
+    assert queries == []
+    pd.testing.assert_frame_equal(again, first)
+    pd.testing.assert_frame_equal(totals_again, totals)
+    assert cohorts.stage_horizons(log, quantile=0.8)["horizon_days"].le(first["horizon_days"]).all()
+    assert len(queries) == 1  # another quantile: a query of its own
+    again["moved"] = -1
+    totals_again["mature"] = -1
+    assert (cohorts.stage_horizons(log)["moved"] >= 0).all()
+    assert (cohorts.stage_cohorts(log, HORIZONS)["mature"] >= 0).all()

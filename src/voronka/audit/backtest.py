@@ -161,21 +161,24 @@ def build_forecast(
         for i, (month, snapshot) in enumerate(zip(past_months, snapshots[1:], strict=False))
         if not snapshot.episodes.empty  # else no data yet at that time
     ]
-    # Every simulation at once (the backtest's and the current one's): each has its own seed.
+    # Every simulation at once (the current one's and the backtest's): each has its own seed, so
+    # the order they run in does not change a number. The current one first: it has twice the
+    # simulations and up to a whole month ahead, the longest job, which run last would leave the
+    # other core idle while it finishes.
     jobs: list[Callable[[], Simulated]] = [
+        functools.partial(
+            simulate_moment, snapshots[0], n_stages, period_start=start, period_end=end,
+            n_sims=n_sims, seed=seed, largest=moments.largest,
+        )
+    ]
+    jobs += [
         functools.partial(
             simulate_moment, snapshot, n_stages, period_start=month[0], period_end=month[1],
             n_sims=max(n_sims // 2, 500), seed=seed + 1 + i,
         )
         for i, month, snapshot in past
     ]
-    jobs.append(
-        functools.partial(
-            simulate_moment, snapshots[0], n_stages, period_start=start, period_end=end,
-            n_sims=n_sims, seed=seed, largest=moments.largest,
-        )
-    )
-    simulated = run_all(jobs, "voronka-forecast")
+    current, *simulated = run_all(jobs, "voronka-forecast")
     rows = [
         backtest_row(
             snapshot, sim, month=month, actual=actuals[i + 1][0],
@@ -189,7 +192,7 @@ def build_forecast(
     calibration = calibration_of(rows)
     widen = calibration.widened_by if calibration is not None else 1.0
     result = forecast_from_simulation(
-        snapshots[0], simulated[-1], period_start=start, period_end=end, plan=plan,
+        snapshots[0], current, period_start=start, period_end=end, plan=plan,
         plan_revenue=plan_revenue, seed=seed, widen=widen,
     )
     return dataclasses.replace(

@@ -102,10 +102,13 @@ def run_audit(
         default_breakdowns(log) if options.by is None else tuple(options.by)
     )
     if breakdowns:
-        # The step outcomes (the rates below, the leaks' segments) and the leaks' mature months
-        # of the same breakdowns: one join of the transitions with the deal summary.
+        # The step outcomes (the rates below, the leaks' segments), the leaks' mature months and
+        # the anomalies' weekly cohorts of the same breakdowns: one join of the transitions with
+        # the deal summary.
+        settled = maturity.horizons(settled=True) if wanted & {"anomalies", "series"} else None
         prefetch_outcomes_and_months(
-            log, [None, *breakdowns], maturity.horizons(), [[], *strata_columns(log, breakdowns)]
+            log, [None, *breakdowns], maturity.horizons(), [[], *strata_columns(log, breakdowns)],
+            cohorts=settled,
         )
     rates = step_rates(log, maturity, alongside=breakdowns)[None]
     funnel_report = build_funnel_report(

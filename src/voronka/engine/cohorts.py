@@ -71,13 +71,17 @@ def _horizon_table(log: EventLog, horizons: Mapping[int, float]) -> ir.Table:
     )
 
 
-def _flags(log: EventLog, tr: ir.Table) -> dict[str, ir.Value]:
-    """The 0/1 flags of transitions ``tr`` (``reached_at``, ``next_at``, ``h_seconds``)."""
+def _flags(
+    log: EventLog, tr: ir.Table, h_seconds: ir.Value | None = None
+) -> dict[str, ir.Value]:
+    """The 0/1 flags of transitions ``tr`` (``reached_at``, ``next_at``, and ``h_seconds`` unless
+    the horizon in seconds is given)."""
+    horizon = tr.h_seconds if h_seconds is None else h_seconds
     age = ibis.literal(_as_of_seconds(log)) - summary.epoch_seconds(tr.reached_at)
-    mature = (age >= tr.h_seconds).fill_null(False)
+    mature = (age >= horizon).fill_null(False)
     moved = tr.next_at.notnull()
     took = summary.epoch_seconds(tr.next_at) - summary.epoch_seconds(tr.reached_at)
-    in_horizon = (mature & moved & (took <= tr.h_seconds)).fill_null(False)
+    in_horizon = (mature & moved & (took <= horizon)).fill_null(False)
     return {
         "_moved": moved.cast("int64"),
         "_mature": mature.cast("int64"),
@@ -104,19 +108,50 @@ def flagged_transitions(
     cols.update({name: deals[column] for name, column in columns.items()})
     tr = tr.join(deals.select(**cols), "deal_id")
     tr = tr.left_join(horizon_table, tr.stage_index == horizon_table.h_index)
-    extra: dict[str, ir.Value] = {}
-    if period is not None:
-        if period not in _PERIODS:
-            raise ValueError(f"unknown period {period!r}: week or month")
-        extra["period"] = tr.reached_at.truncate(_PERIODS[period]).date()
-    return tr.select(
-        *columns,
-        "stage_index",
-        **_flags(log, tr),
-        _won=(tr.outcome == "won").cast("int64"),
-        _closed=tr.outcome.isin(["won", "lost"]).cast("int64"),
+    if period is not None and period not in _PERIODS:
+        raise ValueError(f"unknown period {period!r}: week or month")
+    return tr.select(*columns, "stage_index", **cohort_flags(log, tr, tr.h_seconds, period))
+
+
+def cohort_flags(
+    log: EventLog, tr: ir.Table, h_seconds: ir.Value, period: str | None = "week"
+) -> dict[str, ir.Value]:
+    """The 0/1 flags :func:`count_aggregates` sums, of transitions ``tr`` (``reached_at``,
+    ``next_at`` and the deal's ``outcome``) for the horizon ``h_seconds`` (null: none), and the
+    cohort ``period`` (Monday of the week, first of the month) of reaching the stage."""
+    extra = {} if period is None else {"period": tr.reached_at.truncate(_PERIODS[period]).date()}
+    return {
+        **_flags(log, tr, h_seconds),
+        "_won": (tr.outcome == "won").cast("int64"),
+        "_closed": tr.outcome.isin(["won", "lost"]).cast("int64"),
         **extra,
-    )
+    }
+
+
+def cube_part(flagged: ir.Table, name: str, dim: str) -> ir.Table:
+    """The cube's grouped aggregate of breakdown ``dim`` (held in column ``name`` of rows with
+    :func:`cohort_flags`): ``dim``, ``segment`` (as text), ``period``, ``stage_index``,
+    :data:`COUNTS`. Grouped by the column itself, labelled after: the text cast runs on the
+    groups, not the rows."""
+    part = flagged.group_by([name, "period", "stage_index"]).agg(**count_aggregates(flagged))
+    part = part.mutate(dim=ibis.literal(dim, "string"), segment=part[name].cast("string"))
+    return part.select("dim", "segment", "period", "stage_index", *COUNTS)
+
+
+def finish_cube(frame: pd.DataFrame, first: str | None) -> pd.DataFrame:
+    """Cube rows as fetched, counts typed, with the funnel-wide rows (``dim == ""``) prepended as
+    the sum over the segments of breakdown ``first`` (blank included: exact) unless None."""
+    for c in COUNTS:
+        frame[c] = frame[c].fillna(0).astype("int64")
+    frame["stage_index"] = frame["stage_index"].astype("int64")
+    if first is None:
+        return frame
+    keys = ["period", "stage_index"]
+    rows = frame[frame["dim"] == first]
+    total = rows.groupby(keys, sort=False)[list(COUNTS)].sum().reset_index()
+    total.insert(0, "segment", pd.Series([None] * len(total), dtype=object))
+    total.insert(0, "dim", "")
+    return pd.concat([total, frame], ignore_index=True)
 
 
 def _funnel_totals(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
@@ -162,42 +197,55 @@ def cube_dims(log: EventLog) -> tuple[str, ...]:
     return ("", *log.segment_columns())
 
 
+def cube_rows(log: EventLog, horizons: Mapping[int, float]) -> dict[str, pd.DataFrame]:
+    """The cohort cube of ``log`` for ``horizons`` kept per breakdown: ``dim`` → its rows (the
+    columns of :func:`cohort_cube`). Filled by :func:`cohort_cube` (every dim at once) or, for
+    the breakdowns it computes, by the shared pass
+    (:func:`voronka.engine.shared_pass.prefetch_outcomes_and_months`)."""
+    key = ("cohort_cube_rows", tuple(sorted(finite_horizons(horizons).items())))
+    rows: dict[str, pd.DataFrame] = log.cached(key, dict)
+    return rows
+
+
 def cohort_cube(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
     """The cohort cube of ``log`` for ``horizons`` (stage index → days), computed once per log
     and horizon set. Columns: ``dim``, ``segment`` (null for ``dim == ""``), ``period`` (date),
     ``stage_index``, :data:`COUNTS`. Segment values keep their type (text, or yes/no)."""
     key = ("cohort_cube", tuple(sorted(finite_horizons(horizons).items())))
-    cube: pd.DataFrame = log.cached(key, lambda: _build_cube(log, horizons))
+
+    def build() -> pd.DataFrame:
+        cube = _build_cube(log, horizons)
+        kept = cube_rows(log, horizons)
+        for dim in cube_dims(log):
+            kept.setdefault(dim, cube[cube["dim"] == dim].reset_index(drop=True))
+        return cube
+
+    cube: pd.DataFrame = log.cached(key, build)
     return cube
+
+
+def _cube_cut_rows(log: EventLog, horizons: Mapping[int, float], by: str | None) -> pd.DataFrame:
+    """The cube's rows of breakdown ``by`` (None: funnel-wide): kept ones when the shared pass or
+    an earlier cube computed them, else from the whole cube."""
+    kept = cube_rows(log, horizons)
+    dim = by or ""
+    if dim not in kept:
+        cohort_cube(log, horizons)
+    return kept[dim]
 
 
 def _build_cube(log: EventLog, horizons: Mapping[int, float]) -> pd.DataFrame:
     dims = [d for d in cube_dims(log) if d]
     names = {f"s{i}": d for i, d in enumerate(dims)}
     flagged = flagged_transitions(log, horizons, names, "week")
-    keys = ["period", "stage_index"]
-    parts = []
-    # Grouped by the column itself, labelled after: the text cast runs on the groups, not the rows.
-    for name, dim in names.items() or [("", "")]:
-        part = flagged.group_by([*([name] if name else []), *keys]).agg(
-            **count_aggregates(flagged)
-        )
-        part = part.mutate(
-            dim=ibis.literal(dim, "string"),
-            segment=part[name].cast("string") if name else ibis.null("string"),
-        )
-        parts.append(part.select("dim", "segment", *keys, *COUNTS))
+    if not names:
+        part = flagged.group_by(["period", "stage_index"]).agg(**count_aggregates(flagged))
+        part = part.mutate(dim=ibis.literal("", "string"), segment=ibis.null("string"))
+        parts = [part.select("dim", "segment", "period", "stage_index", *COUNTS)]
+    else:
+        parts = [cube_part(flagged, name, dim) for name, dim in names.items()]
     frame = log.frame(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
-    for c in COUNTS:
-        frame[c] = frame[c].fillna(0).astype("int64")
-    frame["stage_index"] = frame["stage_index"].astype("int64")
-    if names:
-        # Funnel-wide = the sum over the first breakdown's segments (blank included): exact.
-        first = frame[frame["dim"] == dims[0]]
-        total = first.groupby(keys, sort=False)[list(COUNTS)].sum().reset_index()
-        total.insert(0, "segment", pd.Series([None] * len(total), dtype=object))
-        total.insert(0, "dim", "")
-        frame = pd.concat([total, frame], ignore_index=True)
+    frame = finish_cube(frame, dims[0] if dims else None)
     deals = log.deal_summary()
     for dim in dims:
         if deals[dim].type().is_boolean():
@@ -253,7 +301,15 @@ def stage_horizons(
     ``median_days`` and ``horizon_days`` (the ``quantile`` of the days from reaching the stage to
     reaching the next one, among those deals; NaN when none moved), ``settled_days`` (the same at
     ``settled_quantile``: by then almost every deal that will move on has). Every stage is present.
+    One query per log and quantiles, kept on the log (the maturity section is built by more than
+    one section).
     """
+    key = ("stage_horizons", quantile, settled_quantile)
+    frame: pd.DataFrame = log.cached(key, lambda: _stage_horizons(log, quantile, settled_quantile))
+    return frame.copy()
+
+
+def _stage_horizons(log: EventLog, quantile: float, settled_quantile: float) -> pd.DataFrame:
     funnel = log.require_funnel()
     tr = _transitions(log)
     moved = tr.filter(tr.next_at.notnull())
@@ -303,11 +359,14 @@ def stage_cohorts(
     keys = [k for k, asked in (("segment", by), ("period", period)) if asked is not None]
     # The funnel-wide totals (the maturity section, on every run) need no join of the deal
     # summary (:func:`_funnel_totals`): a filtered first screen needs no cube, and the cube, when
-    # a later section asks for it, gives the same integer counts.
+    # a later section asks for it, gives the same integer counts. Kept per horizon set: the
+    # maturity section is built by more than one section.
     if not keys:
-        frame = _funnel_totals(log, horizons)
+        totals_key = ("funnel_totals", tuple(sorted(finite_horizons(horizons).items())))
+        totals = log.cached(totals_key, lambda: _funnel_totals(log, horizons))
+        frame = totals.copy()
     elif covers(log, by, period):
-        frame = cut(cohort_cube(log, horizons), by, period)
+        frame = cut(_cube_cut_rows(log, horizons, by), by, period)
     else:
         if by is not None:
             log.segmented(by)  # an unknown column is a usage error
