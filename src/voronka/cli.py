@@ -117,6 +117,17 @@ class _ReadProgress:
         self.progress.update(self.tasks[file], completed=done, total=total or None)
 
 
+def format_of(output: str | None) -> str:
+    """The report format an output path asks for by its extension (``report.html`` → html,
+    ``.htm``, ``.markdown`` and ``.txt`` too); ``text`` for stdout, no path or another extension."""
+    if not output or output == "-":
+        return "text"
+    suffix = Path(output).suffix.lower().lstrip(".")
+    aliases = {"htm": "html", "markdown": "md", "txt": "text"}
+    found = aliases.get(suffix, suffix)
+    return found if found in FORMATS else "text"
+
+
 def _write_output(content: str | bytes, fmt: str, output: str | None, console: Console,
                   lang: str) -> None:
     if fmt == "text" and output is None:
@@ -167,7 +178,8 @@ def audit_command(
     where: Annotated[list[str] | None, typer.Option("--where", help="column=value (repeat).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad row.")] = False,
     lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="text, json, html, xlsx or md.")] = "text",
+    fmt: Annotated[str | None, typer.Option("--format", help="text, json, html, xlsx or md "
+        "(default: from the extension of -o, else text).", show_default=False)] = None,
     output: Annotated[str | None, typer.Option("-o", "--output", help="Output path; - for stdout.")] = None,
     engine: Annotated[str | None, typer.Option("--engine", help="Audit tables where they live: "
         "duckdb:///file.db, postgres://user:pass@host/db or pyspark:// (docs/scale.md).")] = None,
@@ -182,6 +194,7 @@ def audit_command(
         raise UsageError(Msg("errors.msg.events_needed") if engine is None
                          else Msg("errors.raised.engine_takes_one_events_table"),
                          expected=Msg("errors.expected.voronka_audit_events_csv_or_engine"))
+    fmt = fmt if fmt is not None else format_of(output)
     if fmt not in FORMATS:
         raise UsageError(
             Msg("errors.raised.format_is_not_supported", fmt=repr(fmt)), expected=any_of(FORMATS)

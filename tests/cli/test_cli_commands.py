@@ -84,3 +84,27 @@ def test_audit_writes_every_format(small_events: Path, tmp_path: Path, fmt: str,
         assert out.read_bytes()[:2] == b"PK"
     elif fmt == "html":
         assert '<html lang="en"' in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("name", "kind"), [("report.html", "html"), ("REPORT.HTM", "html"),
+                                            ("out.json", "json"), ("book.xlsx", "xlsx"),
+                                            ("notes.md", "md"), ("plain.txt", "text")])
+def test_without_format_the_output_extension_chooses_it(
+    small_events: Path, tmp_path: Path, name: str, kind: str,
+) -> None:
+    """`-o report.html` without `--format` wrote the terminal text into report.html; the
+    extension now says the format, as a user expects (`--format` still wins)."""
+    out = tmp_path / name
+    assert main(["audit", str(small_events), "-o", str(out), "--lang", "en"]) == 0
+    data = out.read_bytes()
+    checks = {
+        "html": lambda: b'<html lang="en"' in data,
+        "json": lambda: json.loads(data)["schema_version"] == 1,
+        "xlsx": lambda: data[:2] == b"PK",
+        "md": lambda: data.startswith(b"# "),
+        "text": lambda: b"<html" not in data and b"Funnel" in data,
+    }
+    assert checks[kind](), data[:200]
+    forced = tmp_path / "forced.html"
+    assert main(["audit", str(small_events), "-o", str(forced), "--format", "md"]) == 0
+    assert forced.read_bytes().startswith(b"# ")
