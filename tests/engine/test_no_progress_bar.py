@@ -27,3 +27,17 @@ def test_the_engine_connection_prints_no_progress_bar() -> None:
                           check=True, timeout=120)
     # the connection and the cursors ibis runs on (DuckDB's default here is True)
     assert done.stdout.split("\n")[0] == "engine False False"
+
+
+def test_a_duckdb_file_given_by_url_prints_no_progress_bar(tmp_path: Path) -> None:
+    """`voronka audit --engine duckdb:///file.db` connects by URL (engine/connect.py)."""
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    probe = (
+        "from voronka.engine.connect import connect\n"
+        f"con = connect('duckdb:///{tmp_path / 'data.db'}')\n"
+        "print('url', con.con.sql(\"select current_setting('enable_progress_bar')\")"
+        ".fetchall()[0][0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                          check=True, timeout=120)
+    assert done.stdout.split("\n")[0] == "url False"

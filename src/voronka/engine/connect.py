@@ -65,6 +65,9 @@ def connect(url: str) -> BaseBackend:
             import ibis
 
             con = ibis.connect(url)
+            if con.name == "duckdb":
+                # It would print its bar to standard output, into `--format json`'s JSON.
+                con.raw_sql("SET enable_progress_bar = false")
             if con.name == "postgres":
                 con.compiler = _postgres_compiler()
             return con
