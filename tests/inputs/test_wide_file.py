@@ -57,9 +57,9 @@ def test_ten_thousand_columns_read_in_bounded_memory_and_said(tmp_path: Path) ->
     (key,) = [n for n in out["notes"] if n.startswith("inputs2.columns_dropped")]
     en, ru = note_text(key, "en"), note_text(key, "ru")
     assert en is not None and ru is not None
-    assert "9933 of its 10000 columns were not used" in en
+    assert "9,933 of its 10,000 columns were not used" in en
     assert "«deal_id», «stage», «entered_at», «custom field 0»" in en and "(+55)" in en
-    assert "из 10000 столбцов не использовано 9933" in ru
+    assert "из 10\u00a0000 столбцов не использовано 9\u00a0933" in ru
 
 
 def test_a_by_column_beyond_the_cap_is_read(tmp_path: Path) -> None:
