@@ -83,3 +83,16 @@ def test_comparison_shows_the_previous_period_of_the_cli(
 def test_bad_filters_are_400_with_a_message(client, demo_id, bad) -> None:
     r = client.get(f"/api/v1/datasets/{demo_id}/audit", params=bad)
     assert r.status_code == 400 and r.json()["detail"]
+
+
+def test_the_dashboard_says_why_the_cards_and_the_first_stage_differ(client, demo_id) -> None:
+    """The cards count every deal, the funnel's first stage those with a funnel stage: the
+    dashboard says what the difference is, with the audit's numbers."""
+    audit = client.get(f"/api/v1/datasets/{demo_id}/audit").json()["funnel"]
+    page = client.get(f"/d/{demo_id}", params={"lang": "en"},
+                      headers={"HX-Request": "true"}).text
+    assert audit["not_in_funnel"] > 0  # the demo has deals lost without a funnel stage
+    assert "Not in the funnel:" in page
+    assert f"{audit['not_in_funnel']:,} of {audit['deals']:,}" in page
+    assert audit["deals"] - audit["stages"][0]["reached"] == audit["not_in_funnel"]
+    assert audit["won"] - audit["stages"][-1]["reached"] == audit["won_without_won_stage"]

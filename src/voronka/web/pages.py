@@ -21,6 +21,8 @@ from voronka.engine import MAX_PAGE, column_values
 from voronka.errors import InputError, Msg
 from voronka.i18n import t
 from voronka.report.format import format_days, format_int, format_number, format_percent
+from voronka.report.names import build_labels
+from voronka.report.words import funnel_reconciliation
 from voronka.web.datasets import (
     CANONICAL_FIELDS,
     apply_mapping,
@@ -151,6 +153,8 @@ def _dashboard_context(request: Request, dataset_id: str) -> dict[str, Any]:
                               .replace(f"{loaded.dataset.folder}/", "")),
         "charts_json": Markup(report["charts_json"]),
         "where": [v for v in params.all("where")],
+        # Why the cards and the stages count differently, as the report says it.
+        "funnel_note": funnel_reconciliation(result, build_labels(result, lang, None)),
         **drill_context(result),
     }
 
