@@ -18,7 +18,8 @@ from voronka.lazy import lazy_attributes
 if TYPE_CHECKING:
     from voronka.audit import AuditResult
     from voronka.funnel import Funnel
-    from voronka.report.findings import Finding, select_findings
+    from voronka.report.finding import Finding
+    from voronka.report.findings import select_findings
     from voronka.report.html import render_html
     from voronka.report.json import render_json
     from voronka.report.markdown import render_markdown
@@ -74,7 +75,7 @@ def render(
 
 
 _LAZY = {
-    "Finding": "findings", "select_findings": "findings", "render_html": "html",
+    "Finding": "finding", "select_findings": "findings", "render_html": "html",
     "render_json": "json", "render_markdown": "markdown", "print_text": "text",
     "render_text": "text", "render_xlsx": "xlsx",
 }

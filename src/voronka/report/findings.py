@@ -6,25 +6,29 @@ the :class:`~voronka.audit.AuditResult` as it is (no rate, sum or test is comput
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from voronka.i18n import has, t
+from voronka.report.finding import Finding, Severity
 from voronka.report.format import (
     NBSP,
     format_date,
-    format_days,
     format_deals,
     format_int,
     format_money_short,
     format_number,
     format_percent,
     plural,
-    plural_form,
     shown_deals,
 )
+from voronka.report.hygiene_findings import (
+    entry_finding,
+    pileup_findings,
+    quality_finding,
+    statuses_finding,
+    stuck_finding,
+)
 from voronka.report.names import Labels
-from voronka.report.tabulate import shown_file
 from voronka.report.words import anomaly_headline, anomaly_params
 
 if TYPE_CHECKING:
@@ -33,40 +37,11 @@ if TYPE_CHECKING:
     from voronka.audit.key_stage_result import KeyStageScore
     from voronka.audit.leaks import Leak
 
-Severity = Literal["alert", "warning", "info", "good"]
-
 MAX_LEAKS = 3
 """How many leaks the findings name."""
 
 MAX_ANOMALIES = 2
 """How many anomalies the findings name."""
-
-MAX_NAMES = 3
-"""How many stage names a list in one finding shows before ``…``."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing to act on, worded for a person.
-
-    Attributes:
-        kind: which section it comes from (``leak``, ``forecast``, ``key_stage``, ``anomaly``,
-            ``stuck``, ``statuses``, ``entry_criteria``, ``data_quality``).
-        severity: ``alert`` (costs money now), ``warning``, ``info`` or ``good`` (a change for the
-            better).
-        headline: a few words: what and where.
-        detail: one or two sentences with the numbers.
-        amount: the money at stake when the audit put a figure on it (a leak's lost revenue).
-        stage: the stage the finding is about, when one.
-    """
-
-    kind: str
-    severity: Severity
-    headline: str
-    detail: str
-    amount: float | None = None
-    stage: str | None = None
-
 
 def leak_cost_key(leak: Leak) -> tuple[float, float]:
     """Sort key putting the most costly leak first: lost revenue, then lost deals.
@@ -335,171 +310,6 @@ def _anomaly(anomaly: Anomaly, labels: Labels) -> Finding:
     )
 
 
-def _listed(items: list[str]) -> str:
-    """The first :data:`MAX_NAMES` items, comma-separated, with ``…`` when there are more."""
-    return ", ".join(items[:MAX_NAMES]) + (", …" if len(items) > MAX_NAMES else "")
-
-
-def _statuses(result: AuditResult, labels: Labels) -> Finding | None:
-    process = [v for v in result.statuses if v.verdict == "process"]
-    if not process:
-        return None
-    lang = labels.lang
-    names = [
-        t("report.finding.statuses.rename", lang, name=v.name, suggestion=v.suggestion)
-        if v.suggestion
-        else t("report.quote", lang, text=v.name)
-        for v in process
-    ]
-    return Finding(
-        kind="statuses",
-        severity="warning",
-        headline=t(
-            "report.finding.statuses.headline",
-            lang,
-            count=len(process),
-            stages=plural("stage", len(process), lang),
-        ),
-        detail=t("report.finding.statuses.detail", lang, names=_listed(names)),
-        stage=process[0].stage,
-    )
-
-
-def _stuck(result: AuditResult, labels: Labels) -> Finding | None:
-    stages = sorted((s for s in result.stuck.stages if s.stuck > 0), key=lambda s: -s.stuck)
-    if not stages:
-        return None
-    lang = labels.lang
-    parts = []
-    for s in stages[:MAX_NAMES]:
-        limit = (
-            _limit_words(s.max_days, lang)
-            if s.max_days is not None
-            else ""
-        )
-        parts.append(
-            t(
-                "report.finding.stuck.part",
-                lang,
-                count=format_int(s.stuck, lang),
-                open=format_int(s.open, lang),
-                stage=labels.stage(s.stage),
-                limit=limit,
-            )
-        )
-    top = stages[0]
-    detail = t("report.finding.stuck.detail", lang, parts="; ".join(parts))
-    managers = [m for m in result.stuck.by_manager if m.stuck > 0]
-    if managers:
-        managers.sort(key=lambda m: -m.stuck)
-        shown = [
-            t(
-                "report.finding.stuck.manager",
-                lang,
-                manager=m.manager if m.manager is not None else t("report.segment.blank", lang),
-                count=format_int(m.stuck, lang),
-                open=format_int(m.open, lang),
-            )
-            for m in managers
-        ]
-        detail += " " + t("report.finding.stuck.managers", lang, managers=_listed(shown))
-    return Finding(
-        kind="stuck",
-        severity="warning",
-        headline=t(
-            f"report.finding.stuck.headline.{plural_form(top.stuck, lang)}",
-            lang,
-            count=format_int(top.stuck, lang),
-            deals=plural("deal", top.stuck, lang),
-            stage=labels.stage(top.stage),
-        ),
-        detail=detail,
-        stage=top.stage,
-    )
-
-
-def _pileups(result: AuditResult, labels: Labels) -> list[Finding]:
-    """Stages the audit flagged for a queue far above the funnel's typical one."""
-    lang = labels.lang
-    out = []
-    flagged = sorted(
-        (p for p in result.pileups if p.flagged),
-        key=lambda p: -(p.residence_days if p.residence_days is not None else 0.0),
-    )
-    for p in flagged[:MAX_NAMES]:
-        detail = t(
-            "report.finding.pileup.detail" if p.residence_days is not None
-            else "report.finding.pileup.still",
-            lang,
-            open=format_int(p.open, lang),
-            deals=plural("deal", p.open, lang),
-            throughput=format_number(p.weekly_throughput, lang, 1),
-            days=format_days(p.residence_days, lang, 0),
-            ratio=format_number(p.ratio_to_median, lang, 1),
-        )
-        if p.process_name:
-            detail += " " + t("report.finding.pileup.process", lang)
-        out.append(
-            Finding(
-                kind="pileup",
-                severity="warning",
-                headline=t("report.finding.pileup.headline", lang, stage=labels.stage(p.stage)),
-                detail=detail,
-                stage=p.stage,
-            )
-        )
-    return out
-
-
-def _entry(result: AuditResult, labels: Labels) -> Finding | None:
-    worst = sorted(
-        (e for e in result.entry_criteria if e.violations > 0), key=lambda e: -e.violations
-    )
-    if not worst:
-        return None
-    lang = labels.lang
-    top = worst[0]
-    fields = ", ".join(name for name, count in top.by_field.items() if count > 0)
-    return Finding(
-        kind="entry_criteria",
-        severity="warning",
-        headline=t("report.finding.entry.headline", lang, stage=labels.stage(top.stage)),
-        detail=t(
-            f"report.finding.entry.detail.{plural_form(top.violations, lang)}",
-            lang,
-            count=format_int(top.violations, lang),
-            deals=plural("deal", top.violations, lang),
-            stage=labels.stage(top.stage),
-            fields=fields,
-        ),
-        stage=top.stage,
-    )
-
-
-def _quality(result: AuditResult, labels: Labels) -> Finding | None:
-    dq = result.data_quality
-    rejected = sorted(((f, n) for f, n in dq.rows_rejected.items() if n > 0), key=lambda x: -x[1])
-    if not rejected:
-        return None
-    lang = labels.lang
-    file, count = rejected[0]
-    read = dq.rows_read.get(file) or 0
-    return Finding(
-        kind="data_quality",
-        # A file that lost most of its rows may make every other number wrong: said first.
-        severity="warning" if read and count > read / 2 else "info",
-        headline=t("report.finding.quality.headline", lang),
-        detail=t(
-            f"report.finding.quality.detail.{plural_form(count, lang)}",
-            lang,
-            count=format_int(count, lang),
-            rows=plural("row", count, lang),
-            read=format_int(dq.rows_read.get(file), lang),
-            file=shown_file(file, lang) or file,
-        ),
-    )
-
-
 def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     """The findings to lead the report with, most important first.
 
@@ -514,7 +324,7 @@ def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     leaks = [lk for lk in result.leaks if lk.significant][:MAX_LEAKS]
     anomalies = sorted((a for a in result.anomalies if a.significant), key=anomaly_rank_key)
     out: list[Finding | None] = []
-    quality = _quality(result, labels)
+    quality = quality_finding(result, labels)
     if quality is not None and quality.severity == "warning":
         out.append(quality)
         quality = None
@@ -522,18 +332,9 @@ def select_findings(result: AuditResult, labels: Labels) -> tuple[Finding, ...]:
     out.append(_forecast(result, labels))
     out.append(_key_stage(result, labels))
     out.extend(_anomaly(a, labels) for a in anomalies[:MAX_ANOMALIES])
-    out.append(_stuck(result, labels))
-    out.extend(_pileups(result, labels))
-    out.append(_statuses(result, labels))
-    out.append(_entry(result, labels))
+    out.append(stuck_finding(result, labels))
+    out.extend(pileup_findings(result, labels))
+    out.append(statuses_finding(result, labels))
+    out.append(entry_finding(result, labels))
     out.append(quality)
     return tuple(f for f in out if f is not None)
-
-
-def _limit_words(days: float, lang: str) -> str:
-    """A stage's time limit in words: whole days, or minutes for a limit under a day (a web
-    session's limit is minutes, not "over 0 days")."""
-    if days >= 1:
-        return t("report.finding.stuck.limit", lang, days=format_days(days, lang, 0))
-    return t("report.finding.stuck.limit_minutes", lang,
-             minutes=format_number(max(days * 24 * 60, 1), lang, 0))

@@ -18,7 +18,8 @@ import jinja2
 
 from voronka.i18n import has, note_text, t
 from voronka.report.charts import Chart, build_charts
-from voronka.report.findings import Finding, forecast_honesty, select_findings
+from voronka.report.finding import Finding
+from voronka.report.findings import forecast_honesty, select_findings
 from voronka.report.format import (
     format_datetime,
     format_int,

@@ -11,7 +11,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from voronka.i18n import t
-from voronka.report.findings import Finding
+from voronka.report.finding import Finding
 from voronka.report.format import format_date, format_money, format_money_short
 
 BAR_WIDTH = 10
