@@ -18,7 +18,16 @@ from rich.markup import escape
 
 from voronka.errors import InputError, Msg, UsageError, any_of
 from voronka.i18n import normalize_language, t
-from voronka.outputs import catch_interrupts, interrupted, read_name_list, write_output
+from voronka.outputs import (
+    FORMATS,
+    INPUTS,
+    catch_interrupts,
+    format_of,
+    interrupted,
+    read_name_list,
+    render_report,
+    write_report,
+)
 from voronka.text_safety import json_text, safe_text
 
 app = typer.Typer(
@@ -32,9 +41,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-FORMATS = ("text", "json", "html", "xlsx", "md")
 DEMO_MONTHS = 19  # the demo's history: 18 whole months and half of the 19th
-_EXTENSIONS = {"json": "json", "html": "html", "xlsx": "xlsx", "md": "md", "text": "txt"}
 
 
 def _lang_of(lang: str | None) -> str:
@@ -117,48 +124,6 @@ class _ReadProgress:
         self.progress.update(self.tasks[file], completed=done, total=total or None)
 
 
-def format_of(output: str | None) -> str:
-    """The report format an output path asks for by its extension (``report.html`` → html,
-    ``.htm``, ``.markdown`` and ``.txt`` too); ``text`` for stdout, no path or another extension."""
-    if not output or output == "-":
-        return "text"
-    suffix = Path(output).suffix.lower().lstrip(".")
-    aliases = {"htm": "html", "markdown": "md", "txt": "text"}
-    found = aliases.get(suffix, suffix)
-    return found if found in FORMATS else "text"
-
-
-def _write_output(content: str | bytes, fmt: str, output: str | None, console: Console,
-                  lang: str) -> None:
-    if fmt == "text" and output is None:
-        return  # already printed to the terminal
-    if output is None:
-        output = "-" if fmt == "json" else f"voronka-report.{_EXTENSIONS[fmt]}"
-    if output == "-":
-        if isinstance(content, bytes):
-            sys.stdout.buffer.write(content)
-        else:
-            sys.stdout.write(content if content.endswith("\n") else content + "\n")
-        return
-    path = write_output(output, content, _INPUTS)
-    Console(stderr=True, emoji=False).print(
-        escape(safe_text(t("cli.written", lang, path=str(path))))
-    )
-
-
-_INPUTS: list[str] = []
-"""The input paths of the running command (an output must not overwrite one)."""
-
-
-def _render(result: Any, fmt: str, lang: str, funnel: Any, console: Console) -> str | bytes:
-    from voronka import report
-
-    if fmt == "text":
-        report.print_text(result, console, lang=lang, funnel=funnel)
-        return report.render(result, "text", lang=lang, funnel=funnel)
-    return report.render(result, fmt, lang=lang, funnel=funnel)
-
-
 @app.command("audit")
 def audit_command(
     inputs: Annotated[list[str] | None, typer.Argument(
@@ -211,8 +176,8 @@ def audit_command(
             created_to=created_to, where=_parse_pairs(where, "--where"),
         )
     language = normalize_language(lang or result.language)
-    content = _render(result, fmt, language, None, console)
-    _write_output(content, fmt, output, console, language)
+    content = render_report(result, fmt, language, None, console)
+    write_report(content, fmt, output, language)
 
 
 @app.command("demo")
@@ -387,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--lang" in args and args.index("--lang") + 1 < len(args):
         lang = args[args.index("--lang") + 1]
     lang = _lang_of(lang)
-    _INPUTS[:] = _input_paths(args)
+    INPUTS[:] = _input_paths(args)
     code = 130
     with catch_interrupts():
         try:

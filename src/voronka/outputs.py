@@ -7,6 +7,8 @@
   (``/dev/full``).
 * :func:`catch_interrupts`: Ctrl-C sets a flag and raises :class:`KeyboardInterrupt`; even when a
   library swallows the exception, the command exits with status 130 and writes nothing.
+* :func:`format_of`, :func:`render_report`, :func:`write_report`: the report of ``voronka audit``,
+  its format (``--format``, else the extension of ``-o``), rendering and where it goes.
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.markup import escape
+
 from voronka.errors import InputError, Msg, UsageError
+from voronka.i18n import t
+from voronka.text_safety import safe_text
 
 _interrupted = threading.Event()
 
@@ -169,3 +177,52 @@ def read_name_list(path: str | os.PathLike[str]) -> list[str]:
     except UnicodeDecodeError:
         text = data.decode("cp1251", errors="replace")
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+# -- the report of `voronka audit`: its format, rendering and where it goes -----------------------
+FORMATS = ("text", "json", "html", "xlsx", "md")
+EXTENSIONS = {"json": "json", "html": "html", "xlsx": "xlsx", "md": "md", "text": "txt"}
+
+
+def format_of(output: str | None) -> str:
+    """The report format an output path asks for by its extension (``report.html`` → html,
+    ``.htm``, ``.markdown`` and ``.txt`` too); ``text`` for stdout, no path or another extension."""
+    if not output or output == "-":
+        return "text"
+    suffix = Path(output).suffix.lower().lstrip(".")
+    aliases = {"htm": "html", "markdown": "md", "txt": "text"}
+    found = aliases.get(suffix, suffix)
+    return found if found in FORMATS else "text"
+
+
+def write_report(content: str | bytes, fmt: str, output: str | None, lang: str) -> None:
+    """A rendered report to ``output`` (``-``: standard output; None: the terminal text is
+    printed already, another format goes to ``voronka-report.<ext>``, JSON to standard output)."""
+    if fmt == "text" and output is None:
+        return  # already printed to the terminal
+    if output is None:
+        output = "-" if fmt == "json" else f"voronka-report.{EXTENSIONS[fmt]}"
+    if output == "-":
+        if isinstance(content, bytes):
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content if content.endswith("\n") else content + "\n")
+        return
+    path = write_output(output, content, INPUTS)
+    Console(stderr=True, emoji=False).print(
+        escape(safe_text(t("cli.written", lang, path=str(path))))
+    )
+
+
+INPUTS: list[str] = []
+"""The input paths of the running command (an output must not overwrite one)."""
+
+
+def render_report(result: Any, fmt: str, lang: str, funnel: Any, console: Console) -> str | bytes:
+    """``result`` rendered as ``fmt`` (the text also printed to ``console``)."""
+    from voronka import report
+
+    if fmt == "text":
+        report.print_text(result, console, lang=lang, funnel=funnel)
+        return report.render(result, "text", lang=lang, funnel=funnel)
+    return report.render(result, fmt, lang=lang, funnel=funnel)
