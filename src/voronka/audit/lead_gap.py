@@ -33,7 +33,7 @@ def lead_stop(log: EventLog) -> dt.datetime | None:
     last = last_lead_at(log)
     if last is None:
         return None
-    end = min(m for m in (log.as_of, log.created_window[1]) if m is not None)
+    end = _data_end(log)
     gap_days = (end - last).total_seconds() / 86400
     if gap_days < MIN_GAP_DAYS:
         return None
@@ -51,8 +51,14 @@ def lead_gap_note(log: EventLog, stop: dt.datetime | None) -> str | None:
         return None
     weekly = lead_volume(log, period="week", until=stop)
     per_day = float(weekly["leads"].sum()) / float(weekly["exposure_days"].sum())
-    end = min(m for m in (log.as_of, log.created_window[1]) if m is not None)
+    end = _data_end(log)
     week = stop.date() - dt.timedelta(days=stop.weekday())
     return note("quality.note.leads_stop", week=week.isoformat(),
                 days=round((end - stop).total_seconds() / 86400),
                 as_of=end.date().isoformat(), per_week=round(per_day * 7, 1))
+
+
+def _data_end(log: EventLog) -> dt.datetime:
+    """Where the data's new deals could end: ``as_of``, or a filter's period of creation."""
+    until = log.created_window[1]
+    return log.as_of if until is None else min(log.as_of, until)

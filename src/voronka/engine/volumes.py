@@ -128,7 +128,7 @@ def lead_volume(
     if period not in _PERIODS:
         raise ValueError(f"unknown period {period!r}: week or month")
     keys = ["segment"] if by is not None else []
-    days = log.cached(("lead_days", by), lambda: _lead_days(log, by))
+    days = _lead_days_kept(log, by)
     first = days["first"].min() if len(days) else None
     if days.empty or first is None or pd.isna(first):
         return pd.DataFrame(columns=[*keys, "period", "leads", "exposure_days"])
@@ -169,6 +169,11 @@ def lead_volume(
     return out[[*keys, "period", "leads", "exposure_days"]]
 
 
+def _lead_days_kept(log: EventLog, by: str | None) -> pd.DataFrame:
+    """:func:`_lead_days` of ``by``, queried once per log."""
+    return log.cached(("lead_days", by), lambda: _lead_days(log, by))
+
+
 def _lead_days(log: EventLog, by: str | None) -> pd.DataFrame:
     """Deals created per [segment] × day (a date; None for no creation time), with the first and
     last creation time of each: the one query behind every :func:`lead_volume` of ``by``."""
@@ -186,6 +191,6 @@ def _lead_days(log: EventLog, by: str | None) -> pd.DataFrame:
 def last_lead_at(log: EventLog) -> datetime | None:
     """When the latest deal was created (None when no deal has a creation time); read from
     :func:`lead_volume`'s query."""
-    days = log.cached(("lead_days", None), lambda: _lead_days(log, None))
+    days = _lead_days_kept(log, None)
     last = days["last"].max() if len(days) else None
     return None if last is None or pd.isna(last) else pd.Timestamp(last).to_pydatetime()
