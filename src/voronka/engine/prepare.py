@@ -46,7 +46,7 @@ def _micros(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     values = pc.cast(column, pa.timestamp("us"))
     if values.null_count:
         values = pc.drop_null(values)
-    out = values.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    out: np.ndarray = values.cast(pa.int64()).to_numpy(zero_copy_only=False)
     # A one-chunk column without nulls converts as a read-only view of Arrow's buffer.
     return out if out.flags.writeable else out.copy()
 

@@ -8,6 +8,7 @@ import csv
 import gzip
 import io
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,12 +142,41 @@ class Sniffed:
     multiline: bool
 
 
+_SNIFFED: dict[tuple[str, int, int, int, bool], Sniffed] = {}
+_SNIFFED_LOCK = threading.Lock()
+_SNIFFED_KEPT = 8
+"""Files whose sniffing is remembered (a run sniffs its events and deals files up to three times
+each: whether columns are left out, the engine's reader, the Python reader's fallback)."""
+
+
 def sniff_csv(p: Path, file: str, total: int, *, gzipped: bool) -> Sniffed:
-    """Encoding, delimiter and header of the CSV file ``p`` from its first megabyte.
+    """Encoding, delimiter and header of the CSV file ``p`` from its first megabyte; remembered
+    for the same file unchanged (path, size and modification time) unless it was transcoded in
+    memory (:attr:`Sniffed.data`, the whole file).
 
     Raises:
         InputError: an empty or binary file, or a header line that cannot be read.
     """
+    try:
+        stat = p.stat()
+        key: tuple[str, int, int, int, bool] | None = (
+            str(p.resolve()), stat.st_size, stat.st_mtime_ns, total, gzipped)
+    except OSError:
+        key = None
+    with _SNIFFED_LOCK:
+        found = _SNIFFED.get(key) if key is not None else None
+    if found is not None:
+        return found
+    sniffed = _sniff_csv(p, file, total, gzipped=gzipped)
+    if key is not None and sniffed.data is None:
+        with _SNIFFED_LOCK:
+            if len(_SNIFFED) >= _SNIFFED_KEPT:
+                _SNIFFED.pop(next(iter(_SNIFFED)))
+            _SNIFFED[key] = sniffed
+    return sniffed
+
+
+def _sniff_csv(p: Path, file: str, total: int, *, gzipped: bool) -> Sniffed:
     with gzip.open(p, "rb") if gzipped else open(p, "rb") as f:
         sample = f.read(SAMPLE_BYTES)
     if not sample.strip():
