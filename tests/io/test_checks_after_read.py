@@ -64,3 +64,18 @@ def test_nulled_fields_name_their_cells_and_keep_the_rows() -> None:
     before = read.table.column("entered_at").to_pylist()
     assert after == [None if b else v for b, v in zip(bad, before, strict=True)]
     assert out.table.num_rows == read.table.num_rows
+
+
+def test_a_few_or_many_rows_left_out_give_the_filtered_table() -> None:
+    rng = np.random.default_rng(5)
+    read = _read(rng, 500)
+    cases = [[0], [499], [0, 1, 2], [10, 11, 250, 499], list(range(500)),
+             sorted(rng.choice(500, 200, replace=False).tolist())]
+    for positions in cases:
+        bad = np.zeros(500, dtype=bool)
+        bad[positions] = True
+        out = reject_rows(read, bad, "after_data_end", "entered_at", "after the end")
+        assert out.table.equals(read.table.filter(pa.array(~bad)))
+        assert out.table.schema == read.table.schema
+        moved = [r["row"] for r in out.rejects.to_pylist() if r["reason"] == "after_data_end"]
+        assert moved == [2 * p + 3 for p in positions]
