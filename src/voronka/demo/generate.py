@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from voronka.demo import clock, noise
+from voronka.demo.clock import US_PER_MINUTE, WORKDAY_US
 from voronka.demo.fields import (
     amounts,
     campaigns,
@@ -50,8 +51,6 @@ from voronka.demo.profile import (
 )
 from voronka.funnel import Funnel, load_template
 
-US_PER_MINUTE = clock.US_PER_MINUTE
-WORKDAY_US = clock.WORKDAY_US
 N_STEPS = len(STAGE_IDS) - 1  # transitions: stage k → k + 1
 FIRST_DEAL_ID = 24_000_001  # CRMs number deals sequentially; this looks like an amoCRM id
 

@@ -21,11 +21,6 @@ class WatchMemory(StoreTables):
             con.execute("INSERT INTO watch_runs VALUES (?, ?, ?)",
                         [naive_utc(at), dataset, json.dumps(findings, ensure_ascii=False)])
 
-    def last_watch_run(self) -> Any | None:
-        """The findings of the previous watch run (None before the first)."""
-        rows = self.query("SELECT findings FROM watch_runs ORDER BY run_at DESC LIMIT 1")
-        return json.loads(rows[0][0]) if rows else None
-
     def known(self, recipient: str) -> dict[str, tuple[float | None, bool]]:
         """Finding key → (value when last told, delivered) for one recipient."""
         rows = self.query(
