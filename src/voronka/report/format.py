@@ -124,6 +124,15 @@ def format_days(days: float | None, lang: str | None, digits: int = 1) -> str:
     return format_number(days, lang, digits)
 
 
+def format_limit_days(days: float | None, lang: str | None) -> str:
+    """A stage's time limit in days: whole days without a decimal (``3``), else one decimal
+    (``14.8``), so that findings and tables state the same limit the web app and HTML show."""
+    if days is None:
+        return format_days(days, lang)
+    whole = round(days, 1) == round(days)
+    return format_days(days, lang, 0 if whole else 1)
+
+
 def format_date(value: date | datetime | None, lang: str | None) -> str:
     """A date: ``05.03.2024`` in Russian, ``5 Mar 2024`` in English."""
     if value is None:
