@@ -1,4 +1,7 @@
-"""The Python API: load an export into the engine, audit it. The CLI is a thin shell over this."""
+"""The Python API: load an export into the engine, audit it. The CLI is a thin shell over this.
+
+Which funnel an audit uses (given, found, a template or inferred) is chosen by
+:mod:`voronka.api_funnel`; its public names are importable from here too."""
 
 from __future__ import annotations
 
