@@ -41,3 +41,12 @@ def test_an_input_error_is_said_in_the_environment_language(
     empty.write_text("", encoding="utf-8")
     assert main(["audit", str(empty)]) == 2
     assert t("cli.error_input", language) in capsys.readouterr().err
+
+
+def test_live_commands_follow_the_same_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`voronka sync`, `watch` and `hooks` spoke Russian under VORONKA_LANG=en (their own rule)."""
+    from voronka.cli_live import _lang
+
+    monkeypatch.setenv("VORONKA_LANG", "en")
+    assert _lang(None) == "en"
+    assert _lang("ru") == "ru"
