@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import hashlib
 import io
 import re
 import threading
@@ -142,7 +143,7 @@ class Sniffed:
     multiline: bool
 
 
-_SNIFFED: dict[tuple[str, int, int, int, bool], Sniffed] = {}
+_SNIFFED: dict[tuple[str, int, bytes], Sniffed] = {}
 _SNIFFED_LOCK = threading.Lock()
 _SNIFFED_KEPT = 8
 """Files whose sniffing is remembered (a run sniffs its events and deals files up to three times
@@ -150,25 +151,30 @@ each: whether columns are left out, the engine's reader, the Python reader's fal
 
 
 def sniff_csv(p: Path, file: str, total: int, *, gzipped: bool) -> Sniffed:
-    """Encoding, delimiter and header of the CSV file ``p`` from its first megabyte; remembered
-    for the same file unchanged (path, size and modification time) unless it was transcoded in
-    memory (:attr:`Sniffed.data`, the whole file).
+    """Encoding, delimiter and header of the CSV file ``p`` from its first megabyte.
+
+    A plain (not compressed) UTF-8 file's result depends only on that megabyte and ``total``: it
+    is remembered under the path, ``total`` and a digest of the megabyte (reading and hashing it
+    is a millisecond; sniffing it a tenth of a second), so a file rewritten is sniffed again
+    whatever its size and modification time.
 
     Raises:
         InputError: an empty or binary file, or a header line that cannot be read.
     """
-    try:
-        stat = p.stat()
-        key: tuple[str, int, int, int, bool] | None = (
-            str(p.resolve()), stat.st_size, stat.st_mtime_ns, total, gzipped)
-    except OSError:
-        key = None
+    key: tuple[str, int, bytes] | None = None
+    if not gzipped:
+        try:
+            with open(p, "rb") as f:
+                digest = hashlib.blake2b(f.read(SAMPLE_BYTES), digest_size=16).digest()
+            key = (str(p.resolve()), total, digest)
+        except OSError:
+            key = None
     with _SNIFFED_LOCK:
         found = _SNIFFED.get(key) if key is not None else None
     if found is not None:
         return found
     sniffed = _sniff_csv(p, file, total, gzipped=gzipped)
-    if key is not None and sniffed.data is None:
+    if key is not None and sniffed.data is None and sniffed.encoding in ("utf-8", "utf-8-sig"):
         with _SNIFFED_LOCK:
             if len(_SNIFFED) >= _SNIFFED_KEPT:
                 _SNIFFED.pop(next(iter(_SNIFFED)))
