@@ -60,15 +60,14 @@ def fence_on_backend(con: BaseBackend, events: ir.Table) -> dt.datetime | None:
 def _examples(con: BaseBackend, table: ir.Table, bad: ir.BooleanValue, column: str,
               header: str, reason: str) -> tuple[int, pa.Table]:
     """How many rows of ``table`` are ``bad``, and the first :data:`MAX_EXAMPLES` as reject
-    records (the cell written as the file path writes a timestamp: Arrow's ``%S`` has the
-    microseconds)."""
+    records (the cell written as the file path writes a timestamp: whole seconds)."""
     marked = table.filter(bad)
     count = int(to_frame(con, marked.aggregate(n=marked.count()))["n"].iloc[0])
     if count == 0:
         return 0, REJECTS_SCHEMA.empty_table()
     first = marked.order_by("_row").limit(MAX_EXAMPLES)
     frame = to_frame(con, first.select(
-        row=first._row.cast("int64"), value=first[column].strftime("%Y-%m-%d %H:%M:%S.%f"),
+        row=first._row.cast("int64"), value=first[column].strftime("%Y-%m-%d %H:%M:%S"),
     ).order_by("row"))
     k = len(frame)
     return count, pa.table({

@@ -225,5 +225,7 @@ def _records_at(read: ReadResult, where: np.ndarray, reason: str, column: str,
 
 def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_timestamp(col.type):
-        return as_chunked(pc.strftime(col, format="%Y-%m-%d %H:%M:%S"))
+        # whole seconds: Arrow's %S writes microseconds ("09:11:00.000000") at finer units
+        seconds = pc.cast(col, pa.timestamp("s", col.type.tz), safe=False)
+        return as_chunked(pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S"))
     return col if pa.types.is_string(col.type) else col.cast(pa.string())
