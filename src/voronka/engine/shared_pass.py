@@ -26,7 +26,7 @@ from voronka.engine.cohorts import (
     _horizon_table,
     _transitions,
     cohort_flags,
-    count_aggregates,
+    cube_part,
     cube_rows,
     finish_cube,
 )
@@ -88,27 +88,14 @@ def prefetch_outcomes_and_months(
         "deal_id": deals.deal_id, "outcome": deals.outcome, "closed_at": deals.closed_at
     }
     cols.update({name: deals[c] for c, name in names.items()})
-    side = deals.select(**cols)
-    # The breakdown columns as small integer codes (each column's distinct values ranked), joined
-    # to the deals before they meet the transitions: every later group-by hashes integers, not
-    # text, and the join carries integers. The codes' values come back in the same query.
-    coded = [_value_codes(deals, c) for c in columns]
-    for name, codes in zip(names.values(), coded, strict=True):
-        side = side.left_join(codes, side[name] == codes.value).select(
-            *(c for c in side.columns if c != name), **{name: codes.code}
-        )
-    tr = tr.join(side, "deal_id")
+    tr = tr.join(deals.select(**cols), "deal_id")
     table = horizon_table(log, horizons)
     tr = tr.left_join(table, tr.stage_index == table.h_index)
     if dims:
         assert cohorts is not None
         settled = _horizon_table(log, cohorts).rename(c_index="h_index", c_seconds="h_seconds")
         tr = tr.left_join(settled, tr.stage_index == settled.c_index)
-    # Every derived column in one projection the parts all read (computed once per row).
-    derived_columns = outcome_columns(log, tr)
-    if dims:
-        derived_columns.update(cohort_flags(log, tr, tr.c_seconds))  # the same ``_moved``
-    rows = tr.mutate(**derived_columns)
+    rows = tr.mutate(**outcome_columns(log, tr))
     parts = []
     for i, column in enumerate(grouped):
         part = outcome_part(rows, [names[column]])
@@ -121,17 +108,12 @@ def prefetch_outcomes_and_months(
         parts.append(_unified(part, 1, i, names, set(keys), ibis.null("int64"), part.month,
                               (part.mature, part.mature_moved)))
     if dims:
+        flagged = tr.mutate(**cohort_flags(log, tr, tr.c_seconds))
         for i, dim in enumerate(dims):
-            part = rows.group_by([names[dim], "period", "stage_index"]).agg(
-                **count_aggregates(rows)
-            )
+            part = cube_part(flagged, names[dim], dim)
             parts.append(_unified(part, 2, i, names, set(), ibis.null("int64"), part.period,
-                                  tuple(part[c] for c in COUNTS), segment=part[names[dim]]))
-    for i, codes in enumerate(coded):
-        part = codes.mutate(stage_index=ibis.null("int64"))
-        parts.append(_unified(part, 3, i, names, set(), part.code, ibis.null("date"), (),
-                              value=part.value))
-    frame = _decoded(log.frame(ibis.union(*parts, distinct=False)), columns, names, dims)
+                                  tuple(part[c] for c in COUNTS), segment=part.segment))
+    frame = log.frame(ibis.union(*parts, distinct=False))
     for i, column in enumerate(grouped):
         mine = frame[(frame["_kind"] == 0) & (frame["_i"] == i)]
         mine = pd.DataFrame({
@@ -150,41 +132,6 @@ def prefetch_outcomes_and_months(
         keep_months(kept, missing, derived, months.reset_index(drop=True), names)
     if dims:
         _keep_cube(cube, dims, frame[frame["_kind"] == 2])
-
-
-def _value_codes(deals: ir.Table, column: str) -> ir.Table:
-    """The distinct values of deal column ``column`` (``value``, text) each with its ``code``
-    (0, 1 … in the values' order; a blank value gets one too, but no deal joins it)."""
-    values = deals.select(value=deals[column]).distinct()
-    return values.mutate(code=ibis.dense_rank().over(order_by=values.value).cast("int64"))
-
-
-def _decoded(
-    frame: pd.DataFrame, columns: Sequence[str], names: Mapping[str, str], dims: Sequence[str]
-) -> pd.DataFrame:
-    """The union's rows (kinds 0–2) with each breakdown column's codes, and the cube rows'
-    ``_segment`` codes, replaced by the values the rows of kind 3 give them (a blank: None).
-    Ranked codes keep the values' order, so the rows come in the order the values would give."""
-    values = frame[frame["_kind"] == 3]
-    lookup: dict[str, dict[int, object]] = {c: {} for c in columns}
-    for i, code, value in zip(values["_i"], values["age"], values["_value"], strict=True):
-        lookup[columns[int(i)]][int(code)] = value
-    frame = frame[frame["_kind"] != 3].reset_index(drop=True)
-
-    def decode(codes: pd.Series, table: Mapping[int, object]) -> pd.Series:
-        return pd.Series(
-            [None if pd.isna(c) else table[int(c)] for c in codes], index=codes.index, dtype=object
-        )
-
-    for column, name in names.items():
-        frame[name] = decode(frame[name], lookup[column])
-    cube = frame["_kind"] == 2
-    segments = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    for i, dim in enumerate(dims):
-        rows = cube & (frame["_i"] == i)
-        segments[rows] = decode(frame.loc[rows, "_segment"], lookup[dim])
-    frame["_segment"] = segments
-    return frame
 
 
 def _keep_cube(cube: dict[str, pd.DataFrame], dims: Sequence[str], rows: pd.DataFrame) -> None:
@@ -212,26 +159,23 @@ def _unified(
     month: ir.Value,
     counts: tuple[ir.Value, ...],
     segment: ir.Value | None = None,
-    value: ir.Value | None = None,
 ) -> ir.Table:
     """A grouped part in the one column layout of the union: ``_kind`` (0 outcomes, 1 months,
-    2 cube, 3 a breakdown column's value codes), ``_i`` (its position), every breakdown column's
-    code (null where not grouped by), ``_segment`` (the cube's segment code), ``_value`` (kind
-    3: the value whose code ``age`` holds), ``stage_index``, ``age``, ``month`` (the cube's week)
-    and the counts (null past those given)."""
-    codes = {
-        name: part[name].cast("int64") if name in keys else ibis.null("int64")
+    2 cube), ``_i`` (its position), every breakdown column as text (null where not grouped by),
+    ``_segment`` (the cube's segment, as text), ``stage_index``, ``age``, ``month`` (the cube's
+    week) and the counts (null past those given)."""
+    segments = {
+        name: part[name].cast("string") if name in keys else ibis.null("string")
         for name in names.values()
     }
     padded = (*counts, *(ibis.null("int64") for _ in range(len(_COUNTS) - len(counts))))
     return part.select(
         _kind=ibis.literal(kind, "int64"),
         _i=ibis.literal(index, "int64"),
-        **codes,
-        _segment=ibis.null("int64") if segment is None else segment.cast("int64"),
-        _value=ibis.null("string") if value is None else value.cast("string"),
+        **segments,
+        _segment=ibis.null("string") if segment is None else segment.cast("string"),
         stage_index=part.stage_index.cast("int64"),
         age=age.cast("int64"),
         month=month.cast("date"),
-        **{name: count.cast("int64") for name, count in zip(_COUNTS, padded, strict=True)},
+        **{name: value.cast("int64") for name, value in zip(_COUNTS, padded, strict=True)},
     )
