@@ -33,7 +33,13 @@ from voronka.audit.sources import build_sources
 from voronka.audit.statuses import build_statuses
 from voronka.audit.stuck import build_stuck
 from voronka.audit.what_if import leak_what_ifs
-from voronka.engine import EventLog, ReadResult, prefetch_outcomes_and_months, spend_totals
+from voronka.engine import (
+    EventLog,
+    ReadResult,
+    deal_counts,
+    prefetch_outcomes_and_months,
+    spend_totals,
+)
 from voronka.i18n import normalize_language
 
 SECTIONS = (
@@ -110,6 +116,11 @@ def run_audit(
             log, [None, *breakdowns], maturity.horizons(), [[], *strata_columns(log, breakdowns)],
             cohorts=settled,
         )
+    if "sources" in wanted and "source" in log.deal_columns():
+        # The sources' deal counts (per source, per source × campaign) ride along the rates'.
+        lists = [[b] for b in breakdowns]
+        lists += [["source"]] + ([["source", "campaign"]] if "campaign" in log.deal_columns() else [])
+        deal_counts(log, [], alongside=lists)
     rates = step_rates(log, maturity, alongside=breakdowns)[None]
     funnel_report = build_funnel_report(
         funnel, log.reach(), log.outcomes(), log.time_in_stage(), lang=lang,

@@ -272,6 +272,27 @@ def _empty(value: ir.Value) -> ir.BooleanValue:
     return value.isnull()
 
 
+def _violation_counts(
+    rows: ir.Table, cols: Sequence[str], prefix: str, where: ir.BooleanValue | None = None
+) -> dict[str, ir.Scalar]:
+    """The counts of :func:`entry_violations` for one stage, of ``rows`` (``where`` they reached
+    it): ``reached``, ``violations`` (a required column of ``cols`` empty), ``f0`` … (each
+    column empty), named with ``prefix``."""
+    empties = [_empty(rows[c]) for c in cols]
+    any_empty = ibis.or_(*empties) if len(empties) > 1 else empties[0]
+
+    def within(condition: ir.BooleanValue) -> ir.BooleanValue:
+        return condition if where is None else where & condition
+
+    counts: dict[str, ir.Scalar] = {
+        f"{prefix}reached": rows.count() if where is None else rows.count(where=where),
+        f"{prefix}violations": rows.count(where=within(any_empty)),
+    }
+    for i, empty in enumerate(empties):
+        counts[f"{prefix}f{i}"] = rows.count(where=within(empty))
+    return counts
+
+
 def entry_violations(
     log: EventLog, requires: Mapping[int, Sequence[str]]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -291,39 +312,44 @@ def entry_violations(
         raise RuntimeError("this needs a funnel: build the log with one or call with_funnel")
     present = set(log.deal_columns())
     summary = log.deal_summary()
-    reached = log.reached_at().select("deal_id", "stage_index")
     stages = log.deal_stages()
     off_line = stages.filter(stages.stage_index > funnel.won_index).select("deal_id", "stage_index")
+    checks = {
+        int(index): cols
+        for index, columns in sorted(requires.items())
+        if (cols := [c for c in columns if c in present])
+    }
+    # A deal reached stage k of the line when its furthest stage of the line is k or later (the
+    # ``reached_at`` table has its rows 0 … ``max_stage_index``): every line stage's counts are
+    # filtered counts of the deal summary, one aggregate without a join.
+    aggs: dict[str, ir.Scalar] = {}
+    for index, cols in checks.items():
+        if index > funnel.won_index:
+            continue
+        reached = summary.max_stage_index >= index
+        aggs.update(_violation_counts(summary, cols, f"s{index}_", reached))
+    counts = log.frame(summary.aggregate(**aggs)).iloc[0] if aggs else None
     stage_rows: list[dict[str, int]] = []
     field_rows: list[dict[str, object]] = []
-    for index, columns in sorted(requires.items()):
-        cols = [c for c in columns if c in present]
-        if not cols:
-            continue
-        source = reached if index <= funnel.won_index else off_line
-        here = source.filter(source.stage_index == int(index))
-        joined = here.join(summary, "deal_id")
-        empties = {c: _empty(joined[c]) for c in cols}
-        any_empty = (
-            ibis.or_(*empties.values()) if len(empties) > 1 else next(iter(empties.values()))
-        )
-        aggs: dict[str, ir.Scalar] = {
-            "reached": joined.count(),
-            "violations": joined.count(where=any_empty),
-        }
-        for i, c in enumerate(cols):
-            aggs[f"f{i}"] = joined.count(where=empties[c])
-        row = log.frame(joined.aggregate(**aggs)).iloc[0]
+    for index, cols in checks.items():
+        if index <= funnel.won_index:
+            assert counts is not None
+            row = {name[len(f"s{index}_"):]: counts[name] for name in aggs
+                   if name.startswith(f"s{index}_")}
+        else:
+            here = off_line.filter(off_line.stage_index == index)
+            joined = here.join(summary, "deal_id")
+            row = log.frame(joined.aggregate(**_violation_counts(joined, cols, ""))).iloc[0]
         stage_rows.append(
             {
-                "stage_index": int(index),
-                "reached": int(row["reached"]),
-                "violations": int(row["violations"]),
+                "stage_index": index,
+                "reached": int(row["reached"] or 0),
+                "violations": int(row["violations"] or 0),
             }
         )
         for i, c in enumerate(cols):
             field_rows.append(
-                {"stage_index": int(index), "column": c, "violations": int(row[f"f{i}"])}
+                {"stage_index": index, "column": c, "violations": int(row[f"f{i}"] or 0)}
             )
     stage_frame = pd.DataFrame(stage_rows, columns=["stage_index", "reached", "violations"])
     field_frame = pd.DataFrame(field_rows, columns=["stage_index", "column", "violations"])
