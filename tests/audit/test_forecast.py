@@ -65,7 +65,8 @@ def test_sample_exits_depends_on_age_when_the_rate_does() -> None:
     old, _ = sample_exits(model, np.zeros(n, dtype=np.int64), np.full(n, 10.0), rng)
     assert np.mean(fresh < 1) == pytest.approx(1 - np.exp(-0.5), abs=0.005)
     assert np.mean(old < 1) == pytest.approx(1 - np.exp(-0.01), abs=0.002)
-    assert model.leave_probability(0, 1.0) == pytest.approx(1 - np.exp(-0.5))
+    leave = 1.0 - np.exp(-model.cumulative_hazard(np.zeros(1, dtype=np.int64), np.ones(1))[0])
+    assert leave == pytest.approx(1 - np.exp(-0.5))
 
 
 def test_a_stage_nobody_leaves_never_exits() -> None:

@@ -62,10 +62,6 @@ class HazardModel:
         out[:, 1:] = np.cumsum(total[:, :-1] * widths, axis=1)
         return out
 
-    def leave_probability(self, stage: int, days: float) -> float:
-        """P(a deal fresh in ``stage`` leaves it within ``days``): ``1 − exp(−H(days))``."""
-        return float(1.0 - np.exp(-self.cumulative_hazard(np.full(1, stage), np.full(1, days))[0]))
-
     def cumulative_hazard(self, stage: IntArray, age: FloatArray) -> FloatArray:
         """``H_k(age)``: the cumulative exit rate of stage ``stage`` from age 0 to ``age`` days
         (piecewise linear in ``age``)."""

@@ -13,7 +13,6 @@ from voronka.audit.stats import dist
 def test_normal_and_chi_square_equal_scipy() -> None:
     x = np.linspace(-12, 12, 2001)
     assert np.array_equal(dist.norm_cdf(x), stats.norm.cdf(x))
-    assert np.array_equal(dist.norm_sf(x), stats.norm.sf(x))
     q = np.linspace(1e-9, 1 - 1e-9, 2001)
     assert np.array_equal(dist.norm_ppf(q), stats.norm.ppf(q))
     for df in (1, 2, 5, 30):

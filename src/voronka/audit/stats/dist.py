@@ -44,11 +44,6 @@ def norm_cdf(x: ArrayLike) -> Any:
     return special.ndtr(x)
 
 
-def norm_sf(x: ArrayLike) -> Any:
-    """``scipy.stats.norm.sf(x)`` = ``Φ(−x)``."""
-    return special.ndtr(-np.asarray(x, dtype=float))
-
-
 def norm_ppf(q: ArrayLike) -> Any:
     """``scipy.stats.norm.ppf(q)``: the standard normal quantile."""
     return special.ndtri(q)
