@@ -125,7 +125,7 @@ def test_keys_are_dense_in_byte_order_and_come_back_exactly() -> None:
     distinct = sorted({i for i in ids if i is not None} | {"zz"}, key=str.encode)
     assert keys.ids.to_pylist() == distinct
     column = keyed_events.column("deal_id")
-    assert column.type == pa.int64() and column.null_count == 1
+    assert column.type == pa.int32() and column.null_count == 1
     assert pc.max(column).as_py() == len(distinct) - 1
     assert keys.texts(column.to_pandas()).tolist() == ids
     assert keyed_deals is not None
