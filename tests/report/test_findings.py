@@ -179,3 +179,15 @@ def test_a_queue_nobody_left_says_so_instead_of_dashes(result: AuditResult) -> N
           if f.kind == "pileup"}
     assert ru["new"] == ("В работе 194 сделки; за последние 13 недель этап не покинула ни одна "
                          "сделка — очередь стоит.")
+
+
+def test_a_fractional_time_limit_is_stated_as_the_tables_state_it(result: AuditResult) -> None:
+    """The stuck finding said "over 15 days" where the HTML and web tables showed 14.8."""
+    stages = result.stuck.stages
+    odd = dataclasses.replace(stages[0], max_days=14.8)
+    one = dataclasses.replace(result, stuck=dataclasses.replace(
+        result.stuck, stages=(odd, *stages[1:])))
+    details = {lang: next(f.detail for f in select_findings(one, build_labels(one, lang, None))
+                          if f.kind == "stuck") for lang in ("en", "ru")}
+    assert "(over 14.8 days)" in details["en"]
+    assert "14,8" in details["ru"] and "15 " not in details["ru"].split("14,8")[0][-8:]

@@ -37,3 +37,14 @@ def test_a_likely_plan_is_good_only_with_a_calibrated_backtest(result: AuditResu
     finding = forecast_finding(none)
     assert finding.severity == "warning"
     assert "no closing dates" in finding.detail
+
+
+def test_a_forecast_without_a_plan_still_says_how_its_backtest_went(result: AuditResult) -> None:
+    """BPIC 2012's first screen gave "most likely 335 to 373" while the backtest below it had the
+    actual inside the range in 1 of 5 months: a forecast without a plan told none of it."""
+    under = Calibration(12, 6, 0.5, 0.25, 0.75, 0.2, 0.24, 1.6, "under")
+    finding = forecast_finding(with_forecast(result, plan=None, p_plan=None, calibration=under))
+    assert finding.severity == "info"
+    assert "inside the 80% range in 6 (50%, 95% CI 25%–75%)" in finding.detail
+    assert "not calibrated" in finding.detail
+    assert finding.detail.index("most likely") < finding.detail.index("not calibrated")

@@ -137,3 +137,19 @@ def test_the_leaks_tables_show_a_fraction_of_a_lost_deal() -> None:
     table = leaks_table(one, build_labels(one, "en", None))
     column = [c.key for c in table.columns].index("lost_deals")
     assert table.rows[0][column].text == "0.3"
+
+
+def test_short_times_in_days_are_not_shown_as_zero() -> None:
+    """A web-session log's limit of 7 minutes read "0" days in the stuck table beside "over 7 min"
+    in the finding; a time too short for the decimals gets two significant digits."""
+    from voronka.report.format import format_days, format_limit_days
+
+    assert format_days(7 / 1440, "en") == "0.0049"
+    assert format_days(7 / 1440, "ru", 0) == "0,0049"
+    assert format_days(0.3, "en", 0) == "0.3"
+    assert format_days(0.04, "en") == "0.04"
+    assert format_days(0.0, "en") == "0.0"  # no time is still zero
+    assert format_days(3.25, "en") == "3.2" or format_days(3.25, "en") == "3.3"
+    assert format_limit_days(14.8, "en") == "14.8"
+    assert format_limit_days(15.0, "en") == "15"
+    assert format_limit_days(7 / 1440, "en") == "0.0049"

@@ -103,3 +103,18 @@ def test_leak_and_source_rows_drill_to_exactly_their_deals(client, demo_id, lang
     stopped = next(link for kind, _, link in leaks if kind == "stopped")
     words = {"ru": "дальше пока не продвинулись", "en": "went no further"}[lang]
     assert words in client.get(stopped + f"&lang={lang}").text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_manager_page_without_a_forecast_says_why(client, demo_id, lang) -> None:
+    # Deals created before the forecast's period only: the audit makes no forecast, and the
+    # manager's page gives the audit's reason (it once asked for a plan, which is not needed).
+    href = _manager_hrefs(client, demo_id, lang)[0]
+    sep = "&" if "?" in href else "?"
+    text = html.unescape(client.get(f"{href}{sep}to=2026-03-31").text)
+    assert 'id="forecast-absence"' in text
+    assert 'id="forecast-share"' not in text
+    assert {"ru": "задайте план", "en": "set a plan"}[lang] not in text
+    reason = {"ru": "прогноз", "en": "forecast"}[lang]
+    note = text.split('id="forecast-absence">', 1)[1].split("</p>", 1)[0]
+    assert reason in note.lower() and "2026" in note

@@ -122,7 +122,8 @@ def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
             kind="forecast",
             severity="info",
             headline=t("report.finding.forecast.headline_noplan", lang, **params),
-            detail=t("report.finding.forecast.detail_noplan", lang, **params),
+            detail=t("report.finding.forecast.detail_noplan", lang, **params)
+            + forecast_honesty(result, labels),
         )
     severity: Severity = "alert" if fc.p_plan < 0.5 else "warning" if fc.p_plan < 0.8 else "good"
     cal = fc.calibration

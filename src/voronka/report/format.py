@@ -120,8 +120,24 @@ def format_signed_percent(fraction: float | None, lang: str | None, digits: int 
 
 
 def format_days(days: float | None, lang: str | None, digits: int = 1) -> str:
-    """Days with one decimal (``3,5`` / ``3.5``); the unit is in the column header or sentence."""
+    """Days with one decimal (``3,5`` / ``3.5``); the unit is in the column header or sentence.
+
+    A positive time too short to show with ``digits`` decimals (minutes, in web-session logs) gets
+    two significant digits (``0.0049``) rather than reading as no time at all (``0.0``)."""
+    if days is not None and _finite(days) and 0 < abs(days) < 0.5 * 10.0**-digits:
+        digits = max(digits, 1 - math.floor(math.log10(abs(days))))
+        _, decimal = separators(lang)
+        return format_number(days, lang, digits).rstrip("0").rstrip(decimal)
     return format_number(days, lang, digits)
+
+
+def format_limit_days(days: float | None, lang: str | None) -> str:
+    """A stage's time limit in days: whole days without a decimal (``3``), else one decimal
+    (``14.8``), so that findings and tables state the same limit the web app and HTML show."""
+    if days is None:
+        return format_days(days, lang)
+    whole = round(days, 1) == round(days)
+    return format_days(days, lang, 0 if whole else 1)
 
 
 def format_date(value: date | datetime | None, lang: str | None) -> str:

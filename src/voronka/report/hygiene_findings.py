@@ -11,6 +11,7 @@ from voronka.report.finding import MAX_NAMES, Finding
 from voronka.report.format import (
     format_days,
     format_int,
+    format_limit_days,
     format_number,
     plural,
     plural_form,
@@ -191,6 +192,6 @@ def limit_words(days: float, lang: str) -> str:
     """A stage's time limit in words: whole days, or minutes for a limit under a day (a web
     session's limit is minutes, not "over 0 days")."""
     if days >= 1:
-        return t("report.finding.stuck.limit", lang, days=format_days(days, lang, 0))
+        return t("report.finding.stuck.limit", lang, days=format_limit_days(days, lang))
     return t("report.finding.stuck.limit_minutes", lang,
              minutes=format_number(max(days * 24 * 60, 1), lang, 0))

@@ -251,7 +251,8 @@ def key_stage_table(result: AuditResult, labels: Labels) -> Table:
     """The key-stage ranking with its evidence: the share of the cohorts' wins each stage explains
     and the wins a deal reaching it brings."""
     return _table_of("key_stage", result.key_stage.ranking if result.key_stage else (), [
-        _col("stage", get=lambda r: labels.stage(r.stage)),
+        _col("stage", get=lambda r: labels.stage(r.stage) if r.candidate else t(
+            "report.key_stage.not_candidate", labels.lang, stage=labels.stage(r.stage))),
         _col("score", "q"),
         _col("explained", "percent", get=_optional("explained")),
         _col("downstream_rate", "q", get=_optional("downstream_rate")),

@@ -18,6 +18,7 @@ from voronka.report.format import (
     format_deals,
     format_int,
     format_interval,
+    format_limit_days,
     format_number,
     format_percent,
     format_signed_percent,
@@ -211,7 +212,7 @@ def stuck_parts(result: AuditResult, labels: Labels) -> list[RenderableType]:
             labels.stage(s.stage),
             format_int(s.open, lang),
             format_int(s.stuck, lang),
-            format_days(s.max_days, lang, 0),
+            format_limit_days(s.max_days, lang),
             labels.key_tasks.get(s.stage) or _deal_task(result, s.stage),
         ]
         for s in stages

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from voronka.audit.forecast_split import split_forecast
 from voronka.audit.manager_view import manager_view, team_steps
 from voronka.audit.scorecards import build_scorecards, build_today
+from voronka.report.words import forecast_absence
 from voronka.web.pages import _lang, _page, _params, _ws
 from voronka.web.views import Params, query_of
 
@@ -65,6 +66,8 @@ def manager_page(request: Request, dataset_id: str, manager: str) -> HTMLRespons
         raise HTTPException(404, "no deal of this manager under this filter")
     return _page("manager.html.j2", request, lang, dataset=ws.load(dataset_id).dataset,
                  view=view, result=result, params=params,
+                 forecast_absence=(forecast_absence(result, lang) if result.forecast is None
+                                   else None),
                  stage_names={s.id: s.name for s in result.funnel.stages},
                  deals_url=lambda **kw: params.url(f"/d/{dataset_id}/deals", col="manager",
                                                    val=manager, **kw),

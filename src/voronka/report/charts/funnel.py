@@ -107,6 +107,47 @@ def funnel_conversion_chart(
     return Chart("chart-funnel-conversion", "funnel", to_figure(data, layout))
 
 
+_FLOW_PAD = 6
+_LABEL_GAP = 0.025
+"""Room kept between a stage's label and the top of the next stage's bar, as a share of the
+chart's height (a line of the label's text in a chart of 600 px)."""
+
+
+def flow_rows(reached: list[int], lost: int, still_open: int) -> list[float]:
+    """Vertical centres (0 top … 1 bottom) of the stages' bars in the flow chart: a staircase in
+    which each bar starts just below the previous stage's label, so that no bar covers a label.
+
+    A bar's height is its share of the tallest column (the first stage, or "lost" and "open"
+    together, as plotly's sankey scales them). When the staircase would run past the bottom (a
+    funnel that loses few deals), the gaps shrink, then the rows are squeezed evenly.
+    """
+    if not reached:
+        return []
+    scale = float(max(reached[0], lost + still_open, 1))
+    heights = [max(r, 0) / scale for r in reached]
+    rows = [0.5]  # the first stage fills its column; its label sits at its middle
+    if len(heights) == 1:
+        return rows
+
+    def staircase(gap: float) -> list[float]:
+        centres = [heights[1] / 2]
+        for height in heights[2:]:
+            centres.append(centres[-1] + gap + height / 2)
+        return centres
+
+    stairs = staircase(_LABEL_GAP)
+    bottom = stairs[-1] + heights[-1] / 2
+    if bottom > 1 and len(heights) > 2:
+        spare = 1 - (staircase(0.0)[-1] + heights[-1] / 2)
+        stairs = staircase(max(spare, 0.0) / (len(heights) - 2))
+        bottom = stairs[-1] + heights[-1] / 2
+    if bottom > 1:  # bars taller than the chart in a staircase: spread them evenly instead
+        top, end = heights[1] / 2, 1 - heights[-1] / 2
+        stairs = [top + (end - top) * i / max(len(stairs) - 1, 1) for i in range(len(stairs))]
+    # plotly ignores a position of exactly 0 (it treats it as unset)
+    return rows + [min(max(y, 0.001), 0.999) for y in stairs]
+
+
 def flow_chart(result: AuditResult, labels: Labels) -> Chart | None:
     """Sankey: deals flowing from each stage to the next, to "lost", and still open."""
     stages = result.funnel.stages
@@ -133,8 +174,6 @@ def flow_chart(result: AuditResult, labels: Labels) -> Chart | None:
                 link_colors.append(colour)
     if not value:
         return None
-    # Stages run down the page, one row each, so that long names never overlap; "lost" and
-    # "open" sit on the right. Positions are node centres in 0..1 (plotly's "fixed" layout).
     n = len(stages)
     sankey = go.Sankey(
         arrangement="snap",
@@ -142,10 +181,15 @@ def flow_chart(result: AuditResult, labels: Labels) -> Chart | None:
         node={
             "label": nodes,
             "color": colors,
-            "pad": 6,
+            "pad": _FLOW_PAD,
             "thickness": 14,
-            "x": [0.001 + 0.55 * i / max(n - 1, 1) for i in range(n)] + [0.999, 0.999],
-            "y": [0.1 + 0.85 * i / max(n - 1, 1) for i in range(n)] + [0.3, 0.9],
+            "x": [0.001 + 0.75 * i / max(n - 1, 1) for i in range(n)] + [0.999, 0.999],
+            "y": flow_rows(
+                [s.reached for s in stages],
+                sum(s.lost_here for s in stages),
+                sum(s.open for s in stages),
+            )
+            + [0.3, 0.9],
         },
         link={"source": source, "target": target, "value": value, "color": link_colors},
         valueformat=",d",
