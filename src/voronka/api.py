@@ -1,4 +1,7 @@
-"""The Python API: load an export into the engine, audit it. The CLI is a thin shell over this."""
+"""The Python API: load an export into the engine, audit it. The CLI is a thin shell over this.
+
+Which funnel an audit uses (given, found, a template or inferred) is chosen by
+:mod:`voronka.api_funnel`; its public names are importable from here too."""
 
 from __future__ import annotations
 
@@ -7,14 +10,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from voronka.api_funnel import PathLike, funnel_of, given_path, order_notes, resolve_funnel
 from voronka.audit.options import AuditOptions
 from voronka.engine import DealFilter, EventLog, apply_filter
 from voronka.engine.prepare import prepare_inputs
 from voronka.engine.read import read_fast
 from voronka.errors import InputError, Msg, UsageError, any_of
-from voronka.funnel import Funnel, choose_template, infer_funnel
-from voronka.i18n import note
-from voronka.io.exports.pipeline_file import read_funnel_file
+from voronka.funnel import Funnel
 from voronka.io.inputs import InputSet, open_inputs
 from voronka.io.readers import KEEP_COLUMNS
 from voronka.io.result import ReadResult
@@ -24,11 +26,13 @@ if TYPE_CHECKING:
     from voronka.audit import AuditResult
     from voronka.audit.what_if import WhatIf
 
+__all__ = [
+    "Inputs", "PathLike", "Progress", "audit", "audit_log", "deal_filter", "load", "log_of",
+    "order_notes", "read_inputs", "resolve_funnel", "run_audit", "what_if",
+]
+
 Progress = Callable[[str, int, int], None]
 """``progress(file, done_bytes, total_bytes)``: called while large files are read."""
-
-PathLike = str | Path
-
 
 Inputs = InputSet
 """What was read from the user's inputs (:class:`voronka.io.inputs.InputSet`)."""
@@ -53,69 +57,6 @@ def read_inputs(
     return open_inputs(events, deals=deals, spend=spend, funnel=funnel, column_map=column_map,
                        strict=strict, progress=progress,
                        fast=read_fast if backend_reader else None)
-
-
-def _given_path(funnel: Funnel | PathLike | None) -> PathLike | None:
-    return None if funnel is None or isinstance(funnel, Funnel) else funnel
-
-
-def _funnel_of(inputs: Inputs, funnel: Funnel | PathLike | None) -> Funnel | PathLike | None:
-    """The funnel given, else the funnel file found in a folder, else the one the export implies."""
-    if funnel is not None:
-        return funnel
-    return inputs.funnel_path or inputs.funnel
-
-
-def resolve_funnel(
-    log: EventLog, funnel: Funnel | PathLike | None, *, templates: bool = True
-) -> Funnel:
-    """The funnel to audit with: the one given, else a built-in template that fits the data's
-    stage names (unless ``templates`` is False: a CRM export whose own pipeline has stages the
-    CRM's default lacks), else one inferred from the order of events (``funnel.origin`` says
-    which)."""
-    if isinstance(funnel, Funnel):
-        return funnel
-    if funnel is not None:  # a funnel file (TOML) or the CRM's stage list (JSON)
-        return read_funnel_file(funnel, log.stage_name_counts)
-    template = choose_template(log.stage_name_counts()) if templates else None
-    if template is not None:
-        return template
-    return infer_funnel(log.stage_name_stats())
-
-
-def order_notes(log: EventLog, notes: Sequence[str] = ()) -> tuple[str, ...]:
-    """When the funnel's order was inferred from the data: the order used and how far the data
-    bears it out — deals that entered two or more open stages, and how many of them first entered
-    a later stage before an earlier one. A snapshot (one stage per deal) cannot check it: the note says
-    so and how to give the real order (the CRM's stage list, ``--funnel``)."""
-    funnel = log.funnel
-    if funnel is None or funnel.origin != "inferred" or funnel.won_index < 2:
-        return ()  # one open stage before the won one: there is no order to infer
-    order = " → ".join(s.name for s in funnel.line)
-    import ibis
-
-    stages = log.deal_stages()
-    line = stages.filter((stages.stage_index >= 0) & (stages.stage_index < funnel.won_index))
-    # A deal goes against the order when it first entered a later stage before an earlier one
-    # (a return to an earlier stage, as a web session that views products again after the cart,
-    # does not: its first entries still follow the order).
-    earlier = line.first_entered_at.lag().over(
-        ibis.window(group_by=line.deal_id, order_by=line.stage_index))
-    line = line.mutate(inverted=(earlier > line.first_entered_at).fill_null(False))
-    per = line.group_by("deal_id").agg(
-        open=line.count(),
-        back=line.inverted.cast("int64").sum(),
-    )
-    counts = log.frame(per.aggregate(checked=(per.open > 1).cast("int64").sum(),
-                                     against=(per.back > 0).cast("int64").sum())).iloc[0]
-    checked, against = int(counts["checked"] or 0), int(counts["against"] or 0)
-    if checked == 0:
-        if "exports.limit.stage_order_unknown" in notes:
-            return (note("inputs2.order_unchecked_export", order=order),)
-        return (note("inputs2.order_unchecked", order=order),)
-    share = round(100 * against / checked, 1)
-    return (note("inputs2.order_inferred", order=order, against=against, checked=checked,
-                 share=share),)
 
 
 def _parse_as_of(as_of: datetime | date | str | None) -> datetime | None:
@@ -159,9 +100,9 @@ def load(
                                 column_map=column_map, strict=strict, as_of=as_of)
         return log
     inputs = read_inputs(events, deals=deals, column_map=column_map, strict=strict,
-                         progress=progress, funnel=_given_path(funnel))
+                         progress=progress, funnel=given_path(funnel))
     inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
-    return _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
+    return _log_from_inputs(inputs, funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                             backend=backend)
 
 
@@ -171,7 +112,7 @@ def log_of(
 ) -> EventLog:
     """The event log of read ``inputs`` on the engine, stages mapped to the funnel (given, the
     folder's, a fitting template, or inferred)."""
-    return _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
+    return _log_from_inputs(inputs, funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                             backend=backend)
 
 
@@ -249,13 +190,13 @@ def audit(
             token = KEEP_COLUMNS.set(tuple(by or ()))
             try:
                 inputs = read_inputs(events, deals=deals, spend=spend, column_map=column_map,
-                                     strict=strict, progress=progress, funnel=_given_path(funnel))
+                                     strict=strict, progress=progress, funnel=given_path(funnel))
             finally:
                 KEEP_COLUMNS.reset(token)
             inputs = prepare_inputs(inputs, as_of=_parse_as_of(as_of))
         finally:
             preload.join()
-        log = _log_from_inputs(inputs, _funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
+        log = _log_from_inputs(inputs, funnel_of(inputs, funnel), as_of=_parse_as_of(as_of),
                                backend=backend)
         reads, notes = inputs.reads, (*inputs.limitations, *order_notes(log, inputs.limitations))
     return audit_log(

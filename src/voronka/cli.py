@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from voronka.errors import InputError, Msg, UsageError, any_of
-from voronka.i18n import normalize_language, t
+from voronka.i18n import normalize_language, t, user_language
 from voronka.outputs import (
     FORMATS,
     INPUTS,
@@ -42,10 +42,6 @@ app = typer.Typer(
 )
 
 DEMO_MONTHS = 19  # the demo's history: 18 whole months and half of the 19th
-
-
-def _lang_of(lang: str | None) -> str:
-    return normalize_language(lang or os.environ.get("VORONKA_LANG") or os.environ.get("LANG"))
 
 
 def _parse_map(pairs: list[str] | None) -> dict[str, str]:
@@ -256,7 +252,7 @@ def lint_stages_command(
             Msg("errors.raised.no_stage_names_given"),
             expected=Msg("errors.expected.names_file_f_or_funnel_f"),
         )
-    language = _lang_of(lang)
+    language = user_language(lang)
     verdicts = lint_stage_names(all_names, funnel=cast(Any, loaded))  # each name's language is detected
     if fmt == "json":
         payload = [v.to_dict(language) for v in verdicts]
@@ -284,7 +280,7 @@ def pull_command(
 
     from voronka.io.crm import CRM_NAMES, PullProgress, describe_pull, pull
 
-    language = _lang_of(lang)
+    language = user_language(lang)
     if crm not in CRM_NAMES:
         raise UsageError(
             Msg("errors.raised.unknown_crm", crm=repr(crm)), expected=any_of(CRM_NAMES)
@@ -351,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     lang = None
     if "--lang" in args and args.index("--lang") + 1 < len(args):
         lang = args[args.index("--lang") + 1]
-    lang = _lang_of(lang)
+    lang = user_language(lang)
     INPUTS[:] = _input_paths(args)
     code = 130
     with catch_interrupts():

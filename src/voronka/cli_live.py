@@ -14,13 +14,15 @@ import typer
 from rich.console import Console
 
 from voronka.errors import Msg, UsageError, any_of
-from voronka.i18n import normalize_language, t
+from voronka.i18n import t, user_language
 
 DEFAULT_DATA = Path("voronka-data")
 
 
 def _lang(lang: str | None) -> str:
-    return normalize_language(lang)
+    """The language of a live command, by the rule every command follows
+    (:func:`voronka.i18n.user_language`: ``--lang``, else ``VORONKA_LANG``, else ``LANG``)."""
+    return user_language(lang)
 
 
 def _check_crms(crms: list[str]) -> None:

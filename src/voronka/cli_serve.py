@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -44,13 +43,13 @@ def serve_command(
     Listening beyond this machine (--host 0.0.0.0) needs an access token. With --hooks, --sync
     or --watch the same process keeps the data current and sends digests (docs/live.md).
     """
-    from voronka.i18n import normalize_language
+    from voronka.i18n import user_language
     from voronka.web import ServeSettings, check_settings, create_app, ensure_port_free
 
     settings = ServeSettings(
         data_dir=(data or default_data_dir()).resolve(), host=host, token=token or None,
         max_upload_bytes=max_upload_mb * 1024 * 1024,
-        lang=normalize_language(lang or os.environ.get("VORONKA_LANG") or os.environ.get("LANG")),
+        lang=user_language(lang),
         hooks=hooks, sync_crms=tuple(sync or ()), sync_every=every, credentials=config,
         watch_config=watch, watch_every=watch_every,
     )

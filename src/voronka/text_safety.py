@@ -61,11 +61,6 @@ def is_safe(text: str, *, multiline: bool = True) -> bool:
     return (_UNSAFE if multiline else _UNSAFE_LINE).search(text) is None
 
 
-def safe_all(values: Iterable[Any]) -> list[str]:
-    """:func:`safe_text` of each value."""
-    return [safe_text(v) for v in values]
-
-
 def excerpt(value: Any, limit: int = 40) -> str:
     """A short, safe excerpt of a cell for a message: at most ``limit`` characters, control
     characters shown, an ellipsis where it is cut."""

@@ -13,14 +13,8 @@ import pytest
 from pathsim import simulate_win_times
 
 from voronka.audit.hazards import HazardModel, OpenCells, rates_of
-from voronka.audit.simulate import (
-    EXACT_SUM_MAX,
-    Arrivals,
-    sample_amounts,
-    simulate_plan,
-    sum_of_amounts,
-    win_probabilities,
-)
+from voronka.audit.simulate import Arrivals, simulate_plan, win_probabilities
+from voronka.audit.win_amounts import EXACT_SUM_MAX, sample_amounts, sum_of_amounts
 
 
 def no_arrivals(n_stages: int) -> Arrivals:

@@ -135,7 +135,7 @@ def test_the_second_chance_pass_trims_retries_templates_then_asks_the_last_step(
     from voronka.io import dates, leftovers
 
     arr = pa.array(["  2024-03-05 ", "soon", " 05.03.2024 10:15"], pa.string())
-    out = np.full(3, dates._NULL, dtype=np.int64)
+    out = np.full(3, dates.NULL_MICROS, dtype=np.int64)
     asked: list[list[str]] = []
 
     def last(left: pa.Array) -> np.ndarray:

@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
 from voronka.audit.forecast_split import ForecastShare, ForecastSplit
 from voronka.audit.leak_segments import _gaps
@@ -265,8 +264,3 @@ def manager_view(
         forecast=None if split is None else split.of(manager),
         team_forecast=split,
     )
-
-
-def step_frame(steps: tuple[ManagerStep, ...]) -> pd.DataFrame:
-    """The steps as a frame (for notebooks and tests)."""
-    return pd.DataFrame([s.__dict__ for s in steps])

@@ -7,6 +7,9 @@ how long it stays. A deal that stops is lost some days later (or, for a few, nev
 stay open and get stuck). Everything later than ``as_of`` (the end of the period) is cut off,
 which leaves the recent deals open mid-way. All of it is numpy on arrays of deals × stages, so a
 million deals take seconds.
+
+The fields a deal carries besides its way (amount, campaign, lost reason, meeting) and the ad
+spend are drawn by :mod:`voronka.demo.fields`; the data-entry errors by :mod:`voronka.demo.noise`.
 """
 
 from __future__ import annotations
@@ -19,16 +22,23 @@ import numpy as np
 import pandas as pd
 
 from voronka.demo import clock, noise
+from voronka.demo.clock import US_PER_MINUTE, WORKDAY_US
+from voronka.demo.fields import (
+    amounts,
+    campaigns,
+    lost_reasons,
+    meeting_fields,
+    monthly_spend,
+    shares,
+)
 from voronka.demo.profile import (
     BASE_CONVERSION,
     EXHIBITION_MONTHS,
     GAMMA_SHAPE,
     LOST_EVENT_SHARE,
-    LOST_REASONS,
     LOST_STAGE_NAME,
     MANAGERS,
     MEAN_DAYS,
-    MEETING_PLACES,
     PROCESS_STAGE_SLOWDOWN,
     PROCESS_STAGE_STALL_SHARE,
     SKILL_STAGES,
@@ -41,9 +51,6 @@ from voronka.demo.profile import (
 )
 from voronka.funnel import Funnel, load_template
 
-US_PER_DAY = clock.US_PER_DAY
-US_PER_MINUTE = clock.US_PER_MINUTE
-WORKDAY_US = clock.WORKDAY_US
 N_STEPS = len(STAGE_IDS) - 1  # transitions: stage k → k + 1
 FIRST_DEAL_ID = 24_000_001  # CRMs number deals sequentially; this looks like an amoCRM id
 
@@ -55,7 +62,6 @@ KEY_STAGE_CONVERSION = 0.985
 KEY_STAGE_EARLY_FACTOR = 0.8
 KEY_STAGE_NOISE = 0.25  # sd of the log of the month-to-month factor before the key stage
 MAX_CONVERSION = 0.99
-MEETING_FIELD_MISSING = (0.06, 0.05)  # meeting_at, meeting_place left empty
 
 
 @dataclass(frozen=True)
@@ -122,9 +128,9 @@ def generate_demo(
     as_of_us = _us(end)
 
     created, src = _arrivals(rng, n_deals, start, end, effects)
-    mgr = rng.choice(len(MANAGERS), size=n_deals, p=_norm([m.share for m in MANAGERS]))
-    amount = _amounts(rng, src)
-    campaign = _campaigns(rng, src)
+    mgr = rng.choice(len(MANAGERS), size=n_deals, p=shares([m.share for m in MANAGERS]))
+    amount = amounts(rng, src)
+    campaign = campaigns(rng, src)
     month_index = _month_index(created, start)
 
     conversion, prob = _conversion(rng, effects, created, src, mgr, month_index, months)
@@ -188,7 +194,7 @@ def generate_demo(
     stage_names = tuple(s.name for s in funnel.stages)
     deal_ids = np.array([str(FIRST_DEAL_ID + i) for i in range(n_deals)], dtype=object)
 
-    meeting_at, meeting_place, missing = _meeting_fields(
+    meeting_at, meeting_place, missing = meeting_fields(
         rng, work[:, STAGE_IDS.index("meeting_scheduled")], reached_meeting
     )
     del times, work
@@ -206,11 +212,11 @@ def generate_demo(
         "amount": amount,
         "status": status,
         "closed_at": _dt(closed_at),
-        "lost_reason": _lost_reasons(rng, final, lost),
+        "lost_reason": lost_reasons(rng, final, lost),
         "meeting_at": _dt(meeting_at),
         "meeting_place": meeting_place,
     })
-    spend = _spend(rng, src, campaign, month_index, start, months)
+    spend = monthly_spend(rng, src, campaign, month_index, start, months)
 
     stable = effects.stable
     truth = DemoTruth(
@@ -343,86 +349,6 @@ def _conversion(
     return base, prob
 
 
-def _amounts(rng: np.random.Generator, src: np.ndarray) -> np.ndarray:
-    median = np.array([s.median_amount for s in SOURCES])[src]
-    raw = median * np.exp(rng.normal(0.0, 0.7, size=len(src)))
-    amounts: np.ndarray = np.maximum(np.round(raw, -3), 5_000.0)
-    return amounts
-
-
-def _campaigns(rng: np.random.Generator, src: np.ndarray) -> np.ndarray:
-    out = np.full(len(src), None, dtype=object)
-    for i, s in enumerate(SOURCES):
-        if s.campaigns:
-            rows = np.nonzero(src == i)[0]
-            out[rows] = np.array(s.campaigns, dtype=object)[
-                rng.integers(0, len(s.campaigns), len(rows))
-            ]
-    return out
-
-
-def _lost_reasons(rng: np.random.Generator, final: np.ndarray, lost: np.ndarray) -> np.ndarray:
-    group = np.where(final <= 1, 0, np.where(final <= 4, 1, 2))
-    out = np.full(len(final), None, dtype=object)
-    for g, table in enumerate(LOST_REASONS):
-        rows = np.nonzero(lost & (group == g))[0]
-        words = np.array([w for w, _ in table], dtype=object)
-        out[rows] = words[rng.choice(len(words), size=len(rows), p=_norm([p for _, p in table]))]
-    unnamed = lost & (rng.random(len(final)) < 0.1)
-    out[unnamed] = None
-    return out
-
-
-def _meeting_fields(
-    rng: np.random.Generator, scheduled_work: np.ndarray, reached: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
-    """``meeting_at`` (µs or NaT) and ``meeting_place`` of deals that reached the meeting stage,
-    left empty for a few of them (entry-criteria violations). The meeting is set for a whole hour
-    between 10:00 and 17:00, one to nine working days after it was scheduled."""
-    n = len(reached)
-    nat = np.iinfo(np.int64).min
-    day = scheduled_work // clock.WORKDAY_US + rng.integers(1, 10, n)
-    hour = rng.integers(10, 18, n)
-    at = clock.to_wall(day * clock.WORKDAY_US + (hour - 9) * clock.US_PER_HOUR)
-    no_at = reached & (rng.random(n) < MEETING_FIELD_MISSING[0])
-    no_place = reached & (rng.random(n) < MEETING_FIELD_MISSING[1])
-    meeting_at = np.where(reached & ~no_at, at, nat)
-    places = np.array(MEETING_PLACES, dtype=object)[rng.integers(0, len(MEETING_PLACES), n)]
-    meeting_place = places.copy()
-    meeting_place[~reached | no_place] = None
-    return meeting_at, meeting_place, (int(no_at.sum()), int(no_place.sum()))
-
-
-def _spend(
-    rng: np.random.Generator,
-    src: np.ndarray,
-    campaign: np.ndarray,
-    month_index: np.ndarray,
-    start: date,
-    months: int,
-) -> pd.DataFrame:
-    """Monthly spend per campaign: the campaign's leads × the source's cost per lead × noise."""
-    rows: list[dict[str, Any]] = []
-    for i, s in enumerate(SOURCES):
-        if s.cost_per_lead is None:
-            continue
-        for camp in s.campaigns:
-            mine = (src == i) & (campaign == camp)
-            leads = np.bincount(month_index[mine], minlength=months)
-            noise_factor = np.exp(rng.normal(0.0, 0.08, size=months))
-            for m in range(months):
-                if leads[m] == 0:
-                    continue
-                rows.append({
-                    "source": s.name,
-                    "campaign": camp,
-                    "month": pd.Timestamp(add_months(start, m)),
-                    "cost": float(round(leads[m] * s.cost_per_lead * noise_factor[m])),
-                })
-    frame = pd.DataFrame(rows, columns=["source", "campaign", "month", "cost"])
-    return frame.sort_values(["month", "source", "campaign"], ignore_index=True)
-
-
 def _month_index(created: np.ndarray, start: date) -> np.ndarray:
     month = created.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
     return (month - np.datetime64(start, "M").astype(np.int64)).astype(np.int64)
@@ -435,11 +361,6 @@ def _dt(us: np.ndarray) -> np.ndarray:
 
 def _us(day: date) -> int:
     return int(np.datetime64(day, "D").astype("datetime64[us]").astype(np.int64))
-
-
-def _norm(weights: list[float]) -> np.ndarray:
-    arr: np.ndarray = np.asarray(weights, dtype=float)
-    return arr / float(arr.sum())
 
 
 def _source_index(name: str) -> int:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from voronka.demo import clock
+from voronka.demo.clock import US_PER_DAY, US_PER_MINUTE
 from voronka.demo.profile import PlantedErrors
 
 LOST_CODE = 11
@@ -33,8 +34,6 @@ DUPLICATE_SHARE = 0.002
 UNKNOWN_NAMES = ("Старая воронка: КП", "Тест", "Архив")
 """Stage names of no stage: an old pipeline's stage, a test, an archive."""
 
-US_PER_DAY = 86_400_000_000
-US_PER_MINUTE = 60_000_000
 NAT = np.iinfo(np.int64).min
 
 

@@ -14,6 +14,7 @@ lacks a language or two files define the same key.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -60,6 +61,12 @@ def normalize_language(lang: str | None) -> str:
         return DEFAULT_LANGUAGE
     short = lang.strip().lower()[:2]
     return short if short in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def user_language(lang: str | None) -> str:
+    """The language to speak to the user: ``lang`` (a ``--lang`` option) when given, else the
+    ``VORONKA_LANG`` environment variable, else ``LANG`` (:func:`normalize_language` of it)."""
+    return normalize_language(lang or os.environ.get("VORONKA_LANG") or os.environ.get("LANG"))
 
 
 def t(key: str, lang: str | None = None, /, **params: Any) -> str:

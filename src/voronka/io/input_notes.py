@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from voronka.i18n import note
-from voronka.io.dates import shift_minutes
 from voronka.io.exports import ExportRead
 from voronka.io.layouts import DealRowsEvents
 from voronka.io.result import ReadResult
 from voronka.io.snapshots import SnapshotSeries
+from voronka.io.time_zones import shift_minutes
 
 SNAPSHOT_LIMITS = (
     "exports.limit.snapshot",

@@ -22,16 +22,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from voronka.io.dates import (
-    _NULL,
-    _TEMPLATES,
-    TIMESTAMP,
-    _numbers_then_slow,
-    _templates_pass,
-    second_chance,
-    zone_offsets,
-)
+from voronka.io.date_templates import NULL_MICROS, templates_pass
+from voronka.io.dates import _TEMPLATES, TIMESTAMP, _numbers_then_slow, second_chance
 from voronka.io.numbers import blank_mask, parse_numbers
+from voronka.io.time_zones import zone_offsets
 
 MAX_CAST_CHECKS = 20_000
 """Leftover date values checked one by one against Arrow's ISO cast; beyond, not exact."""
@@ -55,14 +49,14 @@ def date_values(values: pa.Array) -> tuple[pa.Array, bool]:
     forgiving parser wherever it accepts a value)."""
     arr = values.cast(pa.string())
     n = len(arr)
-    out = np.full(n, _NULL, dtype=np.int64)
+    out = np.full(n, NULL_MICROS, dtype=np.int64)
     if n == 0:
         return pa.array(out, pa.int64()).cast(TIMESTAMP), True
     if not np.isnan(zone_offsets(arr)).all():
         return pa.array(out, pa.int64()).cast(TIMESTAMP), False
     pending = np.arange(n)
     if arr.buffers()[2] is not None:
-        pending = _templates_pass(arr, pending, out, _TEMPLATES)
+        pending = templates_pass(arr, pending, out, _TEMPLATES)
     agreed = []
 
     def last(left: pa.Array) -> np.ndarray:
@@ -72,7 +66,7 @@ def date_values(values: pa.Array) -> tuple[pa.Array, bool]:
 
     if len(pending):
         second_chance(arr, pending, out, _TEMPLATES, last)
-    return pa.array(out, pa.int64(), mask=out == _NULL).cast(TIMESTAMP), all(agreed)
+    return pa.array(out, pa.int64(), mask=out == NULL_MICROS).cast(TIMESTAMP), all(agreed)
 
 
 def _cast_agrees(values: pa.Array, slow: np.ndarray) -> bool:

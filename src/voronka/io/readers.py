@@ -25,12 +25,13 @@ from voronka.errors import InputError, Msg
 from voronka.i18n import t
 from voronka.io.aliases import REQUIRED, Kind, match_columns
 from voronka.io.checks import Check, finish
-from voronka.io.dates import dominant_offset, parse_dates, shift_minutes, zone_offsets
+from voronka.io.dates import parse_dates
 from voronka.io.months import parse_months
 from voronka.io.numbers import as_chunked, blank_mask, parse_numbers
 from voronka.io.raw import load_table
 from voronka.io.result import Progress, RawTable, ReadResult
 from voronka.io.status import normalize_status
+from voronka.io.time_zones import dominant_offset, shift_minutes, zone_offsets
 
 IMPLAUSIBLE = 1e15
 """Amounts and costs at or above this (a quadrillion) are taken for a broken cell, not money."""

@@ -22,6 +22,24 @@ with control characters; ``not_finite``: inf or nan; ``implausible_number``: an 
 of 1e15 or more; ``after_data_end``: a date beyond the end of the data, an outlier;
 ``after_close``: an event after its deal's closing date). The same codes name field issues (a bad optional field, nulled)."""
 
+DERIVED_EVENTS = "#events"
+"""The suffix naming the events a layout made from a file that holds none of its own (a file of
+one row per deal, a CRM export, a series of snapshots): ``<file>#events``
+(:func:`derived_events_name`). The JSON keeps the name; a report names it in words."""
+
+
+def derived_events_name(file: str) -> str:
+    """The name of the events made from ``file`` (``<file>#events``, :data:`DERIVED_EVENTS`)."""
+    return file + DERIVED_EVENTS
+
+
+def derived_from(name: str) -> str | None:
+    """The file the events named ``name`` were made from (None: ``name`` is not such events')."""
+    if name.endswith(DERIVED_EVENTS) and len(name) > len(DERIVED_EVENTS):
+        return name[: -len(DERIVED_EVENTS)]
+    return None
+
+
 REJECTS_SCHEMA = pa.schema(
     [
         ("row", pa.int64()),

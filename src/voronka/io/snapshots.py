@@ -42,7 +42,13 @@ from voronka.funnel import Funnel, normalize_stage_name
 from voronka.io.exports import OUTCOME_STAGES, ExportRead, fitting_funnel, read_export
 from voronka.io.exports.profiles import ExportFormat
 from voronka.io.exports.snapshot import EVENTS_SCHEMA
-from voronka.io.result import REJECTS_SCHEMA, Progress, RawTable, ReadResult
+from voronka.io.result import (
+    REJECTS_SCHEMA,
+    Progress,
+    RawTable,
+    ReadResult,
+    derived_events_name,
+)
 
 DateSource = Literal["name", "mtime"]
 
@@ -257,7 +263,7 @@ def _series_events(snaps: Sequence[Snapshot]) -> tuple[ReadResult, int, int]:
                 if any(r.num_rows for r in rejects) else REJECTS_SCHEMA.empty_table())
     first, last = snaps[0].path, snaps[-1].path
     read = ReadResult(
-        file=f"{first} … {last}#events",
+        file=derived_events_name(f"{first} … {last}"),
         table=table,
         rows_read=table.num_rows + rejected.num_rows,
         rejects=rejected,

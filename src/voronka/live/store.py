@@ -24,12 +24,16 @@ through one connection behind a lock, and webhook writes go through
 (an fsync'ed journal next to the file) before the receivers answer 2xx and folds the journal into
 ``hook_events`` in bulk; a journal left by a killed process is folded in when the store opens, so
 an acknowledged event survives the process being killed.
+
+This module holds the file, its connection and the webhook events; the tables' DDL is in
+:mod:`voronka.live.tables`, the synced deals' part of the store in :mod:`voronka.live.synced`,
+the watch's in :mod:`voronka.live.watchmemory`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,56 +41,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-import pyarrow as pa
 
+from voronka.live.synced import SyncedDeals
+from voronka.live.tables import SCHEMA, naive_utc
 from voronka.live.watchmemory import WatchMemory
 from voronka.live.writer import EventWriter, recover
 
 STORE_FILE = "live.duckdb"
-
 """The store's file name inside the data folder."""
 
 EventKind = Literal["stage", "trigger", "delete"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS hook_events (
-    key VARCHAR PRIMARY KEY, crm VARCHAR NOT NULL, kind VARCHAR NOT NULL,
-    deal_id VARCHAR NOT NULL, pipeline_id VARCHAR, from_stage VARCHAR, to_stage VARCHAR,
-    occurred_at TIMESTAMP NOT NULL, received_at TIMESTAMP NOT NULL, pulled_at TIMESTAMP,
-    payload VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS deals (
-    crm VARCHAR NOT NULL, deal_id VARCHAR NOT NULL, created_at VARCHAR, source VARCHAR,
-    manager VARCHAR, amount VARCHAR, status VARCHAR, closed_at VARCHAR, lost_reason VARCHAR,
-    pipeline VARCHAR, PRIMARY KEY (crm, deal_id)
-);
-CREATE TABLE IF NOT EXISTS stage_entries (
-    crm VARCHAR NOT NULL, deal_id VARCHAR NOT NULL, stage VARCHAR NOT NULL,
-    entered_at VARCHAR NOT NULL, PRIMARY KEY (crm, deal_id, stage, entered_at)
-);
-CREATE TABLE IF NOT EXISTS sync_runs (
-    crm VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
-    deals_fetched INTEGER, events_added INTEGER, requests INTEGER, error VARCHAR
-);
-CREATE TABLE IF NOT EXISTS watch_runs (
-    run_at TIMESTAMP NOT NULL, dataset VARCHAR, findings VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS watch_known (
-    recipient VARCHAR NOT NULL, key VARCHAR NOT NULL, value DOUBLE, told_at TIMESTAMP NOT NULL,
-    delivered BOOLEAN NOT NULL, PRIMARY KEY (recipient, key)
-);
-CREATE TABLE IF NOT EXISTS deleted_deals (
-    crm VARCHAR NOT NULL, deal_id VARCHAR NOT NULL, deleted_at TIMESTAMP NOT NULL,
-    how VARCHAR NOT NULL, PRIMARY KEY (crm, deal_id)
-);
-CREATE TABLE IF NOT EXISTS live_marks (
-    crm VARCHAR NOT NULL, name VARCHAR NOT NULL, ran_at TIMESTAMP NOT NULL, PRIMARY KEY (crm, name)
-);
-CREATE TABLE IF NOT EXISTS watch_absent (
-    recipient VARCHAR NOT NULL, key VARCHAR NOT NULL, misses INTEGER NOT NULL,
-    closed BOOLEAN NOT NULL, PRIMARY KEY (recipient, key)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -119,13 +83,7 @@ class HookEvent:
     payload: str = "{}"
 
 
-def _naive_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-class LiveStore(WatchMemory):
+class LiveStore(SyncedDeals, WatchMemory):
     """The DuckDB file of the live features (see the module docstring).
 
     Args:
@@ -145,7 +103,7 @@ class LiveStore(WatchMemory):
             # One thread: the store's statements are small and many; the threads DuckDB would
             # start for each cost more CPU than they save (measured in bench/load_webhooks.py).
             self._con.execute("SET threads = 1")
-            self._con.execute(_SCHEMA)
+            self._con.execute(SCHEMA)
             self._con.execute("CHECKPOINT")
         self.journal = p.parent / (p.stem + ".journal")
         recover(self, self.journal)
@@ -171,6 +129,11 @@ class LiveStore(WatchMemory):
             self._fold_events()
         with self._lock:
             return self._con.execute(sql, list(params)).fetchall()
+
+    def columns(self, table: str) -> list[str]:
+        """The column names of one of the store's tables, in order."""
+        with self._lock:
+            return [d[0] for d in self._con.execute(f"SELECT * FROM {table} LIMIT 0").description]
 
     def writer(self) -> EventWriter:
         """The single writer thread of webhook events (started on first use).
@@ -218,7 +181,7 @@ class LiveStore(WatchMemory):
             return new
         rows = [
             (e.key, e.crm, e.kind, e.deal_id, e.pipeline_id, e.from_stage, e.to_stage,
-             _naive_utc(e.occurred_at), _naive_utc(received_at or datetime.now(UTC)), e.payload)
+             naive_utc(e.occurred_at), naive_utc(received_at or datetime.now(UTC)), e.payload)
             for e in events
         ]
         if not rows:
@@ -275,85 +238,9 @@ class LiveStore(WatchMemory):
             n = con.execute(
                 "UPDATE hook_events SET pulled_at = ? WHERE crm = ? AND pulled_at IS NULL "
                 "AND received_at <= ? RETURNING key",
-                [_naive_utc(at), crm, _naive_utc(started_before)],
+                [naive_utc(at), crm, naive_utc(started_before)],
             ).fetchall()
         return len(n)
-
-    # -- the pulled truth -----------------------------------------------------------------------
-    def replace_pulled(
-        self, crm: str, deals: Sequence[Mapping[str, str]], entries: Sequence[Mapping[str, str]]
-    ) -> None:
-        """Replace one CRM's deals and stage entries with a pulled folder's rows."""
-        deal_cols = ("deal_id", "created_at", "source", "manager", "amount", "status",
-                     "closed_at", "lost_reason", "pipeline")
-        deal_table = pa.table({
-            "crm": pa.array([crm] * len(deals), pa.string()),
-            **{c: pa.array([d.get(c) or None for d in deals], pa.string()) for c in deal_cols},
-        })
-        entry_table = pa.table({
-            "crm": pa.array([crm] * len(entries), pa.string()),
-            **{c: pa.array([e[c] for e in entries], pa.string())
-               for c in ("deal_id", "stage", "entered_at")},
-        })
-        with self.transaction() as con:
-            con.execute("DELETE FROM deals WHERE crm = ?", [crm])
-            con.execute("DELETE FROM stage_entries WHERE crm = ?", [crm])
-            con.register("_pulled_deals", deal_table)
-            con.register("_pulled_entries", entry_table)
-            try:
-                con.execute(f"INSERT INTO deals (crm, {', '.join(deal_cols)}) "
-                            f"SELECT crm, {', '.join(deal_cols)} FROM _pulled_deals")
-                con.execute("INSERT INTO stage_entries SELECT DISTINCT crm, deal_id, stage, "
-                            "entered_at FROM _pulled_entries")
-            finally:
-                con.unregister("_pulled_deals")
-                con.unregister("_pulled_entries")
-
-    def replace_deal(
-        self, crm: str, deal: Mapping[str, str], entries: Sequence[Mapping[str, str]]
-    ) -> None:
-        """Replace one deal's row and stage entries (a single-deal pull)."""
-        cols = ("deal_id", "created_at", "source", "manager", "amount", "status", "closed_at",
-                "lost_reason", "pipeline")
-        with self.transaction() as con:
-            con.execute("DELETE FROM deals WHERE crm = ? AND deal_id = ?", [crm, deal["deal_id"]])
-            con.execute("DELETE FROM stage_entries WHERE crm = ? AND deal_id = ?",
-                        [crm, deal["deal_id"]])
-            con.execute(f"INSERT INTO deals (crm, {', '.join(cols)}) VALUES "
-                        f"(?, {', '.join('?' * len(cols))})",
-                        [crm, *(deal.get(c) or None for c in cols)])
-            rows = {(e["stage"], e["entered_at"]) for e in entries}
-            if rows:
-                con.executemany("INSERT INTO stage_entries VALUES (?, ?, ?, ?)",
-                                [(crm, deal["deal_id"], s, at) for s, at in sorted(rows)])
-
-    def mark_deleted(self, crm: str, deal_ids: Iterable[str], at: datetime, how: str) -> int:
-        """Record deals as deleted in the CRM (``how``: ``webhook`` or ``sync``) and drop their
-        rows; returns how many were given."""
-        ids = sorted(set(deal_ids))
-        if not ids:
-            return 0
-        with self.transaction() as con:
-            con.executemany(
-                "INSERT INTO deleted_deals VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [(crm, i, _naive_utc(at), how) for i in ids])
-            for table in ("deals", "stage_entries"):
-                con.executemany(f"DELETE FROM {table} WHERE crm = ? AND deal_id = ?",
-                                [(crm, i) for i in ids])
-        return len(ids)
-
-    def unmark_deleted(self, crm: str, deal_ids: Iterable[str]) -> None:
-        """Deals the CRM has again (restored)."""
-        ids = sorted(set(deal_ids))
-        if ids:
-            with self.transaction() as con:
-                con.executemany("DELETE FROM deleted_deals WHERE crm = ? AND deal_id = ?",
-                                [(crm, i) for i in ids])
-
-    def deleted(self, crm: str) -> set[str]:
-        """Deals of ``crm`` known to be deleted."""
-        return {r[0] for r in self.query(
-            "SELECT deal_id FROM deleted_deals WHERE crm = ?", [crm])}
 
     def mark_deal_pulled(self, crm: str, deal_id: str, at: datetime) -> int:
         """Mark the webhook events of one deal as pulled (a single-deal pull covered them)."""
@@ -361,52 +248,6 @@ class LiveStore(WatchMemory):
         with self.transaction() as con:
             n = con.execute(
                 "UPDATE hook_events SET pulled_at = ? WHERE crm = ? AND deal_id = ? "
-                "AND pulled_at IS NULL RETURNING key", [_naive_utc(at), crm, deal_id],
+                "AND pulled_at IS NULL RETURNING key", [naive_utc(at), crm, deal_id],
             ).fetchall()
         return len(n)
-
-    def mark_time(self, crm: str, name: str) -> datetime | None:
-        """When the check ``name`` of ``crm`` last ran (None: never)."""
-        rows = self.query("SELECT ran_at FROM live_marks WHERE crm = ? AND name = ?", [crm, name])
-        return rows[0][0].replace(tzinfo=UTC) if rows else None
-
-    def set_mark(self, crm: str, name: str, at: datetime) -> None:
-        """Record that the check ``name`` of ``crm`` ran at ``at``."""
-        with self.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO live_marks VALUES (?, ?, ?)",
-                        [crm, name, _naive_utc(at)])
-
-    def stage_entries(self, crm: str) -> set[tuple[str, str, str]]:
-        """``(deal_id, stage, entered_at)`` of one CRM, as last synced."""
-        rows = self.query(
-            "SELECT deal_id, stage, entered_at FROM stage_entries WHERE crm = ?", [crm]
-        )
-        return {(r[0], r[1], r[2]) for r in rows}
-
-    def deals(self, crm: str) -> dict[str, dict[str, Any]]:
-        """Deal id → its synced row."""
-        cur_rows = self.query("SELECT * FROM deals WHERE crm = ?", [crm])
-        with self._lock:
-            names = [d[0] for d in self._con.execute("SELECT * FROM deals LIMIT 0").description]
-        return {r[1]: dict(zip(names, r, strict=True)) for r in cur_rows}
-
-    def record_sync(
-        self, crm: str, started: datetime, finished: datetime | None, *, deals_fetched: int = 0,
-        events_added: int = 0, requests: int = 0, error: str | None = None,
-    ) -> None:
-        """Log one sync run."""
-        with self.transaction() as con:
-            con.execute(
-                "INSERT INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [crm, _naive_utc(started), _naive_utc(finished) if finished else None,
-                 deals_fetched, events_added, requests, error],
-            )
-
-    def last_sync(self, crm: str) -> datetime | None:
-        """When the last successful sync of ``crm`` began (None before the first)."""
-        rows = self.query(
-            "SELECT max(started_at) FROM sync_runs WHERE crm = ? AND error IS NULL "
-            "AND finished_at IS NOT NULL", [crm],
-        )
-        value = rows[0][0] if rows else None
-        return value.replace(tzinfo=UTC) if value is not None else None

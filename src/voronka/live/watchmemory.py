@@ -4,40 +4,22 @@ which findings went missing (closed) — the ``watch_*`` tables of :mod:`voronka
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
-import duckdb
+from voronka.live.tables import StoreTables, naive_utc
 
 
-def _naive_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-class WatchMemory:
+class WatchMemory(StoreTables):
     """The watch part of :class:`~voronka.live.store.LiveStore` (a mixin: it uses the store's
     ``query`` and ``transaction``)."""
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def transaction(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-        raise NotImplementedError
 
     def save_watch_run(self, at: datetime, dataset: str, findings: Any) -> None:
         """Record one watch run's findings."""
         with self.transaction() as con:
             con.execute("INSERT INTO watch_runs VALUES (?, ?, ?)",
-                        [_naive_utc(at), dataset, json.dumps(findings, ensure_ascii=False)])
-
-    def last_watch_run(self) -> Any | None:
-        """The findings of the previous watch run (None before the first)."""
-        rows = self.query("SELECT findings FROM watch_runs ORDER BY run_at DESC LIMIT 1")
-        return json.loads(rows[0][0]) if rows else None
+                        [naive_utc(at), dataset, json.dumps(findings, ensure_ascii=False)])
 
     def known(self, recipient: str) -> dict[str, tuple[float | None, bool]]:
         """Finding key → (value when last told, delivered) for one recipient."""
@@ -55,7 +37,7 @@ class WatchMemory:
         with self.transaction() as con:
             con.executemany(
                 "INSERT OR REPLACE INTO watch_known VALUES (?, ?, ?, ?, ?)",
-                [(recipient, k, v, _naive_utc(at), delivered) for k, v in items.items()],
+                [(recipient, k, v, naive_utc(at), delivered) for k, v in items.items()],
             )
 
 

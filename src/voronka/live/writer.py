@@ -29,11 +29,13 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+
+from voronka.live.tables import naive_utc
 
 if TYPE_CHECKING:
     from voronka.live.store import HookEvent, LiveStore
@@ -53,12 +55,6 @@ EVENT_SCHEMA = pa.schema([
 
 Row = tuple[Any, ...]
 _Request = tuple[list["HookEvent"], datetime, Future[int]]
-
-
-def _naive_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def insert_rows(store: LiveStore, rows: Sequence[Row]) -> list[str]:
@@ -211,14 +207,14 @@ class EventWriter:
         counts = [0] * len(batch)
         fresh: dict[str, None] = {}
         for n, (events, received_at, _) in enumerate(batch):
-            received = _naive_utc(received_at)
+            received = naive_utc(received_at)
             for e in events:
                 if e.key in self._keys or e.key in fresh:
                     continue
                 fresh[e.key] = None
                 counts[n] += 1
                 new.append((e.key, e.crm, e.kind, e.deal_id, e.pipeline_id, e.from_stage,
-                            e.to_stage, _naive_utc(e.occurred_at), received, e.payload))
+                            e.to_stage, naive_utc(e.occurred_at), received, e.payload))
         try:
             if new:
                 lines = b"".join(

@@ -43,14 +43,6 @@ MAX_LEAKS = 3
 MAX_ANOMALIES = 2
 """How many anomalies the findings name."""
 
-def leak_cost_key(leak: Leak) -> tuple[float, float]:
-    """Sort key putting the most costly leak first: lost revenue, then lost deals.
-
-    Leaks without a revenue figure come after those with one (their cost is unknown, not zero).
-    """
-    revenue = leak.lost_revenue
-    return (-(revenue if revenue is not None else float("-inf")), -leak.lost_deals)
-
 
 def _leak(leak: Leak, labels: Labels, *, advise: bool = True) -> Finding:
     """A leak in words; ``advise`` adds the stage's key task and what to check (once a stage)."""

@@ -12,6 +12,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from voronka.i18n import has, t
+from voronka.io.result import derived_from
 from voronka.report.format import (
     format_date,
     format_deals,
@@ -339,18 +340,15 @@ def files_table(result: AuditResult, labels: Labels) -> Table:
 def shown_file(name: str | None, lang: str | None = None) -> str | None:
     """An input file as a report names it: its name without the folders (a report is sent on,
     and the reader's folders are neither theirs to see nor room in a table; the JSON keeps the
-    path). The events a layout made from a file (``<file>#events``) are named in words when
-    ``lang`` is given."""
+    path). The events a layout made from a file (:func:`voronka.io.result.derived_events_name`)
+    are named in words when ``lang`` is given."""
     if not name:
         return name
     base = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or name
-    if lang is not None and base.endswith(DERIVED) and len(base) > len(DERIVED):
-        return t("report.file.derived_events", lang, file=base[: -len(DERIVED)])
+    source = derived_from(base) if lang is not None else None
+    if source is not None:
+        return t("report.file.derived_events", lang, file=source)
     return base
-
-
-DERIVED = "#events"
-"""The suffix of the events a layout made from an export (``voronka.io.layouts``)."""
 
 
 def issue_kind(kind: str, lang: str) -> str:

@@ -46,7 +46,7 @@ from voronka.io.exports.convert import ExportDeals
 from voronka.io.exports.outcomes import OUTCOME_STAGES
 from voronka.io.numbers import as_chunked, blank_mask
 from voronka.io.readers import MESSAGES
-from voronka.io.result import REJECTS_SCHEMA, RawTable, ReadResult
+from voronka.io.result import REJECTS_SCHEMA, RawTable, ReadResult, derived_events_name
 
 EVENTS_SCHEMA = pa.schema([
     ("deal_id", pa.string()),
@@ -187,7 +187,7 @@ def export_events(deals: ExportDeals, raw: RawTable) -> ReadResult:
     if date_header:
         mapping["entered_at"] = date_header
     return ReadResult(
-        file=f"{raw.file}#events",
+        file=derived_events_name(raw.file),
         table=accepted,
         rows_read=accepted.num_rows + rejected.num_rows,
         rejects=rejected.sort_by("row"),

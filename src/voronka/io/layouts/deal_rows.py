@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from voronka.io.dates import parse_dates
 from voronka.io.layouts.columns import DateColumn, classify, describe_mapping, looks_dated
 from voronka.io.readers import MESSAGES
-from voronka.io.result import REJECTS_SCHEMA, ReadResult
+from voronka.io.result import REJECTS_SCHEMA, ReadResult, derived_events_name
 from voronka.io.status import status_of
 
 EVENTS_SCHEMA = pa.schema([
@@ -198,7 +198,7 @@ def deal_rows_events(
         totals = dict(read.reject_totals)
         totals["missing_value"] = totals.get("missing_value", 0) + k
     result = ReadResult(
-        file=f"{read.file}#events",
+        file=derived_events_name(read.file),
         table=accepted,
         rows_read=accepted.num_rows + read.rows_rejected + k,
         rejects=rejects,
