@@ -6,8 +6,10 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import hashlib
 import io
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,12 +143,46 @@ class Sniffed:
     multiline: bool
 
 
+_SNIFFED: dict[tuple[str, int, bytes], Sniffed] = {}
+_SNIFFED_LOCK = threading.Lock()
+_SNIFFED_KEPT = 8
+"""Files whose sniffing is remembered (a run sniffs its events and deals files up to three times
+each: whether columns are left out, the engine's reader, the Python reader's fallback)."""
+
+
 def sniff_csv(p: Path, file: str, total: int, *, gzipped: bool) -> Sniffed:
     """Encoding, delimiter and header of the CSV file ``p`` from its first megabyte.
+
+    A plain (not compressed) UTF-8 file's result depends only on that megabyte and ``total``: it
+    is remembered under the path, ``total`` and a digest of the megabyte (reading and hashing it
+    is a millisecond; sniffing it a tenth of a second), so a file rewritten is sniffed again
+    whatever its size and modification time.
 
     Raises:
         InputError: an empty or binary file, or a header line that cannot be read.
     """
+    key: tuple[str, int, bytes] | None = None
+    if not gzipped:
+        try:
+            with open(p, "rb") as f:
+                digest = hashlib.blake2b(f.read(SAMPLE_BYTES), digest_size=16).digest()
+            key = (str(p.resolve()), total, digest)
+        except OSError:
+            key = None
+    with _SNIFFED_LOCK:
+        found = _SNIFFED.get(key) if key is not None else None
+    if found is not None:
+        return found
+    sniffed = _sniff_csv(p, file, total, gzipped=gzipped)
+    if key is not None and sniffed.data is None and sniffed.encoding in ("utf-8", "utf-8-sig"):
+        with _SNIFFED_LOCK:
+            if len(_SNIFFED) >= _SNIFFED_KEPT:
+                _SNIFFED.pop(next(iter(_SNIFFED)))
+            _SNIFFED[key] = sniffed
+    return sniffed
+
+
+def _sniff_csv(p: Path, file: str, total: int, *, gzipped: bool) -> Sniffed:
     with gzip.open(p, "rb") if gzipped else open(p, "rb") as f:
         sample = f.read(SAMPLE_BYTES)
     if not sample.strip():
