@@ -78,7 +78,7 @@ def test_deals_table_is_used_as_is_only_without_repeated_ids(backend: Any, funne
                             {"deal_id": "A", "source": "z"}, {"deal_id": None, "source": "w"}])
     log = EventLog.build(events, repeated, funnel, backend=backend)
     assert log.deal_id_counts() == (4, 3)  # A, B and the blank id
-    summary = to_frame(backend, log.deal_summary()).set_index("deal_id")
+    summary = log.frame(log.deal_summary()).set_index("deal_id")  # the ids as given
     assert summary.loc["A", "source"] == "x" and summary.loc["A", "deals_row"] == 1
     quality = log.quality()
     assert quality.deals_used == 3 and quality.duplicate_deal.count == 1

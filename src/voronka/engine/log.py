@@ -10,7 +10,7 @@ when a deals table was given).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ibis.expr.types as ir
@@ -28,6 +28,7 @@ from voronka.engine.backend import (
     materialize,
     to_frame,
 )
+from voronka.engine.deal_keys import DealKeys, encode
 from voronka.engine.memory import release_freed_memory
 from voronka.engine.quality import QualityCounts, compute_quality
 from voronka.engine.segments import MAX_SEGMENT_VALUES
@@ -69,9 +70,12 @@ class EventLog:
         funnel: Funnel | None = None,
         name_counts: dict[str, int] | None = None,
         as_of_cut: AsOfCut | None = None,
+        deal_keys: DealKeys | None = None,
     ) -> None:
         """Use :meth:`build`; this constructor wires already-loaded tables together
-        (``as_of_cut``: what an explicit ``as_of`` set aside, when the tables were cut)."""
+        (``as_of_cut``: what an explicit ``as_of`` set aside, when the tables were cut;
+        ``deal_keys``: the texts of the tables' integer ``deal_id`` keys, None when the tables
+        hold the text ids themselves — :mod:`voronka.engine.deal_keys`)."""
         self._con = con
         self._events = events
         self._deals = deals
@@ -90,6 +94,7 @@ class EventLog:
         self._segments: list[str] | None = None
         self._quality: QualityCounts | None = None
         self._cut: AsOfCut | None = as_of_cut
+        self._keys = deal_keys
         self._deal_ids: tuple[int, int] | None = None
         self._created: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
 
@@ -124,6 +129,7 @@ class EventLog:
             if isinstance(as_of, pd.Timestamp):
                 as_of = as_of.to_pydatetime()
             events_arrow, deals_arrow, cut = cut_at(events_arrow, deals_arrow, as_of)
+        events_arrow, deals_arrow, keys = encode(events_arrow, deals_arrow)
         log = cls(
             con=con,
             events=load_arrow(con, events_arrow, "voronka_events"),
@@ -131,6 +137,7 @@ class EventLog:
             events_rows=events_arrow.num_rows,
             deals_rows=None if deals_arrow is None else deals_arrow.num_rows,
             as_of=as_of,
+            deal_keys=keys,
         )
         log._cut = cut
         return log if funnel is None else log.with_funnel(funnel)
@@ -150,6 +157,7 @@ class EventLog:
             as_of=self._as_of,
             funnel=funnel,
             name_counts=self.stage_name_counts(),
+            deal_keys=self._keys,
         )
         log._cut = self._cut
         log._deal_ids = self._deal_ids
@@ -207,6 +215,7 @@ class EventLog:
         log = EventLog(
             con=self._con, events=events, deals=deals, events_rows=events_rows,
             deals_rows=deals_rows, as_of=self._as_of, funnel=funnel, name_counts=name_counts,
+            deal_keys=self._keys,
         )
         log._mapping = {name: self._mapping[name] for name in name_counts if name in self._mapping}
         log._mapping_table = self._mapping_table
@@ -395,8 +404,19 @@ class EventLog:
 
     # -- for the aggregate modules -----------------------------------------------------------
     def frame(self, expr: ir.Table) -> pd.DataFrame:
-        """A small aggregate ``expr`` on this log's backend as a pandas frame."""
-        return to_frame(self._con, expr)
+        """A small aggregate ``expr`` on this log's backend as a pandas frame; a ``deal_id``
+        column comes back as the deals' original text ids (:meth:`deal_id_texts`)."""
+        frame = to_frame(self._con, expr)
+        if self._keys is not None and "deal_id" in frame.columns:
+            frame["deal_id"] = self._keys.texts(frame["deal_id"])
+        return frame
+
+    def deal_id_texts(self, values: Sequence[Any]) -> tuple[str, ...]:
+        """The original text ids of ``deal_id`` values read from this log's tables (the
+        integer keys of :mod:`voronka.engine.deal_keys`, or the texts themselves)."""
+        if self._keys is None:
+            return tuple(str(v) for v in values)
+        return tuple(self._keys.text(v) for v in values)
 
     @property
     def events_table(self) -> ir.Table:
