@@ -118,17 +118,6 @@ def _where(table: ir.Table, pairs: Sequence[tuple[str, str]], log: EventLog) -> 
     return condition
 
 
-def _filter_condition(table: ir.Table, flt: DealFilter, log: EventLog) -> ir.BooleanValue:
-    condition = _where(table, flt.where, log)
-    if flt.created_from is not None:
-        start = dt.datetime.combine(flt.created_from, dt.time())
-        condition = condition & (table.created_at >= ibis.literal(start, "timestamp"))
-    if flt.created_to is not None:
-        end = dt.datetime.combine(flt.created_to + dt.timedelta(days=1), dt.time())
-        condition = condition & (table.created_at < ibis.literal(end, "timestamp"))
-    return condition
-
-
 def _no_match(flt: DealFilter) -> Msg:
     """No deal matches ``flt``, with its values and period."""
     parts: list[str | Msg] = [f"{c}={v}" for c, v in flt.where]

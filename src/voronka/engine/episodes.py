@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from voronka.engine.flow import (
-    DEFAULT_EDGES,
     LOST,
     OPEN,
     _amount,
@@ -289,18 +288,3 @@ def histograms(frame: pd.DataFrame, n_cuts: int) -> list[pd.DataFrame]:
             )
         )
     return out
-
-
-def episode_histograms(
-    log: EventLog,
-    cuts: Sequence[dt.datetime],
-    *,
-    history_days: int = 365,
-    fresh_days: int = 91,
-    edges: tuple[float, ...] = DEFAULT_EDGES,
-) -> list[pd.DataFrame]:
-    """The ``episodes`` histogram of :class:`MomentState` at each of ``cuts`` (increasing,
-    distinct), in one query (see the module docstring)."""
-    ep = frontier_episodes(log, max(log.as_of, cuts[-1]))
-    query = histogram_query(log, ep, cuts, history_days, fresh_days, edges)
-    return histograms(log.frame(query), len(cuts))
