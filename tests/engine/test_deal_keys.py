@@ -71,9 +71,12 @@ def _outputs(log: EventLog) -> dict[str, Any]:
                                        limit=500).rows)
         for sort in ("deal_id", "created_at", "manager") for desc in (False, True)
     }
-    if log.backend.name == "duckdb":  # Ibis' PySpark backend returns its row-number column
-        # with an offset page (a bug of its own, also without the key): pages from 0 there
-        pages["window"] = _plain(deal_page(log, DealSelection("all"), offset=7, limit=9).rows)
+    # an offset page (Ibis' PySpark backend once left its row-number column in it)
+    window = deal_page(log, DealSelection("all"), offset=7, limit=9)
+    assert list(window.rows.columns) == list(window.columns)
+    whole = deal_page(log, DealSelection("all"), limit=500).rows
+    assert _plain(window.rows) == _plain(whole.iloc[7:16].reset_index(drop=True))
+    pages["window"] = _plain(window.rows)
     narrowed = filter_log(log, where={"source": ["ads", None]})
     return {
         "pages": pages,

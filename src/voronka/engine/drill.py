@@ -255,7 +255,17 @@ def deal_page(
     if sort != "deal_id":
         order.append(chosen.deal_id)
     total = int(scalar(log.backend, chosen.count()))
-    rows = log.frame(chosen.order_by(order).limit(limit, offset=offset))
+    if offset and log.backend.name == "pyspark":
+        # Ibis's PySpark backend pages with a row number its own result schema does not expect
+        # (a ValueError); the same page by an explicit row number instead.
+        ranked = chosen.mutate(_page_row=ibis.row_number().over(order_by=order))
+        window = ranked.filter(
+            (ranked._page_row >= offset) & (ranked._page_row < offset + limit)
+        )
+        page = window.order_by(window._page_row).drop("_page_row")
+    else:
+        page = chosen.order_by(order).limit(limit, offset=offset)
+    rows = log.frame(page)
     return DealPage(total=total, offset=offset, columns=columns, rows=rows)
 
 
