@@ -48,3 +48,4 @@ def test_a_forecast_without_a_plan_still_says_how_its_backtest_went(result: Audi
     assert "inside the 80% range in 6 (50%, 95% CI 25%–75%)" in finding.detail
     assert "not calibrated" in finding.detail
     assert finding.detail.index("most likely") < finding.detail.index("not calibrated")
+    assert "Brier" not in finding.detail  # no plan: no plan probability to weigh

@@ -115,7 +115,7 @@ def _forecast(result: AuditResult, labels: Labels) -> Finding | None:
             severity="info",
             headline=t("report.finding.forecast.headline_noplan", lang, **params),
             detail=t("report.finding.forecast.detail_noplan", lang, **params)
-            + forecast_honesty(result, labels),
+            + forecast_honesty(result, labels, brier=False),
         )
     severity: Severity = "alert" if fc.p_plan < 0.5 else "warning" if fc.p_plan < 0.8 else "good"
     cal = fc.calibration
@@ -163,9 +163,11 @@ def what_if_words(result: AuditResult, labels: Labels) -> str:
     return out
 
 
-def forecast_honesty(result: AuditResult, labels: Labels) -> str:
+def forecast_honesty(result: AuditResult, labels: Labels, *, brier: bool = True) -> str:
     """The backtest in words (coverage with its interval, Brier against the naive forecast, the
-    widening, or why there is no backtest), each sentence with a leading space; "" without."""
+    widening, or why there is no backtest), each sentence with a leading space; "" without.
+    ``brier=False`` leaves out the Brier score (a forecast without a plan has no plan
+    probability for the reader to weigh; its backtest scored a stand-in plan)."""
     fc = result.forecast
     if fc is None:
         return ""
@@ -191,7 +193,7 @@ def forecast_honesty(result: AuditResult, labels: Labels) -> str:
         low=format_percent(cal.coverage_low, lang, 0),
         high=format_percent(cal.coverage_high, lang, 0),
     )
-    if cal.brier is not None and cal.brier_naive is not None:
+    if brier and cal.brier is not None and cal.brier_naive is not None:
         out += " " + t(
             "plan.backtest.brier",
             lang,
