@@ -14,13 +14,16 @@ from scipy import stats
 from voronka.audit.stats import glm_scan
 
 
-def mixture_quantile(q: float, p_real: float, mu: float, post_mean: float, post_sd: float) -> float:
-    """The scalar bisection ``shrink_gaps`` ran per segment (scipy.stats' frozen normal CDF)."""
+def mixture_quantile(q: float, p_real: float, mu: float, mu_sd: float, post_mean: float,
+                     post_sd: float) -> float:
+    """The scalar bisection of ``shrink_gaps``'s interval (scipy.stats' frozen normal CDFs): the
+    mixture ``(1 − p)·N(μ, mu_sd²) + p·N(post_mean, post_sd²)``."""
     def cdf(v: float) -> float:
-        return (1 - p_real) * float(v >= mu) + p_real * float(stats.norm.cdf(v, post_mean, post_sd))
+        return ((1 - p_real) * float(stats.norm.cdf(v, mu, mu_sd))
+                + p_real * float(stats.norm.cdf(v, post_mean, post_sd)))
 
-    lo = min(mu, post_mean - 10 * post_sd) - 1e-9
-    hi = max(mu, post_mean + 10 * post_sd) + 1e-9
+    lo = min(mu - 10 * mu_sd, post_mean - 10 * post_sd) - 1e-9
+    hi = max(mu + 10 * mu_sd, post_mean + 10 * post_sd) + 1e-9
     for _ in range(60):
         mid = (lo + hi) / 2
         if cdf(mid) < q:

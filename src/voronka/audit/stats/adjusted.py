@@ -21,6 +21,7 @@ segment has ``x_s`` of ``n_s`` deals moving on, its peers (everyone else) ``y_s`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,19 +137,30 @@ def _norm_pdf(x: FloatArray, loc: float | FloatArray, scale: FloatArray) -> Floa
 
 
 def _mixture_quantile(
-    q: float, p_real: FloatArray, mu: float, post_mean: FloatArray, post_sd: FloatArray
+    q: float,
+    p_real: FloatArray,
+    mu: float,
+    mu_sd: float,
+    post_mean: FloatArray,
+    post_sd: FloatArray,
 ) -> FloatArray:
-    """Quantile ``q`` of each ``(1 − p)·δ_μ + p·N(post_mean, post_sd²)`` (by bisection, 60 halvings
-    of ``[min(μ, m − 10 sd), max(μ, m + 10 sd)]``, all mixtures at once)."""
-    lo = np.minimum(mu, post_mean - 10 * post_sd) - 1e-9
-    hi = np.maximum(mu, post_mean + 10 * post_sd) + 1e-9
+    """Quantile ``q`` of each ``(1 − p)·N(μ, mu_sd²) + p·N(post_mean, post_sd²)`` (by bisection,
+    60 halvings of ``[min(μ − 10 mu_sd, m − 10 sd), max(μ + 10 mu_sd, m + 10 sd)]``, all mixtures
+    at once). ``mu_sd = 0`` is the spike exactly at ``μ``."""
+    lo = np.minimum(mu - 10 * mu_sd, post_mean - 10 * post_sd) - 1e-9
+    hi = np.maximum(mu + 10 * mu_sd, post_mean + 10 * post_sd) + 1e-9
     for _ in range(60):
         mid = (lo + hi) / 2
-        cdf = (1 - p_real) * (mid >= mu) + p_real * special.ndtr((mid - post_mean) / post_sd)
+        spike = (mid >= mu) if mu_sd <= 0 else special.ndtr((mid - mu) / mu_sd)
+        cdf = (1 - p_real) * spike + p_real * special.ndtr((mid - post_mean) / post_sd)
         below = cdf < q
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     return np.asarray(hi, dtype=np.float64)
+
+
+MEDIAN_SE_FACTOR = math.sqrt(math.pi / 2)
+"""The standard error of a (weighted) median over that of the mean, for normal data."""
 
 
 def shrink_gaps(gaps: ArrayLike, se: ArrayLike) -> ShrunkGaps:
@@ -181,11 +193,16 @@ def shrink_gaps(gaps: ArrayLike, se: ArrayLike) -> ShrunkGaps:
     pi, tau2 = float(pi_grid[i]), float(tau_grid[j])
     slab_j = slab[j]
     p_real = (1 - pi) * slab_j / np.maximum(pi * null + (1 - pi) * slab_j, 1e-300)
+    # μ is estimated, not known: its uncertainty (the weighted median's standard error, √(π/2)
+    # times the weighted mean's) widens the spike and the slab's pull toward it. Without it a
+    # segment judged "no real gap" got the interval [μ̂, μ̂] and the nulls' 95% intervals covered
+    # the truth in 40 % of simulated worlds (tests/audit/stats/test_shrinkage_coverage.py).
+    mu_sd = MEDIAN_SE_FACTOR * float(np.sqrt(1.0 / np.sum(1.0 / s2)))
     b = tau2 / (tau2 + s2)
     slab_mean = mu + b * (d - mu)
-    slab_sd = np.sqrt(np.maximum(b * s2, 1e-16))
+    slab_sd = np.sqrt(np.maximum(b * s2 + (1 - b) ** 2 * mu_sd**2, 1e-16))
     post = (1 - p_real) * mu + p_real * slab_mean
-    var = p_real * (slab_sd**2 + slab_mean**2) + (1 - p_real) * mu**2 - post**2
-    low = _mixture_quantile(0.025, p_real, mu, slab_mean, slab_sd)
-    high = _mixture_quantile(0.975, p_real, mu, slab_mean, slab_sd)
+    var = p_real * (slab_sd**2 + slab_mean**2) + (1 - p_real) * (mu_sd**2 + mu**2) - post**2
+    low = _mixture_quantile(0.025, p_real, mu, mu_sd, slab_mean, slab_sd)
+    high = _mixture_quantile(0.975, p_real, mu, mu_sd, slab_mean, slab_sd)
     return ShrunkGaps(mu, pi, tau2, post, low, high, np.sqrt(np.maximum(var, 0.0)), p_real)
