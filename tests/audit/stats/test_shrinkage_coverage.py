@@ -27,7 +27,7 @@ def _worlds(seed: int, n: int = 1500) -> dict[str, np.ndarray]:
         if planted:
             inside_real.append(inside[0])
             caught.append(not (out.low[0] <= 0 <= out.high[0]))  # the interval excludes no gap
-        false_real += list(~((out.low <= 0) & (0 <= out.high))[theta == 0])
+        false_real += list(~((out.low <= 0) & (out.high >= 0))[theta == 0])
     return {k: np.asarray(v, dtype=float) for k, v in
             (("null", inside_null), ("real", inside_real), ("power", caught),
              ("false", false_real))}
