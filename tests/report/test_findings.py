@@ -191,3 +191,13 @@ def test_a_fractional_time_limit_is_stated_as_the_tables_state_it(result: AuditR
                           if f.kind == "stuck") for lang in ("en", "ru")}
     assert "(over 14.8 days)" in details["en"]
     assert "14,8" in details["ru"] and "15 " not in details["ru"].split("14,8")[0][-8:]
+
+
+def test_a_one_day_limit_is_singular(result: AuditResult) -> None:
+    stages = result.stuck.stages
+    one_day = dataclasses.replace(stages[0], max_days=1.0)
+    one = dataclasses.replace(result, stuck=dataclasses.replace(
+        result.stuck, stages=(one_day, *stages[1:])))
+    details = {lang: next(f.detail for f in select_findings(one, build_labels(one, lang, None))
+                          if f.kind == "stuck") for lang in ("en", "ru")}
+    assert "(over 1 day)" in details["en"] and "(дольше 1 дн.)" in details["ru"]

@@ -192,6 +192,7 @@ def limit_words(days: float, lang: str) -> str:
     """A stage's time limit in words: whole days, or minutes for a limit under a day (a web
     session's limit is minutes, not "over 0 days")."""
     if days >= 1:
-        return t("report.finding.stuck.limit", lang, days=format_limit_days(days, lang))
+        return t("report.finding.stuck.limit", lang, days=format_limit_days(days, lang),
+                 unit=plural("day", days, lang))
     return t("report.finding.stuck.limit_minutes", lang,
              minutes=format_number(max(days * 24 * 60, 1), lang, 0))
