@@ -146,15 +146,22 @@ def test_segment_leak_says_lead_quality_or_execution() -> None:
     assert t("leaks.cause.execution", "en") in findings[0].detail
 
 
+def _stuck_details(result: AuditResult, max_days: float) -> dict[str, str]:
+    """The stuck finding's detail in each language when the first stage's limit is
+    ``max_days``."""
+    stages = result.stuck.stages
+    limited = dataclasses.replace(stages[0], max_days=max_days)
+    one = dataclasses.replace(result, stuck=dataclasses.replace(
+        result.stuck, stages=(limited, *stages[1:])))
+    return {lang: next(f.detail for f in select_findings(one, build_labels(one, lang, None))
+                       if f.kind == "stuck") for lang in ("en", "ru")}
+
+
 def test_a_time_limit_under_a_day_is_said_in_minutes(result: AuditResult) -> None:
     """A web session's stage limit (4 minutes) read "over 0 days"."""
     stages = result.stuck.stages
     assert stages and stages[0].stuck > 0 and stages[0].max_days is not None
-    short = dataclasses.replace(stages[0], max_days=4 / (24 * 60))
-    one = dataclasses.replace(result, stuck=dataclasses.replace(
-        result.stuck, stages=(short, *stages[1:])))
-    details = {lang: next(f.detail for f in select_findings(one, build_labels(one, lang, None))
-                          if f.kind == "stuck") for lang in ("en", "ru")}
+    details = _stuck_details(result, 4 / (24 * 60))
     assert "(over 4 min)" in details["en"] and "(дольше 4 мин)" in details["ru"]
     whole = next(f.detail for f in select_findings(result, build_labels(result, "en", None))
                  if f.kind == "stuck")
@@ -183,21 +190,11 @@ def test_a_queue_nobody_left_says_so_instead_of_dashes(result: AuditResult) -> N
 
 def test_a_fractional_time_limit_is_stated_as_the_tables_state_it(result: AuditResult) -> None:
     """The stuck finding said "over 15 days" where the HTML and web tables showed 14.8."""
-    stages = result.stuck.stages
-    odd = dataclasses.replace(stages[0], max_days=14.8)
-    one = dataclasses.replace(result, stuck=dataclasses.replace(
-        result.stuck, stages=(odd, *stages[1:])))
-    details = {lang: next(f.detail for f in select_findings(one, build_labels(one, lang, None))
-                          if f.kind == "stuck") for lang in ("en", "ru")}
+    details = _stuck_details(result, 14.8)
     assert "(over 14.8 days)" in details["en"]
     assert "14,8" in details["ru"] and "15 " not in details["ru"].split("14,8")[0][-8:]
 
 
 def test_a_one_day_limit_is_singular(result: AuditResult) -> None:
-    stages = result.stuck.stages
-    one_day = dataclasses.replace(stages[0], max_days=1.0)
-    one = dataclasses.replace(result, stuck=dataclasses.replace(
-        result.stuck, stages=(one_day, *stages[1:])))
-    details = {lang: next(f.detail for f in select_findings(one, build_labels(one, lang, None))
-                          if f.kind == "stuck") for lang in ("en", "ru")}
+    details = _stuck_details(result, 1.0)
     assert "(over 1 day)" in details["en"] and "(дольше 1 дн.)" in details["ru"]

@@ -111,12 +111,6 @@ class QualityCounts:
         )
 
 
-_DEAL_EXAMPLES = frozenset(
-    {"backward_move", "won_without_won_stage", "deal_without_events", "event_without_deal"}
-)
-"""The kinds whose examples are deal ids (the others' are row numbers)."""
-
-
 def _examples(
     log: EventLog, columns: Mapping[str, ir.Column], counted: Collection[str] = ()
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
@@ -213,8 +207,9 @@ def compute_quality(log: EventLog) -> QualityCounts:
                 deals_summary.deals_row.isnull()
             ).deal_id
     examples, counted = _examples(log, wanted, counted=("event_before_created",))
-    for kind in _DEAL_EXAMPLES.intersection(examples):  # keys → the deals' own text ids
-        examples[kind] = log.deal_id_texts(examples[kind])
+    for kind, column in wanted.items():  # deal keys → the deals' own text ids
+        if column.get_name() == "deal_id":
+            examples[kind] = log.deal_id_texts(examples[kind])
     n_before = counted.get("event_before_created", 0)
 
     def issue(kind: str, count: int, unit: Literal["rows", "deals"],
