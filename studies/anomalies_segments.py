@@ -38,6 +38,7 @@ from voronka.audit.leaks import build_leaks
 from voronka.audit.maturity import build_maturity
 from voronka.demo import ConversionShift, DemoEffects, ManagerLeak, VolumeShift, generate_demo
 from voronka.demo import generate as sim
+from voronka.demo.clock import US_PER_DAY
 from voronka.engine import EventLog
 
 DEALS = 12_000
@@ -61,7 +62,7 @@ def growing_seasonal_with_wobble(seed: int):  # type: ignore[no-untyped-def]
 
     def conversion(rng, effects, created, src, mgr, month_index, months):  # type: ignore[no-untyped-def]
         base, prob = real_conversion(rng, effects, created, src, mgr, month_index, months)
-        week = (created - created.min()) // (7 * sim.US_PER_DAY)
+        week = (created - created.min()) // (7 * US_PER_DAY)
         noise = np.exp(np.random.default_rng(seed + 7).normal(0, WOBBLE, (week.max() + 1, prob.shape[1])))
         prob = np.clip(prob * noise[week], 0, sim.MAX_CONVERSION)
         return base, prob

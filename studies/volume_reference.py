@@ -31,6 +31,7 @@ from voronka.audit.stats.glm_scan import model_scan
 from voronka.audit.stats.reference import reference_counts
 from voronka.demo import DemoEffects, VolumeShift
 from voronka.demo import generate as sim
+from voronka.demo.clock import US_PER_DAY
 from voronka.demo.profile import SOURCES as PROFILES
 
 NAMES = [s.name for s in PROFILES]
@@ -42,7 +43,7 @@ def weekly(seed: int, shift: VolumeShift | None) -> tuple[list[date], np.ndarray
     """Periods (Mondays), leads per week × source, exposure days — as ``lead_volume`` reads them."""
     effects = DemoEffects(volume_shifts=(shift,) if shift else ())
     created, src = sim._arrivals(np.random.default_rng(seed), 12_000, START, END, effects)
-    day = created // sim.US_PER_DAY
+    day = created // US_PER_DAY
     first = date(1970, 1, 1) + timedelta(days=int(day.min()))
     monday = first - timedelta(days=first.weekday())
     m0 = (monday - date(1970, 1, 1)).days
@@ -51,7 +52,7 @@ def weekly(seed: int, shift: VolumeShift | None) -> tuple[list[date], np.ndarray
     np.add.at(counts, ((day - m0) // 7, src), 1)
     starts = m0 + 7 * np.arange(weeks)
     as_of = (END - date(1970, 1, 1)).days
-    exposure = np.minimum(starts + 7, as_of) - np.maximum(starts, created.min() / sim.US_PER_DAY)
+    exposure = np.minimum(starts + 7, as_of) - np.maximum(starts, created.min() / US_PER_DAY)
     return [monday + timedelta(weeks=w) for w in range(weeks)], counts, exposure
 
 
