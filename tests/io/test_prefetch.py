@@ -28,10 +28,10 @@ def _files(tmp_path: Path, events: str = EVENTS, deals: str = DEALS) -> tuple[Pa
 
 def _sequential(events: Path, deals: Path, **kw: Any) -> Any:
     """``open_inputs`` with the read-ahead turned off (the read of one file after the other)."""
-    from voronka.io import inputs
+    from voronka.io.opener import Opener
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(inputs._Opener, "read_ahead", lambda self, path, kind: None)
+        patch.setattr(Opener, "read_ahead", lambda self, path, kind: None)
         return open_inputs(events, deals=deals, **kw)
 
 
