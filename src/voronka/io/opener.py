@@ -17,7 +17,7 @@ from voronka.errors import InputError, Msg, UsageError, either
 from voronka.funnel import Funnel
 from voronka.i18n import note
 from voronka.io.crm.profiles import REGISTRY
-from voronka.io.csvfile import MIXED
+from voronka.io.encodings import MIXED
 from voronka.io.exports import ExportFormat, custom_stages, read_export
 from voronka.io.folder import Peek
 from voronka.io.input_notes import (

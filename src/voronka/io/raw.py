@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 from python_calamine import CalamineError, CalamineWorkbook
 
 from voronka.errors import InputError, Msg
-from voronka.io.csvfile import DELIMITERS, SAMPLE_BYTES, detect_encoding, read_csv, sniff_delimiter
+from voronka.io.csvfile import DELIMITERS, SAMPLE_BYTES, read_csv, sniff_delimiter
+from voronka.io.encodings import detect_encoding
 from voronka.io.result import Progress, RawTable
 from voronka.io.shape import dedupe_headers, finish_table
 
