@@ -21,6 +21,7 @@ from voronka.i18n import normalize_language, t, user_language
 from voronka.outputs import (
     FORMATS,
     INPUTS,
+    ReadProgress,
     catch_interrupts,
     format_of,
     interrupted,
@@ -80,46 +81,6 @@ def _parse_date(value: str | None, option: str) -> date | None:
         ) from None
 
 
-class _ReadProgress:
-    """A rich progress bar over the bytes of the files being read (shown on a terminal only;
-    elsewhere nothing is drawn and rich's progress module is not imported)."""
-
-    def __init__(self, console: Console) -> None:
-        self.progress: Any = None
-        self.tasks: dict[str, Any] = {}
-        if not console.is_terminal:
-            return
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-            console=console, transient=True,
-        )
-
-    def __enter__(self) -> _ReadProgress:
-        if self.progress is not None:
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(None, None, None)
-
-    def __call__(self, file: str, done: int, total: int) -> None:
-        if self.progress is None:
-            return
-        if file not in self.tasks:
-            self.tasks[file] = self.progress.add_task(escape(safe_text(Path(file).name)),
-                                                      total=total or None)
-        self.progress.update(self.tasks[file], completed=done, total=total or None)
-
-
 @app.command("audit")
 def audit_command(
     inputs: Annotated[list[str] | None, typer.Argument(
@@ -161,7 +122,7 @@ def audit_command(
             Msg("errors.raised.format_is_not_supported", fmt=repr(fmt)), expected=any_of(FORMATS)
         )
     console = Console(stderr=fmt != "text" or output is not None)
-    with _ReadProgress(Console(stderr=True)) as progress:
+    with ReadProgress(Console(stderr=True)) as progress:
         result = api.audit(
             sources[0] if len(sources) == 1 else sources, deals=deals, spend=spend, funnel=funnel,
             column_map=_parse_map(map_),
@@ -211,7 +172,7 @@ def demo_command(
     console.print(t("cli.demo_generating", language, deals=deals, folder=str(folder)))
     files = write_demo(generate_demo(deals, seed=seed, months=DEMO_MONTHS, end_day=15), folder)
     monthly_plan = plan if plan is not None else max(1.0, round(105 * deals / 20_000))
-    with _ReadProgress(Console(stderr=True)) as progress:
+    with ReadProgress(Console(stderr=True)) as progress:
         result = api.audit(files.events, deals=files.deals, spend=files.spend,
                            funnel=files.funnel, lang=language, progress=progress,
                            plan=monthly_plan)

@@ -9,6 +9,7 @@
   library swallows the exception, the command exits with status 130 and writes nothing.
 * :func:`format_of`, :func:`render_report`, :func:`write_report`: the report of ``voronka audit``,
   its format (``--format``, else the extension of ``-o``), rendering and where it goes.
+* :class:`ReadProgress`: the progress bar of the files being read (on a terminal only).
 """
 
 from __future__ import annotations
@@ -226,3 +227,43 @@ def render_report(result: Any, fmt: str, lang: str, funnel: Any, console: Consol
         report.print_text(result, console, lang=lang, funnel=funnel)
         return report.render(result, "text", lang=lang, funnel=funnel)
     return report.render(result, fmt, lang=lang, funnel=funnel)
+
+
+class ReadProgress:
+    """A rich progress bar over the bytes of the files being read (shown on a terminal only;
+    elsewhere nothing is drawn and rich's progress module is not imported)."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+        if not console.is_terminal:
+            return
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+            console=console, transient=True,
+        )
+
+    def __enter__(self) -> ReadProgress:
+        if self.progress is not None:
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(None, None, None)
+
+    def __call__(self, file: str, done: int, total: int) -> None:
+        if self.progress is None:
+            return
+        if file not in self.tasks:
+            self.tasks[file] = self.progress.add_task(escape(safe_text(Path(file).name)),
+                                                      total=total or None)
+        self.progress.update(self.tasks[file], completed=done, total=total or None)
