@@ -198,3 +198,23 @@ def test_a_fractional_time_limit_is_stated_as_the_tables_state_it(result: AuditR
 def test_a_one_day_limit_is_singular(result: AuditResult) -> None:
     details = _stuck_details(result, 1.0)
     assert "(over 1 day)" in details["en"] and "(дольше 1 дн.)" in details["ru"]
+
+
+def test_a_long_list_of_managers_says_how_many_more(result: AuditResult) -> None:
+    """The stuck finding listed three managers and then "…." (an ellipsis before the full stop),
+    which hid how many were left out."""
+    from voronka.audit.stuck import StuckManager
+
+    managers = tuple(StuckManager(f"M{i}", open=10 + i, stuck=9 - i) for i in range(5))
+    one = dataclasses.replace(result, stuck=dataclasses.replace(result.stuck, by_manager=managers))
+    details = {lang: next(f.detail for f in select_findings(one, build_labels(one, lang, None))
+                          if f.kind == "stuck") for lang in ("en", "ru")}
+    assert details["en"].endswith("By manager: M0 — 9 of 10, M1 — 8 of 11, M2 — 7 of 12 "
+                                  "and 2 more.")
+    assert details["ru"].endswith("и ещё 2.")
+    assert "…" not in details["en"] + details["ru"]
+    few = dataclasses.replace(result, stuck=dataclasses.replace(result.stuck,
+                                                                by_manager=managers[:3]))
+    detail = next(f.detail for f in select_findings(few, build_labels(few, "en", None))
+                  if f.kind == "stuck")
+    assert detail.endswith("M2 — 7 of 12.") and "more" not in detail

@@ -23,9 +23,14 @@ if TYPE_CHECKING:
     from voronka.audit import AuditResult
 
 
-def listed(items: list[str]) -> str:
-    """The first :data:`MAX_NAMES` items, comma-separated, with ``…`` when there are more."""
-    return ", ".join(items[:MAX_NAMES]) + (", …" if len(items) > MAX_NAMES else "")
+def listed(items: list[str], lang: str) -> str:
+    """The first :data:`MAX_NAMES` items, comma-separated, then how many more there are ("A, B, C
+    and 4 more"): a bare "…" before the sentence's full stop read "…." and hid the count."""
+    shown = ", ".join(items[:MAX_NAMES])
+    rest = len(items) - MAX_NAMES
+    if rest <= 0:
+        return shown
+    return t("report.list.and_more", lang, items=shown, count=format_int(rest, lang))
 
 
 def statuses_finding(result: AuditResult, labels: Labels) -> Finding | None:
@@ -48,7 +53,7 @@ def statuses_finding(result: AuditResult, labels: Labels) -> Finding | None:
             count=len(process),
             stages=plural("stage", len(process), lang),
         ),
-        detail=t("report.finding.statuses.detail", lang, names=listed(names)),
+        detail=t("report.finding.statuses.detail", lang, names=listed(names, lang)),
         stage=process[0].stage,
     )
 
@@ -90,7 +95,7 @@ def stuck_finding(result: AuditResult, labels: Labels) -> Finding | None:
             )
             for m in managers
         ]
-        detail += " " + t("report.finding.stuck.managers", lang, managers=listed(shown))
+        detail += " " + t("report.finding.stuck.managers", lang, managers=listed(shown, lang))
     return Finding(
         kind="stuck",
         severity="warning",
