@@ -30,6 +30,7 @@ from voronka.engine import (
     worst_stuck,
 )
 from voronka.engine import log as log_module
+from voronka.engine.backend import scalar
 from voronka.engine.deal_keys import DealKeys, encode
 from voronka.funnel import Funnel
 
@@ -133,6 +134,57 @@ def test_keys_are_dense_in_byte_order_and_come_back_exactly() -> None:
     assert keys.texts(column.to_pandas()).tolist() == ids
     assert keyed_deals is not None
     assert keys.texts(keyed_deals.column("deal_id").to_pandas()).tolist() == ["zz", "7"]
+
+
+def test_digit_ids_of_one_width_are_their_own_keys() -> None:
+    ids = ["00017", "90001", None, "00017", "12345", "00000"]
+    events = pa.table({"deal_id": pa.array(ids, pa.string())})
+    deals = pa.table({"deal_id": pa.array(["00002", "99999"], pa.string())})
+    keyed_events, keyed_deals, keys = encode(events, deals)
+    column = keyed_events.column("deal_id")
+    assert column.type == pa.int32() and column.to_pylist() == [17, 90001, None, 17, 12345, 0]
+    assert keys.texts(column.to_pandas()).tolist() == ids  # leading zeros back
+    assert keyed_deals is not None
+    assert [keys.text(k) for k in keyed_deals.column("deal_id").to_pylist()] == ["00002", "99999"]
+    texts = [i for i in ids if i is not None]
+    assert sorted(texts, key=str.encode) == [keys.text(k) for k in sorted(int(i) for i in texts)]
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["12", "123"],  # two widths: "123" < "13" as text, not as numbers
+        ["١", "12"],  # an Arabic-Indic digit: two bytes, not ASCII
+        ["+1", "12"], [" 1", "12"], ["1a", "12"], ["", ""],
+        ["1234567890", "1234567891"],  # ten digits: past int32
+    ],
+)
+def test_other_ids_get_dense_keys(ids: list[str]) -> None:
+    events = pa.table({"deal_id": pa.array([*ids, None], pa.string())})
+    keyed, _, keys = encode(events, pa.table({"deal_id": pa.array(ids[:1], pa.string())}))
+    assert keys.ids is not None and keys.ids.to_pylist() == sorted(set(ids), key=str.encode)
+    assert keys.texts(keyed.column("deal_id").to_pandas()).tolist() == [*ids, None]
+
+
+def test_digit_ids_give_the_same_outputs_with_and_without_the_key(
+    tables: tuple[pa.Table, pa.Table], funnel: Funnel, backend: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events, deals = tables
+    every = sorted({*events.column("deal_id").to_pylist(), *deals.column("deal_id").to_pylist()}
+                   - {None}, key=str.encode)
+    # digit ids of one width, leading zeros, in an order unlike the file's
+    names = {old: f"{(7919 * i) % 100_000:05d}" for i, old in enumerate(every)}
+    events, deals = _weird(events, names), _weird(deals, names)
+    keyed_log = EventLog.build(events, deals, funnel, backend=backend)
+    summary = keyed_log.deal_summary()
+    assert scalar(keyed_log.backend, summary.deal_id.max()) >= len(every)  # the ids' values, not dense keys
+    keyed = _outputs(keyed_log)
+    monkeypatch.setattr(log_module, "encode", _text_ids)
+    assert keyed == _outputs(EventLog.build(events, deals, funnel, backend=backend))
+    shown = keyed["pages"][("deal_id", False)]["deal_id"]
+    assert shown == sorted(shown) and all(len(i) == 5 for i in shown)
+    assert any(i.startswith("0") for i in shown)
 
 
 def _renamed_encode(real: Any) -> Any:

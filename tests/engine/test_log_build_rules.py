@@ -15,7 +15,7 @@ from engine_logs import deals_table, events_table, random_log
 from voronka.engine import EventLog
 from voronka.engine.backend import to_frame
 from voronka.engine.prepare import after_close
-from voronka.engine.summary import reach_spans
+from voronka.engine.summary import deal_id_counts, reach_spans
 from voronka.funnel import Funnel
 
 
@@ -78,6 +78,8 @@ def test_deals_table_is_used_as_is_only_without_repeated_ids(backend: Any, funne
                             {"deal_id": "A", "source": "z"}, {"deal_id": None, "source": "w"}])
     log = EventLog.build(events, repeated, funnel, backend=backend)
     assert log.deal_id_counts() == (4, 3)  # A, B and the blank id
+    asked = log.frame(deal_id_counts(log.deals_table)).iloc[0]  # counted in Arrow = the query
+    assert (int(asked["rows"]), int(asked["ids"]) + int(asked["blank"])) == (4, 3)
     summary = log.frame(log.deal_summary()).set_index("deal_id")  # the ids as given
     assert summary.loc["A", "source"] == "x" and summary.loc["A", "deals_row"] == 1
     quality = log.quality()

@@ -16,6 +16,13 @@ Two properties make the swap invisible:
   :meth:`EventLog.frame`, which turns a ``deal_id`` column of keys back into the original texts
   (:meth:`DealKeys.texts`); the examples of data quality are translated by name. A null id stays
   null; blank or odd ids (``" 12 "``, ``"007"``, ``"1e3"``, non-ASCII) come back byte for byte.
+
+**Digit ids of one width.** CRM ids are usually numbers of one width (``24000129``); when every
+id is 1 to :data:`MAX_DIGITS` ASCII digits, all of the same length, the key is the id's value
+itself: among strings of digits of one length, numeric order is byte order, and the text comes
+back as the number written with that many digits (leading zeros kept). This spares the hash of
+every id text and the sort of the distinct ids (0.05 instead of 0.40 s CPU for the 4.1 million
+ids of the 1,000,000-deal bench, bench/README.md round 9); the keys are then not dense.
 """
 
 from __future__ import annotations
@@ -27,22 +34,50 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+MAX_DIGITS = 9
+"""The longest digit ids whose value is the key: ``999,999,999`` still fits in an ``int32``."""
+
 
 @dataclass(frozen=True)
 class DealKeys:
-    """The sorted distinct deal ids of a log: key ``k`` is the deal ``ids[k]``."""
+    """The texts of a log's keys: key ``k`` is the deal ``ids[k]`` (the sorted distinct ids), or,
+    with ``width`` (digit ids of one width), ``k`` written with ``width`` digits."""
 
-    ids: pa.Array
+    ids: pa.Array | None
+    width: int = 0
 
     def texts(self, keys: pd.Series) -> pd.Series:
         """The original ids of ``keys`` (a column of keys, nulls kept as None), as text."""
         values = pa.array(keys, pa.int64(), from_pandas=True)
-        taken = self.ids.take(values)
+        if self.ids is None:
+            taken = pc.utf8_lpad(pc.cast(values, pa.string()), width=self.width, padding="0")
+        else:
+            taken = self.ids.take(values)
         return pd.Series(taken.to_pylist(), index=keys.index, dtype=object, name=keys.name)
 
     def text(self, key: object) -> str:
         """The original id of one key (a value read from the backend)."""
+        if self.ids is None:
+            return str(int(key)).zfill(self.width)  # type: ignore[call-overload]
         return str(self.ids[int(key)].as_py())  # type: ignore[call-overload]
+
+
+def _digit_width(chunks: list[pa.Array]) -> int:
+    """The width of the ids when every non-null one is 1 to :data:`MAX_DIGITS` ASCII digits, all
+    of one length; else 0. Length bounds first (no pass over the text when they differ)."""
+    width = 0
+    for chunk in chunks:
+        if chunk.null_count == len(chunk):
+            continue
+        bounds = pc.min_max(pc.binary_length(chunk)).as_py()
+        if bounds["min"] != bounds["max"] or not 1 <= bounds["min"] <= MAX_DIGITS:
+            return 0
+        if width and bounds["min"] != width:
+            return 0
+        width = bounds["min"]
+    if width and all(pc.all(pc.ascii_is_decimal(chunk)).as_py() is not False for chunk in chunks):
+        return width
+    return 0
 
 
 def encode(events: pa.Table, deals: pa.Table | None) -> tuple[pa.Table, pa.Table | None, DealKeys]:
@@ -50,12 +85,26 @@ def encode(events: pa.Table, deals: pa.Table | None) -> tuple[pa.Table, pa.Table
     replaced by the deal's integer key (``int32``: half the bytes of ``int64`` in every per-deal
     table; null ids stay null), and the keys' texts.
 
-    One hash pass (a dictionary encoding of both id columns together), one sort of the distinct
+    Digit ids of one width: each id's value, one cast (see the module docstring). Any other ids:
+    one hash pass (a dictionary encoding of both id columns together), one sort of the distinct
     ids, one gather of the keys: the texts are hashed once here instead of in every later join.
     """
     chunks = list(events.column("deal_id").chunks)
     if deals is not None:
         chunks += deals.column("deal_id").chunks
+
+    def keyed(table: pa.Table, keys: pa.ChunkedArray, start: int) -> pa.Table:
+        i = table.schema.get_field_index("deal_id")
+        return table.set_column(i, "deal_id", keys.slice(start, table.num_rows))
+
+    width = _digit_width(chunks)
+    if width:
+        keys = pa.chunked_array([pc.cast(c, pa.int32()) for c in chunks], pa.int32())
+        return (
+            keyed(events, keys, 0),
+            None if deals is None else keyed(deals, keys, events.num_rows),
+            DealKeys(None, width),
+        )
     encoded = pc.dictionary_encode(pa.chunked_array(chunks, pa.string()))
     dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.string())
     order = pc.sort_indices(dictionary).to_numpy()
@@ -63,13 +112,8 @@ def encode(events: pa.Table, deals: pa.Table | None) -> tuple[pa.Table, pa.Table
     rank[order] = np.arange(len(order), dtype=np.int32)  # dictionary position → key
     ranks = pa.array(rank)
     keys = pa.chunked_array([ranks.take(c.indices) for c in encoded.chunks], pa.int32())
-
-    def keyed(table: pa.Table, start: int) -> pa.Table:
-        i = table.schema.get_field_index("deal_id")
-        return table.set_column(i, "deal_id", keys.slice(start, table.num_rows))
-
     return (
-        keyed(events, 0),
-        None if deals is None else keyed(deals, events.num_rows),
+        keyed(events, keys, 0),
+        None if deals is None else keyed(deals, keys, events.num_rows),
         DealKeys(dictionary.take(pa.array(order))),
     )

@@ -32,7 +32,7 @@ from voronka.engine.deal_keys import DealKeys, encode
 from voronka.engine.memory import release_freed_memory
 from voronka.engine.quality import QualityCounts, compute_quality
 from voronka.engine.segments import MAX_SEGMENT_VALUES
-from voronka.engine.tables import canonical_table
+from voronka.engine.tables import canonical_table, id_counts
 from voronka.funnel import LOST, Funnel, StageNameStats
 
 _EVENT_BASE = ("deal_id", "stage", "entered_at", "_row")
@@ -119,7 +119,8 @@ class EventLog:
         """
         con = backend if backend is not None else default_backend(getattr(events, "num_rows", None))
         if getattr(events, "num_rows", 0) >= LARGE_LOG_ROWS:
-            release_freed_memory()  # what reading the files left behind, before the backend grows
+            # what reading the files left behind, before the backend grows
+            release_freed_memory(collect=False)
         events_arrow = canonical_table(events, ("deal_id", "stage", "entered_at"), "events")
         deals_arrow = None if deals is None else canonical_table(deals, ("deal_id",), "deals")
         cut: AsOfCut | None = None
@@ -140,6 +141,8 @@ class EventLog:
             deal_keys=keys,
         )
         log._cut = cut
+        if deals_arrow is not None:
+            log._deal_ids = id_counts(deals_arrow)  # in Arrow: no query for what is at hand
         return log if funnel is None else log.with_funnel(funnel)
 
     def with_funnel(self, funnel: Funnel) -> EventLog:
@@ -190,7 +193,7 @@ class EventLog:
         )
         log._summary = materialize(self._con, per_deal, "voronka_deal_summary")
         if self._events_rows >= LARGE_LOG_ROWS:
-            release_freed_memory()
+            release_freed_memory(collect=False)
         return log
 
     # -- what the log is ---------------------------------------------------------------------
@@ -268,7 +271,7 @@ class EventLog:
 
     def deal_id_counts(self) -> tuple[int, int] | None:
         """Rows of the deals table and its distinct deal ids (a blank id counts as one id);
-        None without a deals table. One query, kept."""
+        None without a deals table. Counted in Arrow by :meth:`build`, else one query, kept."""
         if self._deals is None:
             return None
         if self._deal_ids is None:

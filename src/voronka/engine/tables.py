@@ -40,3 +40,12 @@ def canonical_table(table: Any, required: tuple[str, ...], what: str) -> pa.Tabl
             # The contract is naive UTC in microseconds; a zoned column is shifted to UTC.
             table = table.set_column(i, field.name, pc.cast(column, pa.timestamp("us")))
     return table
+
+
+def id_counts(table: pa.Table) -> tuple[int, int]:
+    """Rows of a table and its distinct ``deal_id`` values, a null id counting as one value: what
+    :func:`voronka.engine.summary.deal_id_counts` asks the backend, counted in Arrow when the table
+    is at hand (one hash pass over the integer keys, no query)."""
+    column = table.column("deal_id")
+    distinct = pc.count_distinct(column).as_py()
+    return table.num_rows, int(distinct) + (1 if column.null_count else 0)
