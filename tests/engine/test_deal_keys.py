@@ -29,7 +29,7 @@ from voronka.engine import (
     stuck_deal_values,
     worst_stuck,
 )
-from voronka.engine import log as log_module
+from voronka.engine import log_tables as log_module
 from voronka.engine.backend import scalar
 from voronka.engine.deal_keys import DealKeys, encode
 from voronka.funnel import Funnel

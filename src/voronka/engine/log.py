@@ -19,23 +19,20 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from voronka.engine import funnel as funnel_aggregates
-from voronka.engine import segments, stage_names, summary
-from voronka.engine.asof import AsOfCut, cut_at
+from voronka.engine import log_tables, segments, stage_names, summary
+from voronka.engine.asof import AsOfCut
 from voronka.engine.backend import (
     default_backend,
-    latest_timestamp,
     load_arrow,
     materialize,
     to_frame,
 )
-from voronka.engine.deal_keys import DealKeys, encode
+from voronka.engine.deal_keys import DealKeys
 from voronka.engine.memory import release_freed_memory
 from voronka.engine.quality import QualityCounts, compute_quality
 from voronka.engine.segments import MAX_SEGMENT_VALUES
-from voronka.engine.tables import canonical_table, id_counts
-from voronka.funnel import LOST, Funnel, StageNameStats
-
-_EVENT_BASE = ("deal_id", "stage", "entered_at", "_row")
+from voronka.engine.tables import id_counts
+from voronka.funnel import Funnel, StageNameStats
 
 __all__ = ["MAX_SEGMENT_VALUES", "EventLog"]
 
@@ -121,28 +118,19 @@ class EventLog:
         if getattr(events, "num_rows", 0) >= LARGE_LOG_ROWS:
             # what reading the files left behind, before the backend grows
             release_freed_memory(collect=False)
-        events_arrow = canonical_table(events, ("deal_id", "stage", "entered_at"), "events")
-        deals_arrow = None if deals is None else canonical_table(deals, ("deal_id",), "deals")
-        cut: AsOfCut | None = None
-        if as_of is None:
-            as_of = latest_timestamp(events_arrow, deals_arrow) or dt.datetime(1970, 1, 1)
-        else:
-            if isinstance(as_of, pd.Timestamp):
-                as_of = as_of.to_pydatetime()
-            events_arrow, deals_arrow, cut = cut_at(events_arrow, deals_arrow, as_of)
-        events_arrow, deals_arrow, keys = encode(events_arrow, deals_arrow)
+        tables = log_tables.arrow_tables(events, deals, as_of)
         log = cls(
             con=con,
-            events=load_arrow(con, events_arrow, "voronka_events"),
-            deals=None if deals_arrow is None else load_arrow(con, deals_arrow, "voronka_deals"),
-            events_rows=events_arrow.num_rows,
-            deals_rows=None if deals_arrow is None else deals_arrow.num_rows,
-            as_of=as_of,
-            deal_keys=keys,
+            events=load_arrow(con, tables.events, "voronka_events"),
+            deals=None if tables.deals is None else load_arrow(con, tables.deals, "voronka_deals"),
+            events_rows=tables.events.num_rows,
+            deals_rows=None if tables.deals is None else tables.deals.num_rows,
+            as_of=tables.as_of,
+            deal_keys=tables.keys,
         )
-        log._cut = cut
-        if deals_arrow is not None:
-            log._deal_ids = id_counts(deals_arrow)  # in Arrow: no query for what is at hand
+        log._cut = tables.cut
+        if tables.deals is not None:
+            log._deal_ids = id_counts(tables.deals)  # in Arrow: no query for what is at hand
         return log if funnel is None else log.with_funnel(funnel)
 
     def with_funnel(self, funnel: Funnel) -> EventLog:
@@ -164,34 +152,11 @@ class EventLog:
         )
         log._cut = self._cut
         log._deal_ids = self._deal_ids
-        index_of = {stage_id: i for i, stage_id in enumerate(funnel.stage_ids)}
-        for name in log.stage_name_counts():
-            matched = funnel.match(name)
-            if matched == LOST:
-                log._mapping[name] = summary.LOST_INDEX
-            elif matched is not None:
-                log._mapping[name] = index_of[matched]
-        mapping = pa.table(
-            {
-                "stage": pa.array(list(log._mapping), pa.string()),
-                "stage_index": pa.array(list(log._mapping.values()), pa.int64()),
-            }
-        )
-        mapping_table = load_arrow(self._con, mapping, "voronka_stage_map")
-        log._mapping_table = mapping_table
-        matched = summary.matched_events(self._events, mapping_table)
-        log._stages = materialize(
-            self._con, summary.deal_stages(matched, funnel.won_index), "voronka_deal_stages"
-        )
-        event_columns = [c for c in self._events.columns if c not in _EVENT_BASE]
-        per_deal = summary.deal_summary(
-            log._stages,
-            won_index=funnel.won_index,
-            as_of=self._as_of,
+        log._mapping = log_tables.stage_indices(funnel, log.stage_name_counts())
+        log._mapping_table, log._stages, log._summary = log_tables.per_deal_tables(
+            self._con, self._events, log._mapping, funnel, as_of=self._as_of,
             deals=log.unique_deals(),
-            event_attrs=summary.event_attributes(self._events, event_columns),
         )
-        log._summary = materialize(self._con, per_deal, "voronka_deal_summary")
         if self._events_rows >= LARGE_LOG_ROWS:
             release_freed_memory(collect=False)
         return log
