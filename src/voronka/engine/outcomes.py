@@ -333,13 +333,19 @@ def lost_reason_counts(log: EventLog, column: str = "lost_reason") -> pd.DataFra
         return pd.DataFrame(columns=["stage_index", "reason", "month", "deals"])
     deals = log.deal_summary()
     lost = deals.filter(deals.outcome == "lost")
-    reason = lost[column].cast("string").strip()
-    lost = lost.mutate(
+    # Grouped by the reason as written first, trimmed after: trimming a set of characters costs
+    # DuckDB more per row than the grouping (a third of the query at 1,000,000 deals), and the
+    # reasons are few; the second grouping merges those that differ only by blanks.
+    raw = lost.group_by(
         stage_index=lost.max_stage_index.fill_null(-1).cast("int64"),
-        reason=ibis.ifelse(reason == "", ibis.null("string"), reason),
+        raw=lost[column].cast("string"),
         month=lost.closed_at.truncate("M").date(),
+    ).agg(deals=lost.count())
+    reason = raw.raw.strip()
+    raw = raw.mutate(reason=ibis.ifelse(reason == "", ibis.null("string"), reason))
+    frame = log.frame(
+        raw.group_by(["stage_index", "reason", "month"]).agg(deals=raw.deals.sum())
     )
-    frame = log.frame(lost.group_by(["stage_index", "reason", "month"]).agg(deals=lost.count()))
     frame["deals"] = frame["deals"].astype("int64")
     frame["stage_index"] = frame["stage_index"].astype("int64")
     frame["reason"] = _nullable(frame["reason"])
