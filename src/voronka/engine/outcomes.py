@@ -28,6 +28,7 @@ from voronka.engine import summary
 from voronka.engine.backend import load_arrow
 from voronka.engine.cohorts import _transitions
 from voronka.engine.frames import nullable as _nullable
+from voronka.engine.frames import sort_key as _key
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -154,12 +155,6 @@ def finish_outcomes(frame: pd.DataFrame, segmented: bool) -> pd.DataFrame:
         frame["segment"] = _nullable(frame["segment"])
     frame = frame.sort_values([*keys, "stage_index", "age"], key=_key).reset_index(drop=True)
     return frame[[*keys, "stage_index", "age", "moved", "lost", "open"]]
-
-
-def _key(values: pd.Series) -> pd.Series:
-    if values.dtype == object:
-        return pd.Series([(v is None, "" if v is None else str(v)) for v in values], index=values.index)
-    return values
 
 
 _STRATA_PERIODS = {"quarter": "Q", "month": "M"}
