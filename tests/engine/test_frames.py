@@ -57,3 +57,20 @@ def test_sort_key_leaves_other_columns() -> None:
     """A numeric column is its own key."""
     column = pd.Series([3, 1, 2])
     assert sort_key(column) is column
+
+
+def test_split_quantiles_gives_one_float_column_per_level() -> None:
+    """A multi-quantile list column becomes one float column per name, in order; a null list (or
+    a null element) is NaN; the other columns stay, the list column goes."""
+    from voronka.engine.frames import split_quantiles
+
+    frame = pd.DataFrame({"stage_index": [0, 1, 2],
+                          "_q": pd.Series([np.array([1.0, 2.5]), None, [3.0, None]], dtype=object)})
+    out = split_quantiles(frame, "_q", ["median_days", "p90_days"])
+    assert list(out.columns) == ["stage_index", "median_days", "p90_days"]
+    assert out["median_days"].tolist()[0::2] == [1.0, 3.0]
+    assert out["p90_days"].tolist()[0] == 2.5
+    assert out[["median_days", "p90_days"]].isna().to_numpy().tolist() == [
+        [False, False], [True, True], [False, True]
+    ]
+    assert str(out["p90_days"].dtype) == "float64"
