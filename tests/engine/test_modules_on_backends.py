@@ -36,7 +36,7 @@ import pytest
 from engine_logs import LOST_NAME, STAGE_NAMES, UNKNOWN_NAME, arrow_column, frame, random_log
 
 from voronka.demo import generate_demo
-from voronka.engine import EventLog, cohorts, flow, hygiene, volumes
+from voronka.engine import EventLog, cohorts, flow, hygiene, outcomes, volumes
 from voronka.engine.moments import MomentSpec, moment_states
 from voronka.funnel import LOST, Funnel, Stage
 
@@ -608,6 +608,29 @@ def test_entry_violations(log: EventLog, ref: EventLog, case: Case) -> None:
     assert_records(stages, exp_stages, ["stage_index"])
     assert_records(fields, exp_fields, ["stage_index", "column"])
     assert stages["violations"].sum() > 0
+
+
+def test_lost_reason_counts(log: EventLog, ref: EventLog, case: Case) -> None:
+    """Lost deals per furthest line stage (-1: none) × reason (blanks trimmed; None when blank) ×
+    month closed, against a Python loop. The messy log's reason is its ``manager`` column, whose
+    blanks differ ("  ", "\\t "): they must land in one None row per stage and month."""
+    column = "lost_reason" if case.deals is not None else case.segment
+    got = outcomes.lost_reason_counts(log, column)
+    assert_same_rows(got, outcomes.lost_reason_counts(ref, column))
+    expected: dict[tuple[object, ...], int] = defaultdict(int)
+    for r in case.facts.deals.to_dict("records"):
+        if r["outcome"] != "lost":
+            continue
+        value = _none(r[column])
+        reason = None if value is None else (str(value).strip(" \t\n\r\x0b\x0c") or None)
+        closed = _none(r["closed_at"])
+        month = None if closed is None else dt.date(closed.year, closed.month, 1)
+        stage = _none(r["max_stage_index"])
+        expected[(-1 if stage is None else int(stage), reason, month)] += 1
+    assert_records(got, {k: {"deals": n} for k, n in expected.items()},
+                   ["stage_index", "reason", "month"])
+    assert len(got) == len(expected)  # one row per key: blanks that differ are merged
+    assert got["reason"].isna().any() and got["reason"].notna().any()
 
 
 # -- flow ------------------------------------------------------------------------------------

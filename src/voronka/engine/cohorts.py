@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from voronka.engine import summary
 from voronka.engine.backend import load_arrow
-from voronka.engine.frames import nullable, sort_key
+from voronka.engine.frames import nullable, sort_key, split_quantiles
 from voronka.engine.ladder import climb, top_counts
 
 if TYPE_CHECKING:
@@ -315,12 +315,9 @@ def _stage_horizons(log: EventLog, quantile: float, settled_quantile: float) -> 
     moved = tr.filter(tr.next_at.notnull())
     days = summary.days_between(moved.reached_at, moved.next_at)
     agg = moved.group_by("stage_index").agg(
-        moved=moved.count(),
-        median_days=days.quantile(0.5),
-        horizon_days=days.quantile(quantile),
-        settled_days=days.quantile(settled_quantile),
+        moved=moved.count(), _q=days.quantile([0.5, quantile, settled_quantile])
     )
-    frame = log.frame(agg)
+    frame = split_quantiles(log.frame(agg), "_q", ["median_days", "horizon_days", "settled_days"])
     out = pd.DataFrame(
         {
             "stage_index": np.arange(funnel.won_index, dtype="int64"),

@@ -132,6 +132,19 @@ def _run_links(reached: ir.Table) -> ir.Table:
     )
 
 
+def _line_deals(log: EventLog) -> ir.Table:
+    """The deal summary's deals with a stage of the line (``max_stage_index`` not null): the only
+    deals a ``reached_at`` row belongs to, so the episodes' join with them gives the same rows.
+
+    For the join's plan: DuckDB estimates a filtered table at a fifth of its rows, so the frontier
+    rows (a filter of ``reached_at``) looked smaller than the unfiltered deal summary and it built
+    its hash table on the 2.6 million rows of 1,000,000 deals instead of on the deals. With both
+    sides filtered it builds on the deals: the query 1.19–1.25 → 1.07–1.09 s CPU. (The same filter
+    in the shared pass's join made its group-bys slower, 4.65 → 5.5 s CPU: not used there.)"""
+    deals = log.deal_summary()
+    return deals.filter(deals.max_stage_index.notnull())
+
+
 def _frontier_rows(log: EventLog, as_of: dt.datetime) -> ir.Table:
     won_index = _line_end(log)
     cut = _at(as_of)
@@ -154,7 +167,7 @@ def _frontier_rows(log: EventLog, as_of: dt.datetime) -> ir.Table:
         ),
         first=(ep.stage_index == 0) | ep.opens.fill_null(False),
     )
-    summary = log.deal_summary()
+    summary = _line_deals(log)
     amount = _amount(summary)
     extra = {"amount": amount} if amount is not None else {}
     deals = summary.select(

@@ -24,6 +24,7 @@ import ibis.expr.datatypes as dt_type
 import ibis.expr.types as ir
 import pandas as pd
 
+from voronka.engine.frames import split_quantiles
 from voronka.engine.ladder import LADDER, climb, top_counts
 from voronka.engine.summary import days_between
 
@@ -239,10 +240,13 @@ def weekly_reach(log: EventLog) -> pd.DataFrame:
     won = won.mutate(week=_won_time(won).truncate("W").date())
     wins = won.group_by("week").agg(deals=won.count())
     wins = wins.mutate(stage_index=ibis.literal(won_index, "int64"))
-    frame = pd.concat(
-        [log.frame(before), log.frame(wins.select("week", "stage_index", "deals"))],
-        ignore_index=True,
-    )
+    # One query for both parts (a round trip and a compilation less).
+    parts = [
+        part.select(week=part.week, stage_index=part.stage_index.cast("int64"),
+                    deals=part.deals.cast("int64"))
+        for part in (before, wins)
+    ]
+    frame = log.frame(ibis.union(*parts, distinct=False))
     return frame.sort_values(["week", "stage_index"]).reset_index(drop=True)
 
 
@@ -262,9 +266,12 @@ def win_quantiles(log: EventLog, levels: tuple[float, ...] = WIN_LEVELS) -> pd.D
         won = won.select(won.deal_id, won_at=_won_time(won))
         joined = reached.join(won, "deal_id")
         joined = joined.mutate(days=days_between(joined.reached_at, joined.won_at))
-        aggs = {f"q{round(q * 100)}": joined.days.quantile(q) for q in levels}
-        grouped = joined.group_by("stage_index").agg(won=joined.count(), **aggs)
-        return log.frame(grouped).sort_values("stage_index").reset_index(drop=True)
+        names = [f"q{round(q * 100)}" for q in levels]
+        grouped = joined.group_by("stage_index").agg(
+            won=joined.count(), _q=joined.days.quantile(list(levels))
+        )
+        frame = split_quantiles(log.frame(grouped), "_q", names)
+        return frame.sort_values("stage_index").reset_index(drop=True)
 
     frame: pd.DataFrame = log.cached(("win_quantiles", tuple(levels)), build)
     return frame.copy()

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from voronka.engine import summary
+from voronka.engine.frames import split_quantiles
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -167,12 +168,9 @@ def time_in_stage(log: EventLog, by: str | None = None) -> pd.DataFrame:
         seg = log.segmented(by, None).select("deal_id", "segment")
         left = left.join(seg, "deal_id")
     days = summary.days_between(left.first_entered_at, left.left_at)
-    agg = left.group_by([*keys, "stage_index"]).agg(
-        n_left=left.count(),
-        median_days=days.quantile(0.5),
-        p90_days=days.quantile(0.9),
-    )
-    frame = _normalize_keys(log.frame(agg), keys)
+    agg = left.group_by([*keys, "stage_index"]).agg(n_left=left.count(), _q=days.quantile([0.5, 0.9]))
+    frame = split_quantiles(log.frame(agg), "_q", ["median_days", "p90_days"])
+    frame = _normalize_keys(frame, keys)
     frame["stage_index"] = frame["stage_index"].astype("int64")
     groups: list[tuple[object, ...]] = [()]
     if keys:

@@ -273,12 +273,14 @@ def _empty(value: ir.Value) -> ir.BooleanValue:
 
 
 def _violation_counts(
-    rows: ir.Table, cols: Sequence[str], prefix: str, where: ir.BooleanValue | None = None
+    rows: ir.Table,
+    empties: Sequence[ir.BooleanValue],
+    prefix: str,
+    where: ir.BooleanValue | None = None,
 ) -> dict[str, ir.Scalar]:
     """The counts of :func:`entry_violations` for one stage, of ``rows`` (``where`` they reached
-    it): ``reached``, ``violations`` (a required column of ``cols`` empty), ``f0`` … (each
-    column empty), named with ``prefix``."""
-    empties = [_empty(rows[c]) for c in cols]
+    it): ``reached``, ``violations`` (a required column empty: any of ``empties``, one flag per
+    column), ``f0`` … (each column empty), named with ``prefix``."""
     any_empty = ibis.or_(*empties) if len(empties) > 1 else empties[0]
 
     def within(condition: ir.BooleanValue) -> ir.BooleanValue:
@@ -322,13 +324,22 @@ def entry_violations(
     # A deal reached stage k of the line when its furthest stage of the line is k or later (the
     # ``reached_at`` table has its rows 0 … ``max_stage_index``): every line stage's counts are
     # filtered counts of the deal summary, one aggregate without a join.
+    # Each required column's emptiness is one flag, computed once per deal before the counts and
+    # only for the deals that reached the first stage checked (every count asks for that): a
+    # blank test trims the text, which costs DuckDB more than the rest of the aggregate, and
+    # every stage requiring the column (and its "any column empty") reads it.
+    line = {index: cols for index, cols in checks.items() if index <= funnel.won_index}
+    needed = list(dict.fromkeys(c for cols in line.values() for c in cols))
+    rows = summary.filter(summary.max_stage_index >= min(line, default=0))
+    flags = rows.select(
+        "max_stage_index", **{f"_e{i}": _empty(rows[c]) for i, c in enumerate(needed)}
+    )
     aggs: dict[str, ir.Scalar] = {}
-    for index, cols in checks.items():
-        if index > funnel.won_index:
-            continue
-        reached = summary.max_stage_index >= index
-        aggs.update(_violation_counts(summary, cols, f"s{index}_", reached))
-    counts = log.frame(summary.aggregate(**aggs)).iloc[0] if aggs else None
+    for index, cols in line.items():
+        reached = flags.max_stage_index >= index
+        empties = [flags[f"_e{needed.index(c)}"] for c in cols]
+        aggs.update(_violation_counts(flags, empties, f"s{index}_", reached))
+    counts = log.frame(flags.aggregate(**aggs)).iloc[0] if aggs else None
     stage_rows: list[dict[str, int]] = []
     field_rows: list[dict[str, object]] = []
     for index, cols in checks.items():
@@ -339,7 +350,8 @@ def entry_violations(
         else:
             here = off_line.filter(off_line.stage_index == index)
             joined = here.join(summary, "deal_id")
-            row = log.frame(joined.aggregate(**_violation_counts(joined, cols, ""))).iloc[0]
+            empties = [_empty(joined[c]) for c in cols]
+            row = log.frame(joined.aggregate(**_violation_counts(joined, empties, ""))).iloc[0]
         stage_rows.append(
             {
                 "stage_index": index,

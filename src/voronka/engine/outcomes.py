@@ -28,6 +28,7 @@ from voronka.engine import summary
 from voronka.engine.backend import load_arrow
 from voronka.engine.cohorts import _transitions
 from voronka.engine.frames import nullable as _nullable
+from voronka.engine.frames import sort_key as _key
 
 if TYPE_CHECKING:
     from voronka.engine.log import EventLog
@@ -154,12 +155,6 @@ def finish_outcomes(frame: pd.DataFrame, segmented: bool) -> pd.DataFrame:
         frame["segment"] = _nullable(frame["segment"])
     frame = frame.sort_values([*keys, "stage_index", "age"], key=_key).reset_index(drop=True)
     return frame[[*keys, "stage_index", "age", "moved", "lost", "open"]]
-
-
-def _key(values: pd.Series) -> pd.Series:
-    if values.dtype == object:
-        return pd.Series([(v is None, "" if v is None else str(v)) for v in values], index=values.index)
-    return values
 
 
 _STRATA_PERIODS = {"quarter": "Q", "month": "M"}
@@ -333,13 +328,19 @@ def lost_reason_counts(log: EventLog, column: str = "lost_reason") -> pd.DataFra
         return pd.DataFrame(columns=["stage_index", "reason", "month", "deals"])
     deals = log.deal_summary()
     lost = deals.filter(deals.outcome == "lost")
-    reason = lost[column].cast("string").strip()
-    lost = lost.mutate(
+    # Grouped by the reason as written first, trimmed after: trimming a set of characters costs
+    # DuckDB more per row than the grouping (a third of the query at 1,000,000 deals), and the
+    # reasons are few; the second grouping merges those that differ only by blanks.
+    raw = lost.group_by(
         stage_index=lost.max_stage_index.fill_null(-1).cast("int64"),
-        reason=ibis.ifelse(reason == "", ibis.null("string"), reason),
+        raw=lost[column].cast("string"),
         month=lost.closed_at.truncate("M").date(),
+    ).agg(deals=lost.count())
+    reason = raw.raw.strip()
+    raw = raw.mutate(reason=ibis.ifelse(reason == "", ibis.null("string"), reason))
+    frame = log.frame(
+        raw.group_by(["stage_index", "reason", "month"]).agg(deals=raw.deals.sum())
     )
-    frame = log.frame(lost.group_by(["stage_index", "reason", "month"]).agg(deals=lost.count()))
     frame["deals"] = frame["deals"].astype("int64")
     frame["stage_index"] = frame["stage_index"].astype("int64")
     frame["reason"] = _nullable(frame["reason"])
