@@ -1,6 +1,8 @@
 """``reached_at`` sorts its window on a narrowed stage index (``int8`` for the usual line, wider
-for a line past 126 stages): the rows must not depend on that width. A brute-force oracle (the
-earliest entry into the stage or any later one, and the next stage's) checks both widths."""
+for a line past 126 stages) and takes a stage's reach as ``LEAST`` of its entry and the next
+span's (a deal's last stage has no next span: null, which ``LEAST`` skips): the rows must not
+depend on either. A brute-force oracle (the earliest entry into the stage or any later one, and
+the next stage's) checks both widths."""
 
 from __future__ import annotations
 
