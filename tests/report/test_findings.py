@@ -218,3 +218,24 @@ def test_a_long_list_of_managers_says_how_many_more(result: AuditResult) -> None
     detail = next(f.detail for f in select_findings(few, build_labels(few, "en", None))
                   if f.kind == "stuck")
     assert detail.endswith("M2 — 7 of 12.") and "more" not in detail
+
+
+def test_stuck_deals_of_the_stages_not_named_are_counted(result: AuditResult) -> None:
+    """The finding names the three stages with most stuck deals; the others' stuck deals were
+    left out without a word (the demo named 679 of its 875 stuck deals)."""
+    from voronka.audit.stuck import StuckStage
+
+    ids = [row.id for row in result.funnel.stages][:5]
+    stages = tuple(StuckStage(stage, open=50, stuck=stuck, max_days=7.0, limit_source="history")
+                   for stage, stuck in zip(ids, (30, 20, 10, 2, 1), strict=True))
+    assert len(stages) == 5
+    one = dataclasses.replace(result, stuck=dataclasses.replace(result.stuck, stages=stages,
+                                                                by_manager=()))
+    details = {lang: next(f.detail for f in select_findings(one, build_labels(one, lang, None))
+                          if f.kind == "stuck") for lang in ("en", "ru")}
+    assert "; other stages: 3 more deals." in details["en"]
+    assert "; на остальных этапах — ещё 3 сделки." in details["ru"]
+    few = dataclasses.replace(one, stuck=dataclasses.replace(one.stuck, stages=stages[:3]))
+    detail = next(f.detail for f in select_findings(few, build_labels(few, "en", None))
+                  if f.kind == "stuck")
+    assert "other stages" not in detail

@@ -80,6 +80,10 @@ def stuck_finding(result: AuditResult, labels: Labels) -> Finding | None:
                 limit=limit,
             )
         )
+    rest = sum(s.stuck for s in stages[MAX_NAMES:])
+    if rest:  # the stages not named still count: the reader sees every stuck deal accounted for
+        parts.append(t("report.finding.stuck.other_stages", lang, count=format_int(rest, lang),
+                       deals=plural("deal", rest, lang)))
     top = stages[0]
     detail = t("report.finding.stuck.detail", lang, parts="; ".join(parts))
     managers = [m for m in result.stuck.by_manager if m.stuck > 0]
