@@ -38,8 +38,8 @@ __all__ = ["MAX_SEGMENT_VALUES", "EventLog"]
 
 LARGE_LOG_ROWS = 1_000_000
 """Event rows from which freed memory is handed back to the system between the build's steps
-(a full garbage collection and allocator trims: tenths of a second, worth it only when the
-pages freed are hundreds of megabytes)."""
+(Arrow's pool and malloc trimmed, worth it only when the pages freed are hundreds of
+megabytes)."""
 
 
 class EventLog:
@@ -117,7 +117,7 @@ class EventLog:
         con = backend if backend is not None else default_backend(getattr(events, "num_rows", None))
         if getattr(events, "num_rows", 0) >= LARGE_LOG_ROWS:
             # what reading the files left behind, before the backend grows
-            release_freed_memory(collect=False)
+            release_freed_memory()
         tables = log_tables.arrow_tables(events, deals, as_of)
         log = cls(
             con=con,
@@ -158,7 +158,7 @@ class EventLog:
             deals=log.unique_deals(),
         )
         if self._events_rows >= LARGE_LOG_ROWS:
-            release_freed_memory(collect=False)
+            release_freed_memory()
         return log
 
     # -- what the log is ---------------------------------------------------------------------

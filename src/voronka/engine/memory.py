@@ -13,20 +13,17 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import gc
 
 import pyarrow as pa
 
 
-def release_freed_memory(*, collect: bool = True) -> None:
-    """Return freed memory to the OS: Python's cycles collected (unless ``collect`` is False),
-    Arrow's pool trimmed, and, where the C library has it (glibc), ``malloc_trim``. Never raises.
+def release_freed_memory() -> None:
+    """Return freed memory to the OS: Arrow's pool trimmed and, where the C library has it
+    (glibc), ``malloc_trim``. Never raises.
 
-    The log build passes ``collect=False``: its big buffers are Arrow's and DuckDB's, freed by
-    reference counts, and a full collection walks every Python object of the process (0.07 s at
-    1,000,000 deals, twice, for no resident memory back: bench/README.md, round 9)."""
-    if collect:
-        gc.collect()
+    No garbage collection: the big buffers are Arrow's and DuckDB's, freed by reference counts,
+    and a full collection walks every Python object of the process (0.07 s at 1,000,000 deals,
+    twice per build, for no resident memory back: bench/README.md, round 9)."""
     with contextlib.suppress(Exception):
         pa.default_memory_pool().release_unused()
     with contextlib.suppress(Exception):
