@@ -229,13 +229,14 @@ def test_stuck_deals_of_the_stages_not_named_are_counted(result: AuditResult) ->
     stages = tuple(StuckStage(stage, open=50, stuck=stuck, max_days=7.0, limit_source="history")
                    for stage, stuck in zip(ids, (30, 20, 10, 2, 1), strict=True))
     assert len(stages) == 5
-    one = dataclasses.replace(result, stuck=dataclasses.replace(result.stuck, stages=stages,
-                                                                by_manager=()))
+    one = dataclasses.replace(result, stuck=dataclasses.replace(
+        result.stuck, stages=stages, by_manager=(), total_stuck=sum(s.stuck for s in stages)))
     details = {lang: next(f.detail for f in select_findings(one, build_labels(one, lang, None))
                           if f.kind == "stuck") for lang in ("en", "ru")}
     assert "; other stages: 3 more deals." in details["en"]
     assert "; на остальных этапах — ещё 3 сделки." in details["ru"]
-    few = dataclasses.replace(one, stuck=dataclasses.replace(one.stuck, stages=stages[:3]))
+    few = dataclasses.replace(one, stuck=dataclasses.replace(one.stuck, stages=stages[:3],
+                                                             total_stuck=60))
     detail = next(f.detail for f in select_findings(few, build_labels(few, "en", None))
                   if f.kind == "stuck")
     assert "other stages" not in detail

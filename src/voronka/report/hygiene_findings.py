@@ -80,7 +80,7 @@ def stuck_finding(result: AuditResult, labels: Labels) -> Finding | None:
                 limit=limit,
             )
         )
-    rest = sum(s.stuck for s in stages[MAX_NAMES:])
+    rest = result.stuck.total_stuck - sum(s.stuck for s in stages[:MAX_NAMES])
     if rest:  # the stages not named still count: the reader sees every stuck deal accounted for
         parts.append(t("report.finding.stuck.other_stages", lang, count=format_int(rest, lang),
                        deals=plural("deal", rest, lang)))
