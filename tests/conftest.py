@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,13 @@ SPARK_NODE = re.compile(r"\[(?:[^\]]*-)?pyspark(?:-[^\]]*)?\]$|::test_\w*_on_spa
 """The node ids of the Spark tests: the ``pyspark`` case of the engine's ``backend`` fixture, and
 a test named ``…_on_spark_…`` (it makes its own session). Checked against the ``spark`` mark at
 every collection, so a Spark test this misses stops the run instead of starting a second JVM."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The compiled-SQL cache (``voronka.engine.sql_cache``) of every test, and of every process a
+    test starts, goes to a folder of this run's, not to the user's cache."""
+    if "VORONKA_CACHE_DIR" not in os.environ:
+        os.environ["VORONKA_CACHE_DIR"] = tempfile.mkdtemp(prefix="voronka-test-cache-")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

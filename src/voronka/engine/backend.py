@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 
-from voronka.engine import ibis_compilers
+from voronka.engine import ibis_compilers, sql_cache
 
 ibis_compilers.install()  # before Ibis's DuckDB backend is imported: its one compiler, not twenty
 
@@ -187,7 +187,8 @@ def compiled_sql(con: BaseBackend, expr: ir.Table) -> str:
     Ibis compiles an expression in Python through many graph rewrites, which costs more than
     DuckDB takes to run most of the engine's aggregates; the engine asks the same few dozen
     shapes of every log (and of every filtered log), so each shape is compiled once per process
-    and the table names are put in its SQL.
+    and the table names are put in its SQL; the SQL is also kept on disk between runs
+    (:mod:`voronka.engine.sql_cache`).
     """
     import sqlglot as sg
 
@@ -198,7 +199,12 @@ def compiled_sql(con: BaseBackend, expr: ir.Table) -> str:
         if sql is not None:
             _SQL_CACHE.move_to_end(key)
     if sql is None:
-        sql = con.compile(shape.to_expr())
+        key_on_disk = sql_cache.digest(shape)
+        sql = sql_cache.load(con, key_on_disk) if key_on_disk else None
+        if sql is None:
+            sql = con.compile(shape.to_expr())
+            if key_on_disk:
+                sql_cache.store(con, key_on_disk, sql)
         with _SQL_LOCK:
             _SQL_CACHE[key] = sql
             while len(_SQL_CACHE) > _SQL_CACHE_SIZE:
