@@ -153,6 +153,21 @@ def counted_queries(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return queries
 
 
+def counting_compiles(con: Any) -> list[str]:
+    """The SQL of every compile the Ibis connection ``con`` does from now on, in a list that
+    grows."""
+    compiled: list[str] = []
+    original = con.compile
+
+    def counting(expr: object, **kwargs: object) -> str:
+        sql = str(original(expr, **kwargs))
+        compiled.append(sql)
+        return sql
+
+    con.compile = counting
+    return compiled
+
+
 def log_with_a_yes_no_column(funnel: Funnel, seed: int, n_deals: int = 90) -> EventLog:
     """A random log on DuckDB whose deals also have a yes/no column ``hot`` (blank every fifth
     deal): a breakdown column that is not text."""

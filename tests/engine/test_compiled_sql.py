@@ -8,6 +8,7 @@ import os
 import ibis
 import pyarrow as pa
 import pytest
+from engine_logs import counting_compiles
 
 from voronka.engine import backend
 
@@ -19,15 +20,7 @@ def _counts(con: ibis.BaseBackend, values: list[str]) -> ibis.Table:
 
 def test_a_recurring_shape_is_compiled_once_and_reads_its_own_tables() -> None:
     con = ibis.duckdb.connect()
-    compiled: list[str] = []
-    original = con.compile
-
-    def counting(expr: object, **kwargs: object) -> str:
-        sql = str(original(expr, **kwargs))
-        compiled.append(sql)
-        return sql
-
-    con.compile = counting
+    compiled = counting_compiles(con)
     first = backend.to_frame(con, _counts(con, ["a", "b", "b"]))
     stored = backend.materialize(con, _counts(con, ["c"]))
     second = backend.to_frame(con, _counts(con, ["x", "x", "y", "x"]))

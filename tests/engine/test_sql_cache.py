@@ -13,23 +13,11 @@ from pathlib import Path
 import ibis
 import pyarrow as pa
 import pytest
+from engine_logs import counting_compiles
 
 from voronka.engine import backend, sql_cache
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _counting(con: ibis.BaseBackend) -> list[str]:
-    compiled: list[str] = []
-    original = con.compile
-
-    def counting(expr: object, **kwargs: object) -> str:
-        sql = str(original(expr, **kwargs))
-        compiled.append(sql)
-        return sql
-
-    con.compile = counting
-    return compiled
 
 
 def _query(con: ibis.BaseBackend, values: list[int], above: int) -> ibis.Table:
@@ -43,13 +31,19 @@ def _forget_this_process() -> None:
         backend._SQL_CACHE.clear()
 
 
-def test_a_shape_compiled_once_is_read_back_from_disk(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The disk cache on, in ``tmp_path``, and nothing remembered by this process."""
     monkeypatch.setenv("VORONKA_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("VORONKA_NO_CACHE", raising=False)
     _forget_this_process()
+    return tmp_path
+
+
+def test_a_shape_compiled_once_is_read_back_from_disk(cache_dir: Path) -> None:
+    tmp_path = cache_dir
     con = ibis.duckdb.connect()
-    compiled = _counting(con)
+    compiled = counting_compiles(con)
     first = backend.to_frame(con, _query(con, [1, 2, 2, 3], 1))
     assert first.to_dict("list") == {"v": [2, 3], "n": [2, 1]}
     assert len(compiled) == 1
@@ -71,7 +65,7 @@ def test_turned_off_nothing_is_written_and_every_process_compiles(
     monkeypatch.setenv("VORONKA_NO_CACHE", "1")
     _forget_this_process()
     con = ibis.duckdb.connect()
-    compiled = _counting(con)
+    compiled = counting_compiles(con)
     for _ in range(2):
         _forget_this_process()
         assert backend.to_frame(con, _query(con, [1, 2], 0))["n"].tolist() == [1, 1]
@@ -90,13 +84,10 @@ def test_a_folder_that_cannot_be_written_only_costs_the_compile(
     assert backend.to_frame(con, _query(con, [3, 4, 4], 3)).to_dict("list") == {"v": [4], "n": [2]}
 
 
-def test_a_damaged_or_empty_file_is_compiled_again(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VORONKA_CACHE_DIR", str(tmp_path))
-    monkeypatch.delenv("VORONKA_NO_CACHE", raising=False)
-    _forget_this_process()
+def test_a_damaged_or_empty_file_is_compiled_again(cache_dir: Path) -> None:
+    tmp_path = cache_dir
     con = ibis.duckdb.connect()
-    compiled = _counting(con)
+    compiled = counting_compiles(con)
     backend.to_frame(con, _query(con, [1, 2], 0))
     (stored,) = tmp_path.glob("sql-duckdb-*/*.sql")
     stored.write_text("")
@@ -106,9 +97,9 @@ def test_a_damaged_or_empty_file_is_compiled_again(tmp_path: Path,
     assert len(compiled) == 2 and "GROUP BY" in stored.read_text()
 
 
-def test_old_files_are_pruned_past_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VORONKA_CACHE_DIR", str(tmp_path))
-    monkeypatch.delenv("VORONKA_NO_CACHE", raising=False)
+def test_old_files_are_pruned_past_the_limit(cache_dir: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path = cache_dir
     monkeypatch.setattr(sql_cache, "MAX_FILES", 10)
     con = ibis.duckdb.connect()
     for i in range(11):
