@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,23 @@ a test named ``…_on_spark_…`` (it makes its own session). Checked against th
 every collection, so a Spark test this misses stops the run instead of starting a second JVM."""
 
 
+_OWN_CACHE = pytest.StashKey[str]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """The compiled-SQL cache (``voronka.engine.sql_cache``) of every test, and of every process a
     test starts, goes to a folder of this run's, not to the user's cache."""
     if "VORONKA_CACHE_DIR" not in os.environ:
         os.environ["VORONKA_CACHE_DIR"] = tempfile.mkdtemp(prefix="voronka-test-cache-")
+        config.stash[_OWN_CACHE] = os.environ["VORONKA_CACHE_DIR"]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The cache folder :func:`pytest_configure` made goes with the run."""
+    folder = config.stash.get(_OWN_CACHE, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop("VORONKA_CACHE_DIR", None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
