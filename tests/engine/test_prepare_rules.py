@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from voronka.engine import prepare
 from voronka.engine.prepare import CLOSE_SLACK, after_close, after_fence, fence_of, outlier_fence
 
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -128,10 +129,21 @@ def test_after_close_with_repeated_closings_in_both_tables_by_hand() -> None:
     assert late == _reference_after_close(events, deals)
 
 
+_ID_KINDS = {
+    "text": lambda i: f"d{i}",  # joined in DuckDB
+    "digits": lambda i: f"{7000 + i:06d}",  # one width, leading zeros: looked up by value
+    "sparse digits": lambda i: f"{i * 10_000_019 % 999_999_937:09d}",  # too wide a range: joined
+}
+
+
+@pytest.mark.parametrize("kind", list(_ID_KINDS))
 @pytest.mark.parametrize("seed", range(6))
-def test_after_close_equals_the_rule_row_by_row_on_random_logs(seed: int) -> None:
+def test_after_close_equals_the_rule_row_by_row_on_random_logs(
+    monkeypatch: pytest.MonkeyPatch, seed: int, kind: str
+) -> None:
+    used = _by_value_used(monkeypatch)
     rng = np.random.default_rng(seed)
-    ids = [f"d{i}" for i in range(int(rng.integers(3, 40)))]
+    ids = [_ID_KINDS[kind](i) for i in range(int(rng.integers(3, 40)))]
     n_events, n_deals = int(rng.integers(1, 300)), int(rng.integers(1, 80))
     moments = [_T0 + dt.timedelta(hours=int(h)) for h in rng.integers(0, 24 * 20, 600)]
     events = pa.table({
@@ -152,3 +164,56 @@ def test_after_close_equals_the_rule_row_by_row_on_random_logs(seed: int) -> Non
     no_event_closings = events.drop_columns(["closed_at"])
     assert after_close(no_event_closings, deals).tolist() == _reference_after_close(
         no_event_closings, deals)
+    assert set(used) == {kind == "digits"}
+
+
+def _by_value_used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record whether each :func:`after_close` call answered by value (not joined)."""
+    used: list[bool] = []
+    real = prepare._after_close_by_value
+
+    def spy(*args: object) -> np.ndarray | None:
+        out = real(*args)  # type: ignore[arg-type]
+        used.append(out is not None)
+        return out
+
+    monkeypatch.setattr(prepare, "_after_close_by_value", spy)
+    return used
+
+
+@pytest.mark.parametrize(
+    ("ids", "by_value"),
+    [
+        (["0012", "0013", "0099", "0100"], True),  # one width, leading zeros
+        (["12", "13", "099", "100"], False),  # two widths: "099" is not "99"
+        (["12", "13", "1e3", "100"], False),  # not digits
+        (["000000001", "999999999", "5", "6"], False),  # widths differ
+        (["100000000", "999999999", "100000001", "100000002"], False),  # range too wide
+    ],
+)
+def test_after_close_by_value_only_for_digit_ids_of_one_width_in_a_short_range(
+    monkeypatch: pytest.MonkeyPatch, ids: list[str], by_value: bool
+) -> None:
+    used = _by_value_used(monkeypatch)
+    day = dt.timedelta(days=1)
+    t0 = dt.datetime(2024, 3, 1)
+    # Each deal closes at t0 (the deals table, rows out of file order, one id twice: its first
+    # row in file order, row 2, closes at t0 + 9 days) and has events at t0 + 2 days and
+    # t0 + 20 days; a null id and a null time are never late.
+    deal_ids = [*ids, ids[0]]
+    deals = pa.table({
+        "deal_id": deal_ids,
+        "closed_at": pa.array([t0, t0, t0, t0, t0 + 9 * day], pa.timestamp("us")),
+        "_row": pa.array([6, 3, 4, 5, 2], pa.int64()),
+    })
+    event_ids = [i for i in ids for _ in (0, 1)] + [None, ids[1]]
+    events = pa.table({
+        "deal_id": pa.array(event_ids, pa.string()),
+        "entered_at": pa.array([t0 + d * day for _ in ids for d in (2, 20)] + [t0 + 20 * day, None],
+                               pa.timestamp("us")),
+        "_row": pa.array(range(2, 2 + len(event_ids)), pa.int64()),
+    })
+    late = after_close(events, deals).tolist()
+    assert used == [by_value]
+    assert late == _reference_after_close(events, deals)
+    assert late == [False, True, True, True, True, True, True, True, False, False]

@@ -62,9 +62,10 @@ class DealKeys:
         return str(self.ids[int(key)].as_py())  # type: ignore[call-overload]
 
 
-def _digit_width(chunks: list[pa.Array]) -> int:
+def digit_width(chunks: list[pa.Array]) -> int:
     """The width of the ids when every non-null one is 1 to :data:`MAX_DIGITS` ASCII digits, all
-    of one length; else 0. Length bounds first (no pass over the text when they differ)."""
+    of one length; else 0. Length bounds first (no pass over the text when they differ). Also
+    read by :func:`voronka.engine.prepare.after_close`, which matches such ids as numbers."""
     width = 0
     for chunk in chunks:
         if chunk.null_count == len(chunk):
@@ -97,7 +98,7 @@ def encode(events: pa.Table, deals: pa.Table | None) -> tuple[pa.Table, pa.Table
         i = table.schema.get_field_index("deal_id")
         return table.set_column(i, "deal_id", keys.slice(start, table.num_rows))
 
-    width = _digit_width(chunks)
+    width = digit_width(chunks)
     if width:
         keys = pa.chunked_array([pc.cast(c, pa.int32()) for c in chunks], pa.int32())
         return (
