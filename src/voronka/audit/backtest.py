@@ -22,7 +22,7 @@ from voronka.audit.forecast import (
     simulate_moment,
 )
 from voronka.audit.forecast_inputs import DAY, _midnight, month_bounds
-from voronka.audit.stats.parallel import start_all
+from voronka.audit.stats.parallel import run_all
 from voronka.engine import MomentState
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def calibration_of(rows: Sequence[BacktestMonth]) -> Calibration | None:
     )
 
 
-def start_forecast(
+def build_forecast(
     log: EventLog,
     funnel: Funnel,
     *,
@@ -127,7 +127,7 @@ def start_forecast(
     n_sims: int = 2000,
     seed: int = 0,
     backtest: int = BACKTEST_MONTHS,
-) -> Callable[[], Forecast]:
+) -> Forecast:
     """The ``forecast`` section for ``log``: plan probability and a backtest of ``backtest`` months.
 
     The period defaults to the calendar month containing ``log.as_of``. Each backtest month is
@@ -136,11 +136,6 @@ def start_forecast(
     won in it. When the data does not say when its closed deals closed, there is no backtest
     (``backtest_status = "no_closing_dates"``): a past month could only be seen with its future.
     When the backtest under-covered, the range is widened (:mod:`voronka.audit.calibration`).
-
-    The engine's queries run here; the simulations start on a pool of threads, and the function
-    returned waits for them and gives the section (:func:`build_forecast` calls it at once; the
-    audit goes on with the other sections' queries in between, so the simulations fill the cores
-    those leave idle).
     """
     from voronka.engine import MomentSpec, forecast_moments
 
@@ -183,51 +178,27 @@ def start_forecast(
         )
         for i, month, snapshot in past
     ]
-    results = start_all(jobs, "voronka-forecast")
-
-    def finish() -> Forecast:
-        current, *simulated = results()
-        rows = [
-            backtest_row(
-                snapshot, sim, month=month, actual=actuals[i + 1][0],
-                actual_revenue=actuals[i + 1][1], seed=seed + 1 + i, plan=None,
-                last_month=actuals[i][0],
-            )
-            for (i, month, snapshot), sim in zip(past, simulated, strict=False)
-        ]
-        no_rows = backtest and not rows and status == "ok"
-        final_status = "no_history" if no_rows else status
-        calibration = calibration_of(rows)
-        widen = calibration.widened_by if calibration is not None else 1.0
-        result = forecast_from_simulation(
-            snapshots[0], current, period_start=start, period_end=end, plan=plan,
-            plan_revenue=plan_revenue, seed=seed, widen=widen,
+    current, *simulated = run_all(jobs, "voronka-forecast")
+    rows = [
+        backtest_row(
+            snapshot, sim, month=month, actual=actuals[i + 1][0],
+            actual_revenue=actuals[i + 1][1], seed=seed + 1 + i, plan=None,
+            last_month=actuals[i][0],
         )
-        return dataclasses.replace(
-            result,
-            backtest=tuple(rows),
-            backtest_coverage=coverage(tuple(rows)),
-            calibration=calibration,
-            backtest_status=final_status,
-        )
-
-    return finish
-
-
-def build_forecast(
-    log: EventLog,
-    funnel: Funnel,
-    *,
-    plan: float | None = None,
-    plan_revenue: float | None = None,
-    period_start: dt.date | None = None,
-    period_end: dt.date | None = None,
-    n_sims: int = 2000,
-    seed: int = 0,
-    backtest: int = BACKTEST_MONTHS,
-) -> Forecast:
-    """The ``forecast`` section for ``log`` (see :func:`start_forecast`), waited for."""
-    return start_forecast(
-        log, funnel, plan=plan, plan_revenue=plan_revenue, period_start=period_start,
-        period_end=period_end, n_sims=n_sims, seed=seed, backtest=backtest,
-    )()
+        for (i, month, snapshot), sim in zip(past, simulated, strict=False)
+    ]
+    if backtest and not rows and status == "ok":
+        status = "no_history"
+    calibration = calibration_of(rows)
+    widen = calibration.widened_by if calibration is not None else 1.0
+    result = forecast_from_simulation(
+        snapshots[0], current, period_start=start, period_end=end, plan=plan,
+        plan_revenue=plan_revenue, seed=seed, widen=widen,
+    )
+    return dataclasses.replace(
+        result,
+        backtest=tuple(rows),
+        backtest_coverage=coverage(tuple(rows)),
+        calibration=calibration,
+        backtest_status=status,
+    )

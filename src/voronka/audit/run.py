@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 
 from voronka.audit.anomalies import build_anomalies, build_conversion_series
-from voronka.audit.backtest import start_forecast
+from voronka.audit.backtest import build_forecast
 from voronka.audit.censored import step_rates
 from voronka.audit.entry import build_entry_criteria
 from voronka.audit.funnel_section import build_funnel_report
@@ -147,18 +147,13 @@ def run_audit(
     )
     if no_forecast is not None:
         quality = dataclasses.replace(quality, notes=(*quality.notes, no_forecast))
-    pending = None
     if "forecast" in wanted and no_forecast is None:
-        # The forecast's queries now; its simulations run on other threads while the next
-        # sections' queries run, and are waited for where the forecast is first read.
-        pending = start_forecast(
+        forecast = build_forecast(
             log, funnel, plan=options.plan, plan_revenue=options.plan_revenue,
             period_start=options.plan_from, period_end=options.plan_until, seed=options.seed,
         )
-    if pending is not None and (options.plan is not None or options.plan_revenue is not None):
-        forecast = pending()
-        pending = None
         parts["forecast"] = forecast
+    if forecast is not None and (options.plan is not None or options.plan_revenue is not None):
         reverse = build_reverse_funnel(
             log, funnel, plan=options.plan, plan_revenue=options.plan_revenue,
             period_start=forecast.period_start, period_end=forecast.period_end,
@@ -193,9 +188,6 @@ def run_audit(
         parts["series"] = build_conversion_series(log, maturity=maturity)
     if "lost_reasons" in wanted:
         parts["lost_reasons"] = build_lost_reasons(log)
-    if pending is not None:
-        forecast = pending()
-        parts["forecast"] = forecast
     if "what_if" in wanted and forecast is not None and leaks is not None:
         parts["what_if"] = leak_what_ifs(forecast, leaks, tuple(s.id for s in funnel.line))
     return AuditResult(
