@@ -211,7 +211,7 @@ def test_open_cells_in_cache_sized_passes_give_the_one_pass_numbers_exactly() ->
     """The open cells' probabilities, computed a few draws at a time over the stage × bucket
     pairs the cells pass through, are bit for bit those of one pass over everything (the
     forecast's JSON must not change with how the work is split)."""
-    from voronka.audit import simulate
+    from voronka.audit import sim_grid
 
     rng = np.random.default_rng(7)
     n_stages, edges = 5, np.array([0.0, 1.0, 3.0, 10.0, 30.0])
@@ -228,7 +228,7 @@ def test_open_cells_in_cache_sized_passes_give_the_one_pass_numbers_exactly() ->
     cells = OpenCells(rng.integers(0, n_stages - 1, 300), rng.random(300) * 40.0,
                       np.ones(300, dtype=np.int64))
     want = _open_cells_in_one_pass(rates, edges, cells, mean_w, dt, steps)
-    got = simulate._open_cell_probabilities(total, edges, share, mean_w, cells, dt, steps)
-    assert 6 * 300 * (steps + 1) > 2 * simulate.CACHE_CELL_STEPS  # several passes
+    got = sim_grid._open_cell_probabilities(total, edges, share, mean_w, cells, dt, steps)
+    assert 6 * 300 * (steps + 1) > 2 * sim_grid.CACHE_CELL_STEPS  # several passes
     assert np.array_equal(got, want)
     assert got.min() >= 0.0 and got.max() > 0.01
