@@ -181,3 +181,54 @@ def test_a_backward_move_is_refused() -> None:
     with pytest.raises(ValueError, match="forward"):
         win_probabilities(rates, np.array([0.0]), cells, no_arrivals(3), window_start=0,
                           horizon=1)
+
+
+def _open_cells_in_one_pass(rates, edges, cells, mean_w, dt, steps):  # type: ignore[no-untyped-def]
+    """The open cells' win probabilities as computed before the cache-sized passes: every draw
+    and every stage × bucket pair at once, the cells' buckets gathered by fancy indexing."""
+    total = rates.sum(axis=3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total[..., None] > 0, rates / total[..., None], 0.0)
+    cum = np.zeros(total.shape)
+    cum[:, :, 1:] = np.cumsum(total[:, :, :-1] * np.diff(edges), axis=2)
+    ages = cells.age[:, None] + dt * np.arange(steps + 1)[None, :]
+    bucket = np.searchsorted(edges, ages, side="right") - 1
+    # np.take keeps the (draws, cells, steps) layout C-ordered, so the sum over the steps runs
+    # along rows as it did (fancy indexing here would change the summation order)
+    flat = cells.stage[:, None] * edges.size + bucket
+    at = np.take(cum.reshape(len(cum), -1), flat, axis=1)
+    at += np.take(total.reshape(len(total), -1), flat, axis=1) * (ages - edges[bucket])
+    at -= at[:, :, :1].copy()
+    survive = np.exp(-at)
+    leave = survive[:, :, :-1] - survive[:, :, 1:]
+    middle = np.searchsorted(edges, ages[:, :-1] + dt / 2, side="right") - 1
+    then = np.einsum("dkbi,din->dkbn", share, mean_w)
+    gathered = then[:, cells.stage[:, None], middle, np.arange(steps)[None, :]]
+    return (leave * gathered).sum(axis=2)
+
+
+def test_open_cells_in_cache_sized_passes_give_the_one_pass_numbers_exactly() -> None:
+    """The open cells' probabilities, computed a few draws at a time over the stage × bucket
+    pairs the cells pass through, are bit for bit those of one pass over everything (the
+    forecast's JSON must not change with how the work is split)."""
+    from voronka.audit import sim_grid
+
+    rng = np.random.default_rng(7)
+    n_stages, edges = 5, np.array([0.0, 1.0, 3.0, 10.0, 30.0])
+    rates = rng.gamma(1.0, 0.2, size=(6, n_stages, edges.size, n_stages + 1))
+    for k in range(n_stages):
+        rates[:, k, :, : k + 1] = 0.0  # forward moves only
+    rates[:, -1] = 0.0
+    rates[:, 1, 2:] = 0.0  # buckets without exits
+    total = rates.sum(axis=3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total[..., None] > 0, rates / total[..., None], 0.0)
+    steps, dt = 97, 0.05
+    mean_w = rng.random((6, n_stages + 1, steps))
+    cells = OpenCells(rng.integers(0, n_stages - 1, 300), rng.random(300) * 40.0,
+                      np.ones(300, dtype=np.int64))
+    want = _open_cells_in_one_pass(rates, edges, cells, mean_w, dt, steps)
+    got = sim_grid._open_cell_probabilities(total, edges, share, mean_w, cells, dt, steps)
+    assert 6 * 300 * (steps + 1) > 2 * sim_grid.CACHE_CELL_STEPS  # several passes
+    assert np.array_equal(got, want)
+    assert got.min() >= 0.0 and got.max() > 0.01

@@ -18,6 +18,7 @@ recent rate is used as it is (Poisson, the old behaviour).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -105,6 +106,10 @@ def _nb2_negloglik(params: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[fl
     return -float(ll.sum()), -np.append(grad_beta, grad_log_alpha)
 
 
+_FIT_LOCK = threading.Lock()
+"""One lead-model fit at a time (see :func:`_fit`)."""
+
+
 def _fit(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """NB2 maximum likelihood: coefficients, their covariance (the inverse Fisher information
     ``(Xᵀ W X)⁻¹``, ``W = μ / (1 + α μ)``) and ``α``; equals ``statsmodels``' ``NegativeBinomial``
@@ -112,11 +117,13 @@ def _fit(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     start = np.zeros(x.shape[1] + 1)
     start[0] = np.log(max(float(y.mean()), 1e-3))
     start[-1] = np.log(0.05)
-    with warnings.catch_warnings():
+    with _FIT_LOCK, warnings.catch_warnings():
         # Leads with no overdispersion drive log α towards −∞ (the Poisson limit), where BFGS's
         # line search may stop short and warn; the point it stops at is that limit's fit (and a
-        # user would read the warning as a fault). Not thread-safe in Python 3.11: the tests
-        # ignore the message too (pyproject.toml), as the forecast fits in worker threads.
+        # user would read the warning as a fault). catch_warnings is not thread-safe in Python
+        # 3.11 (one thread leaving it restores the filters while another still fits: the warning
+        # reached the CLI's stderr in some 100k audits), so the forecast's worker threads fit one
+        # at a time (a few ms each). The tests ignore the message too.
         warnings.filterwarnings("ignore", "The line search algorithm did not converge")
         fit = optimize.minimize(_nb2_negloglik, start, args=(y, x), jac=True, method="BFGS")
     beta, alpha = fit.x[:-1], float(np.exp(fit.x[-1]))

@@ -28,6 +28,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from voronka.audit.hazards import HazardCounts, HazardModel, OpenCells
+from voronka.audit.sim_grid import (
+    _correlate,
+    _exit_cells,
+    _open_cell_probabilities,
+    _reversed_spectrum,
+)
 from voronka.audit.win_amounts import sum_of_amounts
 
 FloatArray = NDArray[np.float64]
@@ -39,10 +45,6 @@ is not needed: the grid error is far below the Monte Carlo error; see the tests)
 
 MAX_GRID = 2000
 """Most steps of the grid: a window longer than 100 days gets proportionally coarser steps."""
-
-MAX_CELL_STEPS = 4_000_000
-"""Most open-cell × grid-step values per set of rates processed at once (bounds memory: about
-32 MB per array whatever the window and the number of draws)."""
 
 @dataclass(frozen=True)
 class Arrivals:
@@ -130,48 +132,10 @@ class WinProbabilities:
     new_leads: FloatArray
 
 
-def _correlate(values: FloatArray, kernel: FloatArray) -> FloatArray:
-    """``out[:, m] = Σ_n kernel[:, n] · values[:, m + n]`` (terms past the end are 0), row by row,
-    through the FFT: ``O(T log T)`` per row instead of ``O(T²)``."""
-    steps = values.shape[1]
-    size = 1 << int(2 * steps - 1).bit_length()
-    spectrum = np.fft.rfft(values[:, ::-1], size, axis=1) * np.fft.rfft(kernel, size, axis=1)
-    full = np.fft.irfft(spectrum, size, axis=1)  # full[:, q] = Σ_n kernel[n] · values[T−1−q+n]
-    return np.asarray(full[:, steps - 1 :: -1], dtype=np.float64)
-
-
 def _grid(horizon: float) -> tuple[int, float]:
     steps = int(np.ceil(horizon / GRID_STEP - 1e-9))
     steps = min(max(steps, 1), MAX_GRID)
     return steps, horizon / steps
-
-
-def _exit_cells(
-    rates: FloatArray, edges: FloatArray, stage: IntArray, age: FloatArray, dt: float, steps: int
-) -> tuple[FloatArray, IntArray]:
-    """For deals of ``stage`` aged ``age`` now: the probability of leaving during each grid step
-    (``(draws, n, steps)``), and the bucket at each step's middle (``(n, steps)``).
-
-    Exact for the piecewise-exponential model: ``S(t) = exp(−(H(age + t) − H(age)))`` with ``H``
-    piecewise linear between the edges.
-    """
-    total = rates.sum(axis=3)  # (draws, stages, buckets)
-    widths = np.diff(edges)
-    cum = np.zeros(total.shape)
-    cum[:, :, 1:] = np.cumsum(total[:, :, :-1] * widths, axis=2)
-    ages = age[:, None] + dt * np.arange(steps + 1)[None, :]  # (n, steps + 1)
-    bucket = np.searchsorted(edges, ages, side="right") - 1
-    # One flat gather per array (stage × bucket), the same values as cum[:, stage, bucket].
-    flat = stage[:, None] * total.shape[2] + bucket
-    draws = total.shape[0]
-    at = np.take(cum.reshape(draws, -1), flat, axis=1)
-    at += np.take(total.reshape(draws, -1), flat, axis=1) * (ages - edges[bucket])
-    at -= at[:, :, :1].copy()
-    np.negative(at, out=at)
-    survive = np.exp(at, out=at)
-    leave = survive[:, :, :-1] - survive[:, :, 1:]
-    middle = np.searchsorted(edges, ages[:, :-1] + dt / 2, side="right") - 1
-    return np.asarray(leave, dtype=np.float64), np.asarray(middle, dtype=np.int64)
 
 
 def _interval_means(
@@ -255,30 +219,25 @@ def win_probabilities(
     point_w[:, won] = ((grid >= window_start) & (grid < horizon)).astype(np.float64)
     fresh = np.arange(n_stages - 1)
     leave, middle = _exit_cells(rates, edges, fresh, np.zeros(n_stages - 1), dt, steps)
+    # Each later stage's W̄ spectrum, computed once (None: W̄ is 0 there, nothing to add).
+    spectra: dict[int, FloatArray | None] = {}
     for j in range(won - 1, -1, -1):
         # value[:, n, m]: P(leave j during age-step n and then be won) for entry step m, by
         # destination; the correlation sums over n with W̄ at step m + n.
         acc = np.zeros((draws, steps))
         for i in range(j + 1, n_stages):
             kernel = leave[:, j] * share[:, j, middle[j], i]  # (draws, steps)
-            if not kernel.any() or not mean_w[:, i].any():
+            if i not in spectra:
+                spectra[i] = _reversed_spectrum(mean_w[:, i]) if mean_w[:, i].any() else None
+            spectrum = spectra[i]
+            if spectrum is None or not kernel.any():
                 continue
-            acc += _correlate(mean_w[:, i], kernel)
+            acc += _correlate(mean_w[:, i], kernel, spectrum)
         point_w[:, j, :steps] = np.clip(acc, 0.0, 1.0)
         mean_w[:, j] = (point_w[:, j, :-1] + point_w[:, j, 1:]) / 2
     open_p = np.zeros((draws, n_cells))
-    # A few draws at a time, so the (draws, cells, steps) arrays stay within MAX_CELL_STEPS.
-    per_pass = max(1, MAX_CELL_STEPS // max(n_cells * (steps + 1), 1))
-    steps_idx = np.arange(steps)[None, :]
-    for lo in range(0, draws if n_cells else 0, per_pass):
-        part = slice(lo, min(draws, lo + per_pass))
-        leave_c, middle_c = _exit_cells(rates[part], edges, cells.stage, cells.age, dt, steps)
-        # then[d, k, b, n]: P(won | leaving stage k from bucket b during step n), by the shares
-        # (einsum, not matmul: the BLAS threads of a batched product of these small matrices
-        # cost more than the product.)
-        then = np.einsum("dkbi,din->dkbn", share[part], mean_w[part])
-        gathered = then[:, cells.stage[:, None], middle_c, steps_idx]
-        open_p[part] = (leave_c * gathered).sum(axis=2)
+    if n_cells:
+        open_p = _open_cell_probabilities(total, edges, share, mean_w, cells, dt, steps)
     ends = arrivals.starts + arrivals.lengths
     entry = arrivals.entry_probs / max(float(arrivals.entry_probs.sum()), 1e-12)
     new_p = np.zeros((draws, n_intervals))

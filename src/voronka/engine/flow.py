@@ -84,18 +84,41 @@ def _bucket(days: ir.FloatingValue, edges: tuple[float, ...]) -> ir.IntegerValue
     return search(0, len(edges))
 
 
+def closed_code(outcome: ir.StringValue, won_index: int) -> ir.IntegerValue:
+    """Where a deal of ``outcome`` closed: :data:`LOST`, the won stage, or :data:`OPEN` (open or
+    unknown), the ``closed_to`` of :func:`episode_ends`."""
+    return ibis.cases(
+        (outcome == "lost", ibis.literal(LOST, "int64")),
+        (outcome == "won", ibis.literal(won_index, "int64")),
+        else_=ibis.literal(OPEN, "int64"),
+    )
+
+
 def episode_ends(
-    ep: ir.Table, next_at: ir.TimestampValue, cut: ir.TimestampValue, won_index: int
+    ep: ir.Table,
+    next_at: ir.TimestampValue,
+    cut: ir.TimestampValue,
+    won_index: int,
+    closed_to: ir.IntegerValue | None = None,
 ) -> dict[str, ir.Value]:
     """The columns of an episode table (``deal_id``, ``stage_index``, ``started_at``, ``ended_at``,
     ``to_index``, ``closed_at``, ``closed_to``) from ``ep``: per deal × entered stage, its
     ``reached_at``, the next entry (``next_at``, ``next_index``; null for the last) and the deal's
     ``outcome`` and ``closed_at``. The last episode of a deal closed by ``cut`` ends at its closing
-    (into :data:`LOST` or the won stage), an open one at ``cut`` (:data:`OPEN`)."""
+    (into :data:`LOST` or the won stage), an open one at ``cut`` (:data:`OPEN`).
+
+    ``closed_to``: the deal's :func:`closed_code`, when ``ep`` carries it instead of ``outcome``
+    (null where ``ep`` has no deal, as a null ``outcome``)."""
+    if closed_to is None:
+        closed_to = closed_code(ep.outcome, won_index)
+        is_lost, is_won = ep.outcome == "lost", ep.outcome == "won"
+    else:
+        closed_to = ibis.coalesce(closed_to, ibis.literal(OPEN, "int64"))
+        is_lost, is_won = closed_to == LOST, closed_to == won_index
     last = next_at.isnull()
     closed = last & ep.closed_at.notnull() & (ep.closed_at <= cut)
-    lost = closed & (ep.outcome == "lost")
-    won = closed & (ep.outcome == "won")
+    lost = closed & is_lost
+    won = closed & is_won
     close_at = ibis.greatest(ep.closed_at, ep.reached_at)
     to_index = ibis.cases(
         (~last, ep.next_index),
@@ -110,11 +133,7 @@ def episode_ends(
         "ended_at": ibis.cases((~last, next_at), (lost | won, close_at), else_=cut),
         "to_index": to_index.cast("int64"),
         "closed_at": ep.closed_at,
-        "closed_to": ibis.cases(
-            (ep.outcome == "lost", ibis.literal(LOST, "int64")),
-            (ep.outcome == "won", ibis.literal(won_index, "int64")),
-            else_=ibis.literal(OPEN, "int64"),
-        ),
+        "closed_to": closed_to,
     }
 
 
