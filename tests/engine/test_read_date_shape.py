@@ -7,6 +7,7 @@ random edits of good dates."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -106,3 +107,32 @@ def test_the_forms_strptime_forgives_are_refused() -> None:
                         [t, t]).fetchall()[0] for t in texts]
     assert all(r[0] for r in read)  # strptime reads every one of them
     assert [r[1] for r in read] == [False] * 5 + [True, True]  # year 0 is refused apart
+
+
+def test_a_date_column_empty_at_the_start_still_gets_its_template(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The samples of all date columns come from the file's first rows at once; a column with
+    too few values there is sampled on its own, so it is read in SQL all the same."""
+    import voronka.engine.read_columns as columns
+    from voronka.engine.read import read_fast
+    from voronka.io.readers import read_deals
+
+    chosen: list[str | None] = []
+    real = columns.ColumnRules._template
+
+    def spy(self: columns.ColumnRules, col: str) -> str | None:
+        chosen.append(real(self, col))
+        return chosen[-1]
+
+    monkeypatch.setattr(columns.ColumnRules, "_template", spy)
+    rows = columns.SAMPLE_ROWS + 3 * columns.SAMPLE
+    lines = ["ID сделки;Дата создания;Дата закрытия"] + [
+        f"{i};01.03.2024 09:00;{'' if i < columns.SAMPLE_ROWS else '05.03.2024 10:30'}"
+        for i in range(rows)]
+    path = tmp_path / "deals.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast, slow = read_fast(path, "deals"), read_deals(path)
+    assert chosen == ["DD.MM.YYYY hh:mm", "DD.MM.YYYY hh:mm"]
+    assert fast is not None
+    assert fast.table.equals(slow.table)
+    assert fast.rows_read == slow.rows_read == rows
