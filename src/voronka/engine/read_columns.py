@@ -363,7 +363,9 @@ def _template_glob(template: str) -> str:
     is therefore made of digits, literals and whitespace; fewer digits than the template's
     means more whitespace than its one space, and that whitespace lies at the start, the end,
     or next to the space (the space itself is pinned to ``' '``) — the places the pattern wants
-    a digit. With no extra whitespace every number has all its digits, in place."""
+    a digit. With no extra whitespace every number has all its digits, in place. (DuckDB's
+    ``strptime`` then refuses a day, hour, minute or second out of range as the template
+    does.)"""
     border = {0, len(template) - 1}
     for i, ch in enumerate(template):
         if ch == " ":
