@@ -255,8 +255,8 @@ class ColumnRules:
     def _sample(self, col: str) -> list[str]:
         """The first :data:`SAMPLE` values of ``col`` that are not empty, in file order: taken
         for all date columns at once from the first :data:`SAMPLE_ROWS` rows (each query of the
-        file's start parses at least one read buffer), and
-        alone for a column with fewer there in a file that has more rows."""
+        file's start parses at least one read buffer), and alone for a column with fewer there
+        in a file that has more rows."""
         if self.samples is None:
             names = ", ".join(self.date_columns) or "NULL"
             rows = self._first_rows(names, "true", SAMPLE_ROWS)
