@@ -209,6 +209,25 @@ def test_a_line_longer_than_duckdbs_limit_goes_to_the_readers(tmp_path: Path,
     assert long_text in slow.table.column(slow.table.column_names[3]).to_pylist()
 
 
+def test_a_line_longer_than_the_samples_limit_is_sampled_by_the_full_reader(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first rows are sampled with small buffers (``SAMPLE_LINE_BYTES``); a longer line
+    there stops that reader only: the full one samples them, and the file is read by DuckDB
+    with its date column's template."""
+    import voronka.engine.read_columns as columns
+    from voronka.engine import read as fast_read
+
+    chosen: list[str | None] = []
+    real = columns.ColumnRules._template
+    monkeypatch.setattr(columns.ColumnRules, "_template",
+                        lambda self, col: chosen.append(real(self, col)) or chosen[-1])
+    monkeypatch.setattr(fast_read, "SAMPLE_LINE_BYTES", 4096)
+    path = _write(tmp_path / "long.csv", EVENTS_HEADER,
+                  [f"300;Новая;01.03.2024 10:00;{'x' * 5000}", *GOOD_EVENTS])
+    assert_same(read_fast(path, "events"), read_events(path))
+    assert chosen == ["DD.MM.YYYY hh:mm"]
+
+
 def test_spend_and_workbooks_are_left_to_the_readers(tmp_path: Path) -> None:
     path = _write(tmp_path / "spend.csv", "source;month;cost", ["seo;2024-03;100"])
     assert read_fast(path, "spend") is None

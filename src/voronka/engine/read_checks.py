@@ -26,7 +26,7 @@ from voronka.engine.read_columns import (
 from voronka.errors import InputError
 from voronka.io.aliases import REQUIRED, Kind, match_columns
 from voronka.io.checks import bad_cell, bad_cell_expected
-from voronka.io.readers import MESSAGES, extra_columns, no_rows
+from voronka.io.readers import DATE_COLUMNS, MESSAGES, extra_columns, no_rows
 from voronka.io.result import REJECTS_SCHEMA, ReadResult
 
 __all__ = ["MAX_LEFTOVERS", "Fallback", "RawFile", "Validation", "ident", "quote"]
@@ -46,11 +46,15 @@ class Validation(ColumnRules):
         self.plan = Plan()
         self.required = set(REQUIRED[kind])
         self.rows, self.kept = "_row", ""  # a row's number in ``parsed``; the rows read
+        self.date_columns: list[str] = []
+        self.samples = None
 
     def run(self) -> ReadResult:
         raw = self.raw
         match = match_columns(raw.headers, self.kind, column_map=self.column_map, file=self.file)
         position = {h: i for i, h in enumerate(raw.headers)}
+        self.date_columns = [f"src.c{position[h]}" for n, h in match.mapping.items()
+                             if n in DATE_COLUMNS]
         for name, header in match.mapping.items():
             i = position[header]
             self._column(name, header, f"src.c{i}", raw.types[i])
@@ -58,11 +62,15 @@ class Validation(ColumnRules):
             alias = self._stage1(f"src.c{position[header]}")
             self.plan.values[name] = alias
         columns = [f"{v} AS {a}" for a, v in self.plan.stage1.items()]
+        source = raw.source
+        if self.plan.inner:
+            inner = ", ".join(f"{v} AS {a}" for a, v in self.plan.inner.items())
+            source = f"(SELECT src.*, {inner} FROM {raw.source} AS src)"
         if raw.keep is None:
             stage1 = ", ".join(["src._row AS _row", *columns])
-            self.con.sql(f"CREATE TABLE parsed AS SELECT {stage1} FROM {raw.source} AS src")
+            self.con.sql(f"CREATE TABLE parsed AS SELECT {stage1} FROM {source} AS src")
         else:
-            self._numbered_by_scan(raw, columns)
+            self._numbered_by_scan(source, raw.keep, columns)
         rows_read = int(self.con.sql(f"SELECT count(*) FROM parsed {self.kept}"
                                      ).fetchall()[0][0])
         if rows_read == 0:
@@ -105,7 +113,7 @@ class Validation(ColumnRules):
             delimiter=self.raw.delimiter, field_issues=_sorted(issues),
         )
 
-    def _numbered_by_scan(self, raw: RawFile, columns: list[str]) -> None:
+    def _numbered_by_scan(self, source: str, keep: str, columns: list[str]) -> None:
         """Table ``parsed`` of a file whose rows the scan does not number: a row's number is its
         insertion order (``rowid``), which DuckDB keeps in file order only when the plan is a
         batch insert straight over the scan. An ``IN`` list becomes a join, which scrambles
@@ -113,14 +121,14 @@ class Validation(ColumnRules):
         is off on this connection; should the plan still not be a batch insert, the rows are
         first scanned into a table of their own and numbered from it."""
         self.kept = "WHERE _keep"
-        checks = ", ".join([*columns, f"({raw.keep}) AS _keep"])
+        checks = ", ".join([*columns, f"({keep}) AS _keep"])
         self.con.sql("SET disabled_optimizers = 'in_clause'")
-        create = f"CREATE TABLE parsed AS SELECT {checks} FROM {raw.source} AS src"
+        create = f"CREATE TABLE parsed AS SELECT {checks} FROM {source} AS src"
         if _is_batch_insert(str(self.con.sql("EXPLAIN " + create).fetchall()[0][1])):
             self.con.sql(create)
             self.rows = "parsed.rowid + 1"
             return
-        self.con.sql(f"CREATE TABLE scanned AS SELECT * FROM {raw.source}")
+        self.con.sql(f"CREATE TABLE scanned AS SELECT * FROM {source}")
         self.con.sql(f"CREATE TABLE parsed AS SELECT src.rowid + 1 AS _row, {checks} "
                      "FROM scanned AS src")
         self.con.sql("DROP TABLE scanned")
