@@ -228,7 +228,7 @@ def test_open_cells_in_cache_sized_passes_give_the_one_pass_numbers_exactly() ->
     cells = OpenCells(rng.integers(0, n_stages - 1, 300), rng.random(300) * 40.0,
                       np.ones(300, dtype=np.int64))
     want = _open_cells_in_one_pass(rates, edges, cells, mean_w, dt, steps)
-    got = sim_grid._open_cell_probabilities(total, edges, share, mean_w, cells, dt, steps)
+    got = sim_grid.open_cell_probabilities(total, edges, share, mean_w, cells, dt, steps)
     assert 6 * 300 * (steps + 1) > 2 * sim_grid.CACHE_CELL_STEPS  # several passes
     assert np.array_equal(got, want)
     assert got.min() >= 0.0 and got.max() > 0.01

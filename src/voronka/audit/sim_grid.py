@@ -24,26 +24,26 @@ all draws at once (megabytes) went through memory on each; memory stays bounded 
 window and the number of draws."""
 
 def _fft_size(steps: int) -> int:
-    """The FFT length of :func:`_correlate` for rows of ``steps`` values."""
+    """The FFT length of :func:`correlate` for rows of ``steps`` values."""
     return 1 << int(2 * steps - 1).bit_length()
 
 
-def _reversed_spectrum(values: FloatArray) -> FloatArray:
-    """The FFT of ``values`` reversed along the rows, the half of :func:`_correlate` that depends
+def reversed_spectrum(values: FloatArray) -> FloatArray:
+    """The FFT of ``values`` reversed along the rows, the half of :func:`correlate` that depends
     on the values only (a stage's is computed once and correlated with every kernel into it)."""
     return np.fft.rfft(values[:, ::-1], _fft_size(values.shape[1]), axis=1)
 
 
-def _correlate(values: FloatArray, kernel: FloatArray, spectrum: FloatArray | None = None) -> (
+def correlate(values: FloatArray, kernel: FloatArray, spectrum: FloatArray | None = None) -> (
     FloatArray
 ):
     """``out[:, m] = Σ_n kernel[:, n] · values[:, m + n]`` (terms past the end are 0), row by row,
     through the FFT: ``O(T log T)`` per row instead of ``O(T²)``. ``spectrum``: the
-    :func:`_reversed_spectrum` of ``values``, when already computed."""
+    :func:`reversed_spectrum` of ``values``, when already computed."""
     steps = values.shape[1]
     size = _fft_size(steps)
     if spectrum is None:
-        spectrum = _reversed_spectrum(values)
+        spectrum = reversed_spectrum(values)
     product = spectrum * np.fft.rfft(kernel, size, axis=1)
     full = np.fft.irfft(product, size, axis=1)  # full[:, q] = Σ_n kernel[n] · values[T−1−q+n]
     return np.asarray(full[:, steps - 1 :: -1], dtype=np.float64)
@@ -61,7 +61,7 @@ def _cumulative_hazard(total: FloatArray, edges: FloatArray) -> FloatArray:
 def _age_grid(
     edges: FloatArray, n_buckets: int, stage: IntArray, age: FloatArray, dt: float, steps: int
 ) -> tuple[IntArray, FloatArray, IntArray]:
-    """What :func:`_exit_cells` needs of deals of ``stage`` aged ``age`` that does not depend on
+    """What :func:`exit_cells` needs of deals of ``stage`` aged ``age`` that does not depend on
     the rates: at each grid point (``(n, steps + 1)``) the flat stage × bucket index and the days
     past the bucket's start, and the bucket at each step's middle (``(n, steps)``)."""
     ages = age[:, None] + dt * np.arange(steps + 1)[None, :]  # (n, steps + 1)
@@ -84,7 +84,7 @@ def _leave(total: FloatArray, cum: FloatArray, flat: IntArray, past: FloatArray)
     return np.subtract(survive[:, :, :-1], survive[:, :, 1:])
 
 
-def _exit_cells(
+def exit_cells(
     rates: FloatArray, edges: FloatArray, stage: IntArray, age: FloatArray, dt: float, steps: int
 ) -> tuple[FloatArray, IntArray]:
     """For deals of ``stage`` aged ``age`` now: the probability of leaving during each grid step
@@ -98,7 +98,7 @@ def _exit_cells(
     return _leave(total, _cumulative_hazard(total, edges), flat, past), middle
 
 
-def _open_cell_probabilities(
+def open_cell_probabilities(
     total: FloatArray,
     edges: FloatArray,
     share: FloatArray,

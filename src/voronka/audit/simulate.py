@@ -29,10 +29,10 @@ from numpy.typing import NDArray
 
 from voronka.audit.hazards import HazardCounts, HazardModel, OpenCells
 from voronka.audit.sim_grid import (
-    _correlate,
-    _exit_cells,
-    _open_cell_probabilities,
-    _reversed_spectrum,
+    correlate,
+    exit_cells,
+    open_cell_probabilities,
+    reversed_spectrum,
 )
 from voronka.audit.win_amounts import sum_of_amounts
 
@@ -218,7 +218,7 @@ def win_probabilities(
     point_w = np.zeros((draws, n_stages, steps + 1))
     point_w[:, won] = ((grid >= window_start) & (grid < horizon)).astype(np.float64)
     fresh = np.arange(n_stages - 1)
-    leave, middle = _exit_cells(rates, edges, fresh, np.zeros(n_stages - 1), dt, steps)
+    leave, middle = exit_cells(rates, edges, fresh, np.zeros(n_stages - 1), dt, steps)
     # Each later stage's W̄ spectrum, computed once (None: W̄ is 0 there, nothing to add).
     spectra: dict[int, FloatArray | None] = {}
     for j in range(won - 1, -1, -1):
@@ -228,16 +228,16 @@ def win_probabilities(
         for i in range(j + 1, n_stages):
             kernel = leave[:, j] * share[:, j, middle[j], i]  # (draws, steps)
             if i not in spectra:
-                spectra[i] = _reversed_spectrum(mean_w[:, i]) if mean_w[:, i].any() else None
+                spectra[i] = reversed_spectrum(mean_w[:, i]) if mean_w[:, i].any() else None
             spectrum = spectra[i]
             if spectrum is None or not kernel.any():
                 continue
-            acc += _correlate(mean_w[:, i], kernel, spectrum)
+            acc += correlate(mean_w[:, i], kernel, spectrum)
         point_w[:, j, :steps] = np.clip(acc, 0.0, 1.0)
         mean_w[:, j] = (point_w[:, j, :-1] + point_w[:, j, 1:]) / 2
     open_p = np.zeros((draws, n_cells))
     if n_cells:
-        open_p = _open_cell_probabilities(total, edges, share, mean_w, cells, dt, steps)
+        open_p = open_cell_probabilities(total, edges, share, mean_w, cells, dt, steps)
     ends = arrivals.starts + arrivals.lengths
     entry = arrivals.entry_probs / max(float(arrivals.entry_probs.sum()), 1e-12)
     new_p = np.zeros((draws, n_intervals))

@@ -99,22 +99,16 @@ def episode_ends(
     next_at: ir.TimestampValue,
     cut: ir.TimestampValue,
     won_index: int,
-    closed_to: ir.IntegerValue | None = None,
+    closed_to: ir.IntegerValue,
 ) -> dict[str, ir.Value]:
     """The columns of an episode table (``deal_id``, ``stage_index``, ``started_at``, ``ended_at``,
     ``to_index``, ``closed_at``, ``closed_to``) from ``ep``: per deal × entered stage, its
     ``reached_at``, the next entry (``next_at``, ``next_index``; null for the last) and the deal's
-    ``outcome`` and ``closed_at``. The last episode of a deal closed by ``cut`` ends at its closing
-    (into :data:`LOST` or the won stage), an open one at ``cut`` (:data:`OPEN`).
-
-    ``closed_to``: the deal's :func:`closed_code`, when ``ep`` carries it instead of ``outcome``
-    (null where ``ep`` has no deal, as a null ``outcome``)."""
-    if closed_to is None:
-        closed_to = closed_code(ep.outcome, won_index)
-        is_lost, is_won = ep.outcome == "lost", ep.outcome == "won"
-    else:
-        closed_to = ibis.coalesce(closed_to, ibis.literal(OPEN, "int64"))
-        is_lost, is_won = closed_to == LOST, closed_to == won_index
+    ``closed_to`` (its :func:`closed_code`, joined as an integer; null where ``ep`` has no deal)
+    and ``closed_at``. The last episode of a deal closed by ``cut`` ends at its closing (into
+    :data:`LOST` or the won stage), an open one at ``cut`` (:data:`OPEN`)."""
+    closed_to = ibis.coalesce(closed_to, ibis.literal(OPEN, "int64"))
+    is_lost, is_won = closed_to == LOST, closed_to == won_index
     last = next_at.isnull()
     closed = last & ep.closed_at.notnull() & (ep.closed_at <= cut)
     lost = closed & is_lost
@@ -142,8 +136,8 @@ def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
 
     Columns: ``deal_id``, ``stage_index``, ``started_at``, ``ended_at`` (``as_of`` for open ones),
     ``to_index`` (next frontier stage, :data:`LOST`, or :data:`OPEN`), ``closed_at`` (the deal's)
-    and ``closed_to`` (its outcome as an index: :data:`LOST`, the won stage, :data:`OPEN`), ``days``. The won stage's own episodes are left out (it is
-    absorbing).
+    and ``closed_to`` (its outcome as an index: :data:`LOST`, the won stage, :data:`OPEN`),
+    ``days``. The won stage's own episodes are left out (it is absorbing).
     """
     won_index = _line_end(log)
     cut = ibis.literal(as_of, "timestamp")
@@ -156,9 +150,12 @@ def episodes_table(log: EventLog, as_of: dt.datetime) -> ir.Table:
         next_index=ep.stage_index.lead().over(order),
     )
     ep = ep.filter(ep.stage_index < won_index)
-    deals = log.deal_summary().select("deal_id", "outcome", "closed_at")
+    summary = log.deal_summary()
+    deals = summary.select(
+        "deal_id", closed_code=closed_code(summary.outcome, won_index), closed_at=summary.closed_at
+    )
     ep = ep.left_join(deals, ep.deal_id == deals.deal_id)
-    out = ep.select(**episode_ends(ep, ep.next_at, cut, won_index))
+    out = ep.select(**episode_ends(ep, ep.next_at, cut, won_index, ep.closed_code))
     out = out.mutate(days=days_between(out.started_at, out.ended_at))
     return out
 

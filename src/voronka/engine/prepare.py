@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from voronka.engine.deal_keys import digit_width
 from voronka.errors import InputError, Msg, UsageError
 from voronka.io.checks import null_fields, reject_rows
 from voronka.io.inputs import InputSet
@@ -200,8 +201,6 @@ def _after_close_by_value(
     vectorised passes over record batches, instead of a hash join of the id texts (0.4 s CPU at
     1,000,000 deals, bench/README.md round 10). None when the ids are not such (the caller
     joins them)."""
-    from voronka.engine.deal_keys import digit_width
-
     tables = [events, *(table for table, _ in sources)]
     ids = [pc.cast(table.column("deal_id"), pa.string()) for table in tables]
     if not digit_width([chunk for column in ids for chunk in column.chunks]):

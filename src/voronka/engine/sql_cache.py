@@ -10,9 +10,9 @@ module keeps their SQL in files, one per shape, named by a digest of the pickled
 The digest identifies the shape exactly (equal bytes unpickle to equal operations, so a hit is
 the SQL Ibis would compile); a shape that does not pickle, or pickles differently in another
 process, is merely compiled again. The folder's name carries what else the SQL depends on: the
-versions of Ibis and sqlglot, and the backend's compiler (with the source of voronka's own
-PostgreSQL compiler), so an upgrade starts a fresh folder. Nothing but SQL text is read back (no
-unpickling).
+versions of Ibis and sqlglot, and the backend's compiler (only DuckDB's queries go through
+:func:`~voronka.engine.backend.compiled_sql`), so an upgrade starts a fresh folder. Nothing but
+SQL text is read back (no unpickling).
 
 Where: ``VORONKA_CACHE_DIR`` if set, else the user's cache folder (``~/.cache/voronka`` on
 Linux); ``VORONKA_NO_CACHE=1`` turns it off. A folder that cannot be written is skipped silently:
@@ -51,10 +51,7 @@ def _versions(compiler: str) -> str:
     import ibis
     import sqlglot
 
-    # The PostgreSQL compiler is voronka's own subclass (engine/connect.py): its source counts.
-    own = Path(__file__).with_name("connect.py")
-    parts = [ibis.__version__, sqlglot.__version__, compiler,
-             hashlib.sha256(own.read_bytes()).hexdigest() if own.exists() else ""]
+    parts = [ibis.__version__, sqlglot.__version__, compiler]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
