@@ -15,6 +15,7 @@ data in it; hostile names show as text and run nothing; a screenshot of the firs
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -274,7 +275,12 @@ def test_no_sideways_scrolling_at_390_px(
     wide, page = _open_offline(browser, reports[(variant, lang)],
                                viewport={"width": 1280, "height": 900})
     page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(400)  # plotly's responsive redraw runs on the resize event
+    # Plotly's responsive redraw runs on the resize event, and takes longer on a loaded machine
+    # (400 ms once fell short under the CI's parallel tests): wait up to 10 s for the page to fit,
+    # then check, so a page that never fits still fails below.
+    with contextlib.suppress(playwright_api.TimeoutError):
+        page.wait_for_function(
+            "document.documentElement.scrollWidth <= window.innerWidth", timeout=10_000)
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], widths
     wide.close()
